@@ -1,0 +1,28 @@
+"""The one exception type users see, and the diagnostic record compilers collect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RocksccError(Exception):
+    """An error a user can act on. Printed as `error - <message>`, never as a traceback."""
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A warning or error with the place it comes from (`file:line` when known)."""
+
+    file: str
+    line: int
+    message: str
+    severity: str = "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.severity}: {self.message}" if where else f"{self.severity}: {self.message}"
