@@ -1,0 +1,5 @@
+import sys
+
+from rockscc.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,63 @@
+"""What a running command sees: the cluster (read-only or in a transaction) and output helpers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rockscc.cli.command import str2bool
+from rockscc.cli.table import format_json, format_table
+from rockscc.errors import RocksccError
+from rockscc.model import Cluster, Host, find_cluster_dir, load
+
+
+class Context:
+    def __init__(self, cluster_dir: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.cluster_dir = cluster_dir
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.output: dict[str, str] = {}
+        self._cluster: Cluster | None = None
+        self.in_transaction = False
+        self.after_commit: list[Callable[[], None]] = []
+
+    # --- the description -----------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        if self.cluster_dir is None:
+            self.cluster_dir = find_cluster_dir()
+        return self.cluster_dir
+
+    @property
+    def cluster(self) -> Cluster:
+        if self._cluster is None:
+            self._cluster = load(self.root)
+        return self._cluster
+
+    def use(self, cluster: Cluster, *, in_transaction: bool) -> None:
+        self._cluster = cluster
+        self.in_transaction = in_transaction
+
+    def hosts(self, tokens: Sequence[str], *, default_all: bool = True) -> list[Host]:
+        return self.cluster.select_hosts(list(tokens), default_all=default_all)
+
+    # --- output --------------------------------------------------------------------------------
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+    def warn(self, message: str) -> None:
+        self.stderr.write(f"warning - {message}\n")
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], *, owner: bool = True, pad: str = "-") -> None:
+        """A Rocks table, honouring output-header=, output-col= and output-format=json."""
+        columns = [c for c in self.output.get("output-col", "").split(",") if c.strip()] or None
+        fmt = self.output.get("output-format", "text").strip().lower()
+        if fmt == "json":
+            self.stdout.write(format_json(header, rows, columns))
+            return
+        if fmt != "text":
+            raise RocksccError(f'output-format: "{fmt}" is not one of text, json')
+        show = str2bool(self.output.get("output-header", "yes"), "output-header")
+        self.stdout.write(format_table(header, rows, owner=owner, show_header=show, columns=columns, pad=pad))

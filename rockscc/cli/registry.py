@@ -1,0 +1,84 @@
+"""Finding commands. A built-in command lives in `rockscc/commands/<verb>_<object>….py`, so the
+command line maps to a module without importing every command; rolls add commands through the
+`rockscc.commands` entry-point group (name = the command words, value = `module:Class`)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from importlib.metadata import entry_points
+
+import rockscc.commands
+from rockscc.cli.command import Command
+from rockscc.errors import RocksccError
+
+_extra: dict[str, type[Command]] = {}
+
+
+@cache
+def _builtin() -> dict[str, str]:
+    return {
+        info.name.replace("_", " "): f"rockscc.commands.{info.name}"
+        for info in pkgutil.iter_modules(rockscc.commands.__path__)
+        if not info.name.startswith("_")
+    }
+
+
+@cache
+def _plugins() -> dict[str, str]:
+    return {" ".join(ep.name.split()): ep.value for ep in entry_points(group="rockscc.commands")}
+
+
+def register(cls: type[Command]) -> None:
+    """Add a command at run time (used for commands shipped inside roll directories)."""
+    _extra[cls.name] = cls
+
+
+def unregister_all_extra() -> None:
+    _extra.clear()
+
+
+def names() -> list[str]:
+    return sorted(set(_builtin()) | set(_plugins()) | set(_extra))
+
+
+def load(name: str) -> type[Command]:
+    if name in _extra:
+        return _extra[name]
+    if name in _builtin():
+        module = importlib.import_module(_builtin()[name])
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Command) and value.name == name:
+                return value
+        raise RocksccError(f'internal: module {module.__name__} declares no command "{name}"')
+    target = _plugins()[name]
+    module_name, _, attr = target.partition(":")
+    try:
+        value = getattr(importlib.import_module(module_name), attr) if attr else importlib.import_module(module_name)
+    except (ImportError, AttributeError) as exc:
+        raise RocksccError(f'command "{name}" from a roll cannot be loaded ({target}): {exc}') from None
+    return value
+
+
+def resolve(words: list[str]) -> tuple[str | None, list[str]]:
+    """The longest prefix of `words` that names a command, and the remaining words."""
+    known = set(names())
+    for size in range(len(words), 0, -1):
+        if any("=" in w for w in words[:size]):
+            continue
+        candidate = " ".join(words[:size])
+        if candidate in known:
+            return candidate, words[size:]
+    return None, words
+
+
+def subtree(words: list[str]) -> list[str]:
+    """Commands starting with the given words (for help on a partial command)."""
+    prefix = [w for w in words if "=" not in w]
+    while prefix:
+        found = [n for n in names() if n.split()[: len(prefix)] == prefix]
+        if found:
+            return found
+        prefix = prefix[:-1]
+    return []

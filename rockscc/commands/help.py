@@ -1,0 +1,22 @@
+"""`rockscc help`: list every command."""
+
+from __future__ import annotations
+
+from rockscc.cli import registry
+from rockscc.cli.command import Arg, Command
+
+
+class Help(Command):
+    """List the commands, or those starting with the given words."""
+
+    name = "help"
+    args = [Arg("words", repeat=True, optional=True, help="show only commands starting with these words")]
+    needs_cluster = False
+
+    def run(self, ctx, opts) -> None:
+        from rockscc.cli.main import USAGE, _listing
+
+        chosen = registry.subtree(opts.words) if opts.words else registry.names()
+        ctx.out(USAGE)
+        ctx.out("Commands:")
+        ctx.out(_listing(chosen))

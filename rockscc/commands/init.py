@@ -1,0 +1,51 @@
+"""`rockscc init DIR`: create a cluster description with Rocks' defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rockscc.cli.command import Arg, Command, Param
+from rockscc.errors import RocksccError
+from rockscc.model.defaults import new_cluster
+from rockscc.model.names import check_host_name
+from rockscc.model.store import FILENAME, locked, save
+
+
+class Init(Command):
+    """Create a cluster description: cluster.toml with a frontend, the appliances frontend,
+    compute, nas, vm-container and tile, a private and a public network, Rocks' global
+    attributes and PXE actions, plus empty site nodes/ and graphs/default/ directories.
+
+    With bare=yes (or --bare) the description uses only its own nodes/ and graphs/ (no built-in
+    base), so any tree - the Rocks corpus, a roll under development - compiles as it is.
+    The root password for installed hosts is stored only as a SHA-512 crypt hash; without
+    password= a random one is generated and printed once."""
+
+    name = "init"
+    args = [Arg("dir", help="directory to create (may exist if empty of cluster.toml)")]
+    params = [
+        Param("name", default="cluster", help="cluster name (Info_ClusterName)"),
+        Param("frontend", default="frontend", help="frontend host name"),
+        Param("bare", kind="bool", default=False, help="no built-in base nodes and graphs"),
+        Param("password", help="root password for installed hosts (stored crypted)"),
+    ]
+    examples = ["rockscc init /tmp/c", "rockscc init --bare corpus-test"]
+    needs_cluster = False
+
+    def run(self, ctx, opts) -> None:
+        root = Path(opts.dir)
+        if (root / FILENAME).exists():
+            raise RocksccError(f"{root / FILENAME} already exists")
+        check_host_name(opts.frontend)
+        try:
+            (root / "nodes").mkdir(parents=True, exist_ok=True)
+            (root / "graphs" / "default").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RocksccError(f"cannot create {root}: {exc.strerror}") from None
+        cluster, generated = new_cluster(root.resolve(), name=opts.name, frontend=opts.frontend,
+                                         bare=opts.bare, password=opts.password)
+        with locked(root):
+            save(cluster)
+        ctx.out(f"created cluster description {root / FILENAME}")
+        if generated:
+            ctx.warn(f"generated root password for installed hosts (stored only as a hash): {generated}")

@@ -1,0 +1,43 @@
+"""Address allocation as Rocks did it: IPs count down from broadcast-1, MACs count up."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from rockscc.errors import RocksccError
+from rockscc.model.records import Network
+
+XEN_MAC_PREFIX = 0x00163E000000  # 00:16:3e, Xen's OUI
+
+
+def network_of(net: Network) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(f"{net.subnet}/{net.netmask}", strict=False)
+
+
+def next_free_ip(net_name: str, net: Network, used: Iterable[str]) -> str:
+    """The highest address below broadcast that no interface holds, stopping at network+1."""
+    network = network_of(net)
+    taken = {int(ipaddress.IPv4Address(ip)) for ip in used if ip}
+    first = int(network.network_address) + 1
+    for value in range(int(network.broadcast_address) - 1, first - 1, -1):
+        if value not in taken:
+            return str(ipaddress.IPv4Address(value))
+    raise RocksccError(f'network "{net_name}" ({network}) has no free address left')
+
+
+def next_xen_mac(used: Iterable[str]) -> str:
+    """One past the highest 00:16:3e MAC in use (the first is 00:16:3e:00:00:01)."""
+    highest = XEN_MAC_PREFIX
+    for mac in used:
+        if mac and mac.lower().startswith("00:16:3e:"):
+            highest = max(highest, int(mac.replace(":", ""), 16))
+    value = highest + 1
+    if value >> 24 != XEN_MAC_PREFIX >> 24:
+        raise RocksccError("no free MAC address left under 00:16:3e")
+    return ":".join(f"{(value >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+
+
+def hex_ip(ip: str) -> str:
+    """10.1.255.254 → 0A01FFFE, the name pxelinux looks for."""
+    return "".join(f"{int(octet):02X}" for octet in ip.split("."))

@@ -1,0 +1,316 @@
+"""The cluster description as one object: records, lookups, attribute resolution, validation."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rockscc.errors import RocksccError
+from rockscc.model import alloc, names
+from rockscc.model.codec import SchemaError, decode, encode
+from rockscc.model.hardware import Hardware
+from rockscc.model.records import (
+    Appliance,
+    Host,
+    Interface,
+    Network,
+    PxeAction,
+    Roll,
+    Settings,
+)
+from rockscc.xmlgraph.overlay import BUILTIN_BASE, Overlay
+
+ATTR_LEVELS = ("host", "appliance", "os", "global")
+_HOST_NAME = re.compile(r"^(?P<appliance>.+)-(?P<rack>\d+)-(?P<rank>\d+)$")
+
+
+@dataclass
+class Cluster:
+    cluster: Settings = field(default_factory=Settings)
+    bootflags: str | None = None  # global boot flags
+    attrs: dict[str, str] = field(default_factory=dict)  # global level
+    os: dict[str, dict[str, str]] = field(default_factory=dict)  # os level: os -> attrs
+    appliances: dict[str, Appliance] = field(default_factory=dict)
+    networks: dict[str, Network] = field(default_factory=dict)
+    pxeactions: dict[str, PxeAction] = field(default_factory=dict)
+    hwprofiles: dict[str, Hardware] = field(default_factory=dict)
+    rolls: dict[str, Roll] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(default_factory=dict)
+    root: Path = field(default=Path("."), metadata={"key": True})
+
+    # --- TOML ----------------------------------------------------------------------------------
+    @classmethod
+    def from_data(cls, data: dict, root: Path) -> Cluster:
+        """Decode a parsed cluster.toml; raises SchemaError naming the key path."""
+        cluster = decode(cls, data)
+        cluster.root = root
+        return cluster
+
+    def to_data(self) -> dict:
+        return encode(self)
+
+    # --- lookups -------------------------------------------------------------------------------
+    @property
+    def os_attrs(self) -> dict[str, dict[str, str]]:
+        return self.os
+
+    def host(self, name: str) -> Host:
+        try:
+            return self.hosts[name]
+        except KeyError:
+            raise RocksccError(f'cannot resolve host "{name}"') from None
+
+    def appliance_by_membership(self, membership: str) -> tuple[str, Appliance]:
+        for name, appliance in self.appliances.items():
+            if appliance.membership == membership or name == membership:
+                return name, appliance
+        known = ", ".join(f'"{a.membership}"' for a in self.appliances.values())
+        raise RocksccError(f'membership "{membership}" is not defined (known: {known})')
+
+    def appliance_name(self, host: Host) -> str:
+        return self.appliance_by_membership(host.membership)[0]
+
+    def appliance_of(self, host: Host) -> Appliance:
+        return self.appliance_by_membership(host.membership)[1]
+
+    def is_frontend(self, host: Host) -> bool:
+        return self.appliance_name(host) == "frontend"
+
+    def frontends(self) -> list[Host]:
+        return [h for h in self.hosts.values() if self.is_frontend(h)]
+
+    def is_vm_container(self, host: Host) -> bool:
+        appliance = self.appliance_of(host)
+        return appliance.node == "vm-container" or _truthy(appliance.attrs.get("vm_container", ""))
+
+    def hardware_of(self, host: Host) -> Hardware | None:
+        if host.hardware is not None:
+            return host.hardware
+        if host.hwprofile:
+            return self.hwprofiles.get(host.hwprofile)
+        return None
+
+    def private_interface(self, host: Host) -> Interface | None:
+        for iface in host.interfaces:
+            if iface.subnet == "private":
+                return iface
+        return host.interfaces[0] if host.interfaces else None
+
+    def private_ip(self, host: Host) -> str | None:
+        iface = self.private_interface(host)
+        return iface.ip if iface else None
+
+    def overlays(self) -> list[Overlay]:
+        """Where node and graph files come from, in merge order: base, enabled rolls, site."""
+        layers = [] if self.cluster.bare else [Overlay("base", BUILTIN_BASE)]
+        for name, roll in self.rolls.items():
+            if roll.enabled:
+                layers.append(Overlay(name, self.roll_path(roll)))
+        layers.append(Overlay("site", self.root))
+        return layers
+
+    def roll_path(self, roll: Roll) -> Path:
+        if roll.path.startswith("pkg:"):
+            import importlib
+
+            module = importlib.import_module(roll.path[4:])
+            return Path(module.__file__).parent
+        path = Path(roll.path)
+        return path if path.is_absolute() else self.root / path
+
+    # --- attributes ----------------------------------------------------------------------------
+    def attr_sources(self, host: Host) -> dict[str, tuple[str, str]]:
+        """Every attribute of `host` with the level it comes from (host > appliance > os > global)."""
+        appliance = self.appliance_of(host)
+        resolved: dict[str, tuple[str, str]] = {}
+        for level, table in (
+            ("global", self.attrs),
+            ("os", self.os.get(host.os, {})),
+            ("appliance", appliance.attrs),
+            ("host", host.attrs),
+        ):
+            for key, value in table.items():
+                resolved[key] = (value, level)
+        for key, value in self.intrinsic_attrs(host).items():
+            resolved[key] = (value, "intrinsic")
+        return resolved
+
+    def resolve_attrs(self, host: Host) -> dict[str, str]:
+        appliance = self.appliance_of(host)
+        resolved = dict(self.attrs)
+        resolved.update(self.os.get(host.os, {}))
+        resolved.update(appliance.attrs)
+        resolved.update(host.attrs)
+        resolved.update(self.intrinsic_attrs(host))
+        return resolved
+
+    def intrinsic_attrs(self, host: Host) -> dict[str, str]:
+        """Values every host has from its record; Rocks 5.0 spelled them Node_*, 5.2+ in lower case."""
+        appliance_name, appliance = self.appliance_by_membership(host.membership)
+        address = self.private_ip(host) or ""
+        return {
+            "hostname": host.name,
+            "rack": str(host.rack),
+            "rank": str(host.rank),
+            "cpus": str(host.cpus),
+            "appliance": appliance_name,
+            "membership": host.membership,
+            "os": host.os,
+            "arch": host.arch,
+            "hostaddr": address,
+            "graph": appliance.graph,
+            "root": appliance.node,
+            "Node_Hostname": host.name,
+            "Node_Membership": host.membership,
+            "Node_Address": address,
+            "Node_Root": appliance.node,
+            "Node_Architecture": host.arch,
+            "Node_OS": host.os,
+            "Node_Distribution": f"rocks-dist/lan/{host.arch}",
+            "Node_DistName": "rocks-dist",
+        }
+
+    # --- naming and allocation -----------------------------------------------------------------
+    def infer_from_name(self, name: str) -> tuple[str, int, int] | None:
+        """`compute-0-3` → (membership of appliance `compute`, rack 0, rank 3), as insert-ethers named hosts."""
+        match = _HOST_NAME.match(name)
+        if not match:
+            return None
+        prefix = match["appliance"]
+        for app_name, appliance in self.appliances.items():
+            if prefix in (app_name, appliance.short_name):
+                return appliance.membership, int(match["rack"]), int(match["rank"])
+        return None
+
+    def used_ips(self) -> set[str]:
+        return {i.ip for h in self.hosts.values() for i in h.interfaces if i.ip}
+
+    def used_macs(self) -> set[str]:
+        return {i.mac for h in self.hosts.values() for i in h.interfaces if i.mac}
+
+    def next_ip(self, network: str) -> str:
+        if network not in self.networks:
+            raise RocksccError(f'network "{network}" is not defined')
+        return alloc.next_free_ip(network, self.networks[network], self.used_ips())
+
+    # --- host selection ------------------------------------------------------------------------
+    def select_hosts(self, tokens: list[str], *, default_all: bool = True) -> list[Host]:
+        """Expand host names, appliance names, `rackN` and shell globs; sorted, no duplicates."""
+        if not tokens:
+            return sorted(self.hosts.values(), key=host_sort_key) if default_all else []
+        chosen: dict[str, Host] = {}
+        for token in tokens:
+            matched = self._match_token(token)
+            if not matched:
+                raise RocksccError(f'cannot resolve host "{token}"')
+            for host in matched:
+                chosen[host.name] = host
+        return sorted(chosen.values(), key=host_sort_key)
+
+    def _match_token(self, token: str) -> list[Host]:
+        if token in self.hosts:
+            return [self.hosts[token]]
+        if token in self.appliances:
+            membership = self.appliances[token].membership
+            return [h for h in self.hosts.values() if h.membership == membership]
+        rack = re.fullmatch(r"rack(\d+)", token)
+        if rack:
+            return [h for h in self.hosts.values() if h.rack == int(rack[1]) and not self.is_frontend(h)]
+        if any(c in token for c in "*?["):
+            return [h for h in self.hosts.values() if fnmatch.fnmatchcase(h.name, token)]
+        for host in self.hosts.values():  # an interface name or address
+            if any(token in (i.ip, i.name) for i in host.interfaces):
+                return [host]
+        return []
+
+    # --- validation ----------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check cross-references; raises SchemaError naming the offending key path."""
+        for name, host in self.hosts.items():
+            self._validate_host(name, host)
+        for name in self.appliances:
+            _path_safe(("appliances", name), "appliance", name)
+        for name, net in self.networks.items():
+            _path_safe(("networks", name), "network", name)
+            try:
+                alloc.network_of(net)
+            except ValueError as exc:
+                raise SchemaError(("networks", name, "subnet"), str(exc)) from None
+        for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
+            for key in table:
+                _attr_name(scope + (key,), key)
+        for name, roll in self.rolls.items():
+            _path_safe(("rolls", name), "roll", name)
+        self._validate_unique_addresses()
+
+    def _validate_host(self, name: str, host: Host) -> None:
+        path = ("hosts", name)
+        try:
+            names.check_host_name(name)
+        except RocksccError as exc:
+            raise SchemaError(path, exc.message) from None
+        if not any(a.membership == host.membership for a in self.appliances.values()):
+            raise SchemaError(path + ("membership",), f'membership "{host.membership}" is not defined')
+        for i, iface in enumerate(host.interfaces):
+            ipath = path + ("interfaces", i)
+            if iface.subnet and iface.subnet not in self.networks:
+                raise SchemaError(ipath + ("subnet",), f'network "{iface.subnet}" is not defined')
+            for key, check in (("ip", names.check_ip), ("mac", names.normalize_mac)):
+                value = getattr(iface, key)
+                if value:
+                    try:
+                        check(value)
+                    except RocksccError as exc:
+                        raise SchemaError(ipath + (key,), exc.message) from None
+        for key in host.attrs:
+            _attr_name(path + ("attrs", key), key)
+        if host.pxeboot and host.pxeboot not in host.pxeactions and host.pxeboot not in self.pxeactions:
+            raise SchemaError(path + ("pxeboot",), f'PXE action "{host.pxeboot}" is not defined')
+        if host.hwprofile and host.hwprofile not in self.hwprofiles:
+            raise SchemaError(path + ("hwprofile",), f'hardware profile "{host.hwprofile}" is not defined')
+        if host.vm:
+            container = self.hosts.get(host.vm.container)
+            if container is None:
+                raise SchemaError(path + ("vm", "container"), f'VM container "{host.vm.container}" is not a host')
+
+    def _validate_unique_addresses(self) -> None:
+        seen_ip: dict[str, str] = {}
+        seen_mac: dict[str, str] = {}
+        for name, host in self.hosts.items():
+            for i, iface in enumerate(host.interfaces):
+                for key, seen in (("ip", seen_ip), ("mac", seen_mac)):
+                    value = getattr(iface, key)
+                    if not value:
+                        continue
+                    if value in seen and seen[value] != name:
+                        raise SchemaError(
+                            ("hosts", name, "interfaces", i, key),
+                            f"{key.upper()} {value} is already used by host {seen[value]}",
+                        )
+                    seen[value] = name
+
+
+def host_sort_key(host: Host) -> tuple:
+    """Rocks listed hosts by appliance, rack, rank; the name breaks ties."""
+    match = _HOST_NAME.match(host.name)
+    return (host.membership != "Frontend", match["appliance"] if match else host.name, host.rack, host.rank, host.name)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "on", "yes", "y", "true")
+
+
+def _path_safe(path: tuple, kind: str, value: str) -> None:
+    try:
+        names.check_path_safe(kind, value)
+    except RocksccError as exc:
+        raise SchemaError(path, exc.message) from None
+
+
+def _attr_name(path: tuple, key: str) -> None:
+    try:
+        names.check_attr_name(key)
+    except RocksccError as exc:
+        raise SchemaError(path, exc.message) from None

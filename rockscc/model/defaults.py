@@ -1,0 +1,107 @@
+"""What `rockscc init` writes: the appliances, networks, attributes and PXE actions of a new
+Rocks-style cluster, as a Rocks 5.0 frontend defined them."""
+
+from __future__ import annotations
+
+import secrets
+
+from passlib.hash import sha512_crypt
+
+from rockscc.model.cluster import Cluster
+from rockscc.model.records import Appliance, Host, Interface, Network, PxeAction, Settings
+
+PRIVATE = Network(subnet="10.1.0.0", netmask="255.255.0.0", dnszone="local")
+PUBLIC = Network(subnet="198.51.100.0", netmask="255.255.255.0", dnszone="example.org")
+
+# name: (membership, graph root, short name, schedulable, public)
+APPLIANCES = {
+    "frontend": ("Frontend", "server", "fe", False, True),
+    "compute": ("Compute", "compute", "c", True, False),
+    "nas": ("NAS Appliance", "nas", "nas", False, False),
+    "vm-container": ("VM Container", "vm-container", "vc", False, True),
+    "tile": ("Tile", "tile", "t", True, False),
+}
+
+INSTALL_ARGS = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
+
+# Rocks 5.0's six global PXE actions (nodes/pxe.xml), command and arguments exactly.
+PXE_ACTIONS = {
+    "install": PxeAction("kernel vmlinuz", INSTALL_ARGS),
+    "install headless": PxeAction("kernel vmlinuz", INSTALL_ARGS + " headless vnc"),
+    "memtest": PxeAction("kernel memtest"),
+    "os": PxeAction("localboot 0"),
+    "pxeflash": PxeAction("kernel memdisk bigraw", "append initrd=pxeflash.img keeppxe"),
+    "rescue": PxeAction("kernel vmlinuz", INSTALL_ARGS + " rescue"),
+}
+
+
+def crypt_password(password: str) -> str:
+    """A SHA-512 crypt hash, the form kickstart's `rootpw --iscrypted` takes."""
+    return sha512_crypt.using(rounds=5000).hash(password)
+
+
+def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare: bool = False,
+                password: str | None = None) -> tuple[Cluster, str | None]:
+    """A fresh description; returns it and the generated root password (None if one was given)."""
+    generated = None
+    if password is None:
+        generated = password = secrets.token_urlsafe(12)
+    cluster = Cluster(cluster=Settings(name=name, bare=bare), root=root)
+    cluster.networks = {"private": PRIVATE, "public": PUBLIC}
+    for app, (membership, node, short, schedulable, public) in APPLIANCES.items():
+        cluster.appliances[app] = Appliance(membership=membership, node=node, short_name=short,
+                                            schedulable=schedulable, public=public)
+    cluster.appliances["vm-container"].attrs["vm_container"] = "true"
+    cluster.pxeactions = dict(PXE_ACTIONS)
+    private_ip, public_ip = "10.1.1.1", "198.51.100.10"
+    cluster.attrs = _global_attrs(name, frontend, private_ip, public_ip, crypt_password(password))
+    cluster.hosts[frontend] = Host(
+        name=frontend,
+        membership="Frontend",
+        interfaces=[
+            Interface(device="eth0", ip=private_ip, subnet="private", name=frontend),
+            Interface(device="eth1", ip=public_ip, subnet="public", name=f"{frontend}.example.org"),
+        ],
+    )
+    return cluster, generated
+
+
+def _global_attrs(name: str, frontend: str, private_ip: str, public_ip: str, crypted: str) -> dict[str, str]:
+    return {
+        "Info_ClusterName": name,
+        "Info_ClusterContact": "root@localhost",
+        "Info_ClusterURL": f"http://{frontend}.example.org/",
+        "Info_CertificateCountry": "US",
+        "Info_CertificateOrganization": "rockscc",
+        "Kickstart_Lang": "en_US",
+        "Kickstart_Langsupport": "en_US",
+        "Kickstart_Keyboard": "us",
+        "Kickstart_Mouse": "none",
+        "Kickstart_Timezone": "America/Los_Angeles",
+        "Kickstart_PrivateHostname": frontend,
+        "Kickstart_PrivateAddress": private_ip,
+        "Kickstart_PrivateNetwork": PRIVATE.subnet,
+        "Kickstart_PrivateNetmask": PRIVATE.netmask,
+        "Kickstart_PrivateNetmaskCIDR": "16",
+        "Kickstart_PrivateBroadcast": "10.1.255.255",
+        "Kickstart_PrivateDNSDomain": "local",
+        "Kickstart_PrivateDNSServers": private_ip,
+        "Kickstart_PrivateGateway": private_ip,
+        "Kickstart_PrivateKickstartHost": private_ip,
+        "Kickstart_PrivateKickstartBasedir": "install",
+        "Kickstart_PrivateKickstartCGI": "sbin/kickstart.cgi",
+        "Kickstart_PrivateSyslogHost": private_ip,
+        "Kickstart_PrivateNTPHost": private_ip,
+        "Kickstart_PrivateRootPassword": crypted,
+        "Kickstart_PublicHostname": f"{frontend}.example.org",
+        "Kickstart_PublicAddress": public_ip,
+        "Kickstart_PublicNetwork": PUBLIC.subnet,
+        "Kickstart_PublicNetmask": PUBLIC.netmask,
+        "Kickstart_PublicGateway": "198.51.100.1",
+        "Kickstart_PublicDNSServers": "198.51.100.1",
+        "Kickstart_PublicDNSDomain": "example.org",
+        "Kickstart_PublicNTPHost": "pool.ntp.org",
+        "kickstart_dialect": "rhel5",
+        "libvirt_uri": "xen+ssh://{container}/system",
+        "vm_disk_dir": "/state/partition1/xen/disks",
+    }

@@ -1,0 +1,162 @@
+"""Reading and writing cluster.toml: location-aware errors, an exclusive lock, atomic replace."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import tomli_w
+
+from rockscc.errors import RocksccError
+from rockscc.model.cluster import Cluster
+from rockscc.model.codec import SchemaError, dotted
+
+FILENAME = "cluster.toml"
+LOCKNAME = ".cluster.lock"
+
+
+def find_cluster_dir(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` holding cluster.toml, as git finds .git."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / FILENAME).is_file():
+            return candidate
+    raise RocksccError(f"no {FILENAME} in {here} or any parent directory (use 'rockscc init DIR' or 'rockscc -C DIR')")
+
+
+def load(root: Path) -> Cluster:
+    path = root / FILENAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RocksccError(f"{path}: no such file (use 'rockscc init {root}')") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RocksccError(f"{path}: cannot read: {exc}") from None
+    return parse(text, root)
+
+
+def parse(text: str, root: Path) -> Cluster:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RocksccError(_toml_error(str(exc))) from None
+    try:
+        cluster = Cluster.from_data(data, root)
+        cluster.validate()
+    except SchemaError as exc:
+        line = locate(text, exc.path)
+        raise RocksccError(f"{FILENAME}:{line}: {dotted(exc.path)}: {exc.message}") from None
+    return cluster
+
+
+def render(cluster: Cluster) -> str:
+    return tomli_w.dumps(cluster.to_data())
+
+
+def save(cluster: Cluster) -> None:
+    """Validate, then replace cluster.toml atomically (temp file + fsync + rename)."""
+    try:
+        cluster.validate()
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    atomic_write(cluster.root / FILENAME, render(cluster).encode())
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """An exclusive advisory lock on the description; concurrent editors queue up."""
+    with open(root / LOCKNAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def transaction(root: Path) -> Iterator[Cluster]:
+    """Lock, load, let the caller edit, validate and save; on any exception nothing is written."""
+    with locked(root):
+        cluster = load(root)
+        yield cluster
+        save(cluster)
+
+
+def _toml_error(message: str) -> str:
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if not match:
+        return f"{FILENAME}: {message}"
+    text = message[: match.start()].strip()
+    return f"{FILENAME}:{match[1]}:{match[2]}: {text}"
+
+
+# --- finding the line of a key path --------------------------------------------------------------
+_KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
+_HEADER = re.compile(rf"^\s*(\[\[?)\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]\]?")
+_ASSIGN = re.compile(rf"^\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
+
+
+def _split_key(text: str) -> list[str]:
+    return [k.strip().strip("\"'") for k in re.findall(_KEY, text)]
+
+
+def locate(text: str, path: tuple) -> int:
+    """The line that best matches `path` (the longest matching prefix); 1 when nothing matches."""
+    target = [str(p) for p in path]
+    best_line, best_len = 1, 0
+    table: list[str] = []
+    array_counts: dict[tuple, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _split_key(header[2])
+            if header[1] == "[[":
+                key = tuple(table)
+                array_counts[key] = array_counts.get(key, -1) + 1
+                table = table + [str(array_counts[key])]
+            here = table
+        else:
+            assign = _ASSIGN.match(line)
+            if not assign:
+                continue
+            here = table + _split_key(assign[1])
+            # a key inside an inline table on this line
+            rest = target[len(here):]
+            if target[: len(here)] == here and rest:
+                for key in rest:
+                    if re.search(rf'(?:^|[{{,\s"]){re.escape(key)}"?\s*=', line[assign.end():]):
+                        here = here + [key]
+        matched = _common_prefix(here, target)
+        if matched > best_len or (matched == best_len == len(here) and matched):
+            if matched > best_len:
+                best_line, best_len = number, matched
+    return best_line
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    if len(a) > len(b) or b[: len(a)] != a:
+        return 0
+    return len(a)
