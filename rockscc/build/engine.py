@@ -1,0 +1,255 @@
+"""`rockscc build`: run the jobs whose dependencies changed, write their outputs atomically,
+delete orphans, record everything in the manifest.
+
+Failure model: each output file is replaced by rename (old or new, never partial); the manifest
+is replaced last. A job that fails keeps its previous outputs and manifest record; every error
+is reported, not just the first. Two builds never interleave (a lock in the build directory).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rockscc.build import kinds
+from rockscc.build.jobs import DepResolver, DepsJob, JobResult
+from rockscc.build.manifest import NAME as MANIFEST_NAME
+from rockscc.build.manifest import Manifest
+from rockscc.build.output import remove_output, stat_sig, sweep_temp_files, write_output
+from rockscc.errors import RocksccError
+from rockscc.model import load
+
+LOCK_NAME = ".rockscc-build.lock"
+PARALLEL_THRESHOLD = 64  # below this many compile jobs a process pool costs more than it saves
+
+
+@dataclass
+class BuildOptions:
+    hosts: list[str] | None = None
+    out: Path | None = None
+    jobs: int = 0  # 0: one per CPU
+    explain: bool = False
+    dry_run: bool = False
+    evals: bool = True
+    progress: bool = False
+
+
+@dataclass
+class BuildReport:
+    jobs: int = 0
+    fresh: int = 0
+    rebuilt: list[tuple[str, str]] = field(default_factory=list)  # (job id, why)
+    written: int = 0
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = (f"{self.jobs} jobs: {len(self.rebuilt)} rebuilt, {self.fresh} up to date; "
+                f"{self.written} files written, {self.unchanged} unchanged, {len(self.removed)} removed "
+                f"in {self.seconds:.2f}s")
+        if self.errors:
+            text += f"; {len(self.errors)} error(s)"
+        return text
+
+
+def output_dir(root: Path, out: Path | None) -> Path:
+    return (out if out is not None else root / "build").resolve()
+
+
+@contextmanager
+def build_lock(outdir: Path, wait_message: Callable[[], None] | None = None) -> Iterator[None]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    with open(outdir / LOCK_NAME, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if wait_message:
+                wait_message()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | None = None) -> BuildReport:
+    started = time.perf_counter()
+    cluster = load(root)
+    outdir = output_dir(root, options.out)
+    report = BuildReport()
+    with build_lock(outdir, wait_message):
+        sweep_temp_files(outdir)
+        manifest = Manifest.load(outdir)
+        resolver = DepResolver()
+        plan = kinds.plan(cluster, options, resolver, manifest)
+        if options.hosts is not None:
+            plan = [job for job in plan if job.host in set(options.hosts)]
+        report.jobs = len(plan)
+        stale = _stale_jobs(plan, manifest, resolver, options, report, outdir)
+        if options.dry_run:
+            report.seconds = time.perf_counter() - started
+            return report
+        results = _run_jobs(stale, resolver, options)
+        new_jobs = _apply(results, stale, manifest, outdir, report)
+        _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
+        manifest.save(outdir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def clean(root: Path, out: Path | None = None) -> int:
+    """Delete every artifact the manifest records, and the manifest."""
+    outdir = output_dir(root, out)
+    if not outdir.is_dir():
+        return 0
+    with build_lock(outdir):
+        manifest = Manifest.load(outdir)
+        removed = sum(remove_output(outdir, path) for path in sorted(manifest.outputs()))
+        (outdir / MANIFEST_NAME).unlink(missing_ok=True)
+    shutil.rmtree(outdir, ignore_errors=True) if not any(p.name != LOCK_NAME for p in outdir.iterdir()) else None
+    return removed
+
+
+def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, options: BuildOptions, report: BuildReport,
+                outdir: Path) -> list:
+    stale = []
+    for job in plan:
+        previous = manifest.jobs.get(job.id)
+        fingerprint, _ = job.current(previous, resolver)
+        if previous is None:
+            why = "new"
+        elif fingerprint is not None and fingerprint == previous.get("fp"):
+            if _outputs_intact(previous, outdir):
+                report.fresh += 1
+                continue
+            why = "an output is missing or was changed outside rockscc"
+        else:
+            why = job.explain(previous, resolver) if options.explain or options.dry_run else ""
+        job.fingerprint = fingerprint
+        stale.append(job)
+        report.rebuilt.append((job.id, why))
+    return stale
+
+
+def _outputs_intact(previous: dict, outdir: Path) -> bool:
+    return all(stat_sig(outdir / path) == sig[:2] for path, sig in previous.get("outputs", {}).items())
+
+
+# --- running ---------------------------------------------------------------------------------
+_POOL_JOBS: list = []
+_POOL_RESOLVER: DepResolver | None = None
+
+
+def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
+    job = _POOL_JOBS[index]
+    try:
+        return index, job.run(_POOL_RESOLVER), None
+    except RocksccError as exc:
+        return index, None, f"{job.id}: {exc}"
+    except Exception as exc:  # a bug: report it against the job, keep building the others
+        return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
+
+
+def _run_jobs(stale: list, resolver: DepResolver, options: BuildOptions) -> list[tuple[int, JobResult | None, str | None]]:
+    global _POOL_JOBS, _POOL_RESOLVER
+    _POOL_JOBS, _POOL_RESOLVER = stale, resolver
+    heavy = [i for i, job in enumerate(stale) if isinstance(job, DepsJob)]
+    light = [i for i, job in enumerate(stale) if not isinstance(job, DepsJob)]
+    workers = options.jobs or os.cpu_count() or 1
+    progress = _progress(len(stale)) if options.progress else None
+    results = []
+    try:
+        for index in light:
+            results.append(_run_one(index))
+            progress and progress()
+        if workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
+            kinds.warm_up([stale[i] for i in heavy[:1]], resolver)  # shared caches before fork
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers) as pool:
+                for item in pool.imap_unordered(_run_one, heavy, chunksize=max(1, len(heavy) // (workers * 8))):
+                    results.append(item)
+                    progress and progress()
+        else:
+            for index in heavy:
+                results.append(_run_one(index))
+                progress and progress()
+    finally:
+        _POOL_JOBS, _POOL_RESOLVER = [], None
+        if progress:
+            progress(done=True)
+    return results
+
+
+def _progress(total: int):
+    """A rich progress bar on a terminal; nothing otherwise."""
+    if not sys.stderr.isatty() or total < 20:
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("building", total=total)
+    bar.start()
+
+    def step(done: bool = False) -> None:
+        if done:
+            bar.stop()
+        else:
+            bar.advance(task)
+
+    return step
+
+
+# --- applying results --------------------------------------------------------------------------
+def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: BuildReport) -> set[str]:
+    claimed: dict[str, str] = {}
+    ran: set[str] = set()
+    for index, result, error in sorted(results, key=lambda r: stale[r[0]].id):
+        job = stale[index]
+        if error:
+            report.errors.append(error)
+            continue
+        report.warnings.extend(f"{job.id}: {w}" for w in result.warnings)
+        clash = next((o.path for o in result.outputs if o.path in claimed), None)
+        if clash:
+            report.errors.append(f"{job.id}: {clash} is also produced by {claimed[clash]}")
+            continue
+        outputs = {}
+        for output in result.outputs:
+            claimed[output.path] = job.id
+            written, sig = write_output(outdir, output)
+            report.written += written
+            report.unchanged += not written
+            outputs[output.path] = [*sig, output.digest]
+        previous = manifest.jobs.get(job.id, {})
+        for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
+            if remove_output(outdir, path):
+                report.removed.append(path)
+        fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
+        manifest.jobs[job.id] = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
+        ran.add(job.id)
+    return ran
+
+
+def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions,
+                    report: BuildReport) -> None:
+    """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
+    planned = {job.id for job in plan}
+    for job_id in sorted(set(manifest.jobs) - planned):
+        record = manifest.jobs[job_id]
+        if options.hosts is not None and record.get("host") not in set(options.hosts):
+            continue  # a partial build only tidies the hosts it was asked about
+        for path in sorted(record.get("outputs", {})):
+            if remove_output(outdir, path):
+                report.removed.append(path)
+        del manifest.jobs[job_id]

@@ -1,0 +1,133 @@
+"""Jobs: the unit of incremental work. A job knows what it read (its dependencies) and what it
+wrote (its outputs); the engine reruns it only when a dependency changed or an output was touched.
+
+Two shapes cover every artifact:
+- `SpecJob`: a cheap *spec* (plain JSON-able data holding everything the artifact depends on) and a
+  pure *render* from spec to files. Fingerprint = hash of the spec: computed on every build.
+- `DepsJob`: expensive work (compiling a kickstart) that reports the dependencies it read, as
+  `key -> value` pairs (`file:…`, `attr:…`, …). On the next build only those keys are re-evaluated,
+  through a `DepResolver`; the work itself runs again only if one of them changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rockscc import __version__
+from rockscc.build.output import Output
+
+
+def digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class JobResult:
+    outputs: list[Output]
+    record: dict[str, Any]  # stored in the manifest: spec or deps
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SpecJob:
+    id: str
+    host: str | None
+    spec: Callable[[], Any]
+    render: Callable[[Any], list[Output]]
+    salt: str = ""  # the backend's template/code identity: a template change rebuilds
+    fingerprint: str | None = None
+    _spec: Any = None
+
+    def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str, Any]:
+        self._spec = self.spec()
+        return digest([__version__, self.salt, self._spec]), self._spec
+
+    def run(self, resolver: DepResolver) -> JobResult:
+        spec = self._spec if self._spec is not None else self.spec()
+        return JobResult(self.render(spec) if spec is not None else [], {"spec": spec})
+
+    def explain(self, previous: dict, resolver: DepResolver) -> str:
+        return _diff_explain(previous.get("spec"), self._spec)
+
+
+@dataclass
+class DepsJob:
+    id: str
+    host: str | None
+    work: Callable[[DepResolver], tuple[list[Output], dict[str, str], list[str]]]
+    salt: str = ""
+    fingerprint: str | None = None
+
+    def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str | None, Any]:
+        """The fingerprint of the recorded dependencies' current values (None: must run)."""
+        if not previous or "deps" not in previous:
+            return None, None
+        now = {key: resolver.value(key, self.host) for key in previous["deps"]}
+        return digest([__version__, self.salt, now]), None
+
+    def run(self, resolver: DepResolver) -> JobResult:
+        outputs, deps, warnings = self.work(resolver)
+        return JobResult(outputs, {"deps": deps}, warnings)
+
+    def fingerprint_of(self, record: dict) -> str:
+        return digest([__version__, self.salt, record["deps"]])
+
+    def explain(self, previous: dict, resolver: DepResolver) -> str:
+        for key, old in sorted(previous.get("deps", {}).items()):
+            if resolver.value(key, self.host) != old:
+                return describe_change(key)
+        return "its inputs changed"
+
+
+class DepResolver:
+    """Current values of dependency keys, memoized for one build."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Callable[[str, str | None], str | None]] = {}
+        self._memo: dict[tuple[str, str | None], str | None] = {}
+
+    def register(self, prefix: str, handler: Callable[[str, str | None], str | None], *, per_host: bool) -> None:
+        self.handlers[prefix] = (handler, per_host)
+
+    def value(self, key: str, host: str | None) -> str | None:
+        prefix, _, rest = key.partition(":")
+        handler, per_host = self.handlers.get(prefix, (None, False))
+        if handler is None:
+            return "\0unknown"  # a dependency kind this build cannot evaluate: treat as changed
+        memo_key = (key, host if per_host else None)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = handler(rest, host)
+        return self._memo[memo_key]
+
+
+def describe_change(key: str) -> str:
+    prefix, _, rest = key.partition(":")
+    words = {
+        "file": f"{rest} changed",
+        "attr": f"host attribute {rest} changed",
+        "lookup": f"the files defining node {rest} changed (added, removed or shadowed)",
+        "opt": f"build option {rest} changed",
+        "hw": "the host's declared hardware changed",
+        "model": f"{rest} changed",
+    }
+    return words.get(prefix, f"{key} changed")
+
+
+def _diff_explain(old: Any, new: Any, path: str = "") -> str:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                return _diff_explain(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+    if old == new:
+        return "its inputs changed"
+    return f"{path or 'spec'} changed ({_short(old)} -> {_short(new)})"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,78 @@
+"""What gets built for a cluster: one profile job per host (kickstart + partition plan), one
+boot job per host (pxelinux/UEFI/iPXE), the frontend's default boot file, one job per VM
+(Xen and libvirt configs); and how their dependency keys are evaluated."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from rockscc.build.jobs import DepResolver, DepsJob, SpecJob, digest
+from rockscc.build.manifest import Manifest
+from rockscc.build.output import Output
+from rockscc.model import Cluster, Host
+
+KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
+
+
+def plan(cluster: Cluster, options, resolver: DepResolver, manifest: Manifest) -> list:
+    _register_resolvers(cluster, options, resolver, manifest)
+    jobs: list = []
+    for producer in _producers():
+        jobs.extend(producer(cluster, options))
+    return jobs
+
+
+def warm_up(jobs: list, resolver: DepResolver) -> None:
+    """Run one compile in the parent so forked workers inherit the parsed node tree."""
+    for job in jobs:
+        try:
+            job.run(resolver)
+        except Exception:
+            pass  # the real run reports it
+
+
+def _producers():
+    from rockscc.build import producers
+
+    return producers.ALL
+
+
+# --- dependency keys -----------------------------------------------------------------------------
+def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manifest: Manifest) -> None:
+    attrs_of = cache(lambda name: cluster.resolve_attrs(cluster.hosts[name]) if name in cluster.hosts else {})
+    resolver.register("attr", lambda name, host: attrs_of(host).get(name), per_host=True)
+    resolver.register("file", lambda path, host: file_digest(Path(path), manifest), per_host=False)
+    resolver.register("opt", lambda name, host: str(getattr(options, name, None)), per_host=False)
+    resolver.register("hw", lambda _, host: hardware_digest(cluster, cluster.hosts.get(host)), per_host=True)
+
+
+def file_digest(path: Path, manifest: Manifest) -> str | None:
+    """sha256 of a file, re-hashed only when its size or mtime changed since the last build."""
+    key = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        manifest.files.pop(key, None)
+        return None
+    sig = [st.st_size, st.st_mtime_ns]
+    known = manifest.files.get(key)
+    if known and known[:2] == sig:
+        return known[2]
+    value = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest.files[key] = [*sig, value]
+    return value
+
+
+def hardware_digest(cluster: Cluster, host: Host | None) -> str | None:
+    if host is None:
+        return None
+    from rockscc.model.codec import encode
+
+    hardware = cluster.hardware_of(host)
+    return digest([encode(hardware) if hardware else None, host.hwprofile])
+
+
+def text_output(path: str, text: str, mode: int = 0o644) -> Output:
+    return Output(path, text.encode(), mode)

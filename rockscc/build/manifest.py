@@ -1,0 +1,48 @@
+"""The build log (ninja's shape): for each job, what it read and what it wrote.
+
+`build/.rockscc-manifest.json` holds
+- `jobs`: id -> {kind, host, fp, outputs: {path: [size, mtime_ns, sha256]}, spec | deps}
+- `files`: dependency file key -> [size, mtime_ns, sha256], so unchanged files are not re-hashed
+It is replaced atomically at the end of a build; a build killed before that leaves the previous
+manifest, whose records then disagree with the files on disk, so the next build redoes that work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rockscc import __version__
+
+NAME = ".rockscc-manifest.json"
+FORMAT = 1
+
+
+@dataclass
+class Manifest:
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, list] = field(default_factory=dict)
+    version: str = __version__
+
+    @classmethod
+    def load(cls, outdir: Path) -> Manifest:
+        try:
+            data = json.loads((outdir / NAME).read_text())
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            return cls()  # no usable log: everything is rebuilt, nothing is lost
+        if data.get("format") != FORMAT:
+            return cls()
+        return cls(jobs=data.get("jobs", {}), files=data.get("files", {}), version=data.get("version", ""))
+
+    def save(self, outdir: Path) -> None:
+        outdir.mkdir(parents=True, exist_ok=True)
+        data = {"format": FORMAT, "version": __version__, "files": self.files, "jobs": self.jobs}
+        tmp = outdir / f".{NAME}.tmp{os.getpid()}"
+        tmp.write_text(json.dumps(data, separators=(",", ":"), sort_keys=True))
+        os.replace(tmp, outdir / NAME)
+
+    def outputs(self) -> set[str]:
+        return {path for job in self.jobs.values() for path in job.get("outputs", {})}

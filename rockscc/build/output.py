@@ -1,0 +1,74 @@
+"""Writing artifacts: temp file + rename (old or new, never partial), unchanged bytes not rewritten."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file a job produces, relative to the build directory."""
+
+    path: str
+    data: bytes
+    mode: int = 0o644
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def stat_sig(path: Path) -> list[int] | None:
+    """What identifies a file we wrote: size and mtime in nanoseconds (None if missing)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def write_output(outdir: Path, output: Output) -> tuple[bool, list[int]]:
+    """Write atomically unless the same bytes are already there; returns (written, stat sig)."""
+    target = outdir / output.path
+    try:
+        if target.stat().st_size == len(output.data) and target.read_bytes() == output.data:
+            if (target.stat().st_mode & 0o777) != output.mode:
+                os.chmod(target, output.mode)
+            return False, stat_sig(target)
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, output.mode)
+    try:
+        os.write(fd, output.data)
+        os.fchmod(fd, output.mode)  # umask must not widen or narrow what we promised (0600 kickstarts)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    return True, stat_sig(target)
+
+
+def remove_output(outdir: Path, relpath: str) -> bool:
+    target = outdir / relpath
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    parent = target.parent
+    while parent != outdir and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
+    return True
+
+
+def sweep_temp_files(outdir: Path) -> None:
+    """Temp files left by a build that was killed between write and rename."""
+    if not outdir.is_dir():
+        return
+    for tmp in outdir.rglob(".*.tmp*"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,70 @@
+"""`rockscc build`: compile every artifact, rebuilding only what a change touched."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rockscc.build import engine
+from rockscc.cli.command import Arg, Command, Param
+from rockscc.errors import RocksccError
+
+
+class Build(Command):
+    """Compile the cluster description into build/: kickstarts, partition plans, pxelinux,
+    UEFI grub and iPXE boot files, Xen and libvirt domain configs.
+
+    Like make, only artifacts whose inputs changed are rebuilt: each artifact's record in
+    build/.rockscc-manifest.json holds exactly what it read (node and graph files, attributes,
+    hardware, the rockscc version). Up-to-date files are not touched; files of removed hosts are
+    deleted. Each file is replaced atomically; a build with errors reports all of them, keeps the
+    previous artifacts of the failing hosts and exits non-zero. Kickstarts are mode 0600.
+
+    Layout: kickstart/<host>.ks, partitions/<host>.txt and .json, pxelinux.cfg/<HEXIP> and
+    default, uefi/grub.cfg-<HEXIP>, ipxe/<host>.ipxe, xen/<vm>.cfg and .install.cfg,
+    libvirt/<vm>.xml and .install.xml."""
+
+    name = "build"
+    args = [Arg("host", repeat=True, optional=True, help="build only these hosts (names, appliances, rackN, globs)")]
+    params = [
+        Param("out", help="build directory (default: build/ in the description)"),
+        Param("jobs", kind="int", default=0, short="j", help="parallel workers (default: one per CPU)"),
+        Param("explain", kind="bool", default=False, help="say why each artifact was rebuilt"),
+        Param("dry-run", kind="bool", default=False, help="say what would be rebuilt, write nothing"),
+        Param("watch", kind="bool", default=False, help="rebuild whenever the description changes"),
+        Param("clean", kind="bool", default=False, help="delete every built artifact and the manifest"),
+        Param("eval", kind="bool", default=True, help="run <eval> scripts (no: replace each by a marked comment)"),
+    ]
+    examples = ["rockscc build", "rockscc build compute-0-0 --explain", "rockscc build -j 2 --out /tftpboot/rockscc"]
+
+    def run(self, ctx, opts) -> None:
+        root = ctx.root
+        out = Path(opts.out) if opts.out else None
+        if opts.clean:
+            removed = engine.clean(root, out)
+            ctx.out(f"removed {removed} artifacts")
+            return
+        hosts = [h.name for h in ctx.hosts(opts.host)] if opts.host else None
+        options = engine.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
+                                      dry_run=opts.dry_run, evals=opts.eval, progress=True)
+        if opts.watch:
+            from rockscc.build.watch import watch
+
+            watch(root, options, ctx)
+            return
+        report = run_build(root, options, ctx)
+        if report.errors:
+            raise RocksccError(f"build failed with {len(report.errors)} error(s); previous artifacts kept")
+
+
+def run_build(root: Path, options: engine.BuildOptions, ctx) -> engine.BuildReport:
+    report = engine.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"))
+    for job_id, why in report.rebuilt if (options.explain or options.dry_run) else []:
+        verb = "would rebuild" if options.dry_run else "rebuilt"
+        ctx.out(f"{verb} {job_id}: {why}")
+    for warning in sorted(set(report.warnings)):
+        ctx.warn(warning)
+    for error in report.errors:
+        sys.stderr.write(f"error - {error}\n")
+    ctx.out(report.summary())
+    return report
