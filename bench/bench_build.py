@@ -1,0 +1,99 @@
+"""Benchmark `rockscc build` on synthetic clusters. Run by hand; prints figures, asserts nothing.
+
+    .venv/bin/python bench/bench_build.py 100 1000 10000
+
+For each size: full build (seconds, µs per host, peak RSS), no-op rebuild, one host attribute
+changed (time and artifacts rebuilt), one node file changed (time and artifacts rebuilt), and the
+floor: writing the same bytes to the same number of files with plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROCKSCC = [sys.executable, "-m", "rockscc"]
+sys.path.insert(0, str(HERE))
+
+from gen_cluster import generate  # noqa: E402
+
+
+def rockscc(root: Path, *argv: str) -> tuple[float, int, str]:
+    """Run rockscc in a child process; returns (seconds, its peak RSS in KiB, stdout)."""
+    out_path, err_path = root / ".bench-out", root / ".bench-err"
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(str(out_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
+        os.dup2(os.open(str(err_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        os.execv(sys.executable, [*ROCKSCC, "-C", str(root), *argv])
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - start
+    if status:
+        sys.exit(f"rockscc {' '.join(argv)} failed:\n{err_path.read_text()[-3000:]}")
+    return seconds, usage.ru_maxrss, out_path.read_text()
+
+
+def rebuilt(output: str) -> int:
+    for line in output.splitlines():
+        if " jobs: " in line:
+            return int(line.split(" jobs: ")[1].split()[0])
+    return -1
+
+
+def artifact_count(root: Path) -> tuple[int, int]:
+    manifest = json.loads((root / "build" / ".rockscc-manifest.json").read_text())
+    files = [p for job in manifest["jobs"].values() for p in job["outputs"]]
+    size = sum((root / "build" / p).stat().st_size for p in files)
+    return len(files), size
+
+
+def floor(root: Path, count: int, size: int) -> float:
+    """Write the same number of files and bytes, each via temp + rename: the I/O floor."""
+    target = root / "floor"
+    target.mkdir(exist_ok=True)
+    chunk = b"x" * max(1, size // max(count, 1))
+    start = time.perf_counter()
+    for i in range(count):
+        tmp = target / f".f{i}.tmp"
+        tmp.write_bytes(chunk)
+        os.replace(tmp, target / f"f{i}")
+    return time.perf_counter() - start
+
+
+def bench(size: int) -> None:
+    root = Path(os.environ.get("BENCH_DIR", HERE / "out")) / f"c{size}"
+    generate(root, size)
+    seconds, rss, out = rockscc(root, "build", "--eval=no")
+    files, nbytes = artifact_count(root)
+    total_hosts = len(_hosts(root))
+    print(f"\n== {size} physical hosts ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB")
+    print(f"full build          {seconds:7.2f} s   {seconds / total_hosts * 1e6:8.0f} µs/host   peak RSS {rss / 1024:.0f} MiB")
+    seconds, _, out = rockscc(root, "build", "--eval=no")
+    print(f"no-op rebuild       {seconds:7.2f} s   rebuilt {rebuilt(out)}")
+    rockscc(root, "set", "host", "attr", "compute-0-0", "Kickstart_Timezone", "Europe/Paris")
+    seconds, _, out = rockscc(root, "build", "--eval=no")
+    print(f"one host attribute  {seconds:7.2f} s   rebuilt {rebuilt(out)} jobs")
+    node = root / "nodes" / "nas.xml"
+    node.write_text(node.read_text().replace("</kickstart>", "<!-- bench edit -->\n</kickstart>"))
+    seconds, _, out = rockscc(root, "build", "--eval=no")
+    print(f"one node file       {seconds:7.2f} s   rebuilt {rebuilt(out)} jobs (nas.xml: NAS hosts only)")
+    print(f"floor               {floor(root, files, nbytes):7.2f} s   ({files} files, same bytes, temp+rename)")
+
+
+def _hosts(root: Path) -> list[str]:
+    import tomllib
+
+    return list(tomllib.loads((root / "cluster.toml").read_text())["hosts"])
+
+
+if __name__ == "__main__":
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    for arg in sys.argv[1:] or ["100", "1000"]:
+        bench(int(arg))
