@@ -1,5 +1,86 @@
-"""The producers of build jobs, one function per artifact family (wired as backends land)."""
+"""The producers of build jobs: for each artifact family, which jobs exist and how each runs.
+
+Every producer maps the cluster to jobs; the engine decides which of them are stale.
+"""
 
 from __future__ import annotations
 
-ALL: list = []
+from functools import partial
+from pathlib import Path
+
+from rockscc.build.jobs import DepResolver, DepsJob, SpecJob
+from rockscc.build.kinds import KICKSTART_MODE, hardware_digest, text_output
+from rockscc.model import Cluster, Host
+
+_trees: dict[tuple, object] = {}
+
+
+def node_tree(cluster: Cluster):
+    """The merged node/graph tree of the description's overlays (parsed once per process)."""
+    from rockscc.xmlgraph import NodeTree
+
+    key = tuple((o.name, str(o.path)) for o in cluster.overlays())
+    if key not in _trees:
+        _trees[key] = NodeTree.load(cluster.overlays())
+    return _trees[key]
+
+
+def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:
+    """One job per physical or virtual host: its kickstart, and its partition plan."""
+    return [
+        DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options), salt="profile-1")
+        for name, host in cluster.hosts.items()
+    ]
+
+
+def _profile(cluster: Cluster, host: Host, options, resolver: DepResolver):
+    from rockscc.xmlgraph import compile_host, host_input
+
+    tree = node_tree(cluster)
+    result = compile_host(tree, host_input(cluster, host, evals=options.evals))
+    deps = {_dep_key(key): value for key, value in result.deps.items()}
+    deps["opt:evals"] = str(options.evals)
+    outputs = [text_output(f"kickstart/{host.name}.ks", result.kickstart, KICKSTART_MODE)]
+    warnings = [str(w) for w in result.warnings]
+    partitions = _partitions(cluster, host, result)
+    if partitions is not None:
+        outputs += partitions
+        deps["hw:"] = hardware_digest(cluster, host)
+    return outputs, deps, warnings
+
+
+def _dep_key(key: str) -> str:
+    """Dependency keys as the engine evaluates them: files by absolute path."""
+    prefix, _, rest = key.partition(":")
+    if prefix == "file":
+        return f"file:{Path(rest).resolve()}"
+    return key
+
+
+def _partitions(cluster: Cluster, host: Host, result):
+    """partitions/<host>.txt and .json when the host's hardware is declared."""
+    hardware = cluster.hardware_of(host)
+    if hardware is None:
+        return None
+    import json
+
+    from rockscc.partitions import plan_host
+
+    planned = plan_host(result.partition_programs, hardware, cluster.resolve_attrs(host), host.name)
+    return [
+        text_output(f"partitions/{host.name}.txt", planned.info_text),
+        text_output(f"partitions/{host.name}.json", json.dumps(planned.plan, indent=2, sort_keys=True) + "\n"),
+    ]
+
+
+def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    """The cluster-wide /etc/hosts and dhcpd.conf."""
+    from rockscc.backends.netfiles import netfiles_spec, render_netfiles
+
+    def render(spec):
+        return [text_output(f"net/{name}", text) for name, text in sorted(render_netfiles(spec).items())]
+
+    return [SpecJob("net:cluster", None, partial(netfiles_spec, cluster), render, salt="netfiles-1")]
+
+
+ALL = [netfile_jobs, profile_jobs]
