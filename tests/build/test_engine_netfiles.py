@@ -1,0 +1,74 @@
+"""The build engine on the cluster-wide network files (hosts, dhcpd.conf): up-to-date detection,
+explain, dry-run, clean, atomic output, and the manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rockscc.build import engine, producers
+from rockscc.build.manifest import NAME as MANIFEST
+
+
+@pytest.fixture(autouse=True)
+def only_netfiles(monkeypatch):
+    """Build only the network files here, so these tests don't depend on the compiler."""
+    monkeypatch.setattr(producers, "ALL", [producers.netfile_jobs])
+
+
+def test_first_build_writes_then_noop_touches_nothing(cluster_dir: Path, rockscc) -> None:
+    assert rockscc("add host compute-0-0 mac=00:11:22:33:44:55").rc == 0
+    first = engine.build(cluster_dir, engine.BuildOptions())
+    assert first.written == 2 and not first.errors
+    hosts = cluster_dir / "build" / "net" / "hosts"
+    assert "compute-0-0.local compute-0-0" in hosts.read_text()
+    dhcp = (cluster_dir / "build" / "net" / "dhcpd.conf").read_text()
+    assert "hardware ethernet 00:11:22:33:44:55;" in dhcp and "fixed-address 10.1.255.254;" in dhcp
+    mtime = hosts.stat().st_mtime_ns
+    again = engine.build(cluster_dir, engine.BuildOptions())
+    assert (again.fresh, again.written, len(again.rebuilt)) == (1, 0, 0)
+    assert hosts.stat().st_mtime_ns == mtime
+
+
+def test_change_is_explained_and_rebuilt(cluster_dir: Path, rockscc) -> None:
+    rockscc("add host compute-0-0")
+    engine.build(cluster_dir, engine.BuildOptions())
+    rockscc("add host compute-0-1")
+    report = engine.build(cluster_dir, engine.BuildOptions(explain=True))
+    assert [job for job, _ in report.rebuilt] == ["net:cluster"]
+    assert "hosts" in report.rebuilt[0][1]
+    assert "compute-0-1" in (cluster_dir / "build" / "net" / "hosts").read_text()
+
+
+def test_dry_run_writes_nothing(cluster_dir: Path, rockscc) -> None:
+    report = engine.build(cluster_dir, engine.BuildOptions(dry_run=True))
+    assert report.rebuilt == [("net:cluster", "new")]
+    assert not (cluster_dir / "build" / "net").exists()
+
+
+def test_output_edited_by_hand_is_restored(cluster_dir: Path) -> None:
+    engine.build(cluster_dir, engine.BuildOptions())
+    hosts = cluster_dir / "build" / "net" / "hosts"
+    good = hosts.read_text()
+    hosts.write_text("tampered\n")
+    report = engine.build(cluster_dir, engine.BuildOptions(explain=True))
+    assert report.rebuilt == [("net:cluster", "an output is missing or was changed outside rockscc")]
+    assert hosts.read_text() == good
+
+
+def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rockscc) -> None:
+    engine.build(cluster_dir, engine.BuildOptions())
+    manifest = json.loads((cluster_dir / "build" / MANIFEST).read_text())
+    assert set(manifest["jobs"]["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
+    result = rockscc("build --clean")
+    assert result.rc == 0 and "removed 2 artifacts" in result.out
+    assert not (cluster_dir / "build" / "net").exists()
+
+
+def test_corrupt_manifest_means_full_rebuild_not_failure(cluster_dir: Path) -> None:
+    engine.build(cluster_dir, engine.BuildOptions())
+    (cluster_dir / "build" / MANIFEST).write_text("{not json")
+    report = engine.build(cluster_dir, engine.BuildOptions())
+    assert not report.errors and report.rebuilt and report.written == 0 and report.unchanged == 2
