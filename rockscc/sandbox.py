@@ -1,0 +1,158 @@
+"""The one place that runs build-time user code (`<eval>` scripts, `<pre>` partition programs).
+
+bubblewrap gives each run a private network namespace (no network at all), a read-only view of
+the file system, a private /tmp and /dev, and dies with its parent; rlimits bound CPU time,
+address space, processes and file size; a wall clock kills the whole process group. A machine
+without bwrap gets `SandboxUnavailable`: user code never runs unsandboxed silently.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rockscc.errors import RocksccError
+
+
+class SandboxUnavailable(RocksccError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_s: int = 10
+    wall_s: float = 20.0
+    mem_mb: int = 1024
+    nproc: int = 256
+    output_bytes: int = 4 << 20
+    file_bytes: int = 64 << 20
+
+
+@dataclass
+class SandboxResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str | None = None  # why the run was stopped (time, output), if it was
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.error is None
+
+
+def bwrap_path() -> str:
+    path = shutil.which("bwrap")
+    if not path:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed, so build-time scripts cannot run sandboxed: "
+                                 "install it (apt-get install bubblewrap; scripts/setup does) or build with --eval=no")
+    return path
+
+
+def run(argv: list[str], *, stdin: bytes = b"", env: dict[str, str] | None = None,
+        files: dict[str, bytes] | None = None, collect: list[str] | None = None, limits: Limits = Limits(),
+        extra_ro_binds: list[tuple[str, str]] | None = None) -> SandboxResult:
+    """Run argv in the sandbox. `files` are placed under the private /tmp before the run
+    (keys are absolute /tmp/… paths); `collect` names /tmp files to read back afterwards."""
+    bwrap = bwrap_path()
+    with tempfile.TemporaryDirectory(prefix="rockscc-sandbox-") as private:
+        for name, data in (files or {}).items():
+            target = Path(private) / _under_tmp(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        command = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
+                   "--dev", "/dev", "--proc", "/proc", "--bind", private, "/tmp", "--chdir", "/tmp"]
+        for source, target in extra_ro_binds or []:
+            command += ["--ro-bind", source, target]
+        result = _execute(command + ["--", *argv], stdin, env or {}, limits)
+        for name in collect or []:
+            path = Path(private) / _under_tmp(name)
+            if path.is_file():
+                result.files[name] = path.read_bytes()[: limits.output_bytes]
+        return result
+
+
+def _under_tmp(name: str) -> str:
+    path = Path(name)
+    if not name.startswith("/tmp/") or ".." in path.parts:
+        raise RocksccError(f"sandbox file {name!r} must be under /tmp")
+    return str(path.relative_to("/tmp"))
+
+
+def _execute(command: list[str], stdin: bytes, env: dict[str, str], limits: Limits) -> SandboxResult:
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.mem_mb << 20, limits.mem_mb << 20))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
+        os.setpgrp()
+
+    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**base_env, **env}, preexec_fn=preexec)
+    error = None
+    try:
+        out, err = _communicate(proc, stdin, limits)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        out, err = proc.communicate()
+        error = f"killed after {limits.wall_s:g} s of wall-clock time"
+    except _TooMuchOutput:
+        _kill(proc)
+        out, err = b"", b""
+        proc.communicate()
+        error = f"killed: more than {limits.output_bytes} bytes of output"
+    if error is None and proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU, 128 + signal.SIGKILL):
+        error = f"killed by a resource limit (CPU time {limits.cpu_s} s, memory {limits.mem_mb} MiB)"
+    return SandboxResult(proc.returncode, out[: limits.output_bytes], err[-65536:], error=error)
+
+
+class _TooMuchOutput(Exception):
+    pass
+
+
+def _communicate(proc: subprocess.Popen, stdin: bytes, limits: Limits) -> tuple[bytes, bytes]:
+    """Like communicate(timeout=…) but stops a process that floods stdout."""
+    import selectors
+    import time
+
+    deadline = time.monotonic() + limits.wall_s
+    if stdin:
+        try:
+            proc.stdin.write(stdin)
+        except BrokenPipeError:
+            pass
+    proc.stdin.close()
+    chunks = {proc.stdout: [], proc.stderr: []}
+    sizes = {proc.stdout: 0, proc.stderr: 0}
+    with selectors.DefaultSelector() as selector:
+        for stream in chunks:
+            selector.register(stream, selectors.EVENT_READ)
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(proc.args, limits.wall_s)
+            for key, _ in selector.select(timeout=remaining):
+                data = os.read(key.fileobj.fileno(), 65536)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                sizes[key.fileobj] += len(data)
+                if sizes[key.fileobj] > limits.output_bytes:
+                    raise _TooMuchOutput()
+                chunks[key.fileobj].append(data)
+    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    return b"".join(chunks[proc.stdout]), b"".join(chunks[proc.stderr])
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
