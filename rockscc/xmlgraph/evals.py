@@ -1,0 +1,59 @@
+"""Running `<eval>` scripts at build time, in the sandbox, with the host's variables as the
+environment and a `rocks` command that runs rockscc against the same description."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from rockscc import sandbox
+from rockscc.errors import RocksccError
+
+PYTHONS = {"python", "/opt/rocks/bin/python", "/usr/bin/python", "python2", "python3", "/usr/bin/python3"}
+SHELLS = {"sh": "/bin/sh", "bash": "/bin/bash", "/bin/sh": "/bin/sh", "/bin/bash": "/bin/bash"}
+LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048)
+
+
+@cache
+def _shim_dir() -> str:
+    """A directory holding `rocks`: evals that call Rocks commands get rockscc's."""
+    directory = Path(tempfile.mkdtemp(prefix="rockscc-shim-"))
+    shim = directory / "rocks"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m rockscc -C "$ROCKSCC_CLUSTER" "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(directory)
+
+
+def interpreter(shell: str, origin: str) -> list[str]:
+    if shell in PYTHONS:
+        return [sys.executable, "-"]
+    if shell in SHELLS:
+        return [SHELLS[shell], "-s"]
+    if os.path.isabs(shell) and os.access(shell, os.X_OK):
+        return [shell]
+    raise RocksccError(f'{origin}: <eval shell="{shell}">: no such interpreter on this machine')
+
+
+def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_dir: Path | None) -> str:
+    """stdout of the script; a failure is an error naming the eval's file:line and stderr."""
+    argv = interpreter(shell, origin)
+    shim = _shim_dir()
+    full_env = {k: v for k, v in env.items() if _env_name(k)}
+    full_env["PATH"] = f"{shim}:/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin"
+    if cluster_dir is not None:
+        full_env["ROCKSCC_CLUSTER"] = str(cluster_dir)
+    full_env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)
+    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS)
+    if not result.ok:
+        why = result.error or f"exit status {result.returncode}"
+        tail = result.stderr.decode(errors="replace").strip().splitlines()[-5:]
+        raise RocksccError(f"{origin}: <eval> failed ({why})" + (": " + " | ".join(tail) if tail else ""))
+    return result.stdout.decode(errors="replace")
+
+
+def _env_name(name: str) -> bool:
+    return bool(name) and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)

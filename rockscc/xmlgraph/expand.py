@@ -1,0 +1,187 @@
+"""Expanding compiled nodes for one host: filters, `<var>`, `&entity;`, `<eval>`, `<include>`,
+into a Profile. Records every attribute and file it reads (the build's exact dependencies)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rockscc.errors import Diagnostic, RocksccError
+from rockscc.xmlgraph import ir
+from rockscc.xmlgraph.evals import run_eval
+from rockscc.xmlgraph.profile import Profile, Script
+from rockscc.xmlgraph.xmlfile import parse_xml_text
+
+_SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class Expander:
+    def __init__(self, tree, attrs: dict[str, str], *, evals: bool, cluster_dir: Path | None) -> None:
+        self.tree = tree
+        self.attrs = attrs
+        self.vars = dict(attrs)  # Rocks 5.0's variable dictionary, mutated by <var val/ref>
+        self.evals = evals
+        self.cluster_dir = cluster_dir
+        self.deps: dict[str, str | None] = {}
+        self.warnings: list[Diagnostic] = []
+
+    # --- reading the host's values (each read is a dependency) ---------------------------------
+    def attr(self, name: str) -> str | None:
+        value = self.attrs.get(name)
+        self.deps[f"attr:{name}"] = value
+        return value
+
+    def passes(self, item: ir.Item) -> bool:
+        if not item.filter:
+            return True
+        for name in item.filter.names:
+            self.attr(name)
+        return item.filter.passes(self.attrs)
+
+    # --- filling parts -----------------------------------------------------------------------
+    def fill(self, parts: tuple, node: ir.CompiledNode) -> str:
+        out: list[str] = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, ir.Var):
+                out.append(self._var(part, node))
+            elif isinstance(part, ir.Entity):
+                out.append(self._entity(part))
+            elif isinstance(part, ir.VarSet):
+                self._varset(part)
+            elif isinstance(part, ir.Eval):
+                out.append(self._eval(part, node))
+            elif isinstance(part, ir.Include):
+                out.append(self._include(part, node))
+        return "".join(out)
+
+    def _var(self, part: ir.Var, node: ir.CompiledNode) -> str:
+        if part.name in self.attrs:
+            self.attr(part.name)
+        value = self.vars.get(part.name)
+        if value is None:
+            self.deps[f"attr:{part.name}"] = None
+            self.warnings.append(Diagnostic(node.display, 0, f'<var name="{part.name}"/> is undefined (empty string, as in Rocks)'))
+            return ""
+        return value
+
+    def _entity(self, part: ir.Entity) -> str:
+        value = self.attr(part.name)
+        if value is None:
+            raise RocksccError(f"{part.origin}: undefined entity &{part.name}; (no attribute {part.name} for this host)")
+        return value
+
+    def _varset(self, part: ir.VarSet) -> None:
+        if part.val is not None:
+            self.vars[part.name] = part.val
+        else:
+            if part.ref in self.attrs:
+                self.attr(part.ref)
+            self.vars[part.name] = self.vars.get(part.ref, "")
+
+    def _eval(self, part: ir.Eval, node: ir.CompiledNode) -> str:
+        script = self.fill(part.script, node)
+        if not self.evals:
+            self.warnings.append(Diagnostic(part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]),
+                                            "<eval> not run (eval disabled)"))
+            return f"\n# rockscc: <eval> from {part.origin} not run (eval disabled)\n"
+        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
+            self.attr(name)
+        if "rocks" in script:  # it may read anything in the description
+            self.deps["model:the cluster description"] = "*"
+        env = {k: v for k, v in self.vars.items() if v is not None}
+        output = run_eval(part.shell, script, env, part.origin, self.cluster_dir)
+        if part.mode == "xml":
+            root = parse_xml_text(f"<eval-output>{output}</eval-output>", f"output of <eval> at {part.origin}")
+            return self.fill(ir._parts(root, node), node)
+        return output
+
+    def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
+        path = self.tree.find_include(part.file)
+        if path is None:
+            if part.required:
+                raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
+            return ""
+        self.deps[f"file:{path}"] = self.tree.file_hash(path)
+        text = path.read_text(errors="replace")
+        if part.mode == "xml":
+            root = parse_xml_text(f"<include-output>{text}</include-output>", f"include/{part.file}")
+            return self.fill(ir._parts(root, node), node)
+        return text
+
+    # --- building the profile -----------------------------------------------------------------
+    def expand(self, host: str, nodes: list[ir.CompiledNode]) -> Profile:
+        profile = Profile(host)
+        for node in nodes:
+            label = f"{node.display} ({node.overlay})"
+            profile.nodes.append(label)
+            self.warnings.extend(node.warnings)
+            contributed = self._items(node.items, node, label, profile)
+            if contributed:
+                profile.commented.append(label)
+        return profile
+
+    def _items(self, items: list[ir.Item], node: ir.CompiledNode, label: str, profile: Profile) -> bool:
+        contributed = False
+        for item in items:
+            if not self.passes(item):
+                continue
+            kind = item.kind
+            if kind == "varset":
+                self.fill(item.parts, node)
+            elif kind == "fragment":
+                contributed |= self._fragment(item, node, label, profile)
+            elif kind == "main":
+                profile.main.append((_main_line(item, self.fill(item.parts, node)), item.origin))
+            elif kind == "package":
+                self._package(item, self.fill(item.parts, node).strip(), profile)
+                contributed = True
+            elif kind in ("pre", "post"):
+                script = Script(kind, self.fill(item.parts, node), item.attr("arg", "") or "",
+                                item.attr("interpreter", "") or "", item.origin, label)
+                (profile.pre if kind == "pre" else profile.post).append(script)
+                contributed = True
+            elif kind == "debug":
+                profile.debug.extend(self.fill(item.parts, node).strip().splitlines())
+                contributed = True
+            elif kind == "boot":
+                target = profile.boot_pre if item.attr("order", "post") == "pre" else profile.boot_post
+                target.append(self.fill(item.parts, node))
+        return contributed
+
+    def _fragment(self, item: ir.Item, node, label: str, profile: Profile) -> bool:
+        """A top-level eval/include: in xml mode its output is more node XML."""
+        (part,) = item.parts
+        if isinstance(part, ir.Eval) and part.mode == "xml" and self.evals:
+            script = self.fill(part.script, node)
+            output = run_eval(part.shell, script, dict(self.vars), part.origin, self.cluster_dir)
+            root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
+            return self._items(ir.compile_fragment(root, node), node, label, profile)
+        if isinstance(part, ir.Include) and part.mode == "xml":
+            path = self.tree.find_include(part.file)
+            if path is not None:
+                self.deps[f"file:{path}"] = self.tree.file_hash(path)
+                root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")
+                return self._items(ir.compile_fragment(root, node), node, label, profile)
+        self.fill(item.parts, node)  # text outside any section goes nowhere, as in Rocks
+        return False
+
+    def _package(self, item: ir.Item, name: str, profile: Profile) -> None:
+        if not name:
+            return
+        if item.attr("type") == "meta":
+            name = "@" + name
+        if item.attr("disable") is not None:  # any value, even "no", disables (Rocks 5.0)
+            profile.disable(name)
+        else:
+            profile.enable(name)
+
+
+def _main_line(item: ir.Item, text: str) -> str:
+    tag = item.attr("tag")
+    if tag in ("bootloader", "lilo"):
+        return f"bootloader {text.strip()}"
+    if tag == "langsupport":
+        return f"langsupport --default={text.strip()}"
+    return f"{tag} {text}"

@@ -1,0 +1,42 @@
+"""The profile: what one host's kickstart is made of, between expanding and rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Script:
+    """A `%pre` or `%post` section: its node, header options and expanded body."""
+
+    kind: str  # pre | post
+    body: str
+    arg: str = ""
+    interpreter: str = ""
+    origin: str = ""  # nodes/x.xml:LINE
+    node: str = ""  # nodes/x.xml (base)
+
+
+@dataclass
+class Profile:
+    host: str
+    nodes: list[str] = field(default_factory=list)  # "nodes/x.xml (base)" in traversal order
+    commented: list[str] = field(default_factory=list)  # nodes listed in the traversal comment
+    debug: list[str] = field(default_factory=list)
+    main: list[tuple[str, str]] = field(default_factory=list)  # (line, origin)
+    packages: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
+    pre: list[Script] = field(default_factory=list)
+    post: list[Script] = field(default_factory=list)
+    boot_pre: list[str] = field(default_factory=list)
+    boot_post: list[str] = field(default_factory=list)
+
+    def enable(self, name: str) -> None:
+        if name in self.disabled:
+            self.disabled.remove(name)
+        if name not in self.packages:
+            self.packages.append(name)
+
+    def disable(self, name: str) -> None:
+        if name not in self.packages and name not in self.disabled:  # a disable never beats an enable
+            self.disabled.append(name)
