@@ -18,7 +18,7 @@ from rockscc.model import VM, Disk, Hardware, Host, Interface, VMDisk
 from rockscc.model.defaults import new_cluster
 from rockscc.model.store import locked, save
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "rocks-5.0"
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "rocks-5.0"
 GB = 1024**3
 
 SEED_PROGRAM = """<?xml version="1.0" standalone="no"?>

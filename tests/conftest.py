@@ -13,7 +13,7 @@ import pytest
 from rockscc.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"  # a copy of ../shared/corpus (unmodified Rocks files), so a clean clone tests alone
 
 
 @dataclass

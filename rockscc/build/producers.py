@@ -16,13 +16,34 @@ _trees: dict[tuple, object] = {}
 
 
 def node_tree(cluster: Cluster):
-    """The merged node/graph tree of the description's overlays (parsed once per process)."""
+    """The merged node/graph tree of the description's overlays, parsed once per process and
+    parsed again when any of its files changes (long-lived processes: --watch, tests)."""
     from rockscc.xmlgraph import NodeTree
 
-    key = tuple((o.name, str(o.path)) for o in cluster.overlays())
-    if key not in _trees:
-        _trees[key] = NodeTree.load(cluster.overlays())
-    return _trees[key]
+    overlays = cluster.overlays()
+    key = tuple((o.name, str(o.path)) for o in overlays)
+    signature = _tree_signature(overlays)
+    cached = _trees.get(key)
+    if cached is None or cached[0] != signature:
+        _trees[key] = (signature, NodeTree.load(overlays))
+    return _trees[key][1]
+
+
+def _tree_signature(overlays) -> tuple:
+    """(path, size, mtime) of every node, graph and include file: a stat each, no reads."""
+    entries = []
+    for overlay in overlays:
+        for sub in ("nodes", "graphs", "include"):
+            top = overlay.path / sub
+            if not top.is_dir():
+                continue
+            for path in sorted(top.rglob("*")):
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                entries.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(entries)
 
 
 def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:

@@ -80,6 +80,7 @@ class Command:
     examples: ClassVar[list[str]] = []
     mutates: ClassVar[bool] = False  # run inside a locked, validated, atomically saved transaction
     needs_cluster: ClassVar[bool] = True
+    extra_params: ClassVar[bool] = False  # unknown key=value pairs go to opts.extra (attribute values)
 
     def run(self, ctx: Context, opts: SimpleNamespace) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -151,11 +152,12 @@ class Command:
         output = {k: raw.pop(k) for k in list(raw) if k in OUTPUT_PARAMS}
         arg_names = {a.name for a in cls.args}
         known = {p.name: p for p in cls.params}
+        extra = {k: raw.pop(k) for k in list(raw) if k not in known and k not in arg_names} if cls.extra_params else {}
         for key in raw:
             if key not in known and key not in arg_names:
                 names = ", ".join(sorted(set(known) | arg_names)) or "none"
                 raise RocksccError(f'unknown parameter "{key}" for "{cls.name}" (known: {names})')
-        opts = SimpleNamespace()
+        opts = SimpleNamespace(extra=extra)
         for name, value in _fill_args(cls, positional, raw).items():
             setattr(opts, _attr(name), value)
         for p in cls.params:

@@ -134,9 +134,14 @@ class Filter:
     cond: Cond = TRUE
 
     @classmethod
-    def from_attrib(cls, attrib: Mapping[str, str]) -> Filter:
+    def from_attrib(cls, attrib: Mapping[str, str], where: str = "") -> Filter:
+        """`where` (file:line) prefixes a cond syntax error."""
+        try:
+            cond = parse_cond(attrib.get("cond", ""))
+        except RocksccError as exc:
+            raise RocksccError(f"{where}: {exc}" if where else str(exc)) from None
         return cls(comma_list(attrib.get("arch")), comma_list(attrib.get("os")),
-                   comma_list(attrib.get("release")), parse_cond(attrib.get("cond", "")))
+                   comma_list(attrib.get("release")), cond)
 
     def and_(self, other: Filter) -> Filter:
         """A child overrides arch/os/release; conds are ANDed (Rocks 5.2+ edge semantics)."""

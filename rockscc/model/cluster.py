@@ -162,6 +162,7 @@ class Cluster:
             "hostaddr": address,
             "graph": appliance.graph,
             "root": appliance.node,
+            "bootflags": self.bootflags_of(host),
             "Node_Hostname": host.name,
             "Node_Membership": host.membership,
             "Node_Address": address,
@@ -171,6 +172,12 @@ class Cluster:
             "Node_Distribution": f"rocks-dist/lan/{host.arch}",
             "Node_DistName": "rocks-dist",
         }
+
+    def bootflags_of(self, host: Host) -> str:
+        """The host's kernel boot flags: its own, else the global ones (Rocks 5.0 boot table)."""
+        if host.bootflags is not None:
+            return host.bootflags
+        return self.bootflags or ""
 
     # --- naming and allocation -----------------------------------------------------------------
     def infer_from_name(self, name: str) -> tuple[str, int, int] | None:

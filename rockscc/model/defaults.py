@@ -51,7 +51,7 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
     for app, (membership, node, short, schedulable, public) in APPLIANCES.items():
         cluster.appliances[app] = Appliance(membership=membership, node=node, short_name=short,
                                             schedulable=schedulable, public=public)
-    cluster.appliances["vm-container"].attrs["vm_container"] = "true"
+    cluster.appliances["vm-container"].attrs.update({"vm_container": "true", "xen": "true"})
     cluster.pxeactions = dict(PXE_ACTIONS)
     private_ip, public_ip = "10.1.1.1", "198.51.100.10"
     cluster.attrs = _global_attrs(name, frontend, private_ip, public_ip, crypt_password(password))

@@ -3,8 +3,8 @@ environment and a `rocks` command that runs rockscc against the same description
 
 from __future__ import annotations
 
+import hashlib
 import os
-import stat
 import sys
 import tempfile
 from functools import cache
@@ -20,11 +20,20 @@ LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048)
 
 @cache
 def _shim_dir() -> str:
-    """A directory holding `rocks`: evals that call Rocks commands get rockscc's."""
-    directory = Path(tempfile.mkdtemp(prefix="rockscc-shim-"))
+    """A directory holding `rocks`: evals that call Rocks commands get rockscc's. It lives
+    outside /tmp, which the sandbox replaces with a private, empty one."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rockscc"
+    text = f'#!/bin/sh\nexec "{sys.executable}" -m rockscc -C "$ROCKSCC_CLUSTER" "$@"\n'
+    directory = base / ("shim-" + hashlib.sha256(text.encode()).hexdigest()[:12])
     shim = directory / "rocks"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m rockscc -C "$ROCKSCC_CLUSTER" "$@"\n')
-    shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    if not shim.is_file() or shim.read_text() != text:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory)
+        os.close(fd)  # an executable still open for writing cannot be run ("text file busy")
+        partial = Path(name)
+        partial.write_text(text)
+        partial.chmod(0o755)
+        partial.replace(shim)
     return str(directory)
 
 
@@ -47,7 +56,9 @@ def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_
     if cluster_dir is not None:
         full_env["ROCKSCC_CLUSTER"] = str(cluster_dir)
     full_env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)
-    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS)
+    # the description stays readable (read-only) even where it lives under /tmp
+    binds = [(str(cluster_dir), str(cluster_dir))] if cluster_dir is not None else []
+    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS, extra_ro_binds=binds)
     if not result.ok:
         why = result.error or f"exit status {result.returncode}"
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-5:]

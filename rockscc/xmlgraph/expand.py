@@ -12,6 +12,7 @@ from rockscc.xmlgraph.evals import run_eval
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
 
+EVAL_SKIPPED = "# rockscc: <eval>"  # marks where a disabled eval's output would be
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -85,7 +86,7 @@ class Expander:
         if not self.evals:
             self.warnings.append(Diagnostic(part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]),
                                             "<eval> not run (eval disabled)"))
-            return f"\n# rockscc: <eval> from {part.origin} not run (eval disabled)\n"
+            return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
         for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
             self.attr(name)
         if "rocks" in script:  # it may read anything in the description
@@ -134,6 +135,9 @@ class Expander:
                 contributed |= self._fragment(item, node, label, profile)
             elif kind == "main":
                 profile.main.append((_main_line(item, self.fill(item.parts, node)), item.origin))
+                if EVAL_SKIPPED in profile.main[-1][0]:  # a command missing its eval's output is no command
+                    line = " ".join(profile.main[-1][0].replace("\n", " ").split())
+                    profile.main[-1] = (f"# rockscc: not emitted, its <eval> was not run: {line}", item.origin)
             elif kind == "package":
                 self._package(item, self.fill(item.parts, node).strip(), profile)
                 contributed = True
@@ -182,6 +186,8 @@ def _main_line(item: ir.Item, text: str) -> str:
     tag = item.attr("tag")
     if tag in ("bootloader", "lilo"):
         return f"bootloader {text.strip()}"
+    if tag == "include":
+        return f"%include {text.strip()}"
     if tag == "langsupport":
         return f"langsupport --default={text.strip()}"
     return f"{tag} {text}"

@@ -83,7 +83,7 @@ class Graph:
                 self.warnings.append(Diagnostic(display, element.sourceline, f"unknown graph element <{element.tag}> ignored"))
 
     def _read_edge(self, element, where: str, display: str) -> None:
-        base = Filter.from_attrib(element.attrib)
+        base = Filter.from_attrib(element.attrib, where.split(" ")[0])
         src, dst = _name(element.get("from")), _name(element.get("to"))
         children = [c for c in element if isinstance(c.tag, str)]
         if src and dst:
@@ -92,7 +92,7 @@ class Graph:
             target = _name(child.text)
             if not target:
                 raise RocksccError(f"{where.split(' (')[0]}: <{child.tag}> names no node")
-            combined = base.and_(Filter.from_attrib(child.attrib))
+            combined = base.and_(Filter.from_attrib(child.attrib, f"{display}:{child.sourceline}"))
             origin = f"{display}:{child.sourceline} ({where.split('(')[-1]}"
             if child.tag == "to" and src:
                 self._add(Edge(src, target, combined, origin))

@@ -109,7 +109,7 @@ def _compile_children(root, node: CompiledNode, inherited: Filter) -> None:
             continue
         tag, line = element.tag, element.sourceline or 0
         origin = f"{node.display}:{line}"
-        filt = inherited.and_(Filter.from_attrib(element.attrib)) if _has_filter(element) else inherited
+        filt = inherited.and_(Filter.from_attrib(element.attrib, origin)) if _has_filter(element) else inherited
         if tag in DROPPED or tag in SCREEN_DSL:
             continue
         if tag == "main":
@@ -148,7 +148,7 @@ def _main_child(child, node: CompiledNode, inherited: Filter) -> None:
     if tag not in MAIN_COMMANDS:
         node.warnings.append(Diagnostic(node.display, line, f"<{tag}> is not a kickstart command kgen knows; ignored"))
         return
-    filt = inherited.and_(Filter.from_attrib(child.attrib)) if _has_filter(child) else inherited
+    filt = inherited.and_(Filter.from_attrib(child.attrib, f"{node.display}:{line}")) if _has_filter(child) else inherited
     node.items.append(Item("main", filt, f"{node.display}:{line}", _parts(child, node),
                            (("tag", tag),) + _attrs(child, "partition")))
 

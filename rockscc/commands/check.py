@@ -1,0 +1,49 @@
+"""`rockscc check`: lint the description and its node/graph tree with file:line diagnostics."""
+
+from __future__ import annotations
+
+from rockscc.build.producers import node_tree
+from rockscc.cli.command import Command, Param
+from rockscc.errors import RocksccError
+from rockscc.model.cluster import host_sort_key
+from rockscc.xmlgraph import host_input
+from rockscc.xmlgraph.lint import lint_hosts, lint_tree
+
+
+class Check(Command):
+    """Check the cluster description and every node and graph file, reporting all findings.
+
+    Errors: unparsable files, edges to nodes without a file, appliance roots in no edge, order
+    cycles, bad cond= syntax, undefined &entities; for hosts, kickstarts pykickstart rejects.
+    Warnings: unknown tags, undefined <var>s, node files no appliance reaches, shadowed files.
+    Hosts are compiled one per (appliance, os, arch) unless hosts=all. Exits 1 on any error."""
+
+    name = "check"
+    params = [Param("hosts", default="representative", choices=("representative", "all", "none"),
+                    help="which hosts to compile")]
+    examples = ["rockscc check", "rockscc check hosts=all"]
+
+    def run(self, ctx, opts) -> None:
+        cluster = ctx.cluster
+        tree = node_tree(cluster)
+        roots = {name: a.node for name, a in cluster.appliances.items()}
+        graphs = {a.graph for a in cluster.appliances.values()}
+        used = {cluster.appliance_by_membership(h.membership)[0] for h in cluster.hosts.values()}
+        findings = lint_tree(tree, graphs, roots, used)
+        if not any(f.severity == "error" for f in findings) and opts.hosts != "none":
+            findings += lint_hosts(tree, [host_input(cluster, h, evals=False) for h in self._hosts(cluster, opts.hosts)])
+        for finding in sorted(set(findings)):
+            ctx.out(str(finding))
+        errors = sum(f.severity == "error" for f in set(findings))
+        warnings = len(set(findings)) - errors
+        ctx.out(f"{errors} error(s), {warnings} warning(s)")
+        if errors:
+            raise RocksccError(f"check found {errors} error(s)")
+
+    @staticmethod
+    def _hosts(cluster, which: str):
+        chosen = {}
+        for host in sorted(cluster.hosts.values(), key=host_sort_key):
+            key = (host.membership, host.os, host.arch) if which == "representative" else host.name
+            chosen.setdefault(key, host)
+        return list(chosen.values())

@@ -1,0 +1,38 @@
+"""`rockscc list node xml`: one node file expanded with attributes given on the command line."""
+
+from __future__ import annotations
+
+from rockscc.build.producers import node_tree
+from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands.list_host_xml import profile_xml
+from rockscc.xmlgraph.expand import Expander
+
+
+class ListNodeXml(Command):
+    """Expand one node (N.xml with its extend-/replace- files) without a host: for roll developers.
+
+    Attributes come from the description's global attributes, then from key=value pairs on the
+    command line (e.g. membership=Compute Kickstart_Timezone=UTC). An entity with no value is
+    kept as &name; and reported, instead of failing, so a fragment can be read on its own."""
+
+    name = "list node xml"
+    args = [Arg("node", help="node name: nodes/<node>.xml in any overlay")]
+    params = [Param("eval", kind="bool", default=False, help="run <eval> scripts (off by default here)")]
+    extra_params = True
+    examples = ["rockscc list node xml compute", "rockscc list node xml partition Node_Membership=Compute"]
+
+    def run(self, ctx, opts) -> None:
+        cluster = ctx.cluster
+        tree = node_tree(cluster)
+        compiled = tree.compiled(opts.node)
+        attrs = {"hostname": "example-0-0", "Node_Hostname": "example-0-0", "arch": "x86_64", "os": "linux"}
+        attrs |= cluster.attrs | opts.extra
+        for node in compiled:
+            for name in sorted(node.entity_names - set(attrs)):
+                ctx.warn(f"{node.display}: no value for &{name}; (give {name}=… on the command line)")
+                attrs[name] = f"&{name};"
+        expander = Expander(tree, attrs, evals=opts.eval, cluster_dir=cluster.root)
+        profile = expander.expand(attrs["hostname"], compiled)
+        for warning in sorted(set(expander.warnings)):
+            ctx.warn(str(warning))
+        ctx.out(profile_xml(profile, opts.node))

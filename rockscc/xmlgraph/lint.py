@@ -1,0 +1,82 @@
+"""`rockscc check`: lint a whole node/graph tree, collecting every finding instead of stopping
+at the first. Errors make a build fail; warnings are worth reading."""
+
+from __future__ import annotations
+
+from rockscc.errors import Diagnostic, RocksccError
+from rockscc.xmlgraph.compiler import NodeTree, compile_host
+
+
+def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set[str] = frozenset()) -> list[Diagnostic]:
+    """Graphs, order, node files: `roots` maps appliance names to their graph root node; a
+    missing root is an error for appliances in `used` (some host has them), else a warning."""
+    found: list[Diagnostic] = list(tree.index.shadowed())
+    reachable: set[str] = set()
+    for name in sorted(graphs):
+        try:
+            graph = tree.graph(name)
+        except RocksccError as exc:
+            found.append(_error(exc))
+            continue
+        found.extend(graph.warnings)
+        nodes = graph.nodes()
+        for appliance, root in sorted(roots.items()):
+            if root not in nodes:
+                severity, note = ("error", "") if appliance in used else ("warning", " (no host uses it)")
+                found.append(Diagnostic(f"graphs/{name}", 0, f'appliance {appliance}{note}: root node "{root}" is in no edge', severity))
+            else:
+                reachable |= _all_reachable(graph, root)
+        for edges in graph.edges.values():
+            for edge in edges:
+                for end in (edge.src, edge.dst):
+                    if tree.index.sources(end) is None:
+                        file, _, line = edge.origin.split(" ")[0].rpartition(":")
+                        found.append(Diagnostic(file, int(line or 0), f'edge {edge.src} -> {edge.dst}: no node file for "{end}"', "error"))
+        try:
+            graph.order(nodes)
+        except RocksccError as exc:
+            found.append(_error(exc))
+    for name in sorted(tree.index.names()):
+        try:
+            for node in tree.compiled(name):
+                found.extend(node.warnings)
+        except RocksccError as exc:
+            found.append(_error(exc))
+            continue
+        if name not in reachable:
+            source = tree.sources(name)[0]
+            found.append(Diagnostic(source.display, 0, f'node "{name}" is reached from no appliance root'))
+    return found
+
+
+def lint_hosts(tree: NodeTree, inputs: list) -> list[Diagnostic]:
+    """Compile representative hosts (evals off): undefined vars and entities, invalid output."""
+    found: list[Diagnostic] = []
+    for host_input in inputs:
+        try:
+            result = compile_host(tree, host_input)
+        except RocksccError as exc:
+            found.append(_error(exc, f"host {host_input.hostname}: "))
+            continue
+        found.extend(w for w in result.warnings if "not run" not in w.message)
+    return found
+
+
+def _all_reachable(graph, root: str) -> set[str]:
+    """Every node reachable from `root` ignoring edge tests: what some host could include."""
+    seen, stack = {root}, [root]
+    while stack:
+        for edge in graph.edges.get(stack.pop(), []):
+            if edge.dst not in seen:
+                seen.add(edge.dst)
+                stack.append(edge.dst)
+    return seen
+
+
+def _error(exc: RocksccError, prefix: str = "") -> Diagnostic:
+    text = str(exc)
+    head, sep, rest = text.partition(": ")
+    file, colon, line = head.rpartition(":")
+    if sep and colon and line.isdigit() and not prefix:
+        return Diagnostic(file, int(line), rest, "error")
+    return Diagnostic("", 0, prefix + text, "error")
