@@ -104,4 +104,14 @@ def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:
     return [SpecJob("net:cluster", None, partial(netfiles_spec, cluster), render, salt="netfiles-1")]
 
 
-ALL = [netfile_jobs, profile_jobs]
+def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    """Per host: pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and ipxe/<host>.ipxe, all from
+    the host's current action; the frontend's file is pxelinux.cfg/default. MAC-named copies
+    (01-<mac>) when the attribute pxe_mac_files is true."""
+    from rockscc.backends.boot import boot_spec, render_boot
+
+    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-1")
+            for name, host in cluster.hosts.items()]
+
+
+ALL = [netfile_jobs, profile_jobs, boot_jobs]

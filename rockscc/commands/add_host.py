@@ -56,4 +56,6 @@ class AddHost(Command):
                 raise RocksccError(f'network "{opts.subnet}" is not defined')
             mac = normalize_mac(opts.mac) if opts.mac else None
             host.interfaces.append(Interface(device="eth0", ip=ip, mac=mac, subnet=opts.subnet, name=name))
+        if appliance.node != "server" and "install" in cluster.pxeactions:
+            host.pxeboot = "install"  # a new node installs on its first network boot (insert-ethers)
         cluster.hosts[name] = host

@@ -1,0 +1,64 @@
+"""`rockscc load FILE`: run a file of rockscc command lines in one transaction."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from rockscc.cli.command import Arg, Command
+from rockscc.errors import RocksccError
+
+
+class Load(Command):
+    """Run the rockscc command lines in FILE (- for standard input) in one process and one
+    transaction: all lines apply or none do. Lines are `rockscc <command> …` as dump prints
+    them, with shell quoting; blank lines and # comments are skipped. An error names the line."""
+
+    name = "load"
+    args = [Arg("file", help="a file of rockscc command lines, or - for stdin")]
+    examples = ["rockscc load cluster-backup.sh", "rockscc load - < new-hosts.sh"]
+    mutates = True
+
+    def run(self, ctx, opts) -> None:
+        from rockscc.cli.main import execute
+
+        name, text = self._read(opts.file)
+        ctx.loading = True
+        count = 0
+        try:
+            for number, words in _command_lines(name, text):
+                try:
+                    execute(words, ctx)
+                except RocksccError as exc:
+                    raise RocksccError(f"{name}:{number}: {exc} (nothing was loaded)") from None
+                count += 1
+        finally:
+            ctx.loading = False
+        ctx.out(f"loaded {count} command line(s) from {name}")
+
+    @staticmethod
+    def _read(file: str) -> tuple[str, str]:
+        if file == "-":
+            return "<stdin>", sys.stdin.read()
+        try:
+            return file, Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RocksccError(f"{file}: cannot read: {exc}") from None
+
+
+def _command_lines(name: str, text: str):
+    for number, raw in enumerate(text.splitlines(), 1):
+        try:
+            words = shlex.split(raw, comments=True)
+        except ValueError as exc:
+            raise RocksccError(f"{name}:{number}: {exc} (nothing was loaded)") from None
+        if not words:
+            continue
+        if words[0] != "rockscc":
+            raise RocksccError(f'{name}:{number}: a line must start with "rockscc", not "{words[0]}" (nothing was loaded)')
+        if len(words) > 1 and words[1].startswith("-"):
+            raise RocksccError(f"{name}:{number}: global options ({words[1]}) are not allowed inside load")
+        if words[1:2] in (["load"], ["build"]):
+            raise RocksccError(f'{name}:{number}: "{words[1]}" cannot run inside load')
+        yield number, words[1:]

@@ -1,0 +1,26 @@
+"""`rockscc remove host`."""
+
+from __future__ import annotations
+
+from rockscc.cli.command import Arg, Command
+from rockscc.errors import RocksccError
+
+
+class RemoveHost(Command):
+    """Remove hosts from the cluster, with their interfaces, attributes, boot settings and VM
+    record. A VM container that still holds VMs cannot be removed: remove its VMs first."""
+
+    name = "remove host"
+    args = [Arg("host", kind="host", repeat=True)]
+    examples = ["rockscc remove host compute-0-3", "rockscc remove host rack2"]
+    mutates = True
+
+    def run(self, ctx, opts) -> None:
+        cluster = ctx.cluster
+        leaving = {h.name for h in opts.host}
+        for host in opts.host:
+            guests = sorted(g.name for g in cluster.hosts.values() if g.vm and g.vm.container == host.name and g.name not in leaving)
+            if guests:
+                raise RocksccError(f'host "{host.name}" holds VMs ({", ".join(guests)}); remove them first')
+        for name in leaving:
+            del cluster.hosts[name]

@@ -1,0 +1,11 @@
+"""`rockscc set appliance attr`."""
+
+from __future__ import annotations
+
+from rockscc.commands._attr import SetAttrBase
+
+
+class SetApplianceAttr(SetAttrBase):
+    """Set an attribute of applianceappliance; the most specific level wins: host > appliance > os > global."""
+
+    level = "appliance"
