@@ -8,12 +8,15 @@ without bwrap gets `SandboxUnavailable`: user code never runs unsandboxed silent
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import resource
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,8 +88,62 @@ def _under_tmp(name: str) -> str:
     return str(path.relative_to("/tmp"))
 
 
+PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids controller, or v2
+
+
+@contextlib.contextmanager
+def _pids_cgroup(limit: int):
+    """A fresh pids cgroup capped at `limit` tasks, or None where none can be made.
+
+    RLIMIT_NPROC does not bind processes running as root (the kernel exempts uid 0), so a fork
+    bomb in a sandbox started by root is stopped by the cgroup's pids.max instead."""
+    path = None
+    for root in PIDS_CGROUP_ROOTS:
+        if os.access(os.path.join(root, "cgroup.procs"), os.W_OK):
+            candidate = os.path.join(root, f"rockscc-sandbox-{os.getpid()}-{next(_counter)}")
+            try:
+                os.mkdir(candidate)
+                with open(os.path.join(candidate, "pids.max"), "w") as fh:
+                    fh.write(str(limit))
+                path = candidate
+                break
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.rmdir(candidate)
+    try:
+        yield path
+    finally:
+        if path:
+            _empty_cgroup(path)
+
+
+def _empty_cgroup(path: str) -> None:
+    for _ in range(50):
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as fh:
+                pids = [int(p) for p in fh.read().split()]
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+_counter = itertools.count()
+
+
 def _execute(command: list[str], stdin: bytes, env: dict[str, str], limits: Limits) -> SandboxResult:
+    with _pids_cgroup(limits.nproc) as cgroup:
+        return _execute_in(command, stdin, env, limits, cgroup)
+
+
+def _execute_in(command: list[str], stdin: bytes, env: dict[str, str], limits: Limits, cgroup: str | None) -> SandboxResult:
     def preexec() -> None:
+        if cgroup:
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as fh:
+                fh.write(str(os.getpid()))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
         resource.setrlimit(resource.RLIMIT_AS, (limits.mem_mb << 20, limits.mem_mb << 20))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))

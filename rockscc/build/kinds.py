@@ -71,7 +71,8 @@ def hardware_digest(cluster: Cluster, host: Host | None) -> str | None:
     from rockscc.model.codec import encode
 
     hardware = cluster.hardware_of(host)
-    return digest([encode(hardware) if hardware else None, host.hwprofile])
+    recorded = [encode(p) for p in host.partitions]  # Rocks' partitions table: do_partition reads it
+    return digest([encode(hardware) if hardware else None, host.hwprofile, recorded])
 
 
 def text_output(path: str, text: str, mode: int = 0o644) -> Output:

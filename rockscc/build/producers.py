@@ -65,7 +65,8 @@ def _profile(cluster: Cluster, host: Host, options, resolver: DepResolver):
     warnings = [str(w) for w in result.warnings]
     partitions = _partitions(cluster, host, result)
     if partitions is not None:
-        outputs += partitions
+        outputs += partitions[0]
+        warnings += partitions[1]
         deps["hw:"] = hardware_digest(cluster, host)
     return outputs, deps, warnings
 
@@ -79,7 +80,8 @@ def _dep_key(key: str) -> str:
 
 
 def _partitions(cluster: Cluster, host: Host, result):
-    """partitions/<host>.txt and .json when the host's hardware is declared."""
+    """partitions/<host>.txt (the partition-info text) and .json (the planned table) when the
+    host's hardware is declared."""
     hardware = cluster.hardware_of(host)
     if hardware is None:
         return None
@@ -87,11 +89,11 @@ def _partitions(cluster: Cluster, host: Host, result):
 
     from rockscc.partitions import plan_host
 
-    planned = plan_host(result.partition_programs, hardware, cluster.resolve_attrs(host), host.name)
+    planned = plan_host(result.partition_programs, hardware, host.name, host.partitions)
     return [
         text_output(f"partitions/{host.name}.txt", planned.info_text),
         text_output(f"partitions/{host.name}.json", json.dumps(planned.plan, indent=2, sort_keys=True) + "\n"),
-    ]
+    ], [str(w) for w in planned.warnings]
 
 
 def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:

@@ -1,0 +1,44 @@
+"""Programmatic partitioning at build time: run the host's `%pre` chain against its declared
+hardware (programs.py), apply Rocks' do_partition rules (do_partition.py), parse the resulting
+directives (grammar/partition.py) and plan them on sparse disk images with pyparted (layout.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rockscc.errors import Diagnostic
+from rockscc.model.codec import encode
+from rockscc.model.hardware import ExistingPartition, Hardware
+
+
+@dataclass
+class PlannedHost:
+    info_text: str  # /tmp/partition-info
+    plan: dict  # the planned table (JSON)
+    scheme: str
+    user_text: str | None  # what the programs wrote to /tmp/user_partition_info
+    installer_text: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+_plans: dict[tuple, tuple] = {}
+
+
+def plan_host(pre_scripts: list, hardware: Hardware, host: str, recorded: list[ExistingPartition] = ()) -> PlannedHost:
+    from rockscc.grammar.partition import parse_directives
+    from rockscc.partitions.do_partition import decide
+    from rockscc.partitions.layout import plan_layout
+    from rockscc.partitions.programs import run_chain
+
+    hardware_json = encode(hardware)
+    hardware_json.setdefault("disks", [])
+    hardware_json.setdefault("raids", [])
+    chain = run_chain(pre_scripts, hardware_json, host)
+    decision = decide(chain.user_partition_info, hardware, list(recorded))
+    directives = parse_directives(decision.text, f"host {host} partition-info")
+    plan = plan_layout(directives, hardware, host)
+    result = plan.as_json()
+    result["scheme"] = decision.scheme
+    result["reconnected"] = decision.reconnected
+    return PlannedHost(decision.text, result, decision.scheme, chain.user_partition_info, chain.installer_partition_info,
+                       list(chain.warnings))

@@ -1,0 +1,41 @@
+"""`rockscc list host partition plan`: the layout each host's install will produce."""
+
+from __future__ import annotations
+
+from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import compile_for
+from rockscc.errors import RocksccError
+from rockscc.model import format_size
+
+
+class ListHostPartitionPlan(Command):
+    """Run each host's partition programs against its declared hardware and show the planned
+    table, down to sectors: DISK DEVICE START END SIZE FSTYPE MOUNTPOINT FORMAT.
+    text=yes prints the partition-info directives instead."""
+
+    name = "list host partition plan"
+    args = [Arg("host", kind="host", repeat=True)]
+    params = [Param("text", kind="bool", default=False, help="print /tmp/partition-info instead of the table")]
+    examples = ["rockscc list host partition plan compute-0-0", "rockscc list host partition plan nas text=yes"]
+
+    def run(self, ctx, opts) -> None:
+        from rockscc.partitions import plan_host
+
+        rows = []
+        for host in opts.host:
+            hardware = ctx.cluster.hardware_of(host)
+            if hardware is None:
+                raise RocksccError(f'host "{host.name}" has no declared disks (set host hwprofile, or add host disk)')
+            result = compile_for(ctx, host, evals=False)
+            planned = plan_host(result.partition_programs, hardware, host.name, host.partitions)
+            for warning in planned.warnings:
+                ctx.warn(str(warning))
+            if opts.text:
+                ctx.out(planned.info_text.rstrip("\n"))
+                continue
+            for p in planned.plan["partitions"]:
+                rows.append([host.name, p["disk"], p["device"], p["start"] if p["kind"] not in ("raid", "lvm") else "",
+                             p["end"] if p["kind"] not in ("raid", "lvm") else "", format_size(p["size"]) if p["size"] % 1024**2 == 0 else p["size"],
+                             p["fstype"], p["mountpoint"], "yes" if p["format"] else "no"])
+        if not opts.text:
+            ctx.table(["host", "disk", "device", "start", "end", "size", "fstype", "mountpoint", "format"], rows)

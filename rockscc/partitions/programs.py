@@ -1,0 +1,112 @@
+"""Running a host's `%pre` chain at build time, as the installer would, in the sandbox.
+
+The chain sees what Rocks' installer gave it: /tmp/discovered.disks (`disks: sda sdb`,
+`raids: md0`), `rocks_partition` importable by Python programs (answering from the declared
+hardware, /tmp/.rockscc/hardware.json), a private /tmp, no network, a read-only file system.
+What it leaves in /tmp/user_partition_info is the result. Runs are memoized by (program texts,
+hardware): hosts sharing a program and a hardware profile cost one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rockscc import sandbox
+from rockscc.errors import Diagnostic, RocksccError
+
+PYLIB = Path(__file__).resolve().parent / "pylib"
+PYTHONS = ("python", "python2", "python3")
+LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20)
+_memo: dict[str, "ChainResult"] = {}
+
+
+@dataclass
+class ChainResult:
+    user_partition_info: str | None  # None: no program wrote the file
+    installer_partition_info: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def interpreter_of(script, host: str) -> list[str]:
+    """The command running a %pre body: `--interpreter X` in arg=, or interpreter=, else sh."""
+    words = shlex.split(script.arg or "")
+    chosen = script.interpreter or (words[words.index("--interpreter") + 1] if "--interpreter" in words[:-1] else "/bin/sh")
+    base = chosen.rsplit("/", 1)[-1]
+    if base.startswith(PYTHONS):
+        return [sys.executable]
+    if base in ("sh", "bash", "dash"):
+        return ["/bin/bash" if base == "bash" else "/bin/sh"]
+    raise RocksccError(f"host {host}: {script.origin}: %pre interpreter {chosen!r} is not one rockscc can run "
+                       "(Python, sh or bash)")
+
+
+def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
+    steps = [(interpreter_of(s, host), s.body, s.origin) for s in scripts]
+    discovered = _discovered(hardware_json)
+    key = hashlib.sha256(json.dumps([steps, hardware_json, discovered], sort_keys=True).encode()).hexdigest()
+    if key not in _memo:
+        _memo[key] = _run(steps, hardware_json, discovered, host)
+    return _memo[key]
+
+
+def _discovered(hardware_json: dict) -> str:
+    disks = " ".join(d["name"] for d in hardware_json["disks"])
+    raids = " ".join(r["name"] for r in hardware_json["raids"])
+    return f"disks: {disks}\nraids: {raids}\n"
+
+
+def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
+    files = {"/tmp/discovered.disks": discovered.encode(),
+             "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode()}
+    driver = ["set +e", "cd /tmp"]
+    for i, (argv, body, _origin) in enumerate(steps):
+        files[f"/tmp/.rockscc/pre-{i}"] = body.encode()
+        driver.append(f"{' '.join(shlex.quote(a) for a in argv)} /tmp/.rockscc/pre-{i} "
+                      f"> /tmp/.rockscc/out-{i} 2>&1; echo $? > /tmp/.rockscc/status-{i}")
+    files["/tmp/.rockscc/driver"] = "\n".join(driver).encode()
+    collect = ["/tmp/user_partition_info", "/tmp/partition-info"]
+    collect += [f"/tmp/.rockscc/{kind}-{i}" for i in range(len(steps)) for kind in ("status", "out")]
+    env = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=env, files=files, collect=collect, limits=LIMITS)
+    if result.error:
+        raise RocksccError(f"host {host}: partition programs {result.error}" + _where(steps, result))
+    _check_all_started(steps, result, host)
+    warnings = []
+    for i, (_argv, _body, origin) in enumerate(steps):
+        status = result.files.get(f"/tmp/.rockscc/status-{i}", b"").decode().strip()
+        if status != "0":
+            out = result.files.get(f"/tmp/.rockscc/out-{i}", b"")
+            tail = [line[:200] for line in out.decode(errors="replace").strip().splitlines()[-3:]]
+            file, _, line = origin.rpartition(":")
+            why = "did not finish" if not status else f"exited with status {status}"
+            if len(out) >= LIMITS.output_bytes:
+                why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
+                tail = []
+            warnings.append(Diagnostic(file, int(line or 0), f"host {host}: %pre {why}" + (": " + " | ".join(tail) if tail else "")))
+    user = result.files.get("/tmp/user_partition_info")
+    installer = result.files.get("/tmp/partition-info")
+    return ChainResult(user.decode(errors="replace") if user is not None else None,
+                       installer.decode(errors="replace") if installer is not None else None, warnings)
+
+
+def _check_all_started(steps, result, host: str) -> None:
+    """A %pre that never got a status could not even be started: an earlier one left the
+    sandbox without processes (a fork bomb) or the driver itself was stopped."""
+    for i, (_argv, _body, origin) in enumerate(steps):
+        if f"/tmp/.rockscc/status-{i}" not in result.files:
+            culprit = f"; the %pre at {steps[i - 1][2]} exhausted it" if i else ""
+            raise RocksccError(f"host {host}: the %pre at {origin} could not run: the sandbox's process limit "
+                               f"({LIMITS.nproc}) was reached{culprit} (fork bomb?)")
+
+
+def _where(steps, result) -> str:
+    """Which %pre was running when the whole chain was stopped: the first without a status."""
+    for i, (_argv, _body, origin) in enumerate(steps):
+        if f"/tmp/.rockscc/status-{i}" not in result.files:
+            return f" (in the %pre at {origin})"
+    return ""

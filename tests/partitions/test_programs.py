@@ -1,0 +1,199 @@
+"""Partition programs evaluated at build time: the seed deck's program, Rocks' default scheme,
+reconnection of disks holding .rocks-release, and hostile programs contained."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+from tests.partitions.conftest import program
+
+SEED_PROGRAM = """import rocks_partition
+
+membership = 'Compute'
+nodename = 'compute-0-0'
+
+def doDisk(file, disk):
+    file.write('clearpart --all --initlabel --drives=%s\\n' % disk)
+    file.write('part / --size=6000 --fstype=ext3 --ondisk=%s\\n' % disk)
+    file.write('part /var --size=2000 --fstype=ext3 --ondisk=%s\\n' % disk)
+    file.write('part swap --size=2000 --ondisk=%s\\n' % disk)
+    file.write('part /mydata --size=1 --grow --fstype=ext3 --ondisk=%s\\n' % disk)
+
+p = rocks_partition.RocksPartition()
+disks = p.getDisks()
+
+if len(disks) == 1:
+    file = open('/tmp/user_partition_info', 'w')
+    doDisk(file, disks[0])
+    file.close()
+"""
+
+
+def info(out: str) -> list[str]:
+    return out.split("\n\n", 1)[0].splitlines()[1:]
+
+
+@pytest.mark.parametrize("disk", ["sda", "hda"])
+def test_seed_program_one_disk_gives_its_five_directives(tmp_path, test_partition, disk):
+    result = test_partition(program(tmp_path, SEED_PROGRAM), f"disks={disk}:80G")
+    assert result.rc == 0, result.err
+    assert info(result.out) == [
+        f"clearpart --all --initlabel --drives={disk}",
+        f"part / --size=6000 --fstype=ext3 --ondisk={disk}",
+        f"part /var --size=2000 --fstype=ext3 --ondisk={disk}",
+        f"part swap --size=2000 --ondisk={disk}",
+        f"part /mydata --size=1 --grow --fstype=ext3 --ondisk={disk}",
+    ]
+    rows = [line.split() for line in result.out.split("\n\n", 1)[1].splitlines()[1:]]
+    assert [r[1] for r in rows] == [f"{disk}1", f"{disk}2", f"{disk}3", f"{disk}4"]
+    assert rows[0][2:5] == ["2048", "12290047", "6000M"]
+    assert rows[-1][3] == str(80 * 1024**3 // 512 - 1)  # /mydata grows to the end of the disk
+
+
+def test_seed_program_two_disks_writes_nothing_and_rocks_default_applies(tmp_path, test_partition):
+    result = test_partition(program(tmp_path, SEED_PROGRAM), "disks=hda:80G,hdb:80G")
+    assert result.rc == 0, result.err
+    assert result.out.startswith("# /tmp/partition-info (force-default-root-disk-only)")
+    assert info(result.out) == [
+        "clearpart --all --initlabel --drives=hda",
+        "part / --size=8000 --fstype=ext3 --ondisk=hda",
+        "part /var --size=4000 --fstype=ext3 --ondisk=hda",
+        "part swap --size=1000 --ondisk=hda",
+        "part /state/partition1 --size=1 --fstype=ext3 --grow --ondisk=hda",
+    ]
+    no_base = test_partition(program(tmp_path, SEED_PROGRAM), "disks=hda:80G,hdb:80G", "base=no")
+    assert "part /state/partition2 --size=1 --fstype=ext3 --grow --ondisk=hdb" in no_base.out  # Rocks 5.0: every disk
+
+
+def test_schemes_manual_and_force_default(tmp_path, test_partition):
+    manual = test_partition(program(tmp_path, "echo 'rocks manual' > /tmp/user_partition_info", ""), "disks=sda:80G")
+    assert manual.rc == 0 and info(manual.out) == []
+    forced = test_partition(program(tmp_path, "echo 'rocks force-default' > /tmp/user_partition_info", ""),
+                            "disks=sda:80G,sdb:80G")
+    assert "part /state/partition2 --size=1 --fstype=ext3 --grow --ondisk=sdb" in forced.out
+
+
+def test_rocks_partition_api_from_declared_hardware(tmp_path, test_partition):
+    body = """import rocks_partition
+p = rocks_partition.RocksPartition()
+disks = p.getDisks()
+out = open('/tmp/user_partition_info', 'w')
+assert disks == ['sda', 'sdb'], disks
+assert p.getRaids() == []
+info = p.getNodePartInfo(disks)
+assert info['sda'] == [('sda', '', '', '', '', '', '', '')], info
+assert p.gptDrive('sdb') and not p.gptDrive('sda')
+for line in p.defaultRootDisk('sda') + p.defaultDataDisk('sdb'):
+    out.write(line + '\\n')
+"""
+    result = test_partition(program(tmp_path, body), "disks=sda:80G,sdb:3T", "base=no")
+    assert result.rc == 0, result.err
+    assert "part /state/partition2 --size=1 --fstype=ext3 --grow --ondisk=sdb" in result.out
+    assert "warning" not in result.err
+
+
+HOSTILE = [
+    ("infinite loop", "while True: pass", "killed"),
+    ("10 GB allocation", "x = bytearray(10 * 1024**3)", "MemoryError"),
+    ("socket connect", "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)", "OSError"),
+    ("write to /etc", "open('/etc/rockscc-pwned', 'w').write('x')", "Read-only file system"),
+    ("fork bomb", "import os\nwhile True:\n    os.fork()", "fork"),
+    ("1 GB of output", "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024): sys.stdout.write(chunk)", "MiB of output"),
+]
+
+
+@pytest.mark.parametrize("what,body,message", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_programs_are_contained(tmp_path, test_partition, what, body, message):
+    result = test_partition(program(tmp_path, body), "disks=sda:80G")
+    assert "Traceback (most recent call last)" not in result.err.split("|")[0]
+    assert message.lower() in result.err.lower(), result.err
+    if result.rc == 0:  # the program failed, the default scheme applied; the failure is reported
+        assert "warning - " in result.err and "%pre" in result.err
+        assert "force-default-root-disk-only" in result.out
+    else:
+        assert result.err.startswith("error - ")
+    assert not (tmp_path / "rockscc-pwned").exists()
+
+
+def test_a_program_cannot_write_into_the_cluster_directory(tmp_path, cluster_dir):
+    victim = cluster_dir / "cluster.toml"
+    before = victim.read_bytes()
+    (cluster_dir / "nodes").mkdir(exist_ok=True)
+    (cluster_dir / "nodes" / "replace-partition.xml").write_text(
+        f"<kickstart><pre>echo rocks force-default > /tmp/user_partition_info; echo pwned > {victim} || exit 9; echo 'rocks force-default' > /tmp/user_partition_info</pre></kickstart>\n")
+    assert run_cli("-C", str(cluster_dir), "add", "hwprofile", "d", "disks=sda:80G").rc == 0
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    assert run_cli("-C", str(cluster_dir), "set", "host", "hwprofile", "compute-0-0", "d").rc == 0
+    result = run_cli("-C", str(cluster_dir), "list", "host", "partition", "plan", "compute-0-0")
+    assert result.rc == 0, result.err
+    assert "Read-only file system" in result.err or "Permission denied" in result.err or "Directory nonexistent" in result.err
+    assert victim.read_bytes() != b"pwned\n" and b"[attrs]" in victim.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ex") / "cluster"
+    shutil.copytree(REPO / "examples" / "cluster", root, ignore=shutil.ignore_patterns("build", ".rockscc-cache"))
+    return root
+
+
+def plan_rows(example, host):
+    result = run_cli("-C", str(example), "list", "host", "partition", "plan", host)
+    assert result.rc == 0, result.err
+    return [line.split() for line in result.out.splitlines()[1:]]
+
+
+def test_example_one_disk_sda(example):
+    rows = plan_rows(example, "compute-0-0")
+    assert [(r[1], r[6]) for r in rows] == [("sda1", "/"), ("sda2", "/var"), ("sda3", "swap"), ("sda4", "/mydata")]
+
+
+def test_example_two_ide_disks_use_the_root_disk_only(example):
+    rows = plan_rows(example, "compute-0-1")
+    assert [(r[1], r[6]) for r in rows] == [("hda1", "/"), ("hda2", "/var"), ("hda3", "swap"), ("hda4", "/state/partition1")]
+
+
+def test_example_nas_raid5_over_four_disks(example):
+    rows = plan_rows(example, "nas-0-0")
+    md = [r for r in rows if r[0] == "md0"]
+    assert md and md[0][-2:] == ["/export", "yes"]
+    members = [r for r in rows if r[-2].startswith("raid.")]
+    assert {r[0] for r in members} == {"sda", "sdb", "sdc", "sdd"}
+    smallest = min(int(r[3]) - int(r[2]) + 1 for r in members) * 512
+    assert md[0][4] == f"{3 * smallest // 1024**2}M"
+
+
+def test_example_rocks_release_disk_is_reconnected(example):
+    text = run_cli("-C", str(example), "list", "host", "partition", "plan", "compute-0-2", "text=yes").out.splitlines()
+    assert text == ["part / --fstype ext3 --onpart sda1", "part /var --fstype ext3 --onpart sda2",
+                    "part swap --noformat --onpart sda3", "part /mydata --noformat --onpart sda4"]
+    rows = plan_rows(example, "compute-0-2")
+    assert [(r[1], r[-1]) for r in rows] == [("sda1", "yes"), ("sda2", "yes"), ("sda3", "no"), ("sda4", "no")]
+
+
+def test_build_writes_plans_and_the_installer_chain_agrees(example):
+    assert run_cli("-C", str(example), "build").rc == 0
+    for host in ("compute-0-0", "compute-0-1", "nas-0-0"):
+        text = (example / "build" / "partitions" / f"{host}.txt").read_text()
+        plan = json.loads((example / "build" / "partitions" / f"{host}.json").read_text())
+        assert plan["partitions"] and text.startswith("clearpart")
+
+
+def test_the_kickstarts_own_pre_chain_yields_the_build_time_plan(example):
+    """The %pre sections shipped in the kickstart (site program, default scheme, do-partition)
+    run in the sandbox on the declared disks write the same /tmp/partition-info as the build."""
+    from rockscc.build.producers import node_tree
+    from rockscc.model import load
+    from rockscc.partitions import plan_host
+    from rockscc.xmlgraph import compile_host, host_input
+
+    cluster = load(example)
+    for name in ("compute-0-0", "compute-0-1", "nas-0-0", "vm-container-0-0"):
+        host = cluster.hosts[name]
+        result = compile_host(node_tree(cluster), host_input(cluster, host, evals=False))
+        planned = plan_host(result.partition_programs, cluster.hardware_of(host), name, host.partitions)
+        assert planned.installer_text == planned.info_text, name
