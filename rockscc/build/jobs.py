@@ -110,7 +110,7 @@ def describe_change(key: str) -> str:
     words = {
         "file": f"{rest} changed",
         "attr": f"host attribute {rest} changed",
-        "lookup": f"the files defining node {rest} changed (added, removed or shadowed)",
+        "nodes": f"the files defining node {rest} changed (added, removed or shadowed)",
         "opt": f"build option {rest} changed",
         "hw": "the host's declared hardware changed",
         "model": f"{rest} changed",

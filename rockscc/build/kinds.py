@@ -46,6 +46,15 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
     resolver.register("file", lambda path, host: file_digest(Path(path), manifest), per_host=False)
     resolver.register("opt", lambda name, host: str(getattr(options, name, None)), per_host=False)
     resolver.register("hw", lambda _, host: hardware_digest(cluster, cluster.hosts.get(host)), per_host=True)
+    resolver.register("nodes", lambda name, host: _node_sources(cluster, name), per_host=False)
+    resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
+
+
+def _node_sources(cluster: Cluster, name: str) -> str:
+    """Which files make node `name` now: a new extend-/replace- file or shadowing roll changes it."""
+    from rockscc.build.producers import node_tree
+
+    return "|".join(str(s.path) for s in node_tree(cluster).sources(name))
 
 
 def file_digest(path: Path, manifest: Manifest) -> str | None:

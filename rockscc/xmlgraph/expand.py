@@ -89,8 +89,8 @@ class Expander:
             return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
         for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
             self.attr(name)
-        if "rocks" in script:  # it may read anything in the description
-            self.deps["model:the cluster description"] = "*"
+        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
+            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
         env = {k: v for k, v in self.vars.items() if v is not None}
         output = run_eval(part.shell, script, env, part.origin, self.cluster_dir)
         if part.mode == "xml":
@@ -180,6 +180,15 @@ class Expander:
             profile.disable(name)
         else:
             profile.enable(name)
+
+
+def _digest_of(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _main_line(item: ir.Item, text: str) -> str:
