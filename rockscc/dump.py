@@ -71,14 +71,14 @@ def _unsupported(c: Cluster) -> None:
 
 def _hosts(c: Cluster) -> Iterator[str]:
     _unsupported(c)
-    hosts = sorted(c.hosts.values(), key=host_sort_key)
+    hosts = sorted(c.hosts.values(), key=lambda h: (h.vm is not None, host_sort_key(h)))  # containers before VMs
     for h in hosts:
         yield from _host(h)
 
 
 def _host(h: Host) -> Iterator[str]:
-    if h.hardware or h.hwprofile or h.partitions or h.vm:
-        raise RocksccError(f"dump: host {h.name} has hardware, partitions or a VM record, which cannot be dumped yet")
+    if h.hardware or h.hwprofile or h.partitions:
+        raise RocksccError(f"dump: host {h.name} has hardware or partitions, which cannot be dumped yet")
     yield line("add", "host", h.name, membership=h.membership, rack=h.rack, rank=h.rank, cpus=h.cpus,
                os=h.os, arch=h.arch, ip="none", comment=h.comment)
     for i in h.interfaces:
@@ -91,6 +91,14 @@ def _host(h: Host) -> Iterator[str]:
     yield line("set", "host", "pxeboot", h.name, action=h.pxeboot) if h.pxeboot else line("remove", "host", "pxeboot", h.name)
     if h.bootflags is not None:
         yield line("set", "host", "bootflags", h.name, flags=h.bootflags)
+    if h.vm is not None:
+        yield vm_line(h)
+
+
+def vm_line(h: Host) -> str:
+    vm = h.vm
+    return line("set", "host", "vm", h.name, physnode=vm.container, disk=" ".join(d.spec() for d in vm.disks),
+                disksize=" ".join(str(d.size) for d in vm.disks), mem=vm.mem, slice=vm.slice, virt_type=vm.virt_type)
 
 
 SECTIONS = [_settings, _networks, _appliances, _attrs, _pxeactions, _hosts]

@@ -116,4 +116,24 @@ def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
             for name, host in cluster.hosts.items()]
 
 
-ALL = [netfile_jobs, profile_jobs, boot_jobs]
+def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    """Per VM: the Xen configs (xen/<vm>.cfg to boot, xen/<vm>.install.cfg to install) and the
+    libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
+    from rockscc.backends.vmspec import vm_spec
+
+    return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1")
+            for name, host in cluster.hosts.items() if host.vm is not None and host.vm.container in cluster.hosts]
+
+
+def render_vm(spec) -> list:
+    from rockscc.backends.libvirt_xml import domain_xml
+    from rockscc.backends.xen import xl_config
+
+    name = spec["name"]
+    return [text_output(f"xen/{name}.cfg", xl_config(spec, "boot")),
+            text_output(f"xen/{name}.install.cfg", xl_config(spec, "install")),
+            text_output(f"libvirt/{name}.xml", domain_xml(spec, "boot")),
+            text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install"))]
+
+
+ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs]

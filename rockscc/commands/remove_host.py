@@ -8,7 +8,8 @@ from rockscc.errors import RocksccError
 
 class RemoveHost(Command):
     """Remove hosts from the cluster, with their interfaces, attributes, boot settings and VM
-    record. A VM container that still holds VMs cannot be removed: remove its VMs first."""
+    record; a VM's domain is undefined on its container. A VM container that still holds VMs
+    cannot be removed: remove its VMs first."""
 
     name = "remove host"
     args = [Arg("host", kind="host", repeat=True)]
@@ -22,5 +23,18 @@ class RemoveHost(Command):
             guests = sorted(g.name for g in cluster.hosts.values() if g.vm and g.vm.container == host.name and g.name not in leaving)
             if guests:
                 raise RocksccError(f'host "{host.name}" holds VMs ({", ".join(guests)}); remove them first')
+        for host in opts.host:
+            if host.vm is not None:
+                _undefine(ctx, cluster, host)
         for name in leaving:
             del cluster.hosts[name]
+
+
+def _undefine(ctx, cluster, host) -> None:
+    """A VM leaving the description leaves its container too (best effort: warn if unreachable)."""
+    from rockscc.runtime.vms import VMRuntime
+
+    try:
+        VMRuntime(cluster, host).remove()
+    except RocksccError as exc:
+        ctx.warn(f"{exc}; the domain may still be defined on {host.vm.container}")

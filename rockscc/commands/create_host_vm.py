@@ -1,0 +1,36 @@
+"""`rockscc create host vm`: install a VM."""
+
+from __future__ import annotations
+
+from rockscc.cli.command import Arg, Command
+from rockscc.commands._vm import compiled_xml, vm_hosts
+
+
+class CreateHostVm(Command):
+    """Install VMs: set their action to install, create missing disk images (sparse, through
+    libvirt's storage API), define the install-mode domain compiled by rockscc build (building it
+    first if stale) and start it. The installer's reboot ends the domain; then start host vm."""
+
+    name = "create host vm"
+    args = [Arg("host", kind="host", repeat=True)]
+    examples = ["rockscc create host vm compute-0-0-0"]
+    mutates = True
+
+    def run(self, ctx, opts) -> None:
+        hosts = vm_hosts(opts.host)
+        for host in hosts:
+            if host.pxeboot in (None, "os"):
+                host.pxeboot = "install"
+        ctx.after_commit.append(lambda: _start(ctx, [h.name for h in hosts], "install"))
+
+
+def _start(ctx, names: list[str], mode: str) -> None:
+    from rockscc.model import load
+    from rockscc.runtime.vms import VMRuntime
+
+    cluster = load(ctx.root)
+    for name in names:
+        xml = compiled_xml(ctx, name, mode)
+        runtime = VMRuntime(cluster, cluster.hosts[name])
+        runtime.ensure_disks()
+        runtime.run(xml, "installing" if mode == "install" else "starting")
