@@ -102,6 +102,7 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
             return report
         results = _run_jobs(stale, resolver, options)
         new_jobs = _apply(results, stale, manifest, outdir, report)
+        _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
         manifest.save(outdir)
     report.seconds = time.perf_counter() - started
@@ -239,6 +240,16 @@ def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: Build
         manifest.jobs[job.id] = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
         ran.add(job.id)
     return ran
+
+
+def _remember_files(results, resolver: DepResolver) -> None:
+    """Record size/mtime of every file the new records read, so the next build's up-to-date
+    check is a stat per file, and a no-op build rewrites nothing, not even the manifest."""
+    for _index, result, error in results:
+        if not error:
+            for key in result.record.get("deps", {}):
+                if key.startswith("file:"):
+                    resolver.value(key, None)
 
 
 def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions,

@@ -40,8 +40,14 @@ class Manifest:
     def save(self, outdir: Path) -> None:
         outdir.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT, "version": __version__, "files": self.files, "jobs": self.jobs}
+        text = json.dumps(data, separators=(",", ":"), sort_keys=True)
+        try:
+            if (outdir / NAME).read_text() == text:
+                return  # a no-op build leaves even the manifest untouched
+        except OSError:
+            pass
         tmp = outdir / f".{NAME}.tmp{os.getpid()}"
-        tmp.write_text(json.dumps(data, separators=(",", ":"), sort_keys=True))
+        tmp.write_text(text)
         os.replace(tmp, outdir / NAME)
 
     def outputs(self) -> set[str]:

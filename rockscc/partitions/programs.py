@@ -38,7 +38,7 @@ def interpreter_of(script, host: str) -> list[str]:
     chosen = script.interpreter or (words[words.index("--interpreter") + 1] if "--interpreter" in words[:-1] else "/bin/sh")
     base = chosen.rsplit("/", 1)[-1]
     if base.startswith(PYTHONS):
-        return [sys.executable]
+        return [sys.executable, "-S"]  # no site: halves start-up; rocks_partition comes from PYTHONPATH
     if base in ("sh", "bash", "dash"):
         return ["/bin/bash" if base == "bash" else "/bin/sh"]
     raise RocksccError(f"host {host}: {script.origin}: %pre interpreter {chosen!r} is not one rockscc can run "
