@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Iterator
 
 from rockscc.errors import RocksccError
-from rockscc.model import Cluster, Host
+from rockscc.model import Cluster, Host, format_size
 from rockscc.model.cluster import host_sort_key
 
 
@@ -39,14 +39,33 @@ def _networks(c: Cluster) -> Iterator[str]:
         yield line("add", "network", name, subnet=n.subnet, netmask=n.netmask, mtu=n.mtu, dnszone=n.dnszone)
 
 
+def _roll_line(c: Cluster, name: str) -> str:
+    roll = c.rolls[name]
+    return line("add", "roll", roll.path, name=name, enabled=roll.enabled)
+
+
 def _appliances(c: Cluster) -> Iterator[str]:
+    """Appliances in their order; a roll is added where its first appliance stands, so the
+    loaded description lists everything in the same order."""
+    from rockscc.rolls import read_meta
+
+    added: set[str] = set()
     for name, a in c.appliances.items():
-        if a.roll:
-            raise RocksccError(f"dump: appliance {name} comes from roll {a.roll}; rolls cannot be dumped yet")
-        yield line("add", "appliance", name, membership=a.membership, node=a.node, graph=a.graph,
-                   short_name=a.short_name, schedulable=a.schedulable, public=a.public, os=a.os)
+        if a.roll and a.roll not in added:
+            added.add(a.roll)
+            yield _roll_line(c, a.roll)
+        if a.roll:  # added by its roll's line; only its attributes may differ
+            meta = read_meta(c.roll_path(c.rolls[a.roll]), a.roll).appliances.get(name)
+            for key in sorted(set(meta.attrs if meta else {}) - set(a.attrs)):
+                yield line("remove", "appliance", "attr", name, key)
+        else:
+            yield line("add", "appliance", name, membership=a.membership, node=a.node, graph=a.graph,
+                       short_name=a.short_name, schedulable=a.schedulable, public=a.public, os=a.os)
         for key, value in a.attrs.items():
             yield line("set", "appliance", "attr", name, key, value)
+    for name in c.rolls:
+        if name not in added:
+            yield _roll_line(c, name)
 
 
 def _attrs(c: Cluster) -> Iterator[str]:
@@ -62,23 +81,31 @@ def _pxeactions(c: Cluster) -> Iterator[str]:
         yield line("add", "host", "pxeaction", action=label, command=a.command, args=a.args)
 
 
-def _unsupported(c: Cluster) -> None:
-    if c.hwprofiles:
-        raise RocksccError("dump: hardware profiles cannot be dumped yet")
-    if c.rolls:
-        raise RocksccError("dump: rolls cannot be dumped yet")
+def _hwprofiles(c: Cluster) -> Iterator[str]:
+    for name, hw in c.hwprofiles.items():
+        if any(d.partitions for d in hw.disks):
+            raise RocksccError(f"dump: hardware profile {name} declares existing partitions, which cannot be dumped yet")
+        yield line("add", "hwprofile", name, disks=_disks(hw.disks), raids=_raids(hw.raids) or None,
+                   frontend=hw.frontend or None)
+
+
+def _disks(disks) -> str:
+    return ",".join(f"{d.name}:{format_size(d.size)}" + (f":{d.sector_size}" if d.sector_size != 512 else "") for d in disks)
+
+
+def _raids(raids) -> str:
+    return ",".join(f"{r.name}:{r.level}:{'+'.join(r.members)}" + (f":{r.mountpoint}" if r.mountpoint else "") for r in raids)
 
 
 def _hosts(c: Cluster) -> Iterator[str]:
-    _unsupported(c)
     hosts = sorted(c.hosts.values(), key=lambda h: (h.vm is not None, host_sort_key(h)))  # containers before VMs
     for h in hosts:
         yield from _host(h)
 
 
 def _host(h: Host) -> Iterator[str]:
-    if h.hardware or h.hwprofile or h.partitions:
-        raise RocksccError(f"dump: host {h.name} has hardware or partitions, which cannot be dumped yet")
+    if h.partitions or (h.hardware and (h.hardware.raids or h.hardware.frontend)):
+        raise RocksccError(f"dump: host {h.name} has recorded partitions or its own raids, which cannot be dumped yet")
     yield line("add", "host", h.name, membership=h.membership, rack=h.rack, rank=h.rank, cpus=h.cpus,
                os=h.os, arch=h.arch, ip="none", comment=h.comment)
     for i in h.interfaces:
@@ -93,6 +120,13 @@ def _host(h: Host) -> Iterator[str]:
         yield line("set", "host", "bootflags", h.name, flags=h.bootflags)
     if h.vm is not None:
         yield vm_line(h)
+    for disk in h.hardware.disks if h.hardware else []:  # before the profile: own disks replace its
+        yield line("add", "host", "disk", h.name, disk.name, size=format_size(disk.size), sector=disk.sector_size)
+        for p in disk.partitions:
+            yield line("add", "host", "disk", "partition", h.name, p.device, start=p.start, size=format_size(p.size),
+                       fstype=p.fstype, mountpoint=p.mountpoint or None, rocks_release=p.rocks_release)
+    if h.hwprofile:
+        yield line("set", "host", "hwprofile", h.name, h.hwprofile)
 
 
 def vm_line(h: Host) -> str:
@@ -101,7 +135,7 @@ def vm_line(h: Host) -> str:
                 disksize=" ".join(str(d.size) for d in vm.disks), mem=vm.mem, slice=vm.slice, virt_type=vm.virt_type)
 
 
-SECTIONS = [_settings, _networks, _appliances, _attrs, _pxeactions, _hosts]
+SECTIONS = [_settings, _networks, _appliances, _attrs, _pxeactions, _hwprofiles, _hosts]
 
 
 def dump(cluster: Cluster) -> Iterator[str]:

@@ -73,6 +73,7 @@ def _global_options(argv: list[str]) -> tuple[Path | None, list[str] | None]:
 
 def execute(words: list[str], ctx: Context) -> None:
     """Run one command line (also used by `load` for each of its lines)."""
+    _roll_commands(ctx)
     name, rest = registry.resolve(words)
     if name is None:
         below = registry.subtree(words)
@@ -98,6 +99,21 @@ def execute(words: list[str], ctx: Context) -> None:
         ctx.after_commit.clear()
     else:
         _run(command, ctx, opts)
+
+
+def _roll_commands(ctx: Context) -> None:
+    """Register the enabled rolls' commands of the description in use, if there is one."""
+    if getattr(ctx, "rolls_registered", False):
+        return
+    ctx.rolls_registered = True
+    registry.unregister_all_extra()
+    try:
+        cluster = ctx.cluster
+    except RocksccError:
+        return  # no description here (init, help, test …): only built-in commands
+    from rockscc.rolls import register_commands
+
+    register_commands(cluster)
 
 
 def _run(command: Command, ctx: Context, opts) -> None:

@@ -14,6 +14,7 @@ from rockscc.cli.command import Command
 from rockscc.errors import RocksccError
 
 _extra: dict[str, type[Command]] = {}
+_lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, imported when run)
 
 
 @cache
@@ -35,17 +36,28 @@ def register(cls: type[Command]) -> None:
     _extra[cls.name] = cls
 
 
+def register_lazy(name: str, loader) -> None:
+    """A command whose class is imported only when it runs (a roll's command module)."""
+    _lazy[name] = loader
+
+
 def unregister_all_extra() -> None:
     _extra.clear()
+    _lazy.clear()
 
 
 def names() -> list[str]:
-    return sorted(set(_builtin()) | set(_plugins()) | set(_extra))
+    return sorted(set(_builtin()) | set(_plugins()) | set(_extra) | set(_lazy))
 
 
 def load(name: str) -> type[Command]:
     if name in _extra:
         return _extra[name]
+    if name in _lazy and name not in _builtin():
+        cls = _lazy[name]()
+        if not (isinstance(cls, type) and issubclass(cls, Command)):
+            raise RocksccError(f'command "{name}" from a roll is not a rockscc Command class')
+        return cls
     if name in _builtin():
         module = importlib.import_module(_builtin()[name])
         for value in vars(module).values():

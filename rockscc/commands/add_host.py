@@ -44,6 +44,7 @@ class AddHost(Command):
             raise RocksccError(
                 f'cannot infer the membership of "{name}" (name it <appliance>-<rack>-<rank> or give membership=)')
         _, appliance = cluster.appliance_by_membership(membership)
+        cluster.check_appliance_enabled(appliance)
         rack = opts.rack if opts.rack is not None else (inferred[1] if inferred else 0)
         rank = opts.rank if opts.rank is not None else (inferred[2] if inferred else 0)
         if opts.cpus < 1:

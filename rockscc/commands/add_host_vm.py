@@ -32,6 +32,7 @@ class AddHostVm(Command):
         if len(containers) > 1 and any(v is not None for v in (opts.name, opts.ip, opts.slice, opts.mac, opts.disk)):
             raise RocksccError("name=, ip=, slice=, mac= and disk= apply to one VM: name one container")
         app_name, appliance = cluster.appliance_by_membership(opts.membership)
+        cluster.check_appliance_enabled(appliance)
         if opts.subnet not in cluster.networks:
             raise RocksccError(f'network "{opts.subnet}" is not defined')
         if opts.cpus < 1 or not 1 <= opts.num_macs <= 8:

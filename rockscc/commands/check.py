@@ -26,10 +26,15 @@ class Check(Command):
     def run(self, ctx, opts) -> None:
         cluster = ctx.cluster
         tree = node_tree(cluster)
-        roots = {name: a.node for name, a in cluster.appliances.items()}
-        graphs = {a.graph for a in cluster.appliances.values()}
+        live = {name: a for name, a in cluster.appliances.items()
+                if not a.roll or (a.roll in cluster.rolls and cluster.rolls[a.roll].enabled)}
+        roots = {name: a.node for name, a in live.items()}
+        graphs = {a.graph for a in live.values()}
         used = {cluster.appliance_by_membership(h.membership)[0] for h in cluster.hosts.values()}
         findings = lint_tree(tree, graphs, roots, used)
+        from rockscc.rolls import conflicts
+
+        findings += conflicts(cluster)
         if not any(f.severity == "error" for f in findings) and opts.hosts != "none":
             findings += lint_hosts(tree, [host_input(cluster, h, evals=False) for h in self._hosts(cluster, opts.hosts)])
         for finding in sorted(set(findings)):

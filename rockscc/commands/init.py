@@ -13,8 +13,9 @@ from rockscc.model.store import FILENAME, locked, save
 
 class Init(Command):
     """Create a cluster description: cluster.toml with a frontend, the appliances frontend,
-    compute, nas, vm-container and tile, a private and a public network, Rocks' global
-    attributes and PXE actions, plus empty site nodes/ and graphs/default/ directories.
+    compute, nas and tile, the built-in xen roll with its vm-container appliance (xen=no leaves it
+    out), a private and a public network, Rocks' global attributes and PXE actions, plus empty
+    site nodes/ and graphs/default/ directories.
 
     With bare=yes (or --bare) the description uses only its own nodes/ and graphs/ (no built-in
     base), so any tree - the Rocks corpus, a roll under development - compiles as it is.
@@ -28,6 +29,7 @@ class Init(Command):
         Param("frontend", default="frontend", help="frontend host name"),
         Param("bare", kind="bool", default=False, help="no built-in base nodes and graphs"),
         Param("password", help="root password for installed hosts (stored crypted)"),
+        Param("xen", kind="bool", help="add the built-in xen roll (vm-container appliance); default: yes unless bare"),
     ]
     examples = ["rockscc init /tmp/c", "rockscc init --bare corpus-test"]
     needs_cluster = False
@@ -43,7 +45,7 @@ class Init(Command):
         except OSError as exc:
             raise RocksccError(f"cannot create {root}: {exc.strerror}") from None
         cluster, generated = new_cluster(root.resolve(), name=opts.name, frontend=opts.frontend,
-                                         bare=opts.bare, password=opts.password)
+                                         bare=opts.bare, password=opts.password, xen=opts.xen)
         with locked(root):
             save(cluster)
         ctx.out(f"created cluster description {root / FILENAME}")

@@ -69,6 +69,12 @@ class Cluster:
         known = ", ".join(f'"{a.membership}"' for a in self.appliances.values())
         raise RocksccError(f'membership "{membership}" is not defined (known: {known})')
 
+    def check_appliance_enabled(self, appliance: Appliance) -> None:
+        roll = self.rolls.get(appliance.roll) if appliance.roll else None
+        if appliance.roll and (roll is None or not roll.enabled):
+            raise RocksccError(f'appliance "{appliance.membership}" comes from roll "{appliance.roll}", which is disabled '
+                               f'(rockscc enable roll {appliance.roll})')
+
     def appliance_name(self, host: Host) -> str:
         return self.appliance_by_membership(host.membership)[0]
 
@@ -112,6 +118,8 @@ class Cluster:
         return layers
 
     def roll_path(self, roll: Roll) -> Path:
+        if roll.path.startswith("builtin:"):  # rolls shipped with rockscc (rolls/<name>/)
+            return BUILTIN_BASE / "rolls" / roll.path[len("builtin:"):]
         if roll.path.startswith("pkg:"):
             import importlib
 

@@ -18,7 +18,6 @@ APPLIANCES = {
     "frontend": ("Frontend", "server", "fe", False, True),
     "compute": ("Compute", "compute", "c", True, False),
     "nas": ("NAS Appliance", "nas", "nas", False, False),
-    "vm-container": ("VM Container", "vm-container", "vc", False, True),
     "tile": ("Tile", "tile", "t", True, False),
 }
 
@@ -41,7 +40,7 @@ def crypt_password(password: str) -> str:
 
 
 def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare: bool = False,
-                password: str | None = None) -> tuple[Cluster, str | None]:
+                password: str | None = None, xen: bool | None = None) -> tuple[Cluster, str | None]:
     """A fresh description; returns it and the generated root password (None if one was given)."""
     generated = None
     if password is None:
@@ -51,7 +50,6 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
     for app, (membership, node, short, schedulable, public) in APPLIANCES.items():
         cluster.appliances[app] = Appliance(membership=membership, node=node, short_name=short,
                                             schedulable=schedulable, public=public)
-    cluster.appliances["vm-container"].attrs.update({"vm_container": "true", "xen": "true"})
     cluster.pxeactions = dict(PXE_ACTIONS)
     private_ip, public_ip = "10.1.1.1", "198.51.100.10"
     cluster.attrs = _global_attrs(name, frontend, private_ip, public_ip, crypt_password(password))
@@ -63,7 +61,21 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
             Interface(device="eth1", ip=public_ip, subnet="public", name=f"{frontend}.example.org"),
         ],
     )
+    if xen is not False:
+        if bare:  # a bare tree brings its own vm-container nodes (e.g. the Rocks Xen roll's)
+            cluster.appliances["vm-container"] = Appliance(membership="VM Container", node="vm-container",
+                                                           short_name="vc", schedulable=False, public=True,
+                                                           attrs={"vm_container": "true", "xen": "true"})
+        else:
+            add_builtin_roll(cluster, "xen")
     return cluster, generated
+
+
+def add_builtin_roll(cluster: Cluster, name: str) -> None:
+    from rockscc.rolls import install, read_meta
+    from rockscc.xmlgraph.overlay import BUILTIN_BASE
+
+    install(cluster, f"builtin:{name}", read_meta(BUILTIN_BASE / "rolls" / name, name))
 
 
 def _global_attrs(name: str, frontend: str, private_ip: str, public_ip: str, crypted: str) -> dict[str, str]:

@@ -89,7 +89,7 @@ class Host:
 
 @dataclass
 class Roll:
-    path: str  # directory, absolute or relative to the description; or "pkg:<module>"
+    path: str  # directory (absolute or relative to the description), "pkg:<module>" or "builtin:<name>"
     enabled: bool = True
     version: str = ""
     name: str = field(default="", metadata={"key": True})

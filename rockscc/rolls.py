@@ -1,0 +1,122 @@
+"""Rolls: directories (or installed Python packages) holding nodes/, graphs/<graph>/, an optional
+roll.toml (name, version, description, appliances, commands) and command modules.
+
+Adding a roll records it in the description and adds its appliances (marked with the roll's
+name); enabled rolls' node and graph files are merged between the built-in base and the site
+(cluster.overlays); their commands are registered when a command line is run. Disabling a roll
+removes all of that while keeping its record."""
+
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rockscc.errors import Diagnostic, RocksccError
+from rockscc.model import Appliance, Cluster, Roll
+from rockscc.model.codec import SchemaError, decode
+from rockscc.model.names import check_path_safe
+
+META = "roll.toml"
+
+
+@dataclass
+class RollMeta:
+    name: str
+    version: str = ""
+    description: str = ""
+    appliances: dict[str, Appliance] = field(default_factory=dict)
+    commands: dict[str, str] = field(default_factory=dict)  # "verb object" -> "file.py:Class"
+
+
+def read_meta(path: Path, default_name: str) -> RollMeta:
+    meta_file = path / META
+    if not path.is_dir():
+        raise RocksccError(f"{path}: not a roll directory")
+    if not (path / "nodes").is_dir() and not (path / "graphs").is_dir():
+        raise RocksccError(f"{path}: a roll holds nodes/ or graphs/<graph>/; neither is there")
+    data: dict = {}
+    if meta_file.is_file():
+        try:
+            data = tomllib.loads(meta_file.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RocksccError(f"{meta_file}: {exc}") from None
+    try:
+        appliances = {name: decode(Appliance, value, ("appliances", name)) for name, value in data.get("appliances", {}).items()}
+    except SchemaError as exc:
+        raise RocksccError(f"{meta_file}: {exc}") from None
+    name = check_path_safe("roll", str(data.get("name", default_name)))
+    commands = {" ".join(str(k).split()): str(v) for k, v in data.get("commands", {}).items()}
+    return RollMeta(name, str(data.get("version", "")), str(data.get("description", "")), appliances, commands)
+
+
+def install(cluster: Cluster, path_spec: str, meta: RollMeta, *, enabled: bool = True) -> None:
+    if meta.name in cluster.rolls:
+        raise RocksccError(f'roll "{meta.name}" is already added')
+    for app_name, appliance in meta.appliances.items():
+        existing = cluster.appliances.get(app_name)
+        if existing is not None and existing.roll != meta.name:
+            raise RocksccError(f'roll "{meta.name}" adds appliance "{app_name}", which already exists')
+        if any(a.membership == appliance.membership for n, a in cluster.appliances.items() if n != app_name):
+            raise RocksccError(f'roll "{meta.name}": membership "{appliance.membership}" is already used')
+        appliance.roll = meta.name
+        cluster.appliances[app_name] = appliance
+    cluster.rolls[meta.name] = Roll(path=path_spec, enabled=enabled, version=meta.version, name=meta.name)
+
+
+def appliances_of(cluster: Cluster, roll: str) -> list[str]:
+    return [name for name, a in cluster.appliances.items() if a.roll == roll]
+
+
+def check_unused(cluster: Cluster, roll: str, verb: str) -> None:
+    memberships = {cluster.appliances[a].membership for a in appliances_of(cluster, roll)}
+    users = sorted(h.name for h in cluster.hosts.values() if h.membership in memberships)
+    if users:
+        raise RocksccError(f'cannot {verb} roll "{roll}": hosts of its appliances exist ({", ".join(users[:5])}'
+                           f'{" …" if len(users) > 5 else ""}); remove them first')
+
+
+def conflicts(cluster: Cluster) -> list[Diagnostic]:
+    """Node files defined by more than one roll (the later roll wins, as Rocks' rpm -i --force did)."""
+    seen: dict[str, str] = {}
+    found = []
+    for name, roll in cluster.rolls.items():
+        if not roll.enabled:
+            continue
+        nodes = cluster.roll_path(roll) / "nodes"
+        for path in sorted(nodes.glob("*.xml")) if nodes.is_dir() else []:
+            if path.name in seen:
+                found.append(Diagnostic(f"nodes/{path.name}", 0, f"defined by rolls {seen[path.name]} and {name}; {name} wins"))
+            seen[path.name] = name
+    return found
+
+
+def register_commands(cluster: Cluster) -> None:
+    """Make enabled rolls' commands runnable (directory rolls: roll.toml [commands])."""
+    from rockscc.cli import registry
+
+    for name, roll in cluster.rolls.items():
+        if not roll.enabled:
+            continue
+        path = cluster.roll_path(roll)
+        try:
+            meta = read_meta(path, name)
+        except RocksccError:
+            continue  # `rockscc check` and `list roll` report broken rolls
+        for words, target in meta.commands.items():
+            registry.register_lazy(words, lambda p=path, t=target, r=name: _load_command(p, t, r))
+
+
+def _load_command(root: Path, target: str, roll: str):
+    file, _, cls_name = target.partition(":")
+    source = (root / file).resolve()
+    if root.resolve() not in source.parents or not source.is_file():
+        raise RocksccError(f'roll "{roll}": command module {file} is not a file inside the roll')
+    spec = importlib.util.spec_from_file_location(f"rockscc_roll_{roll}_{source.stem}", source)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        return getattr(module, cls_name)
+    except Exception as exc:  # a broken roll must not take the command line down
+        raise RocksccError(f'roll "{roll}": cannot load command {target}: {type(exc).__name__}: {exc}') from None
