@@ -60,7 +60,7 @@ def bwrap_path() -> str:
 
 def run(argv: list[str], *, stdin: bytes = b"", env: dict[str, str] | None = None,
         files: dict[str, bytes] | None = None, collect: list[str] | None = None, limits: Limits = Limits(),
-        extra_ro_binds: list[tuple[str, str]] | None = None) -> SandboxResult:
+        extra_ro_binds: list[tuple[str, str]] | None = None, extra_args: list[str] | None = None) -> SandboxResult:
     """Run argv in the sandbox. `files` are placed under the private /tmp before the run
     (keys are absolute /tmp/… paths); `collect` names /tmp files to read back afterwards."""
     bwrap = bwrap_path()
@@ -71,6 +71,7 @@ def run(argv: list[str], *, stdin: bytes = b"", env: dict[str, str] | None = Non
             target.write_bytes(data)
         command = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
                    "--dev", "/dev", "--proc", "/proc", "--bind", private, "/tmp", "--chdir", "/tmp"]
+        command += extra_args or []
         for source, target in extra_ro_binds or []:
             command += ["--ro-bind", source, target]
         result = _execute(command + ["--", *argv], stdin, env or {}, limits)

@@ -1,5 +1,6 @@
-"""Finding commands. A built-in command lives in `rockscc/commands/<verb>_<object>….py`, so the
-command line maps to a module without importing every command; rolls add commands through the
+"""Finding commands. A built-in command lives in `rockscc/commands/<verb>_<object>….py` (a `__`
+in the module name stands for a `-` in the command: load_rocks__dump.py is `load rocks-dump`), so
+the command line maps to a module without importing every command; rolls add commands through the
 `rockscc.commands` entry-point group (name = the command words, value = `module:Class`)."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, impor
 @cache
 def _builtin() -> dict[str, str]:
     return {
-        info.name.replace("_", " "): f"rockscc.commands.{info.name}"
+        info.name.replace("__", "-").replace("_", " "): f"rockscc.commands.{info.name}"
         for info in pkgutil.iter_modules(rockscc.commands.__path__)
         if not info.name.startswith("_")
     }

@@ -11,11 +11,12 @@ from rockscc.model import format_size
 class ListHostPartitionPlan(Command):
     """Run each host's partition programs against its declared hardware and show the planned
     table, down to sectors: DISK DEVICE START END SIZE FSTYPE MOUNTPOINT FORMAT.
-    text=yes prints the partition-info directives instead."""
+    text=yes prints the partition-info directives instead; format=svg draws each disk as a bar."""
 
     name = "list host partition plan"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [Param("text", kind="bool", default=False, help="print /tmp/partition-info instead of the table")]
+    params = [Param("text", kind="bool", default=False, help="print /tmp/partition-info instead of the table"),
+              Param("format", default="table", choices=("table", "svg"), help="svg: disk bars drawn to scale")]
     examples = ["rockscc list host partition plan compute-0-0", "rockscc list host partition plan nas text=yes"]
 
     def run(self, ctx, opts) -> None:
@@ -33,9 +34,14 @@ class ListHostPartitionPlan(Command):
             if opts.text:
                 ctx.out(planned.info_text.rstrip("\n"))
                 continue
+            if opts.format == "svg":
+                from rockscc.backends.plan_svg import plan_svg
+
+                ctx.out(plan_svg(host.name, planned.plan).rstrip("\n"))
+                continue
             for p in planned.plan["partitions"]:
                 rows.append([host.name, p["disk"], p["device"], p["start"] if p["kind"] not in ("raid", "lvm") else "",
                              p["end"] if p["kind"] not in ("raid", "lvm") else "", format_size(p["size"]) if p["size"] % 1024**2 == 0 else p["size"],
                              p["fstype"], p["mountpoint"], "yes" if p["format"] else "no"])
-        if not opts.text:
+        if not opts.text and opts.format == "table":
             ctx.table(["host", "disk", "device", "start", "end", "size", "fstype", "mountpoint", "format"], rows)

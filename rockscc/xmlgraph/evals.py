@@ -34,6 +34,9 @@ def _shim_dir() -> str:
         partial.write_text(text)
         partial.chmod(0o755)
         partial.replace(shim)
+    python = directory / "python"
+    if not python.exists():
+        python.symlink_to(sys.executable)  # /opt/rocks/bin/python in Rocks' scripts
     return str(directory)
 
 
@@ -58,12 +61,21 @@ def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_
     full_env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)
     # the description stays readable (read-only) even where it lives under /tmp
     binds = [(str(cluster_dir), str(cluster_dir))] if cluster_dir is not None else []
-    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS, extra_ro_binds=binds)
+    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS, extra_ro_binds=binds,
+                         extra_args=_rocks_prefix(shim))
     if not result.ok:
         why = result.error or f"exit status {result.returncode}"
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-5:]
         raise RocksccError(f"{origin}: <eval> failed ({why})" + (": " + " | ".join(tail) if tail else ""))
     return result.stdout.decode(errors="replace")
+
+
+def _rocks_prefix(shim: str) -> list[str]:
+    """Rocks evals call /opt/rocks/bin/rocks by absolute path: on a machine without Rocks, the
+    sandbox gets a private /opt whose rocks/bin holds rockscc's `rocks`."""
+    if os.path.isdir("/opt") and not os.path.exists("/opt/rocks"):
+        return ["--tmpfs", "/opt", "--ro-bind", shim, "/opt/rocks/bin"]
+    return []
 
 
 def _env_name(name: str) -> bool:

@@ -207,3 +207,17 @@ def test_extend_and_replace_node_files(bare):
     write(bare, "nodes/replace-t.xml", "<kickstart><post>REPLACED</post></kickstart>")
     out = ok(profile(bare, "<kickstart><post>ORIGINAL</post></kickstart>"))
     assert "REPLACED" in out and "ORIGINAL" not in out and "EXTENDED" not in out
+
+
+def test_rocks_evals_calling_opt_rocks_bin_rocks_run_rockscc(bare):
+    """The corpus' grub-client reads boot flags with /opt/rocks/bin/rocks at generation time."""
+    from tests.conftest import run_cli as cli
+
+    assert cli("-C", str(bare), "set", "host", "bootflags", "compute-0-0", "flags=dom0_mem=1024M ucsd=rocks").rc == 0
+    out = ok(profile(bare, """<kickstart><post>
+<eval mode="xml">
+BOOTFLAGS=`/opt/rocks/bin/rocks report host bootflags $Node_Hostname`
+echo "args = \\"$BOOTFLAGS\\""
+</eval>
+</post></kickstart>"""))
+    assert 'args = "dom0_mem=1024M ucsd=rocks"' in out
