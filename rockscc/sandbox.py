@@ -98,6 +98,15 @@ def _pids_cgroup(limit: int):
 
     RLIMIT_NPROC does not bind processes running as root (the kernel exempts uid 0), so a fork
     bomb in a sandbox started by root is stopped by the cgroup's pids.max instead."""
+    path = make_pids_cgroup(limit)
+    try:
+        yield path
+    finally:
+        if path:
+            _empty_cgroup(path)
+
+
+def make_pids_cgroup(limit: int) -> str | None:
     path = None
     for root in PIDS_CGROUP_ROOTS:
         if os.access(os.path.join(root, "cgroup.procs"), os.W_OK):
@@ -111,11 +120,19 @@ def _pids_cgroup(limit: int):
             except OSError:
                 with contextlib.suppress(OSError):
                     os.rmdir(candidate)
-    try:
-        yield path
-    finally:
-        if path:
-            _empty_cgroup(path)
+    return path
+
+
+def join_cgroup(path: str | None) -> None:
+    """Move the calling process into the cgroup (used in preexec_fn)."""
+    if path:
+        with open(os.path.join(path, "cgroup.procs"), "w") as fh:
+            fh.write(str(os.getpid()))
+
+
+def remove_cgroup(path: str | None) -> None:
+    if path:
+        _empty_cgroup(path)
 
 
 def _empty_cgroup(path: str) -> None:

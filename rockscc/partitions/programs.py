@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ PYLIB = Path(__file__).resolve().parent / "pylib"
 PYTHONS = ("python", "python2", "python3")
 LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20)
 _memo: dict[str, "ChainResult"] = {}
+# exit statuses of a step the kernel stopped for a resource limit (128 + signal)
+LIMIT_KILLS = {"137": f"the CPU-time limit ({LIMITS.cpu_s} s) or the memory limit ({LIMITS.mem_mb} MiB)",
+               "152": f"the CPU-time limit ({LIMITS.cpu_s} s)",
+               "153": f"the file-size limit ({LIMITS.file_bytes >> 20} MiB)"}
 
 
 @dataclass
@@ -72,26 +77,65 @@ def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
     collect = ["/tmp/user_partition_info", "/tmp/partition-info"]
     collect += [f"/tmp/.rockscc/{kind}-{i}" for i in range(len(steps)) for kind in ("status", "out")]
     env = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=env, files=files, collect=collect, limits=LIMITS)
+    result = _run_in_pool(steps, files, collect, env) or \
+        sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=env, files=files, collect=collect, limits=LIMITS)
     if result.error:
         raise RocksccError(f"host {host}: partition programs {result.error}" + _where(steps, result))
     _check_all_started(steps, result, host)
     warnings = []
     for i, (_argv, _body, origin) in enumerate(steps):
         status = result.files.get(f"/tmp/.rockscc/status-{i}", b"").decode().strip()
-        if status != "0":
-            out = result.files.get(f"/tmp/.rockscc/out-{i}", b"")
-            tail = [line[:200] for line in out.decode(errors="replace").strip().splitlines()[-3:]]
-            file, _, line = origin.rpartition(":")
-            why = "did not finish" if not status else f"exited with status {status}"
-            if len(out) >= LIMITS.output_bytes:
-                why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
-                tail = []
-            warnings.append(Diagnostic(file, int(line or 0), f"host {host}: %pre {why}" + (": " + " | ".join(tail) if tail else "")))
+        if status == "0":
+            continue
+        out = result.files.get(f"/tmp/.rockscc/out-{i}", b"")
+        if status in LIMIT_KILLS:
+            raise RocksccError(f"host {host}: the %pre at {origin} was killed by {LIMIT_KILLS[status]}")
+        file, _, line = origin.rpartition(":")
+        why = f"exited with status {status}"
+        tail = _tail(out)
+        if b"Resource temporarily unavailable" in out:
+            why += f" (it hit the sandbox's process limit of {LIMITS.nproc}: a fork bomb?)"
+        if len(out) >= LIMITS.output_bytes:
+            why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
+            tail = []
+        warnings.append(Diagnostic(file, int(line or 0), f"host {host}: %pre {why}" + (": " + " | ".join(tail) if tail else "")))
     user = result.files.get("/tmp/user_partition_info")
     installer = result.files.get("/tmp/partition-info")
     return ChainResult(user.decode(errors="replace") if user is not None else None,
                        installer.decode(errors="replace") if installer is not None else None, warnings)
+
+
+def _run_in_pool(steps, files: dict[str, bytes], collect: list[str], env: dict[str, str]):
+    """The chain in this process's persistent sandbox worker (pool.py), or None to fall back
+    to a fresh sandbox for this chain."""
+    from rockscc.partitions import pool as pools
+
+    global _pool_broken
+    if _pool_broken or os.environ.get("ROCKSCC_NO_POOL"):
+        return None
+    kinds = [("python" if argv[0] == sys.executable else argv[0], f"/tmp/.rockscc/pre-{i}")
+             for i, (argv, _body, _origin) in enumerate(steps)]
+    try:
+        worker = pools.pool(LIMITS.nproc)
+        reply = worker.run(kinds, files, collect, {**env, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
+                                                  "LANG": "C.UTF-8", "TMPDIR": "/tmp"}, LIMITS)
+    except (pools.PoolUnavailable, sandbox.SandboxUnavailable, OSError):
+        _pool_broken = True
+        return None
+    if (reply.get("error") or "").startswith(("unshare failed", "cannot mount")):
+        _pool_broken = True  # this machine cannot give tasks their own namespaces: fresh sandboxes
+        return None
+    return sandbox.SandboxResult(0, b"", b"", files=reply["files"], error=reply.get("error"))
+
+
+_pool_broken = False
+
+
+def _tail(out: bytes) -> list[str]:
+    """The last lines a failing step printed, without traceback frames: the message itself."""
+    lines = [line for line in out.decode(errors="replace").strip().splitlines()
+             if line.strip() and not line.startswith(("Traceback (most recent", "  File ", "    "))]
+    return [line[:200] for line in lines[-2:]]
 
 
 def _check_all_started(steps, result, host: str) -> None:
