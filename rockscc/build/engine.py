@@ -236,6 +236,8 @@ def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: Build
         for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
             if remove_output(outdir, path):
                 report.removed.append(path)
+        if result.shared is not None:
+            manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
         manifest.jobs[job.id] = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
         ran.add(job.id)
@@ -247,7 +249,8 @@ def _remember_files(results, resolver: DepResolver) -> None:
     check is a stat per file, and a no-op build rewrites nothing, not even the manifest."""
     for _index, result, error in results:
         if not error:
-            for key in result.record.get("deps", {}):
+            keys = {**result.record.get("deps", {}), **resolver.groups.get(result.record.get("group"), {})}
+            for key in keys:
                 if key.startswith("file:"):
                     resolver.value(key, None)
 

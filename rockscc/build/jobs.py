@@ -31,6 +31,7 @@ class JobResult:
     outputs: list[Output]
     record: dict[str, Any]  # stored in the manifest: spec or deps
     warnings: list[str] = field(default_factory=list)
+    shared: dict[str, Any] | None = None  # the dependency group's content (travels back from forked workers)
 
 
 @dataclass
@@ -67,29 +68,43 @@ class DepsJob:
         """The fingerprint of the recorded dependencies' current values (None: must run)."""
         if not previous or "deps" not in previous:
             return None, None
+        group = previous.get("group")
+        if group is not None and not resolver.group_holds(group, self.host):
+            return None, None
         now = {key: resolver.value(key, self.host) for key in previous["deps"]}
-        return digest([__version__, self.salt, now]), None
+        return digest([__version__, self.salt, now, group]), None
 
     def run(self, resolver: DepResolver) -> JobResult:
         outputs, deps, warnings = self.work(resolver)
-        return JobResult(outputs, {"deps": deps}, warnings)
+        own, shared = resolver.split(deps)
+        group = digest(shared)
+        return JobResult(outputs, {"deps": own, "group": group}, warnings, shared)
 
     def fingerprint_of(self, record: dict) -> str:
-        return digest([__version__, self.salt, record["deps"]])
+        return digest([__version__, self.salt, record["deps"], record.get("group")])
 
     def explain(self, previous: dict, resolver: DepResolver) -> str:
-        for key, old in sorted(previous.get("deps", {}).items()):
+        shared = resolver.groups.get(previous.get("group"), {})
+        for key, old in sorted({**shared, **previous.get("deps", {})}.items()):
             if resolver.value(key, self.host) != old:
                 return describe_change(key)
         return "its inputs changed"
 
 
 class DepResolver:
-    """Current values of dependency keys, memoized for one build."""
+    """Current values of dependency keys, memoized for one build.
+
+    `context(host)` names the hosts whose non-intrinsic attributes are equal (same appliance,
+    os and host-level attributes); a dependency group, which holds only keys whose values are the
+    same for all hosts of one context, is then checked once per (group, context)."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, Callable[[str, str | None], str | None]] = {}
         self._memo: dict[tuple[str, str | None], str | None] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.context: Callable[[str | None], Any] = lambda host: host
+        self.host_specific: Callable[[str], bool] = lambda key: key.startswith(("hw:",))
+        self._group_memo: dict[tuple[str, Any], bool] = {}
 
     def register(self, prefix: str, handler: Callable[[str, str | None], str | None], *, per_host: bool) -> None:
         self.handlers[prefix] = (handler, per_host)
@@ -103,6 +118,19 @@ class DepResolver:
         if memo_key not in self._memo:
             self._memo[memo_key] = handler(rest, host)
         return self._memo[memo_key]
+
+    def split(self, deps: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(host-specific dependencies, dependencies shared by every host of the same context)."""
+        own = {k: v for k, v in deps.items() if self.host_specific(k)}
+        return own, {k: v for k, v in deps.items() if k not in own}
+
+    def group_holds(self, group: str, host: str | None) -> bool:
+        key = (group, self.context(host))
+        if key not in self._group_memo:
+            recorded = self.groups.get(group)
+            self._group_memo[key] = recorded is not None and all(
+                self.value(k, host) == v for k, v in recorded.items())
+        return self._group_memo[key]
 
 
 def describe_change(key: str) -> str:

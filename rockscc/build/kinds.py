@@ -46,15 +46,38 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
     resolver.register("file", lambda path, host: file_digest(Path(path), manifest), per_host=False)
     resolver.register("opt", lambda name, host: str(getattr(options, name, None)), per_host=False)
     resolver.register("hw", lambda _, host: hardware_digest(cluster, cluster.hosts.get(host)), per_host=True)
-    resolver.register("nodes", lambda name, host: _node_sources(cluster, name), per_host=False)
+    tree = cache(lambda: _node_tree(cluster))
+    resolver.register("nodes", lambda name, host: "|".join(str(s.path) for s in tree().sources(name)), per_host=False)
     resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
 
 
-def _node_sources(cluster: Cluster, name: str) -> str:
-    """Which files make node `name` now: a new extend-/replace- file or shadowing roll changes it."""
+    resolver.groups = manifest.groups
+    resolver.context = lambda host: attr_context(cluster, host)
+    resolver.host_specific = lambda key: key.startswith("hw:") or (key.startswith("attr:") and is_intrinsic(key[5:]))
+
+
+def _node_tree(cluster: Cluster):
+    """The node tree, looked up once per build: which files make each node now (a new
+    extend-/replace- file or a shadowing roll changes a node's `nodes:` dependency)."""
     from rockscc.build.producers import node_tree
 
-    return "|".join(str(s.path) for s in node_tree(cluster).sources(name))
+    return node_tree(cluster)
+
+
+INTRINSIC = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags".split())
+
+
+def is_intrinsic(name: str) -> bool:
+    """Attributes from the host record itself: different for every host."""
+    return name in INTRINSIC or name.startswith("Node_")
+
+
+def attr_context(cluster: Cluster, host_name: str | None):
+    """Hosts with equal (appliance, os, host-level attributes) have equal non-intrinsic attributes."""
+    host = cluster.hosts.get(host_name) if host_name else None
+    if host is None:
+        return None
+    return (host.membership, host.os, tuple(sorted(host.attrs.items())))
 
 
 def file_digest(path: Path, manifest: Manifest) -> str | None:

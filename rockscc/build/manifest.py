@@ -3,6 +3,9 @@
 `build/.rockscc-manifest.json` holds
 - `jobs`: id -> {kind, host, fp, outputs: {path: [size, mtime_ns, sha256]}, spec | deps}
 - `files`: dependency file key -> [size, mtime_ns, sha256], so unchanged files are not re-hashed
+- `groups`: id -> {dependency key: value}, the part of many jobs' dependencies that does not
+  depend on which host reads it (node and graph files, options, non-intrinsic attributes), stored
+  once and checked once per attribute context instead of once per host
 It is replaced atomically at the end of a build; a build killed before that leaves the previous
 manifest, whose records then disagree with the files on disk, so the next build redoes that work.
 """
@@ -18,13 +21,14 @@ from typing import Any
 from rockscc import __version__
 
 NAME = ".rockscc-manifest.json"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
 class Manifest:
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, list] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: str = __version__
 
     @classmethod
@@ -35,11 +39,14 @@ class Manifest:
             return cls()  # no usable log: everything is rebuilt, nothing is lost
         if data.get("format") != FORMAT:
             return cls()
-        return cls(jobs=data.get("jobs", {}), files=data.get("files", {}), version=data.get("version", ""))
+        return cls(jobs=data.get("jobs", {}), files=data.get("files", {}), groups=data.get("groups", {}),
+                   version=data.get("version", ""))
 
     def save(self, outdir: Path) -> None:
         outdir.mkdir(parents=True, exist_ok=True)
-        data = {"format": FORMAT, "version": __version__, "files": self.files, "jobs": self.jobs}
+        used = {job.get("group") for job in self.jobs.values()}
+        self.groups = {gid: deps for gid, deps in self.groups.items() if gid in used}
+        data = {"format": FORMAT, "version": __version__, "files": self.files, "jobs": self.jobs, "groups": self.groups}
         text = json.dumps(data, separators=(",", ":"), sort_keys=True)
         try:
             if (outdir / NAME).read_text() == text:
