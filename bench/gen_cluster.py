@@ -21,37 +21,7 @@ from rockscc.model.store import locked, save
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "rocks-5.0"
 GB = 1024**3
 
-SEED_PROGRAM = """<?xml version="1.0" standalone="no"?>
-<kickstart>
-<description>The seed deck's programmatic partitioning example.</description>
-<pre arg="--interpreter /opt/rocks/bin/python">
-import rocks_partition
-
-membership = '<var name="Node_Membership"/>'
-nodename = '<var name="Node_Hostname"/>'
-
-def doDisk(file, disk):
-    file.write('clearpart --all --initlabel --drives=%s\\n' % disk)
-    file.write('part / --size=6000 --fstype=ext3 --ondisk=%s\\n' % disk)
-    file.write('part /var --size=2000 --fstype=ext3 --ondisk=%s\\n' % disk)
-    file.write('part swap --size=2000 --ondisk=%s\\n' % disk)
-    file.write('part /mydata --size=1 --grow --fstype=ext3 --ondisk=%s\\n' % disk)
-
-p = rocks_partition.RocksPartition()
-disks = p.getDisks()
-
-if len(disks) == 1:
-    file = open('/tmp/user_partition_info', 'w')
-    doDisk(file, disks[0])
-    file.close()
-</pre>
-<pre>
-if [ ! -f /tmp/user_partition_info ]; then
-	echo "rocks force-default-root-disk-only" &gt; /tmp/user_partition_info
-fi
-</pre>
-</kickstart>
-"""
+SEED_PROGRAM = (Path(__file__).resolve().parent.parent / "examples" / "seed-partition.xml").read_text()
 
 
 def copy_corpus(root: Path) -> None:

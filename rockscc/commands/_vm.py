@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
 
 
@@ -24,3 +25,22 @@ def compiled_xml(ctx, name: str, mode: str) -> str:
         return path.read_text()
     except OSError as exc:
         raise RocksccError(f"{path}: {exc}") from None
+
+
+class StateFileCommand(Command):
+    """Base of `save host vm` and `restore host vm`: the VM runtime method `action` with a state
+    file on the container (default <vm_disk_dir>/<vm>.saved; file= only with one VM)."""
+
+    action = ""
+    args = [Arg("host", kind="host", repeat=True)]
+    params = [Param("file", help="state file on the container")]
+
+    def run(self, ctx, opts) -> None:
+        from rockscc.runtime.vms import VMRuntime, default_state_file
+
+        hosts = vm_hosts(opts.host)
+        if opts.file and len(hosts) > 1:
+            raise RocksccError("file= applies to one VM")
+        for host in hosts:
+            container = ctx.cluster.hosts[host.vm.container]
+            getattr(VMRuntime(ctx.cluster, host), self.action)(opts.file or default_state_file(ctx.cluster, host, container))

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._vm import vm_hosts
-from rockscc.errors import RocksccError
+from rockscc.commands._vm import StateFileCommand
 
 
-class SaveHostVm(Command):
+class SaveHostVm(StateFileCommand):
     """Save running VMs' state to a file on their container and release their memory and CPUs.
     The file defaults to <vm_disk_dir>/<vm>.saved on the container; file= only with one VM."""
 
     name = "save host vm"
-    args = [Arg("host", kind="host", repeat=True)]
-    params = [Param("file", help="state file on the container")]
+    action = "save"
     examples = ["rockscc save host vm compute-0-0-0"]
-
-    def run(self, ctx, opts) -> None:
-        from rockscc.runtime.vms import VMRuntime, default_state_file
-
-        hosts = vm_hosts(opts.host)
-        if opts.file and len(hosts) > 1:
-            raise RocksccError("file= applies to one VM")
-        for host in hosts:
-            container = ctx.cluster.hosts[host.vm.container]
-            VMRuntime(ctx.cluster, host).save(opts.file or default_state_file(ctx.cluster, host, container))

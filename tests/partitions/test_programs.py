@@ -11,26 +11,8 @@ import pytest
 from tests.conftest import REPO, run_cli
 from tests.partitions.conftest import program
 
-SEED_PROGRAM = """import rocks_partition
-
-membership = 'Compute'
-nodename = 'compute-0-0'
-
-def doDisk(file, disk):
-    file.write('clearpart --all --initlabel --drives=%s\\n' % disk)
-    file.write('part / --size=6000 --fstype=ext3 --ondisk=%s\\n' % disk)
-    file.write('part /var --size=2000 --fstype=ext3 --ondisk=%s\\n' % disk)
-    file.write('part swap --size=2000 --ondisk=%s\\n' % disk)
-    file.write('part /mydata --size=1 --grow --fstype=ext3 --ondisk=%s\\n' % disk)
-
-p = rocks_partition.RocksPartition()
-disks = p.getDisks()
-
-if len(disks) == 1:
-    file = open('/tmp/user_partition_info', 'w')
-    doDisk(file, disks[0])
-    file.close()
-"""
+SEED_FILE = REPO / "examples" / "seed-partition.xml"  # the seed deck's program, as a node file
+SEED_PROGRAM = SEED_FILE.read_text().split('<pre arg="--interpreter /opt/rocks/bin/python">')[1].split("</pre>")[0]
 
 
 def info(out: str) -> list[str]:
