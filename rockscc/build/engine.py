@@ -83,9 +83,11 @@ def build_lock(outdir: Path, wait_message: Callable[[], None] | None = None) -> 
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | None = None) -> BuildReport:
+def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | None = None,
+          cluster=None) -> BuildReport:
+    """Build what is stale. `cluster`: the description already loaded by the caller, if any."""
     started = time.perf_counter()
-    cluster = load(root)
+    cluster = cluster if cluster is not None else load(root)
     outdir = output_dir(root, options.out)
     report = BuildReport()
     with build_lock(outdir, wait_message):
@@ -144,7 +146,8 @@ def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, options: BuildO
 
 
 def _outputs_intact(previous: dict, outdir: Path) -> bool:
-    return all(stat_sig(outdir / path) == sig[:2] for path, sig in previous.get("outputs", {}).items())
+    base = f"{outdir}{os.sep}"  # string paths: tens of thousands of stats per no-op build
+    return all(stat_sig(base + path) == sig[:2] for path, sig in previous.get("outputs", {}).items())
 
 
 # --- running ---------------------------------------------------------------------------------

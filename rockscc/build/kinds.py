@@ -12,6 +12,7 @@ from rockscc.build.jobs import DepResolver, DepsJob, SpecJob, digest
 from rockscc.build.manifest import Manifest
 from rockscc.build.output import Output
 from rockscc.model import Cluster, Host
+from rockscc.model.cluster import is_intrinsic
 
 KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
 
@@ -45,12 +46,18 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
     resolver.register("attr", lambda name, host: attrs_of(host).get(name), per_host=True)
     resolver.register("file", lambda path, host: file_digest(Path(path), manifest), per_host=False)
     resolver.register("opt", lambda name, host: str(getattr(options, name, None)), per_host=False)
-    resolver.register("hw", lambda _, host: hardware_digest(cluster, cluster.hosts.get(host)), per_host=True)
+    profile_digest = cache(lambda profile: hardware_digest(cluster, None, profile=profile))
+
+    def hw(_, name):
+        host = cluster.hosts.get(name)
+        if host is not None and host.hardware is None and not host.partitions:  # a shared profile: hash it once
+            return profile_digest(host.hwprofile)
+        return hardware_digest(cluster, host)
+
+    resolver.register("hw", hw, per_host=True)
     tree = cache(lambda: _node_tree(cluster))
     resolver.register("nodes", lambda name, host: "|".join(str(s.path) for s in tree().sources(name)), per_host=False)
     resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
-
-
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
     resolver.host_specific = lambda key: key.startswith("hw:") or (key.startswith("attr:") and is_intrinsic(key[5:]))
@@ -62,14 +69,6 @@ def _node_tree(cluster: Cluster):
     from rockscc.build.producers import node_tree
 
     return node_tree(cluster)
-
-
-INTRINSIC = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags".split())
-
-
-def is_intrinsic(name: str) -> bool:
-    """Attributes from the host record itself: different for every host."""
-    return name in INTRINSIC or name.startswith("Node_")
 
 
 def attr_context(cluster: Cluster, host_name: str | None):
@@ -97,11 +96,16 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
     return value
 
 
-def hardware_digest(cluster: Cluster, host: Host | None) -> str | None:
-    if host is None:
-        return None
+def hardware_digest(cluster: Cluster, host: Host | None, *, profile: str | None = None) -> str | None:
+    """What a host's partition plan depends on besides its programs: its disks (own or its
+    profile's) and Rocks' recorded partitions. `profile=` digests a profile for hosts without either."""
     from rockscc.model.codec import encode
 
+    if host is None:
+        if profile is None:
+            return None
+        hardware = cluster.hwprofiles.get(profile)
+        return digest([encode(hardware) if hardware else None, profile, []])
     hardware = cluster.hardware_of(host)
     recorded = [encode(p) for p in host.partitions]  # Rocks' partitions table: do_partition reads it
     return digest([encode(hardware) if hardware else None, host.hwprofile, recorded])

@@ -21,10 +21,10 @@ class Output:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def stat_sig(path: Path) -> list[int] | None:
+def stat_sig(path: Path | str) -> list[int] | None:
     """What identifies a file we wrote: size and mtime in nanoseconds (None if missing)."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return None
     return [st.st_size, st.st_mtime_ns]

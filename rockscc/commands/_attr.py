@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
 from rockscc.errors import RocksccError
+from rockscc.model.cluster import is_intrinsic
 from rockscc.model.names import check_attr_name
 
-INTRINSIC = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags".split())
 
 
 def checked_name(name: str) -> str:
     check_attr_name(name)
-    if name in INTRINSIC or name.startswith("Node_"):
+    if is_intrinsic(name):
         raise RocksccError(f'attribute "{name}" is intrinsic (it comes from the host record); set the record instead')
     return name
 

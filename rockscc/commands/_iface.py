@@ -5,7 +5,6 @@ from __future__ import annotations
 from rockscc.errors import RocksccError
 from rockscc.model.names import check_ip, check_path_safe, normalize_mac
 
-FIELDS = ("ip", "mac", "subnet", "name", "module", "vlan")
 
 
 def find_interface(host, device: str):

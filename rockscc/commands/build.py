@@ -52,13 +52,15 @@ class Build(Command):
 
             watch(root, options, ctx)
             return
-        report = run_build(root, options, ctx)
+        report = run_build(root, options, ctx, cluster=ctx.cluster)
         if report.errors:
             raise RocksccError(f"build failed with {len(report.errors)} error(s); previous artifacts kept")
 
 
-def run_build(root: Path, options: engine.BuildOptions, ctx) -> engine.BuildReport:
-    report = engine.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"))
+def run_build(root: Path, options: engine.BuildOptions, ctx, cluster=None) -> engine.BuildReport:
+    """One build; `cluster` is the description if the caller already loaded it (--watch reloads)."""
+    report = engine.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"),
+                          cluster=cluster)
     for job_id, why in report.rebuilt if (options.explain or options.dry_run) else []:
         verb = "would rebuild" if options.dry_run else "rebuilt"
         ctx.out(f"{verb} {job_id}: {why}")

@@ -23,6 +23,12 @@ from rockscc.model.records import (
 from rockscc.xmlgraph.overlay import BUILTIN_BASE, Overlay
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
+# attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
+INTRINSIC_ATTRS = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags".split())
+
+
+def is_intrinsic(name: str) -> bool:
+    return name in INTRINSIC_ATTRS or name.startswith("Node_")
 _HOST_NAME = re.compile(r"^(?P<appliance>.+)-(?P<rack>\d+)-(?P<rank>\d+)$")
 
 
