@@ -1,6 +1,7 @@
 """Benchmark `rockscc build` on synthetic clusters. Run by hand; prints figures, asserts nothing.
 
     .venv/bin/python bench/bench_build.py 100 1000 10000
+    .venv/bin/python bench/bench_build.py --shared-program 10000
 
 For each size: full build (seconds, µs per host, peak RSS), no-op rebuild, one host attribute
 changed (time and artifacts rebuilt), one node file changed (time and artifacts rebuilt), and the
@@ -67,13 +68,13 @@ def floor(root: Path, count: int, size: int) -> float:
     return time.perf_counter() - start
 
 
-def bench(size: int) -> None:
-    root = Path(os.environ.get("BENCH_DIR", HERE / "out")) / f"c{size}"
-    generate(root, size)
+def bench(size: int, shared: bool) -> None:
+    root = Path(os.environ.get("BENCH_DIR", HERE / "out")) / f"c{size}{'-shared' if shared else ''}"
+    generate(root, size, shared=shared)
     seconds, rss, out = rockscc(root, "build", "--eval=no")
     files, nbytes = artifact_count(root)
     total_hosts = len(_hosts(root))
-    print(f"\n== {size} physical hosts ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB")
+    print(f"\n== {size} physical hosts{' (partition program shared, no per-host text)' if shared else ''} ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB")
     print(f"full build          {seconds:7.2f} s   {seconds / total_hosts * 1e6:8.0f} µs/host   peak RSS {rss / 1024:.0f} MiB")
     seconds, _, out = rockscc(root, "build", "--eval=no")
     print(f"no-op rebuild       {seconds:7.2f} s   rebuilt {rebuilt(out)}")
@@ -95,5 +96,6 @@ def _hosts(root: Path) -> list[str]:
 
 if __name__ == "__main__":
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    for arg in sys.argv[1:] or ["100", "1000"]:
-        bench(int(arg))
+    shared = "--shared-program" in sys.argv
+    for arg in [a for a in sys.argv[1:] if not a.startswith("--")] or ["100", "1000"]:
+        bench(int(arg), shared)

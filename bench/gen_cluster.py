@@ -24,21 +24,28 @@ GB = 1024**3
 SEED_PROGRAM = (Path(__file__).resolve().parent.parent / "examples" / "seed-partition.xml").read_text()
 
 
-def copy_corpus(root: Path) -> None:
+def shared_program() -> str:
+    """The seed program without the host name and membership baked into its text: what a site
+    writes when its layout depends only on the disks, so hosts sharing a profile share one run."""
+    return SEED_PROGRAM.replace("""membership = '<var name="Node_Membership"/>'\nnodename = '<var name="Node_Hostname"/>'\n""", "")
+
+
+def copy_corpus(root: Path, program: str = SEED_PROGRAM) -> None:
     for roll in ("base", "xen"):
         for sub in ("nodes", "graphs/default"):
             for path in sorted((CORPUS / roll / sub).glob("*.xml")):
                 target = root / sub / path.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
-    (root / "nodes" / "replace-partition.xml").write_text(SEED_PROGRAM)
+    (root / "nodes" / "replace-partition.xml").write_text(program)
 
 
-def generate(root: Path, count: int) -> None:
+def generate(root: Path, count: int, *, shared: bool = False) -> None:
+    """shared=True: the partition program does not embed per-host values (see shared_program)."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    copy_corpus(root)
+    copy_corpus(root, shared_program() if shared else SEED_PROGRAM)
     cluster, _ = new_cluster(root.resolve(), name=f"bench{count}", bare=True, password="bench")
     cluster.hwprofiles = {
         "one-sda": Hardware(disks=[Disk("sda", 250 * GB)]),
