@@ -61,14 +61,41 @@ def _profile(cluster: Cluster, host: Host, options, resolver: DepResolver):
     result = compile_host(tree, host_input(cluster, host, evals=options.evals))
     deps = {_dep_key(key): value for key, value in result.deps.items()}
     deps["opt:evals"] = str(options.evals)
-    outputs = [text_output(f"kickstart/{host.name}.ks", result.kickstart, KICKSTART_MODE)]
+    kickstart = result.kickstart
     warnings = [str(w) for w in result.warnings]
+    outputs = []
     partitions = _partitions(cluster, host, result)
     if partitions is not None:
         outputs += partitions[0]
         warnings += partitions[1]
         deps["hw:"] = hardware_digest(cluster, host)
+        inline = host_attr(cluster, host, "partition_inline")
+        deps["attr:partition_inline"] = inline
+        if _truthy(inline):
+            kickstart = _inline_partitions(kickstart, partitions[0][0].data.decode(), host, result)
+    outputs.insert(0, text_output(f"kickstart/{host.name}.ks", kickstart, KICKSTART_MODE))
     return outputs, deps, warnings
+
+
+def host_attr(cluster: Cluster, host: Host, name: str) -> str | None:
+    return cluster.resolve_attrs(host).get(name)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "on", "yes", "y", "true")
+
+
+def _inline_partitions(kickstart: str, info_text: str, host: Host, result) -> str:
+    """Attribute partition_inline=yes: the planned directives replace `%include /tmp/partition-info`
+    (the %pre chain stays, harmless), for installers that should not decide anything."""
+    from rockscc.backends.kickstart import validate
+
+    marker = "%include /tmp/partition-info\n"
+    if marker not in kickstart:
+        return kickstart
+    text = kickstart.replace(marker, info_text, 1)
+    validate(text, result.dialect, host.name, result.profile)
+    return text
 
 
 def _dep_key(key: str) -> str:

@@ -43,6 +43,7 @@ class CompileResult:
     nodes: list[str]
     deps: dict[str, str | None]
     warnings: list[Diagnostic] = field(default_factory=list)
+    dialect: str = "rhel5"
 
     @property
     def partition_programs(self) -> list[Script]:
@@ -141,7 +142,7 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     expander.attr("kickstart_dialect")
     text = render(profile, dialect)
     validate(text, dialect, host.hostname, profile)
-    return CompileResult(host.hostname, text, profile, order, expander.deps, _dedup(expander.warnings))
+    return CompileResult(host.hostname, text, profile, order, expander.deps, _dedup(expander.warnings), dialect)
 
 
 def _path_of(tree: NodeTree, node: ir.CompiledNode) -> Path:

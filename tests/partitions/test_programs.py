@@ -190,3 +190,14 @@ def test_fresh_sandbox_fallback_gives_the_same_result(tmp_path, test_partition, 
     monkeypatch.setattr(programs, "_memo", {})
     fresh = test_partition(program(tmp_path, SEED_PROGRAM), "disks=sda:80G")
     assert fresh.rc == pooled.rc == 0 and fresh.out == pooled.out
+
+
+def test_partition_inline_puts_the_plan_into_the_kickstart(example):
+    assert run_cli("-C", str(example), "set", "host", "attr", "compute-0-1", "partition_inline", "yes").rc == 0
+    result = run_cli("-C", str(example), "build")
+    assert result.rc == 0, result.err
+    ks = (example / "build" / "kickstart" / "compute-0-1.ks").read_text()
+    plan = (example / "build" / "partitions" / "compute-0-1.txt").read_text()
+    assert "%include /tmp/partition-info" not in ks and plan in ks
+    assert "%include /tmp/partition-info" in (example / "build" / "kickstart" / "compute-0-0.ks").read_text()
+    assert run_cli("-C", str(example), "remove", "host", "attr", "compute-0-1", "partition_inline").rc == 0
