@@ -21,20 +21,32 @@ class PlannedHost:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-_plans: dict[tuple, tuple] = {}
+_plans: dict[tuple, PlannedHost] = {}
 
 
 def plan_host(pre_scripts: list, hardware: Hardware, host: str, recorded: list[ExistingPartition] = ()) -> PlannedHost:
-    from rockscc.grammar.partition import parse_directives
-    from rockscc.partitions.do_partition import decide
-    from rockscc.partitions.layout import plan_layout
+    """The host's partition plan. Hosts with the same programs, hardware and recorded partitions
+    get the same plan, computed once (error messages name the first such host)."""
+    import json
+
     from rockscc.partitions.programs import run_chain
 
     hardware_json = encode(hardware)
     hardware_json.setdefault("disks", [])
     hardware_json.setdefault("raids", [])
     chain = run_chain(pre_scripts, hardware_json, host)
-    decision = decide(chain.user_partition_info, hardware, list(recorded))
+    key = (chain.key, json.dumps([encode(p) for p in recorded], sort_keys=True))  # chain.key covers the hardware
+    if key not in _plans:
+        _plans[key] = _plan(chain, hardware, host, list(recorded))
+    return _plans[key]
+
+
+def _plan(chain, hardware: Hardware, host: str, recorded: list[ExistingPartition]) -> PlannedHost:
+    from rockscc.grammar.partition import parse_directives
+    from rockscc.partitions.do_partition import decide
+    from rockscc.partitions.layout import plan_layout
+
+    decision = decide(chain.user_partition_info, hardware, recorded)
     directives = parse_directives(decision.text, f"host {host} partition-info")
     plan = plan_layout(directives, hardware, host)
     result = plan.as_json()

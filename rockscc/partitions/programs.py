@@ -35,6 +35,7 @@ class ChainResult:
     user_partition_info: str | None  # None: no program wrote the file
     installer_partition_info: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
     warnings: list[Diagnostic] = field(default_factory=list)
+    key: str = ""  # the memo key: programs, interpreters, hardware
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -56,6 +57,7 @@ def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
     key = hashlib.sha256(json.dumps([steps, hardware_json, discovered], sort_keys=True).encode()).hexdigest()
     if key not in _memo:
         _memo[key] = _run(steps, hardware_json, discovered, host)
+        _memo[key].key = key
     return _memo[key]
 
 
