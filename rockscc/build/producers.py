@@ -5,7 +5,7 @@ Every producer maps the cluster to jobs; the engine decides which of them are st
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from rockscc.build.jobs import DepResolver, DepsJob, SpecJob
@@ -48,16 +48,17 @@ def _tree_signature(overlays) -> tuple:
 
 def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
+    tree = cache(lambda: node_tree(cluster))  # looked up once per build, not once per host
     return [
-        DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options), salt="profile-1")
+        DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options, tree), salt="profile-1")
         for name, host in cluster.hosts.items()
     ]
 
 
-def _profile(cluster: Cluster, host: Host, options, resolver: DepResolver):
+def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolver):
     from rockscc.xmlgraph import compile_host, host_input
 
-    tree = node_tree(cluster)
+    tree = tree_of()
     result = compile_host(tree, host_input(cluster, host, evals=options.evals))
     deps = {_dep_key(key): value for key, value in result.deps.items()}
     deps["opt:evals"] = str(options.evals)
@@ -98,8 +99,9 @@ def _inline_partitions(kickstart: str, info_text: str, host: Host, result) -> st
     return text
 
 
+@cache
 def _dep_key(key: str) -> str:
-    """Dependency keys as the engine evaluates them: files by absolute path."""
+    """Dependency keys as the engine evaluates them: files by absolute path (resolved once each)."""
     prefix, _, rest = key.partition(":")
     if prefix == "file":
         return f"file:{Path(rest).resolve()}"

@@ -28,6 +28,9 @@ def dialect_of(name: str) -> Dialect:
         raise RocksccError(f'kickstart_dialect "{name}" is not one of {", ".join(DIALECTS)}') from None
 
 
+_TRAILING_SPACE = re.compile(r"[ \t\r\f\v]+$", re.M)  # what str.rstrip removed per line, in one C pass
+
+
 def render(profile: Profile, dialect_name: str) -> str:
     dialect = dialect_of(dialect_name)
     main = []
@@ -39,7 +42,7 @@ def render(profile: Profile, dialect_name: str) -> str:
             main.append(line)
     text = _ENV.get_template("kickstart.j2").render(
         profile=profile, dialect=dialect, main=main, posts=_posts(profile), header=_header)
-    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n") + "\n"
+    return _TRAILING_SPACE.sub("", text).rstrip("\n") + "\n"
 
 
 def _posts(profile: Profile) -> list[Script]:
