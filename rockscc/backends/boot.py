@@ -18,17 +18,16 @@ def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
     if chosen is None or not ip:
         return None  # no action (or no address to name the file by): no file, as in Rocks
     label, action = chosen
-    attrs = cluster.resolve_attrs(host)
     iface = cluster.private_interface(host)
     return {
         "frontend": cluster.is_frontend(host),
         "host": host.name,
         "hexip": hex_ip(ip),
-        "mac": iface.mac if iface and attrs.get("pxe_mac_files", "").lower() in _TRUE else None,
+        "mac": iface.mac if iface and (cluster.attr(host, "pxe_mac_files") or "").lower() in _TRUE else None,
         "label": label,
         "command": action.command,
         "args": action.args,
-        "efi_linux": attrs.get("uefi_linuxefi", "yes").lower() in _TRUE,
+        "efi_linux": (cluster.attr(host, "uefi_linuxefi") or "yes").lower() in _TRUE,
     }
 
 

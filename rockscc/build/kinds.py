@@ -42,8 +42,14 @@ def _producers():
 
 # --- dependency keys -----------------------------------------------------------------------------
 def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manifest: Manifest) -> None:
-    attrs_of = cache(lambda name: cluster.resolve_attrs(cluster.hosts[name]) if name in cluster.hosts else {})
-    resolver.register("attr", lambda name, host: attrs_of(host).get(name), per_host=True)
+    intrinsic_of = cache(lambda host: cluster.intrinsic_attrs(cluster.hosts[host]) if host in cluster.hosts else {})
+    attrs_of = cache(lambda host: cluster.resolve_attrs(cluster.hosts[host]) if host in cluster.hosts else {})
+
+    def attr(name, host):  # intrinsic values without resolving every attribute of every host
+        intrinsic = intrinsic_of(host) if is_intrinsic(name) else {}
+        return intrinsic[name] if name in intrinsic else attrs_of(host).get(name)
+
+    resolver.register("attr", attr, per_host=True)
     resolver.register("file", lambda path, host: file_digest(Path(path), manifest), per_host=False)
     resolver.register("opt", lambda name, host: str(getattr(options, name, None)), per_host=False)
     profile_digest = cache(lambda profile: hardware_digest(cluster, None, profile=profile))

@@ -79,7 +79,7 @@ def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolv
 
 
 def host_attr(cluster: Cluster, host: Host, name: str) -> str | None:
-    return cluster.resolve_attrs(host).get(name)
+    return cluster.attr(host, name)
 
 
 def _truthy(value: str | None) -> bool:
