@@ -243,6 +243,7 @@ def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: Build
             manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
         manifest.jobs[job.id] = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
+        manifest.dirty = True
         ran.add(job.id)
     return ran
 
@@ -270,3 +271,4 @@ def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, optio
             if remove_output(outdir, path):
                 report.removed.append(path)
         del manifest.jobs[job_id]
+        manifest.dirty = True

@@ -91,7 +91,8 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
     try:
         st = path.stat()
     except FileNotFoundError:
-        manifest.files.pop(key, None)
+        if manifest.files.pop(key, None) is not None:
+            manifest.dirty = True
         return None
     sig = [st.st_size, st.st_mtime_ns]
     known = manifest.files.get(key)
@@ -99,6 +100,7 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
         return known[2]
     value = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest.files[key] = [*sig, value]
+    manifest.dirty = True
     return value
 
 

@@ -30,6 +30,7 @@ class Manifest:
     files: dict[str, list] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: str = __version__
+    dirty: bool = True  # a loaded manifest is clean until a build changes something in it
 
     @classmethod
     def load(cls, outdir: Path) -> Manifest:
@@ -40,9 +41,11 @@ class Manifest:
         if data.get("format") != FORMAT:
             return cls()
         return cls(jobs=data.get("jobs", {}), files=data.get("files", {}), groups=data.get("groups", {}),
-                   version=data.get("version", ""))
+                   version=data.get("version", ""), dirty=data.get("version") != __version__)
 
     def save(self, outdir: Path) -> None:
+        if not self.dirty and (outdir / NAME).exists():
+            return  # a no-op build leaves the manifest untouched (and does not serialize it)
         outdir.mkdir(parents=True, exist_ok=True)
         used = {job.get("group") for job in self.jobs.values()}
         self.groups = {gid: deps for gid, deps in self.groups.items() if gid in used}

@@ -57,6 +57,24 @@ class Build(Command):
             raise RocksccError(f"build failed with {len(report.errors)} error(s); previous artifacts kept")
 
 
+def group_warnings(warnings: list[str]) -> dict[str, list[str]]:
+    """The same warning from many hosts' jobs is one line naming the jobs: a tree whose evals
+    are off warns once per eval, not once per eval per host."""
+    grouped: dict[str, list[str]] = {}
+    for warning in warnings:
+        job, _, message = warning.partition(": ")
+        grouped.setdefault(message, [])
+        if job not in grouped[message]:
+            grouped[message].append(job)
+    return grouped
+
+
+def _jobs_text(jobs: list[str], shown: int = 3) -> str:
+    names = sorted(jobs)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def run_build(root: Path, options: engine.BuildOptions, ctx, cluster=None) -> engine.BuildReport:
     """One build; `cluster` is the description if the caller already loaded it (--watch reloads)."""
     report = engine.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"),
@@ -64,8 +82,8 @@ def run_build(root: Path, options: engine.BuildOptions, ctx, cluster=None) -> en
     for job_id, why in report.rebuilt if (options.explain or options.dry_run) else []:
         verb = "would rebuild" if options.dry_run else "rebuilt"
         ctx.out(f"{verb} {job_id}: {why}")
-    for warning in sorted(set(report.warnings)):
-        ctx.warn(warning)
+    for message, jobs in sorted(group_warnings(report.warnings).items()):
+        ctx.warn(f"{message} ({_jobs_text(jobs)})")
     for error in report.errors:
         sys.stderr.write(f"error - {error}\n")
     ctx.out(report.summary())

@@ -100,7 +100,7 @@ def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
         if len(out) >= LIMITS.output_bytes:
             why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
             tail = []
-        warnings.append(Diagnostic(file, int(line or 0), f"host {host}: %pre {why}" + (": " + " | ".join(tail) if tail else "")))
+        warnings.append(Diagnostic(file, int(line or 0), f"%pre {why}" + (": " + " | ".join(tail) if tail else "")))  # jobs name the host
     user = result.files.get("/tmp/user_partition_info")
     installer = result.files.get("/tmp/partition-info")
     return ChainResult(user.decode(errors="replace") if user is not None else None,
