@@ -15,6 +15,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -50,6 +51,22 @@ class SandboxResult:
         return self.returncode == 0 and self.error is None
 
 
+def own_paths() -> list[str]:
+    """Directories the sandboxed code needs from rockscc itself — its Python and its package (for
+    `rocks_partition` and the `rocks` shim) — when they live under /tmp, which the sandbox replaces
+    with a private one (a clone in /tmp, a venv in /tmp)."""
+    roots = {os.path.realpath(sys.prefix), os.path.realpath(os.path.dirname(sys.executable)),
+             str(Path(__file__).resolve().parent.parent)}
+    return sorted(r for r in roots if r == "/tmp" or r.startswith("/tmp/"))
+
+
+def own_path_args() -> list[str]:
+    args: list[str] = []
+    for path in own_paths():
+        args += ["--ro-bind", path, path]
+    return args
+
+
 def bwrap_path() -> str:
     path = shutil.which("bwrap")
     if not path:
@@ -71,6 +88,7 @@ def run(argv: list[str], *, stdin: bytes = b"", env: dict[str, str] | None = Non
             target.write_bytes(data)
         command = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
                    "--dev", "/dev", "--proc", "/proc", "--bind", private, "/tmp", "--chdir", "/tmp"]
+        command += own_path_args()
         command += extra_args or []
         for source, target in extra_ro_binds or []:
             command += ["--ro-bind", source, target]

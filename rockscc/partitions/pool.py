@@ -35,6 +35,7 @@ class Pool:
         self.cgroup = sandbox.make_pids_cgroup(nproc)
         command = [sandbox.bwrap_path(), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
                    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                   *sandbox.own_path_args(),
                    "--cap-add", "CAP_SYS_ADMIN", "--", sys.executable, "-S", str(WORKER), str(PYLIB)]
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      preexec_fn=lambda: sandbox.join_cgroup(self.cgroup),
