@@ -65,6 +65,13 @@ def install(cluster: Cluster, path_spec: str, meta: RollMeta, *, enabled: bool =
     cluster.rolls[meta.name] = Roll(path=path_spec, enabled=enabled, version=meta.version, name=meta.name)
 
 
+def roll_named(cluster: Cluster, name: str) -> Roll:
+    roll = cluster.rolls.get(name)
+    if roll is None:
+        raise RocksccError(f'roll "{name}" is not added (see rockscc list roll)')
+    return roll
+
+
 def appliances_of(cluster: Cluster, roll: str) -> list[str]:
     return [name for name, a in cluster.appliances.items() if a.roll == roll]
 

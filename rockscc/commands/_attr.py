@@ -74,17 +74,24 @@ def owner_arg(level: str, *, optional: bool = False) -> list[Arg]:
     return [Arg(level, kind=kind, repeat=True, optional=optional)]
 
 
+EXAMPLE_OWNER = {"": "", "os": "linux ", "appliance": "compute ", "host": "compute-0-0 "}
+
+
+def declare(cls, verb: str, tail: list[Arg], example_tail: str) -> None:
+    """Name, arguments and example of a `<verb> [<level>] attr` command from its level."""
+    prefix = f"{cls.level} " if cls.level else ""
+    cls.name = f"{verb} {prefix}attr"
+    cls.args = owner_arg(cls.level) + tail
+    cls.examples = [f"rockscc {verb} {prefix}attr {EXAMPLE_OWNER[cls.level]}{example_tail}"]
+
+
 class SetAttrBase(Command):
     level = ""
     mutates = True
 
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)
-        prefix = f"{cls.level} " if cls.level else ""
-        cls.name = f"set {prefix}attr"
-        cls.args = owner_arg(cls.level) + [Arg("attr"), Arg("value")]
-        owner = {"": "", "os": "linux ", "appliance": "compute ", "host": "compute-0-0 "}[cls.level]
-        cls.examples = [f"rockscc set {prefix}attr {owner}Kickstart_Timezone Europe/Paris"]
+        declare(cls, "set", [Arg("attr"), Arg("value")], "Kickstart_Timezone Europe/Paris")
 
     def run(self, ctx, opts) -> None:
         name, value = checked_name(opts.attr), checked_value(opts.value)
@@ -98,11 +105,7 @@ class RemoveAttrBase(Command):
 
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)
-        prefix = f"{cls.level} " if cls.level else ""
-        cls.name = f"remove {prefix}attr"
-        cls.args = owner_arg(cls.level) + [Arg("attr")]
-        owner = {"": "", "os": "linux ", "appliance": "compute ", "host": "compute-0-0 "}[cls.level]
-        cls.examples = [f"rockscc remove {prefix}attr {owner}Kickstart_Timezone"]
+        declare(cls, "remove", [Arg("attr")], "Kickstart_Timezone")
 
     def run(self, ctx, opts) -> None:
         removed = 0

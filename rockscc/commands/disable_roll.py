@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.errors import RocksccError
-from rockscc.rolls import check_unused
+from rockscc.rolls import check_unused, roll_named
 
 
 class DisableRoll(Command):
@@ -19,8 +18,6 @@ class DisableRoll(Command):
 
     def run(self, ctx, opts) -> None:
         for name in opts.roll:
-            roll = ctx.cluster.rolls.get(name)
-            if roll is None:
-                raise RocksccError(f'roll "{name}" is not added (see rockscc list roll)')
+            roll = roll_named(ctx.cluster, name)
             check_unused(ctx.cluster, name, "disable")
             roll.enabled = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.errors import RocksccError
+from rockscc.rolls import roll_named
 
 
 class EnableRoll(Command):
@@ -16,7 +16,4 @@ class EnableRoll(Command):
 
     def run(self, ctx, opts) -> None:
         for name in opts.roll:
-            roll = ctx.cluster.rolls.get(name)
-            if roll is None:
-                raise RocksccError(f'roll "{name}" is not added (see rockscc list roll)')
-            roll.enabled = True
+            roll_named(ctx.cluster, name).enabled = True

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.errors import RocksccError
-from rockscc.rolls import appliances_of, check_unused
+from rockscc.rolls import appliances_of, check_unused, roll_named
 
 
 class RemoveRoll(Command):
@@ -18,8 +17,7 @@ class RemoveRoll(Command):
     def run(self, ctx, opts) -> None:
         cluster = ctx.cluster
         for name in opts.roll:
-            if name not in cluster.rolls:
-                raise RocksccError(f'roll "{name}" is not added (see rockscc list roll)')
+            roll_named(cluster, name)
             check_unused(cluster, name, "remove")
             for appliance in appliances_of(cluster, name):
                 del cluster.appliances[appliance]
