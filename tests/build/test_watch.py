@@ -1,0 +1,43 @@
+"""`rockscc build --watch`: a saved node file is rebuilt and re-validated, with diagnostics at file:line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from tests.conftest import run_cli
+
+
+def wait_for(proc_output, text: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = proc_output.read_text() if proc_output.exists() else ""
+        if text in current:
+            return current
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} did not appear within {timeout} s:\n{proc_output.read_text()}")
+
+
+def test_watch_rebuilds_on_save_and_reports_errors_at_file_line(cluster_dir, tmp_path):
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    log = tmp_path / "watch.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch", "--eval=no"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(log, "watching")
+        node = cluster_dir / "nodes" / "extend-compute.xml"
+        node.write_text("<kickstart><post>echo watched</post></kickstart>\n")
+        wait_for(log, "changed: nodes/extend-compute.xml")
+        deadline = time.monotonic() + 30
+        kickstart = cluster_dir / "build" / "kickstart" / "compute-0-0.ks"
+        while "echo watched" not in kickstart.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "echo watched" in kickstart.read_text()
+        node.write_text("<kickstart>\n<post>&no_such_attr;</post></kickstart>\n")
+        text = wait_for(log, "nodes/extend-compute.xml:2: undefined entity &no_such_attr;")
+        assert "Traceback" not in text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
