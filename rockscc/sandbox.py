@@ -128,6 +128,7 @@ def make_pids_cgroup(limit: int) -> str | None:
     path = None
     for root in PIDS_CGROUP_ROOTS:
         if os.access(os.path.join(root, "cgroup.procs"), os.W_OK):
+            _sweep_dead_cgroups(root)
             candidate = os.path.join(root, f"rockscc-sandbox-{os.getpid()}-{next(_counter)}")
             try:
                 os.mkdir(candidate)
@@ -139,6 +140,32 @@ def make_pids_cgroup(limit: int) -> str | None:
                 with contextlib.suppress(OSError):
                     os.rmdir(candidate)
     return path
+
+
+_swept: set[str] = set()
+
+
+def _sweep_dead_cgroups(root: str) -> None:
+    """Remove empty cgroups left by rockscc processes that are gone (a forked build worker exits
+    without running atexit handlers). Once per process and cgroup root."""
+    if root in _swept:
+        return
+    _swept.add(root)
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith("rockscc-sandbox-"):
+            continue
+        try:
+            pid = int(name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(root, name))  # fails (harmlessly) if tasks are still inside
+        except (ValueError, IndexError, PermissionError):
+            continue
 
 
 def join_cgroup(path: str | None) -> None:
