@@ -70,6 +70,14 @@ def _discovered(hardware_json: dict) -> str:
 def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
     files = {"/tmp/discovered.disks": discovered.encode(),
              "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode()}
+    stepwise = _run_stepwise(steps, dict(files), host)
+    if stepwise is not None:
+        return stepwise
+    return _run_whole(steps, files, host)
+
+
+def _run_whole(steps, files: dict[str, bytes], host: str) -> ChainResult:
+    """The whole chain in one fresh sandbox (where the persistent worker cannot run)."""
     driver = ["set +e", "cd /tmp"]
     for i, (argv, body, _origin) in enumerate(steps):
         files[f"/tmp/.rockscc/pre-{i}"] = body.encode()
@@ -79,48 +87,87 @@ def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
     collect = ["/tmp/user_partition_info", "/tmp/partition-info"]
     collect += [f"/tmp/.rockscc/{kind}-{i}" for i in range(len(steps)) for kind in ("status", "out")]
     env = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = _run_in_pool(steps, files, collect, env) or \
-        sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=env, files=files, collect=collect, limits=LIMITS)
+    result = sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=env, files=files, collect=collect, limits=LIMITS)
     if result.error:
         raise RocksccError(f"host {host}: partition programs {result.error}" + _where(steps, result))
     _check_all_started(steps, result, host)
     warnings = []
     for i, (_argv, _body, origin) in enumerate(steps):
         status = result.files.get(f"/tmp/.rockscc/status-{i}", b"").decode().strip()
-        if status == "0":
-            continue
-        out = result.files.get(f"/tmp/.rockscc/out-{i}", b"")
-        if status in LIMIT_KILLS:
-            raise RocksccError(f"host {host}: the %pre at {origin} was killed by {LIMIT_KILLS[status]}")
-        file, _, line = origin.rpartition(":")
-        why = f"exited with status {status}"
-        tail = _tail(out)
-        if b"Resource temporarily unavailable" in out:
-            why += f" (it hit the sandbox's process limit of {LIMITS.nproc}: a fork bomb?)"
-        if len(out) >= LIMITS.output_bytes:
-            why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
-            tail = []
-        warnings.append(Diagnostic(file, int(line or 0), f"%pre {why}" + (": " + " | ".join(tail) if tail else "")))  # jobs name the host
+        warning = _step_warning(status, result.files.get(f"/tmp/.rockscc/out-{i}", b""), origin, host)
+        if warning is not None:
+            warnings.append(warning)
     user = result.files.get("/tmp/user_partition_info")
     installer = result.files.get("/tmp/partition-info")
     return ChainResult(user.decode(errors="replace") if user is not None else None,
                        installer.decode(errors="replace") if installer is not None else None, warnings)
 
 
-def _run_in_pool(steps, files: dict[str, bytes], collect: list[str], env: dict[str, str]):
-    """The chain in this process's persistent sandbox worker (pool.py), or None to fall back
-    to a fresh sandbox for this chain."""
+# --- step by step, memoized ---------------------------------------------------------------------
+# In the persistent worker each %pre runs as its own task, starting from the /tmp its predecessor
+# left. A step's result is memoized by (interpreter, text, the /tmp it starts from): when only one
+# program in a chain embeds the host's name (the seed deck's does), the other steps run once per
+# hardware profile instead of once per host. Processes a step leaves behind do not survive into
+# the next step (the installer would let them run on).
+_steps: dict[str, tuple[dict[str, bytes], str, bytes]] = {}
+STATE_SKIP = ("/tmp/.rockscc/pre", "/tmp/.rockscc/status-0", "/tmp/.rockscc/out-0")
+
+
+def _run_stepwise(steps, state: dict[str, bytes], host: str) -> ChainResult | None:
+    warnings: list[Diagnostic] = []
+    for argv, body, origin in steps:
+        kind = "python" if argv[0] == sys.executable else argv[0]
+        key = hashlib.sha256(repr((kind, body, sorted((k, hashlib.sha256(v).hexdigest()) for k, v in state.items())))
+                             .encode()).hexdigest()
+        if key not in _steps:
+            reply = _pool_request([(kind, "/tmp/.rockscc/pre")], {**state, "/tmp/.rockscc/pre": body.encode()}, "*")
+            if reply is None:
+                return None  # no worker here: the whole chain in one fresh sandbox instead
+            if reply.error:
+                raise RocksccError(f"host {host}: partition programs {reply.error} (in the %pre at {origin})")
+            files = reply.files
+            if "/tmp/.rockscc/status-0" not in files:
+                raise RocksccError(f"host {host}: the %pre at {origin} could not run: the sandbox's process limit "
+                                   f"({LIMITS.nproc}) was reached (fork bomb?)")
+            _steps[key] = ({k: v for k, v in files.items() if k not in STATE_SKIP},
+                           files["/tmp/.rockscc/status-0"].decode().strip(), files.get("/tmp/.rockscc/out-0", b""))
+        state, status, out = _steps[key]
+        warning = _step_warning(status, out, origin, host)
+        if warning is not None:
+            warnings.append(warning)
+    user, installer = state.get("/tmp/user_partition_info"), state.get("/tmp/partition-info")
+    return ChainResult(user.decode(errors="replace") if user is not None else None,
+                       installer.decode(errors="replace") if installer is not None else None, warnings)
+
+
+def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic | None:
+    """None for success; an error for a resource-limit kill; else a warning (anaconda goes on)."""
+    if status == "0":
+        return None
+    if status in LIMIT_KILLS:
+        raise RocksccError(f"host {host}: the %pre at {origin} was killed by {LIMIT_KILLS[status]}")
+    file, _, line = origin.rpartition(":")
+    why = f"exited with status {status}"
+    tail = _tail(out)
+    if b"Resource temporarily unavailable" in out:
+        why += f" (it hit the sandbox's process limit of {LIMITS.nproc}: a fork bomb?)"
+    if len(out) >= LIMITS.output_bytes:
+        why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
+        tail = []
+    return Diagnostic(file, int(line or 0), f"%pre {why}" + (": " + " | ".join(tail) if tail else ""))
+
+
+def _pool_request(kinds, files: dict[str, bytes], collect):
+    """One task in this process's persistent worker, or None when the worker cannot be used."""
     from rockscc.partitions import pool as pools
 
     global _pool_broken
     if _pool_broken or os.environ.get("ROCKSCC_NO_POOL"):
         return None
-    kinds = [("python" if argv[0] == sys.executable else argv[0], f"/tmp/.rockscc/pre-{i}")
-             for i, (argv, _body, _origin) in enumerate(steps)]
+    env = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/local/bin:/usr/bin:/bin",
+           "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
     try:
-        worker = pools.pool(LIMITS.nproc)
-        reply = worker.run(kinds, files, collect, {**env, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
-                                                  "LANG": "C.UTF-8", "TMPDIR": "/tmp"}, LIMITS)
+        reply = pools.pool(LIMITS.nproc).run(kinds, files, collect, env, LIMITS)
     except (pools.PoolUnavailable, sandbox.SandboxUnavailable, OSError):
         _pool_broken = True
         return None

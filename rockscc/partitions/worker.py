@@ -116,13 +116,24 @@ def task_init(request):
         with open("/tmp/.rockscc/status-%d" % index, "w") as fh:
             fh.write("%d\n" % status)
     files = {}
-    for name in request["collect"]:
+    for name in collect_names(request["collect"]):
         try:
             with open(name, "rb") as fh:
                 files[name] = base64.b64encode(fh.read(limits["output_bytes"])).decode()
         except OSError:
             pass
     return {"files": files, "error": None}
+
+
+def collect_names(collect):
+    """The files to send back: the named ones, or with "*" every file under /tmp (a step's whole
+    result, which the next step starts from)."""
+    if collect != "*":
+        return collect
+    names = []
+    for directory, _dirs, entries in os.walk("/tmp"):
+        names += [os.path.join(directory, entry) for entry in sorted(entries)]
+    return sorted(names)[:4096]
 
 
 def run_step(kind, body_path, index, request, limits):
