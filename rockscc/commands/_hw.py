@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 from rockscc.errors import RocksccError
-from rockscc.model import Disk, Raid, parse_size
+from rockscc.model import Disk, Hardware, Raid, parse_size
 from rockscc.model.names import check_path_safe
 
 
@@ -40,6 +42,17 @@ def parse_raids(text: str) -> list[Raid]:
             raise RocksccError(f'raids: level "{fields[1]}" is not a number') from None
         raids.append(Raid(check_path_safe("raid", fields[0]), level, fields[2].split("+"), fields[3] if len(fields) == 4 else ""))
     return raids
+
+
+def own_hardware(cluster, host) -> Hardware | None:
+    """The host's own hardware record, made on first use from a deep copy of its profile (so
+    editing the host never edits the profile many hosts share); None without either."""
+    if host.hardware is None:
+        profile = cluster.hardware_of(host)
+        if profile is None:
+            return None
+        host.hardware = copy.deepcopy(profile)
+    return host.hardware
 
 
 def _cciss(name: str) -> str:

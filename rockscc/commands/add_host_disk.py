@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._hw import parse_disks
+from rockscc.commands._hw import own_hardware, parse_disks
 from rockscc.errors import RocksccError
 from rockscc.model import Hardware
 
@@ -21,9 +23,9 @@ class AddHostDisk(Command):
     def run(self, ctx, opts) -> None:
         (disk,) = parse_disks(f"{opts.disk}:{opts.size}:{opts.sector}")
         for host in opts.host:
-            if host.hardware is None:
-                base = ctx.cluster.hardware_of(host)
-                host.hardware = Hardware([*base.disks], [*base.raids], base.frontend) if base else Hardware()
-            if any(d.name == disk.name for d in host.hardware.disks):
+            hardware = own_hardware(ctx.cluster, host)
+            if hardware is None:
+                hardware = host.hardware = Hardware()
+            if any(d.name == disk.name for d in hardware.disks):
                 raise RocksccError(f'host "{host.name}" already has disk "{disk.name}"')
-            host.hardware.disks.append(type(disk)(disk.name, disk.size, disk.sector_size))
+            hardware.disks.append(copy.deepcopy(disk))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
-from rockscc.model import ExistingPartition, Hardware, parse_size
+from rockscc.commands._hw import own_hardware
+from rockscc.model import ExistingPartition, parse_size
 
 
 class AddHostDiskPartition(Command):
@@ -24,13 +27,10 @@ class AddHostDiskPartition(Command):
         part = ExistingPartition(opts.device, opts.start, parse_size(opts.size), opts.fstype, opts.mountpoint,
                                  opts.rocks_release)
         for host in opts.host:
-            if host.hardware is None:
-                base = ctx.cluster.hardware_of(host)
-                if base is None:
-                    raise RocksccError(f'host "{host.name}" has no disks: add host disk first')
-                host.hardware = Hardware([type(d)(d.name, d.size, d.sector_size, list(d.partitions)) for d in base.disks],
-                                         list(base.raids), base.frontend)
-            disk = next((d for d in sorted(host.hardware.disks, key=lambda d: -len(d.name))
+            hardware = own_hardware(ctx.cluster, host)
+            if hardware is None:
+                raise RocksccError(f'host "{host.name}" has no disks: add host disk first')
+            disk = next((d for d in sorted(hardware.disks, key=lambda d: -len(d.name))
                          if opts.device.startswith(d.name) and opts.device[len(d.name):].lstrip("p").isdigit()), None)
             if disk is None:
                 raise RocksccError(f'host "{host.name}": no disk holds partition "{opts.device}"')
@@ -39,4 +39,4 @@ class AddHostDiskPartition(Command):
             end = part.start + part.size // disk.sector_size
             if end > disk.size // disk.sector_size:
                 raise RocksccError(f'partition "{opts.device}" ends beyond the end of {disk.name}')
-            disk.partitions.append(part)
+            disk.partitions.append(copy.deepcopy(part))

@@ -184,3 +184,19 @@ def test_help_from_declarations(rockscc):
     assert result.rc == 0 and result.out.startswith("rockscc set host attr {host} ... {attr} {value}")
     assert "set host attr" in rockscc("help").out
     assert rockscc("list host interface --help").out.startswith("rockscc list host interface")
+
+
+def test_a_hosts_own_disks_never_edit_its_shared_profile(rockscc, cluster_dir, tmp_path):
+    """Within one transaction, a host's first own disk copies its profile; later edits must not
+    reach the profile (it once shared the profile's Disk objects)."""
+    script = tmp_path / "disks.sh"
+    script.write_text("\n".join([
+        "rockscc add host compute-0-0", "rockscc add host compute-0-1",
+        "rockscc add hwprofile p disks=sda:80G", "rockscc set host hwprofile compute p",
+        "rockscc add host disk compute-0-0 sdb size=10G",
+        "rockscc add host disk partition compute-0-0 sda1 size=1G mountpoint=/ rocks-release=yes"]) + "\n")
+    assert rockscc(f"load {script}").rc == 0
+    cluster = load(cluster_dir)
+    assert cluster.hwprofiles["p"].disks[0].partitions == []
+    assert [p.device for p in cluster.hardware_of(cluster.hosts["compute-0-0"]).disks[0].partitions] == ["sda1"]
+    assert cluster.hardware_of(cluster.hosts["compute-0-1"]).disks[0].partitions == []
