@@ -28,6 +28,9 @@ class SandboxUnavailable(RocksccError):
     pass
 
 
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+
+
 @dataclass(frozen=True)
 class Limits:
     cpu_s: int = 10
@@ -213,9 +216,8 @@ def _execute_in(command: list[str], stdin: bytes, env: dict[str, str], limits: L
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
         os.setpgrp()
 
-    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**base_env, **env}, preexec_fn=preexec)
+                            env={**BASE_ENV, **env}, preexec_fn=preexec)
     error = None
     try:
         out, err = _communicate(proc, stdin, limits)

@@ -8,8 +8,8 @@ from rockscc.backends import pxe
 from rockscc.model import Cluster, Host
 from rockscc.model.alloc import hex_ip
 from rockscc.model.boot import boot_action
+from rockscc.model.cluster import truthy
 
-_TRUE = ("1", "on", "yes", "y", "true")
 
 
 def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
@@ -23,11 +23,11 @@ def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
         "frontend": cluster.is_frontend(host),
         "host": host.name,
         "hexip": hex_ip(ip),
-        "mac": iface.mac if iface and (cluster.attr(host, "pxe_mac_files") or "").lower() in _TRUE else None,
+        "mac": iface.mac if iface and truthy(cluster.attr(host, "pxe_mac_files")) else None,
         "label": label,
         "command": action.command,
         "args": action.args,
-        "efi_linux": (cluster.attr(host, "uefi_linuxefi") or "yes").lower() in _TRUE,
+        "efi_linux": truthy(cluster.attr(host, "uefi_linuxefi") or "yes"),
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from rockscc.build.jobs import DepResolver, DepsJob, SpecJob
 from rockscc.build.kinds import KICKSTART_MODE, hardware_digest, text_output
 from rockscc.model import Cluster, Host
+from rockscc.model.cluster import truthy
 
 _trees: dict[tuple, object] = {}
 
@@ -70,20 +71,12 @@ def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolv
         outputs += partitions[0]
         warnings += partitions[1]
         deps["hw:"] = hardware_digest(cluster, host)
-        inline = host_attr(cluster, host, "partition_inline")
+        inline = cluster.attr(host, "partition_inline")
         deps["attr:partition_inline"] = inline
-        if _truthy(inline):
+        if truthy(inline):
             kickstart = _inline_partitions(kickstart, partitions[0][0].data.decode(), host, result)
     outputs.insert(0, text_output(f"kickstart/{host.name}.ks", kickstart, KICKSTART_MODE))
     return outputs, deps, warnings
-
-
-def host_attr(cluster: Cluster, host: Host, name: str) -> str | None:
-    return cluster.attr(host, name)
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "on", "yes", "y", "true")
 
 
 def _inline_partitions(kickstart: str, info_text: str, host: Host, result) -> str:

@@ -16,3 +16,12 @@ def compile_for(ctx, host, *, evals: bool) -> CompileResult:
     for warning in result.warnings:
         ctx.warn(f"{host.name}: {warning}")
     return result
+
+
+def placeholder_entities(ctx, nodes, attrs: dict[str, str]) -> None:
+    """For reading one node without a host: an entity without a value stays `&name;`, reported,
+    instead of failing (the fragment can be read on its own)."""
+    for node in nodes:
+        for name in sorted(node.entity_names - set(attrs)):
+            ctx.warn(f"{node.display}: no value for &{name}; (give {name}=… on the command line)")
+            attrs[name] = f"&{name};"

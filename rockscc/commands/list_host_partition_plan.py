@@ -5,7 +5,6 @@ from __future__ import annotations
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._compile import compile_for
 from rockscc.errors import RocksccError
-from rockscc.model import format_size
 
 
 class ListHostPartitionPlan(Command):
@@ -20,7 +19,7 @@ class ListHostPartitionPlan(Command):
     examples = ["rockscc list host partition plan compute-0-0", "rockscc list host partition plan nas text=yes"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.partitions import plan_host
+        from rockscc.partitions import PLAN_HEADER, plan_host, plan_rows
 
         rows = []
         for host in opts.host:
@@ -39,9 +38,6 @@ class ListHostPartitionPlan(Command):
 
                 ctx.out(plan_svg(host.name, planned.plan).rstrip("\n"))
                 continue
-            for p in planned.plan["partitions"]:
-                rows.append([host.name, p["disk"], p["device"], p["start"] if p["kind"] not in ("raid", "lvm") else "",
-                             p["end"] if p["kind"] not in ("raid", "lvm") else "", format_size(p["size"]) if p["size"] % 1024**2 == 0 else p["size"],
-                             p["fstype"], p["mountpoint"], "yes" if p["format"] else "no"])
+            rows += [[host.name, *row] for row in plan_rows(planned.plan)]
         if not opts.text and opts.format == "table":
-            ctx.table(["host", "disk", "device", "start", "end", "size", "fstype", "mountpoint", "format"], rows)
+            ctx.table(["host", *PLAN_HEADER], rows)

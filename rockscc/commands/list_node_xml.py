@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rockscc.build.producers import node_tree
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import placeholder_entities
 from rockscc.commands.list_host_xml import profile_xml
 from rockscc.xmlgraph.expand import Expander
 
@@ -27,10 +28,7 @@ class ListNodeXml(Command):
         compiled = tree.compiled(opts.node)
         attrs = {"hostname": "example-0-0", "Node_Hostname": "example-0-0", "arch": "x86_64", "os": "linux"}
         attrs |= cluster.attrs | opts.extra
-        for node in compiled:
-            for name in sorted(node.entity_names - set(attrs)):
-                ctx.warn(f"{node.display}: no value for &{name}; (give {name}=… on the command line)")
-                attrs[name] = f"&{name};"
+        placeholder_entities(ctx, compiled, attrs)
         expander = Expander(tree, attrs, evals=opts.eval, cluster_dir=cluster.root)
         profile = expander.expand(attrs["hostname"], compiled)
         for warning in sorted(set(expander.warnings)):

@@ -23,7 +23,7 @@ class Load(Command):
     def run(self, ctx, opts) -> None:
         from rockscc.cli.main import execute
 
-        name, text = self._read(opts.file)
+        name, text = read_script(opts.file)
         ctx.loading = True
         count = 0
         try:
@@ -37,24 +37,31 @@ class Load(Command):
             ctx.loading = False
         ctx.out(f"loaded {count} command line(s) from {name}")
 
-    @staticmethod
-    def _read(file: str) -> tuple[str, str]:
-        if file == "-":
-            return "<stdin>", sys.stdin.read()
-        try:
-            return file, Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RocksccError(f"{file}: cannot read: {exc}") from None
+
+def read_script(file: str, errors: str = "strict") -> tuple[str, str]:
+    """(name for messages, text) of a file of command lines, or of stdin for `-`."""
+    if file == "-":
+        return "<stdin>", sys.stdin.read()
+    try:
+        return file, Path(file).read_text(encoding="utf-8", errors=errors)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RocksccError(f"{file}: cannot read: {exc}") from None
 
 
-def _command_lines(name: str, text: str):
+def shell_lines(name: str, text: str):
+    """(line number, raw line, words) of each non-blank line, split with shell quoting and
+    `#` comments; a quoting error names the line."""
     for number, raw in enumerate(text.splitlines(), 1):
         try:
             words = shlex.split(raw, comments=True)
         except ValueError as exc:
             raise RocksccError(f"{name}:{number}: {exc} (nothing was loaded)") from None
-        if not words:
-            continue
+        if words:
+            yield number, raw, words
+
+
+def _command_lines(name: str, text: str):
+    for number, _raw, words in shell_lines(name, text):
         if words[0] != "rockscc":
             raise RocksccError(f'{name}:{number}: a line must start with "rockscc", not "{words[0]}" (nothing was loaded)')
         if len(words) > 1 and words[1].startswith("-"):

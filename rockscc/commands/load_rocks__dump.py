@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shlex
-from pathlib import Path
-
 from rockscc.cli.command import Arg, Command
+from rockscc.commands.load import read_script, shell_lines
 from rockscc.errors import RocksccError
 
 INTERFACE_FIELDS = ("ip", "mac", "name", "module", "subnet", "vlan")
@@ -19,26 +17,16 @@ class LoadRocksDump(Command):
     their line numbers and skipped; an error in a mapped line changes nothing."""
 
     name = "load rocks-dump"
-    args = [Arg("file", help="output of `rocks dump` from a Rocks frontend")]
+    args = [Arg("file", help="output of `rocks dump` from a Rocks frontend, or - for stdin")]
     examples = ["rockscc load rocks-dump rocks-dump.sh"]
     mutates = True
 
     def run(self, ctx, opts) -> None:
         from rockscc.cli.main import execute
 
-        path = Path(opts.file)
-        try:
-            text = path.read_text(errors="replace")
-        except OSError as exc:
-            raise RocksccError(f"{path}: cannot read: {exc.strerror}") from None
+        path, text = read_script(opts.file, errors="replace")  # old Rocks databases were not always UTF-8
         mapped, skipped = 0, []
-        for number, raw in enumerate(text.splitlines(), 1):
-            try:
-                words = shlex.split(raw, comments=True)
-            except ValueError as exc:
-                raise RocksccError(f"{path}:{number}: {exc} (nothing was loaded)") from None
-            if not words:
-                continue
+        for number, raw, words in shell_lines(path, text):
             commands = translate(words, ctx.cluster)
             if commands is None:
                 skipped.append((number, raw.strip()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import placeholder_entities
 from rockscc.errors import RocksccError
 
 
@@ -37,9 +38,7 @@ class TestNode(Command):
         attrs = {"hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
                  "Node_Membership": opts.membership, "arch": opts.arch, "Node_Architecture": opts.arch,
                  "os": opts.os, "rack": "0", "rank": "0", **opts.extra}
-        for name in sorted(node.entity_names - set(attrs)):
-            ctx.warn(f"{path}: no value for &{name}; (give {name}=… on the command line)")
-            attrs[name] = f"&{name};"
+        placeholder_entities(ctx, [node], attrs)
         expander = Expander(_NoTree(path.parent), attrs, evals=opts.eval, cluster_dir=None)
         profile = expander.expand(opts.hostname, [node])
         for warning in sorted(set(expander.warnings)):

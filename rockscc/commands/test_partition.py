@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._hw import parse_disks
+from rockscc.commands._hw import parse_disks, parse_raids
 from rockscc.errors import RocksccError
-from rockscc.model import Hardware, format_size
+from rockscc.model import Hardware
 
 
 class TestPartition(Command):
@@ -29,8 +29,7 @@ class TestPartition(Command):
                 "rockscc test partition my-partition.xml disks=hda:80G,hdb:80G membership='NAS Appliance'"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.commands._hw import parse_raids
-        from rockscc.partitions import plan_host
+        from rockscc.partitions import PLAN_HEADER, plan_host, plan_rows
 
         hardware = Hardware(parse_disks(opts.disks), parse_raids(opts.raids), opts.frontend)
         attrs = {"hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
@@ -46,9 +45,7 @@ class TestPartition(Command):
         ctx.out(f"# /tmp/partition-info ({planned.scheme})")
         ctx.out(planned.info_text.rstrip("\n"))
         ctx.out("\n")
-        rows = [[p["disk"], p["device"], p["start"], p["end"], format_size(p["size"]), p["fstype"], p["mountpoint"],
-                 "yes" if p["format"] else "no"] for p in planned.plan["partitions"]]
-        ctx.table(["disk", "device", "start", "end", "size", "fstype", "mountpoint", "format"], rows, owner=False)
+        ctx.table(PLAN_HEADER, plan_rows(planned.plan), owner=False)
 
 
 def _pre_scripts(path: Path, attrs: dict[str, str]) -> list:

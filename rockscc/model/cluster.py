@@ -95,7 +95,7 @@ class Cluster:
 
     def is_vm_container(self, host: Host) -> bool:
         appliance = self.appliance_of(host)
-        return appliance.node == "vm-container" or _truthy(appliance.attrs.get("vm_container", ""))
+        return appliance.node == "vm-container" or truthy(appliance.attrs.get("vm_container"))
 
     def hardware_of(self, host: Host) -> Hardware | None:
         if host.hardware is not None:
@@ -135,16 +135,15 @@ class Cluster:
         return path if path.is_absolute() else self.root / path
 
     # --- attributes ----------------------------------------------------------------------------
+    def attr_levels(self, host: Host) -> list[tuple[str, dict[str, str]]]:
+        """The attribute tables a host sees, least specific first: global, os, appliance, host."""
+        return [("global", self.attrs), ("os", self.os.get(host.os, {})),
+                ("appliance", self.appliance_of(host).attrs), ("host", host.attrs)]
+
     def attr_sources(self, host: Host) -> dict[str, tuple[str, str]]:
         """Every attribute of `host` with the level it comes from (host > appliance > os > global)."""
-        appliance = self.appliance_of(host)
         resolved: dict[str, tuple[str, str]] = {}
-        for level, table in (
-            ("global", self.attrs),
-            ("os", self.os.get(host.os, {})),
-            ("appliance", appliance.attrs),
-            ("host", host.attrs),
-        ):
+        for level, table in self.attr_levels(host):
             for key, value in table.items():
                 resolved[key] = (value, level)
         for key, value in self.intrinsic_attrs(host).items():
@@ -158,17 +157,15 @@ class Cluster:
             intrinsic = self.intrinsic_attrs(host)
             if name in intrinsic:
                 return intrinsic[name]
-        for table in (host.attrs, self.appliance_of(host).attrs, self.os.get(host.os, {}), self.attrs):
+        for _level, table in reversed(self.attr_levels(host)):
             if name in table:
                 return table[name]
         return None
 
     def resolve_attrs(self, host: Host) -> dict[str, str]:
-        appliance = self.appliance_of(host)
-        resolved = dict(self.attrs)
-        resolved.update(self.os.get(host.os, {}))
-        resolved.update(appliance.attrs)
-        resolved.update(host.attrs)
+        resolved: dict[str, str] = {}
+        for _level, table in self.attr_levels(host):
+            resolved.update(table)
         resolved.update(self.intrinsic_attrs(host))
         return resolved
 
@@ -331,8 +328,9 @@ def host_sort_key(host: Host) -> tuple:
     return (host.membership != "Frontend", match["appliance"] if match else host.name, host.rack, host.rank, host.name)
 
 
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in ("1", "on", "yes", "y", "true")
+def truthy(value: str | None) -> bool:
+    """An attribute value meaning yes (unset means no)."""
+    return (value or "").strip().lower() in ("1", "on", "yes", "y", "true")
 
 
 def _path_safe(path: tuple, kind: str, value: str) -> None:

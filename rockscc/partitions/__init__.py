@@ -54,3 +54,19 @@ def _plan(chain, hardware: Hardware, host: str, recorded: list[ExistingPartition
     result["reconnected"] = decision.reconnected
     return PlannedHost(decision.text, result, decision.scheme, chain.user_partition_info, chain.installer_partition_info,
                        list(chain.warnings))
+
+
+PLAN_HEADER = ["disk", "device", "start", "end", "size", "fstype", "mountpoint", "format"]
+
+
+def plan_rows(plan: dict) -> list[list]:
+    """A planned table as rows under PLAN_HEADER; md and LVM devices have no sectors of their own."""
+    from rockscc.model import format_size
+
+    rows = []
+    for p in plan["partitions"]:
+        on_disk = p["kind"] not in ("raid", "lvm")
+        size = format_size(p["size"]) if p["size"] % 1024**2 == 0 else p["size"]
+        rows.append([p["disk"], p["device"], p["start"] if on_disk else "", p["end"] if on_disk else "", size,
+                     p["fstype"], p["mountpoint"], "yes" if p["format"] else "no"])
+    return rows

@@ -21,6 +21,7 @@ from rockscc import sandbox
 from rockscc.errors import Diagnostic, RocksccError
 
 PYLIB = Path(__file__).resolve().parent / "pylib"
+PROGRAM_ENV = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}  # rocks_partition importable
 PYTHONS = ("python", "python2", "python3")
 LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20)
 _memo: dict[str, "ChainResult"] = {}
@@ -86,8 +87,7 @@ def _run_whole(steps, files: dict[str, bytes], host: str) -> ChainResult:
     files["/tmp/.rockscc/driver"] = "\n".join(driver).encode()
     collect = ["/tmp/user_partition_info", "/tmp/partition-info"]
     collect += [f"/tmp/.rockscc/{kind}-{i}" for i in range(len(steps)) for kind in ("status", "out")]
-    env = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=env, files=files, collect=collect, limits=LIMITS)
+    result = sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=PROGRAM_ENV, files=files, collect=collect, limits=LIMITS)
     if result.error:
         raise RocksccError(f"host {host}: partition programs {result.error}" + _where(steps, result))
     _check_all_started(steps, result, host)
@@ -164,8 +164,7 @@ def _pool_request(kinds, files: dict[str, bytes], collect):
     global _pool_broken
     if _pool_broken or os.environ.get("ROCKSCC_NO_POOL"):
         return None
-    env = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/local/bin:/usr/bin:/bin",
-           "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+    env = {**sandbox.BASE_ENV, **PROGRAM_ENV}  # the worker starts each task from an empty environment
     try:
         reply = pools.pool(LIMITS.nproc).run(kinds, files, collect, env, LIMITS)
     except (pools.PoolUnavailable, sandbox.SandboxUnavailable, OSError):
