@@ -5,7 +5,8 @@ Layout (`python bench/gen_cluster.py OUT N`):
   (copied from ../shared/corpus/rocks-5.0), plus a site `replace-partition.xml` holding the seed
   deck's partition program, so every host runs a partition program;
 - hosts: 80 % compute, 10 % NAS, 10 % VM containers; a quarter of the containers hold two VMs;
-- three hardware profiles (one sda disk, two IDE disks, four-disk NAS) shared by all hosts.
+- three hardware profiles (one sda disk, two IDE disks, four-disk NAS) shared by all hosts;
+- every host's next boot is `install`, as `rockscc add host` leaves it, so each gets boot files.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def generate(root: Path, count: int, *, shared: bool = False) -> None:
                 mac += 1
                 host = Host(name=name, membership=membership, rack=n // 100, rank=n % 100,
                             hwprofile={"compute": ("one-sda", "two-ide")[n % 2], "nas": "nas-4"}.get(appliance, "one-sda"),
-                            interfaces=[Interface(device="eth0", ip=_ip(made), mac=_mac(mac), subnet="private", name=name)])
+                            interfaces=[Interface(device="eth0", ip=_ip(made), mac=_mac(mac), subnet="private", name=name)],
+                            pxeboot="install")  # as `rockscc add host` sets it: BIOS, UEFI and iPXE files
                 cluster.hosts[name] = host
                 if appliance == "vm-container":
                     containers.append(host)
@@ -84,7 +86,7 @@ def generate(root: Path, count: int, *, shared: bool = False) -> None:
                 name=name, membership="Compute", rack=container.rack, rank=container.rank,
                 interfaces=[Interface(device="eth0", ip=_ip(count + mac), mac=f"00:16:3e:{mac >> 16 & 255:02x}:{mac >> 8 & 255:02x}:{mac & 255:02x}",
                                       subnet="private", name=name, module="xennet")],
-                vm=VM(container=container.name, slice=slot, disks=[disk]),
+                vm=VM(container=container.name, slice=slot, disks=[disk]), pxeboot="install",
             )
     with locked(root):
         save(cluster)

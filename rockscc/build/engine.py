@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rockscc.build import kinds
+from rockscc.build import kinds, memo
 from rockscc.build.jobs import DepResolver, DepsJob, JobResult
 from rockscc.build.manifest import NAME as MANIFEST_NAME
 from rockscc.build.manifest import Manifest
 from rockscc.build.output import remove_output, stat_sig, sweep_temp_files, write_output
+from rockscc.build.stamps import Stamps, stampable
 from rockscc.errors import RocksccError
 from rockscc.model import load
 
@@ -92,18 +93,21 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
     report = BuildReport()
     with build_lock(outdir, wait_message):
         sweep_temp_files(outdir)
+        memo.use(outdir)
         manifest = Manifest.load(outdir)
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)
         if options.hosts is not None:
             plan = [job for job in plan if job.host in set(options.hosts)]
         report.jobs = len(plan)
-        stale = _stale_jobs(plan, manifest, resolver, options, report, outdir)
+        stamps = Stamps(cluster, options, lambda: kinds.tree_signature(cluster))
+        stale = _stale_jobs(plan, manifest, resolver, stamps, options, report, outdir)
         if options.dry_run:
             report.seconds = time.perf_counter() - started
             return report
         results = _run_jobs(stale, resolver, options)
         new_jobs = _apply(results, stale, manifest, outdir, report)
+        memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
         manifest.save(outdir)
@@ -120,21 +124,28 @@ def clean(root: Path, out: Path | None = None) -> int:
         manifest = Manifest.load(outdir)
         removed = sum(remove_output(outdir, path) for path in sorted(manifest.outputs()))
         (outdir / MANIFEST_NAME).unlink(missing_ok=True)
+        shutil.rmtree(outdir / memo.DIRNAME, ignore_errors=True)
     shutil.rmtree(outdir, ignore_errors=True) if not any(p.name != LOCK_NAME for p in outdir.iterdir()) else None
     return removed
 
 
-def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, options: BuildOptions, report: BuildReport,
-                outdir: Path) -> list:
+def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions,
+                report: BuildReport, outdir: Path) -> list:
     stale = []
     for job in plan:
         previous = manifest.jobs.get(job.id)
+        job.stamp = stamps.of(job)
+        if previous is not None and job.stamp is not None and previous.get("in") == job.stamp:
+            if _outputs_intact(previous, outdir):  # nothing the job could read changed
+                report.fresh += 1
+                continue
         fingerprint, _ = job.current(previous, resolver)
         if previous is None:
             why = "new"
         elif fingerprint is not None and fingerprint == previous.get("fp"):
             if _outputs_intact(previous, outdir):
                 report.fresh += 1
+                _restamp(job, previous, manifest)
                 continue
             why = "an output is missing or was changed outside rockscc"
         else:
@@ -143,6 +154,14 @@ def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, options: BuildO
         stale.append(job)
         report.rebuilt.append((job.id, why))
     return stale
+
+
+def _restamp(job, record: dict, manifest: Manifest) -> None:
+    """An exact check found the job fresh under a new stamp: record it for the next build."""
+    stamp = job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
+    if record.get("in") != stamp:
+        record["in"] = stamp
+        manifest.dirty = True
 
 
 def _outputs_intact(previous: dict, outdir: Path) -> bool:
@@ -158,7 +177,9 @@ _POOL_RESOLVER: DepResolver | None = None
 def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
     job = _POOL_JOBS[index]
     try:
-        return index, job.run(_POOL_RESOLVER), None
+        result = job.run(_POOL_RESOLVER)
+        result.memo = memo.drain()  # a forked worker's results reach the memo file through the parent
+        return index, result, None
     except RocksccError as exc:
         return index, None, f"{job.id}: {exc}"
     except Exception as exc:  # a bug: report it against the job, keep building the others
@@ -242,7 +263,9 @@ def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: Build
         if result.shared is not None:
             manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
-        manifest.jobs[job.id] = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
+        record = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
+        record["in"] = job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
+        manifest.jobs[job.id] = record
         manifest.dirty = True
         ran.add(job.id)
     return ran

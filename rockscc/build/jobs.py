@@ -40,6 +40,7 @@ class JobResult:
     record: dict[str, Any]  # stored in the manifest: spec or deps
     warnings: list[str] = field(default_factory=list)
     shared: dict[str, Any] | None = None  # the dependency group's content (travels back from forked workers)
+    memo: list = field(default_factory=list)  # new persistent-memo entries (see memo.py)
 
 
 @dataclass
@@ -49,7 +50,9 @@ class SpecJob:
     spec: Callable[[], Any]
     render: Callable[[Any], list[Output]]
     salt: str = ""  # the backend's template/code identity: a template change rebuilds
+    reads: tuple[str, ...] | None = None  # the hosts whose records the spec reads (None: any)
     fingerprint: str | None = None
+    stamp: str | None = None  # see stamps.py
     _spec: Any = None
 
     def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str, Any]:
@@ -70,7 +73,9 @@ class DepsJob:
     host: str | None
     work: Callable[[DepResolver], tuple[list[Output], dict[str, str], list[str]]]
     salt: str = ""
+    reads: tuple[str, ...] | None = None  # the hosts whose records the work reads (None: any)
     fingerprint: str | None = None
+    stamp: str | None = None  # see stamps.py
 
     def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str | None, Any]:
         """The fingerprint of the recorded dependencies' current values (None: must run)."""

@@ -77,6 +77,13 @@ def _node_tree(cluster: Cluster):
     return node_tree(cluster)
 
 
+def tree_signature(cluster: Cluster) -> tuple:
+    """(path, size, mtime) of every node, graph and include file of the description's overlays."""
+    from rockscc.build import producers
+
+    return producers.tree_signature(cluster.overlays())
+
+
 def attr_context(cluster: Cluster, host_name: str | None):
     """Hosts with equal (appliance, os, host-level attributes) have equal non-intrinsic attributes."""
     host = cluster.hosts.get(host_name) if host_name else None

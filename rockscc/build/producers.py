@@ -23,14 +23,14 @@ def node_tree(cluster: Cluster):
 
     overlays = cluster.overlays()
     key = tuple((o.name, str(o.path)) for o in overlays)
-    signature = _tree_signature(overlays)
+    signature = tree_signature(overlays)
     cached = _trees.get(key)
     if cached is None or cached[0] != signature:
         _trees[key] = (signature, NodeTree.load(overlays))
     return _trees[key][1]
 
 
-def _tree_signature(overlays) -> tuple:
+def tree_signature(overlays) -> tuple:
     """(path, size, mtime) of every node, graph and include file: a stat each, no reads."""
     entries = []
     for overlay in overlays:
@@ -51,9 +51,19 @@ def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
     tree = cache(lambda: node_tree(cluster))  # looked up once per build, not once per host
     return [
-        DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options, tree), salt="profile-1")
+        DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options, tree), salt=_profile_salt(),
+                reads=(name,))
         for name, host in cluster.hosts.items()
     ]
+
+
+@cache
+def _profile_salt() -> str:
+    """The kickstart template's identity: editing it rebuilds every kickstart."""
+    import hashlib
+
+    templates = sorted((Path(__file__).parents[1] / "backends" / "kickstart" / "templates").glob("*.j2"))
+    return "profile-1:" + hashlib.sha256(b"".join(p.read_bytes() for p in templates)).hexdigest()[:16]
 
 
 def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolver):
@@ -134,7 +144,8 @@ def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
     (01-<mac>) when the attribute pxe_mac_files is true."""
     from rockscc.backends.boot import boot_spec, render_boot
 
-    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-1")
+    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-1",
+                    reads=(name,))
             for name, host in cluster.hosts.items()]
 
 
@@ -143,7 +154,8 @@ def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
     libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
     from rockscc.backends.vmspec import vm_spec
 
-    return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1")
+    return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
+                    reads=(name, host.vm.container))
             for name, host in cluster.hosts.items() if host.vm is not None and host.vm.container in cluster.hosts]
 
 

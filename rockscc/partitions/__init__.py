@@ -29,16 +29,37 @@ def plan_host(pre_scripts: list, hardware: Hardware, host: str, recorded: list[E
     get the same plan, computed once (error messages name the first such host)."""
     import json
 
-    from rockscc.partitions.programs import run_chain
+    from rockscc.partitions.programs import chain_key
 
     hardware_json = encode(hardware)
     hardware_json.setdefault("disks", [])
     hardware_json.setdefault("raids", [])
-    chain = run_chain(pre_scripts, hardware_json, host)
-    key = (chain.key, json.dumps([encode(p) for p in recorded], sort_keys=True))  # chain.key covers the hardware
+    key = (chain_key(pre_scripts, hardware_json, host), json.dumps([encode(p) for p in recorded], sort_keys=True))
     if key not in _plans:
-        _plans[key] = _plan(chain, hardware, host, list(recorded))
+        _plans[key] = _remembered_plan(key, pre_scripts, hardware_json, hardware, host, list(recorded))
     return _plans[key]
+
+
+def _remembered_plan(key: tuple, pre_scripts, hardware_json: dict, hardware: Hardware, host: str,
+                     recorded: list[ExistingPartition]) -> PlannedHost:
+    """A plan from an earlier build's memo (the chain key covers programs and hardware), else
+    run the chain and plan it, and remember the result."""
+    import hashlib
+    import pickle
+
+    from rockscc.build import memo
+    from rockscc.partitions.programs import run_chain
+
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    cached = memo.get("partition-plan", digest)
+    if cached is not None:
+        try:
+            return pickle.loads(cached)
+        except Exception:  # written by another version of rockscc: plan again
+            pass
+    planned = _plan(run_chain(pre_scripts, hardware_json, host), hardware, host, recorded)
+    memo.remember("partition-plan", digest, pickle.dumps(planned))
+    return planned
 
 
 def _plan(chain, hardware: Hardware, host: str, recorded: list[ExistingPartition]) -> PlannedHost:

@@ -52,10 +52,16 @@ def interpreter_of(script, host: str) -> list[str]:
                        "(Python, sh or bash)")
 
 
+def chain_key(scripts: list, hardware_json: dict, host: str) -> str:
+    """What a chain's result depends on: interpreters, texts and origins of its steps, and the hardware."""
+    steps = [(interpreter_of(s, host), s.body, s.origin) for s in scripts]
+    return hashlib.sha256(json.dumps([steps, hardware_json, _discovered(hardware_json)], sort_keys=True).encode()).hexdigest()
+
+
 def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
     steps = [(interpreter_of(s, host), s.body, s.origin) for s in scripts]
     discovered = _discovered(hardware_json)
-    key = hashlib.sha256(json.dumps([steps, hardware_json, discovered], sort_keys=True).encode()).hexdigest()
+    key = chain_key(scripts, hardware_json, host)
     if key not in _memo:
         _memo[key] = _run(steps, hardware_json, discovered, host)
         _memo[key].key = key
