@@ -92,14 +92,17 @@ def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolv
 def _inline_partitions(kickstart: str, info_text: str, host: Host, result) -> str:
     """Attribute partition_inline=yes: the planned directives replace `%include /tmp/partition-info`
     (the %pre chain stays, harmless), for installers that should not decide anything."""
+    from dataclasses import replace
+
     from rockscc.backends.kickstart import validate
 
     marker = "%include /tmp/partition-info\n"
-    if marker not in kickstart:
+    if marker not in result.rendered.head:
         return kickstart
-    text = kickstart.replace(marker, info_text, 1)
-    validate(text, result.dialect, host.name, result.profile)
-    return text
+    rendered = replace(result.rendered, text=kickstart.replace(marker, info_text, 1),
+                       head=result.rendered.head.replace(marker, info_text, 1))
+    validate(rendered, result.dialect, host.name, result.profile)
+    return rendered.text
 
 
 @cache

@@ -43,7 +43,7 @@ class TestNode(Command):
         profile = expander.expand(opts.hostname, [node])
         for warning in sorted(set(expander.warnings)):
             ctx.warn(str(warning))
-        ctx.out(render(profile, opts.dialect).rstrip("\n"))
+        ctx.out(render(profile, opts.dialect).text.rstrip("\n"))
 
 
 class _NoTree:

@@ -44,6 +44,7 @@ class CompileResult:
     deps: dict[str, str | None]
     warnings: list[Diagnostic] = field(default_factory=list)
     dialect: str = "rhel5"
+    rendered: object = None  # backends.kickstart.Kickstart: the text with its structure
 
     @property
     def partition_programs(self) -> list[Script]:
@@ -140,9 +141,10 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     profile = expander.expand(host.hostname, compiled)
     dialect = host.attrs.get("kickstart_dialect", host.dialect) or "rhel5"
     expander.attr("kickstart_dialect")
-    text = render(profile, dialect)
-    validate(text, dialect, host.hostname, profile)
-    return CompileResult(host.hostname, text, profile, order, expander.deps, _dedup(expander.warnings), dialect)
+    rendered = render(profile, dialect)
+    validate(rendered, dialect, host.hostname, profile)
+    return CompileResult(host.hostname, rendered.text, profile, order, expander.deps, _dedup(expander.warnings), dialect,
+                         rendered)
 
 
 def _path_of(tree: NodeTree, node: ir.CompiledNode) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -31,7 +32,18 @@ def dialect_of(name: str) -> Dialect:
 _TRAILING_SPACE = re.compile(r"[ \t\r\f\v]+$", re.M)  # what str.rstrip removed per line, in one C pass
 
 
-def render(profile: Profile, dialect_name: str) -> str:
+@dataclass(frozen=True)
+class Kickstart:
+    """A rendered kickstart: its text, and the structure validation needs without re-parsing it."""
+
+    text: str
+    head: str  # traversal comment, main section, %packages: the part the installer reads as commands
+    headers: tuple[tuple[str, str], ...]  # (section header line, the origin of its first use), each once
+
+
+def render(profile: Profile, dialect_name: str) -> Kickstart:
+    """head.j2, then each %pre, then each %post (section.j2). Sections repeat across hosts (the
+    same node, the same body), so each distinct one is rendered once per process."""
     dialect = dialect_of(dialect_name)
     main = []
     for line, origin in profile.main:
@@ -40,9 +52,48 @@ def render(profile: Profile, dialect_name: str) -> str:
             main.append(f"# rockscc: {command} is not a {dialect.pykickstart} command (from {origin}): {line.strip()}")
         else:
             main.append(line)
-    text = _ENV.get_template("kickstart.j2").render(
-        profile=profile, dialect=dialect, main=main, posts=_posts(profile), header=_header)
-    return _TRAILING_SPACE.sub("", text).rstrip("\n") + "\n"
+    head = _TRAILING_SPACE.sub("", _ENV.get_template("head.j2").render(profile=profile, dialect=dialect, main=main))
+    headers: dict[str, str] = {}
+    parts = [head]
+    for scripts, log in ((profile.pre, dialect.pre_log), (_posts(profile), dialect.post_log)):
+        for script in scripts:
+            header, text = _section(script, log, dialect)
+            headers.setdefault(header, script.origin)
+            parts.append(text)
+        parts.append("\n")
+    return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers.items()))
+
+
+_SECTIONS: dict[tuple, tuple[str, str]] = {}
+
+
+def _section(script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
+    """(header line, rendered section) of one %pre or %post, memoized by what it is made of."""
+    key = (script.kind, script.arg, script.interpreter, script.body, log, dialect.name)
+    found = _SECTIONS.get(key)
+    if found is None:
+        _check_body(script, dialect)
+        header = f"%{script.kind}{_header(script, log)}"
+        text = _ENV.get_template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
+        if len(_SECTIONS) > 20_000:
+            _SECTIONS.clear()
+        found = _SECTIONS[key] = (_TRAILING_SPACE.sub("", header), _TRAILING_SPACE.sub("", text))
+    return found
+
+
+_SECTION_START = re.compile(r"^%(pre|post|traceback|onerror|pre-install|packages|addon|anaconda)\b", re.M)
+_END_LINE = re.compile(r"^%end[ \t]*$", re.M)
+
+
+def _check_body(script: Script, dialect: Dialect) -> None:
+    """A body line the installer would read as the end of the section, or (without %end) as the
+    start of another, changes what the kickstart means: refuse it, naming the node."""
+    match = (_END_LINE if dialect.end else _SECTION_START).search(script.body)
+    if match:
+        raise RocksccError(f"{script.origin or script.node}: a line of this %{script.kind} body, "
+                           f"{match[0].strip()!r}, would be read by the installer as "
+                           f"{'the end of the section' if dialect.end else 'a new section'} "
+                           f"({dialect.name} kickstart)")
 
 
 def _posts(profile: Profile) -> list[Script]:
@@ -50,10 +101,8 @@ def _posts(profile: Profile) -> list[Script]:
     a final post carries <boot> text for the first boot."""
     out = []
     for post in profile.post:
-        node = post.node.split(" (")[0]
-        out.append(Script("post", _log(f"{node}: begin post section"), node=post.node))
-        out.append(post)
-        out.append(Script("post", _log(f"{node}: end post section"), node=post.node))
+        begin, end = _log_posts(post.node)
+        out += (begin, post, end)
     if profile.boot_pre or profile.boot_post:
         body = []
         for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
@@ -61,6 +110,13 @@ def _posts(profile: Profile) -> list[Script]:
                 body.append(f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF")
         out.append(Script("post", "\n".join(body)))
     return out
+
+
+@cache
+def _log_posts(node_label: str) -> tuple[Script, Script]:
+    node = node_label.split(" (")[0]
+    return (Script("post", _log(f"{node}: begin post section"), node=node_label),
+            Script("post", _log(f"{node}: end post section"), node=node_label))
 
 
 def _log(message: str) -> str:
@@ -91,19 +147,19 @@ _LEFTOVER_ENTITY = re.compile(r"&[A-Za-z_][A-Za-z0-9_.:-]*;")
 KNOWN_INCLUDES = {"/tmp/partition-info"}  # written by the partition step (do_partition), not a user %pre
 
 
-def validate(text: str, dialect_name: str, host: str, profile: Profile) -> None:
+def validate(kickstart: Kickstart, dialect_name: str, host: str, profile: Profile) -> None:
     """pykickstart must accept the kickstart, nothing may be left unexpanded, and every %include
     must be written by some %pre. Errors name the host and the node file."""
     dialect = dialect_of(dialect_name)
-    _check_own_rules(text, host, profile)
-    skeleton = _skeleton(text, dialect.end)
+    _check_own_rules(kickstart.head, host, profile)
+    skeleton = _skeleton(kickstart, dialect)
     key = (dialect.name, hashlib.sha256(skeleton.encode()).digest())
     if key in _VALID or memo.known("kickstart-valid", _valid_key(key)):
         return
     try:
         _pykickstart(skeleton, dialect, host, profile)
     except RocksccError:
-        _pykickstart(text, dialect, host, profile)  # the same verdict, with the real line number
+        _pykickstart(kickstart.text, dialect, host, profile)  # the same verdict, with the real line number
         raise
     if len(_VALID) > 4096:
         _VALID.clear()
@@ -118,39 +174,15 @@ def _valid_key(key: tuple[str, bytes]) -> str:
 
 
 _VALID: set[tuple[str, bytes]] = set()
-_SCRIPT = re.compile(r"^%(pre|post|traceback|onerror|pre-install)\b")
 
 
-def _skeleton(text: str, ends: bool) -> str:
-    """What pykickstart's verdict depends on: commands, package lines, and each distinct section
-    header once. Script bodies are opaque to it, and a header means the same wherever it appears,
-    so hosts whose kickstarts differ only inside %pre/%post bodies share one validation, and
-    one validation parses a few headers instead of the corpus' ~150 sections (~80 ms).
-    `ends`: the dialect closes sections with %end (a body may then hold lines starting with %);
-    without %end a section lasts until the next section header."""
-    kept, in_script, seen, duplicate = [], False, set(), False
-    for line in text.split("\n"):
-        if in_script and ends and line.strip() != "%end":
-            continue  # body
-        if in_script and not ends and not _SECTION.match(line):
-            continue  # body
-        if _SCRIPT.match(line):
-            in_script, duplicate = True, line in seen
-            seen.add(line)
-            if not duplicate:
-                kept.append(line)
-            continue
-        if in_script and line.strip() == "%end":
-            in_script = False
-            if not duplicate:
-                kept.append(line)
-            continue
-        in_script = False
-        kept.append(line)
-    return "\n".join(kept)
-
-
-_SECTION = re.compile(r"^%(pre|post|traceback|onerror|pre-install|packages|addon|anaconda)\b")
+def _skeleton(kickstart: Kickstart, dialect: Dialect) -> str:
+    """What pykickstart's verdict depends on: the commands and packages (the head) and each
+    distinct section header once. Bodies are opaque to it (render refused bodies that would end
+    a section), so hosts whose kickstarts differ only inside %pre/%post share one validation, and
+    a validation parses a few headers instead of the corpus' ~150 sections (~80 ms)."""
+    end = "\n%end" if dialect.end else ""
+    return kickstart.head + "".join(f"\n{header}{end}" for header, _origin in kickstart.headers) + "\n"
 
 
 def _pykickstart(text: str, dialect: Dialect, host: str, profile: Profile) -> None:
@@ -171,13 +203,13 @@ def _pykickstart(text: str, dialect: Dialect, host: str, profile: Profile) -> No
         _forget(parser, text)
 
 
-def _check_own_rules(text: str, host: str, profile: Profile) -> None:
-    leftover = _LEFTOVER_ENTITY.search(_main_and_packages(text))
+def _check_own_rules(head: str, host: str, profile: Profile) -> None:
+    leftover = _LEFTOVER_ENTITY.search(head)
     if leftover:
         raise RocksccError(f"host {host}: unexpanded entity {leftover[0]} in the kickstart")
-    written = "\n".join(s.body for s in profile.pre)
-    for match in re.finditer(r"^%include\s+(\S+)", text, re.M):
-        target = match[1]
+    includes = re.findall(r"^%include\s+(\S+)", head, re.M)
+    written = "\n".join(s.body for s in profile.pre) if includes else ""
+    for target in includes:
         if target not in KNOWN_INCLUDES and target not in written:
             raise RocksccError(f"host {host}: %include {target} is not written by any %pre")
 
