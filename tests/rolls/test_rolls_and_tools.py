@@ -117,6 +117,19 @@ def test_test_node_shows_the_fragment_with_attributes():
     assert "c-9-9 (Compute, rack 9 rank 9) of cluster demo" in result.out and "gcc" in result.out
 
 
+@pytest.mark.parametrize("dialect, line, reading", [("rhel6", "%end", "the end of the section"),
+                                                    ("rhel5", "%packages", "a new section")])
+def test_a_body_line_the_installer_would_read_as_a_section_boundary_is_refused(tmp_path, dialect, line, reading):
+    node = tmp_path / "nodes" / "odd.xml"
+    node.parent.mkdir()
+    node.write_text(f"<kickstart>\n<post>\necho one\n{line}\necho two\n</post>\n</kickstart>\n")
+    result = run_cli("test", "node", str(node), f"dialect={dialect}")
+    assert result.rc == 1, result.out
+    assert f"odd.xml:2: a line of this %post body, '{line}', would be read by the installer as {reading}" in result.err
+    node.write_text("<kickstart>\n<post>\necho one\n  %end is fine indented\n</post>\n</kickstart>\n")
+    assert run_cli("test", "node", str(node), f"dialect={dialect}").rc == 0
+
+
 def test_graph_svg_renders_with_every_node_of_the_walk(cluster_dir):
     result = run_cli("-C", str(cluster_dir), "report", "graph", "compute", "format=svg")
     assert result.rc == 0, result.err
