@@ -105,8 +105,7 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
         if options.dry_run:
             report.seconds = time.perf_counter() - started
             return report
-        results = _run_jobs(stale, resolver, options)
-        new_jobs = _apply(results, stale, manifest, outdir, report)
+        results, new_jobs = _apply(_run_jobs(stale, resolver, options, outdir), stale, manifest, outdir, report)
         memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
@@ -172,6 +171,7 @@ def _outputs_intact(previous: dict, outdir: Path) -> bool:
 # --- running ---------------------------------------------------------------------------------
 _POOL_JOBS: list = []
 _POOL_RESOLVER: DepResolver | None = None
+_POOL_OUTDIR: Path | None = None
 
 
 def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
@@ -179,6 +179,9 @@ def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
     try:
         result = job.run(_POOL_RESOLVER)
         result.memo = memo.drain()  # a forked worker's results reach the memo file through the parent
+        if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
+            result.written = [(o.path, *write_output(_POOL_OUTDIR, o), o.digest) for o in result.outputs]
+            result.outputs = []  # written here, in parallel, instead of shipped to the parent
         return index, result, None
     except RocksccError as exc:
         return index, None, f"{job.id}: {exc}"
@@ -186,34 +189,34 @@ def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
         return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
 
 
-def _run_jobs(stale: list, resolver: DepResolver, options: BuildOptions) -> list[tuple[int, JobResult | None, str | None]]:
-    global _POOL_JOBS, _POOL_RESOLVER
-    _POOL_JOBS, _POOL_RESOLVER = stale, resolver
+def _run_jobs(stale: list, resolver: DepResolver, options: BuildOptions, outdir: Path) -> Iterator:
+    """Results as they come: the cheap spec jobs in order in this process, then the compile jobs,
+    in a pool of forked workers when there are many (each writes its own host's files)."""
+    global _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR
+    _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR = stale, resolver, outdir
     heavy = [i for i, job in enumerate(stale) if isinstance(job, DepsJob)]
     light = [i for i, job in enumerate(stale) if not isinstance(job, DepsJob)]
     workers = options.jobs or os.cpu_count() or 1
     progress = _progress(len(stale)) if options.progress else None
-    results = []
     try:
         for index in light:
-            results.append(_run_one(index))
+            yield _run_one(index)
             progress and progress()
         if workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
             kinds.warm_up([stale[i] for i in heavy[:1]], resolver)  # shared caches before fork
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(workers) as pool:
-                for item in pool.imap_unordered(_run_one, heavy, chunksize=max(1, len(heavy) // (workers * 8))):
-                    results.append(item)
+                for item in pool.imap_unordered(_run_one, heavy, chunksize=max(1, min(64, len(heavy) // (workers * 8)))):
+                    yield item
                     progress and progress()
         else:
             for index in heavy:
-                results.append(_run_one(index))
+                yield _run_one(index)
                 progress and progress()
     finally:
-        _POOL_JOBS, _POOL_RESOLVER = [], None
+        _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR = [], None, None
         if progress:
             progress(done=True)
-    return results
 
 
 def _progress(total: int):
@@ -236,26 +239,29 @@ def _progress(total: int):
 
 
 # --- applying results --------------------------------------------------------------------------
-def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: BuildReport) -> set[str]:
+def _apply(results: Iterator, stale: list, manifest: Manifest, outdir: Path, report: BuildReport) -> tuple[list, set[str]]:
+    """Record each result as it arrives (writing the outputs the job did not write itself);
+    returns (all results, the ids of the jobs that ran)."""
     claimed: dict[str, str] = {}
     ran: set[str] = set()
-    for index, result, error in sorted(results, key=lambda r: stale[r[0]].id):
+    seen = []
+    for index, result, error in results:
+        seen.append((index, result, error))
         job = stale[index]
         if error:
             report.errors.append(error)
             continue
         report.warnings.extend(f"{job.id}: {w}" for w in result.warnings)
-        clash = next((o.path for o in result.outputs if o.path in claimed), None)
+        clash = next((path for path in _paths(result) if path in claimed), None)
         if clash:
             report.errors.append(f"{job.id}: {clash} is also produced by {claimed[clash]}")
             continue
         outputs = {}
-        for output in result.outputs:
-            claimed[output.path] = job.id
-            written, sig = write_output(outdir, output)
+        for path, written, sig, digest in _write(result, outdir):
+            claimed[path] = job.id
             report.written += written
             report.unchanged += not written
-            outputs[output.path] = [*sig, output.digest]
+            outputs[path] = [*sig, digest]
         previous = manifest.jobs.get(job.id, {})
         for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
             if remove_output(outdir, path):
@@ -268,7 +274,20 @@ def _apply(results, stale: list, manifest: Manifest, outdir: Path, report: Build
         manifest.jobs[job.id] = record
         manifest.dirty = True
         ran.add(job.id)
-    return ran
+    report.errors.sort()  # workers finish in any order; the report does not
+    report.warnings.sort()
+    return seen, ran
+
+
+def _paths(result: JobResult) -> list[str]:
+    return [w[0] for w in result.written] if result.written is not None else [o.path for o in result.outputs]
+
+
+def _write(result: JobResult, outdir: Path) -> list[tuple[str, bool, list[int], str]]:
+    """(path, written, stat signature, sha256) of each output, writing those not yet written."""
+    if result.written is not None:
+        return result.written
+    return [(o.path, *write_output(outdir, o), o.digest) for o in result.outputs]
 
 
 def _remember_files(results, resolver: DepResolver) -> None:

@@ -41,6 +41,7 @@ class JobResult:
     warnings: list[str] = field(default_factory=list)
     shared: dict[str, Any] | None = None  # the dependency group's content (travels back from forked workers)
     memo: list = field(default_factory=list)  # new persistent-memo entries (see memo.py)
+    written: list | None = None  # (path, written, stat sig, sha256) when the job wrote its outputs itself
 
 
 @dataclass

@@ -120,14 +120,12 @@ def _partitions(cluster: Cluster, host: Host, result):
     hardware = cluster.hardware_of(host)
     if hardware is None:
         return None
-    import json
-
     from rockscc.partitions import plan_host
 
     planned = plan_host(result.partition_programs, hardware, host.name, host.partitions)
     return [
         text_output(f"partitions/{host.name}.txt", planned.info_text),
-        text_output(f"partitions/{host.name}.json", json.dumps(planned.plan, indent=2, sort_keys=True) + "\n"),
+        text_output(f"partitions/{host.name}.json", planned.plan_json),
     ], [str(w) for w in planned.warnings]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ class Filter:
             parse_cond(f"({self.cond.text}) and ({other.cond.text})")
         return Filter(other.arch or self.arch, other.os or self.os, other.release or self.release, cond)
 
-    @property
+    @cached_property  # read for every item of every host: computed once per filter
     def names(self) -> frozenset[str]:
         extra = {k for k, v in (("arch", self.arch), ("os", self.os), ("release", self.release)) if v}
         return self.cond.names | extra

@@ -5,6 +5,7 @@ directives (grammar/partition.py) and plan them on sparse disk images with pypar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rockscc.errors import Diagnostic
 from rockscc.model.codec import encode
@@ -19,6 +20,12 @@ class PlannedHost:
     user_text: str | None  # what the programs wrote to /tmp/user_partition_info
     installer_text: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
     warnings: list[Diagnostic] = field(default_factory=list)
+
+    @cached_property  # plans are shared by the hosts of a profile: serialized once
+    def plan_json(self) -> str:
+        import json
+
+        return json.dumps(self.plan, indent=2, sort_keys=True) + "\n"
 
 
 _plans: dict[tuple, PlannedHost] = {}

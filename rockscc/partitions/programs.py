@@ -15,6 +15,7 @@ import os
 import shlex
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from rockscc import sandbox
@@ -41,21 +42,33 @@ class ChainResult:
 
 def interpreter_of(script, host: str) -> list[str]:
     """The command running a %pre body: `--interpreter X` in arg=, or interpreter=, else sh."""
-    words = shlex.split(script.arg or "")
-    chosen = script.interpreter or (words[words.index("--interpreter") + 1] if "--interpreter" in words[:-1] else "/bin/sh")
+    try:
+        return list(_interpreter(script.arg or "", script.interpreter or ""))
+    except ValueError as exc:
+        raise RocksccError(f"host {host}: {script.origin}: %pre interpreter {exc.args[0]!r} is not one rockscc "
+                           "can run (Python, sh or bash)") from None
+
+
+@lru_cache(maxsize=1024)  # asked for every %pre of every host; a handful of distinct answers
+def _interpreter(arg: str, interpreter: str) -> tuple[str, ...]:
+    try:
+        words = shlex.split(arg)
+    except ValueError:  # unbalanced quotes
+        raise ValueError(arg) from None
+    chosen = interpreter or (words[words.index("--interpreter") + 1] if "--interpreter" in words[:-1] else "/bin/sh")
     base = chosen.rsplit("/", 1)[-1]
     if base.startswith(PYTHONS):
-        return [sys.executable, "-S"]  # no site: halves start-up; rocks_partition comes from PYTHONPATH
+        return (sys.executable, "-S")  # no site: halves start-up; rocks_partition comes from PYTHONPATH
     if base in ("sh", "bash", "dash"):
-        return ["/bin/bash" if base == "bash" else "/bin/sh"]
-    raise RocksccError(f"host {host}: {script.origin}: %pre interpreter {chosen!r} is not one rockscc can run "
-                       "(Python, sh or bash)")
+        return ("/bin/bash" if base == "bash" else "/bin/sh",)
+    raise ValueError(chosen)
 
 
 def chain_key(scripts: list, hardware_json: dict, host: str) -> str:
     """What a chain's result depends on: interpreters, texts and origins of its steps, and the hardware."""
     steps = [(interpreter_of(s, host), s.body, s.origin) for s in scripts]
-    return hashlib.sha256(json.dumps([steps, hardware_json, _discovered(hardware_json)], sort_keys=True).encode()).hexdigest()
+    hardware = json.dumps(hardware_json, sort_keys=True)
+    return hashlib.sha256(repr((steps, hardware, _discovered(hardware_json))).encode()).hexdigest()
 
 
 def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:

@@ -61,6 +61,7 @@ class NodeTree:
         self._graphs: dict[str, Graph] = {}
         self._compiled: dict[str, list[ir.CompiledNode]] = {}
         self._walks: dict[tuple, tuple[list[str], list[str]]] = {}
+        self._walk_inputs: dict[tuple, tuple[list[ir.CompiledNode], dict[str, str | None]]] = {}
         self._hashes: dict[Path, str] = {}
 
     @classmethod
@@ -115,6 +116,25 @@ class NodeTree:
         return self._walks[key]
 
 
+    def walk_inputs(self, graph_name: str, order: list[str]) -> tuple[list[ir.CompiledNode], dict[str, str | None]]:
+        """The compiled nodes of a walk in order, and the files and node sources they come from
+        (dependencies shared by every host with this walk: computed once per walk)."""
+        key = (graph_name, tuple(order))
+        if key not in self._walk_inputs:
+            deps: dict[str, str | None] = {}
+            for _display, path in self.graph(graph_name).files:
+                deps[f"file:{path}"] = self.file_hash(path)
+            compiled = []
+            for name in order:
+                deps[f"nodes:{name}"] = "|".join(str(s.path) for s in self.sources(name))
+                for node in self.compiled(name):
+                    path = _path_of(self, node)
+                    deps[f"file:{path}"] = self.file_hash(path)
+                    compiled.append(node)
+            self._walk_inputs[key] = (compiled, deps)
+        return self._walk_inputs[key]
+
+
 def _compile_source(source: NodeSource, name: str) -> ir.CompiledNode:
     root = read_xml(source.path, source.display)
     if root.tag not in ("kickstart", "jumpstart"):
@@ -129,15 +149,8 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     expander = Expander(tree, host.attrs, evals=host.evals, cluster_dir=host.cluster_dir)
     for name in walk_attrs:
         expander.attr(name)
-    for display, path in tree.graph(host.graph).files:
-        expander.deps[f"file:{path}"] = tree.file_hash(path)
-    compiled = []
-    for name in order:
-        expander.deps[f"nodes:{name}"] = "|".join(str(s.path) for s in tree.sources(name))
-        for node in tree.compiled(name):
-            path = _path_of(tree, node)
-            expander.deps[f"file:{path}"] = tree.file_hash(path)
-            compiled.append(node)
+    compiled, file_deps = tree.walk_inputs(host.graph, order)
+    expander.deps.update(file_deps)
     profile = expander.expand(host.hostname, compiled)
     dialect = host.attrs.get("kickstart_dialect", host.dialect) or "rhel5"
     expander.attr("kickstart_dialect")

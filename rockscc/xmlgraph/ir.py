@@ -6,6 +6,7 @@ cheap loop instead of an XML walk (see expand.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Union
 
 from lxml import etree
@@ -75,7 +76,11 @@ class Item:
     attrs: tuple = ()  # sorted (key, value) pairs of the element (arg, interpreter, tag, type …)
 
     def attr(self, key: str, default: str | None = None) -> str | None:
-        return dict(self.attrs).get(key, default)
+        return self._attr_map.get(key, default)
+
+    @cached_property  # items are shared by every host: the map is built once
+    def _attr_map(self) -> dict[str, str]:
+        return dict(self.attrs)
 
 
 @dataclass
