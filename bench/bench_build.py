@@ -10,7 +10,6 @@ floor: writing the same bytes to the same number of files with plain Python.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -49,8 +48,9 @@ def rebuilt(output: str) -> int:
 
 
 def artifact_count(root: Path) -> tuple[int, int]:
-    manifest = json.loads((root / "build" / ".rockscc-manifest.json").read_text())
-    files = [p for job in manifest["jobs"].values() for p in job["outputs"]]
+    from rockscc.build.manifest import Manifest
+
+    files = sorted(Manifest.load(root / "build").outputs())
     size = sum((root / "build" / p).stat().st_size for p in files)
     return len(files), size
 

@@ -23,7 +23,7 @@ from rockscc.build import kinds, memo
 from rockscc.build.jobs import DepResolver, DepsJob, JobResult
 from rockscc.build.manifest import NAME as MANIFEST_NAME
 from rockscc.build.manifest import Manifest
-from rockscc.build.output import remove_output, stat_sig, sweep_temp_files, write_output
+from rockscc.build.output import remove_output, sweep_temp_files, write_output
 from rockscc.build.stamps import Stamps, stampable
 from rockscc.errors import RocksccError
 from rockscc.model import load
@@ -131,18 +131,19 @@ def clean(root: Path, out: Path | None = None) -> int:
 def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions,
                 report: BuildReport, outdir: Path) -> list:
     stale = []
+    base = f"{outdir}{os.sep}"
     for job in plan:
-        previous = manifest.jobs.get(job.id)
         job.stamp = stamps.of(job)
-        if previous is not None and job.stamp is not None and previous.get("in") == job.stamp:
-            if _outputs_intact(previous, outdir):  # nothing the job could read changed
-                report.fresh += 1
-                continue
+        fast = manifest.jobs.fast(job.id)
+        if fast is not None and job.stamp is not None and fast[0] == job.stamp and _intact(fast[1], base):
+            report.fresh += 1  # nothing the job could read changed
+            continue
+        previous = manifest.jobs.get(job.id)
         fingerprint, _ = job.current(previous, resolver)
         if previous is None:
             why = "new"
         elif fingerprint is not None and fingerprint == previous.get("fp"):
-            if _outputs_intact(previous, outdir):
+            if _intact(fast[1], base):
                 report.fresh += 1
                 _restamp(job, previous, manifest)
                 continue
@@ -159,13 +160,21 @@ def _restamp(job, record: dict, manifest: Manifest) -> None:
     """An exact check found the job fresh under a new stamp: record it for the next build."""
     stamp = job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
     if record.get("in") != stamp:
-        record["in"] = stamp
+        manifest.jobs.restamp(job.id, stamp)
         manifest.dirty = True
 
 
-def _outputs_intact(previous: dict, outdir: Path) -> bool:
-    base = f"{outdir}{os.sep}"  # string paths: tens of thousands of stats per no-op build
-    return all(stat_sig(base + path) == sig[:2] for path, sig in previous.get("outputs", {}).items())
+def _intact(sigs: list, base: str) -> bool:
+    """Every output still has the size and mtime it had when written: [path, size, mtime, …]."""
+    stat = os.stat
+    try:
+        for i in range(0, len(sigs), 3):
+            st = stat(base + sigs[i])
+            if st.st_size != sigs[i + 1] or st.st_mtime_ns != sigs[i + 2]:
+                return False
+    except FileNotFoundError:
+        return False
+    return True
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -306,10 +315,9 @@ def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, optio
     """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
     planned = {job.id for job in plan}
     for job_id in sorted(set(manifest.jobs) - planned):
-        record = manifest.jobs[job_id]
-        if options.hosts is not None and record.get("host") not in set(options.hosts):
+        if options.hosts is not None and manifest.jobs.host_of(job_id) not in set(options.hosts):
             continue  # a partial build only tidies the hosts it was asked about
-        for path in sorted(record.get("outputs", {})):
+        for path in sorted(manifest.jobs.output_paths(job_id)):
             if remove_output(outdir, path):
                 report.removed.append(path)
         del manifest.jobs[job_id]

@@ -99,7 +99,7 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
         st = path.stat()
     except FileNotFoundError:
         if manifest.files.pop(key, None) is not None:
-            manifest.dirty = True
+            manifest.file_changed()
         return None
     sig = [st.st_size, st.st_mtime_ns]
     known = manifest.files.get(key)
@@ -107,7 +107,7 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
         return known[2]
     value = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest.files[key] = [*sig, value]
-    manifest.dirty = True
+    manifest.file_changed()
     return value
 
 

@@ -1,64 +1,192 @@
 """The build log (ninja's shape): for each job, what it read and what it wrote.
 
-`build/.rockscc-manifest.json` holds
-- `jobs`: id -> {kind, host, fp, outputs: {path: [size, mtime_ns, sha256]}, spec | deps}
-- `files`: dependency file key -> [size, mtime_ns, sha256], so unchanged files are not re-hashed
+`build/.rockscc-manifest.sqlite` (SQLite, one row per job, so a build that reran one job writes
+one row, not the whole log) holds
+- `jobs`: id, host, its input stamp (stamps.py), its dependency group, the size and mtime of each
+  output (`sigs`: what a no-op build checks), and `record`: JSON of everything else: the
+  fingerprint, the outputs' sha256, and the spec or the dependencies read (`key: value`);
+- `files`: dependency file key -> size, mtime_ns, sha256, so unchanged files are not re-hashed;
 - `groups`: id -> {dependency key: value}, the part of many jobs' dependencies that does not
   depend on which host reads it (node and graph files, options, non-intrinsic attributes), stored
-  once and checked once per attribute context instead of once per host
-It is replaced atomically at the end of a build; a build killed before that leaves the previous
-manifest, whose records then disagree with the files on disk, so the next build redoes that work.
+  once and checked once per attribute context instead of once per host.
+`rockscc list build` prints it. A build commits its changes in one transaction at its end; a build
+killed before that leaves the previous log, whose records then disagree with the files on disk,
+so the next build redoes that work. An unreadable log means a full rebuild, never an error.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass, field
+import marshal
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rockscc import __version__
 
-NAME = ".rockscc-manifest.json"
-FORMAT = 2
+NAME = ".rockscc-manifest.sqlite"
+FORMAT = "3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, host TEXT, stamp TEXT, grp TEXT, sigs BLOB, record TEXT);
+CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, sha256 TEXT);
+CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, deps TEXT);
+"""
 
 
-@dataclass
+class Jobs:
+    """id -> record, loaded lazily: a build reads every job's stamp and output signatures (one
+    query), and the full record only of jobs whose stamp changed."""
+
+    def __init__(self, conn: sqlite3.Connection | None) -> None:
+        self._conn = conn
+        self._index: dict[str, tuple[str | None, str | None, list]] = {}  # id -> (host, stamp, flat sigs)
+        self._records: dict[str, dict[str, Any]] = {}
+        self.changed: set[str] = set()
+        self.deleted: set[str] = set()
+        self.restamped: dict[str, str | None] = {}
+        if conn is not None:
+            for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs"):
+                self._index[job_id] = (host, stamp, marshal.loads(sigs))
+
+    def fast(self, job_id: str) -> tuple[str | None, list] | None:
+        """(stamp, [path, size, mtime, path, …]) without loading the record."""
+        entry = self._index.get(job_id)
+        return (entry[1], entry[2]) if entry is not None else None
+
+    def get(self, job_id: str, default: Any = None) -> dict[str, Any] | None:
+        if job_id in self._records:
+            return self._records[job_id]
+        if job_id not in self._index or self._conn is None:
+            return default
+        (text,) = self._conn.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        host, stamp, sigs = self._index[job_id]
+        record = json.loads(text)
+        digests = record.pop("digests", {})
+        record.update(host=host, outputs={sigs[i]: [sigs[i + 1], sigs[i + 2], digests.get(sigs[i])]
+                                          for i in range(0, len(sigs), 3)})
+        record["in"] = self.restamped.get(job_id, stamp)
+        self._records[job_id] = record
+        return record
+
+    def __getitem__(self, job_id: str) -> dict[str, Any]:
+        record = self.get(job_id)
+        if record is None:
+            raise KeyError(job_id)
+        return record
+
+    def __setitem__(self, job_id: str, record: dict[str, Any]) -> None:
+        self._records[job_id] = record
+        self._index[job_id] = (record.get("host"), record.get("in"), _flat_sigs(record))
+        self.changed.add(job_id)
+        self.deleted.discard(job_id)
+
+    def __delitem__(self, job_id: str) -> None:
+        self._records.pop(job_id, None)
+        self._index.pop(job_id, None)
+        self.changed.discard(job_id)
+        self.deleted.add(job_id)
+
+    def restamp(self, job_id: str, stamp: str | None) -> None:
+        """Record a new input stamp for a job found fresh by its exact check."""
+        host, _old, sigs = self._index[job_id]
+        self._index[job_id] = (host, stamp, sigs)
+        if job_id in self._records:
+            self._records[job_id]["in"] = stamp
+        self.restamped[job_id] = stamp
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._index))
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def host_of(self, job_id: str) -> str | None:
+        return self._index[job_id][0]
+
+    def output_paths(self, job_id: str) -> list[str]:
+        return self._index[job_id][2][0::3]
+
+
+def _flat_sigs(record: dict[str, Any]) -> list:
+    return [x for path, sig in sorted(record.get("outputs", {}).items()) for x in (path, sig[0], sig[1])]
+
+
 class Manifest:
-    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    files: dict[str, list] = field(default_factory=dict)
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
-    version: str = __version__
-    dirty: bool = True  # a loaded manifest is clean until a build changes something in it
+    def __init__(self, conn: sqlite3.Connection | None = None) -> None:
+        self.jobs = Jobs(conn)
+        self.files: dict[str, list] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.dirty = conn is None  # a loaded manifest is clean until a build changes something in it
+        self._files_dirty = False
+        self._conn = conn
+        if conn is not None:
+            self.files = {key: [size, mtime, sha] for key, size, mtime, sha in conn.execute("SELECT * FROM files")}
+            self.groups = {gid: json.loads(deps) for gid, deps in conn.execute("SELECT id, deps FROM groups")}
+        self._known_groups = set(self.groups)
 
     @classmethod
     def load(cls, outdir: Path) -> Manifest:
-        try:
-            data = json.loads((outdir / NAME).read_text())
-        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-            return cls()  # no usable log: everything is rebuilt, nothing is lost
-        if data.get("format") != FORMAT:
+        path = outdir / NAME
+        if not path.exists():
             return cls()
-        return cls(jobs=data.get("jobs", {}), files=data.get("files", {}), groups=data.get("groups", {}),
-                   version=data.get("version", ""), dirty=data.get("version") != __version__)
+        try:
+            conn = sqlite3.connect(path, timeout=30)
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            if meta.get("format") != FORMAT or meta.get("version") != __version__:
+                conn.close()
+                return cls()  # another rockscc's log: everything is rebuilt, nothing is lost
+            return cls(conn)
+        except sqlite3.Error:
+            _delete(path)
+            return cls()  # no usable log: everything is rebuilt, nothing is lost
+
+    def file_changed(self) -> None:
+        self._files_dirty = self.dirty = True
 
     def save(self, outdir: Path) -> None:
         if not self.dirty and (outdir / NAME).exists():
-            return  # a no-op build leaves the manifest untouched (and does not serialize it)
+            return  # a no-op build leaves the manifest untouched
         outdir.mkdir(parents=True, exist_ok=True)
-        used = {job.get("group") for job in self.jobs.values()}
-        self.groups = {gid: deps for gid, deps in self.groups.items() if gid in used}
-        data = {"format": FORMAT, "version": __version__, "files": self.files, "jobs": self.jobs, "groups": self.groups}
-        text = json.dumps(data, separators=(",", ":"), sort_keys=True)
-        try:
-            if (outdir / NAME).read_text() == text:
-                return  # a no-op build leaves even the manifest untouched
-        except OSError:
-            pass
-        tmp = outdir / f".{NAME}.tmp{os.getpid()}"
-        tmp.write_text(text)
-        os.replace(tmp, outdir / NAME)
+        if self._conn is None:
+            _delete(outdir / NAME)  # an unusable or foreign log is replaced, not mixed with
+            self._conn = sqlite3.connect(outdir / NAME, timeout=30)
+            self._files_dirty = True
+            self.jobs.changed |= set(self.jobs)
+        conn = self._conn
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("format", FORMAT), ("version", __version__)])
+            conn.executemany("DELETE FROM jobs WHERE id = ?", [(j,) for j in self.jobs.deleted])
+            conn.executemany("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?)",
+                             [self._row(j) for j in sorted(self.jobs.changed)])
+            conn.executemany("UPDATE jobs SET stamp = ? WHERE id = ?",
+                             [(s, j) for j, s in self.jobs.restamped.items() if j not in self.jobs.changed])
+            if self._files_dirty:
+                conn.execute("DELETE FROM files")
+                conn.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", [(k, *v) for k, v in self.files.items()])
+            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?)",
+                             [(g, json.dumps(d, sort_keys=True)) for g, d in self.groups.items() if g not in self._known_groups])
+            conn.execute("DELETE FROM groups WHERE id NOT IN (SELECT grp FROM jobs WHERE grp IS NOT NULL)")
+        conn.close()
+        self._conn = None
+        (outdir / ".rockscc-manifest.json").unlink(missing_ok=True)  # the log of rockscc before format 3
+
+    def _row(self, job_id: str) -> tuple:
+        record = self.jobs[job_id]
+        rest = {k: v for k, v in record.items() if k not in ("host", "in", "outputs")}
+        rest["digests"] = {path: sig[2] for path, sig in record.get("outputs", {}).items()}
+        return (job_id, record.get("host"), record.get("in"), record.get("group"),
+                marshal.dumps(_flat_sigs(record)), json.dumps(rest, sort_keys=True))
 
     def outputs(self) -> set[str]:
-        return {path for job in self.jobs.values() for path in job.get("outputs", {})}
+        return {path for job_id in self.jobs for path in self.jobs.output_paths(job_id)}
+
+
+def _delete(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

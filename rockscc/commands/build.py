@@ -15,7 +15,7 @@ class Build(Command):
     UEFI grub and iPXE boot files, Xen and libvirt domain configs.
 
     Like make, only artifacts whose inputs changed are rebuilt: each artifact's record in
-    build/.rockscc-manifest.json holds exactly what it read (node and graph files, attributes,
+    build/.rockscc-manifest.sqlite holds exactly what it read (node and graph files, attributes,
     hardware, the rockscc version). Up-to-date files are not touched; files of removed hosts are
     deleted. Each file is replaced atomically; a build with errors reports all of them, keeps the
     previous artifacts of the failing hosts and exits non-zero. Kickstarts are mode 0600.

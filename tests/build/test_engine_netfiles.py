@@ -10,6 +10,7 @@ import pytest
 
 from rockscc.build import engine, producers
 from rockscc.build.manifest import NAME as MANIFEST
+from rockscc.build.manifest import Manifest
 
 
 @pytest.fixture(autouse=True)
@@ -60,8 +61,9 @@ def test_output_edited_by_hand_is_restored(cluster_dir: Path) -> None:
 
 def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rockscc) -> None:
     engine.build(cluster_dir, engine.BuildOptions())
-    manifest = json.loads((cluster_dir / "build" / MANIFEST).read_text())
-    assert set(manifest["jobs"]["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
+    manifest = Manifest.load(cluster_dir / "build")
+    assert set(manifest.jobs["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
+    assert manifest.jobs["net:cluster"]["spec"]["hosts"]  # what it read
     result = rockscc("build --clean")
     assert result.rc == 0 and "removed 2 artifacts" in result.out
     assert not (cluster_dir / "build" / "net").exists()
@@ -69,6 +71,18 @@ def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rock
 
 def test_corrupt_manifest_means_full_rebuild_not_failure(cluster_dir: Path) -> None:
     engine.build(cluster_dir, engine.BuildOptions())
-    (cluster_dir / "build" / MANIFEST).write_text("{not json")
+    (cluster_dir / "build" / MANIFEST).write_text("not a database, not anything")
     report = engine.build(cluster_dir, engine.BuildOptions())
     assert not report.errors and report.rebuilt and report.written == 0 and report.unchanged == 2
+
+
+def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rockscc) -> None:
+    assert rockscc("list build").rc == 1  # nothing built yet: says so
+    engine.build(cluster_dir, engine.BuildOptions())
+    listing = rockscc("list build")
+    assert listing.rc == 0, listing.err
+    row = next(line for line in listing.out.splitlines() if line.startswith("net:cluster"))
+    assert "net/dhcpd.conf net/hosts" in row
+    full = json.loads(rockscc("list build json=yes").out)
+    assert set(full["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
+    assert all(len(sig) == 3 and len(sig[2]) == 64 for sig in full["net:cluster"]["outputs"].values())

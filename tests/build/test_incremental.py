@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from rockscc.build import engine
+from rockscc.build.manifest import NAME as MANIFEST
+from rockscc.build.manifest import Manifest
 from tests.conftest import run_cli
 
 
@@ -128,7 +130,7 @@ def test_build_errors_are_all_reported_and_keep_previous_artifacts(cluster):
 def _snapshot(root: Path) -> dict[str, bytes]:
     """The artifacts: not the manifest, not the memo cache (SQLite keeps that consistent itself)."""
     return {str(p.relative_to(root)): p.read_bytes() for p in (root / "build").rglob("*")
-            if p.is_file() and p.name != ".rockscc-manifest.json" and ".tmp" not in p.name
+            if p.is_file() and not p.name.startswith(MANIFEST) and ".tmp" not in p.name
             and ".rockscc-cache" not in p.parts}
 
 
@@ -140,7 +142,7 @@ def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
     assert not engine_new.errors
     new = {k.replace("expected", "build", 1): v for k, v in
            ((str(p.relative_to(root)), p.read_bytes()) for p in (root / "expected").rglob("*")
-            if p.is_file() and p.name != ".rockscc-manifest.json" and ".rockscc-cache" not in p.parts)}
+            if p.is_file() and not p.name.startswith(MANIFEST) and ".rockscc-cache" not in p.parts)}
     rng = random.Random(7)
     for trial in range(12):
         proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(root), "build", "--eval=no"],
@@ -163,7 +165,7 @@ def test_two_concurrent_builds_do_not_corrupt(cluster):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
-    manifest = json.loads((root / "build" / ".rockscc-manifest.json").read_text())
-    assert manifest["jobs"]
+    manifest = Manifest.load(root / "build")
+    assert len(manifest.jobs) == build(root).fresh  # every job recorded, every record intact
     assert rebuilt(build(root)) == set()
     assert "keyboard it" in (root / "build" / "kickstart" / "compute-0-0.ks").read_text()
