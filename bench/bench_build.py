@@ -32,7 +32,9 @@ def rockscc(root: Path, *argv: str) -> tuple[float, int, str]:
     if pid == 0:
         os.dup2(os.open(str(out_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
         os.dup2(os.open(str(err_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
-        os.execv(sys.executable, [*ROCKSCC, "-C", str(root), *argv])
+        # as installed rockscc runs: with its compiled bytecode cached (some shells here disable that)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        os.execve(sys.executable, [*ROCKSCC, "-C", str(root), *argv], env)
     _, status, usage = os.wait4(pid, 0)
     seconds = time.perf_counter() - start
     if status:

@@ -5,6 +5,7 @@ Every producer maps the cluster to jobs; the engine decides which of them are st
 
 from __future__ import annotations
 
+import os
 from functools import cache, partial
 from pathlib import Path
 
@@ -32,19 +33,28 @@ def node_tree(cluster: Cluster):
 
 def tree_signature(overlays) -> tuple:
     """(path, size, mtime) of every node, graph and include file: a stat each, no reads."""
-    entries = []
+    entries: list[tuple[str, int, int]] = []
     for overlay in overlays:
         for sub in ("nodes", "graphs", "include"):
-            top = overlay.path / sub
-            if not top.is_dir():
-                continue
-            for path in sorted(top.rglob("*")):
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue
-                entries.append((str(path), st.st_size, st.st_mtime_ns))
-    return tuple(entries)
+            _scan(str(overlay.path / sub), entries)
+    return tuple(sorted(entries))
+
+
+def _scan(directory: str, entries: list) -> None:
+    """os.scandir, not Path.rglob: this runs on every build, and rglob is ~10x slower."""
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    _scan(entry.path, entries)
+                else:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    entries.append((entry.path, st.st_size, st.st_mtime_ns))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
 
 
 def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:

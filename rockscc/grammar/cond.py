@@ -17,7 +17,8 @@ from lark.exceptions import LarkError, UnexpectedInput
 
 from rockscc.errors import RocksccError
 
-_PARSER = Lark((Path(__file__).parent / "cond.lark").read_text(), parser="lalr", maybe_placeholders=False)
+_PARSER = Lark((Path(__file__).parent / "cond.lark").read_text(), parser="lalr", maybe_placeholders=False,
+               cache=True)  # lark keeps the built parser in the temp dir: ~50 ms less per process
 _TRUE, _FALSE = {"on", "yes", "true", "y"}, {"off", "no", "false", "n"}
 
 

@@ -50,7 +50,7 @@ class Directive:
 
 @cache
 def _parser() -> Lark:
-    return Lark(Path(__file__).with_name("partition.lark").read_text(), parser="lalr", propagate_positions=True)
+    return Lark(Path(__file__).with_name("partition.lark").read_text(), parser="lalr", propagate_positions=True, cache=True)
 
 
 def parse_directives(text: str, source: str = "partition-info") -> list[Directive]:

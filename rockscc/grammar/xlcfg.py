@@ -15,7 +15,7 @@ from rockscc.errors import RocksccError
 
 @cache
 def _parser() -> Lark:
-    return Lark(Path(__file__).with_name("xlcfg.lark").read_text(), parser="lalr")
+    return Lark(Path(__file__).with_name("xlcfg.lark").read_text(), parser="lalr", cache=True)
 
 
 class _ToData(Transformer):
