@@ -55,9 +55,9 @@ def _global_options(argv: list[str]) -> tuple[Path | None, list[str] | None]:
         if option == "-C":
             if not argv:
                 raise RocksccError("-C needs a directory")
-            cluster_dir = Path(argv.pop(0))
+            cluster_dir = Path(argv.pop(0)).resolve()  # one spelling per directory: the build log keys on paths
         elif option.startswith("-C"):
-            cluster_dir = Path(option[2:])
+            cluster_dir = Path(option[2:]).resolve()
         elif option in ("-h", "--help"):
             sys.stdout.write(USAGE)
             return None, None

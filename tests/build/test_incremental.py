@@ -169,3 +169,16 @@ def test_two_concurrent_builds_do_not_corrupt(cluster):
     assert len(manifest.jobs) == build(root).fresh  # every job recorded, every record intact
     assert rebuilt(build(root)) == set()
     assert "keyboard it" in (root / "build" / "kickstart" / "compute-0-0.ks").read_text()
+
+
+def test_the_same_description_reached_another_way_is_not_rebuilt(cluster, monkeypatch):
+    root, _ = cluster
+    (root / "nodes").mkdir(exist_ok=True)  # a site node: its path is in the compute hosts' records
+    (root / "nodes" / "extend-compute.xml").write_text("<kickstart><post>echo site</post></kickstart>\n")
+    assert not build(root).errors  # with an absolute path
+    monkeypatch.chdir(root.parent)
+    result = run_cli("-C", root.name, "build", "--eval=no")
+    assert result.rc == 0 and " 0 rebuilt" in result.out, result.out
+    monkeypatch.chdir(root)
+    result = run_cli("build", "--eval=no")
+    assert result.rc == 0 and " 0 rebuilt" in result.out, result.out
