@@ -66,9 +66,14 @@ def remove_output(outdir: Path, relpath: str) -> bool:
 
 
 def sweep_temp_files(outdir: Path) -> None:
-    """Temp files left by a build that was killed between write and rename."""
-    if not outdir.is_dir():
+    """Temp files left by a build that was killed between write and rename (`.NAME.tmpPID`).
+    Every build walks the whole tree: os.scandir, which does not stat, not Path.rglob."""
+    try:
+        entries = list(os.scandir(outdir))
+    except (FileNotFoundError, NotADirectoryError):
         return
-    for tmp in outdir.rglob(".*.tmp*"):
-        if tmp.is_file():
-            tmp.unlink(missing_ok=True)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            sweep_temp_files(Path(entry.path))
+        elif entry.name.startswith(".") and ".tmp" in entry.name:
+            Path(entry.path).unlink(missing_ok=True)

@@ -43,8 +43,10 @@ class Stamps:
         return _hash(repr(everything_but_hosts).encode())
 
     @cached_property
-    def _hosts(self) -> dict[str, bytes]:
-        return {name: _hash(repr(host).encode()) for name, host in self.cluster.hosts.items()}
+    def _hosts(self) -> dict[str, str]:
+        """Per host: a digest of the global part and the host's record (hex)."""
+        prefix = self._global
+        return {name: _hash(prefix + repr(host).encode()).hex() for name, host in self.cluster.hosts.items()}
 
     def of(self, job) -> str | None:
         """The job's stamp, or None when it reads more than a few hosts' records."""
@@ -52,10 +54,9 @@ class Stamps:
         if reads is None:
             return None
         hosts = self._hosts
-        parts = [self._global, job.salt.encode()]
-        for name in reads:
-            parts.append(hosts.get(name, b"-"))
-        return _hash(b"|".join(parts)).hex()
+        if len(reads) == 1:  # most jobs: no hashing beyond the host's own digest
+            return f"{job.salt}|{hosts.get(reads[0], '-')}"
+        return f"{job.salt}|" + _hash("|".join(hosts.get(name, "-") for name in reads).encode()).hex()
 
 
 def stampable(record: dict, groups: dict) -> bool:
