@@ -199,7 +199,7 @@ def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
 
 
 def _run_jobs(stale: list, resolver: DepResolver, options: BuildOptions, outdir: Path) -> Iterator:
-    """Results as they come: the cheap spec jobs in order in this process, then the compile jobs,
+    """Results as they come: the cheap spec jobs in order in this process, and the compile jobs,
     in a pool of forked workers when there are many (each writes its own host's files)."""
     global _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR
     _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR = stale, resolver, outdir
@@ -208,24 +208,30 @@ def _run_jobs(stale: list, resolver: DepResolver, options: BuildOptions, outdir:
     workers = options.jobs or os.cpu_count() or 1
     progress = _progress(len(stale)) if options.progress else None
     try:
-        for index in light:
-            yield _run_one(index)
-            progress and progress()
         if workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
-            kinds.warm_up([stale[i] for i in heavy[:1]], resolver)  # shared caches before fork
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(workers) as pool:
-                for item in pool.imap_unordered(_run_one, heavy, chunksize=max(1, min(64, len(heavy) // (workers * 8)))):
-                    yield item
-                    progress and progress()
+            yield from _in_pool(stale, heavy, light, resolver, workers, progress)
         else:
-            for index in heavy:
+            for index in light + heavy:
                 yield _run_one(index)
                 progress and progress()
     finally:
         _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR = [], None, None
         if progress:
             progress(done=True)
+
+
+def _in_pool(stale: list, heavy: list[int], light: list[int], resolver: DepResolver, workers: int, progress) -> Iterator:
+    """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
+    by this process while the workers compile)."""
+    kinds.warm_up([stale[i] for i in heavy[:1]], resolver)  # shared caches before fork
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        compiled = pool.imap_unordered(_run_one, heavy, chunksize=max(1, min(64, len(heavy) // (workers * 8))))
+        for index in light:
+            yield _run_one(index)
+            progress and progress()
+        for item in compiled:
+            yield item
+            progress and progress()
 
 
 def _progress(total: int):
@@ -302,12 +308,17 @@ def _write(result: JobResult, outdir: Path) -> list[tuple[str, bool, list[int], 
 def _remember_files(results, resolver: DepResolver) -> None:
     """Record size/mtime of every file the new records read, so the next build's up-to-date
     check is a stat per file, and a no-op build rewrites nothing, not even the manifest."""
+    keys: set[str] = set()
+    groups: set[str] = set()
     for _index, result, error in results:
         if not error:
-            keys = {**result.record.get("deps", {}), **resolver.groups.get(result.record.get("group"), {})}
-            for key in keys:
-                if key.startswith("file:"):
-                    resolver.value(key, None)
+            keys.update(result.record.get("deps", {}))
+            groups.add(result.record.get("group"))
+    for group in groups:  # thousands of records share a handful of groups
+        keys.update(resolver.groups.get(group, {}))
+    for key in keys:
+        if key.startswith("file:"):
+            resolver.value(key, None)
 
 
 def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions,

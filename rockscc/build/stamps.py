@@ -61,5 +61,19 @@ class Stamps:
 
 def stampable(record: dict, groups: dict) -> bool:
     """Whether a job's recorded dependencies are all covered by its stamp."""
-    keys = [*record.get("deps", {}), *groups.get(record.get("group"), {})]
-    return not any(key.startswith(UNSTAMPABLE_DEPS) for key in keys)
+    if any(key.startswith(UNSTAMPABLE_DEPS) for key in record.get("deps", {})):
+        return False
+    group = record.get("group")
+    return group is None or _group_stampable(group, groups)
+
+
+_group_verdicts: dict[str, bool] = {}
+
+
+def _group_stampable(group: str, groups: dict) -> bool:
+    """A group's verdict, once per process (a group id is the digest of its content)."""
+    if group not in _group_verdicts:
+        if group not in groups:
+            return True  # not recorded (yet): nothing known to be unstampable
+        _group_verdicts[group] = not any(key.startswith(UNSTAMPABLE_DEPS) for key in groups[group])
+    return _group_verdicts[group]
