@@ -202,18 +202,19 @@ def set_limits(limits):
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
 
 
+class CapHeader(ctypes.Structure):  # capset(2)'s arguments (defined once: ~0.5 ms a task otherwise)
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
 def drop_privileges():
     """No capabilities and no way to regain any (setuid binaries included) before user code."""
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError("prctl(NO_NEW_PRIVS) failed")
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-    header, data = Header(0x20080522, 0), (Data * 2)()
+    header, data = CapHeader(0x20080522, 0), (CapData * 2)()
     if libc.syscall(SYS_CAPSET, ctypes.byref(header), ctypes.byref(data)) != 0:
         raise OSError("capset failed: errno %d" % ctypes.get_errno())
 
