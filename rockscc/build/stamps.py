@@ -44,9 +44,9 @@ class Stamps:
 
     @cached_property
     def _hosts(self) -> dict[str, str]:
-        """Per host: a digest of the global part and the host's record (hex)."""
-        prefix = self._global
-        return {name: _hash(prefix + repr(host).encode()).hex() for name, host in self.cluster.hosts.items()}
+        """Per host: the global digest and the host record's digest (hex)."""
+        prefix = self._global.hex()
+        return {name: f"{prefix}{digest}" for name, digest in self.cluster.host_digests().items()}
 
     def of(self, job) -> str | None:
         """The job's stamp, or None when it reads more than a few hosts' records."""

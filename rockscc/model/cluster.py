@@ -162,6 +162,22 @@ class Cluster:
                 return table[name]
         return None
 
+    def host_digests(self) -> dict[str, str]:
+        """A digest of each host's record (the build's input stamps). The store computes them
+        when it saves or first parses a description and keeps them with its parse cache, so a
+        build of the description as loaded does not repr ten thousand hosts. A description
+        opened for editing (store.transaction) has none attached: it computes them afresh."""
+        attached = getattr(self, "_host_digests", None)
+        if attached is not None:
+            return attached
+        import hashlib
+
+        return {name: hashlib.blake2b(repr(host).encode(), digest_size=16).hexdigest()
+                for name, host in self.hosts.items()}
+
+    def attach_host_digests(self, digests: dict[str, str] | None) -> None:
+        self._host_digests = digests
+
     def resolve_attrs(self, host: Host) -> dict[str, str]:
         resolved: dict[str, str] = {}
         for _level, table in self.attr_levels(host):

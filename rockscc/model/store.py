@@ -49,6 +49,13 @@ def load(root: Path) -> Cluster:
     return cluster
 
 
+def _digests_of(cluster: Cluster) -> dict[str, str]:
+    cluster.attach_host_digests(None)
+    digests = cluster.host_digests()
+    cluster.attach_host_digests(digests)
+    return digests
+
+
 def _cached(root: Path, key: str) -> Cluster | None:
     """The parsed description from the last load of the same bytes: tomllib costs ~65 µs a host."""
     from rockscc import __version__
@@ -58,6 +65,7 @@ def _cached(root: Path, key: str) -> Cluster | None:
             entry = pickle.load(fh)
         if entry["key"] == key and entry["version"] == __version__:
             entry["cluster"].root = root
+            entry["cluster"].attach_host_digests(entry.get("digests"))
             return entry["cluster"]
     except Exception:  # missing, stale or unreadable cache: parse instead
         pass
@@ -69,7 +77,11 @@ def _store_cache(root: Path, key: str, cluster: Cluster) -> None:
 
     try:
         (root / CACHE).parent.mkdir(exist_ok=True)
-        atomic_write(root / CACHE, pickle.dumps({"key": key, "version": __version__, "cluster": cluster}))
+        digests = _digests_of(cluster)
+        cluster.attach_host_digests(None)  # not pickled with the cluster: stored beside it
+        data = pickle.dumps({"key": key, "version": __version__, "cluster": cluster, "digests": digests})
+        cluster.attach_host_digests(digests)
+        atomic_write(root / CACHE, data)
     except OSError:
         pass  # a read-only description still works, just slower
 
@@ -136,6 +148,7 @@ def transaction(root: Path) -> Iterator[Cluster]:
     """Lock, load, let the caller edit, validate and save; on any exception nothing is written."""
     with locked(root):
         cluster = load(root)
+        cluster.attach_host_digests(None)  # it is about to change: digests are computed, not remembered
         yield cluster
         save(cluster)
 

@@ -79,3 +79,18 @@ def test_locate_inline_table_key() -> None:
     assert locate(text, ("hosts", "a", "membership")) == 2
     assert locate(text, ("hosts", "a", "interfaces")) == 3
     assert locate(text, ("hosts", "b")) == 1
+
+
+def test_host_digests_kept_with_the_cache_match_the_records(cluster_dir: Path) -> None:
+    with transaction(cluster_dir) as cluster:
+        cluster.hosts["compute-0-0"] = Host(name="compute-0-0", membership="Compute")
+        before = cluster.host_digests()  # computed, not remembered, while editing
+        cluster.hosts["compute-0-0"].attrs["x"] = "1"
+        assert cluster.host_digests()["compute-0-0"] != before["compute-0-0"]
+    loaded = load(cluster_dir)  # from the cache, digests attached
+    assert getattr(loaded, "_host_digests", None) is not None
+    remembered = loaded.host_digests()
+    loaded.attach_host_digests(None)
+    assert remembered == loaded.host_digests()  # the same as computing them from the records
+    (cluster_dir / CACHE).unlink()
+    assert load(cluster_dir).host_digests() == remembered  # and after a parse without the cache

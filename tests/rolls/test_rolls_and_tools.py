@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -212,3 +214,14 @@ def test_cli_reference_is_up_to_date():
     from rockscc.cli.reference import reference
 
     assert (REPO / "docs" / "cli.md").read_text() == reference(), "run: python -m rockscc.cli.reference > docs/cli.md"
+
+
+def test_pykickstart_starts_without_requests_and_leaves_the_real_one_importable():
+    script = ("import sys\nfrom rockscc.backends.kickstart import _parser\n_parser('RHEL5')\n"
+              "assert 'requests' not in sys.modules, 'requests was imported'\n"
+              "import requests, pykickstart.load\nassert hasattr(requests, 'Session')\n"
+              "try:\n    pykickstart.load.requests.get('http://example.invalid/ks.cfg')\n"
+              "except pykickstart.load.RequestException as exc:\n    print(exc)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "does not fetch kickstart %include URLs" in result.stdout

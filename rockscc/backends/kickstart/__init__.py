@@ -137,10 +137,43 @@ def _header(script: Script, log: str) -> str:
 # --- validation --------------------------------------------------------------------------------
 @cache
 def _parser(version: str):
+    _without_url_includes()
     from pykickstart.parser import KickstartParser
     from pykickstart.version import makeVersion
 
     return KickstartParser(makeVersion(version), followIncludes=False, errorsAreFatal=True, missingIncludeIsFatal=False)
+
+
+def _without_url_includes() -> None:
+    """pykickstart.load imports `requests` (with urllib3 and http.client: ~0.1 s, most of
+    pykickstart's start-up) only to fetch %include URLs, which rockscc never follows
+    (followIncludes=False). Unless requests is already loaded, pykickstart.load gets a stand-in
+    whose get() refuses; the stand-in is unregistered at once, so anything importing requests
+    later gets the real one."""
+    import sys
+    import types
+
+    if "pykickstart.load" in sys.modules or "requests" in sys.modules:
+        return
+
+    class RequestException(Exception):
+        pass
+
+    class SSLError(RequestException):
+        pass
+
+    def get(url, *args, **kwargs):
+        raise RequestException(f"rockscc does not fetch kickstart %include URLs ({url})")
+
+    stand_in = types.ModuleType("requests")
+    stand_in.get, stand_in.codes = get, types.SimpleNamespace(ok=200)
+    stand_in.exceptions = types.ModuleType("requests.exceptions")
+    stand_in.exceptions.RequestException, stand_in.exceptions.SSLError = RequestException, SSLError
+    sys.modules["requests"], sys.modules["requests.exceptions"] = stand_in, stand_in.exceptions
+    try:
+        import pykickstart.load  # noqa: F401  (binds the stand-in)
+    finally:
+        del sys.modules["requests"], sys.modules["requests.exceptions"]
 
 
 _LEFTOVER_ENTITY = re.compile(r"&[A-Za-z_][A-Za-z0-9_.:-]*;")
