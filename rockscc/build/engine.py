@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.build import kinds, memo
+from rockscc.build.intact import OutputCheck
 from rockscc.build.jobs import DepResolver, DepsJob, JobResult
 from rockscc.build.manifest import NAME as MANIFEST_NAME
 from rockscc.build.manifest import Manifest
@@ -29,6 +30,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import load
 
 LOCK_NAME = ".rockscc-build.lock"
+UNFINISHED_NAME = ".rockscc-build.unfinished"
 PARALLEL_THRESHOLD = 64  # below this many compile jobs a process pool costs more than it saves
 
 
@@ -91,17 +93,17 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
     cluster = cluster if cluster is not None else load(root)
     outdir = output_dir(root, options.out)
     report = BuildReport()
-    with build_lock(outdir, wait_message):
-        sweep_temp_files(outdir)
+    with build_lock(outdir, wait_message), _unfinished_marker(outdir):
         memo.use(outdir)
         manifest = Manifest.load(outdir)
+        check = OutputCheck(manifest.jobs, outdir)
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)
         if options.hosts is not None:
             plan = [job for job in plan if job.host in set(options.hosts)]
         report.jobs = len(plan)
         stamps = Stamps(cluster, options, lambda: kinds.tree_signature(cluster))
-        stale = _stale_jobs(plan, manifest, resolver, stamps, options, report, outdir)
+        stale = _stale_jobs(plan, manifest, resolver, stamps, check, options, report)
         if options.dry_run:
             report.seconds = time.perf_counter() - started
             return report
@@ -128,14 +130,13 @@ def clean(root: Path, out: Path | None = None) -> int:
     return removed
 
 
-def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions,
-                report: BuildReport, outdir: Path) -> list:
+def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, check: OutputCheck,
+                options: BuildOptions, report: BuildReport) -> list:
     stale = []
-    base = f"{outdir}{os.sep}"
     for job in plan:
         job.stamp = stamps.of(job)
         fast = manifest.jobs.fast(job.id)
-        if fast is not None and job.stamp is not None and fast[0] == job.stamp and _intact(fast[1], base):
+        if fast is not None and job.stamp is not None and fast[0] == job.stamp and check.ok(job.id, fast[1]):
             report.fresh += 1  # nothing the job could read changed
             continue
         previous = manifest.jobs.get(job.id)
@@ -143,7 +144,7 @@ def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps,
         if previous is None:
             why = "new"
         elif fingerprint is not None and fingerprint == previous.get("fp"):
-            if _intact(fast[1], base):
+            if check.ok(job.id, fast[1]):
                 report.fresh += 1
                 _restamp(job, previous, manifest)
                 continue
@@ -164,17 +165,19 @@ def _restamp(job, record: dict, manifest: Manifest) -> None:
         manifest.dirty = True
 
 
-def _intact(sigs: list, base: str) -> bool:
-    """Every output still has the size and mtime it had when written: [path, size, mtime, …]."""
-    stat = os.stat
+@contextmanager
+def _unfinished_marker(outdir: Path) -> Iterator[None]:
+    """A build that ends (with or without errors) removes its marker; one that was killed leaves
+    it, and only then does the next build sweep the tree for temp files left between write and
+    rename (a walk of every artifact directory, skipped otherwise)."""
+    marker = outdir / UNFINISHED_NAME
+    if marker.exists():
+        sweep_temp_files(outdir)
+    marker.touch()
     try:
-        for i in range(0, len(sigs), 3):
-            st = stat(base + sigs[i])
-            if st.st_size != sigs[i + 1] or st.st_mtime_ns != sigs[i + 2]:
-                return False
-    except FileNotFoundError:
-        return False
-    return True
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
 
 
 # --- running ---------------------------------------------------------------------------------

@@ -116,13 +116,15 @@ def code_identity() -> str:
     developer's edit empties the memo instead of serving results computed by other code."""
     from rockscc import __version__
 
-    package = Path(__file__).resolve().parents[1]
+    package = str(Path(__file__).resolve().parents[1])
     entries = [__version__]
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".lark", ".j2"):
-            st = path.stat()
-            entries.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+    for directory, dirs, files in os.walk(package):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            if name.endswith((".py", ".lark", ".j2")):
+                st = os.stat(os.path.join(directory, name))
+                entries.append(f"{directory[len(package):]}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
 
 
 def _discard() -> None:

@@ -130,7 +130,7 @@ def test_build_errors_are_all_reported_and_keep_previous_artifacts(cluster):
 def _snapshot(root: Path) -> dict[str, bytes]:
     """The artifacts: not the manifest, not the memo cache (SQLite keeps that consistent itself)."""
     return {str(p.relative_to(root)): p.read_bytes() for p in (root / "build").rglob("*")
-            if p.is_file() and not p.name.startswith(MANIFEST) and ".tmp" not in p.name
+            if p.is_file() and not p.name.startswith((MANIFEST, ".rockscc-build.")) and ".tmp" not in p.name
             and ".rockscc-cache" not in p.parts}
 
 
@@ -142,7 +142,7 @@ def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
     assert not engine_new.errors
     new = {k.replace("expected", "build", 1): v for k, v in
            ((str(p.relative_to(root)), p.read_bytes()) for p in (root / "expected").rglob("*")
-            if p.is_file() and not p.name.startswith(MANIFEST) and ".rockscc-cache" not in p.parts)}
+            if p.is_file() and not p.name.startswith((MANIFEST, ".rockscc-build.")) and ".rockscc-cache" not in p.parts)}
     rng = random.Random(7)
     for trial in range(12):
         proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(root), "build", "--eval=no"],
@@ -182,3 +182,20 @@ def test_the_same_description_reached_another_way_is_not_rebuilt(cluster, monkey
     monkeypatch.chdir(root)
     result = run_cli("build", "--eval=no")
     assert result.rc == 0 and " 0 rebuilt" in result.out, result.out
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["in-process", "forked-helper"])
+def test_deleted_or_edited_artifacts_are_rebuilt(cluster, monkeypatch, helper):
+    from rockscc.build import intact
+
+    root, _ = cluster
+    monkeypatch.setattr(intact, "HELPER_THRESHOLD", 0 if helper else 10**9)
+    kickstart = root / "build" / "kickstart" / "compute-0-1.ks"
+    good = kickstart.read_bytes()
+    kickstart.write_bytes(good + b"# edited by hand\n")
+    (root / "build" / "kickstart" / "nas-0-0.ks").unlink()
+    report = build(root)
+    assert dict(report.rebuilt) == {"profile:compute-0-1": "an output is missing or was changed outside rockscc",
+                                    "profile:nas-0-0": "an output is missing or was changed outside rockscc"}
+    assert kickstart.read_bytes() == good and (root / "build" / "kickstart" / "nas-0-0.ks").exists()
+    assert rebuilt(build(root)) == set()

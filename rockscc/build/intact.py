@@ -1,0 +1,76 @@
+"""Are the outputs the build log records still what the build wrote? Size and mtime of each
+file, as make and ninja judge them: a deleted or hand-edited artifact is rebuilt.
+
+A cluster of 10 000 hosts has ~64 000 artifacts; their stat calls take ~0.15 s, most of a
+no-op build. With that many, a forked helper makes them on the other core while this process
+plans jobs and computes their stamps, and answers with the few jobs whose outputs changed.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from pathlib import Path
+
+HELPER_THRESHOLD = 20_000  # outputs; below this a fork costs more than it saves
+
+
+def intact(sigs: list, base: str) -> bool:
+    """Every output still has the size and mtime it had when written: sigs = [path, size, mtime, …]."""
+    stat = os.stat
+    try:
+        for i in range(0, len(sigs), 3):
+            st = stat(base + sigs[i])
+            if st.st_size != sigs[i + 1] or st.st_mtime_ns != sigs[i + 2]:
+                return False
+    except FileNotFoundError:
+        return False
+    return True
+
+
+class OutputCheck:
+    def __init__(self, jobs, outdir: Path) -> None:
+        """`jobs`: the build log's jobs (manifest.Jobs), read as they were when the build began."""
+        self.base = f"{outdir}{os.sep}"
+        self._damaged: set[str] | None = None
+        self._helper: tuple[int, int] | None = None  # (pid, read end of its pipe)
+        if sum(len(jobs.fast(j)[1]) for j in jobs) // 3 >= HELPER_THRESHOLD:
+            self._start_helper(jobs)
+
+    def ok(self, job_id: str, sigs: list) -> bool:
+        if self._helper is not None:
+            self._collect()
+        if self._damaged is not None:
+            return job_id not in self._damaged
+        return intact(sigs, self.base)
+
+    def _start_helper(self, jobs) -> None:
+        try:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return  # check in this process instead
+        if pid == 0:  # the helper: only reads inherited data, never returns into the build
+            try:
+                os.close(read_fd)
+                damaged = [j for j in jobs if not intact(jobs.fast(j)[1], self.base)]
+                data = marshal.dumps(damaged)
+                while data:
+                    data = data[os.write(write_fd, data):]
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        self._helper = (pid, read_fd)
+
+    def _collect(self) -> None:
+        pid, read_fd = self._helper
+        self._helper = None
+        chunks = []
+        with os.fdopen(read_fd, "rb") as pipe:
+            chunks.append(pipe.read())
+        _, status = os.waitpid(pid, 0)
+        try:
+            if status == 0:
+                self._damaged = set(marshal.loads(b"".join(chunks)))
+        except (EOFError, ValueError, TypeError):
+            self._damaged = None  # the helper died: check here
