@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rockscc import sandbox
 from rockscc.errors import Diagnostic, RocksccError
+from rockscc.partitions.deadvalues import canonical
 
 PYLIB = Path(__file__).resolve().parent / "pylib"
 PROGRAM_ENV = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}  # rocks_partition importable
@@ -64,15 +65,24 @@ def _interpreter(arg: str, interpreter: str) -> tuple[str, ...]:
     raise ValueError(chosen)
 
 
+def _runnable(scripts: list, host: str) -> list[tuple[list[str], str, str]]:
+    """(interpreter, the text to run, origin) of each %pre; Python texts in canonical form
+    (deadvalues.py: a host name a program records but never reads does not make it distinct)."""
+    steps = []
+    for script in scripts:
+        argv = interpreter_of(script, host)
+        steps.append((argv, canonical(script.body) if argv[0] == sys.executable else script.body, script.origin))
+    return steps
+
+
 def chain_key(scripts: list, hardware_json: dict, host: str) -> str:
     """What a chain's result depends on: interpreters, texts and origins of its steps, and the hardware."""
-    steps = [(interpreter_of(s, host), s.body, s.origin) for s in scripts]
     hardware = json.dumps(hardware_json, sort_keys=True)
-    return hashlib.sha256(repr((steps, hardware, _discovered(hardware_json))).encode()).hexdigest()
+    return hashlib.sha256(repr((_runnable(scripts, host), hardware, _discovered(hardware_json))).encode()).hexdigest()
 
 
 def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
-    steps = [(interpreter_of(s, host), s.body, s.origin) for s in scripts]
+    steps = _runnable(scripts, host)
     discovered = _discovered(hardware_json)
     key = chain_key(scripts, hardware_json, host)
     if key not in _memo:

@@ -201,3 +201,41 @@ def test_partition_inline_puts_the_plan_into_the_kickstart(example):
     assert "%include /tmp/partition-info" not in ks and plan in ks
     assert "%include /tmp/partition-info" in (example / "build" / "kickstart" / "compute-0-0.ks").read_text()
     assert run_cli("-C", str(example), "remove", "host", "attr", "compute-0-1", "partition_inline").rc == 0
+
+
+def _chain_for(body: str, host: str):
+    from rockscc.xmlgraph.profile import Script
+
+    return [Script("pre", body.replace("HOSTNAME", host), "--interpreter /opt/rocks/bin/python", "", "x.xml:1")]
+
+
+ONE_DISK = {"disks": [{"name": "sda", "size": 80 * 1024**3, "sector_size": 512}], "raids": []}
+
+
+@pytest.mark.parametrize("body, shared", [
+    # the seed deck's shape: the host name is recorded, never read: one run serves every host
+    ("import rocks_partition\nnodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('rocks manual\\n')\n", True),
+    # the name is read: every host its own run and its own answer
+    ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('# %s\\n' % nodename)\n", False),
+    ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write(f'# {nodename}\\n')\n", False),
+    # reached by reflection, or by a module that could: left exactly as written
+    ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('# %(nodename)s\\n' % globals())\n", False),
+    ("import sys\nnodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write(sys.modules['__main__'].nodename)\n", False),
+])
+def test_values_a_program_records_but_never_reads_do_not_make_hosts_distinct(body, shared):
+    from rockscc.partitions import programs
+
+    keys = {programs.chain_key(_chain_for(body, h), ONE_DISK, h) for h in ("compute-0-0", "compute-0-1")}
+    results = [programs.run_chain(_chain_for(body, h), ONE_DISK, h) for h in ("compute-0-0", "compute-0-1")]
+    assert (len(keys) == 1) == shared
+    if shared:
+        assert results[0] is results[1] and results[0].user_partition_info == "rocks manual\n"
+    elif "sys.modules" not in body:
+        assert [r.user_partition_info for r in results] == ["# compute-0-0\n", "# compute-0-1\n"]
+
+
+def test_the_kickstart_keeps_the_program_as_written(example):
+    result = run_cli("-C", str(example), "list", "host", "profile", "compute-0-1", "eval=no")
+    assert result.rc == 0
+    if "nodename = '" in result.out:  # the example's program records the host name
+        assert "nodename = 'compute-0-1'" in result.out
