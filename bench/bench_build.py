@@ -1,7 +1,11 @@
 """Benchmark `rockscc build` on synthetic clusters. Run by hand; prints figures, asserts nothing.
 
     .venv/bin/python bench/bench_build.py 100 1000 10000
-    .venv/bin/python bench/bench_build.py --shared-program 10000
+    .venv/bin/python bench/bench_build.py --program=reads-hostname 10000
+
+--program: the partition program every host runs (bench/gen_cluster.py): `seed` (default), the
+seed deck's as written, embedding the host name it never reads; `shared`, the same without the
+name; `reads-hostname`, one that reads the name, so every host's program and result differ.
 
 For each size: full build (seconds, µs per host, peak RSS), no-op rebuild, one host attribute
 changed (time and artifacts rebuilt), one node file changed (time and artifacts rebuilt), and the
@@ -21,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROCKSCC = [sys.executable, "-m", "rockscc"]
 sys.path.insert(0, str(HERE))
 
-from gen_cluster import generate  # noqa: E402
+from gen_cluster import PROGRAMS, generate  # noqa: E402
 
 
 def rockscc(root: Path, *argv: str) -> tuple[float, int, str]:
@@ -70,13 +74,13 @@ def floor(root: Path, count: int, size: int) -> float:
     return time.perf_counter() - start
 
 
-def bench(size: int, shared: bool) -> None:
-    root = Path(os.environ.get("BENCH_DIR", HERE / "out")) / f"c{size}{'-shared' if shared else ''}"
-    generate(root, size, shared=shared)
+def bench(size: int, program: str) -> None:
+    root = Path(os.environ.get("BENCH_DIR", HERE / "out")) / f"c{size}-{program}"
+    generate(root, size, program=program)
     seconds, rss, out = rockscc(root, "build", "--eval=no")
     files, nbytes = artifact_count(root)
     total_hosts = len(_hosts(root))
-    print(f"\n== {size} physical hosts{' (partition program shared, no per-host text)' if shared else ''} ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB")
+    print(f"\n== {size} physical hosts, program {program} ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB")
     print(f"full build          {seconds:7.2f} s   {seconds / total_hosts * 1e6:8.0f} µs/host   peak RSS {rss / 1024:.0f} MiB")
     seconds, _, out = rockscc(root, "build", "--eval=no")
     print(f"no-op rebuild       {seconds:7.2f} s   rebuilt {rebuilt(out)}")
@@ -98,6 +102,8 @@ def _hosts(root: Path) -> list[str]:
 
 if __name__ == "__main__":
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    shared = "--shared-program" in sys.argv
+    chosen = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--program=")), "seed")
+    if chosen not in PROGRAMS:
+        sys.exit(f"--program must be one of {', '.join(PROGRAMS)}")
     for arg in [a for a in sys.argv[1:] if not a.startswith("--")] or ["100", "1000"]:
-        bench(int(arg), shared)
+        bench(int(arg), chosen)

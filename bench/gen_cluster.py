@@ -1,6 +1,6 @@
 """Generate a synthetic cluster description for benchmarks: N hosts on the Rocks 5.0 corpus graph.
 
-Layout (`python bench/gen_cluster.py OUT N`):
+Layout (`python bench/gen_cluster.py OUT N [PROGRAM]`):
 - a bare description whose nodes/ and graphs/default/ are the Rocks 5.0 base and Xen roll corpus
   (copied from ../shared/corpus/rocks-5.0), plus a site `replace-partition.xml` holding the seed
   deck's partition program, so every host runs a partition program;
@@ -31,6 +31,16 @@ def shared_program() -> str:
     return SEED_PROGRAM.replace("""membership = '<var name="Node_Membership"/>'\nnodename = '<var name="Node_Hostname"/>'\n""", "")
 
 
+def reads_hostname_program() -> str:
+    """The seed program, but it reads the host name it embeds (a comment in its output): a
+    distinct program and a distinct result per host, the worst case for the memo."""
+    line = r"""    file.write('clearpart --all --initlabel --drives=%s\n' % disk)"""
+    return SEED_PROGRAM.replace(line, r"""    file.write('# partitioned for %s\n' % nodename)""" + "\n" + line)
+
+
+PROGRAMS = {"seed": lambda: SEED_PROGRAM, "shared": shared_program, "reads-hostname": reads_hostname_program}
+
+
 def copy_corpus(root: Path, program: str = SEED_PROGRAM) -> None:
     for roll in ("base", "xen"):
         for sub in ("nodes", "graphs/default"):
@@ -41,12 +51,12 @@ def copy_corpus(root: Path, program: str = SEED_PROGRAM) -> None:
     (root / "nodes" / "replace-partition.xml").write_text(program)
 
 
-def generate(root: Path, count: int, *, shared: bool = False) -> None:
-    """shared=True: the partition program does not embed per-host values (see shared_program)."""
+def generate(root: Path, count: int, *, program: str = "seed") -> None:
+    """program: one of PROGRAMS (the seed deck's as written, shared, reads-hostname)."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    copy_corpus(root, shared_program() if shared else SEED_PROGRAM)
+    copy_corpus(root, PROGRAMS[program]())
     cluster, _ = new_cluster(root.resolve(), name=f"bench{count}", bare=True, password="bench")
     cluster.hwprofiles = {
         "one-sda": Hardware(disks=[Disk("sda", 250 * GB)]),
@@ -100,6 +110,6 @@ def _mac(i: int) -> str:
     return f"00:50:56:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
 
 
-if __name__ == "__main__":
-    generate(Path(sys.argv[1]), int(sys.argv[2]))
+if __name__ == "__main__":  # gen_cluster.py OUT N [seed|shared|reads-hostname]
+    generate(Path(sys.argv[1]), int(sys.argv[2]), program=sys.argv[3] if len(sys.argv) > 3 else "seed")
     print(f"generated {sys.argv[2]} hosts in {sys.argv[1]}")
