@@ -48,6 +48,7 @@ class SandboxResult:
     stderr: bytes
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None  # why the run was stopped (time, output), if it was
+    snapshots: list[dict[str, bytes]] = field(default_factory=list)  # /tmp after each step (partition worker)
 
     @property
     def ok(self) -> bool:

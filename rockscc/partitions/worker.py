@@ -111,18 +111,25 @@ def task_init(request):
         with open(name, "wb") as fh:
             fh.write(base64.b64decode(data))
     drop_privileges()
+    snapshots = []  # with "snapshots": every file under /tmp after each step (its result, memoized)
     for index, (kind, body_path) in enumerate(request["steps"]):
         status = run_step(kind, body_path, index, request, limits)
         with open("/tmp/.rockscc/status-%d" % index, "w") as fh:
             fh.write("%d\n" % status)
+        if request.get("snapshots"):
+            snapshots.append(read_files(collect_names("*"), limits))
+    return {"files": read_files(collect_names(request["collect"]), limits), "snapshots": snapshots, "error": None}
+
+
+def read_files(names, limits):
     files = {}
-    for name in collect_names(request["collect"]):
+    for name in names:
         try:
             with open(name, "rb") as fh:
                 files[name] = base64.b64encode(fh.read(limits["output_bytes"])).decode()
         except OSError:
             pass
-    return {"files": files, "error": None}
+    return files
 
 
 def collect_names(collect):
