@@ -1,5 +1,5 @@
 import sys
 
-from rockscc.cli.main import main
+from rockscc.cli.main import entry
 
-sys.exit(main())
+sys.exit(entry())

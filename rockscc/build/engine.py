@@ -103,11 +103,19 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
             plan = [job for job in plan if job.host in set(options.hosts)]
         report.jobs = len(plan)
         stamps = Stamps(cluster, options, lambda: kinds.tree_signature(cluster))
-        stale = _stale_jobs(plan, manifest, resolver, stamps, check, options, report)
+        stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)
         if options.dry_run:
+            _damaged(unchanged, manifest, resolver, check, report)
             report.seconds = time.perf_counter() - started
             return report
-        results, new_jobs = _apply(_run_jobs(stale, resolver, options, outdir), stale, manifest, outdir, report)
+        claimed: dict[str, str] = {}
+        results, new_jobs = _apply(_run_jobs(stale, resolver, options, outdir), stale, manifest, outdir, report, claimed)
+        # only now wait for the output check: the jobs whose inputs changed were built meanwhile
+        damaged = _damaged(unchanged, manifest, resolver, check, report)
+        if damaged:
+            more, more_jobs = _apply(_run_jobs(damaged, resolver, options, outdir), damaged, manifest, outdir, report,
+                                     claimed)
+            results, new_jobs = results + more, new_jobs | more_jobs
         memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
@@ -130,31 +138,48 @@ def clean(root: Path, out: Path | None = None) -> int:
     return removed
 
 
-def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, check: OutputCheck,
-                options: BuildOptions, report: BuildReport) -> list:
-    stale = []
+def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions,
+                report: BuildReport) -> tuple[list, list]:
+    """(jobs whose inputs changed, [(job, its record if checked exactly, its output signatures)]
+    of jobs whose inputs did not: those are fresh if their outputs are intact, see _damaged)."""
+    stale, unchanged = [], []
     for job in plan:
         job.stamp = stamps.of(job)
         fast = manifest.jobs.fast(job.id)
-        if fast is not None and job.stamp is not None and fast[0] == job.stamp and check.ok(job.id, fast[1]):
-            report.fresh += 1  # nothing the job could read changed
+        if fast is not None and job.stamp is not None and fast[0] == job.stamp:
+            unchanged.append((job, None, fast[1]))  # nothing the job could read changed
             continue
         previous = manifest.jobs.get(job.id)
         fingerprint, _ = job.current(previous, resolver)
+        job.fingerprint = fingerprint
         if previous is None:
             why = "new"
         elif fingerprint is not None and fingerprint == previous.get("fp"):
-            if check.ok(job.id, fast[1]):
-                report.fresh += 1
-                _restamp(job, previous, manifest)
-                continue
-            why = "an output is missing or was changed outside rockscc"
+            unchanged.append((job, previous, fast[1]))
+            continue
         else:
             why = job.explain(previous, resolver) if options.explain or options.dry_run else ""
-        job.fingerprint = fingerprint
         stale.append(job)
         report.rebuilt.append((job.id, why))
-    return stale
+    return stale, unchanged
+
+
+def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, check: OutputCheck,
+             report: BuildReport) -> list:
+    """Of the jobs whose inputs did not change, those whose outputs did (to rebuild); the rest
+    are up to date."""
+    damaged = []
+    for job, previous, sigs in unchanged:
+        if check.ok(job.id, sigs):
+            report.fresh += 1
+            if previous is not None:
+                _restamp(job, previous, manifest)
+            continue
+        if previous is None:  # found by its stamp: compute what the exact check would have
+            job.fingerprint, _ = job.current(manifest.jobs.get(job.id), resolver)
+        damaged.append(job)
+        report.rebuilt.append((job.id, "an output is missing or was changed outside rockscc"))
+    return damaged
 
 
 def _restamp(job, record: dict, manifest: Manifest) -> None:
@@ -257,10 +282,10 @@ def _progress(total: int):
 
 
 # --- applying results --------------------------------------------------------------------------
-def _apply(results: Iterator, stale: list, manifest: Manifest, outdir: Path, report: BuildReport) -> tuple[list, set[str]]:
+def _apply(results: Iterator, stale: list, manifest: Manifest, outdir: Path, report: BuildReport,
+           claimed: dict[str, str]) -> tuple[list, set[str]]:
     """Record each result as it arrives (writing the outputs the job did not write itself);
-    returns (all results, the ids of the jobs that ran)."""
-    claimed: dict[str, str] = {}
+    returns (all results, the ids of the jobs that ran). `claimed`: output path -> job id."""
     ran: set[str] = set()
     seen = []
     for index, result, error in results:

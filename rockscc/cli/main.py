@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -21,6 +22,15 @@ Global options:
   --version    print the version
   -h, --help   this help; 'rockscc help' lists every command, 'rockscc <command> help' explains one
 """
+
+
+def entry() -> int:
+    """The `rockscc` program. A command loads a whole description at once (10 000 hosts: ~200 000
+    objects, no cycles) and a build makes tens of thousands of jobs; with the default thresholds
+    the cyclic collector rescans all of it many times for nothing (~0.08 s of a no-op build).
+    Collect young objects in larger batches, as other batch tools do (mypy)."""
+    gc.set_threshold(100_000, 50, 50)
+    return main()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -194,8 +194,12 @@ def test_deleted_or_edited_artifacts_are_rebuilt(cluster, monkeypatch, helper):
     good = kickstart.read_bytes()
     kickstart.write_bytes(good + b"# edited by hand\n")
     (root / "build" / "kickstart" / "nas-0-0.ks").unlink()
+    ipxe = root / "build" / "ipxe" / "compute-0-0.ipxe"
+    boot = ipxe.read_bytes()
+    ipxe.unlink()
     report = build(root)
-    assert dict(report.rebuilt) == {"profile:compute-0-1": "an output is missing or was changed outside rockscc",
-                                    "profile:nas-0-0": "an output is missing or was changed outside rockscc"}
+    why = "an output is missing or was changed outside rockscc"
+    assert dict(report.rebuilt) == {"profile:compute-0-1": why, "profile:nas-0-0": why, "boot:compute-0-0": why}
     assert kickstart.read_bytes() == good and (root / "build" / "kickstart" / "nas-0-0.ks").exists()
+    assert ipxe.read_bytes() == boot
     assert rebuilt(build(root)) == set()
