@@ -15,7 +15,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,10 +93,10 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
     cluster = cluster if cluster is not None else load(root)
     outdir = output_dir(root, options.out)
     report = BuildReport()
-    with build_lock(outdir, wait_message), _unfinished_marker(outdir):
+    with build_lock(outdir, wait_message), _unfinished_marker(outdir), ExitStack() as stack:
         memo.use(outdir)
         manifest = Manifest.load(outdir)
-        check = OutputCheck(manifest.jobs, outdir)
+        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir)))
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)
         if options.hosts is not None:

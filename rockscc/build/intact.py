@@ -45,6 +45,11 @@ class OutputCheck:
             return job_id not in self._damaged
         return intact(sigs, self.base)
 
+    def close(self) -> None:
+        """Reap the helper if nothing asked for its answer (a build that failed early)."""
+        if self._helper is not None:
+            self._collect()
+
     def _start_helper(self, jobs) -> None:
         try:
             read_fd, write_fd = os.pipe()

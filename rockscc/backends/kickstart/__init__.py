@@ -18,7 +18,6 @@ from rockscc.xmlgraph.profile import Profile, Script
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                           keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
-_ENV.filters["body"] = lambda text: text.strip("\n")
 INSTALL_LOG = "/var/log/rocks-install.log"
 
 
@@ -38,7 +37,7 @@ class Kickstart:
 
     text: str
     head: str  # traversal comment, main section, %packages: the part the installer reads as commands
-    headers: tuple[tuple[str, str], ...]  # (section header line, the origin of its first use), each once
+    headers: tuple[str, ...]  # each distinct section header line, in order of first use
 
 
 def render(profile: Profile, dialect_name: str) -> Kickstart:
@@ -53,15 +52,15 @@ def render(profile: Profile, dialect_name: str) -> Kickstart:
         else:
             main.append(line)
     head = _TRAILING_SPACE.sub("", _ENV.get_template("head.j2").render(profile=profile, dialect=dialect, main=main))
-    headers: dict[str, str] = {}
+    headers: dict[str, None] = {}  # an ordered set
     parts = [head]
     for scripts, log in ((profile.pre, dialect.pre_log), (_posts(profile), dialect.post_log)):
         for script in scripts:
             header, text = _section(script, log, dialect)
-            headers.setdefault(header, script.origin)
+            headers[header] = None
             parts.append(text)
         parts.append("\n")
-    return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers.items()))
+    return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers))
 
 
 _SECTIONS: dict[tuple, tuple[str, str]] = {}
@@ -215,7 +214,7 @@ def _skeleton(kickstart: Kickstart, dialect: Dialect) -> str:
     a section), so hosts whose kickstarts differ only inside %pre/%post share one validation, and
     a validation parses a few headers instead of the corpus' ~150 sections (~80 ms)."""
     end = "\n%end" if dialect.end else ""
-    return kickstart.head + "".join(f"\n{header}{end}" for header, _origin in kickstart.headers) + "\n"
+    return kickstart.head + "".join(f"\n{header}{end}" for header in kickstart.headers) + "\n"
 
 
 def _pykickstart(text: str, dialect: Dialect, host: str, profile: Profile) -> None:
