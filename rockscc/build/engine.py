@@ -140,22 +140,23 @@ def clean(root: Path, out: Path | None = None) -> int:
 
 def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions,
                 report: BuildReport) -> tuple[list, list]:
-    """(jobs whose inputs changed, [(job, its record if checked exactly, its output signatures)]
-    of jobs whose inputs did not: those are fresh if their outputs are intact, see _damaged)."""
+    """(jobs whose inputs changed, [(job, its record if it was checked exactly)] of jobs whose
+    inputs did not: those are fresh if their outputs are intact, see _damaged)."""
     stale, unchanged = [], []
-    for job in plan:
+    recorded_stamp, absent = manifest.jobs.stamp, manifest.jobs.ABSENT
+    for job in plan:  # tens of thousands of jobs: this loop is most of a no-op build
         job.stamp = stamps.of(job)
-        fast = manifest.jobs.fast(job.id)
-        if fast is not None and job.stamp is not None and fast[0] == job.stamp:
-            unchanged.append((job, None, fast[1]))  # nothing the job could read changed
+        recorded = recorded_stamp(job.id)
+        if job.stamp is not None and recorded == job.stamp:
+            unchanged.append((job, None))  # nothing the job could read changed
             continue
-        previous = manifest.jobs.get(job.id)
+        previous = manifest.jobs.get(job.id) if recorded is not absent else None
         fingerprint, _ = job.current(previous, resolver)
         job.fingerprint = fingerprint
         if previous is None:
             why = "new"
         elif fingerprint is not None and fingerprint == previous.get("fp"):
-            unchanged.append((job, previous, fast[1]))
+            unchanged.append((job, previous))
             continue
         else:
             why = job.explain(previous, resolver) if options.explain or options.dry_run else ""
@@ -169,8 +170,8 @@ def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, check: 
     """Of the jobs whose inputs did not change, those whose outputs did (to rebuild); the rest
     are up to date."""
     damaged = []
-    for job, previous, sigs in unchanged:
-        if check.ok(job.id, sigs):
+    for job, previous in unchanged:
+        if check.ok(job.id):
             report.fresh += 1
             if previous is not None:
                 _restamp(job, previous, manifest)

@@ -32,18 +32,19 @@ def intact(sigs: list, base: str) -> bool:
 class OutputCheck:
     def __init__(self, jobs, outdir: Path) -> None:
         """`jobs`: the build log's jobs (manifest.Jobs), read as they were when the build began."""
+        self.jobs = jobs
         self.base = f"{outdir}{os.sep}"
         self._damaged: set[str] | None = None
         self._helper: tuple[int, int] | None = None  # (pid, read end of its pipe)
         if len(jobs) >= HELPER_THRESHOLD:
             self._start_helper(jobs)
 
-    def ok(self, job_id: str, sigs: list) -> bool:
+    def ok(self, job_id: str) -> bool:
         if self._helper is not None:
             self._collect()
         if self._damaged is not None:
             return job_id not in self._damaged
-        return intact(sigs, self.base)
+        return intact(self.jobs.sigs(job_id), self.base)
 
     def close(self) -> None:
         """Reap the helper if nothing asked for its answer (a build that failed early)."""
@@ -59,7 +60,7 @@ class OutputCheck:
         if pid == 0:  # the helper: only reads inherited data, never returns into the build
             try:
                 os.close(read_fd)
-                damaged = [j for j in jobs if not intact(jobs.fast(j)[1], self.base)]
+                damaged = [j for j in jobs if not intact(jobs.sigs(j), self.base)]
                 data = marshal.dumps(damaged)
                 while data:
                     data = data[os.write(write_fd, data):]

@@ -34,7 +34,7 @@ def spec_digest(value: Any) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)
 class JobResult:
     outputs: list[Output]
     record: dict[str, Any]  # stored in the manifest: spec or deps
@@ -44,7 +44,7 @@ class JobResult:
     written: list | None = None  # (path, written, stat sig, sha256) when the job wrote its outputs itself
 
 
-@dataclass
+@dataclass(slots=True)
 class SpecJob:
     id: str
     host: str | None
@@ -68,7 +68,7 @@ class SpecJob:
         return _diff_explain(previous.get("spec"), self._spec)
 
 
-@dataclass
+@dataclass(slots=True)
 class DepsJob:
     id: str
     host: str | None

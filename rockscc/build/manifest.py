@@ -36,24 +36,34 @@ CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, deps TEXT);
 
 
 class Jobs:
-    """id -> record, loaded lazily: a build reads every job's stamp and output signatures (one
-    query), and the full record only of jobs whose stamp changed."""
+    """id -> record, loaded lazily: a build reads every job's stamp (one query), the output
+    signatures when it checks them, and the full record only of jobs whose stamp changed."""
+
+    ABSENT = object()
 
     def __init__(self, conn: sqlite3.Connection | None) -> None:
         self._conn = conn
-        self._index: dict[str, tuple[str | None, str | None, list]] = {}  # id -> (host, stamp, flat sigs)
+        # id -> [host, stamp, output signatures: marshalled bytes until first asked for, then a list]
+        self._index: dict[str, list] = {}
         self._records: dict[str, dict[str, Any]] = {}
         self.changed: set[str] = set()
         self.deleted: set[str] = set()
         self.restamped: dict[str, str | None] = {}
         if conn is not None:
-            for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs"):
-                self._index[job_id] = (host, stamp, marshal.loads(sigs))
+            self._index = {job_id: [host, stamp, sigs]
+                           for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs")}
 
-    def fast(self, job_id: str) -> tuple[str | None, list] | None:
-        """(stamp, [path, size, mtime, path, …]) without loading the record."""
+    def stamp(self, job_id: str):
+        """The job's recorded input stamp (None: it has none), or ABSENT when there is no record."""
         entry = self._index.get(job_id)
-        return (entry[1], entry[2]) if entry is not None else None
+        return entry[1] if entry is not None else self.ABSENT
+
+    def sigs(self, job_id: str) -> list:
+        """[path, size, mtime, path, …] of the job's outputs, without loading its record."""
+        entry = self._index[job_id]
+        if isinstance(entry[2], bytes):
+            entry[2] = marshal.loads(entry[2])
+        return entry[2]
 
     def get(self, job_id: str, default: Any = None) -> dict[str, Any] | None:
         if job_id in self._records:
@@ -61,7 +71,7 @@ class Jobs:
         if job_id not in self._index or self._conn is None:
             return default
         (text,) = self._conn.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        host, stamp, sigs = self._index[job_id]
+        host, stamp, sigs = self._index[job_id][0], self._index[job_id][1], self.sigs(job_id)
         record = json.loads(text)
         digests = record.pop("digests", {})
         record.update(host=host, outputs={sigs[i]: [sigs[i + 1], sigs[i + 2], digests.get(sigs[i])]
@@ -78,7 +88,7 @@ class Jobs:
 
     def __setitem__(self, job_id: str, record: dict[str, Any]) -> None:
         self._records[job_id] = record
-        self._index[job_id] = (record.get("host"), record.get("in"), _flat_sigs(record))
+        self._index[job_id] = [record.get("host"), record.get("in"), _flat_sigs(record)]
         self.changed.add(job_id)
         self.deleted.discard(job_id)
 
@@ -90,8 +100,7 @@ class Jobs:
 
     def restamp(self, job_id: str, stamp: str | None) -> None:
         """Record a new input stamp for a job found fresh by its exact check."""
-        host, _old, sigs = self._index[job_id]
-        self._index[job_id] = (host, stamp, sigs)
+        self._index[job_id][1] = stamp
         if job_id in self._records:
             self._records[job_id]["in"] = stamp
         self.restamped[job_id] = stamp
@@ -109,7 +118,7 @@ class Jobs:
         return self._index[job_id][0]
 
     def output_paths(self, job_id: str) -> list[str]:
-        return self._index[job_id][2][0::3]
+        return self.sigs(job_id)[0::3]
 
 
 def _flat_sigs(record: dict[str, Any]) -> list:
