@@ -12,13 +12,22 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedInput
+from typing import TYPE_CHECKING
 
 from rockscc.errors import RocksccError
 
-_PARSER = Lark((Path(__file__).parent / "cond.lark").read_text(), parser="lalr", maybe_placeholders=False,
-               cache=True)  # lark keeps the built parser in the temp dir: ~50 ms less per process
+if TYPE_CHECKING:  # lark is imported on the first cond= (~25 ms a process that has none)
+    from lark import Lark, Token
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """Built on the first cond= (many node trees have none); lark keeps the built parser in the
+    temp dir, ~50 ms less per process."""
+    from lark import Lark
+
+    return Lark((Path(__file__).parent / "cond.lark").read_text(), parser="lalr", maybe_placeholders=False, cache=True)
+
+
 _TRUE, _FALSE = {"on", "yes", "true", "y"}, {"off", "no", "false", "n"}
 
 
@@ -59,8 +68,11 @@ def parse_cond(text: str) -> Cond:
     """A Cond for `text`; syntax errors raise RocksccError naming the column."""
     if not text.strip():
         return TRUE
+    from lark import Token, Tree
+    from lark.exceptions import LarkError, UnexpectedInput
+
     try:
-        tree = _PARSER.parse(text)
+        tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise RocksccError(f'cond "{text}": syntax error at column {exc.column}') from None
     except LarkError as exc:
@@ -73,7 +85,7 @@ def parse_cond(text: str) -> Cond:
 def _eval(node: Any, attrs: Mapping[str, str]) -> Any:
     if node is None:
         return True
-    if isinstance(node, Token):  # a bare name at the top: `cond="x11"`
+    if isinstance(node, str):  # a lark Token (a str): a bare name at the top, `cond="x11"`
         return typed(attrs.get(str(node))) if node.type == "NAME" else _literal(node)
     kind, children = node.data, node.children
     if kind == "or_":
