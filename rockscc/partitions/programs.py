@@ -139,7 +139,7 @@ def _run_whole(steps, files: dict[str, bytes], host: str) -> ChainResult:
 # step not found there, the rest of the chain runs as one task (a task costs ~5 ms, a step inside
 # one ~1 ms). Processes a step leaves behind run on until the task ends, as in the installer.
 _steps: dict[str, tuple[dict[str, bytes], str, bytes]] = {}
-BOOKKEEPING = ("/tmp/.rockscc/pre-", "/tmp/.rockscc/status-", "/tmp/.rockscc/out-")
+BOOKKEEPING = ("/tmp/.rockscc/pre", "/tmp/.rockscc/status-", "/tmp/.rockscc/out-")  # the worker's, not a result
 
 
 def _step_key(argv: list[str], body: str, state: dict[str, bytes]) -> str:
