@@ -32,6 +32,8 @@ def use(outdir: Path | None) -> None:
     """Memoize into this build directory's cache (None: in memory only, e.g. commands that
     compile one host without a build)."""
     global _path, _conn
+    if _conn is not None and _conn[0] == os.getpid():
+        _conn[1].close()  # the previous build's (--watch and tests run many builds in one process)
     _path = outdir / DIRNAME / FILENAME if outdir is not None else None
     _conn = None
     _pending.clear()
