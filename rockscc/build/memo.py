@@ -32,11 +32,17 @@ def use(outdir: Path | None) -> None:
     """Memoize into this build directory's cache (None: in memory only, e.g. commands that
     compile one host without a build)."""
     global _path, _conn
-    if _conn is not None and _conn[0] == os.getpid():
-        _conn[1].close()  # the previous build's (--watch and tests run many builds in one process)
+    close()
     _path = outdir / DIRNAME / FILENAME if outdir is not None else None
-    _conn = None
     _pending.clear()
+
+
+def close() -> None:
+    """End of a build: release the file (--watch and tests run many builds in one process)."""
+    global _conn
+    if _conn is not None and _conn[0] == os.getpid():
+        _conn[1].close()
+    _conn = None
 
 
 def get(namespace: str, key: str) -> bytes | None:
