@@ -203,3 +203,18 @@ def test_deleted_or_edited_artifacts_are_rebuilt(cluster, monkeypatch, helper):
     assert kickstart.read_bytes() == good and (root / "build" / "kickstart" / "nas-0-0.ks").exists()
     assert ipxe.read_bytes() == boot
     assert rebuilt(build(root)) == set()
+
+
+def test_a_damaged_memo_is_rebuilt_not_an_error(cluster):
+    root, run = cluster
+    memo_file = root / "build" / ".rockscc-cache" / "memo.sqlite"
+    assert memo_file.exists()  # the first build remembered plans and pykickstart verdicts
+    memo_file.write_bytes(b"not a database" * 100)
+    assert run("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", "Asia/Tokyo").rc == 0
+    report = build(root)
+    assert not report.errors and rebuilt(report) == {"profile:compute-0-0"}
+    assert "Asia/Tokyo" in (root / "build" / "kickstart" / "compute-0-0.ks").read_text()
+    import sqlite3
+
+    with sqlite3.connect(memo_file) as conn:  # replaced by a working one
+        assert conn.execute("SELECT count(*) FROM memo").fetchone()[0] > 0
