@@ -16,6 +16,7 @@ whose <eval> calls rocks reads the whole description) have no stamp and are alwa
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
 from functools import cached_property
 
 from rockscc import __version__
@@ -37,9 +38,8 @@ class Stamps:
     @cached_property
     def _global(self) -> bytes:
         c = self.cluster
-        everything_but_hosts = [__version__, getattr(self.options, "evals", None), str(c.root), c.cluster, c.bootflags,
-                                c.attrs, c.os, c.appliances, c.networks, c.pxeactions, c.hwprofiles, c.rolls,
-                                self.tree_signature()]
+        description = [getattr(c, f.name) for f in fields(c) if f.name != "hosts"]  # new fields included
+        everything_but_hosts = [__version__, getattr(self.options, "evals", None), description, self.tree_signature()]
         return _hash(repr(everything_but_hosts).encode())
 
     @cached_property
