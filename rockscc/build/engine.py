@@ -96,7 +96,7 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
     with build_lock(outdir, wait_message), _unfinished_marker(outdir), ExitStack() as stack:
         memo.use(outdir)
         stack.callback(memo.close)
-        manifest = Manifest.load(outdir)
+        manifest = stack.enter_context(closing(Manifest.load(outdir)))
         check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir)))
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)

@@ -53,6 +53,10 @@ class Jobs:
             self._index = {job_id: [host, stamp, sigs]
                            for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs")}
 
+    def detach(self) -> None:
+        """The connection is closed: records not loaded yet can no longer be (the build is over)."""
+        self._conn = None
+
     def stamp(self, job_id: str):
         """The job's recorded input stamp (None: it has none), or ABSENT when there is no record."""
         entry = self._index.get(job_id)
@@ -154,6 +158,13 @@ class Manifest:
             _delete(path)
             return cls()  # no usable log: everything is rebuilt, nothing is lost
 
+    def close(self) -> None:
+        """Release the log without writing (a no-op build, a dry run, a failed one)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+            self.jobs.detach()
+
     def file_changed(self) -> None:
         self._files_dirty = self.dirty = True
 
@@ -181,8 +192,7 @@ class Manifest:
             conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?)",
                              [(g, json.dumps(d, sort_keys=True)) for g, d in self.groups.items() if g not in self._known_groups])
             conn.execute("DELETE FROM groups WHERE id NOT IN (SELECT grp FROM jobs WHERE grp IS NOT NULL)")
-        conn.close()
-        self._conn = None
+        self.close()
         (outdir / ".rockscc-manifest.json").unlink(missing_ok=True)  # the log of rockscc before format 3
 
     def _row(self, job_id: str) -> tuple:
