@@ -164,7 +164,24 @@ def run_step(kind, body_path, index, request, limits):
         if reaped == pid:
             status = os.waitstatus_to_exitcode(raw)
             break
+    end_leftovers()
     return status if status >= 0 else 128 - status
+
+
+def end_leftovers():
+    """What a step left running (a daemon, the rest of a fork bomb) does not live into the next
+    step: this is the namespace's pid 1, so kill(-1) reaches every other process in it and only
+    those. Forks cannot slip past a kill(-1), the kernel signals all tasks at once."""
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            break
+        try:
+            while os.waitpid(-1, 0):
+                pass
+        except ChildProcessError:
+            pass
 
 
 def step_child(kind, body_path, index, request, limits):

@@ -239,3 +239,18 @@ def test_the_kickstart_keeps_the_program_as_written(example):
     assert result.rc == 0
     if "nodename = '" in result.out:  # the example's program records the host name
         assert "nodename = 'compute-0-1'" in result.out
+
+
+def test_what_a_step_leaves_running_does_not_live_into_the_next(tmp_path, test_partition):
+    """A background writer and the rest of a fork bomb are ended with their step: the steps
+    after them run, and see only what the step itself left in /tmp."""
+    node = tmp_path / "two.xml"
+    node.write_text("<kickstart>\n"
+                    "<pre>(sleep 0.3; echo 'part / --size=1 --grow' > /tmp/user_partition_info) &amp;</pre>\n"
+                    "<pre arg=\"--interpreter /opt/rocks/bin/python\">import os\nwhile True:\n    os.fork()\n</pre>\n"
+                    "<pre>sleep 0.6; [ -f /tmp/user_partition_info ] || echo 'rocks force-default-root-disk-only' "
+                    "&gt; /tmp/user_partition_info</pre>\n</kickstart>\n")
+    result = test_partition(node, "disks=sda:80G", "base=no")
+    assert result.rc == 0, result.err
+    assert "process limit" in result.err  # the fork bomb is reported against its own %pre
+    assert "--size=1 --grow" not in result.out and "clearpart" in result.out
