@@ -49,6 +49,7 @@ class SandboxResult:
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None  # why the run was stopped (time, output), if it was
     snapshots: list[dict[str, bytes]] = field(default_factory=list)  # /tmp after each step (partition worker)
+    step: int | None = None  # the step running when the task was stopped (partition worker)
 
     @property
     def ok(self) -> bool:

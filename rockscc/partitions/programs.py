@@ -176,7 +176,8 @@ def _run_rest(rest, state: dict[str, bytes], host: str) -> bool:
     if reply is None:
         return False
     if reply.error:
-        raise RocksccError(f"host {host}: partition programs {reply.error}" + _where_in(rest, reply.snapshots))
+        where = f" (in the %pre at {rest[reply.step][2]})" if reply.step is not None and reply.step < len(rest) else ""
+        raise RocksccError(f"host {host}: partition programs {reply.error}{where}")
     for j, (argv, body, origin) in enumerate(rest):
         after = reply.snapshots[j] if j < len(reply.snapshots) else {}
         if f"/tmp/.rockscc/status-{j}" not in after:
@@ -187,11 +188,6 @@ def _run_rest(rest, state: dict[str, bytes], host: str) -> bool:
                                                 after.get(f"/tmp/.rockscc/out-{j}", b""))
         state = result
     return True
-
-
-def _where_in(rest, snapshots: list) -> str:
-    """The %pre that was running when the task was stopped: the first without a snapshot."""
-    return f" (in the %pre at {rest[len(snapshots)][2]})" if len(snapshots) < len(rest) else ""
 
 
 def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic | None:
@@ -228,7 +224,7 @@ def _pool_request(kinds, files: dict[str, bytes], collect, snapshots: bool = Fal
         _pool_broken = True  # this machine cannot give tasks their own namespaces: fresh sandboxes
         return None
     return sandbox.SandboxResult(0, b"", b"", files=reply["files"], error=reply.get("error"),
-                                 snapshots=reply["snapshots"])
+                                 snapshots=reply["snapshots"], step=reply.get("step"))
 
 
 _pool_broken = False

@@ -67,12 +67,16 @@ def run_task(request):
             chunks.append(data)
     os.close(read_fd)
     os.waitpid(pid, 0)
+    # the task writes "#step N" lines as it starts each step, then its answer (JSON, one line)
+    progress, _, answer = b"".join(chunks).rpartition(b"\n")
+    started = [int(line[6:]) for line in progress.split(b"\n") if line.startswith(b"#step ")]
+    step = started[-1] if started else None
     if error:
-        return {"files": {}, "error": error}
+        return {"files": {}, "error": error, "step": step}
     try:
-        return json.loads(b"".join(chunks) or b'{"files": {}, "error": "the task died without an answer"}')
+        return json.loads(answer or b'{"files": {}, "error": "the task died without an answer"}')
     except ValueError:
-        return {"files": {}, "error": "the task's answer was cut short"}
+        return {"files": {}, "error": "the task's answer was cut short", "step": step}
 
 
 def kill_group(pid):
@@ -93,7 +97,7 @@ def task_namespace(request, write_fd):
     init = os.fork()
     if init == 0:
         try:
-            answer = task_init(request)
+            answer = task_init(request, write_fd)
         except Exception as exc:  # report, never hang the worker
             answer = {"files": {}, "error": "%s: %s" % (type(exc).__name__, exc)}
         data = json.dumps(answer).encode()
@@ -103,7 +107,7 @@ def task_namespace(request, write_fd):
     os.waitpid(init, 0)
 
 
-def task_init(request):
+def task_init(request, write_fd):
     limits = request["limits"]
     if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, ("size=%d" % (limits["file_bytes"] * 4)).encode()) != 0:
         return {"files": {}, "error": "cannot mount a private /tmp: errno %d" % ctypes.get_errno()}
@@ -114,6 +118,7 @@ def task_init(request):
     drop_privileges()
     snapshots = []  # with "snapshots": every file under /tmp after each step (its result, memoized)
     for index, (kind, body_path) in enumerate(request["steps"]):
+        os.write(write_fd, b"#step %d\n" % index)  # which step was running if the task is stopped
         if body_path != STEP_PATH:  # every step runs as STEP_PATH: its messages name the same file
             os.replace(body_path, STEP_PATH)  # whichever step of a chain it is
         status = run_step(kind, STEP_PATH, index, request, limits)

@@ -254,3 +254,17 @@ def test_what_a_step_leaves_running_does_not_live_into_the_next(tmp_path, test_p
     assert result.rc == 0, result.err
     assert "process limit" in result.err  # the fork bomb is reported against its own %pre
     assert "--size=1 --grow" not in result.out and "clearpart" in result.out
+
+
+def test_a_step_stopped_by_the_wall_clock_is_named(tmp_path, test_partition, monkeypatch):
+    """The chain runs as one task; the error names the %pre that was running when it was stopped."""
+    from dataclasses import replace
+
+    from rockscc.partitions import programs
+
+    monkeypatch.setattr(programs, "LIMITS", replace(programs.LIMITS, wall_s=2))
+    node = tmp_path / "slow.xml"
+    node.write_text("<kickstart>\n<pre>echo one</pre>\n<pre>sleep 30</pre>\n</kickstart>\n")
+    result = test_partition(node, "disks=sda:80G", "base=no")
+    assert result.rc == 1
+    assert "killed after 2 s of wall-clock time (in the %pre at " in result.err and "slow.xml:3)" in result.err
