@@ -6,6 +6,7 @@ arguments (the serial console's `Command line:`), `os` must make pxelinux boot t
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -42,13 +43,22 @@ def boot(tftp: Path, serial: Path, until: tuple[str, ...], timeout: float = 120)
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.5)
-            text = serial.read_text(errors="replace") if serial.exists() else ""
+            text = _plain(serial.read_text(errors="replace")) if serial.exists() else ""
             if any(marker in text for marker in until):
                 break
     finally:
         proc.kill()
         proc.wait()
-    return serial.read_text(errors="replace") if serial.exists() else text
+    return _plain(serial.read_text(errors="replace") if serial.exists() else text)
+
+
+_ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
+
+
+def _plain(console: str) -> str:
+    """The console without terminal escapes: the firmware may move the cursor in the middle of
+    a line pxelinux is printing ("Booting from local \x1b[25;19Hdisk...")."""
+    return _ESCAPE.sub("", console)
 
 
 def test_pxe_boot_reaches_the_kernel_with_the_actions_args_then_localboot(rockscc, cluster_dir, tmp_path):
