@@ -121,7 +121,7 @@ def task_init(request, write_fd):
         os.write(write_fd, b"#step %d\n" % index)  # which step was running if the task is stopped
         if body_path != STEP_PATH:  # every step runs as STEP_PATH: its messages name the same file
             os.replace(body_path, STEP_PATH)  # whichever step of a chain it is
-        status = run_step(kind, STEP_PATH, index, request, limits)
+        status = run_step(kind, STEP_PATH, index, request, limits, write_fd)
         with open("/tmp/.rockscc/status-%d" % index, "w") as fh:
             fh.write("%d\n" % status)
         if request.get("snapshots"):
@@ -151,11 +151,12 @@ def collect_names(collect):
     return sorted(names)[:4096]
 
 
-def run_step(kind, body_path, index, request, limits):
+def run_step(kind, body_path, index, request, limits, answer_fd):
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            os.close(answer_fd)  # the task's answer is the task's to write, not the program's
             code = step_child(kind, body_path, index, request, limits)
         finally:
             os._exit(code)  # whatever happened, the step never returns into the task's code
