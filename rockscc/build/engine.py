@@ -194,17 +194,15 @@ def _restamp(job, record: dict, manifest: Manifest) -> None:
 
 @contextmanager
 def _unfinished_marker(outdir: Path) -> Iterator[None]:
-    """A build that ends (with or without errors) removes its marker; one that was killed leaves
-    it, and only then does the next build sweep the tree for temp files left between write and
-    rename (a walk of every artifact directory, skipped otherwise)."""
+    """A build that runs to its end (job errors included) removes its marker; one that was killed
+    or interrupted leaves it, and only then does the next build sweep the tree for temp files left
+    between write and rename (a walk of every artifact directory, skipped otherwise)."""
     marker = outdir / UNFINISHED_NAME
     if marker.exists():
         sweep_temp_files(outdir)
     marker.touch()
-    try:
-        yield
-    finally:
-        marker.unlink(missing_ok=True)
+    yield
+    marker.unlink(missing_ok=True)
 
 
 # --- running ---------------------------------------------------------------------------------

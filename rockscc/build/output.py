@@ -44,11 +44,15 @@ def write_output(outdir: Path, output: Output) -> tuple[bool, list[int]]:
     tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, output.mode)
     try:
-        os.write(fd, output.data)
-        os.fchmod(fd, output.mode)  # umask must not widen or narrow what we promised (0600 kickstarts)
-    finally:
-        os.close(fd)
-    os.replace(tmp, target)
+        try:
+            os.write(fd, output.data)
+            os.fchmod(fd, output.mode)  # umask must not widen or narrow what we promised (0600 kickstarts)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk, an interrupt: the old file stays, no debris
+        raise
     return True, stat_sig(target)
 
 

@@ -218,3 +218,14 @@ def test_a_damaged_memo_is_rebuilt_not_an_error(cluster):
 
     with sqlite3.connect(memo_file) as conn:  # replaced by a working one
         assert conn.execute("SELECT count(*) FROM memo").fetchone()[0] > 0
+
+
+def test_debris_of_an_unfinished_build_is_swept_by_the_next(cluster):
+    root, _ = cluster
+    debris = root / "build" / "kickstart" / ".compute-0-0.ks.tmp4242"
+    debris.write_text("half a kickstart")
+    assert not build(root).errors
+    assert debris.exists()  # the last build finished: no walk of the tree for debris
+    (root / "build" / engine.UNFINISHED_NAME).touch()  # as a killed or interrupted build leaves it
+    assert not build(root).errors
+    assert not debris.exists() and not (root / "build" / engine.UNFINISHED_NAME).exists()
