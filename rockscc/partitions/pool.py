@@ -41,11 +41,10 @@ class Pool:
                                      preexec_fn=lambda: sandbox.join_cgroup(self.cgroup),
                                      env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
 
-    def run(self, steps, files: dict[str, bytes], collect: list[str], env: dict[str, str], limits,
-            snapshots: bool = False) -> dict:
-        """One task; `snapshots`: also every file under /tmp after each step."""
-        request = {"steps": steps, "files": {k: base64.b64encode(v).decode() for k, v in files.items()},
-                   "collect": collect, "env": env, "snapshots": snapshots,
+    def run(self, steps, files: dict[str, bytes], env: dict[str, str], limits) -> dict:
+        """One task: `steps` from /tmp holding `files`; the reply has every file under /tmp after
+        each step (`snapshots`), or an `error` and the `step` that was running."""
+        request = {"steps": steps, "files": {k: base64.b64encode(v).decode() for k, v in files.items()}, "env": env,
                    "limits": {"cpu_s": limits.cpu_s, "wall_s": limits.wall_s, "mem_mb": limits.mem_mb,
                               "file_bytes": limits.file_bytes, "output_bytes": limits.output_bytes}}
         try:
@@ -56,8 +55,7 @@ class Pool:
             self.close()
             raise PoolUnavailable(str(exc)) from None
         reply = json.loads(line)
-        reply["files"] = {k: base64.b64decode(v) for k, v in reply["files"].items()}
-        reply["snapshots"] = [{k: base64.b64decode(v) for k, v in snap.items()} for snap in reply.get("snapshots", [])]
+        reply["snapshots"] = [{k: base64.b64decode(v) for k, v in snap.items()} for snap in reply["snapshots"]]
         return reply
 
     def _read_line(self, timeout: float) -> bytes:

@@ -38,7 +38,6 @@ class ChainResult:
     user_partition_info: str | None  # None: no program wrote the file
     installer_partition_info: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
     warnings: list[Diagnostic] = field(default_factory=list)
-    key: str = ""  # the memo key: programs, interpreters, hardware
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -77,17 +76,19 @@ def _runnable(scripts: list, host: str) -> list[tuple[list[str], str, str]]:
 
 def chain_key(scripts: list, hardware_json: dict, host: str) -> str:
     """What a chain's result depends on: interpreters, texts and origins of its steps, and the hardware."""
+    return _key_of(_runnable(scripts, host), hardware_json)
+
+
+def _key_of(steps: list, hardware_json: dict) -> str:
     hardware = json.dumps(hardware_json, sort_keys=True)
-    return hashlib.sha256(repr((_runnable(scripts, host), hardware, _discovered(hardware_json))).encode()).hexdigest()
+    return hashlib.sha256(repr((steps, hardware, _discovered(hardware_json))).encode()).hexdigest()
 
 
 def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
     steps = _runnable(scripts, host)
-    discovered = _discovered(hardware_json)
-    key = chain_key(scripts, hardware_json, host)
+    key = _key_of(steps, hardware_json)
     if key not in _memo:
-        _memo[key] = _run(steps, hardware_json, discovered, host)
-        _memo[key].key = key
+        _memo[key] = _run(steps, hardware_json, _discovered(hardware_json), host)
     return _memo[key]
 
 
@@ -172,7 +173,7 @@ def _run_rest(rest, state: dict[str, bytes], host: str) -> bool:
     for j, (argv, body, _origin) in enumerate(rest):
         files[f"/tmp/.rockscc/pre-{j}"] = body.encode()
         kinds.append(("python" if argv[0] == sys.executable else argv[0], f"/tmp/.rockscc/pre-{j}"))
-    reply = _pool_request(kinds, files, [], snapshots=True)
+    reply = _pool_request(kinds, files)
     if reply is None:
         return False
     if reply.error:
@@ -207,7 +208,7 @@ def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic
     return Diagnostic(file, int(line or 0), f"%pre {why}" + (": " + " | ".join(tail) if tail else ""))
 
 
-def _pool_request(kinds, files: dict[str, bytes], collect, snapshots: bool = False):
+def _pool_request(kinds, files: dict[str, bytes]):
     """One task in this process's persistent worker, or None when the worker cannot be used."""
     from rockscc.partitions import pool as pools
 
@@ -216,15 +217,15 @@ def _pool_request(kinds, files: dict[str, bytes], collect, snapshots: bool = Fal
         return None
     env = {**sandbox.BASE_ENV, **PROGRAM_ENV}  # the worker starts each task from an empty environment
     try:
-        reply = pools.pool(LIMITS.nproc).run(kinds, files, collect, env, LIMITS, snapshots)
+        reply = pools.pool(LIMITS.nproc).run(kinds, files, env, LIMITS)
     except (pools.PoolUnavailable, sandbox.SandboxUnavailable, OSError):
         _pool_broken = True
         return None
     if (reply.get("error") or "").startswith(("unshare failed", "cannot mount")):
         _pool_broken = True  # this machine cannot give tasks their own namespaces: fresh sandboxes
         return None
-    return sandbox.SandboxResult(0, b"", b"", files=reply["files"], error=reply.get("error"),
-                                 snapshots=reply["snapshots"], step=reply.get("step"))
+    return sandbox.SandboxResult(0, b"", b"", error=reply.get("error"), snapshots=reply["snapshots"],
+                                 step=reply.get("step"))
 
 
 _pool_broken = False

@@ -72,11 +72,11 @@ def run_task(request):
     started = [int(line[6:]) for line in progress.split(b"\n") if line.startswith(b"#step ")]
     step = started[-1] if started else None
     if error:
-        return {"files": {}, "error": error, "step": step}
+        return {"snapshots": [], "error": error, "step": step}
     try:
-        return json.loads(answer or b'{"files": {}, "error": "the task died without an answer"}')
+        return json.loads(answer or b'{"snapshots": [], "error": "the task died without an answer"}')
     except ValueError:
-        return {"files": {}, "error": "the task's answer was cut short", "step": step}
+        return {"snapshots": [], "error": "the task's answer was cut short", "step": step}
 
 
 def kill_group(pid):
@@ -91,7 +91,7 @@ def task_namespace(request, write_fd):
     """New mount + pid namespace; its pid 1 runs the chain and answers on write_fd."""
     os.setsid()
     if libc.unshare(CLONE_NEWNS | CLONE_NEWPID) != 0:
-        os.write(write_fd, json.dumps({"files": {}, "error": "unshare failed: errno %d" % ctypes.get_errno()}).encode())
+        os.write(write_fd, json.dumps({"snapshots": [], "error": "unshare failed: errno %d" % ctypes.get_errno()}).encode())
         return
     libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
     init = os.fork()
@@ -99,7 +99,7 @@ def task_namespace(request, write_fd):
         try:
             answer = task_init(request, write_fd)
         except Exception as exc:  # report, never hang the worker
-            answer = {"files": {}, "error": "%s: %s" % (type(exc).__name__, exc)}
+            answer = {"snapshots": [], "error": "%s: %s" % (type(exc).__name__, exc)}
         data = json.dumps(answer).encode()
         while data:
             data = data[os.write(write_fd, data):]
@@ -110,13 +110,13 @@ def task_namespace(request, write_fd):
 def task_init(request, write_fd):
     limits = request["limits"]
     if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, ("size=%d" % (limits["file_bytes"] * 4)).encode()) != 0:
-        return {"files": {}, "error": "cannot mount a private /tmp: errno %d" % ctypes.get_errno()}
+        return {"snapshots": [], "error": "cannot mount a private /tmp: errno %d" % ctypes.get_errno()}
     for name, data in request["files"].items():
         os.makedirs(os.path.dirname(name), exist_ok=True)
         with open(name, "wb") as fh:
             fh.write(base64.b64decode(data))
     drop_privileges()
-    snapshots = []  # with "snapshots": every file under /tmp after each step (its result, memoized)
+    snapshots = []  # every file under /tmp after each step: the step's result, which the next starts from
     for index, (kind, body_path) in enumerate(request["steps"]):
         os.write(write_fd, b"#step %d\n" % index)  # which step was running if the task is stopped
         if body_path != STEP_PATH:  # every step runs as STEP_PATH: its messages name the same file
@@ -124,9 +124,8 @@ def task_init(request, write_fd):
         status = run_step(kind, STEP_PATH, index, request, limits, write_fd)
         with open("/tmp/.rockscc/status-%d" % index, "w") as fh:
             fh.write("%d\n" % status)
-        if request.get("snapshots"):
-            snapshots.append(read_files(collect_names("*"), limits))
-    return {"files": read_files(collect_names(request["collect"]), limits), "snapshots": snapshots, "error": None}
+        snapshots.append(read_files(tmp_files(), limits))
+    return {"snapshots": snapshots, "error": None}
 
 
 def read_files(names, limits):
@@ -140,11 +139,8 @@ def read_files(names, limits):
     return files
 
 
-def collect_names(collect):
-    """The files to send back: the named ones, or with "*" every file under /tmp (a step's whole
-    result, which the next step starts from)."""
-    if collect != "*":
-        return collect
+def tmp_files():
+    """Every file under /tmp (at most 4096)."""
     names = []
     for directory, _dirs, entries in os.walk("/tmp"):
         names += [os.path.join(directory, entry) for entry in sorted(entries)]
