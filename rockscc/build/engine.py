@@ -186,10 +186,15 @@ def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, check: 
 
 def _restamp(job, record: dict, manifest: Manifest) -> None:
     """An exact check found the job fresh under a new stamp: record it for the next build."""
-    stamp = job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
+    stamp = _stamp_to_record(job, record, manifest)
     if record.get("in") != stamp:
         manifest.jobs.restamp(job.id, stamp)
         manifest.dirty = True
+
+
+def _stamp_to_record(job, record: dict, manifest: Manifest) -> str | None:
+    """The job's stamp, if its record's dependencies are all covered by one (stamps.py)."""
+    return job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
 
 
 @contextmanager
@@ -217,7 +222,7 @@ def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
         result = job.run(_POOL_RESOLVER)
         result.memo = memo.drain()  # a forked worker's results reach the memo file through the parent
         if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
-            result.written = [(o.path, *write_output(_POOL_OUTDIR, o), o.digest) for o in result.outputs]
+            result.written = _write(result, _POOL_OUTDIR)
             result.outputs = []  # written here, in parallel, instead of shipped to the parent
         return index, result, None
     except RocksccError as exc:
@@ -313,7 +318,7 @@ def _apply(results: Iterator, stale: list, manifest: Manifest, outdir: Path, rep
             manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
         record = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
-        record["in"] = job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
+        record["in"] = _stamp_to_record(job, record, manifest)
         manifest.jobs[job.id] = record
         manifest.dirty = True
         ran.add(job.id)

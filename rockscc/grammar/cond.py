@@ -10,14 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rockscc.errors import RocksccError
 
 if TYPE_CHECKING:  # lark is imported on the first cond= (~25 ms a process that has none)
     from lark import Lark, Token
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:

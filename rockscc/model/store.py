@@ -49,13 +49,6 @@ def load(root: Path) -> Cluster:
     return cluster
 
 
-def _digests_of(cluster: Cluster) -> dict[str, str]:
-    cluster.attach_host_digests(None)
-    digests = cluster.host_digests()
-    cluster.attach_host_digests(digests)
-    return digests
-
-
 def _cached(root: Path, key: str) -> Cluster | None:
     """The parsed description from the last load of the same bytes: tomllib costs ~65 µs a host."""
     from rockscc import __version__
@@ -77,8 +70,8 @@ def _store_cache(root: Path, key: str, cluster: Cluster) -> None:
 
     try:
         (root / CACHE).parent.mkdir(exist_ok=True)
-        digests = _digests_of(cluster)
-        cluster.attach_host_digests(None)  # not pickled with the cluster: stored beside it
+        cluster.attach_host_digests(None)  # computed from the records as saved; stored beside, not inside, the cluster
+        digests = cluster.host_digests()
         data = pickle.dumps({"key": key, "version": __version__, "cluster": cluster, "digests": digests})
         cluster.attach_host_digests(digests)
         atomic_write(root / CACHE, data)

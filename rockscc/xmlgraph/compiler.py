@@ -115,7 +115,6 @@ class NodeTree:
             self._walks[key] = (graph.order(traversed), names)
         return self._walks[key]
 
-
     def walk_inputs(self, graph_name: str, order: list[str]) -> tuple[list[ir.CompiledNode], dict[str, str | None]]:
         """The compiled nodes of a walk in order, and the files and node sources they come from
         (dependencies shared by every host with this walk: computed once per walk)."""
