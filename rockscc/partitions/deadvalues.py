@@ -17,6 +17,7 @@ obvious ways: `__file__`, `sys`, `/proc`, the sandbox's `.rockscc` directory).
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 
 SAFE_IMPORTS = frozenset({"rocks_partition", "os", "os.path", "re", "string", "math", "shlex", "subprocess", "json"})
 REFLECTIVE = frozenset({
@@ -27,6 +28,7 @@ REFLECTIVE = frozenset({
 SOURCE_PATHS = (".rockscc", "/proc")
 
 
+@lru_cache(maxsize=256)  # a program shared by many hosts is parsed once
 def canonical(body: str) -> str:
     """`body` with the values of unread module-level string constants blanked, or `body` itself."""
     if not any(path in body for path in SOURCE_PATHS):

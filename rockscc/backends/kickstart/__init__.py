@@ -186,17 +186,18 @@ def validate(kickstart: Kickstart, dialect_name: str, host: str, profile: Profil
     _check_own_rules(kickstart.head, host, profile)
     skeleton = _skeleton(kickstart, dialect)
     key = (dialect.name, hashlib.sha256(skeleton.encode()).digest())
-    if key in _VALID or memo.known("kickstart-valid", _valid_key(key)):
+    if key in _VALID:
         return
-    try:
-        _pykickstart(skeleton, dialect, host, profile)
-    except RocksccError:
-        _pykickstart(kickstart.text, dialect, host, profile)  # the same verdict, with the real line number
-        raise
+    if not memo.known("kickstart-valid", _valid_key(key)):  # an earlier build's verdict, else pykickstart's
+        try:
+            _pykickstart(skeleton, dialect, host, profile)
+        except RocksccError:
+            _pykickstart(kickstart.text, dialect, host, profile)  # the same verdict, with the real line number
+            raise
+        memo.remember("kickstart-valid", _valid_key(key))
     if len(_VALID) > 4096:
         _VALID.clear()
-    _VALID.add(key)
-    memo.remember("kickstart-valid", _valid_key(key))
+    _VALID.add(key)  # the other hosts of this skeleton ask neither pykickstart nor the memo
 
 
 def _valid_key(key: tuple[str, bytes]) -> str:
