@@ -126,7 +126,7 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
 
 
 def clean(root: Path, out: Path | None = None) -> int:
-    """Delete every artifact the manifest records, and the manifest."""
+    """Delete every artifact the build log records, the log and the memo cache."""
     outdir = output_dir(root, out)
     if not outdir.is_dir():
         return 0

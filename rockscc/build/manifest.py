@@ -109,9 +109,6 @@ class Jobs:
             self._records[job_id]["in"] = stamp
         self.restamped[job_id] = stamp
 
-    def __contains__(self, job_id: object) -> bool:
-        return job_id in self._index
-
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._index))
 

@@ -32,7 +32,7 @@ class Build(Command):
         Param("explain", kind="bool", default=False, help="say why each artifact was rebuilt"),
         Param("dry-run", kind="bool", default=False, help="say what would be rebuilt, write nothing"),
         Param("watch", kind="bool", default=False, help="rebuild whenever the description changes"),
-        Param("clean", kind="bool", default=False, help="delete every built artifact and the manifest"),
+        Param("clean", kind="bool", default=False, help="delete every built artifact, the build log and the memo cache"),
         Param("eval", kind="bool", default=True, help="run <eval> scripts (no: replace each by a marked comment)"),
     ]
     examples = ["rockscc build", "rockscc build compute-0-0 --explain", "rockscc build -j 2 --out /tftpboot/rockscc"]
