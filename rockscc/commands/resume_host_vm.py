@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import settled_vm_hosts
 
 
 class ResumeHostVm(Command):
@@ -16,5 +16,5 @@ class ResumeHostVm(Command):
     def run(self, ctx, opts) -> None:
         from rockscc.runtime.vms import VMRuntime
 
-        for host in vm_hosts(opts.host):
+        for host in settled_vm_hosts(ctx, opts.host):
             VMRuntime(ctx.cluster, host).resume()

@@ -76,11 +76,23 @@ def test_whole_lifecycle_on_the_test_driver(vmc):
 def _running_vm(run, tmp_path):
     assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute", "disksize=1").rc == 0
     disk = tmp_path / "disks0" / "compute-0-0-0.hda"
-    with open(disk, "wb") as fh:  # a disk with content, to check it survives
+    with open(disk, "wb") as fh:  # a sparse disk with content, to check it survives
         fh.write(b"rockscc-disk")
-        fh.truncate(1 << 20)
+        fh.seek(300 << 20)
+        fh.write(b"more data after a hole")
+        fh.truncate(10**9)
     assert run("create", "host", "vm", "compute-0-0-0").rc == 0
     return disk
+
+
+def _domains(uri: str) -> dict[str, tuple[bool, str]]:
+    """name → (active, disk paths) of the VMs the container's libvirt knows."""
+    from rockscc.runtime.connection import connect_uri
+    from rockscc.runtime.retarget import disk_sources
+
+    conn = connect_uri(uri, "test")
+    return {d.name(): (bool(d.isActive()), " ".join(disk_sources(d.XMLDesc(0)).values()))
+            for d in conn.listAllDomains() if d.name().startswith("compute-")}
 
 
 def test_move_between_containers(vmc):
@@ -90,33 +102,115 @@ def test_move_between_containers(vmc):
     assert result.rc == 0, result.err
     assert "Saving the VM's current state." in result.out and "Restarting the VM on vm-container-1-0." in result.out
     host = load(root).hosts["compute-0-0-0"]
-    assert host.vm.container == "vm-container-1-0"
-    assert host.vm.disks[0].path == str(tmp_path / "disks1" / "compute-0-0-0.hda")
-    assert (tmp_path / "disks1" / "compute-0-0-0.hda").read_bytes()[:12] == b"rockscc-disk"
+    moved = tmp_path / "disks1" / "compute-0-0-0.hda"
+    assert host.vm.container == "vm-container-1-0" and host.vm.disks[0].path == str(moved)
+    assert moved.read_bytes() == disk.read_bytes()
+    assert moved.stat().st_blocks <= disk.stat().st_blocks < 100  # holes kept (1 GB apparent, 8 KiB of data)
     assert status(run, "compute-0-0-0") == "active"
+    # the restored domain runs on the copy (the XML rewritten for the target), and only there
+    assert _domains(f"test://{tmp_path / 'node2.xml'}") == {"compute-0-0-0": (True, str(moved))}
+    assert "compute-0-0-0" not in _domains("test:///default")
+    assert not list((tmp_path / "disks0").glob("*.saved")) and not list((tmp_path / "disks1").glob("*.saved"))
     assert disk.exists()  # the source copy is kept, as in Rocks
+    assert not (root / ".rockscc-moves" / "compute-0-0-0.json").exists()
 
 
-@pytest.mark.parametrize("step", STEPS)
+def test_move_of_a_stopped_vm_moves_its_disks(vmc):
+    run, root, tmp_path = vmc
+    disk = _running_vm(run, tmp_path)
+    assert run("stop", "host", "vm", "compute-0-0-0").rc == 0
+    result = run("move", "host", "vm", "compute-0-0-0", "vm-container-1-0")
+    assert result.rc == 0, result.err
+    assert "Saving" not in result.out and "Moving virtual disk" in result.out
+    assert (tmp_path / "disks1" / "compute-0-0-0.hda").read_bytes() == disk.read_bytes()
+    assert "compute-0-0-0" not in _domains("test:///default")  # no definition left on a disk the description does not name
+    assert run("start", "host", "vm", "compute-0-0-0").rc == 0
+    assert _domains(f"test://{tmp_path / 'node2.xml'}")["compute-0-0-0"][0]
+
+
+@pytest.mark.parametrize("step", [s for s in STEPS if s != "cleanup"])
 def test_move_failure_at_each_step_rolls_back(vmc, monkeypatch, step):
     run, root, tmp_path = vmc
     disk = _running_vm(run, tmp_path)
+    content = disk.read_bytes()
     before = (root / "cluster.toml").read_bytes()
     monkeypatch.setenv(FAULT_ENV, f"move:{step}")
     result = run("move", "host", "vm", "compute-0-0-0", "vm-container-1-0")
     monkeypatch.delenv(FAULT_ENV)
     assert result.rc == 1 and f"injected failure at move step {step}" in result.err
+    assert "compute-0-0-0 runs on vm-container-0-0 again" in result.err or "as before" in result.err, result.err
     assert (root / "cluster.toml").read_bytes() == before
     assert status(run, "compute-0-0-0") == "active"  # back (or still) on the source
-    assert disk.read_bytes()[:12] == b"rockscc-disk"
-    assert not (tmp_path / "disks1" / "compute-0-0-0.hda").exists()
-    import libvirt
+    assert disk.read_bytes() == content
+    assert _domains("test:///default") == {"compute-0-0-0": (True, str(disk))}
+    assert not _domains(f"test://{tmp_path / 'node2.xml'}")  # nothing of it on the target
+    assert not list((tmp_path / "disks1").iterdir())
+    assert not list((tmp_path / "disks0").glob("*.saved"))
+    assert not (root / ".rockscc-moves" / "compute-0-0-0.json").exists()
 
-    from rockscc.runtime.connection import _connections
 
-    target = _connections.get(f"test://{tmp_path / 'node2.xml'}")
-    if target is not None:  # never running on both containers
-        assert not [d for d in target.listAllDomains() if d.isActive()]
+def test_move_cleanup_failure_is_a_warning(vmc, monkeypatch):
+    run, root, tmp_path = vmc
+    _running_vm(run, tmp_path)
+    monkeypatch.setenv(FAULT_ENV, "move:cleanup")
+    result = run("move", "host", "vm", "compute-0-0-0", "vm-container-1-0")
+    assert result.rc == 0 and "cleaning up after it failed: injected failure" in result.err
+    assert load(root).hosts["compute-0-0-0"].vm.container == "vm-container-1-0"
+    assert status(run, "compute-0-0-0") == "active"
+
+
+def test_move_refuses_before_touching_the_vm(vmc):
+    run, root, tmp_path = vmc
+    _running_vm(run, tmp_path)
+    before = (root / "cluster.toml").read_bytes()
+    cases = [(["move", "host", "vm", "compute-0-0-0", "vm-container-0-0"], "already on vm-container-0-0"),
+             (["move", "host", "vm", "compute-0-0-0", "frontend"], "is not a VM container"),
+             (["move", "host", "vm", "vm-container-0-0", "vm-container-1-0"], "is not a VM"),
+             (["move", "host", "vm", "compute-0-0-0", "vm-container-1-0", "live=yes"], "migrat")]
+    for argv, message in cases:
+        result = run(*argv)
+        assert result.rc == 1 and message in result.err, (argv, result.err)
+        assert (root / "cluster.toml").read_bytes() == before
+        assert status(run, "compute-0-0-0") == "active"
+    # the same libvirt behind both containers: moving would only confuse it
+    assert run("set", "host", "attr", "vm-container-1-0", "libvirt_uri", "test:///default").rc == 0
+    result = run("move", "host", "vm", "compute-0-0-0", "vm-container-1-0")
+    assert result.rc == 1 and "managed by the same libvirt" in result.err
+    assert status(run, "compute-0-0-0") == "active"
+
+
+def test_interrupted_move_blocks_the_vm_until_settled(vmc):
+    """A move killed between the restore on the target and the commit leaves a journal; other VM
+    commands refuse the VM, list warns, and running the move again settles it."""
+    run, root, tmp_path = vmc
+    disk = _running_vm(run, tmp_path)
+    assert run("save", "host", "vm", "compute-0-0-0").rc == 0  # what a killed move leaves on the source
+    from rockscc.runtime.journal import Journal, write_journal
+
+    state = str(tmp_path / "disks0" / "compute-0-0-0.saved")
+    write_journal(root, Journal(vm="compute-0-0-0", source="vm-container-0-0", target="vm-container-1-0",
+                                uuid=load_uuid(state), disks={str(disk): str(tmp_path / "disks1" / "compute-0-0-0.hda")},
+                                state_src=state, state_dst=str(tmp_path / "disks1" / "compute-0-0-0.saved"),
+                                phase="saved"))
+    for argv in (["start", "host", "vm", "compute-0-0-0"], ["restore", "host", "vm", "compute-0-0-0"],
+                 ["remove", "host", "vm", "compute-0-0-0"]):
+        result = run(*argv)
+        assert result.rc == 1 and "move host vm compute-0-0-0 vm-container-1-0' finishes or undoes it" in result.err
+    assert "was interrupted" in run("list", "host", "vm").err
+    result = run("move", "host", "vm", "compute-0-0-0", "vm-container-0-0")
+    assert "Undoing the interrupted move" in result.out and "runs on vm-container-0-0 again" in result.out
+    assert result.rc == 1 and "already on vm-container-0-0" in result.err
+    assert status(run, "compute-0-0-0") == "active"
+    assert not (root / ".rockscc-moves" / "compute-0-0-0.json").exists()
+
+
+def load_uuid(state_file: str) -> str:
+    from lxml import etree
+
+    from rockscc.runtime.connection import connect_uri
+
+    xml = connect_uri("test:///default", "test").saveImageGetXMLDesc(state_file, 0)
+    return etree.fromstring(xml.encode()).findtext("uuid")
 
 
 BAD = [
