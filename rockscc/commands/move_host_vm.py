@@ -38,8 +38,10 @@ class MoveHostVm(Command):
             cluster.attach_host_digests(None)  # it may change
             host, target = cluster.hosts[opts.host.name], check_container(cluster, cluster.hosts[opts.container.name])
             commit = lambda: save(cluster)  # noqa: E731
-            settle(cluster, host, ctx.out, ctx.warn, commit)
+            settled = settle(cluster, host, ctx.out, ctx.warn, commit)
             if target.name == host.vm.container:
+                if settled:  # the interrupted move went through: what was asked is done
+                    return
                 raise RocksccError(f"VM {host.name} is already on {target.name}")
             if any(g.vm.slice == host.vm.slice for g in cluster.hosts.values() if g.vm and g.vm.container == target.name):
                 raise RocksccError(f"slice {host.vm.slice} of {target.name} is taken: set host vm {host.name} slice= first")

@@ -26,6 +26,8 @@ class Journal:
     state_dst: str = ""
     phase: str = "planned"  # planned → saved → restoring → restored → committed
     created: list[str] = field(default_factory=list)  # files made on the target
+    source_xml: str = ""  # live: the domain as it ran on the source (libvirt rewrites the source's
+    # definition during a migration: going back needs the original)
 
 
 def journal_path(root: Path, vm: str) -> Path:

@@ -112,9 +112,8 @@ class Move:
             dom = self._restore_on_target()
         checkpoint("commit")
         self.commit()
-        if dom is not None and j.state == "running":
-            with libvirt_errors(j.vm, target, "resuming"):
-                dom.resume()
+        if dom is not None:
+            self.resume_if_running_before(dom)
 
     def _copy(self, old: str, new: str) -> None:
         if self.local and old == new:
@@ -138,8 +137,7 @@ class Move:
             dom = _restore_paused(self.dst_conn, j.state_dst, xml, j.vm)
         self.record(phase="restored")
         self.check_copies_in_use(dom)
-        with libvirt_errors(j.vm, self.target.name, "defining"):
-            self.dst_conn.defineXML(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE))
+        self.persist(dom)
         return dom
 
     def _migrate(self) -> None:
@@ -154,10 +152,15 @@ class Move:
             self.record(created=[*j.created, new])
             self.dst_store.create_sparse(new, self.src_store.size(old))
         dom = self.source_domain()
+        xml_flags = libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE
         with libvirt_errors(j.vm, self.source.name, "reading the definition of"):
-            running = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE)
-        params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: retarget(running, compiled_for(self.cluster, self.host, self.target,
-                                                                                     j.disks), j.vm)}
+            running, config = dom.XMLDesc(xml_flags), dom.XMLDesc(xml_flags | libvirt.VIR_DOMAIN_XML_INACTIVE)
+        self.record(source_xml=running)
+        compiled = compiled_for(self.cluster, self.host, self.target, j.disks)
+        # the running domain and its definition on the target, both rewritten (without PERSIST_XML
+        # libvirt would define it there with the source's disk paths)
+        params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: retarget(running, compiled, j.vm),
+                  libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: retarget(config, compiled, j.vm)}
         devices = [dev for dev, path in disk_sources(running).items() if path in j.disks]
         if devices:
             params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = devices
@@ -174,9 +177,7 @@ class Move:
         self.check_copies_in_use(moved)
         checkpoint("commit")
         self.commit()
-        if j.state == "running":
-            with libvirt_errors(j.vm, target, "resuming"):
-                moved.resume()
+        self.resume_if_running_before(moved)
 
     def source_domain(self):
         dom = find_domain(self.src_conn, self.journal.uuid)
@@ -195,6 +196,19 @@ class Move:
         if wrong or missing:
             raise RocksccError(f"libvirt on {self.target.name} runs {self.journal.vm} on {', '.join(sorted(sources.values()))} "
                                f"instead of {', '.join(sorted(self.journal.disks.values()))}")
+
+    def persist(self, dom) -> None:
+        """Make the restored (transient) domain a defined one on the target, as it was on the source."""
+        import libvirt
+
+        with libvirt_errors(self.journal.vm, self.target.name, "defining"):
+            if not dom.isPersistent():
+                self.dst_conn.defineXML(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE))
+
+    def resume_if_running_before(self, dom) -> None:
+        with libvirt_errors(self.journal.vm, self.target.name, "resuming"):
+            if self.journal.state == "running" and dom.state()[0] == 3:
+                dom.resume()
 
     def commit(self) -> None:
         """The description names the target from here on: the point of no return."""
@@ -290,12 +304,7 @@ def _migrate_back(move: Move, moved) -> None:
     import libvirt
 
     j = move.journal
-    params = {}
-    original = find_domain(move.src_conn, j.uuid)
-    if original is not None:
-        with libvirt_errors(j.vm, j.source, "reading the definition of"):
-            params[libvirt.VIR_MIGRATE_PARAM_DEST_XML] = original.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE
-                                                                          | libvirt.VIR_DOMAIN_XML_SECURE)
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: j.source_xml}
     back = {new: old for old, new in j.disks.items()}
     with libvirt_errors(j.vm, j.target, "reading the definition of"):
         devices = [dev for dev, path in disk_sources(moved.XMLDesc(0)).items() if path in back]
@@ -304,7 +313,8 @@ def _migrate_back(move: Move, moved) -> None:
     address = move.cluster.private_ip(move.source)
     if address:
         params[libvirt.VIR_MIGRATE_PARAM_URI] = f"tcp://{address}"
-    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+    # not PERSIST_DEST: the source kept its own definition, which the VM takes up again
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
              | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if devices else 0))
     with libvirt_errors(j.vm, j.target, f"migrating back to {j.source}"):
         moved.migrate3(move.src_conn, params, flags)
@@ -508,24 +518,27 @@ def move_vm(cluster, host, target, *, live: bool, say, warn, save) -> None:
     move.run()
 
 
-def settle(cluster, host, say, warn, save) -> None:
-    """Finish or undo the interrupted move in `host`'s journal (see the module's docstring)."""
+def settle(cluster, host, say, warn, save) -> bool:
+    """Finish or undo the interrupted move in `host`'s journal (see the module's docstring); whether
+    there was one."""
     journal = pending_move(cluster.root, host.name)
     if journal is None:
-        return
+        return False
     move = Move(cluster, host, journal, say, warn, save)
     on_target = find_domain(move.dst_conn, journal.uuid)
     on_source = find_domain(move.src_conn, journal.uuid)
-    target_runs = on_target is not None and on_target.isActive()
-    source_runs = on_source is not None and on_source.isActive()
+    with libvirt_errors(host.name, journal.target, "reading the state of"):
+        target_runs = on_target is not None and on_target.isActive()
+        source_runs = on_source is not None and on_source.isActive()
     if journal.phase == "committed" or (target_runs and not source_runs):
         say(f"Finishing the interrupted move of {host.name} to {journal.target}.")
-        if journal.phase != "committed":
+        if journal.phase != "committed":  # it runs on the target, on copies verified before the restore
             move.check_copies_in_use(on_target)
+            move.persist(on_target)
             move.commit()
-            if journal.state == "running" and on_target.state()[0] == 3:
-                on_target.resume()
+            move.resume_if_running_before(on_target)
         move.finish()
-        return
+        return True
     say(f"Undoing the interrupted move of {host.name} to {journal.target}.")
     say(roll_back(move) + ".")
+    return True

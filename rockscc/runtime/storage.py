@@ -295,8 +295,13 @@ class LibvirtStore:
     """A container reached through libvirt: its directories are storage pools (defined when
     missing, as `create host vm` does), files are volumes, and content moves in sparse streams."""
 
-    def __init__(self, conn, container: str) -> None:
-        self.conn, self.container = conn, container
+    def __init__(self, connect: Callable[[], object], container: str) -> None:
+        self._connect, self.container = connect, container
+
+    @property
+    def conn(self):
+        """The container's connection, reopened if it broke (a daemon restarted)."""
+        return self._connect()
 
     def exists(self, path: str) -> bool:
         return self._volume(path, missing_ok=True) is not None
@@ -493,4 +498,4 @@ def store_for(cluster, container):
 
     if is_local(uri_for(cluster, container)):
         return LocalStore(container.name)
-    return LibvirtStore(connect(cluster, container), container.name)
+    return LibvirtStore(lambda: connect(cluster, container), container.name)

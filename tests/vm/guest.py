@@ -1,6 +1,6 @@
 """A tiny guest for the real-hypervisor tests, built here from pieces scripts/setup fetches: the
-Debian kernel (.cache/pxe/vmlinuz), its disk and ACPI modules and a static busybox in an initrd, on
-a sparse 36 GB disk image that SeaBIOS boots (MBR + syslinux on a small FAT partition).
+Debian kernel (.cache/pxe/vmlinuz), its virtio and ACPI modules and a static busybox in an initrd,
+on a sparse 36 GB disk image that SeaBIOS boots (MBR + syslinux on a small FAT partition).
 
 What the guest does, so a test can check that a VM's data survives whatever happens to it: on its
 first boot it writes a random payload and its SHA-256 into a data area of its disk; on every boot
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 KERNEL = REPO / ".cache" / "pxe" / "vmlinuz"  # scripts/fetch-pxe-kernel (run by scripts/setup)
 MODULES = REPO / ".cache" / "pxe" / "modules"
 LOAD_ORDER = ("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk",
-              "scsi_common", "scsi_mod", "libata", "ata_piix", "sd_mod", "button", "evdev")
+              "button", "evdev")
 BUSYBOX = Path("/bin/busybox")  # busybox-static
 MBR = Path("/usr/lib/syslinux/mbr/mbr.bin")  # syslinux-common
 
@@ -45,12 +45,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 for m in {' '.join(LOAD_ORDER)}; do insmod /lib/modules/$m.ko; done
 say() {{ echo "rockscc-guest: $*" > /dev/ttyS0; }}
-i=0; disk=
-while [ -z "$disk" ] && [ $i -lt 100 ]; do
-  for d in /dev/vda /dev/sda; do [ -b $d ] && disk=$d; done
-  [ -n "$disk" ] || sleep 0.1; i=$((i+1))
-done
-[ -n "$disk" ] || {{ say "no disk"; while :; do sleep 60; done; }}
+disk=/dev/vda
+i=0; while [ ! -b $disk ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ -b $disk ] || {{ say "no virtio disk (vda)"; while :; do sleep 60; done; }}
 rd() {{ echo 3 > /proc/sys/vm/drop_caches; dd if=$disk bs=512 skip=$1 count=${{2:-1}} 2>/dev/null; }}
 wr() {{ dd of=$disk bs=512 seek=$1 conv=sync,notrunc,fsync 2>/dev/null; }}
 payload_sum() {{ rd {PAYLOAD} {PAYLOAD_SECTORS} | sha256sum | cut -d' ' -f1; }}

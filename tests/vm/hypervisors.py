@@ -24,8 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 CAPS_CACHE = REPO / ".cache" / "libvirt-qemu-caps"  # QEMU capability probes (~8 s each) kept between runs
 PRIVATE = {"/run/libvirt": "run", "/var/lib/libvirt": "lib", "/etc/libvirt": "etc", "/var/log/libvirt": "log",
            "/var/cache/libvirt": "cache"}
-QEMU_CONF = """# test daemon: no cgroups (two daemons would share the host's), no confinement, QEMU as root
+QEMU_CONF = """# test daemon: no cgroups (two daemons would share the host's), no confinement, QEMU as root and
+# in the daemon's own mount namespace (a private /dev per QEMU fails here once the machine is busy)
 cgroup_controllers = [ ]
+namespaces = [ ]
 security_driver = "none"
 user = "root"
 group = "root"

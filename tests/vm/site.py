@@ -21,7 +21,7 @@ from tests.vm import guest
 CONTAINERS = {"vm-container-0-0": ("a", "10.99.0.1", "/var/lib/libvirt/images/c00"),
               "vm-container-1-0": ("b", "10.99.0.2", "/var/lib/libvirt/images/c10"),
               "vm-container-2-0": ("b", "10.99.0.3", "/var/lib/libvirt/small")}
-SMALL_MIB = 48
+SMALL_MIB = 128  # holds a test VM's disk and saved state (~100 MiB), little more
 SERIAL_LOG = "/var/log/libvirt/qemu/{name}.console"
 # libvirt domain state → STATUS of list host vm (Rocks: xm list's r/b active, p paused)
 STATUS = {1: "active", 2: "active", 3: "paused", 4: "shutdown", 6: "crashed", 7: "paused"}
@@ -35,6 +35,7 @@ class Domain:
     macs: list[str]
     mem_mib: int
     xml: str
+    config_disks: dict[str, str] | None  # the disks of its definition (None: a transient domain)
 
 
 class Site:
@@ -75,13 +76,22 @@ class Site:
     def host_path(self, container: str, path: str) -> Path:
         return self.hv(container).host_path(path)
 
-    def new_vm(self, image: Path, container: str = "vm-container-0-0", mem: int = 96) -> str:
-        """Add a VM as the seed deck does, give it the test guest's disk and mem MB; its name."""
+    def new_vm(self, image: Path | None, container: str = "vm-container-0-0", mem: int = 96) -> str:
+        """Add a VM as the seed deck does, then give it mem MB and a virtio disk (the guest has no
+        IDE driver) holding the test guest (image None: an empty disk, nothing boots); its name."""
         out = self.ok(f'add host vm {container} membership="Compute"').out
         name = out.rsplit('"', 2)[1]
-        self.ok("set", "host", "vm", name, f"mem={mem}")
-        self.place_disk(name, image)
+        self.purge(name)
+        self.ok(f'set host vm {name} mem={mem} disk="file:{CONTAINERS[container][2]}/{name}.vda,vda,w"')
+        if image is not None:
+            self.place_disk(name, image)
         return name
+
+    def purge(self, vm: str) -> None:
+        """Delete what an earlier VM of the same name left on the hypervisors (disks, consoles)."""
+        for container, (hv_name, _, directory) in CONTAINERS.items():
+            for place in (directory, SERIAL_LOG.rsplit("/", 1)[0]):
+                self.hv(container).inside("sh", "-c", f"rm -f {place}/{vm}.*")
 
     def place_disk(self, vm: str, image: Path) -> Path:
         view = self.rockscc(vm)
@@ -106,16 +116,22 @@ class Site:
 
         found = []
         for name in ("a", "b"):
-            conn = self._conn(name)
             try:
-                dom = conn.lookupByName(vm)
-            except libvirt.libvirtError:
-                continue
+                dom = self._conn(name).lookupByName(vm)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                    continue
+                self._conns.pop(name, None)  # the daemon was restarted since: ask a new connection
+                try:
+                    dom = self._conn(name).lookupByName(vm)
+                except libvirt.libvirtError:
+                    continue
             xml = dom.XMLDesc(0)
             root = etree.fromstring(xml.encode())
-            disks = {d.find("target").get("dev"): d.find("source").get("file") for d in root.iterfind("devices/disk")}
             macs = [m.get("address") for m in root.iterfind("devices/interface/mac")]
-            found.append(Domain(name, dom.state()[0], disks, macs, int(root.findtext("currentMemory")) // 1024, xml))
+            config = _disks(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) if dom.isPersistent() else None
+            found.append(Domain(name, dom.state()[0], _disks(xml), macs, int(root.findtext("currentMemory")) // 1024, xml,
+                                config))
         return found
 
     def agree(self, vm: str) -> dict:
@@ -133,6 +149,8 @@ class Site:
         assert dom.hypervisor == CONTAINERS[mine["container"]][0], (mine, dom.hypervisor)
         assert STATUS[dom.state] == mine["status"]
         assert sorted(dom.disks.values()) == sorted(mine["disks"]), (dom.disks, mine["disks"])
+        if dom.config_disks is not None:  # its definition too: a later start must use the same disks
+            assert sorted(dom.config_disks.values()) == sorted(mine["disks"]), (dom.config_disks, mine["disks"])
         assert all(path.startswith(CONTAINERS[mine["container"]][2] + "/") for path in dom.disks.values())
         assert dom.macs == mine["macs"]
         assert dom.mem_mib == mine["mem"]
@@ -169,6 +187,11 @@ class Site:
 
     def allocated(self, container: str, path: str) -> int:
         return self.host_path(container, path).stat().st_blocks * 512
+
+
+def _disks(xml: str) -> dict[str, str]:
+    root = etree.fromstring(xml.encode())
+    return {d.find("target").get("dev"): d.find("source").get("file") for d in root.iterfind("devices/disk")}
 
 
 def beats(lines: list[str]) -> list[tuple[int, int, str]]:

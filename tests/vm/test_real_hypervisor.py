@@ -19,12 +19,13 @@ def test_seed_deck_replay(site, guest_disk):
     result = site.ok('add host vm vm-container-0-0 membership="Compute"')
     assert result.out.startswith('added VM on node "vm-container-0-0" slice "')
     vm = result.out.rsplit('"', 2)[1]
-    site.ok(f"set host vm {vm} mem=96")  # the deck's set, with what a test guest needs
+    # the deck's set: what the test guest needs (96 MB, a virtio disk)
+    site.ok(f'set host vm {vm} mem=96 disk="file:/var/lib/libvirt/images/c00/{vm}.vda,vda,w"')
     site.place_disk(vm, guest_disk)
     assert site.agree(vm)["status"] is None
     # report: the configs the container gets
     config = site.ok("report", "host", "vm", "config", vm).out
-    assert "<boot dev=\"network\"/>" in config and f"/var/lib/libvirt/images/c00/{vm}.hda" in config
+    assert "<boot dev=\"network\"/>" in config and f"/var/lib/libvirt/images/c00/{vm}.vda" in config
     assert f"name = '{vm}'" in site.ok("report", "host", "vm", vm).out
 
     site.ok(f"create host vm {vm}")
@@ -57,13 +58,13 @@ def test_seed_deck_replay(site, guest_disk):
     assert not saved.exists()  # restoring it twice would pair old memory with a newer disk
 
     site.wait_console(vm, A, lambda lines: len(beats(lines)) >= 3)
-    source_image = site.host_path(A, f"/var/lib/libvirt/images/c00/{vm}.hda")
+    source_image = site.host_path(A, f"/var/lib/libvirt/images/c00/{vm}.vda")
     result = site.ok(f"move host vm {vm} {B}")
     assert result.out.splitlines() == ["Saving the VM's current state.", f"Copying the VM's current state to {B}.",
-                                       f"Moving virtual disk (/var/lib/libvirt/images/c00/{vm}.hda) to {B}",
+                                       f"Moving virtual disk (/var/lib/libvirt/images/c00/{vm}.vda) to {B}",
                                        f"Restarting the VM on {B}."]
     view = site.agree(vm)
-    assert view["container"] == B and view["disks"] == [f"/var/lib/libvirt/images/c10/{vm}.hda"]
+    assert view["container"] == B and view["disks"] == [f"/var/lib/libvirt/images/c10/{vm}.vda"]
     assert [d.hypervisor for d in site.libvirt(vm)] == ["b"]  # the old definition is gone from a
     target_image = site.host_path(B, view["disks"][0])
     assert target_image.stat().st_size == source_image.stat().st_size == 36 * 10**9
@@ -81,7 +82,7 @@ def test_seed_deck_replay(site, guest_disk):
     site.ok(f"start host vm {vm}")
     assert site.agree(vm)["status"] == "active"
     dumped = site.ok(f"dump host vm {vm}").out
-    assert f"physnode={B}" in dumped and f"/var/lib/libvirt/images/c10/{vm}.hda" in dumped
+    assert f"physnode={B}" in dumped and f"/var/lib/libvirt/images/c10/{vm}.vda" in dumped
 
     site.ok(f"remove host vm {vm}")
     assert site.libvirt(vm) == []
