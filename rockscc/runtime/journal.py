@@ -56,8 +56,11 @@ def write_journal(root: Path, journal: Journal) -> None:
     from rockscc.model.store import atomic_write
 
     path = journal_path(root, journal.vm)
-    path.parent.mkdir(exist_ok=True)
-    atomic_write(path, json.dumps(asdict(journal), indent=1).encode())
+    try:
+        path.parent.mkdir(exist_ok=True)
+        atomic_write(path, json.dumps(asdict(journal), indent=1).encode())
+    except OSError as exc:
+        raise RocksccError(f"{path}: cannot write the move journal: {exc.strerror}") from None
 
 
 def drop_journal(root: Path, vm: str) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from rockscc.errors import RocksccError
 from rockscc.model.vms import disk_dir
-from rockscc.runtime.connection import Unreachable, connect, libvirt_errors, uri_for
+from rockscc.runtime.connection import Unreachable, broken_connection, connect, libvirt_errors, uri_for
 from rockscc.runtime.journal import Journal, drop_journal, pending_move, write_journal
 from rockscc.runtime.retarget import disk_sources, retarget
 from rockscc.runtime.storage import LocalStore, copy_verified, store_for
@@ -222,8 +222,8 @@ class Move:
         self.journal.phase = "committed"
         try:
             write_journal(self.cluster.root, self.journal)
-        except OSError as exc:
-            self.warn(f"the move journal of {self.journal.vm} could not be updated: {exc}")
+        except RocksccError as exc:  # finish() removes it anyway; a settle would find the description committed
+            self.warn(str(exc))
 
     def finish(self) -> None:
         """After the commit: the old definition and the saved states go. Failures are warnings:
@@ -286,18 +286,17 @@ def roll_back(move: Move) -> str:
 def _remove_from_target(move: Move) -> None:
     j = move.journal
     moved = find_domain(move.dst_conn, j.uuid)
-    if moved is None or not moved.isActive():
-        if moved is not None:
-            with libvirt_errors(j.vm, j.target, "removing the copy of"):
+    with libvirt_errors(j.vm, j.target, "removing the copy of"):
+        if moved is None:
+            return
+        if not moved.isActive():
+            moved.undefine()
+        elif j.live:  # the source's QEMU is gone: the VM goes back the way it came
+            _migrate_back(move, moved)
+        else:
+            moved.destroy()  # paused since it was restored: it never ran there
+            if moved.isPersistent():
                 moved.undefine()
-        return
-    if j.live:  # the source's QEMU is gone: the VM goes back the way it came
-        _migrate_back(move, moved)
-        return
-    with libvirt_errors(j.vm, j.target, "removing the restored copy of"):
-        moved.destroy()  # paused since it was restored: it never ran there
-        with contextlib.suppress(Exception):
-            moved.undefine()  # still transient if it was not defined yet
 
 
 def _migrate_back(move: Move, moved) -> None:
@@ -339,20 +338,18 @@ def _until_answered(move: Move, container: str, action: Callable[[], str | None]
 def _restart_on_source(move: Move) -> str:
     j = move.journal
     dom = find_domain(move.src_conn, j.uuid)
-    if j.state == "off" or (dom is not None and dom.isActive()):
-        if dom is not None and j.state == "running" and dom.state()[0] == 3:
-            with libvirt_errors(j.vm, j.source, "resuming"):
+    with libvirt_errors(j.vm, j.source, "putting back"):
+        if j.state == "off" or (dom is not None and dom.isActive()):
+            if dom is not None and j.state == "running" and dom.state()[0] == 3:
                 dom.resume()
-        return f"{j.vm} is on {j.source} as before and the description is unchanged"
-    if move.src_store.exists(j.state_src):
-        with libvirt_errors(j.vm, j.source, f"restoring from {j.state_src}"):
+            return f"{j.vm} is on {j.source} as before and the description is unchanged"
+        if move.src_store.exists(j.state_src):
             move.src_conn.restore(j.state_src)
-        move.src_store.remove(j.state_src)
-        return f"{j.vm} runs on {j.source} again (restored from its saved state) and the description is unchanged"
-    if dom is None:
-        raise RocksccError(f"{j.vm} is neither running nor defined on {j.source} and its saved state {j.state_src} is gone "
-                           f"(start host vm {j.vm} boots it from its disk)")
-    with libvirt_errors(j.vm, j.source, "starting"):
+            move.src_store.remove(j.state_src)
+            return f"{j.vm} runs on {j.source} again (restored from its saved state) and the description is unchanged"
+        if dom is None:
+            raise RocksccError(f"{j.vm} is neither running nor defined on {j.source} and its saved state {j.state_src} "
+                               f"is gone (start host vm {j.vm} boots it from its disk)")
         dom.create()
     return (f"its saved state {j.state_src} was lost, so {j.vm} was booted again from its disk on {j.source}; "
             "the description is unchanged")
@@ -365,7 +362,10 @@ def same_daemon(cluster, source, target) -> bool:
 
     if uri_for(cluster, source) == uri_for(cluster, target):
         return True
-    ids = [re.search(r"<uuid>([^<]+)</uuid>", connect(cluster, c).getCapabilities()) for c in (source, target)]
+    ids = []
+    for container in (source, target):
+        with libvirt_errors("-", container.name, "reading the capabilities of the libvirt of"):
+            ids.append(re.search(r"<uuid>([^<]+)</uuid>", connect(cluster, container).getCapabilities()))
     return all(ids) and ids[0][1] == ids[1][1]
 
 
@@ -379,7 +379,8 @@ def find_domain(conn, uuid: str):
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return None
-        raise RocksccError(f"looking for domain {uuid}: {exc.get_error_message()}") from None
+        kind = Unreachable if broken_connection(exc) else RocksccError
+        raise kind(f"looking for domain {uuid}: {exc.get_error_message()}") from None
 
 
 def drop_stale_definition(move: Move) -> None:
@@ -487,6 +488,9 @@ def plan(cluster, host, target, live: bool) -> Journal:
         state = dom.state()[0] if dom is not None and dom.isActive() else None
         journal.uuid = dom.UUIDString() if dom is not None else ""
         running = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE) if state is not None else ""
+    if state in (4, 6):
+        raise RocksccError(f"{host.name} is {'being shut down' if state == 4 else 'crashed'} on {source.name}: "
+                           f"stop host vm {host.name} first, then move it")
     journal.state = "off" if state is None else "paused" if state in (3, 7) else "running"
     if live and journal.state == "off":
         raise RocksccError(f"live=yes moves a running VM, and {host.name} is not running on {source.name}")
@@ -494,17 +498,20 @@ def plan(cluster, host, target, live: bool) -> Journal:
         raise RocksccError(f"{host.name} is saved in {journal.state_src} on {source.name}: "
                            f"restore host vm {host.name} first, then move it")
     if running:
-        using = {p for p in disk_sources(running).values()}
+        using = set(disk_sources(running).values())
         named = {d.path for d in host.vm.disks}
         if using != named:
             raise RocksccError(f"{host.name} runs on {', '.join(sorted(using))} but the description names "
                                f"{', '.join(sorted(named))}: stop host vm and start host vm apply the description first")
-    try:
-        other = connect(cluster, target).lookupByName(host.name)
-    except libvirt.libvirtError:
-        other = None
-    if other is not None and other.isActive():
-        raise RocksccError(f"a domain named {host.name} already runs on {target.name}")
+    with libvirt_errors(host.name, target.name, "looking for"):
+        try:
+            other = connect(cluster, target).lookupByName(host.name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+            other = None
+        if other is not None and other.isActive():
+            raise RocksccError(f"a domain named {host.name} already runs on {target.name}")
     return journal
 
 
@@ -530,12 +537,14 @@ def settle(cluster, host, say, warn, save) -> bool:
     with libvirt_errors(host.name, journal.target, "reading the state of"):
         target_runs = on_target is not None and on_target.isActive()
         source_runs = on_source is not None and on_source.isActive()
-    if journal.phase == "committed" or (target_runs and not source_runs):
+    committed = journal.phase == "committed" or host.vm.container == journal.target  # the journal may lag
+    if committed or (target_runs and not source_runs):
         say(f"Finishing the interrupted move of {host.name} to {journal.target}.")
-        if journal.phase != "committed":  # it runs on the target, on copies verified before the restore
+        if not committed:  # it runs on the target, on copies verified before the restore
             move.check_copies_in_use(on_target)
             move.persist(on_target)
             move.commit()
+        if target_runs:
             move.resume_if_running_before(on_target)
         move.finish()
         return True

@@ -274,3 +274,79 @@ def test_xl_config_round_trips_through_the_grammar(vmc):
     assert run("set", "host", "pxeboot", "compute-0-0-0", "action=os").rc == 0
     boot = parse_xl(run("report", "host", "vm", "compute-0-0-0").out)
     assert boot["bootloader"] == "pygrub" and boot["on_reboot"] == "restart" and "kernel" not in boot
+
+
+class _SilentServer:
+    """A TCP port that accepts connections and never answers: a container whose libvirt hangs."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_list_costs_one_bounded_wait_per_silent_container(vmc):
+    run, root, tmp_path = vmc
+    server = _SilentServer()
+    try:
+        for cmd in (["add", "host", "vm-container-2-0"],
+                    ["set", "host", "attr", "vm-container-2-0", "libvirt_uri", f"value=qemu+tcp://127.0.0.1:{server.port}/system"]):
+            assert run(*cmd).rc == 0
+        for _ in range(3):
+            assert run("add", "host", "vm", "vm-container-2-0", "membership=Compute").rc == 0
+        assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute").rc == 0
+        done = subprocess.run([sys.executable, "-m", "rockscc", "-C", str(root), "list", "host", "vm", "timeout=1"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        warnings = done.stderr.splitlines()
+        assert warnings == [f"warning - VM container vm-container-2-0 at qemu+tcp://127.0.0.1:{server.port}/system "
+                            "did not answer within 1 s"]
+        rows = [line.split() for line in done.stdout.splitlines()[1:]]
+        assert len(rows) == 4 and all(set(row[-1]) == {"-"} for row in rows)
+        assert len(server.accepted) == 1  # one connection for the container, not one per VM
+    finally:
+        server.close()
+    # a container that refuses at once does not wait at all, and the others still answer
+    assert run("create", "host", "vm", "compute-0-0-0").rc == 0
+    assert run("set", "host", "attr", "vm-container-2-0", "libvirt_uri", "value=qemu+tcp://127.0.0.1:1/system").rc == 0
+    result = run("list", "host", "vm")
+    assert result.rc == 0 and result.err.count("warning - ") == 1 and "vm-container-2-0" in result.err
+    assert [line.split()[-1] for line in result.out.splitlines() if line.startswith("compute-0-0-0")] == ["active"]
+
+
+def test_shutdown_and_reboot_on_the_test_driver(vmc):
+    run, root, tmp_path = vmc
+    assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute").rc == 0
+    assert run("create", "host", "vm", "compute-0-0-0").rc == 0
+    assert run("reboot", "host", "vm", "compute-0-0-0").rc == 0  # an install ends with its reboot (on_reboot=destroy)
+    assert set(status(run, "compute-0-0-0")) == {"-"}
+    assert run("start", "host", "vm", "compute-0-0-0").rc == 0
+    assert run("reboot", "host", "vm", "compute-0-0-0").rc == 0  # an installed VM comes back
+    assert status(run, "compute-0-0-0") == "active"
+    assert run("shutdown", "host", "vm", "compute-0-0-0", "timeout=5").rc == 0
+    assert set(status(run, "compute-0-0-0")) == {"-"}
+    for argv, message in ((["shutdown", "host", "vm", "compute-0-0-0"], "not running on vm-container-0-0"),
+                          (["reboot", "host", "vm", "compute-0-0-0"], "not running on vm-container-0-0"),
+                          (["shutdown", "host", "vm", "compute-0-0-0", "timeout=-1"], "cannot be negative"),
+                          (["shutdown", "host", "vm", "compute-0-0-0", "timeout=soon"], "not an integer"),
+                          (["list", "host", "vm", "timeout=0"], "at least 1 second"),
+                          (["move", "host", "vm", "compute-0-0-0", "vm-container-1-0", "live=maybe"], "not a boolean")):
+        result = run(*argv)
+        assert result.rc == 1 and result.err.startswith("error - ") and message in result.err, (argv, result.err)
