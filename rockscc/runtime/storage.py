@@ -111,24 +111,47 @@ class Blocks:
 
 
 class Digest:
-    """SHA-256 of a file's content that holes cannot change: every non-zero block with its index,
-    then the size. A sparse copy and its original agree exactly when their bytes do."""
+    """SHA-256 of a file's content that holes cannot change: each 1 MiB window holding a non-zero
+    byte, with its index, then the size. A sparse copy and its original agree exactly when their
+    bytes do, however each was cut into data and holes."""
+
+    WINDOW = 1 << 20
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
+        self._index = 0
+        self._window = bytearray(self.WINDOW)
+        self._dirty = False  # the window holds data (Blocks hands over non-zero blocks only)
 
     def data(self, offset: int, view: memoryview) -> None:
-        for i in range(0, len(view), BLOCK):
-            self._hash.update(struct.pack("<Q", (offset + i) // BLOCK))
-            self._hash.update(view[i:i + BLOCK])
+        done = 0
+        while done < len(view):
+            index, within = divmod(offset + done, self.WINDOW)
+            if index != self._index:
+                self._flush()
+                self._index = index
+            size = min(self.WINDOW - within, len(view) - done)
+            self._window[within:within + size] = view[done:done + size]
+            self._dirty = True
+            done += size
 
     def hole(self, offset: int, length: int) -> None:
-        pass
+        pass  # the window is zero where nothing was written
 
     def hexdigest(self, size: int) -> str:
         final = self._hash.copy()
+        if self._dirty:
+            final.update(struct.pack("<Q", self._index))
+            final.update(self._window)
         final.update(struct.pack("<Q", size))
         return final.hexdigest()
+
+    def _flush(self) -> None:
+        if self._dirty:
+            self._hash.update(struct.pack("<Q", self._index))
+            self._hash.update(self._window)
+            self._window = bytearray(self.WINDOW)
+            self._dirty = False
 
 
 class _Coalesce:
@@ -247,8 +270,7 @@ class LocalStore:
 
     @contextmanager
     def writer(self, path: str, size: int, mode: int = 0o600):
-        """A sink writing `path` sparsely; the file is synced and dropped from the page cache at the
-        end (so reading it back reads the storage), removed if writing fails."""
+        """A sink writing `path` sparsely; the file is synced at the end, removed if writing fails."""
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -259,7 +281,6 @@ class LocalStore:
             yield sink
             sink.close(size)
             os.fsync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         except OSError as exc:
             self.remove(path)
             raise RocksccError(f"writing {path} on {self.container}: {exc.strerror}") from None
@@ -304,7 +325,7 @@ class LibvirtStore:
         return self._connect()
 
     def exists(self, path: str) -> bool:
-        return self._volume(path, missing_ok=True) is not None
+        return self._volume(self.conn, path, missing_ok=True) is not None
 
     def size(self, path: str) -> int:
         return self._info(path)[1]
@@ -319,7 +340,7 @@ class LibvirtStore:
             return pool.info()[3]
 
     def remove(self, path: str) -> None:
-        volume = self._volume(path, missing_ok=True)
+        volume = self._volume(self.conn, path, missing_ok=True)
         if volume is not None:
             with self._errors(f"removing {path} on"):
                 volume.delete(0)
@@ -332,9 +353,10 @@ class LibvirtStore:
     def chunks(self, path: str) -> Iterator[Chunk]:
         import libvirt
 
-        volume = self._volume(path)
+        conn = self.conn  # the volume and its stream must share a connection
+        volume = self._volume(conn, path)
         with self._errors(f"reading {path} on"):
-            stream = self.conn.newStream(0)
+            stream = conn.newStream(0)
             volume.download(stream, 0, 0, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM)
         done = False
         try:
@@ -360,13 +382,13 @@ class LibvirtStore:
         import libvirt
 
         directory, name = os.path.split(path)
+        conn = self.conn  # the volume and its stream must share a connection
         with self._errors(f"creating {path} on"):
-            pool = pool_for(self.conn, directory)
-            volume = pool.createXML(volume_xml(name, size, mode), 0)
+            volume = pool_for(conn, directory).createXML(volume_xml(name, size, mode), 0)
         ok = False
         try:
             with self._errors(f"writing {path} on"):
-                stream = self.conn.newStream(0)
+                stream = conn.newStream(0)
                 volume.upload(stream, 0, size, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
             sink = _StreamSink(stream)
             try:
@@ -383,12 +405,12 @@ class LibvirtStore:
                 with suppress(Exception):
                     volume.delete(0)
 
-    def _volume(self, path: str, missing_ok: bool = False):
+    def _volume(self, conn, path: str, missing_ok: bool = False):
         import libvirt
 
         directory, name = os.path.split(path)
         with self._errors(f"looking for {path} on"):
-            pool = pool_for(self.conn, directory)
+            pool = pool_for(conn, directory)
             pool.refresh(0)
             try:
                 return pool.storageVolLookupByName(name)
@@ -400,7 +422,7 @@ class LibvirtStore:
         raise RocksccError(f"{path} on {self.container}: no such file")
 
     def _info(self, path: str) -> list[int]:
-        volume = self._volume(path)
+        volume = self._volume(self.conn, path)
         with self._errors(f"reading the size of {path} on"):
             return volume.info()
 
