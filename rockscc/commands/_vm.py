@@ -37,6 +37,19 @@ def compiled_xml(ctx, name: str, mode: str) -> str:
         raise RocksccError(f"{path}: {exc}") from None
 
 
+class VmActionCommand(Command):
+    """Base of the commands that call one VM runtime method (`action`) on each VM named."""
+
+    action = ""
+    args = [Arg("host", kind="host", repeat=True)]
+
+    def run(self, ctx, opts) -> None:
+        from rockscc.runtime.vms import VMRuntime
+
+        for host in settled_vm_hosts(ctx, opts.host):
+            getattr(VMRuntime(ctx.cluster, host), self.action)()
+
+
 class StateFileCommand(Command):
     """Base of `save host vm` and `restore host vm`: the VM runtime method `action` with a state
     file on the container (default <vm_disk_dir>/<vm>.saved; file= only with one VM)."""

@@ -20,15 +20,16 @@ class ListHostVm(Command):
     examples = ["rockscc list host vm", "rockscc list host vm compute-0-0-0 showdisks=yes"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.runtime.journal import pending_move
+        from rockscc.runtime.journal import pending_moves
 
         vms = [h for h in opts.host if h.vm is not None]
         states = self._states(ctx, vms, opts) if opts.status else {}
+        moving = pending_moves(ctx.root)
         rows = []
         for host in vms:
             vm = host.vm
             status = states.get(vm.container, {}).get(host.name)
-            journal = pending_move(ctx.root, host.name)
+            journal = moving.get(host.name)
             if journal is not None:
                 ctx.warn(f"the move of {host.name} to {journal.target} was interrupted "
                          f"(rockscc move host vm {host.name} {journal.target} settles it)")

@@ -45,6 +45,13 @@ def pending_move(root: Path, vm: str) -> Journal | None:
         raise RocksccError(f"{path}: unreadable move journal: {exc}") from None
 
 
+def pending_moves(root: Path) -> dict[str, Journal]:
+    """Every unfinished move beside the description, by VM name."""
+    folder = Path(root) / JOURNAL_DIR
+    names = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    return {name: journal for name in names if (journal := pending_move(root, name)) is not None}
+
+
 def refuse_if_moving(root: Path, vm: str) -> None:
     journal = pending_move(root, vm)
     if journal is not None:

@@ -93,10 +93,9 @@ class Move:
         if j.state != "off":
             checkpoint("save")
             self.say("Saving the VM's current state.")
-            dom = self.source_domain()
+            running = self.source_domain()
             with libvirt_errors(j.vm, self.source.name, f"saving the state of {j.vm} to {j.state_src} for"):
-                dom.save(j.state_src)
-            dom = None
+                running.save(j.state_src)
             self.record(phase="saved")
             check_space(self, with_state=True)
             checkpoint("copy-state")

@@ -193,7 +193,8 @@ def test_interrupted_move_blocks_the_vm_until_settled(vmc):
                                 state_src=state, state_dst=str(tmp_path / "disks1" / "compute-0-0-0.saved"),
                                 phase="saved"))
     for argv in (["start", "host", "vm", "compute-0-0-0"], ["restore", "host", "vm", "compute-0-0-0"],
-                 ["remove", "host", "vm", "compute-0-0-0"]):
+                 ["remove", "host", "vm", "compute-0-0-0"], ["remove", "host", "compute-0-0-0"],
+                 ["set", "host", "vm", "compute-0-0-0", "physnode=vm-container-1-0"]):
         result = run(*argv)
         assert result.rc == 1 and "move host vm compute-0-0-0 vm-container-1-0' finishes or undoes it" in result.err
     assert "was interrupted" in run("list", "host", "vm").err
