@@ -18,7 +18,6 @@ undone otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import signal
