@@ -131,8 +131,13 @@ class Digest:
                 self._flush()
                 self._index = index
             size = min(self.WINDOW - within, len(view) - done)
-            self._window[within:within + size] = view[done:done + size]
-            self._dirty = True
+            if size == self.WINDOW:  # a whole window of data: hashed as it is, not copied
+                self._hash.update(struct.pack("<Q", index))
+                self._hash.update(view[done:done + size])
+                self._index += 1
+            else:
+                self._window[within:within + size] = view[done:done + size]
+                self._dirty = True
             done += size
 
     def hole(self, offset: int, length: int) -> None:
@@ -168,6 +173,9 @@ class _Coalesce:
             self.hole_len = 0
         if self.pending and self.pending_at + len(self.pending) != offset:
             self.flush()
+        if not self.pending and len(view) >= PIECE // 4:  # big enough on its own: not copied
+            self.write_data(offset, view)
+            return
         if not self.pending:
             self.pending_at = offset
         self.pending += view
@@ -180,7 +188,8 @@ class _Coalesce:
 
     def flush(self) -> None:
         if self.pending:
-            self.write_data(self.pending_at, bytes(self.pending))
+            with memoryview(self.pending) as view:
+                self.write_data(self.pending_at, view)
             self.pending.clear()
 
     def close(self, size: int) -> None:
@@ -190,7 +199,7 @@ class _Coalesce:
             self.hole_len = 0
         self.finish(size)
 
-    def write_data(self, offset: int, data: bytes) -> None:  # pragma: no cover - abstract
+    def write_data(self, offset: int, data: memoryview) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def write_hole(self, length: int) -> None:
@@ -302,11 +311,10 @@ class _FileSink(_Coalesce):
         super().__init__()
         self.fd = fd
 
-    def write_data(self, offset: int, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.pwrite(self.fd, view, offset)
-            view, offset = view[written:], offset + written
+    def write_data(self, offset: int, data: memoryview) -> None:
+        while data:
+            written = os.pwrite(self.fd, data, offset)
+            data, offset = data[written:], offset + written
 
     def finish(self, size: int) -> None:
         os.ftruncate(self.fd, size)
@@ -442,10 +450,9 @@ class _StreamSink(_Coalesce):
         super().__init__()
         self.stream = stream
 
-    def write_data(self, offset: int, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[self.stream.send(bytes(view)):]
+    def write_data(self, offset: int, data: memoryview) -> None:
+        while data:
+            data = data[self.stream.send(bytes(data)):]
 
     def write_hole(self, length: int) -> None:
         self.stream.sendHole(length, 0)
