@@ -143,6 +143,7 @@ def _compile_source(source: NodeSource, name: str) -> ir.CompiledNode:
 
 def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     from rockscc.backends.kickstart import render, validate
+    from rockscc.backends.preseed import DIALECTS as PRESEED_DIALECTS
 
     order, walk_attrs = tree.walk(host.graph, host.root, host.attrs)
     expander = Expander(tree, host.attrs, evals=host.evals, cluster_dir=host.cluster_dir)
@@ -153,6 +154,8 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     profile = expander.expand(host.hostname, compiled)
     dialect = host.attrs.get("kickstart_dialect", host.dialect) or "rhel5"
     expander.attr("kickstart_dialect")
+    if dialect in PRESEED_DIALECTS:  # rendered with the partition plan (backends/preseed)
+        return CompileResult(host.hostname, "", profile, order, expander.deps, _dedup(expander.warnings), dialect, None)
     rendered = render(profile, dialect)
     validate(rendered, dialect, host.hostname, profile)
     return CompileResult(host.hostname, rendered.text, profile, order, expander.deps, _dedup(expander.warnings), dialect,
