@@ -43,6 +43,7 @@ class BuildOptions:
     dry_run: bool = False
     evals: bool = True
     progress: bool = False
+    with_cluster: bool = False  # with hosts=: also the jobs of no host (network files, TFTP loaders)
 
 
 @dataclass
@@ -101,7 +102,8 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)
         if options.hosts is not None:
-            plan = [job for job in plan if job.host in set(options.hosts)]
+            wanted = set(options.hosts)
+            plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
         report.jobs = len(plan)
         stamps = Stamps(cluster, options, lambda: kinds.tree_signature(cluster))
         stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)

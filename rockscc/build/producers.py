@@ -141,22 +141,21 @@ def _partitions(cluster: Cluster, host: Host, result):
 
 
 def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:
-    """The cluster-wide /etc/hosts and dhcpd.conf."""
+    """The cluster-wide /etc/hosts and dhcpd.conf (checked by `dhcpd -t`)."""
     from rockscc.backends.netfiles import netfiles_spec, render_netfiles
+    from rockscc.provision.jobs import CheckedSpecJob, checked_netfiles
 
-    def render(spec):
-        return [text_output(f"net/{name}", text) for name, text in sorted(render_netfiles(spec).items())]
-
-    return [SpecJob("net:cluster", None, partial(netfiles_spec, cluster), render, salt="netfiles-1")]
+    return [CheckedSpecJob("net:cluster", None, partial(netfiles_spec, cluster),
+                           partial(checked_netfiles, render_netfiles), salt="netfiles-2")]
 
 
 def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
-    """Per host: pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and ipxe/<host>.ipxe, all from
-    the host's current action; the frontend's file is pxelinux.cfg/default. MAC-named copies
+    """Per host, in the TFTP tree (tftp/): pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and
+    ipxe/<host>.ipxe, all from the host's current action; the frontend's file is pxelinux.cfg/default. MAC-named copies
     (01-<mac>) when the attribute pxe_mac_files is true."""
     from rockscc.backends.boot import boot_spec, render_boot
 
-    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-1",
+    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2",
                     reads=(name,))
             for name, host in cluster.hosts.items()]
 
@@ -182,4 +181,11 @@ def render_vm(spec) -> list:
             text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install"))]
 
 
-ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs]
+def provision_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    """The provisioning services' configs and the TFTP tree's loaders (rockscc/provision/jobs.py)."""
+    from rockscc.provision.jobs import provision_jobs as jobs
+
+    return jobs(cluster, options)
+
+
+ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs, provision_jobs]

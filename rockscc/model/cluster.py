@@ -236,10 +236,12 @@ class Cluster:
     def used_macs(self) -> set[str]:
         return {i.mac for h in self.hosts.values() for i in h.interfaces if i.mac}
 
-    def next_ip(self, network: str) -> str:
+    def next_ip(self, network: str, reserved: set[str] | frozenset = frozenset()) -> str:
+        """The next free address, as Rocks counted (down from broadcast-1); `reserved` addresses
+        (the DHCP discovery range) are skipped too."""
         if network not in self.networks:
             raise RocksccError(f'network "{network}" is not defined')
-        return alloc.next_free_ip(network, self.networks[network], self.used_ips())
+        return alloc.next_free_ip(network, self.networks[network], self.used_ips() | reserved)
 
     # --- host selection ------------------------------------------------------------------------
     def select_hosts(self, tokens: list[str], *, default_all: bool = True) -> list[Host]:
