@@ -8,6 +8,7 @@ attribute: an address must be an address, a domain a domain. The renderers then 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def dns_domain(cluster: Cluster) -> str:
     value = cluster.attrs.get("Kickstart_PrivateDNSDomain") or "local"
     labels = value.rstrip(".").split(".")
     if len(value) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise RocksccError(f'attribute Kickstart_PrivateDNSDomain: "{value}" is not a domain name '
+        raise RocksccError(f'attribute Kickstart_PrivateDNSDomain: {shown(value)} is not a domain name '
                            '(labels of letters, digits, "-" and "_", separated by dots)')
     return value.rstrip(".")
 
@@ -95,7 +96,7 @@ def discovery_range(cluster: Cluster) -> list[str] | None:
     first, sep, last = value.replace(",", "-").partition("-")
     what = "attribute dhcp_discovery_range"
     if not sep:
-        raise RocksccError(f'{what}: "{value}" is not FIRST-LAST (e.g. 10.1.200.1-10.1.200.254)')
+        raise RocksccError(f"{what}: {shown(value)} is not FIRST-LAST (e.g. 10.1.200.1-10.1.200.254)")
     first, last = _ipv4(first.strip(), what), _ipv4(last.strip(), what)
     private = cluster.networks.get("private")
     if private is None:
@@ -126,7 +127,12 @@ def _ipv4(value: str, what: str) -> str:
     try:
         return str(ipaddress.IPv4Address(value))
     except ValueError:
-        raise RocksccError(f'{what}: "{value}" is not an IPv4 address') from None
+        raise RocksccError(f"{what}: {shown(value)} is not an IPv4 address") from None
+
+
+def shown(value: str) -> str:
+    """A value in a message: quoted, control characters escaped (a message is one line)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 _UNSAFE_IN_CONFIGS = set('"\'\\#;{}$`')
@@ -138,7 +144,7 @@ def config_path(path: str, tool: str, *, forbidden: str = "") -> str:
     commas for dnsmasq, which splits values at them)."""
     bad = sorted({c for c in path if c in _UNSAFE_IN_CONFIGS or c in forbidden or ord(c) < 32 or ord(c) == 127})
     if bad:
-        shown = " ".join(repr(c) for c in bad)
-        raise RocksccError(f"{path}: the build directory's path holds {shown}, which {tool}'s configuration "
+        listed = " ".join(repr(c) for c in bad)
+        raise RocksccError(f"{shown(path)}: the build directory's path holds {listed}, which {tool}'s configuration "
                            "cannot name: build elsewhere (out=DIR)")
     return path

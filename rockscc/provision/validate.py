@@ -28,7 +28,7 @@ class Tool:
 
 
 TOOLS = {
-    "dhcpd": Tool("dhcpd", "isc-dhcp-server", ("-t", "-q", "-cf", "{file}")),
+    "dhcpd": Tool("dhcpd", "isc-dhcp-server", ("-t", "-cf", "{file}")),
     "dnsmasq": Tool("dnsmasq", "dnsmasq-base", ("--test", "--conf-file={file}")),
     "named-checkzone": Tool("named-checkzone", "bind9-utils", ("{zone}", "{file}")),
     "named-checkconf": Tool("named-checkconf", "bind9-utils", ("{file}",)),
