@@ -82,6 +82,10 @@ class PrivateNet:
         self.run(["ip", "link", "set", interface, "address", mac])
         self.run(["ip", "link", "set", interface, "up"])
 
+    def pids(self) -> list[str]:
+        """The processes running in the namespace (asked from outside it)."""
+        return subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
+
     def stop(self, proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
         """Stop one process the test started (its pid), waiting for it."""
         if proc.poll() is None:
@@ -96,15 +100,14 @@ class PrivateNet:
     def close(self) -> None:
         for proc in self.procs:
             self.stop(proc)
-        leftover = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
+        leftover = self.pids()
         for pid in leftover:  # children of the test's own processes, in the test's own namespace
             try:
                 os.kill(int(pid), signal.SIGKILL)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + 5
-        while leftover and time.monotonic() < deadline and subprocess.run(
-                ["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split():
+        while leftover and time.monotonic() < deadline and self.pids():
             time.sleep(0.1)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
 
