@@ -47,6 +47,15 @@ class PrivateNet:
             self.close()
             raise
 
+    def advertise_ipv6_router(self) -> None:
+        """Router advertisements on the bridge (a test-owned dnsmasq, RA only): iPXE configures
+        IPv6 beside DHCP and waits seconds for a router before it boots when none answers."""
+        self.run(["ip", "-6", "addr", "add", "fd18::1/64", "dev", self.bridge])
+        self.popen(["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0", "--enable-ra",
+                    f"--interface={self.bridge}", "--bind-interfaces", "--dhcp-range=fd18::,ra-only",
+                    f"--pid-file=/dev/null", "--dhcp-leasefile=/dev/null", "--user=root"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def run(self, argv: list[str], **kw) -> subprocess.CompletedProcess:
         kw.setdefault("check", True)
         kw.setdefault("capture_output", True)
