@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 from typing import Any
 
 from rockscc.errors import RocksccError
+from rockscc.model.alloc import ip_int
 from rockscc.provision.spec import config_path
 
 ZONE_DIR = "net/zones"
@@ -28,7 +29,8 @@ def render_zones(spec: dict[str, Any], serial: int | None = None) -> dict[str, s
     """{artifact path: text} for the forward zone, each reverse zone and named.conf."""
     domain = spec["domain"]
     network = IPv4Network(spec["network"])
-    hosts = [h for h in spec["hosts"] if IPv4Address(h["ip"]) in network]
+    first, last = int(network.network_address), int(network.broadcast_address)
+    hosts = [h for h in spec["hosts"] if first <= ip_int(h["ip"]) <= last]
     for host in hosts:
         if not _OWNER.match(host["name"]):
             raise RocksccError(f'host "{host["name"]}": its name is not a DNS name, so zone {domain} cannot hold it')

@@ -98,7 +98,7 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
         memo.use(outdir)
         stack.callback(memo.close)
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
-        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir)))
+        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir, every_job=options.hosts is None)))
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)
         if options.hosts is not None:

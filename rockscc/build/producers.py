@@ -57,13 +57,23 @@ def _scan(directory: str, entries: list) -> None:
         pass
 
 
+def planned_hosts(cluster: Cluster, options):
+    """(name, host) of the hosts to make jobs for: all of them, or those of a build limited to a
+    few hosts (the engine keeps only their jobs: not making the others spares planning ten
+    thousand jobs to build one host, as insert-ethers does)."""
+    wanted = getattr(options, "hosts", None)
+    if wanted is None:
+        return cluster.hosts.items()
+    return [(name, cluster.hosts[name]) for name in wanted if name in cluster.hosts]
+
+
 def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
     tree = cache(lambda: node_tree(cluster))  # looked up once per build, not once per host
     return [
         DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options, tree), salt=_profile_salt(),
                 reads=(name,))
-        for name, host in cluster.hosts.items()
+        for name, host in planned_hosts(cluster, options)
     ]
 
 
@@ -157,7 +167,7 @@ def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
 
     return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2",
                     reads=(name,))
-            for name, host in cluster.hosts.items()]
+            for name, host in planned_hosts(cluster, options)]
 
 
 def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
@@ -167,7 +177,7 @@ def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
 
     return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
                     reads=(name, host.vm.container))
-            for name, host in cluster.hosts.items() if host.vm is not None and host.vm.container in cluster.hosts]
+            for name, host in planned_hosts(cluster, options) if host.vm is not None and host.vm.container in cluster.hosts]
 
 
 def render_vm(spec) -> list:

@@ -170,10 +170,7 @@ class Cluster:
         attached = getattr(self, "_host_digests", None)
         if attached is not None:
             return attached
-        import hashlib
-
-        return {name: hashlib.blake2b(repr(host).encode(), digest_size=16).hexdigest()
-                for name, host in self.hosts.items()}
+        return {name: host_digest(host) for name, host in self.hosts.items()}
 
     def attach_host_digests(self, digests: dict[str, str] | None) -> None:
         self._host_digests = digests
@@ -323,6 +320,22 @@ class Cluster:
             if container is None:
                 raise SchemaError(path + ("vm", "container"), f'VM container "{host.vm.container}" is not a host')
 
+    def validate_new_host(self, name: str) -> None:
+        """What validate() checks of one host just added (its fields, references, and that its
+        addresses are no other host's), without checking the rest again."""
+        host = self.hosts[name]
+        self._validate_host(name, host)
+        for i, iface in enumerate(host.interfaces):
+            for key in ("ip", "mac"):
+                value = getattr(iface, key)
+                if not value:
+                    continue
+                owner = next((other for other, h in self.hosts.items() if other != name
+                              and any(getattr(j, key) == value for j in h.interfaces)), None)
+                if owner is not None:
+                    raise SchemaError(("hosts", name, "interfaces", i, key),
+                                      f"{key.upper()} {value} is already used by host {owner}")
+
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}
         seen_mac: dict[str, str] = {}
@@ -338,6 +351,13 @@ class Cluster:
                             f"{key.upper()} {value} is already used by host {seen[value]}",
                         )
                     seen[value] = name
+
+
+def host_digest(host: Host) -> str:
+    """A digest of a host's record (the build's input stamps)."""
+    import hashlib
+
+    return hashlib.blake2b(repr(host).encode(), digest_size=16).hexdigest()
 
 
 def host_sort_key(host: Host) -> tuple:

@@ -6,7 +6,8 @@ free address (counting down from the broadcast address, skipping the discovery r
 next boot `install`. The new host is built at once (its kickstart and boot files, and the
 network files: the DHCP server's hosts), so the node's next DHCP retry boots its install.
 
-Each host is added in its own transaction (lock, edit, validate, atomic save) and then built:
+Each host is added in its own transaction (lock, check, atomic save: its table appended to
+cluster.toml, model/store.py `add_host`, so ten thousand hosts cost no more than ten) and built:
 Ctrl-C is taken between two hosts, never inside one, so the description is always whole and the
 hosts named so far are built (a second Ctrl-C interrupts a build; the next build finishes it).
 `record=FILE` only records the new MACs, in order, adding nothing."""
@@ -21,9 +22,9 @@ from pathlib import Path
 
 from rockscc.build import engine
 from rockscc.errors import RocksccError
-from rockscc.model import Host, Interface, load, transaction
+from rockscc.model import Host, Interface, load
 from rockscc.model.cluster import Cluster
-from rockscc.model.store import FILENAME
+from rockscc.model.store import FILENAME, add_host
 from rockscc.provision import netif
 from rockscc.provision.dhcpsniff import DhcpRequest, Sniffer
 from rockscc.provision.spec import discovery_addresses
@@ -100,16 +101,21 @@ class Inserter:
 
     def _add(self, request: DhcpRequest) -> Added | None:
         started = time.perf_counter()
+
+        def make(cluster: Cluster) -> Host:
+            if request.mac in cluster.used_macs():
+                raise _Known  # added meanwhile by another command: leave the file as it is
+            return self._new_host(cluster, request.mac)
+
         try:
-            with transaction(self.root) as cluster:
-                if request.mac in cluster.used_macs():
-                    raise _Known  # added meanwhile by another command: leave the file as it is
-                host = self._new_host(cluster, request.mac)
-                cluster.hosts[host.name] = host
+            cluster = add_host(self.root, make)
         except _Known:
             return None
+        host = cluster.hosts[next(reversed(cluster.hosts))]
+        self._known = (_stat(self.root / FILENAME), cluster.used_macs())
         report = engine.build(self.root, engine.BuildOptions(hosts=[host.name], with_cluster=True,
-                                                             out=self.options.out, evals=self.options.evals))
+                                                             out=self.options.out, evals=self.options.evals),
+                              cluster=cluster)
         self.done += 1
         return Added(host.name, request.mac, host.interfaces[0].ip, time.perf_counter() - started, report.errors)
 
