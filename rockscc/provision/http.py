@@ -16,6 +16,7 @@ server around it, which logs every answer, refusals included."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from rockscc.backends.boot import TFTP
 from rockscc.model import Cluster
 from rockscc.provision.spec import host_entries
 
-PER_HOST_DIRS = {"pxelinux.cfg": ("", ("default",)), "uefi": ("grub.cfg-", ("grub.cfg",)), "ipxe": ("", ())}
+# per-host boot file directories: (file name prefix, names anyone may have, suffix)
+PER_HOST_DIRS = {"pxelinux.cfg": ("", ("default",), ""), "uefi": ("grub.cfg-", ("grub.cfg",), ""),
+                 "ipxe": ("", (), ".ipxe")}
 CALLBACK = "sbin/public/setPxeboot.cgi"
 
 
@@ -51,12 +54,18 @@ class Routes:
         self.tree = tree
         self.basedir = (cluster.attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
         self.host_of_ip: dict[str, str] = {}
-        self.owner: dict[str, str] = {}  # per-host file name (HEXIP, 01-<mac>, <host>) -> host
+        # who owns a per-host file: pxelinux and grub files are named by HEXIP or 01-<mac>, iPXE
+        # scripts by host name (kept apart: a host may be *named* like another's HEXIP)
+        self.owner: dict[str, dict[str, str]] = {"pxelinux.cfg": {}, "uefi": {}, "ipxe": {}}
         for entry in host_entries(cluster):
-            self.host_of_ip[entry["ip"]] = entry["name"]
-            self.owner[entry["hexip"]] = self.owner[entry["name"]] = entry["name"]
+            name = entry["name"]
+            self.host_of_ip[entry["ip"]] = name
+            by_address = {entry["hexip"]: name}
             if entry["mac"]:
-                self.owner["01-" + entry["mac"].replace(":", "-")] = entry["name"]
+                by_address["01-" + entry["mac"].replace(":", "-")] = name
+            self.owner["pxelinux.cfg"].update(by_address)
+            self.owner["uefi"].update(by_address)
+            self.owner["ipxe"][name] = name
 
     def answer(self, client: str, method: str, target: str) -> Answer:
         host = self.host_of_ip.get(client)
@@ -107,13 +116,11 @@ class Routes:
 
     # --- the TFTP tree ---------------------------------------------------------------------------
     def _refused(self, host: str | None, directory: str, name: str) -> Answer | None:
-        prefix, public = PER_HOST_DIRS[directory]
+        prefix, public, suffix = PER_HOST_DIRS[directory]
         if name in public:
             return None
-        key = name[len(prefix):] if name.startswith(prefix) else None
-        if directory == "ipxe":
-            key = name[:-5] if name.endswith(".ipxe") else None
-        owner = self.owner.get(key) if key else None
+        key = name[len(prefix):len(name) - len(suffix)] if name.startswith(prefix) and name.endswith(suffix) else None
+        owner = self.owner[directory].get(key) if key else None
         if owner is not None and owner == host:
             return None
         whose = f"the boot file of {owner}" if owner else "a boot file of no host"
@@ -151,8 +158,6 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         """A client that went away mid-answer (a firmware giving up) is a log line, not a traceback."""
-        import sys
-
         error = sys.exc_info()[1]
         self.log(f"http {client_address[0]} connection ended early: {type(error).__name__}: {error}")
 

@@ -60,6 +60,16 @@ def test_mac_named_files_belong_to_their_host(routes):
     assert routes.answer("10.1.255.254", "GET", "/uefi/grub.cfg-01-52-54-00-00-00-02").status == 403
 
 
+def test_a_host_named_like_another_hosts_address_gets_none_of_its_files(cluster_dir, rockscc):
+    assert rockscc("add host compute-0-0 ip=10.1.255.254").rc == 0
+    assert rockscc("add host 0A01FFFE ip=10.1.255.250 membership=Compute").rc == 0  # compute-0-0's HEXIP as a name
+    routes = Routes(load(cluster_dir), cluster_dir / "build")
+    assert routes.answer("10.1.255.250", "GET", "/pxelinux.cfg/0A01FFFE").status == 403
+    assert routes.answer("10.1.255.250", "GET", "/uefi/grub.cfg-0A01FFFE").status == 403
+    assert routes.answer("10.1.255.254", "GET", "/ipxe/0A01FFFE.ipxe").status == 403
+    assert routes.answer("10.1.255.250", "GET", "/ipxe/0A01FFFE.ipxe").status == 404  # its own (not built here)
+
+
 def test_kickstart_cgi_answers_each_address_with_its_own_kickstart(routes, cluster_dir):
     for name, (ip, _) in HOSTS.items():
         answer = routes.answer(ip, "GET", "/install/sbin/kickstart.cgi")
