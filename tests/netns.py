@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class PrivateNet:
         self.address = address.split("/")[0]
         self.procs: list[subprocess.Popen] = []
         self.devices = itertools.count()
+        self._scratch: Path | None = None
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         try:
             for argv in (["ip", "link", "set", "lo", "up"],
@@ -51,10 +53,19 @@ class PrivateNet:
         """Router advertisements on the bridge (a test-owned dnsmasq, RA only): iPXE configures
         IPv6 beside DHCP and waits seconds for a router before it boots when none answers."""
         self.run(["ip", "-6", "addr", "add", "fd18::1/64", "dev", self.bridge])
-        self.popen(["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0", "--enable-ra",
-                    f"--interface={self.bridge}", "--bind-interfaces", "--dhcp-range=fd18::,ra-only",
-                    f"--pid-file=/dev/null", "--dhcp-leasefile=/dev/null", "--user=root"],
+        # its own pid and lease files: dnsmasq replaces and deletes them (never name a device here)
+        state = self.scratch()
+        (state / "empty.conf").write_text("")
+        self.popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={state}/empty.conf", "--port=0",
+                    "--enable-ra", f"--interface={self.bridge}", "--bind-interfaces", "--dhcp-range=fd18::,ra-only",
+                    f"--pid-file={state}/ra.pid", f"--dhcp-leasefile={state}/ra.leases", "--user=root"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def scratch(self) -> Path:
+        """A directory of the test's own, deleted with the namespace."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        return self._scratch
 
     def run(self, argv: list[str], **kw) -> subprocess.CompletedProcess:
         kw.setdefault("check", True)
@@ -119,6 +130,8 @@ class PrivateNet:
         while leftover and time.monotonic() < deadline and self.pids():
             time.sleep(0.1)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     def __enter__(self) -> PrivateNet:
         return self

@@ -82,13 +82,17 @@ def dnsmasq(outdir: Path, interface: str, address: str, log, *, dhcp: bool, dns:
             verbose: bool) -> Daemon:
     """DHCP and TFTP from the build's dnsmasq.conf, or (dhcp=False) TFTP alone."""
     state = state_dir(outdir)
+    # dnsmasq replaces and, when it exits, deletes its pid and lease files: both in serve's state
     argv = [program("dnsmasq", "dnsmasq-base"), "--keep-in-foreground", "--log-facility=-",
             f"--interface={interface}", f"--listen-address={address}", "--bind-interfaces",
-            f"--pid-file={state}/dnsmasq.pid", f"--user={getpass.getuser()}"]
+            f"--pid-file={state}/dnsmasq.pid", f"--dhcp-leasefile={state}/dnsmasq.leases",
+            f"--user={getpass.getuser()}"]
     if dhcp:
-        argv += [f"--conf-file={outdir}/net/dnsmasq.conf", f"--dhcp-leasefile={state}/dnsmasq.leases"]
+        argv.append(f"--conf-file={outdir}/net/dnsmasq.conf")
     else:
-        argv += ["--conf-file=/dev/null", "--enable-tftp", f"--tftp-root={outdir}/tftp"]
+        empty = state / "tftp-only.conf"
+        empty.write_text("# rockscc serve: dnsmasq serves TFTP only; its options are on the command line\n")
+        argv += [f"--conf-file={empty}", "--enable-tftp", f"--tftp-root={outdir}/tftp"]
     if dns:  # the private domain from the build's hosts file, nothing forwarded
         argv += ["--port=53", "--no-resolv", "--no-hosts", f"--addn-hosts={outdir}/net/hosts",
                  f"--domain={domain}", f"--local=/{domain}/"]
