@@ -33,20 +33,24 @@ def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
     }
 
 
-def kickstart_url(cluster: Cluster, host: Host) -> str:
+def kickstart_url(cluster: Cluster, host: Host) -> str | None:
     """Where a physical host's installer fetches its kickstart: Rocks' kickstart.cgi on the
     kickstart host, which answers each address with that host's own kickstart (`rockscc serve`,
     or the nginx config the build writes). One URL for every host, so the boot files of all
-    hosts of one action carry the same command line."""
-    server = cluster.attr(host, "Kickstart_PrivateKickstartHost") or ""
-    basedir = (cluster.attr(host, "Kickstart_PrivateKickstartBasedir") or "install").strip("/")
-    return f"http://{server}/{basedir}/sbin/kickstart.cgi"
+    hosts of one action carry the same command line. None without a kickstart host."""
+    from rockscc.provision.spec import basedir, kickstart_server
+
+    server = cluster.attr(host, "Kickstart_PrivateKickstartHost")
+    if not server:
+        return None
+    path = basedir(cluster.attr(host, "Kickstart_PrivateKickstartBasedir"))
+    return f"http://{kickstart_server(server)}/{path}/sbin/kickstart.cgi"
 
 
-def with_kickstart_url(args: str | None, url: str) -> str | None:
+def with_kickstart_url(args: str | None, url: str | None) -> str | None:
     """Rocks' install actions say a bare `ks` (its patched loader asked the DHCP server's
     kickstart.cgi): a stock installer needs the URL, `ks=URL`. Other words are kept as they are."""
-    if not args or "ks" not in args.split():
+    if not args or not url or "ks" not in args.split():
         return args
     return " ".join(f"ks={url}" if word == "ks" else word for word in args.split(" "))
 

@@ -36,7 +36,7 @@ def services_spec(cluster: Cluster, outdir: Path) -> dict[str, Any] | None:
         "domain": dns_domain(cluster),
         "network": str(network_of(private)),
         "discovery": discovery_range(cluster),
-        "basedir": (cluster.attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/"),
+        "basedir": basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")),
         "tree": cluster.attrs.get("install_tree") or None,
         "frontend": cluster.attrs.get("Kickstart_PrivateHostname") or None,
         "hosts": host_entries(cluster),
@@ -73,8 +73,7 @@ def host_flag(cluster: Cluster, name: str, *, default: bool):
 
 def next_server(cluster: Cluster) -> str:
     """The address PXE clients load from and every URL names (Kickstart_PrivateKickstartHost)."""
-    value = cluster.attrs.get("Kickstart_PrivateKickstartHost", "")
-    return _ipv4(value, "attribute Kickstart_PrivateKickstartHost")
+    return kickstart_server(cluster.attrs.get("Kickstart_PrivateKickstartHost"))
 
 
 def dns_domain(cluster: Cluster) -> str:
@@ -85,6 +84,25 @@ def dns_domain(cluster: Cluster) -> str:
         raise RocksccError(f'attribute Kickstart_PrivateDNSDomain: {shown(value)} is not a domain name '
                            '(labels of letters, digits, "-" and "_", separated by dots)')
     return value.rstrip(".")
+
+
+_URL_PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+
+
+def basedir(value: str | None) -> str:
+    """Kickstart_PrivateKickstartBasedir (default install): the URL path under which kickstarts,
+    the install-done callback and the install tree are served."""
+    path = (value or "install").strip("/")
+    if not _URL_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
+        raise RocksccError(f"attribute Kickstart_PrivateKickstartBasedir: {shown(value)} is not a URL path "
+                           '(letters, digits, ".", "_", "~", "-", separated by "/")')
+    return path
+
+
+def kickstart_server(value: str | None) -> str:
+    """Kickstart_PrivateKickstartHost, the address every URL names (checked: it reaches boot
+    files' kernel command lines and the DHCP configs)."""
+    return _ipv4(value or "", "attribute Kickstart_PrivateKickstartHost")
 
 
 def discovery_range(cluster: Cluster) -> list[str] | None:

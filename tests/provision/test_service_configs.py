@@ -149,6 +149,8 @@ def test_a_missing_checker_is_a_warning_naming_its_package(built, rockscc, monke
     ("Kickstart_PrivateDNSDomain", 'local"; evil', "is not a domain name"),
     ("Kickstart_PrivateDNSDomain", "lo cal", "is not a domain name"),
     ("Kickstart_PrivateKickstartHost", "10.1.1.1; evil", "is not an IPv4 address"),
+    ("Kickstart_PrivateKickstartBasedir", "install/../kickstart", "is not a URL path"),
+    ("Kickstart_PrivateKickstartBasedir", "in stall", "is not a URL path"),
 ])
 def test_bad_attribute_values_fail_the_build_naming_the_attribute(built, rockscc, attr, value, message):
     out, _ = built
@@ -159,6 +161,9 @@ def test_bad_attribute_values_fail_the_build_naming_the_attribute(built, rockscc
     assert f"attribute {attr}: " in result.err and message in result.err, result.err
     assert "Traceback" not in result.err
     assert {name: (out / name).read_bytes() for name in SERVICE_FILES} == before
+    if attr.startswith("Kickstart_PrivateKickstart"):  # it reaches the boot files' command lines too
+        assert "boot:compute-0-0: attribute" in result.err
+        assert "evil" not in (out / "tftp/pxelinux.cfg/0A01FFFE").read_text()
 
 
 def test_a_build_directory_the_configs_cannot_name_is_refused(cluster_dir, rockscc, tmp_path):
