@@ -360,8 +360,9 @@ def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, optio
                     report: BuildReport) -> None:
     """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
     planned = {job.id for job in plan}
+    wanted = set(options.hosts) if options.hosts is not None else None
     for job_id in sorted(set(manifest.jobs) - planned):
-        if options.hosts is not None and manifest.jobs.host_of(job_id) not in set(options.hosts):
+        if wanted is not None and manifest.jobs.host_of(job_id) not in wanted:
             continue  # a partial build only tidies the hosts it was asked about
         for path in sorted(manifest.jobs.output_paths(job_id)):
             if remove_output(outdir, path):

@@ -325,16 +325,17 @@ class Cluster:
         addresses are no other host's), without checking the rest again."""
         host = self.hosts[name]
         self._validate_host(name, host)
+        mine = {getattr(iface, key) for iface in host.interfaces for key in ("ip", "mac")} - {None, ""}
+        if not mine:
+            return
+        others = {getattr(iface, key): other for other, h in self.hosts.items() if other != name
+                  for iface in h.interfaces for key in ("ip", "mac")}
         for i, iface in enumerate(host.interfaces):
             for key in ("ip", "mac"):
                 value = getattr(iface, key)
-                if not value:
-                    continue
-                owner = next((other for other, h in self.hosts.items() if other != name
-                              and any(getattr(j, key) == value for j in h.interfaces)), None)
-                if owner is not None:
+                if value and value in others:
                     raise SchemaError(("hosts", name, "interfaces", i, key),
-                                      f"{key.upper()} {value} is already used by host {owner}")
+                                      f"{key.upper()} {value} is already used by host {others[value]}")
 
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}

@@ -69,6 +69,7 @@ class Inserter:
         self.membership = app.membership
         self.seen: set[str] = set()  # MACs handled in this run
         self._known: tuple = (None, set())
+        self._cluster: Cluster | None = None  # the description as the last add left it
         self.next_rank = options.rank
         self.done = 0
         if options.record is not None:
@@ -108,9 +109,10 @@ class Inserter:
             return self._new_host(cluster, request.mac)
 
         try:
-            cluster = add_host(self.root, make)
+            cluster = add_host(self.root, make, self._cluster)
         except _Known:
             return None
+        self._cluster = cluster
         host = cluster.hosts[next(reversed(cluster.hosts))]
         self._known = (_stat(self.root / FILENAME), cluster.used_macs())
         report = engine.build(self.root, engine.BuildOptions(hosts=[host.name], with_cluster=True,

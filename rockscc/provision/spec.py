@@ -43,8 +43,27 @@ def services_spec(cluster: Cluster, outdir: Path) -> dict[str, Any] | None:
     }
 
 
+_entries: tuple = (None, None, None)  # (cluster, its host digests, entries): the last description's
+
+
 def host_entries(cluster: Cluster) -> list[dict[str, Any]]:
-    """Hosts with a private address, by name: name, ip, mac (or None), hexip, ipxe."""
+    """Hosts with a private address, by name: name, ip, mac (or None), hexip, ipxe.
+
+    A build asks twice (the network files, the service configs). A description as loaded or
+    saved carries its host digests (model/store.py), which change whenever a host does: the
+    entries are kept for those, so ten thousand hosts are gone through once per build. A
+    description being edited has none attached and is always gone through."""
+    global _entries
+    digests = getattr(cluster, "_host_digests", None)
+    if digests is not None and _entries[0] is cluster and _entries[1] is digests:
+        return _entries[2]
+    entries = _host_entries(cluster)
+    if digests is not None:
+        _entries = (cluster, digests, entries)
+    return entries
+
+
+def _host_entries(cluster: Cluster) -> list[dict[str, Any]]:
     ipxe = host_flag(cluster, "pxe_ipxe", default=True)
     entries = []
     for name in sorted(cluster.hosts):

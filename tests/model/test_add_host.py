@@ -66,3 +66,14 @@ def test_concurrent_adders_and_editors_all_land(cluster_dir, rockscc):
     cluster = load(cluster_dir)
     cluster.validate()  # every address distinct
     assert {f"compute-1-{i}" for i in range(8)} | {f"compute-2-{i}" for i in range(4)} <= set(cluster.hosts)
+
+
+def test_the_previous_description_is_used_again_only_while_nobody_else_wrote(cluster_dir, rockscc):
+    first = add_host(cluster_dir, lambda c: new_host("compute-3-0", c.next_ip("private"), None))
+    second = add_host(cluster_dir, lambda c: new_host("compute-3-1", c.next_ip("private"), None), first)
+    assert second is first and "compute-3-0" in second.hosts  # nothing else wrote: no load
+    assert rockscc("set attr Kickstart_Timezone UTC").rc == 0  # somebody else writes
+    third = add_host(cluster_dir, lambda c: new_host("compute-3-2", c.next_ip("private"), None), second)
+    assert third is not second and third.attrs["Kickstart_Timezone"] == "UTC"
+    assert (cluster_dir / FILENAME).read_text() == render(load(cluster_dir))
+    assert "Kickstart_Timezone" in load(cluster_dir).attrs and "compute-3-2" in load(cluster_dir).hosts
