@@ -51,14 +51,13 @@ def timed(module, name: str, label: str) -> None:
 
 
 def instrument() -> None:
-    from rockscc.backends import netfiles
     from rockscc.build import engine
     from rockscc.provision import discover, jobs, validate
 
     timed(discover, "add_host", "add host (lock, load, check, append, cache)")
     timed(engine, "build", "build")
     timed(validate, "check", "  config checks (dhcpd, dnsmasq, named, nginx)")
-    timed(netfiles, "render_netfiles", "  render hosts, dhcpd.conf")
+    timed(jobs.netfiles, "render_netfiles", "  render hosts, dhcpd.conf")
     timed(jobs.dnsmasq_conf, "render_hosts", "  render dnsmasq hosts")
     timed(jobs.dns_zones, "render_zones", "  render zones")
     timed(jobs.nginx_conf, "render_nginx", "  render nginx")

@@ -63,7 +63,7 @@ def _name_server(spec: dict[str, Any], hosts: list[dict[str, Any]]) -> tuple[str
     with the serving address as its record."""
     if spec["frontend"] and any(h["name"] == spec["frontend"] for h in hosts):
         return f"{spec['frontend']}.{spec['domain']}", []
-    return f"ns.{spec['domain']}", [f"ns\tIN\tA\t{spec['server']}"]
+    return f"ns.{spec['domain']}", [f"ns\tIN\tA\t{spec['next_server']}"]
 
 
 def reverse_zones(network: IPv4Network) -> list[tuple[str, int]]:

@@ -2,29 +2,14 @@
 an /etc/hosts for the private network and an ISC dhcpd.conf whose host entries point PXE
 clients at their loader by client architecture (BIOS: pxelinux, x86-64 UEFI: grub, iPXE: the
 host's iPXE script), with an optional range for unknown clients. Pure functions of a spec
-(see `netfiles_spec`)."""
+(see `provision/spec.py: network_spec`)."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 from typing import Any
 
-from rockscc.model import Cluster
-from rockscc.model.alloc import network_of
 from rockscc.provision import spec as services
-
-
-def netfiles_spec(cluster: Cluster) -> dict[str, Any]:
-    """Everything the two files depend on: private addresses, names, MACs, the frontend."""
-    private = cluster.networks.get("private")
-    server = services.next_server(cluster) if cluster.attrs.get("Kickstart_PrivateKickstartHost") else ""
-    return {
-        "domain": services.dns_domain(cluster),
-        "network": str(network_of(private)) if private else None,
-        "next_server": server,
-        "discovery": services.discovery_range(cluster),
-        "hosts": [{k: h[k] for k in ("name", "ip", "mac", "ipxe")} for h in services.host_entries(cluster)],
-    }
 
 
 def render_netfiles(spec: dict[str, Any]) -> dict[str, str]:

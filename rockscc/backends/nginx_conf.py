@@ -30,7 +30,7 @@ def render_nginx(spec: dict[str, Any]) -> str:
         *_geo("rockscc_hexip", [(h["ip"], h["hexip"]) for h in hosts]),
         *_geo("rockscc_macfile", [(h["ip"], "01-" + h["mac"].replace(":", "-")) for h in hosts if h["mac"]]),
         "server {",
-        f"\tlisten {spec['server']}:80;",
+        f"\tlisten {spec['next_server']}:80;",
         "\tserver_name _;",
         f'\troot "{out}/tftp";',
         "\tdefault_type application/octet-stream;",

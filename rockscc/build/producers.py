@@ -151,12 +151,11 @@ def _partitions(cluster: Cluster, host: Host, result):
 
 
 def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:
-    """The cluster-wide /etc/hosts and dhcpd.conf (checked by `dhcpd -t`)."""
-    from rockscc.backends.netfiles import netfiles_spec, render_netfiles
-    from rockscc.provision.jobs import CheckedSpecJob, checked_netfiles
+    """The cluster-wide network files: /etc/hosts, dhcpd.conf, dnsmasq, DNS zones, nginx, each
+    checked by its own tool (rockscc/provision/jobs.py)."""
+    from rockscc.provision.jobs import network_jobs
 
-    return [CheckedSpecJob("net:cluster", None, partial(netfiles_spec, cluster),
-                           partial(checked_netfiles, render_netfiles), salt="netfiles-2")]
+    return network_jobs(cluster, options)
 
 
 def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
@@ -191,11 +190,11 @@ def render_vm(spec) -> list:
             text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install"))]
 
 
-def provision_jobs(cluster: Cluster, options) -> list[SpecJob]:
-    """The provisioning services' configs and the TFTP tree's loaders (rockscc/provision/jobs.py)."""
-    from rockscc.provision.jobs import provision_jobs as jobs
+def tftp_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    """The TFTP tree's loaders and the site's files (rockscc/provision/tftp.py)."""
+    from rockscc.provision.jobs import tftp_jobs as jobs
 
     return jobs(cluster, options)
 
 
-ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs, provision_jobs]
+ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]

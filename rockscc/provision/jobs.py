@@ -1,11 +1,10 @@
-"""The build jobs of the provisioning services (producers, like rockscc/build/producers.py):
+"""The build jobs of provisioning (producers, like rockscc/build/producers.py):
 
-- `services:cluster`: dnsmasq's config and hosts file, the DNS zones and their named.conf
-  fragment, the nginx server — each checked by its own tool before it is written;
+- `net:cluster`: every network file of build/net/ from one spec (provision/spec.py): hosts,
+  ISC dhcpd.conf, dnsmasq's config and hosts file, the DNS zones and their named.conf
+  fragment, the nginx server; each checked by its own tool before it is written;
 - `tftp:loaders`: the TFTP tree's shared files (provision/tftp.py).
-
-The cluster-wide network files of `net:cluster` (hosts, dhcpd.conf) are checked the same way
-(`checked_netfiles`)."""
+"""
 
 from __future__ import annotations
 
@@ -13,11 +12,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from rockscc.backends import dns_zones, dnsmasq_conf, nginx_conf
+from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, nginx_conf
 from rockscc.build.jobs import DepResolver, JobResult, SpecJob
 from rockscc.model import Cluster
 from rockscc.provision import validate
-from rockscc.provision.spec import services_spec
+from rockscc.provision.spec import network_spec
 from rockscc.provision.tftp import render_tftp, tftp_spec
 
 # dnsmasq checks each new dhcp-host against all before it: ten thousand in one file cost half a
@@ -37,29 +36,35 @@ class CheckedSpecJob(SpecJob):
         return JobResult(outputs, {"spec": spec}, warnings)
 
 
-def provision_jobs(cluster: Cluster, options) -> list[SpecJob]:
+def network_jobs(cluster: Cluster, options) -> list[SpecJob]:
     from rockscc.build.engine import output_dir
 
     outdir = output_dir(cluster.root, getattr(options, "out", None))
-    return [CheckedSpecJob("services:cluster", None, partial(services_spec, cluster, outdir), render_services,
-                           salt="services-1"),
-            CheckedSpecJob("tftp:loaders", None, partial(tftp_spec, cluster), render_tftp, salt="tftp-1")]
+    return [CheckedSpecJob("net:cluster", None, partial(network_spec, cluster, outdir), render_network, salt="net-3")]
 
 
-def render_services(spec: dict[str, Any]) -> tuple[list, list[str]]:
+def tftp_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    return [CheckedSpecJob("tftp:loaders", None, partial(tftp_spec, cluster), render_tftp, salt="tftp-1")]
+
+
+def render_network(spec: dict[str, Any]) -> tuple[list, list[str]]:
+    """The files, and their checks run all at once. Without a server address or a private
+    network only hosts and dhcpd.conf (there is nothing to serve)."""
     from rockscc.build.kinds import text_output
 
-    conf, hosts = dnsmasq_conf.render_conf(spec), dnsmasq_conf.render_hosts(spec)
-    files = {dnsmasq_conf.CONF_FILE: conf, dnsmasq_conf.HOSTS_FILE: hosts,
-             nginx_conf.CONF_FILE: nginx_conf.render_nginx(spec), **dns_zones.render_zones(spec)}
-    checks = [validate.Check(dnsmasq_conf.CONF_FILE, conf, "dnsmasq"),
-              *_dnsmasq_host_checks(conf, hosts),
-              validate.Check(nginx_conf.CONF_FILE, files[nginx_conf.CONF_FILE], "nginx")]
-    for path, text in files.items():
-        if path == dns_zones.NAMED_CONF:
-            checks.append(validate.Check(path, text, "named-checkconf"))
-        elif path.startswith(dns_zones.ZONE_DIR):
-            checks.append(validate.Check(path, text, "named-checkzone", zone=path.rsplit("/", 1)[1]))
+    files = {f"net/{name}": text for name, text in netfiles.render_netfiles(spec).items()}
+    checks = [validate.Check("net/dhcpd.conf", files["net/dhcpd.conf"], "dhcpd")]
+    if spec["next_server"] and spec["network"]:
+        conf, hosts = dnsmasq_conf.render_conf(spec), dnsmasq_conf.render_hosts(spec)
+        files.update({dnsmasq_conf.CONF_FILE: conf, dnsmasq_conf.HOSTS_FILE: hosts,
+                      nginx_conf.CONF_FILE: nginx_conf.render_nginx(spec), **dns_zones.render_zones(spec)})
+        checks += [validate.Check(dnsmasq_conf.CONF_FILE, conf, "dnsmasq"), *_dnsmasq_host_checks(conf, hosts),
+                   validate.Check(nginx_conf.CONF_FILE, files[nginx_conf.CONF_FILE], "nginx")]
+        for path, text in files.items():
+            if path == dns_zones.NAMED_CONF:
+                checks.append(validate.Check(path, text, "named-checkconf"))
+            elif path.startswith(dns_zones.ZONE_DIR):
+                checks.append(validate.Check(path, text, "named-checkzone", zone=path.rsplit("/", 1)[1]))
     warnings = validate.check(checks)
     return [text_output(path, text) for path, text in sorted(files.items())], _once_per_tool(warnings)
 
@@ -71,15 +76,6 @@ def _dnsmasq_host_checks(conf: str, hosts: str) -> list[validate.Check]:
     return [validate.Check(dnsmasq_conf.HOSTS_FILE, base + "\n" + "\n".join(lines[i:i + DNSMASQ_CHUNK]) + "\n",
                            "dnsmasq")
             for i in range(0, len(lines), DNSMASQ_CHUNK)]
-
-
-def checked_netfiles(render_netfiles, spec: dict[str, Any]) -> tuple[list, list[str]]:
-    """net:cluster's render (hosts, dhcpd.conf) with dhcpd.conf checked by `dhcpd -t`."""
-    from rockscc.build.kinds import text_output
-
-    files = render_netfiles(spec)
-    warnings = validate.check([validate.Check("net/dhcpd.conf", files["dhcpd.conf"], "dhcpd")])
-    return [text_output(f"net/{name}", text) for name, text in sorted(files.items())], warnings
 
 
 def _once_per_tool(warnings: list[str]) -> list[str]:

@@ -24,17 +24,17 @@ UEFI_LOADER = "bootx64.efi"  # grub, built by provision/tftp.py
 BIOS_LOADER = "pxelinux.0"
 
 
-def services_spec(cluster: Cluster, outdir: Path) -> dict[str, Any] | None:
-    """Everything the dnsmasq, DNS zone and nginx files depend on; None (no files) for a
-    description without a private network or a kickstart host to serve from."""
+def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
+    """Everything the network files depend on (hosts, dhcpd.conf, dnsmasq, DNS zones, nginx).
+    Without a private network or a kickstart host there is nothing to serve: hosts and
+    dhcpd.conf only (next_server "", network None)."""
     private = cluster.networks.get("private")
-    if private is None or not cluster.attrs.get("Kickstart_PrivateKickstartHost"):
-        return None
+    server = cluster.attrs.get("Kickstart_PrivateKickstartHost")
     return {
         "outdir": str(outdir),
-        "server": next_server(cluster),
+        "next_server": kickstart_server(server) if server else "",
         "domain": dns_domain(cluster),
-        "network": str(network_of(private)),
+        "network": str(network_of(private)) if private else None,
         "discovery": discovery_range(cluster),
         "basedir": basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")),
         "tree": cluster.attrs.get("install_tree") or None,
@@ -88,11 +88,6 @@ def host_flag(cluster: Cluster, name: str, *, default: bool):
         return default if value is None else truthy(value)
 
     return resolved
-
-
-def next_server(cluster: Cluster) -> str:
-    """The address PXE clients load from and every URL names (Kickstart_PrivateKickstartHost)."""
-    return kickstart_server(cluster.attrs.get("Kickstart_PrivateKickstartHost"))
 
 
 def dns_domain(cluster: Cluster) -> str:

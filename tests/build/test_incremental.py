@@ -102,7 +102,7 @@ def test_vm_memory_rebuilds_vm_configs_only(cluster):
 def test_new_host_builds_its_artifacts_and_the_network_files(cluster):
     root, run = cluster
     assert run("add", "host", "compute-0-2").rc == 0
-    assert rebuilt(build(root)) == {"profile:compute-0-2", "boot:compute-0-2", "net:cluster", "services:cluster"}
+    assert rebuilt(build(root)) == {"profile:compute-0-2", "boot:compute-0-2", "net:cluster"}
 
 
 def test_removed_host_loses_its_artifacts(cluster):

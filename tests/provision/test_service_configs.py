@@ -18,7 +18,7 @@ from rockscc.backends import dns_zones, dnsmasq_conf, netfiles
 from rockscc.build import engine
 from rockscc.errors import RocksccError
 from rockscc.provision import jobs, tftp, validate
-from rockscc.provision.spec import services_spec
+from rockscc.provision.spec import network_spec
 
 TOOLS = ("dhcpd", "dnsmasq", "named-checkzone", "named-checkconf", "nginx")
 
@@ -115,7 +115,7 @@ def test_a_config_its_tool_rejects_fails_the_build_and_keeps_the_previous_files(
     monkeypatch.setattr(dnsmasq_conf, "render_conf", lambda spec: "dhcp-range=nonsense\n")
     result = rockscc("build --eval=no")
     assert result.rc == 1
-    assert "error - services:cluster: net/dnsmasq.conf: rejected by dnsmasq:" in result.err
+    assert "error - net:cluster: net/dnsmasq.conf: rejected by dnsmasq:" in result.err
     assert (out / "net/dnsmasq.conf").read_bytes() == good
     assert "compute-0-2" not in (out / "net/dnsmasq.hosts").read_text()  # the job's files stay together
     monkeypatch.undo()
@@ -205,17 +205,14 @@ def test_any_description_gives_configs_their_tools_accept_or_a_clear_error(names
                                    interfaces=[Interface(device="eth0", ip=f"10.1.255.{250 - i}",
                                                          mac=f"52:54:00:00:01:{i:02x}", subnet="private", name=name)])
     cluster.validate()
-    outdir = root / "build"
     try:
-        spec = services_spec(cluster, outdir)
-        outputs, warnings = jobs.render_services(spec)
-        net_outputs, net_warnings = jobs.checked_netfiles(netfiles.render_netfiles, netfiles.netfiles_spec(cluster))
+        outputs, warnings = jobs.render_network(network_spec(cluster, root / "build"))
     except RocksccError as exc:
         message = str(exc)
         assert "\n" not in message and ("Kickstart_PrivateDNSDomain" in message or "DNS name" in message), message
         return
-    assert not warnings and not net_warnings
-    written = {o.path for o in outputs} | {o.path for o in net_outputs}
+    assert not warnings
+    written = {o.path for o in outputs}
     assert {"net/dnsmasq.conf", "net/dnsmasq.hosts", f"{dns_zones.ZONE_DIR}/{domain.rstrip('.')}",
             "net/dhcpd.conf"} <= written
 
