@@ -29,8 +29,7 @@ def render_zones(spec: dict[str, Any], serial: int | None = None) -> dict[str, s
     """{artifact path: text} for the forward zone, each reverse zone and named.conf."""
     domain = spec["domain"]
     network = IPv4Network(spec["network"])
-    first, last = int(network.network_address), int(network.broadcast_address)
-    hosts = [h for h in spec["hosts"] if first <= ip_int(h["ip"]) <= last]
+    hosts = _in_network(spec["hosts"], network)
     for host in hosts:
         if not _OWNER.match(host["name"]):
             raise RocksccError(f'host "{host["name"]}": its name is not a DNS name, so zone {domain} cannot hold it')
@@ -74,6 +73,17 @@ def reverse_zones(network: IPv4Network) -> list[tuple[str, int]]:
     boundary = network.prefixlen // 8 * 8
     octets = str(network.network_address).split(".")[: boundary // 8]
     return [(".".join(reversed(octets)) + ".in-addr.arpa", boundary)]
+
+
+def _in_network(hosts: list[dict[str, Any]], network: IPv4Network) -> list[dict[str, Any]]:
+    """The hosts whose address is in the network: by the text of the address when the network
+    ends on an octet (every host at once: ten thousand conversions cost more), else by number."""
+    if network.prefixlen % 8 == 0:
+        head = ".".join(str(network.network_address).split(".")[: network.prefixlen // 8])
+        head = head + "." if head else ""
+        return [h for h in hosts if h["ip"].startswith(head)]
+    first, last = int(network.network_address), int(network.broadcast_address)
+    return [h for h in hosts if first <= ip_int(h["ip"]) <= last]
 
 
 def _relative(ip: str, prefix: int) -> str:

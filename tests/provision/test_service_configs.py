@@ -257,3 +257,23 @@ def test_boot_files_name_the_kickstart_url_and_loaders_from_the_tree_root(built)
     assert "\tlinux /vmlinuz ks=http://10.1.1.1/install/sbin/kickstart.cgi " in grub and "\tinitrd /initrd.img" in grub
     ipxe = (out / "tftp/ipxe/compute-0-0.ipxe").read_text()
     assert "kernel /vmlinuz ks=http://10.1.1.1/install/sbin/kickstart.cgi " in ipxe and "initrd /initrd.img" in ipxe
+
+
+@pytest.mark.parametrize("network, zone, inside", [
+    ("10.1.0.0/16", "1.10.in-addr.arpa", {"a": "254.255", "b": "1.16"}),
+    ("10.1.0.0/20", "1.10.in-addr.arpa", {"a": None, "b": None, "c": "3.2"}),  # its /16 zone, its own hosts only
+    ("10.1.2.0/24", "2.1.10.in-addr.arpa", {"c": "3", "a": None}),
+])
+def test_reverse_zones_on_and_off_octet_boundaries(network, zone, inside):
+    hosts = [{"name": "a", "ip": "10.1.255.254"}, {"name": "b", "ip": "10.1.16.1"}, {"name": "c", "ip": "10.1.2.3"},
+             {"name": "x", "ip": "10.2.0.1"}]
+    spec = {"domain": "local", "network": network, "hosts": hosts, "frontend": None, "next_server": "10.1.1.1",
+            "outdir": "/srv/build"}
+    files = dns_zones.render_zones(spec, serial=1)
+    reverse = files[f"net/zones/{zone}"]
+    for name, owner in inside.items():
+        assert (f"{owner}\tIN\tPTR\t{name}.local." in reverse) if owner else (f"\t{name}.local." not in reverse)
+    assert "x.local" not in reverse and "10.2.0.1" not in files["net/zones/local"]
+    check = validate.check([validate.Check(f"net/zones/{zone}", reverse, "named-checkzone", zone=zone),
+                            validate.Check("net/zones/local", files["net/zones/local"], "named-checkzone", zone="local")])
+    assert check == []
