@@ -162,7 +162,7 @@ def test_serve_and_the_nginx_config_answer_every_address_alike(net, described, t
              "/ipxe/compute-0-0.ipxe", "/ipxe/compute-0-1.ipxe", "/pxelinux.0", "/bootx64.efi", "/no-such-file",
              "/install/rocks-dist/lan/x86_64/", "/pxelinux.cfg/../kickstart/compute-0-0.ks"]
     wait_for(lambda: net.run(["busybox", "wget", "-q", "-O", "-", "http://10.1.1.1/pxelinux.0"],
-                             check=False).returncode == 0, 10)
+                             check=False, text=False).returncode == 0, 10)
     answers = {}
     for port in (8080, 80):
         for source in ("10.1.255.254", "10.1.255.253", "10.1.200.5"):
