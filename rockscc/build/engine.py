@@ -361,11 +361,16 @@ def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, optio
     """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
     planned = {job.id for job in plan}
     wanted = set(options.hosts) if options.hosts is not None else None
-    for job_id in sorted(set(manifest.jobs) - planned):
-        if wanted is not None and manifest.jobs.host_of(job_id) not in wanted:
-            continue  # a partial build only tidies the hosts it was asked about
+    orphans = [job_id for job_id in sorted(set(manifest.jobs) - planned)
+               if wanted is None or manifest.jobs.host_of(job_id) in wanted]  # a partial build tidies its hosts only
+    if not orphans:
+        return
+    # a file an existing job now writes stays (a job renamed or merged into another)
+    absent, recorded = manifest.jobs.ABSENT, manifest.jobs.stamp
+    kept = {path for job_id in planned if recorded(job_id) is not absent for path in manifest.jobs.output_paths(job_id)}
+    for job_id in orphans:
         for path in sorted(manifest.jobs.output_paths(job_id)):
-            if remove_output(outdir, path):
+            if path not in kept and remove_output(outdir, path):
                 report.removed.append(path)
         del manifest.jobs[job_id]
         manifest.dirty = True

@@ -89,3 +89,21 @@ def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rocks
     full = json.loads(rockscc("list build json=yes").out)
     assert set(full["net:cluster"]["outputs"]) == NET_FILES
     assert all(len(sig) == 3 and len(sig[2]) == 64 for sig in full["net:cluster"]["outputs"].values())
+
+
+def test_a_vanished_job_does_not_take_the_files_another_job_now_writes(cluster_dir: Path, monkeypatch) -> None:
+    """A job renamed between versions: its old record's outputs are now another job's."""
+    from rockscc.provision.jobs import CheckedSpecJob
+
+    original = producers.netfile_jobs
+    renamed = lambda cluster, options: [CheckedSpecJob("net:old-name", None, job.spec, job.render, job.salt)  # noqa: E731
+                                        for job in original(cluster, options)]
+    monkeypatch.setattr(producers, "ALL", [renamed])
+    engine.build(cluster_dir, engine.BuildOptions())
+    monkeypatch.setattr(producers, "ALL", [original])
+    report = engine.build(cluster_dir, engine.BuildOptions())
+    assert not report.errors and report.removed == []
+    assert all((cluster_dir / "build" / name).is_file() for name in NET_FILES)
+    assert "net:old-name" not in set(Manifest.load(cluster_dir / "build").jobs)
+    again = engine.build(cluster_dir, engine.BuildOptions())
+    assert (again.fresh, len(again.rebuilt)) == (1, 0)
