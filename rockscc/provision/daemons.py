@@ -6,7 +6,6 @@ the build directory's .rockscc-serve/, never in the system's /var."""
 from __future__ import annotations
 
 import getpass
-import shutil
 import signal
 import subprocess
 import threading
@@ -14,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rockscc.errors import RocksccError
+from rockscc.provision.programs import find_program
 
 STATE_DIR = ".rockscc-serve"
 
@@ -71,8 +71,7 @@ class Daemon:
 
 
 def program(name: str, package: str) -> str:
-    path = shutil.which(name) or next((str(p) for p in (Path("/usr/sbin") / name, Path("/sbin") / name) if p.is_file()),
-                                      None)
+    path = find_program(name)
     if path is None:
         raise RocksccError(f"{name} is not installed (apt-get install {package})")
     return path

@@ -9,13 +9,13 @@ warning naming the Debian package, and the file is written unchecked."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.errors import RocksccError
+from rockscc.provision.programs import find_program
 
 TIMEOUT_S = 120
 
@@ -65,7 +65,7 @@ def check(checks: list[Check]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="rockscc-check-") as scratch:
         for index, item in enumerate(checks):
             tool = TOOLS[item.tool]
-            binary = shutil.which(tool.program) or _sbin(tool.program)
+            binary = find_program(tool.program)
             if binary is None:
                 warnings.append(f"{item.path}: not checked: {tool.program} is not installed "
                                 f"(apt-get install {tool.package})")
@@ -103,10 +103,11 @@ def _verdict(item: Check, directory: Path, proc: subprocess.Popen) -> str | None
         return f"{item.path}: {item.tool} did not finish within {TIMEOUT_S} s"
     if proc.returncode == 0:
         return None
-    return f"{item.path}: rejected by {item.tool}: {_first_error(output.decode(errors='replace'), directory, item)}"
+    return (f"{item.path}: rejected by {item.tool}: "
+            f"{_first_error(output.decode(errors='replace'), directory, item, proc.returncode)}")
 
 
-def _first_error(output: str, directory: Path, item: Check) -> str:
+def _first_error(output: str, directory: Path, item: Check, status: int) -> str:
     """The tool's complaint, with the scratch file named as the artifact."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     noise = ("Internet Systems Consortium", "Copyright", "All rights reserved", "For info, please visit",
@@ -114,17 +115,8 @@ def _first_error(output: str, directory: Path, item: Check) -> str:
              "Please report", "bugs on dhcp server", "exiting.", "before submitting a bug", "process and the")
     useful = [line for line in lines if not line.startswith(noise) and not line.startswith("*")
               and not line.startswith("zone ") or "error" in line]
-    text = " / ".join(useful[:3]) or f"exit status {output!r}"
+    text = " / ".join(useful[:3]) or f"exit status {status}, no message"
     for name, shown in ((directory / "snippet.conf", item.path), (directory / Path(item.path).name, item.path),
                         (directory / "nginx.conf", "the check's nginx.conf"), (directory, "(scratch)")):
         text = text.replace(str(name), shown)
     return text
-
-
-def _sbin(program: str) -> str | None:
-    """dhcpd and nginx live in /usr/sbin, which a user's PATH may lack."""
-    for directory in ("/usr/sbin", "/sbin", "/usr/local/sbin"):
-        candidate = Path(directory) / program
-        if candidate.is_file():
-            return str(candidate)
-    return None

@@ -5,7 +5,7 @@ answer alike; the HTTP rules of serve and of the nginx config the build writes m
 
 from __future__ import annotations
 
-import json
+import hashlib
 import random
 import signal
 import subprocess
@@ -185,8 +185,6 @@ def test_serve_and_the_nginx_config_answer_every_address_alike(net, described, t
         if path.startswith(("/install/kickstart/compute", "/pxelinux.cfg/0A", "/uefi/grub.cfg-", "/ipxe/")):
             assert status == (200 if (source, path) in own else 403), (port, source, path, status)
     ks = (build / "kickstart" / "compute-0-0.ks").read_bytes()
-    import hashlib
-
     assert answers[(80, "10.1.255.254", "/install/sbin/kickstart.cgi")] == (200, hashlib.sha256(ks).hexdigest())
     assert answers[(80, "10.1.200.5", "/install/sbin/kickstart.cgi")][0] == 403
     assert " 403 " in (tmp_path / "access.log").read_text()  # nginx logs its refusals too

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rockscc.backends import dns_zones, dnsmasq_conf, netfiles
-from rockscc.build import engine
 from rockscc.errors import RocksccError
 from rockscc.provision import jobs, tftp, validate
 from rockscc.provision.spec import network_spec
