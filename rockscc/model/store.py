@@ -160,7 +160,7 @@ def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | No
     with locked(root):
         path = root / FILENAME
         text = path.read_text(encoding="utf-8")
-        same = previous is not None and getattr(previous, "_written", None) == _signature(path)
+        same = previous is not None and getattr(previous, "_written", None) == file_signature(path)
         cluster = previous if same else load(root)
         digests = dict(cluster.host_digests())
         host = make(cluster)
@@ -178,11 +178,12 @@ def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | No
         cluster.__dict__.pop("_written", None)  # not into the parse cache
         _store_cache(root, hashlib.sha256(data).hexdigest(), cluster, digests)
         cluster.attach_host_digests(digests)
-        cluster._written = _signature(path)
+        cluster._written = file_signature(path)
         return cluster
 
 
-def _signature(path: Path) -> tuple | None:
+def file_signature(path: Path) -> tuple | None:
+    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
     try:
         st = path.stat()
     except OSError:

@@ -24,7 +24,7 @@ from rockscc.build import engine
 from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface, load
 from rockscc.model.cluster import Cluster
-from rockscc.model.store import FILENAME, add_host
+from rockscc.model.store import FILENAME, add_host, file_signature
 from rockscc.provision import netif
 from rockscc.provision.dhcpsniff import DhcpRequest, Sniffer
 from rockscc.provision.spec import discovery_addresses
@@ -88,7 +88,7 @@ class Inserter:
 
     def _known_macs(self) -> set[str]:
         """The description's MACs, loaded again only when cluster.toml changed."""
-        signature = _stat(self.root / FILENAME)
+        signature = file_signature(self.root / FILENAME)
         if signature != self._known[0]:
             self._known = (signature, load(self.root).used_macs())
         return self._known[1]
@@ -114,7 +114,7 @@ class Inserter:
             return None
         self._cluster = cluster
         host = cluster.hosts[next(reversed(cluster.hosts))]
-        self._known = (_stat(self.root / FILENAME), cluster.used_macs())
+        self._known = (file_signature(self.root / FILENAME), cluster.used_macs())
         report = engine.build(self.root, engine.BuildOptions(hosts=[host.name], with_cluster=True,
                                                              out=self.options.out, evals=self.options.evals),
                               cluster=cluster)
@@ -182,14 +182,6 @@ def _private_interface(cluster: Cluster) -> str:
 
 class _Known(Exception):
     """The MAC is a host's already: the transaction ends without writing."""
-
-
-def _stat(path: Path) -> tuple | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _recorded(path: Path) -> set[str]:

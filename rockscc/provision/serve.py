@@ -13,7 +13,6 @@ can run beside it. Ctrl-C or SIGTERM stops every daemon by pid and exits."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -26,7 +25,7 @@ from rockscc.build import engine
 from rockscc.errors import RocksccError
 from rockscc.model import load, transaction
 from rockscc.model.boot import action_of
-from rockscc.model.store import FILENAME
+from rockscc.model.store import FILENAME, file_signature
 from rockscc.provision import daemons, netif
 from rockscc.provision.http import Routes, Server
 from rockscc.provision.spec import dns_domain
@@ -113,7 +112,7 @@ class Service:
         files = {FILENAME: self.root / FILENAME}
         for name in ("net/dnsmasq.conf", "net/dnsmasq.hosts", "net/dhcpd.conf", "net/hosts"):
             files[name] = self.outdir / name
-        return {name: _sig(path) for name, path in files.items()}
+        return {name: file_signature(path) for name, path in files.items()}
 
     def _follow_changes(self) -> None:
         now = self._signatures()
@@ -165,14 +164,6 @@ class Service:
             self.http.shutdown()
             self.http.server_close()
             self.log("http: stopped")
-
-
-def _sig(path: Path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def serve(root: Path, options: ServeOptions, log: Callable[[str], None] | None = None) -> int:
