@@ -97,6 +97,9 @@ def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolv
     kickstart = result.kickstart
     warnings = [str(w) for w in result.warnings]
     outputs = []
+    if result.rendered is None:  # a preseed dialect: rendered from the profile and the partition plan
+        kickstart = preseed_text(cluster, host, result)
+        deps["attr:debian_allow_unauthenticated"] = cluster.attr(host, "debian_allow_unauthenticated")
     partitions = _partitions(cluster, host, result)
     if partitions is not None:
         outputs += partitions[0]
@@ -108,6 +111,21 @@ def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolv
             kickstart = _inline_partitions(kickstart, partitions[0][0].data.decode(), host, result)
     outputs.insert(0, text_output(f"kickstart/{host.name}.ks", kickstart, KICKSTART_MODE))
     return outputs, deps, warnings
+
+
+def preseed_text(cluster: Cluster, host: Host, result) -> str:
+    """A host's d-i preseed (kickstart_dialect=debian12): its profile and partition plan, rendered
+    and validated (backends/preseed)."""
+    from rockscc.backends import preseed
+    from rockscc.build import memo
+    from rockscc.partitions import plan_host
+
+    hardware = cluster.hardware_of(host)
+    plan = plan_host(result.partition_programs, hardware, host.name, host.partitions).plan if hardware else None
+    options = preseed.Options(allow_unauthenticated=truthy(cluster.attr(host, "debian_allow_unauthenticated")))
+    rendered = preseed.render(result.profile, plan, result.dialect, options)
+    preseed.Validator(memo).validate(rendered, host.name)
+    return rendered.text
 
 
 def _inline_partitions(kickstart: str, info_text: str, host: Host, result) -> str:

@@ -13,6 +13,12 @@ EVAL_PARAM = Param("eval", kind="bool", default=True,
 def compile_for(ctx, host, *, evals: bool) -> CompileResult:
     cluster = ctx.cluster
     result = compile_host(node_tree(cluster), host_input(cluster, host, evals=evals))
+    if result.rendered is None:  # a preseed dialect: rendered with the host's partition plan
+        from dataclasses import replace
+
+        from rockscc.build.producers import preseed_text
+
+        result = replace(result, kickstart=preseed_text(cluster, host, result))
     for warning in result.warnings:
         ctx.warn(f"{host.name}: {warning}")
     return result

@@ -22,6 +22,12 @@ APPLIANCES = {
 }
 
 INSTALL_ARGS = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
+# the Debian installer (debian-installer-12-netboot-amd64's kernel and initrd, in the description's
+# tftpboot/ as scripts/debian-mirror --tftpboot puts them): unattended, its preseed from `preseed`.
+# Not one of init's actions (Rocks' six stay exactly Rocks'): the site adds it as `install debian12`.
+DEBIAN12_INSTALL_COMMAND = "kernel debian12-linux"
+DEBIAN12_INSTALL_ARGS = ("append initrd=debian12-initrd.gz auto=true priority=critical preseed interface=auto "
+                         "netcfg/dhcp_timeout=60 fb=false")
 
 # Rocks 5.0's six global PXE actions (nodes/pxe.xml), command and arguments exactly.
 PXE_ACTIONS = {
