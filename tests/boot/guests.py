@@ -27,14 +27,17 @@ def require_qemu(*files: Path) -> None:
 
 class Guest:
     def __init__(self, net: PrivateNet, name: str, mac: str, serial: Path, *, uefi: bool = False,
-                 reboot: bool = False, memory: int = 128) -> None:
+                 reboot: bool = False, memory: int = 128, disk: Path | None = None) -> None:
         self.name, self.mac, self.serial = name, mac, serial
         device = f"virtio-net-pci,netdev=n0,mac={mac}" + (",romfile=" if uefi else "")
         argv = [QEMU, "-machine", "accel=tcg", "-m", str(memory), "-nographic", "-monitor", "none", "-display", "none",
                 "-netdev", f"tap,id=n0,ifname={net.tap()},script=no,downscript=no", "-device", device,
-                "-boot", "n,reboot-timeout=1000" if reboot else "n", "-serial", f"file:{serial}"]
+                "-boot", ("order=nc" if disk else "n") + (",reboot-timeout=1000" if reboot else ""),
+                "-serial", f"file:{serial}"]
         if not reboot:
             argv.append("-no-reboot")
+        if disk is not None:  # the network boots first; a boot file saying localboot hands over to the disk
+            argv += ["-drive", f"file={disk},if=virtio,format=raw"]
         if uefi:
             argv += ["-bios", str(OVMF)]
         self.net = net
