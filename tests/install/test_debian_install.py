@@ -39,7 +39,12 @@ CACHE = REPO / ".cache" / "debian12"
 MAC = "52:54:00:19:00:01"
 FLAGS = "console=ttyS0,115200 rockscc.installed=yes"
 SYSLOG_PORT = 5140
-DISK = 12 * 1024**3
+DISTRIBUTION = "rocks-dist/lan/x86_64"  # the intrinsic attribute Node_Distribution of an x86_64 host
+
+
+def tree_of(link: Path) -> Path:
+    return Path(str(link)[: -len(DISTRIBUTION) - 1])
+DISK = 16 * 1024**3
 NODE = """<?xml version="1.0"?>
 <kickstart>
 <package>less</package>
@@ -61,17 +66,18 @@ def cli(root: Path, command: str):
 
 
 def describe(root: Path, mirror: Path) -> None:
-    """A description with one debian12 compute node on a 12 GiB virtio disk, installing from the
-    offline mirror (the install tree serve exports: /install/debian)."""
+    """A description with one debian12 compute node on a 16 GiB virtio disk, installing from the
+    offline mirror (the install tree serve exports, at /install/rocks-dist/lan/x86_64)."""
     assert run_cli("init", str(root), "password=secret", "xen=no").rc == 0
     (root / "nodes").mkdir(exist_ok=True)
     (root / "nodes" / "extend-compute.xml").write_text(NODE)
-    for line in (f"add host compute-0-0 mac={MAC}", "add hwprofile vm disks=vda:12G",
+    for line in (f"add host compute-0-0 mac={MAC}", "add hwprofile vm disks=vda:16G",
                  "set host hwprofile compute-0-0 vm", f"set host bootflags compute-0-0 flags='{FLAGS}'",
-                 "set attr kickstart_dialect debian12", "set attr debian_allow_unauthenticated yes",
-                 "set attr Node_Distribution debian", f"set attr install_tree {mirror.parent}",
+                 "set appliance attr compute kickstart_dialect debian12",
+                 "set appliance attr compute debian_allow_unauthenticated yes",
+                 f"set attr install_tree {tree_of(mirror)}",
                  f'add host pxeaction action="install debian12" command="{DEBIAN12_INSTALL_COMMAND}" '
-                 f'args="{DEBIAN12_INSTALL_ARGS} log_host=10.1.1.1 log_port={SYSLOG_PORT}"',
+                 f'args="{DEBIAN12_INSTALL_ARGS} console=ttyS0,115200 log_host=10.1.1.1 log_port={SYSLOG_PORT}"',
                  "set host pxeboot compute-0-0 action=install"):
         cli(root, line)
     subprocess.run([str(REPO / "scripts" / "debian-mirror"), "--netboot-only", "--tftpboot", str(root / "tftpboot")],
@@ -110,11 +116,12 @@ def install(tmp_path_factory):
     require_root_and_tools("dnsmasq", "sfdisk", "debugfs")
     require_qemu(CACHE.parent / "pxe" / "vmlinuz")
     tmp = tmp_path_factory.mktemp("install")
-    (tmp / "tree").mkdir()
+    link = tmp / "tree" / DISTRIBUTION  # Node_Distribution: where <url> (nodes/base.xml) points
+    link.parent.mkdir(parents=True)
     root = tmp / "cluster"
-    describe(root, tmp / "tree" / "debian")
+    describe(root, link)
     mirror, missing = mirror_for(root)
-    (tmp / "tree" / "debian").symlink_to(mirror)
+    link.symlink_to(mirror)
     disk = tmp / "vda.img"
     with disk.open("wb") as fh:
         fh.truncate(DISK)
@@ -161,8 +168,8 @@ def test_the_installer_boots_from_serve_and_loads_the_preseed_compiled_for_the_g
     print(f"\ninstall stage one: {stage['times']}")
     assert re.search(r"http 10\.1\.\d+\.\d+ \(compute-0-0\) GET /install/sbin/kickstart\.cgi 200", stage["serve"])
     assert "successfully loaded preseed file from http://10.1.1.1/install/sbin/kickstart.cgi" in stage["syslog"]
-    assert re.search(r"GET /install/debian/dists/bookworm/Release 200", stage["serve"])
-    assert re.search(r"GET /install/debian/pool/udeb/\S+\.udeb 200", stage["serve"])
+    assert re.search(r"GET /install/rocks-dist/lan/x86_64/dists/bookworm/Release 200", stage["serve"])
+    assert re.search(r"GET /install/rocks-dist/lan/x86_64/pool/udeb/\S+\.udeb 200", stage["serve"])
 
 
 def test_the_guest_installs_and_its_disk_holds_what_the_description_says(install):
