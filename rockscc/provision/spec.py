@@ -33,6 +33,7 @@ def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
     return {
         "outdir": str(outdir),
         "next_server": kickstart_server(server) if server else "",
+        "dns_servers": dns_servers(cluster.attrs.get("Kickstart_PrivateDNSServers")),
         "domain": dns_domain(cluster),
         "network": str(network_of(private)) if private else None,
         "discovery": discovery_range(cluster),
@@ -117,6 +118,12 @@ def kickstart_server(value: str | None) -> str:
     """Kickstart_PrivateKickstartHost, the address every URL names (checked: it reaches boot
     files' kernel command lines and the DHCP configs)."""
     return _ipv4(value or "", "attribute Kickstart_PrivateKickstartHost")
+
+
+def dns_servers(value: str | None) -> list[str]:
+    """Kickstart_PrivateDNSServers, the resolvers DHCP hands out (an installer that gets none
+    asks for them: Debian's stops there)."""
+    return [_ipv4(v, "attribute Kickstart_PrivateDNSServers") for v in (value or "").replace(",", " ").split()]
 
 
 def discovery_range(cluster: Cluster) -> list[str] | None:
