@@ -54,7 +54,7 @@ def rebuilt(output: str) -> int:
 
 
 def artifact_count(root: Path) -> tuple[int, int]:
-    from rockscc.build.manifest import Manifest
+    from rockscc.engine.manifest import Manifest
 
     files = sorted(Manifest.load(root / "build").outputs())
     size = sum((root / "build" / p).stat().st_size for p in files)

@@ -15,12 +15,12 @@ def vm_hosts(hosts) -> list:
 
 def compiled_xml(ctx, name: str, mode: str) -> str:
     """build/libvirt/<vm>[.install].xml, rebuilt first if anything it depends on changed."""
-    from rockscc.build import engine
+    from rockscc.engine import make
 
-    report = engine.build(ctx.root, engine.BuildOptions(hosts=[name], evals=False, progress=False))
+    report = make.build(ctx.root, make.BuildOptions(hosts=[name], evals=False, progress=False))
     if report.errors:
         raise RocksccError(f"building the configs of {name} failed: " + "; ".join(report.errors))
-    path = engine.output_dir(ctx.root, None) / "libvirt" / (f"{name}.install.xml" if mode == "install" else f"{name}.xml")
+    path = make.output_dir(ctx.root, None) / "libvirt" / (f"{name}.install.xml" if mode == "install" else f"{name}.xml")
     try:
         return path.read_text()
     except OSError as exc:

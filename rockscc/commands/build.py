@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rockscc.build import engine
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.engine import make
 from rockscc.errors import RocksccError
 
 
@@ -41,14 +41,14 @@ class Build(Command):
         root = ctx.root
         out = Path(opts.out) if opts.out else None
         if opts.clean:
-            removed = engine.clean(root, out)
+            removed = make.clean(root, out)
             ctx.out(f"removed {removed} artifacts")
             return
         hosts = [h.name for h in ctx.hosts(opts.host)] if opts.host else None
-        options = engine.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
+        options = make.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
                                       dry_run=opts.dry_run, evals=opts.eval, progress=True)
         if opts.watch:
-            from rockscc.build.watch import watch
+            from rockscc.engine.watch import watch
 
             watch(root, options, ctx)
             return
@@ -73,9 +73,9 @@ def _jobs_text(jobs: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def run_build(root: Path, options: engine.BuildOptions, ctx, cluster=None) -> engine.BuildReport:
+def run_build(root: Path, options: make.BuildOptions, ctx, cluster=None) -> make.BuildReport:
     """One build; `cluster` is the description if the caller already loaded it (--watch reloads)."""
-    report = engine.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"),
+    report = make.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"),
                           cluster=cluster)
     for job_id, why in report.rebuilt if (options.explain or options.dry_run) else []:
         verb = "would rebuild" if options.dry_run else "rebuilt"

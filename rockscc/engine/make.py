@@ -19,13 +19,13 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rockscc.build import kinds, memo
-from rockscc.build.intact import OutputCheck
-from rockscc.build.jobs import DepResolver, DepsJob, JobResult
-from rockscc.build.manifest import NAME as MANIFEST_NAME
-from rockscc.build.manifest import Manifest
-from rockscc.build.output import remove_output, sweep_temp_files, write_output
-from rockscc.build.stamps import Stamps, stampable
+from rockscc.engine import kinds, memo
+from rockscc.engine.intact import OutputCheck
+from rockscc.engine.jobs import DepResolver, DepsJob, JobResult
+from rockscc.engine.manifest import NAME as MANIFEST_NAME
+from rockscc.engine.manifest import Manifest
+from rockscc.engine.output import remove_output, sweep_temp_files, write_output
+from rockscc.engine.stamps import Stamps, stampable
 from rockscc.errors import RocksccError
 from rockscc.model import load
 

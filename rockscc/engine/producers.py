@@ -9,8 +9,8 @@ import os
 from functools import cache, partial
 from pathlib import Path
 
-from rockscc.build.jobs import DepResolver, DepsJob, SpecJob
-from rockscc.build.kinds import KICKSTART_MODE, hardware_digest, text_output
+from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob
+from rockscc.engine.kinds import KICKSTART_MODE, hardware_digest, text_output
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import truthy
 

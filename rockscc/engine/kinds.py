@@ -8,9 +8,9 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from rockscc.build.jobs import DepResolver, DepsJob, SpecJob, digest
-from rockscc.build.manifest import Manifest
-from rockscc.build.output import Output
+from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob, digest
+from rockscc.engine.manifest import Manifest
+from rockscc.engine.output import Output
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
 
@@ -35,7 +35,7 @@ def warm_up(jobs: list, resolver: DepResolver) -> None:
 
 
 def _producers():
-    from rockscc.build import producers
+    from rockscc.engine import producers
 
     return producers.ALL
 
@@ -72,14 +72,14 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
 def _node_tree(cluster: Cluster):
     """The node tree, looked up once per build: which files make each node now (a new
     extend-/replace- file or a shadowing roll changes a node's `nodes:` dependency)."""
-    from rockscc.build.producers import node_tree
+    from rockscc.engine.producers import node_tree
 
     return node_tree(cluster)
 
 
 def tree_signature(cluster: Cluster) -> tuple:
     """(path, size, mtime) of every node, graph and include file of the description's overlays."""
-    from rockscc.build import producers
+    from rockscc.engine import producers
 
     return producers.tree_signature(cluster.overlays())
 

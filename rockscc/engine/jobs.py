@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rockscc import __version__
-from rockscc.build.output import Output
+from rockscc.engine.output import Output
 
 
 def digest(value: Any) -> str:

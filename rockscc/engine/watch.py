@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from rockscc.build import engine
+from rockscc.engine import make
 from rockscc.errors import RocksccError
 
 
-def watch(root, options: engine.BuildOptions, ctx) -> None:
+def watch(root, options: make.BuildOptions, ctx) -> None:
     from watchfiles import watch as watch_changes
 
     from rockscc.commands.build import run_build
 
-    outdir = engine.output_dir(root, options.out)
+    outdir = make.output_dir(root, options.out)
     _once(root, options, ctx, run_build)
     ctx.out(f"watching {root} for changes (Ctrl-C to stop)")
     ignored = (str(outdir), "/.", ".lock", ".tmp")
