@@ -36,7 +36,7 @@ class TestPartition(Command):
                  "Node_Membership": opts.membership, "arch": "x86_64", "os": "linux", **opts.extra}
         scripts = _pre_scripts(Path(opts.file), attrs)
         if opts.base:
-            from rockscc.xmlgraph.overlay import BUILTIN_BASE
+            from rockscc.model.overlay import BUILTIN_BASE
 
             scripts += _pre_scripts(BUILTIN_BASE / "nodes" / "partition.xml", attrs)
         planned = plan_host(scripts, hardware, opts.hostname)

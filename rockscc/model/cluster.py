@@ -20,7 +20,7 @@ from rockscc.model.records import (
     Roll,
     Settings,
 )
-from rockscc.xmlgraph.overlay import BUILTIN_BASE, Overlay
+from rockscc.model.overlay import BUILTIN_BASE, Overlay
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings

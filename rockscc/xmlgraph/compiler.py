@@ -16,7 +16,7 @@ from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
-from rockscc.xmlgraph.overlay import Overlay
+from rockscc.model.overlay import Overlay
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import read_xml
 

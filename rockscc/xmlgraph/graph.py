@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.grammar.cond import Filter
-from rockscc.xmlgraph.overlay import Overlay
+from rockscc.model.overlay import Overlay
 from rockscc.xmlgraph.xmlfile import read_xml
 
 HEAD, TAIL = "HEAD", "TAIL"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rockscc.errors import Diagnostic
-from rockscc.xmlgraph.overlay import Overlay
+from rockscc.model.overlay import Overlay
 
 
 @dataclass(frozen=True)
