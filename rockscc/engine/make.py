@@ -19,7 +19,8 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rockscc.engine import kinds, memo
+from rockscc import memo
+from rockscc.engine import kinds
 from rockscc.engine.intact import OutputCheck
 from rockscc.engine.jobs import DepResolver, DepsJob, JobResult
 from rockscc.engine.manifest import NAME as MANIFEST_NAME

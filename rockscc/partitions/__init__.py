@@ -54,7 +54,7 @@ def _remembered_plan(key: tuple, pre_scripts, hardware_json: dict, hardware: Har
     import hashlib
     import pickle
 
-    from rockscc.engine import memo
+    from rockscc import memo
     from rockscc.partitions.programs import run_chain
 
     digest = hashlib.sha256(repr(key).encode()).hexdigest()

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from rockscc.backends.kickstart.dialects import DIALECTS, Dialect
-from rockscc.engine import memo
+from rockscc import memo
 from rockscc.errors import RocksccError
 from rockscc.xmlgraph.profile import Profile, Script
 

@@ -124,7 +124,7 @@ def code_identity() -> str:
     developer's edit empties the memo instead of serving results computed by other code."""
     from rockscc import __version__
 
-    package = str(Path(__file__).resolve().parents[1])
+    package = str(Path(__file__).resolve().parent)
     entries = [__version__]
     for directory, dirs, files in os.walk(package):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
