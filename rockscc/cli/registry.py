@@ -1,7 +1,10 @@
 """Finding commands. A built-in command lives in `rockscc/commands/<verb>_<object>….py` (a `__`
 in the module name stands for a `-` in the command: load_rocks__dump.py is `load rocks-dump`), so
 the command line maps to a module without importing every command; rolls add commands through the
-`rockscc.commands` entry-point group (name = the command words, value = `module:Class`)."""
+`rockscc.commands` entry-point group (name = the command words, value = `module:Class`).
+
+The verb `test` is spelled `try` in module names (try_node.py is `test node`): tools take a
+module named test_*.py for a test file (pytest collects it, packagers and coverage may skip it)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import rockscc.commands
 from rockscc.cli.command import Command
 from rockscc.errors import RocksccError
 
+MODULE_VERBS = {"try": "test"}  # module-name spelling -> command verb
 _extra: dict[str, type[Command]] = {}
 _lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, imported when run)
 
@@ -21,10 +25,16 @@ _lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, impor
 @cache
 def _builtin() -> dict[str, str]:
     return {
-        info.name.replace("__", "-").replace("_", " "): f"rockscc.commands.{info.name}"
+        command_words(info.name): f"rockscc.commands.{info.name}"
         for info in pkgutil.iter_modules(rockscc.commands.__path__)
         if not info.name.startswith("_")
     }
+
+
+def command_words(module: str) -> str:
+    """`set_host_attr` -> "set host attr", `load_rocks__dump` -> "load rocks-dump", `try_node` -> "test node"."""
+    verb, *rest = module.replace("__", "-").split("_")
+    return " ".join([MODULE_VERBS.get(verb, verb), *rest])
 
 
 @cache
