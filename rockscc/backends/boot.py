@@ -32,7 +32,7 @@ def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
 
 
 def render_boot(spec: dict[str, Any]) -> list:
-    from rockscc.engine.kinds import text_output
+    from rockscc.pipeline.deps import text_output
 
     parsed = pxe.parse_action(spec["command"], spec["args"])
     bios = pxe.pxelinux(spec["command"], spec["args"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rockscc.engine.producers import node_tree
+from rockscc.pipeline.producers import node_tree
 from rockscc.cli.command import Param
 from rockscc.xmlgraph import CompileResult, compile_host, host_input
 

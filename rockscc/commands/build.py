@@ -48,7 +48,7 @@ class Build(Command):
         options = make.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
                                       dry_run=opts.dry_run, evals=opts.eval, progress=True)
         if opts.watch:
-            from rockscc.engine.watch import watch
+            from rockscc.pipeline.watch import watch
 
             watch(root, options, ctx)
             return

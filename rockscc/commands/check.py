@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rockscc.engine.producers import node_tree
+from rockscc.pipeline.producers import node_tree
 from rockscc.cli.command import Command, Param
 from rockscc.errors import RocksccError
 from rockscc.model.cluster import host_sort_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from rockscc.engine.producers import node_tree
+from rockscc.pipeline.producers import node_tree
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
 

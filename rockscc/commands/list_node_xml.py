@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rockscc.engine.producers import node_tree
+from rockscc.pipeline.producers import node_tree
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._compile import placeholder_entities
 from rockscc.commands.list_host_xml import profile_xml

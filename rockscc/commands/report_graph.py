@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rockscc.engine.producers import node_tree
+from rockscc.pipeline.producers import node_tree
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands.list_host_graph import PALETTE, to_svg
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rockscc.backends.vmspec import vm_spec
+from rockscc.pipeline.specs import vm_spec
 from rockscc.backends.xen import xl_config
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._vm import vm_hosts

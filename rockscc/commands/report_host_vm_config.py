@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.backends.libvirt_xml import domain_xml
-from rockscc.backends.vmspec import vm_spec
+from rockscc.pipeline.specs import vm_spec
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._vm import vm_hosts
 from rockscc.model.vms import mode_of

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc import memo
-from rockscc.engine import kinds
+from rockscc.pipeline import deps as kinds
 from rockscc.engine.intact import OutputCheck
 from rockscc.engine.jobs import DepResolver, DepsJob, JobResult
 from rockscc.engine.manifest import NAME as MANIFEST_NAME

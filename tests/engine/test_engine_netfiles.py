@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rockscc.engine import make, producers
+from rockscc.engine import make
+from rockscc.pipeline import producers
 from rockscc.engine.manifest import NAME as MANIFEST
 from rockscc.engine.manifest import Manifest
 

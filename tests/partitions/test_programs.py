@@ -168,7 +168,7 @@ def test_build_writes_plans_and_the_installer_chain_agrees(example):
 def test_the_kickstarts_own_pre_chain_yields_the_build_time_plan(example):
     """The %pre sections shipped in the kickstart (site program, default scheme, do-partition)
     run in the sandbox on the declared disks write the same /tmp/partition-info as the build."""
-    from rockscc.engine.producers import node_tree
+    from rockscc.pipeline.producers import node_tree
     from rockscc.model import load
     from rockscc.partitions import plan_host
     from rockscc.xmlgraph import compile_host, host_input

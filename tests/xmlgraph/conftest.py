@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rockscc.engine import producers
+from rockscc.pipeline import producers
 from rockscc.model import transaction
 from tests.conftest import CORPUS, run_cli
 

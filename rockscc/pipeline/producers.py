@@ -10,7 +10,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob
-from rockscc.engine.kinds import KICKSTART_MODE, hardware_digest, text_output
+from rockscc.pipeline.deps import KICKSTART_MODE, hardware_digest, text_output
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import truthy
 
@@ -164,7 +164,7 @@ def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
 def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
     """Per VM: the Xen configs (xen/<vm>.cfg to boot, xen/<vm>.install.cfg to install) and the
     libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
-    from rockscc.backends.vmspec import vm_spec
+    from rockscc.pipeline.specs import vm_spec
 
     return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
                     reads=(name, host.vm.container))

@@ -35,7 +35,7 @@ def warm_up(jobs: list, resolver: DepResolver) -> None:
 
 
 def _producers():
-    from rockscc.engine import producers
+    from rockscc.pipeline import producers
 
     return producers.ALL
 
@@ -72,14 +72,14 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
 def _node_tree(cluster: Cluster):
     """The node tree, looked up once per build: which files make each node now (a new
     extend-/replace- file or a shadowing roll changes a node's `nodes:` dependency)."""
-    from rockscc.engine.producers import node_tree
+    from rockscc.pipeline.producers import node_tree
 
     return node_tree(cluster)
 
 
 def tree_signature(cluster: Cluster) -> tuple:
     """(path, size, mtime) of every node, graph and include file of the description's overlays."""
-    from rockscc.engine import producers
+    from rockscc.pipeline import producers
 
     return producers.tree_signature(cluster.overlays())
 
