@@ -7,7 +7,8 @@ them between builds, in build/.rockscc-cache/memo.sqlite, so that rebuilding one
 attribute change starts neither the sandbox worker nor pykickstart when their inputs are known.
 
 Only the build's main process writes: forked workers queue what they computed (`drain`) and the
-engine stores it (`store`) in one transaction. The file is a cache: an unreadable or damaged one
+engine stores it (`store`) in one transaction. Stages do not import this module's store: they are
+handed a `Memo` (pipeline.Session.memo). The file is a cache: an unreadable or damaged one
 is deleted and rebuilt, never an error.
 """
 
@@ -23,99 +24,101 @@ DIRNAME = ".rockscc-cache"
 FILENAME = "memo.sqlite"
 MAX_ROWS = 100_000  # the oldest entries go first beyond this (per-host partition programs fill it fastest)
 
-_path: Path | None = None
-_conn: tuple[int, sqlite3.Connection] | None = None  # (pid, connection): never used across fork
-_pending: list[tuple[str, str, bytes]] = []
+class Memo:
+    """The memo of one session (pipeline.Session owns it). Stages see `get`, `known` and
+    `remember`; the engine points it at a build directory (`use`), stores what a build and its
+    forked workers computed (`drain`, `store`) and releases the file (`close`). Until `use` is
+    given a directory it keeps nothing: a command that compiles without building reads no file."""
 
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._conn: tuple[int, sqlite3.Connection] | None = None  # (pid, connection): never used across fork
+        self._pending: list[tuple[str, str, bytes]] = []
 
-def use(outdir: Path | None) -> None:
-    """Memoize into this build directory's cache (None: in memory only, e.g. commands that
-    compile one host without a build)."""
-    global _path, _conn
-    close()
-    _path = outdir / DIRNAME / FILENAME if outdir is not None else None
-    _pending.clear()
+    def use(self, outdir: Path | None) -> None:
+        """Memoize into this build directory's cache (None: in memory only)."""
+        self.close()
+        self._path = outdir / DIRNAME / FILENAME if outdir is not None else None
+        self._pending.clear()
 
+    def close(self) -> None:
+        """End of a build: release the file (--watch and tests run many builds in one process)."""
+        if self._conn is not None and self._conn[0] == os.getpid():
+            self._conn[1].close()
+        self._conn = None
 
-def close() -> None:
-    """End of a build: release the file (--watch and tests run many builds in one process)."""
-    global _conn
-    if _conn is not None and _conn[0] == os.getpid():
-        _conn[1].close()
-    _conn = None
+    def get(self, namespace: str, key: str) -> bytes | None:
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT value FROM memo WHERE ns = ? AND key = ?", (namespace, key)).fetchone()
+        except sqlite3.Error:
+            self._discard()
+            return None
+        return row[0] if row else None
 
+    def known(self, namespace: str, key: str) -> bool:
+        return self.get(namespace, key) is not None
 
-def get(namespace: str, key: str) -> bytes | None:
-    conn = _connection()
-    if conn is None:
-        return None
-    try:
-        row = conn.execute("SELECT value FROM memo WHERE ns = ? AND key = ?", (namespace, key)).fetchone()
-    except sqlite3.Error:
-        _discard()
-        return None
-    return row[0] if row else None
+    def remember(self, namespace: str, key: str, value: bytes = b"") -> None:
+        if self._path is not None:
+            self._pending.append((namespace, key, value))
 
+    def drain(self) -> list[tuple[str, str, bytes]]:
+        """What this process computed since the last drain (a forked worker hands it to the parent)."""
+        entries = list(self._pending)
+        self._pending.clear()
+        return entries
 
-def known(namespace: str, key: str) -> bool:
-    return get(namespace, key) is not None
+    def store(self, entries: list[tuple[str, str, bytes]]) -> None:
+        """Write entries (the main process's own and its workers') in one transaction."""
+        entries = entries + self.drain()
+        conn = self._connection(create=True)
+        if conn is None or not entries:
+            return
+        try:
+            with conn:
+                conn.executemany("INSERT OR REPLACE INTO memo (ns, key, value) VALUES (?, ?, ?)", entries)
+                (count,) = conn.execute("SELECT count(*) FROM memo").fetchone()
+                if count > MAX_ROWS:
+                    conn.execute("DELETE FROM memo WHERE rowid IN (SELECT rowid FROM memo ORDER BY rowid LIMIT ?)",
+                                 (count - MAX_ROWS,))
+        except sqlite3.Error:
+            self._discard()
 
+    def _connection(self, create: bool = False) -> sqlite3.Connection | None:
+        if self._path is None:
+            return None
+        if self._conn is not None and self._conn[0] == os.getpid():
+            return self._conn[1]
+        if not create and not self._path.exists():
+            return None
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self._path, timeout=5, isolation_level="DEFERRED")
+            conn.execute("PRAGMA journal_mode=WAL")  # readers (forked workers) never wait for the writer
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS memo (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (code TEXT)")
+            row = conn.execute("SELECT code FROM meta").fetchone()
+            if row is None or row[0] != code_identity():
+                with conn:  # made by other code: nothing in it can be trusted
+                    conn.execute("DELETE FROM memo")
+                    conn.execute("DELETE FROM meta")
+                    conn.execute("INSERT INTO meta (code) VALUES (?)", (code_identity(),))
+        except (sqlite3.Error, OSError):
+            self._discard()
+            return None
+        self._conn = (os.getpid(), conn)
+        return conn
 
-def remember(namespace: str, key: str, value: bytes = b"") -> None:
-    if _path is not None:
-        _pending.append((namespace, key, value))
-
-
-def drain() -> list[tuple[str, str, bytes]]:
-    """What this process computed since the last drain (a forked worker hands it to the parent)."""
-    entries = list(_pending)
-    _pending.clear()
-    return entries
-
-
-def store(entries: list[tuple[str, str, bytes]]) -> None:
-    """Write entries (the main process's own and its workers') in one transaction."""
-    entries = entries + drain()
-    conn = _connection(create=True)
-    if conn is None or not entries:
-        return
-    try:
-        with conn:
-            conn.executemany("INSERT OR REPLACE INTO memo (ns, key, value) VALUES (?, ?, ?)", entries)
-            (count,) = conn.execute("SELECT count(*) FROM memo").fetchone()
-            if count > MAX_ROWS:
-                conn.execute("DELETE FROM memo WHERE rowid IN (SELECT rowid FROM memo ORDER BY rowid LIMIT ?)",
-                             (count - MAX_ROWS,))
-    except sqlite3.Error:
-        _discard()
-
-
-def _connection(create: bool = False) -> sqlite3.Connection | None:
-    global _conn
-    if _path is None:
-        return None
-    if _conn is not None and _conn[0] == os.getpid():
-        return _conn[1]
-    if not create and not _path.exists():
-        return None
-    try:
-        _path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(_path, timeout=5, isolation_level="DEFERRED")
-        conn.execute("PRAGMA journal_mode=WAL")  # readers (forked workers) never wait for the writer
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS memo (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
-        conn.execute("CREATE TABLE IF NOT EXISTS meta (code TEXT)")
-        row = conn.execute("SELECT code FROM meta").fetchone()
-        if row is None or row[0] != code_identity():
-            with conn:  # made by other code: nothing in it can be trusted
-                conn.execute("DELETE FROM memo")
-                conn.execute("DELETE FROM meta")
-                conn.execute("INSERT INTO meta (code) VALUES (?)", (code_identity(),))
-    except (sqlite3.Error, OSError):
-        _discard()
-        return None
-    _conn = (os.getpid(), conn)
-    return conn
+    def _discard(self) -> None:
+        """A damaged cache is deleted: the next build recomputes what it held."""
+        self._conn = None
+        if self._path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self._path}{suffix}").unlink(missing_ok=True)
 
 
 @cache
@@ -134,11 +137,3 @@ def code_identity() -> str:
                 entries.append(f"{directory[len(package):]}/{name}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
 
-
-def _discard() -> None:
-    """A damaged cache is deleted: the next build recomputes what it held."""
-    global _conn
-    _conn = None
-    if _path is not None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{_path}{suffix}").unlink(missing_ok=True)

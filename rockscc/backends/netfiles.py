@@ -1,30 +1,11 @@
 """Cluster-wide network files, as Rocks' `report host` and `report dhcpd` wrote them:
 an /etc/hosts for the private network and an ISC dhcpd.conf whose host entries point PXE
-clients at pxelinux. Pure functions of a spec (see `netfiles_spec`)."""
+clients at pxelinux. Pure functions of a spec (pipeline/specs.py: netfiles_spec)."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 from typing import Any
-
-from rockscc.model import Cluster
-from rockscc.model.alloc import network_of
-
-
-def netfiles_spec(cluster: Cluster) -> dict[str, Any]:
-    """Everything the two files depend on: private addresses, names, MACs, the frontend."""
-    private = cluster.networks.get("private")
-    hosts = []
-    for host in sorted(cluster.hosts.values(), key=lambda h: h.name):
-        iface = cluster.private_interface(host)
-        if iface and iface.ip:
-            hosts.append({"name": host.name, "ip": iface.ip, "mac": iface.mac})
-    return {
-        "domain": cluster.attrs.get("Kickstart_PrivateDNSDomain", "local"),
-        "network": str(network_of(private)) if private else None,
-        "next_server": cluster.attrs.get("Kickstart_PrivateKickstartHost", ""),
-        "hosts": hosts,
-    }
 
 
 def render_netfiles(spec: dict[str, Any]) -> dict[str, str]:

@@ -4,59 +4,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rockscc.backends.kickstart.dialects import DIALECTS
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._compile import placeholder_entities
-from rockscc.errors import RocksccError
+from rockscc.commands._compile import compile_options, sample_attrs
+from rockscc.model.defaults import DEFAULT_DIALECT
 
 
 class TestNode(Command):
     """Expand one node file as a host of the given membership would see it and print the
     kickstart fragment it contributes (main commands, packages, %pre, %post), with the file's
-    warnings at file:line. Attributes come from key=value pairs; an entity without a value is
+    warnings at file:line, and check it with pykickstart of the dialect as `rockscc build` checks a
+    whole kickstart (a fragment it rejects is printed, then the error; exit status 1).
+
+    Attributes are those of a new description (`rockscc init`'s global attributes), the host's
+    record (membership, hostname, arch, os) and key=value pairs; an entity without a value is
     kept as &name; and reported. <eval> runs only with eval=yes (sandboxed)."""
 
     name = "test node"
     args = [Arg("file", help="a node XML file")]
     params = [Param("membership", default="Compute"), Param("hostname", default="compute-0-0"),
               Param("arch", default="x86_64"), Param("os", default="linux"),
-              Param("dialect", default="rhel5", choices=("rhel5", "rhel6", "rhel7", "rhel8", "rhel9")),
+              Param("dialect", default=DEFAULT_DIALECT, choices=tuple(DIALECTS)),
               Param("eval", kind="bool", default=False)]
     extra_params = True
-    needs_cluster = False
     examples = ["rockscc test node nodes/compute.xml", "rockscc test node my-roll/nodes/viz.xml membership=Tile"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.backends.kickstart import render
-        from rockscc.xmlgraph import ir
-        from rockscc.xmlgraph.expand import Expander
-        from rockscc.xmlgraph.xmlfile import read_xml
-
-        path = Path(opts.file)
-        if not path.is_file():
-            raise RocksccError(f"{path}: no such file")
-        node = ir.compile_node(read_xml(path, str(path)), path.stem, str(path), "test")
-        attrs = {"hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
-                 "Node_Membership": opts.membership, "arch": opts.arch, "Node_Architecture": opts.arch,
-                 "os": opts.os, "rack": "0", "rank": "0", **opts.extra}
-        placeholder_entities(ctx, [node], attrs)
-        expander = Expander(_NoTree(path.parent), attrs, evals=opts.eval, cluster_dir=None)
-        profile = expander.expand(opts.hostname, [node])
-        for warning in sorted(set(expander.warnings)):
+        attrs = sample_attrs(opts, arch=opts.arch, os=opts.os, rack="0", rank="0")
+        fragment = ctx.session(compile_options(opts), cluster=False).fragment(Path(opts.file), attrs, opts.dialect)
+        for warning in fragment.warnings:
             ctx.warn(str(warning))
-        ctx.out(render(profile, opts.dialect).text.rstrip("\n"))
-
-
-class _NoTree:
-    """Includes resolve next to the file (../include/NAME), as in a roll's source tree."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def find_include(self, name: str) -> Path | None:
-        candidate = self.directory.parent / "include" / name
-        return candidate if ".." not in Path(name).parts and candidate.is_file() else None
-
-    def file_hash(self, path: Path) -> str:
-        import hashlib
-
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        ctx.out(fragment.kickstart.rstrip("\n"))
+        if fragment.error is not None:
+            raise fragment.error

@@ -1,177 +1,77 @@
 """The producers of build jobs: for each artifact family, which jobs exist and how each runs.
-
-Every producer maps the cluster to jobs; the engine decides which of them are stale.
-"""
+Every producer maps the session's description to jobs; each job's work is a Session method, and
+the engine decides which jobs are stale."""
 
 from __future__ import annotations
 
-import os
-from functools import cache, partial
-from pathlib import Path
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob
-from rockscc.pipeline.deps import KICKSTART_MODE, hardware_digest, text_output
-from rockscc.model import Cluster, Host
-from rockscc.model.cluster import truthy
+from rockscc.engine.output import Output, text_output
+from rockscc.model import Host
+from rockscc.pipeline.specs import boot_spec, netfiles_spec, vm_spec
 
-_trees: dict[tuple, object] = {}
+if TYPE_CHECKING:
+    from rockscc.pipeline.session import Session
 
-
-def node_tree(cluster: Cluster):
-    """The merged node/graph tree of the description's overlays, parsed once per process and
-    parsed again when any of its files changes (long-lived processes: --watch, tests)."""
-    from rockscc.xmlgraph import NodeTree
-
-    overlays = cluster.overlays()
-    key = tuple((o.name, str(o.path)) for o in overlays)
-    signature = tree_signature(overlays)
-    cached = _trees.get(key)
-    if cached is None or cached[0] != signature:
-        _trees[key] = (signature, NodeTree.load(overlays))
-    return _trees[key][1]
+KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
+BOOT_MODE = 0o664  # as Rocks left the tftp tree: group-writable
 
 
-def tree_signature(overlays) -> tuple:
-    """(path, size, mtime) of every node, graph and include file: a stat each, no reads."""
-    entries: list[tuple[str, int, int]] = []
-    for overlay in overlays:
-        for sub in ("nodes", "graphs", "include"):
-            _scan(str(overlay.path / sub), entries)
-    return tuple(sorted(entries))
-
-
-def _scan(directory: str, entries: list) -> None:
-    """os.scandir, not Path.rglob: this runs on every build, and rglob is ~10x slower."""
-    try:
-        with os.scandir(directory) as it:
-            for entry in it:
-                if entry.is_dir(follow_symlinks=False):
-                    _scan(entry.path, entries)
-                else:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    entries.append((entry.path, st.st_size, st.st_mtime_ns))
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-
-
-def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:
+def profile_jobs(session: Session) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
-    tree = cache(lambda: node_tree(cluster))  # looked up once per build, not once per host
-    return [
-        DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options, tree), salt=_profile_salt(),
-                reads=(name,))
-        for name, host in cluster.hosts.items()
-    ]
+    salt = session.profile_salt()
+    return [DepsJob(f"profile:{name}", name, partial(_profile, session, host), salt=salt, reads=(name,))
+            for name, host in session.cluster.hosts.items()]
 
 
-@cache
-def _profile_salt() -> str:
-    """The kickstart template's identity: editing it rebuilds every kickstart."""
-    import hashlib
-
-    directory = Path(__file__).parents[1] / "backends" / "kickstart" / "templates"
-    templates = sorted(name for name in os.listdir(directory) if name.endswith(".j2"))  # not glob: no regex to build
-    return "profile-1:" + hashlib.sha256(b"".join((directory / n).read_bytes() for n in templates)).hexdigest()[:16]
-
-
-def _profile(cluster: Cluster, host: Host, options, tree_of, resolver: DepResolver):
-    from rockscc.xmlgraph import compile_host, host_input
-
-    tree = tree_of()
-    result = compile_host(tree, host_input(cluster, host, evals=options.evals))
-    deps = {_dep_key(key): value for key, value in result.deps.items()}
-    deps["opt:evals"] = str(options.evals)
-    kickstart = result.kickstart
-    warnings = [str(w) for w in result.warnings]
-    outputs = []
-    partitions = _partitions(cluster, host, result)
-    if partitions is not None:
-        outputs += partitions[0]
-        warnings += partitions[1]
-        deps["hw:"] = hardware_digest(cluster, host)
-        inline = cluster.attr(host, "partition_inline")
-        deps["attr:partition_inline"] = inline
-        if truthy(inline):
-            kickstart = _inline_partitions(kickstart, partitions[0][0].data.decode(), host, result)
-    outputs.insert(0, text_output(f"kickstart/{host.name}.ks", kickstart, KICKSTART_MODE))
-    return outputs, deps, warnings
+def _profile(session: Session, host: Host, resolver: DepResolver) -> tuple[list[Output], dict, list[str]]:
+    built = session.compile(host, plan=True)
+    outputs = [text_output(f"kickstart/{host.name}.ks", built.kickstart, KICKSTART_MODE)]
+    if built.plan is not None:  # partitions/<host>.txt (the partition-info text) and .json (the planned table)
+        outputs += [text_output(f"partitions/{host.name}.txt", built.plan.info_text),
+                    text_output(f"partitions/{host.name}.json", built.plan.plan_json)]
+    deps = {session.dep_key(key): value for key, value in built.deps.items()}
+    return outputs, deps, [str(w) for w in built.warnings]
 
 
-def _inline_partitions(kickstart: str, info_text: str, host: Host, result) -> str:
-    """Attribute partition_inline=yes: the planned directives replace `%include /tmp/partition-info`
-    (the %pre chain stays, harmless), for installers that should not decide anything."""
-    from dataclasses import replace
-
-    from rockscc.backends.kickstart import validate
-
-    marker = "%include /tmp/partition-info\n"
-    if marker not in result.rendered.head:
-        return kickstart
-    rendered = replace(result.rendered, text=kickstart.replace(marker, info_text, 1),
-                       head=result.rendered.head.replace(marker, info_text, 1))
-    validate(rendered, result.dialect, host.name, result.profile)
-    return rendered.text
-
-
-@cache
-def _dep_key(key: str) -> str:
-    """Dependency keys as the engine evaluates them: files by absolute path (resolved once each)."""
-    prefix, _, rest = key.partition(":")
-    if prefix == "file":
-        return f"file:{Path(rest).resolve()}"
-    return key
-
-
-def _partitions(cluster: Cluster, host: Host, result):
-    """partitions/<host>.txt (the partition-info text) and .json (the planned table) when the
-    host's hardware is declared."""
-    hardware = cluster.hardware_of(host)
-    if hardware is None:
-        return None
-    from rockscc.partitions import plan_host
-
-    planned = plan_host(result.partition_programs, hardware, host.name, host.partitions)
-    return [
-        text_output(f"partitions/{host.name}.txt", planned.info_text),
-        text_output(f"partitions/{host.name}.json", planned.plan_json),
-    ], [str(w) for w in planned.warnings]
-
-
-def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:
+def netfile_jobs(session: Session) -> list[SpecJob]:
     """The cluster-wide /etc/hosts and dhcpd.conf."""
-    from rockscc.backends.netfiles import netfiles_spec, render_netfiles
+    from rockscc.backends.netfiles import render_netfiles
 
     def render(spec):
         return [text_output(f"net/{name}", text) for name, text in sorted(render_netfiles(spec).items())]
 
-    return [SpecJob("net:cluster", None, partial(netfiles_spec, cluster), render, salt="netfiles-1")]
+    return [SpecJob("net:cluster", None, partial(netfiles_spec, session.cluster), render, salt="netfiles-1")]
 
 
-def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
+def boot_jobs(session: Session) -> list[SpecJob]:
     """Per host: pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and ipxe/<host>.ipxe, all from
     the host's current action; the frontend's file is pxelinux.cfg/default. MAC-named copies
     (01-<mac>) when the attribute pxe_mac_files is true."""
-    from rockscc.backends.boot import boot_spec, render_boot
-
+    cluster = session.cluster
     return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-1",
                     reads=(name,))
             for name, host in cluster.hosts.items()]
 
 
-def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
+def render_boot(spec) -> list[Output]:
+    from rockscc.backends.boot import render_boot as boot_files
+
+    return [text_output(path, text, BOOT_MODE) for path, text in boot_files(spec)]
+
+
+def vm_jobs(session: Session) -> list[SpecJob]:
     """Per VM: the Xen configs (xen/<vm>.cfg to boot, xen/<vm>.install.cfg to install) and the
     libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
-    from rockscc.pipeline.specs import vm_spec
-
+    cluster = session.cluster
     return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
                     reads=(name, host.vm.container))
             for name, host in cluster.hosts.items() if host.vm is not None and host.vm.container in cluster.hosts]
 
 
-def render_vm(spec) -> list:
+def render_vm(spec) -> list[Output]:
     from rockscc.backends.libvirt_xml import domain_xml
     from rockscc.backends.xen import xl_config
 

@@ -1,5 +1,6 @@
-"""Everything a VM's configs depend on, as plain data (the build's spec for a VM job): what the
-Xen config and the libvirt domain XML are rendered from, in install and boot variants."""
+"""Specs: everything an artifact depends on, read from the description as plain data. The build
+fingerprints a spec job by its spec, and the backends render files from it (they never read the
+model): a host's boot files, a VM's Xen and libvirt configs, the cluster's network files."""
 
 from __future__ import annotations
 
@@ -7,14 +8,53 @@ from typing import Any
 
 from rockscc.backends.pxe import parse_action
 from rockscc.model import Cluster, Host
-from rockscc.model.boot import actions_for
+from rockscc.model.alloc import hex_ip, network_of
+from rockscc.model.boot import actions_for, boot_action
+from rockscc.model.cluster import truthy
 
 XEN_KERNEL = "/boot/kickstart/xen/vmlinuz"
 XEN_RAMDISK = "/boot/kickstart/xen/initrd-xen.iso.gz"
 FALLBACK_ARGS = "client kssendmac ks ksdevice=eth0 selinux=0 ramdisk_size=150000 noipv6"
 
 
+def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
+    """What a host's pxelinux, UEFI and iPXE files are made of (backends/boot.py)."""
+    chosen = boot_action(cluster, host)
+    ip = cluster.private_ip(host)
+    if chosen is None or not ip:
+        return None  # no action (or no address to name the file by): no file, as in Rocks
+    label, action = chosen
+    iface = cluster.private_interface(host)
+    return {
+        "frontend": cluster.is_frontend(host),
+        "host": host.name,
+        "hexip": hex_ip(ip),
+        "mac": iface.mac if iface and truthy(cluster.attr(host, "pxe_mac_files")) else None,
+        "label": label,
+        "command": action.command,
+        "args": action.args,
+        "efi_linux": truthy(cluster.attr(host, "uefi_linuxefi") or "yes"),
+    }
+
+
+def netfiles_spec(cluster: Cluster) -> dict[str, Any]:
+    """What /etc/hosts and dhcpd.conf are made of: private addresses, names, MACs, the frontend."""
+    private = cluster.networks.get("private")
+    hosts = []
+    for host in sorted(cluster.hosts.values(), key=lambda h: h.name):
+        iface = cluster.private_interface(host)
+        if iface and iface.ip:
+            hosts.append({"name": host.name, "ip": iface.ip, "mac": iface.mac})
+    return {
+        "domain": cluster.attrs.get("Kickstart_PrivateDNSDomain", "local"),
+        "network": str(network_of(private)) if private else None,
+        "next_server": cluster.attrs.get("Kickstart_PrivateKickstartHost", ""),
+        "hosts": hosts,
+    }
+
+
 def vm_spec(cluster: Cluster, host: Host) -> dict[str, Any]:
+    """What a VM's Xen config and libvirt domain XML are made of, in install and boot variants."""
     vm = host.vm
     container = cluster.hosts[vm.container]
     c_attrs = cluster.resolve_attrs(container)

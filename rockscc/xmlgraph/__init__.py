@@ -5,10 +5,10 @@ backends import `rockscc.xmlgraph.profile`) does not pull in lxml and lark."""
 
 from typing import TYPE_CHECKING
 
-__all__ = ["CompileResult", "HostInput", "NodeTree", "compile_host", "host_input"]
+__all__ = ["CompileResult", "HostInput", "NodeTree", "compile_host", "expand_nodes"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rockscc.xmlgraph.compiler import CompileResult, HostInput, NodeTree, compile_host, host_input
+    from rockscc.xmlgraph.compiler import CompileResult, HostInput, NodeTree, compile_host, expand_nodes
 
 
 def __getattr__(name: str):

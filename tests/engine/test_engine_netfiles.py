@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 
 from rockscc.engine import make
-from rockscc.pipeline import producers
 from rockscc.engine.manifest import NAME as MANIFEST
 from rockscc.engine.manifest import Manifest
+from rockscc.model import load
+from rockscc.pipeline import Session, producers
+
+
+def build(root: Path, **options) -> make.BuildReport:
+    return Session(load(root)).build(make.BuildOptions(**options))
 
 
 @pytest.fixture(autouse=True)
@@ -22,46 +27,46 @@ def only_netfiles(monkeypatch):
 
 def test_first_build_writes_then_noop_touches_nothing(cluster_dir: Path, rockscc) -> None:
     assert rockscc("add host compute-0-0 mac=00:11:22:33:44:55").rc == 0
-    first = make.build(cluster_dir, make.BuildOptions())
+    first = build(cluster_dir)
     assert first.written == 2 and not first.errors
     hosts = cluster_dir / "build" / "net" / "hosts"
     assert "compute-0-0.local compute-0-0" in hosts.read_text()
     dhcp = (cluster_dir / "build" / "net" / "dhcpd.conf").read_text()
     assert "hardware ethernet 00:11:22:33:44:55;" in dhcp and "fixed-address 10.1.255.254;" in dhcp
     mtime = hosts.stat().st_mtime_ns
-    again = make.build(cluster_dir, make.BuildOptions())
+    again = build(cluster_dir)
     assert (again.fresh, again.written, len(again.rebuilt)) == (1, 0, 0)
     assert hosts.stat().st_mtime_ns == mtime
 
 
 def test_change_is_explained_and_rebuilt(cluster_dir: Path, rockscc) -> None:
     rockscc("add host compute-0-0")
-    make.build(cluster_dir, make.BuildOptions())
+    build(cluster_dir)
     rockscc("add host compute-0-1")
-    report = make.build(cluster_dir, make.BuildOptions(explain=True))
+    report = build(cluster_dir, explain=True)
     assert [job for job, _ in report.rebuilt] == ["net:cluster"]
     assert "hosts" in report.rebuilt[0][1]
     assert "compute-0-1" in (cluster_dir / "build" / "net" / "hosts").read_text()
 
 
 def test_dry_run_writes_nothing(cluster_dir: Path, rockscc) -> None:
-    report = make.build(cluster_dir, make.BuildOptions(dry_run=True))
+    report = build(cluster_dir, dry_run=True)
     assert report.rebuilt == [("net:cluster", "new")]
     assert not (cluster_dir / "build" / "net").exists()
 
 
 def test_output_edited_by_hand_is_restored(cluster_dir: Path) -> None:
-    make.build(cluster_dir, make.BuildOptions())
+    build(cluster_dir)
     hosts = cluster_dir / "build" / "net" / "hosts"
     good = hosts.read_text()
     hosts.write_text("tampered\n")
-    report = make.build(cluster_dir, make.BuildOptions(explain=True))
+    report = build(cluster_dir, explain=True)
     assert report.rebuilt == [("net:cluster", "an output is missing or was changed outside rockscc")]
     assert hosts.read_text() == good
 
 
 def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rockscc) -> None:
-    make.build(cluster_dir, make.BuildOptions())
+    build(cluster_dir)
     manifest = Manifest.load(cluster_dir / "build")
     assert set(manifest.jobs["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
     assert manifest.jobs["net:cluster"]["spec"]["hosts"]  # what it read
@@ -71,15 +76,15 @@ def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rock
 
 
 def test_corrupt_manifest_means_full_rebuild_not_failure(cluster_dir: Path) -> None:
-    make.build(cluster_dir, make.BuildOptions())
+    build(cluster_dir)
     (cluster_dir / "build" / MANIFEST).write_text("not a database, not anything")
-    report = make.build(cluster_dir, make.BuildOptions())
+    report = build(cluster_dir)
     assert not report.errors and report.rebuilt and report.written == 0 and report.unchanged == 2
 
 
 def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rockscc) -> None:
     assert rockscc("list build").rc == 1  # nothing built yet: says so
-    make.build(cluster_dir, make.BuildOptions())
+    build(cluster_dir)
     listing = rockscc("list build")
     assert listing.rc == 0, listing.err
     row = next(line for line in listing.out.splitlines() if line.startswith("net:cluster"))

@@ -17,6 +17,8 @@ import pytest
 from rockscc.engine import make
 from rockscc.engine.manifest import NAME as MANIFEST
 from rockscc.engine.manifest import Manifest
+from rockscc.model import load
+from rockscc.pipeline import CompileOptions, Session
 from tests.conftest import run_cli
 
 
@@ -33,7 +35,7 @@ def cluster(cluster_dir):
 
 
 def build(root: Path, **kw) -> make.BuildReport:
-    return make.build(root, make.BuildOptions(evals=False, explain=True, **kw))
+    return Session(load(root), CompileOptions(evals=False)).build(make.BuildOptions(explain=True, **kw))
 
 
 def rebuilt(report) -> set[str]:
@@ -138,7 +140,7 @@ def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
     root, run = cluster
     old = _snapshot(root)
     assert run("set", "attr", "Kickstart_Keyboard", "fr").rc == 0
-    engine_new = make.build(root, make.BuildOptions(evals=False, out=root / "expected"))
+    engine_new = Session(load(root), CompileOptions(evals=False)).build(make.BuildOptions(out=root / "expected"))
     assert not engine_new.errors
     new = {k.replace("expected", "build", 1): v for k, v in
            ((str(p.relative_to(root)), p.read_bytes()) for p in (root / "expected").rglob("*")
