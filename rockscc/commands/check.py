@@ -24,7 +24,7 @@ class Check(Command):
     examples = ["rockscc check", "rockscc check hosts=all"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.rolls import conflicts
+        from rockscc.model.rolls import conflicts
 
         cluster = ctx.cluster
         session = ctx.session(CompileOptions(evals=False))  # a lint runs no user code

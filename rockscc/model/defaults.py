@@ -73,7 +73,7 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
 
 
 def add_builtin_roll(cluster: Cluster, name: str) -> None:
-    from rockscc.rolls import install, read_meta
+    from rockscc.model.rolls import install, read_meta
     from rockscc.model.overlay import BUILTIN_BASE
 
     install(cluster, f"builtin:{name}", read_meta(BUILTIN_BASE / "rolls" / name, name))
