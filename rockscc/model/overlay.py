@@ -20,5 +20,13 @@ class Overlay:
         return self.path / "graphs" / graph
 
 
-BUILTIN_BASE = Path(__file__).resolve().parent.parent.parent
-"""The repository root holding rockscc's own `nodes/` and `graphs/default/`."""
+def _builtin_base() -> Path:
+    """rockscc's own `nodes/`, `graphs/default/` and `rolls/`: inside the installed package, where
+    the wheel carries them (rockscc/data/, pyproject.toml's force-include), else at the top of the
+    source tree they live in (a checkout, an editable install)."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "data"
+    return installed if (installed / "nodes").is_dir() else package.parent
+
+
+BUILTIN_BASE = _builtin_base()
