@@ -73,8 +73,8 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
 
 
 def add_builtin_roll(cluster: Cluster, name: str) -> None:
-    from rockscc.model.rolls import install, read_meta
     from rockscc.model.overlay import BUILTIN_BASE
+    from rockscc.model.rolls import install, read_meta
 
     install(cluster, f"builtin:{name}", read_meta(BUILTIN_BASE / "rolls" / name, name))
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
+from rockscc.model.overlay import Overlay
 from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
-from rockscc.model.overlay import Overlay
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import read_xml
 

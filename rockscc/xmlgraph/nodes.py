@@ -49,7 +49,7 @@ class NodeIndex:
     def shadowed(self) -> list[Diagnostic]:
         """Files hidden by a same-named file of a later overlay (last wins, as in Rocks)."""
         notes = []
-        for name, kinds in sorted(self.found.items()):
+        for _name, kinds in sorted(self.found.items()):
             for sources in kinds.values():
                 for hidden in sources[:-1]:
                     notes.append(Diagnostic(hidden.display, 0, f"node file of {hidden.overlay} is shadowed by {sources[-1]}"))

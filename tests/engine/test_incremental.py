@@ -3,8 +3,6 @@ affects; killed builds never leave partial files; concurrent builds don't corrup
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
 import subprocess

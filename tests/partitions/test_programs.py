@@ -103,7 +103,6 @@ def test_hostile_programs_are_contained(tmp_path, test_partition, what, body, me
 
 def test_a_program_cannot_write_into_the_cluster_directory(tmp_path, cluster_dir):
     victim = cluster_dir / "cluster.toml"
-    before = victim.read_bytes()
     (cluster_dir / "nodes").mkdir(exist_ok=True)
     (cluster_dir / "nodes" / "replace-partition.xml").write_text(
         f"<kickstart><pre>echo rocks force-default > /tmp/user_partition_info; echo pwned > {victim} || exit 9; echo 'rocks force-default' > /tmp/user_partition_info</pre></kickstart>\n")

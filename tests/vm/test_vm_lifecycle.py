@@ -110,7 +110,6 @@ def test_move_failure_at_each_step_rolls_back(vmc, monkeypatch, step):
     assert status(run, "compute-0-0-0") == "active"  # back (or still) on the source
     assert disk.read_bytes()[:12] == b"rockscc-disk"
     assert not (tmp_path / "disks1" / "compute-0-0-0.hda").exists()
-    import libvirt
 
     from rockscc.runtime.connection import _connections
 
