@@ -62,10 +62,11 @@ PROCESS_WIDE = {
     "rockscc.grammar.cond:parse_cond": "a pure function of the cond= text, bounded (lru_cache)",
     "rockscc.grammar.partition:_parser": "the partition grammar's parser: built from a file shipped with rockscc",
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
-    "rockscc.model.codec:_fields": "field tables of the model's dataclasses: a function of the code",
+    "rockscc.model.codec:_hints": "type hints of the model's dataclasses: a function of the code",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
+    "rockscc.sandbox:_swept": "cgroup roots already swept of dead rockscc cgroups: once per process (#13's sandbox)",
     "rockscc.partitions.pool:_pools": "the sandbox worker process of this process (by pid: a forked build worker "
                                       "starts its own); a process resource, not a cache (#13 owns the sandbox)",
     "rockscc.xmlgraph.evals:_shim_dir": "the `rocks` shim evals call, written once per interpreter under ~/.cache",
