@@ -121,13 +121,16 @@ class Session:
         self.validator = Validator(self.memo)
         self.planner = Planner(self.memo)
         self._trees: dict[tuple[Overlay, ...], NodeTree] = {}
+        self._cluster_tree: NodeTree | None = None
         self._dep_keys: dict[str, str] = {}
         self._salt: str | None = None
 
     # --- the node tree -------------------------------------------------------------------------
     def tree(self) -> NodeTree:
         """The description's merged node and graph files, parsed once per session."""
-        return self._tree(tuple(self.cluster.overlays()))
+        if self._cluster_tree is None:
+            self._cluster_tree = self._tree(tuple(self.cluster.overlays()))
+        return self._cluster_tree
 
     def _tree(self, overlays: tuple[Overlay, ...]) -> NodeTree:
         if overlays not in self._trees:
@@ -157,23 +160,29 @@ class Session:
         attrs = host_input.attrs
         deps = result.deps | self._option_deps
         deps["attr:eval"] = attrs.get("eval")
-        dialect = attrs.get("kickstart_dialect") or DEFAULT_DIALECT
         deps["attr:kickstart_dialect"] = attrs.get("kickstart_dialect")
-        warnings = list(result.warnings)
-        planned, inline = None, False
-        hardware = self.cluster.hardware_of(host)
-        if hardware is not None:
-            inline = truthy(attrs.get("partition_inline"))
-            deps["attr:partition_inline"] = attrs.get("partition_inline")
-            if plan or inline:
-                from rockscc.pipeline.deps import hardware_digest
-
-                planned = self.planner.plan(result.profile.pre, hardware, host.name, host.partitions)
-                deps["hw:"] = hardware_digest(self.cluster, host)
-                warnings += planned.warnings
+        dialect = attrs.get("kickstart_dialect") or DEFAULT_DIALECT
+        planned, inline = self._partitions(host, result.profile.pre, attrs, deps, wanted=plan)
         kickstart = self.renderer.render(result.profile, dialect, planned.info_text if inline else None)
         self.validator.validate(kickstart, dialect, host.name, result.profile)
+        warnings = result.warnings + (planned.warnings if planned is not None else [])
         return HostCompile(kickstart.text, planned if plan else None, deps, warnings)
+
+    def _partitions(self, host: Host, pre: list, attrs: dict[str, str], deps: dict, *,
+                    wanted: bool) -> tuple[PlannedHost | None, bool]:
+        """(the host's plan, whether its kickstart inlines it): planned when its disks are declared
+        and the plan is wanted or inlined (attribute partition_inline). Records what it read."""
+        hardware = self.cluster.hardware_of(host)
+        if hardware is None:
+            return None, False
+        inline = truthy(attrs.get("partition_inline"))
+        deps["attr:partition_inline"] = attrs.get("partition_inline")
+        if not (wanted or inline):
+            return None, False
+        from rockscc.pipeline.deps import hardware_digest
+
+        deps["hw:"] = hardware_digest(self.cluster, host)
+        return self.planner.plan(pre, hardware, host.name, host.partitions), inline
 
     @cached_property
     def _option_deps(self) -> dict[str, str]:
