@@ -53,6 +53,7 @@ from rockscc.model.cluster import truthy
 from rockscc.model.defaults import DEFAULT_DIALECT
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
 from rockscc.partitions import PlannedHost, Planner
+from rockscc.pipeline import deps, producers
 from rockscc.xmlgraph.compiler import CompileResult, HostInput, NodeTree, compile_host, expand_nodes
 from rockscc.xmlgraph.lint import diagnostic_of
 
@@ -158,17 +159,17 @@ class Session:
         host_input = self.host_input(host)
         result = compile_host(self.tree(), host_input)
         attrs = host_input.attrs
-        deps = result.deps | self._option_deps
-        deps["attr:eval"] = attrs.get("eval")
-        deps["attr:kickstart_dialect"] = attrs.get("kickstart_dialect")
+        read = result.deps | self._option_deps
+        read["attr:eval"] = attrs.get("eval")
+        read["attr:kickstart_dialect"] = attrs.get("kickstart_dialect")
         dialect = attrs.get("kickstart_dialect") or DEFAULT_DIALECT
-        planned, inline = self._partitions(host, result.profile.pre, attrs, deps, wanted=plan)
+        planned, inline = self._partitions(host, result.profile.pre, attrs, read, wanted=plan)
         kickstart = self.renderer.render(result.profile, dialect, planned.info_text if inline else None)
         self.validator.validate(kickstart, dialect, host.name, result.profile)
         warnings = result.warnings + (planned.warnings if planned is not None else [])
-        return HostCompile(kickstart.text, planned if plan else None, deps, warnings)
+        return HostCompile(kickstart.text, planned if plan else None, read, warnings)
 
-    def _partitions(self, host: Host, pre: list, attrs: dict[str, str], deps: dict, *,
+    def _partitions(self, host: Host, pre: list, attrs: dict[str, str], read: dict, *,
                     wanted: bool) -> tuple[PlannedHost | None, bool]:
         """(the host's plan, whether its kickstart inlines it): planned when its disks are declared
         and the plan is wanted or inlined (attribute partition_inline). Records what it read."""
@@ -176,12 +177,10 @@ class Session:
         if hardware is None:
             return None, False
         inline = truthy(attrs.get("partition_inline"))
-        deps["attr:partition_inline"] = attrs.get("partition_inline")
+        read["attr:partition_inline"] = attrs.get("partition_inline")
         if not (wanted or inline):
             return None, False
-        from rockscc.pipeline.deps import hardware_digest
-
-        deps["hw:"] = hardware_digest(self.cluster, host)
+        read["hw:"] = deps.hardware_digest(self.cluster, host)
         return self.planner.plan(pre, hardware, host.name, host.partitions), inline
 
     @cached_property
@@ -314,8 +313,6 @@ class Session:
         return build(output_dir(self.root, options.out), options, self, wait_message)
 
     def jobs(self, resolver: DepResolver, manifest: Manifest) -> list:
-        from rockscc.pipeline import deps, producers
-
         deps.register(resolver, self, manifest)
         return [job for producer in producers.ALL for job in producer(self)]
 
