@@ -3,8 +3,6 @@ Rocks-style cluster, as a Rocks 5.0 frontend defined them."""
 
 from __future__ import annotations
 
-import secrets
-
 from rockscc.model.cluster import Cluster
 from rockscc.model.records import Appliance, Host, Interface, Network, PxeAction, Settings
 
@@ -44,6 +42,8 @@ def crypt_password(password: str) -> str:
 def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare: bool = False,
                 password: str | None = None, xen: bool | None = None) -> tuple[Cluster, str | None]:
     """A fresh description; returns it and the generated root password (None if one was given)."""
+    import secrets  # only init needs it
+
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)

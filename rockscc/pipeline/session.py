@@ -40,8 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rockscc.backends.kickstart import Renderer, Validator, template_identity
 from rockscc.engine.jobs import DepResolver
 from rockscc.engine.make import BuildOptions, BuildReport, build, output_dir
 from rockscc.engine.manifest import Manifest
@@ -54,8 +54,10 @@ from rockscc.model.defaults import DEFAULT_DIALECT
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
 from rockscc.partitions import PlannedHost, Planner
 from rockscc.pipeline import deps, producers
-from rockscc.xmlgraph.compiler import CompileResult, HostInput, NodeTree, compile_host, expand_nodes
-from rockscc.xmlgraph.lint import diagnostic_of
+
+if TYPE_CHECKING:  # the stages are imported where they are used: a no-op build loads neither lxml nor Jinja2
+    from rockscc.backends.kickstart import Renderer, Validator
+    from rockscc.xmlgraph.compiler import CompileResult, HostInput, NodeTree
 
 PROCESS_WIDE = {
     # module:name -> why it may live outside a session
@@ -65,6 +67,7 @@ PROCESS_WIDE = {
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
     "rockscc.model.codec:_hints": "type hints of the model's dataclasses: a function of the code",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
+    "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
     "rockscc.sandbox:_swept": "cgroup roots already swept of dead rockscc cgroups: once per process (#13's sandbox)",
@@ -118,13 +121,23 @@ class Session:
         self.cluster = cluster
         self.options = options
         self.memo = Memo()
-        self.renderer = Renderer()
-        self.validator = Validator(self.memo)
         self.planner = Planner(self.memo)
         self._trees: dict[tuple[Overlay, ...], NodeTree] = {}
         self._cluster_tree: NodeTree | None = None
         self._dep_keys: dict[str, str] = {}
         self._salt: str | None = None
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        from rockscc.backends.kickstart import Renderer
+
+        return Renderer()
+
+    @cached_property
+    def validator(self) -> Validator:
+        from rockscc.backends.kickstart import Validator
+
+        return Validator(self.memo)
 
     # --- the node tree -------------------------------------------------------------------------
     def tree(self) -> NodeTree:
@@ -135,6 +148,8 @@ class Session:
 
     def _tree(self, overlays: tuple[Overlay, ...]) -> NodeTree:
         if overlays not in self._trees:
+            from rockscc.xmlgraph.compiler import NodeTree
+
             self._trees[overlays] = NodeTree.load(list(overlays))
         return self._trees[overlays]
 
@@ -142,6 +157,8 @@ class Session:
     def host_input(self, host: Host) -> HostInput:
         """The compiler's view of a host: its attributes, its appliance's graph and root, and
         whether its <eval>s run (the option, unless the host's attribute eval says no)."""
+        from rockscc.xmlgraph.compiler import HostInput
+
         attrs = self.cluster.resolve_attrs(host)
         appliance = self.cluster.appliance_of(host)
         evals = self.options.evals and not _says_no(attrs.get("eval"))
@@ -150,12 +167,16 @@ class Session:
 
     def profile(self, host: Host) -> CompileResult:
         """The host's Profile (what its kickstart is made of) and what compiling it read."""
+        from rockscc.xmlgraph.compiler import compile_host
+
         return compile_host(self.tree(), self.host_input(host))
 
     def compile(self, host: Host, *, plan: bool) -> HostCompile:
         """The host's validated kickstart, as `rockscc build` writes it. `plan`: also plan its
         partitions when its disks are declared (the kickstart needs the plan only with
         partition_inline)."""
+        from rockscc.xmlgraph.compiler import compile_host
+
         host_input = self.host_input(host)
         result = compile_host(self.tree(), host_input)
         attrs = host_input.attrs
@@ -201,6 +222,8 @@ class Session:
             try:
                 found.extend(w for w in self.compile(host, plan=False).warnings if "not run" not in w.message)
             except RocksccError as exc:
+                from rockscc.xmlgraph.lint import diagnostic_of
+
                 found.append(diagnostic_of(exc, f"host {host.name}: "))
         return found
 
@@ -230,6 +253,8 @@ class Session:
                     raise RocksccError(f"{node.display}: &{name}; needs a value: give {name}=… on the command line")
                 notes.append(Diagnostic(node.display, 0, f"no value for &{name}; (give {name}=… on the command line)"))
                 attrs[name] = f"&{name};"
+        from rockscc.xmlgraph.compiler import HostInput, expand_nodes
+
         host = HostInput(attrs, root=nodes[0].name if nodes else "", evals=self.options.evals,
                          cluster_dir=self.cluster.root if self.cluster is not None else None)
         result = expand_nodes(tree, nodes, host)
@@ -337,6 +362,8 @@ class Session:
     def profile_salt(self) -> str:
         """The identity of what renders a kickstart: editing a template rebuilds every kickstart."""
         if self._salt is None:
+            from rockscc.backends.kickstart import template_identity
+
             self._salt = "profile-1:" + template_identity()
         return self._salt
 

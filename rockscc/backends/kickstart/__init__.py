@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-
 from rockscc.backends.kickstart.dialects import DIALECTS, Dialect
 from rockscc.errors import RocksccError
 from rockscc.xmlgraph.profile import Profile, Script
@@ -25,8 +23,18 @@ if TYPE_CHECKING:
     from rockscc.memo import Memo
 
 TEMPLATES = Path(__file__).parent / "templates"
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                          keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
+
+
+@cache
+def _template(name: str):
+    """A template of TEMPLATES, compiled on first use (Jinja2 is imported then: a no-op build
+    renders nothing)."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+                             autoescape=False, undefined=jinja2.StrictUndefined)
+    return env.get_template(name)
+
 INSTALL_LOG = "/var/log/rocks-install.log"
 PARTITION_INFO = "/tmp/partition-info"  # written by the partition step (do_partition), not a user %pre
 PARTITION_INCLUDE = f"%include {PARTITION_INFO}"  # the main-section line the planned directives stand for
@@ -74,7 +82,7 @@ class Renderer:
                 main.append(f"# rockscc: {command} is not a {dialect.pykickstart} command (from {origin}): {line.strip()}")
             else:
                 main.append(line)
-        head = _TRAILING_SPACE.sub("", _ENV.get_template("head.j2").render(profile=profile, dialect=dialect, main=main))
+        head = _TRAILING_SPACE.sub("", _template("head.j2").render(profile=profile, dialect=dialect, main=main))
         headers: dict[str, None] = {}  # an ordered set
         parts = [head]
         for scripts, log in ((profile.pre, dialect.pre_log), (self._posts(profile), dialect.post_log)):
@@ -92,7 +100,7 @@ class Renderer:
         if found is None:
             _check_body(script, dialect)
             header = f"%{script.kind}{_header(script, log)}"
-            text = _ENV.get_template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
+            text = _template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
             if len(self._sections) > 20_000:
                 self._sections.clear()
             found = self._sections[key] = (_TRAILING_SPACE.sub("", header), _TRAILING_SPACE.sub("", text))
