@@ -51,7 +51,7 @@ from rockscc.memo import Memo
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
 from rockscc.model.defaults import DEFAULT_DIALECT
-from rockscc.model.overlay import BUILTIN_BASE, Overlay
+from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature
 from rockscc.partitions import PlannedHost, Planner
 from rockscc.pipeline import deps, producers
 
@@ -347,9 +347,7 @@ class Session:
     @cached_property
     def tree_signature(self) -> tuple:
         """(path, size, mtime) of every node, graph and include file of the description's overlays."""
-        from rockscc.xmlgraph.compiler import tree_signature
-
-        return tree_signature(self.cluster.overlays())
+        return files_signature(self.cluster.overlays())
 
     def warm_up(self, jobs: list, resolver: DepResolver) -> None:
         """Run one compile in the parent so forked workers inherit the parsed node tree."""

@@ -11,7 +11,6 @@ the session's: a session holds its trees.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,11 +88,6 @@ class NodeTree:
             if ".." not in Path(name).parts and candidate.is_file():
                 return candidate
         return None
-
-    def signature(self) -> tuple:
-        """(path, size, mtime) of every node, graph and include file of the overlays: a stat
-        each, no reads. A tree is still current while its signature is unchanged."""
-        return tree_signature(self.overlays)
 
     def compile_file(self, path: Path) -> ir.CompiledNode:
         """A node file outside the index (`rockscc test node FILE`), named after its file."""
@@ -182,29 +176,3 @@ def _path_of(tree: NodeTree, node: ir.CompiledNode) -> Path:
 
 def _dedup(warnings: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(set(warnings))
-
-
-def tree_signature(overlays: list[Overlay]) -> tuple:
-    """(path, size, mtime) of every node, graph and include file of the overlays."""
-    entries: list[tuple[str, int, int]] = []
-    for overlay in overlays:
-        for sub in ("nodes", "graphs", "include"):
-            _scan(str(overlay.path / sub), entries)
-    return tuple(sorted(entries))
-
-
-def _scan(directory: str, entries: list) -> None:
-    """os.scandir, not Path.rglob: this runs on every build, and rglob is ~10x slower."""
-    try:
-        with os.scandir(directory) as it:
-            for entry in it:
-                if entry.is_dir(follow_symlinks=False):
-                    _scan(entry.path, entries)
-                else:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    entries.append((entry.path, st.st_size, st.st_mtime_ns))
-    except (FileNotFoundError, NotADirectoryError):
-        pass
