@@ -77,6 +77,7 @@ PROCESS_WIDE = {
     "rockscc.memo:code_identity": "the running rockscc's own code: constant for a process",
     "rockscc.runtime.connection:_connections": "libvirt connections by URI: a process resource of the VM "
                                                "commands, not a compile cache",
+    "rockscc.runtime.move:observers": "not a cache: the hooks tests register to watch each step of a VM move",
     "rockscc.cli.registry:_builtin": "the built-in command modules: a function of the code",
     "rockscc.cli.registry:_plugins": "installed entry-point commands: a function of the installation",
     "rockscc.cli.registry:_extra": "commands registered at run time: the command table, not a cache",

@@ -11,6 +11,7 @@ from rockscc.model import Cluster, Host
 from rockscc.model.alloc import hex_ip, network_of
 from rockscc.model.boot import actions_for, boot_action
 from rockscc.model.cluster import truthy
+from rockscc.model.vms import hypervisor_of
 
 XEN_KERNEL = "/boot/kickstart/xen/vmlinuz"
 XEN_RAMDISK = "/boot/kickstart/xen/initrd-xen.iso.gz"
@@ -59,7 +60,7 @@ def vm_spec(cluster: Cluster, host: Host) -> dict[str, Any]:
     container = cluster.hosts[vm.container]
     c_attrs = cluster.resolve_attrs(container)
     attrs = cluster.resolve_attrs(host)
-    hypervisor = (c_attrs.get("vm_hypervisor") or "xen").lower()
+    hypervisor = hypervisor_of(cluster, container)
     return {
         "name": host.name,
         "container": container.name,
