@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from rockscc.runtime.connection import forget_connections
-from tests.conftest import run_cli
+from tests.conftest import remove_test_domains, run_cli
 
 EVAL_NODE = """<kickstart>
 <post>
@@ -37,15 +37,7 @@ def built(cluster_dir, tmp_path):
     assert result.rc == 0, result.err
     forget_connections()
     yield run, cluster_dir / "build"
-    import libvirt
-
-    conn = libvirt.open("test:///default")
-    for dom in conn.listAllDomains():
-        if dom.name().startswith("compute-"):
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-    forget_connections()
+    remove_test_domains()
 
 
 def test_list_host_profile_prints_the_built_kickstart(built):
