@@ -32,6 +32,7 @@ LAYERS = [
     "engine",
     "pipeline",
     "runtime",
+    "provision",
     "cli",
     "commands",
     "__main__",

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Loaders whose UEFI build is another file of the TFTP tree (rockscc's tree holds memtest86+'s
+# BIOS image as `memtest` and its UEFI image as `memtest.efi`).
+EFI_VARIANTS = {"memtest": "memtest.efi"}
+
+# The loaders DHCP hands out, by client (netfiles.py, dnsmasq_conf.py; the TFTP tree holds them)
+BIOS_LOADER = "pxelinux.0"
+UEFI_LOADER = "bootx64.efi"  # grub, built by backends/tftp.py
+IPXE_SCRIPT_URL = "http://{server}/ipxe/${{hostname}}.ipxe"  # iPXE expands ${hostname} (DHCP option 12)
+
 
 @dataclass(frozen=True)
 class BootSpec:
@@ -43,8 +52,15 @@ def pxelinux(command: str, args: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def grub(label: str, spec: BootSpec, *, efi: bool = True) -> str:
-    """grub.cfg for UEFI network boot (linuxefi/initrdefi, or linux/initrd on newer grub)."""
+def tree_path(name: str) -> str:
+    """A file of the TFTP tree as grub and iPXE name it: from the tree's root (grub wants a
+    leading slash; iPXE resolves a relative name against the script's own directory)."""
+    return name if name.startswith(("/", "(")) or "://" in name else "/" + name
+
+
+def grub(label: str, spec: BootSpec, *, efi: bool = False) -> str:
+    """grub.cfg for UEFI network boot: linux/initrd (the grub image of rockscc's TFTP tree), or
+    linuxefi/initrdefi for RHEL's shim-signed grub."""
     linux, initrd = ("linuxefi", "initrdefi") if efi else ("linux", "initrd")
     head = ["set default=0", "set timeout=0", f'menuentry "rocks {label}" {{']
     if spec.kind == "localboot":
@@ -52,19 +68,32 @@ def grub(label: str, spec: BootSpec, *, efi: bool = True) -> str:
     elif spec.kind == "memdisk":
         body = [f'\techo "action {label} boots a disk image with memdisk: BIOS only"', "\tsleep 5", "\texit"]
     else:
-        body = [f"\t{linux} {spec.kernel} {spec.args}".rstrip()]
+        kernel = tree_path(EFI_VARIANTS.get(spec.kernel, spec.kernel))
+        body = [f"\t{linux} {kernel} {spec.args}".rstrip()]
         if spec.initrd:
-            body.append(f"\t{initrd} {spec.initrd}")
+            body.append(f"\t{initrd} {tree_path(spec.initrd)}")
     return "\n".join(head + body + ["}"]) + "\n"
 
 
 def ipxe(label: str, spec: BootSpec) -> str:
+    """An iPXE script; BIOS and UEFI iPXE share it (`${platform}` picks a loader's UEFI build,
+    and memdisk images, BIOS-only, are refused on UEFI as the grub file does)."""
     lines = ["#!ipxe", f"# rocks action: {label}"]
     if spec.kind == "localboot":
-        lines.append("exit")
-    else:
-        lines.append(f"kernel {spec.kernel} {spec.args}".rstrip())
-        if spec.initrd:
-            lines.append(f"initrd {spec.initrd}")
-        lines.append("boot")
+        return "\n".join(lines + ["exit"]) + "\n"
+    efi_kernel = EFI_VARIANTS.get(spec.kernel)
+    if spec.kind == "memdisk" or efi_kernel:
+        lines.append("iseq ${platform} efi && goto efi ||")
+    lines += _ipxe_boot(spec.kernel, spec)
+    if spec.kind == "memdisk":
+        lines += [":efi", f"echo action {label} boots a disk image with memdisk: BIOS only", "sleep 5", "exit"]
+    elif efi_kernel:
+        lines += [":efi", *_ipxe_boot(efi_kernel, spec)]
     return "\n".join(lines) + "\n"
+
+
+def _ipxe_boot(kernel: str, spec: BootSpec) -> list[str]:
+    lines = [f"kernel {tree_path(kernel)} {spec.args}".rstrip()]
+    if spec.initrd:
+        lines.append(f"initrd {tree_path(spec.initrd)}")
+    return lines + ["boot"]

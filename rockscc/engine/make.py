@@ -49,6 +49,7 @@ class BuildOptions:
     explain: bool = False
     dry_run: bool = False
     progress: bool = False
+    with_cluster: bool = False  # with hosts=: also the jobs of no host (network files, TFTP loaders)
 
 
 class JobSource(Protocol):
@@ -56,8 +57,9 @@ class JobSource(Protocol):
 
     memo: Memo  # pointed at the build directory for the build's duration
 
-    def jobs(self, resolver: DepResolver, manifest: Manifest) -> list:
-        """Every job of the description, with the resolver taught to evaluate their dependency keys."""
+    def jobs(self, resolver: DepResolver, manifest: Manifest, outdir: Path, hosts: list[str] | None) -> list:
+        """The jobs of the description (those of `hosts` and of no host, or all when None) that
+        build into `outdir`, with the resolver taught to evaluate their dependency keys."""
 
     def stamps(self) -> Stamps:
         """The jobs' input stamps."""
@@ -116,11 +118,12 @@ def build(outdir: Path, options: BuildOptions, source: JobSource,
         source.memo.use(outdir)
         stack.callback(source.memo.close)
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
-        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir)))
+        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir, every_job=options.hosts is None)))
         resolver = DepResolver()
-        plan = source.jobs(resolver, manifest)
+        plan = source.jobs(resolver, manifest, outdir, options.hosts)
         if options.hosts is not None:
-            plan = [job for job in plan if job.host in set(options.hosts)]
+            wanted = set(options.hosts)
+            plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
         report.jobs = len(plan)
         stamps = source.stamps()
         stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)
@@ -392,11 +395,17 @@ def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, optio
                     report: BuildReport) -> None:
     """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
     planned = {job.id for job in plan}
-    for job_id in sorted(set(manifest.jobs) - planned):
-        if options.hosts is not None and manifest.jobs.host_of(job_id) not in set(options.hosts):
-            continue  # a partial build only tidies the hosts it was asked about
+    wanted = set(options.hosts) if options.hosts is not None else None
+    orphans = [job_id for job_id in sorted(set(manifest.jobs) - planned)
+               if wanted is None or manifest.jobs.host_of(job_id) in wanted]  # a partial build tidies its hosts only
+    if not orphans:
+        return
+    # a file an existing job now writes stays (a job renamed or merged into another)
+    absent, recorded = manifest.jobs.ABSENT, manifest.jobs.stamp
+    kept = {path for job_id in planned if recorded(job_id) is not absent for path in manifest.jobs.output_paths(job_id)}
+    for job_id in orphans:
         for path in sorted(manifest.jobs.output_paths(job_id)):
-            if remove_output(outdir, path):
+            if path not in kept and remove_output(outdir, path):
                 report.removed.append(path)
         del manifest.jobs[job_id]
         manifest.dirty = True

@@ -9,15 +9,16 @@ import pickle
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import tomli_w
 
 from rockscc.errors import RocksccError
-from rockscc.model.cluster import Cluster
-from rockscc.model.codec import SchemaError, dotted
+from rockscc.model.cluster import Cluster, host_digest
+from rockscc.model.codec import SchemaError, dotted, encode
+from rockscc.model.records import Host
 
 FILENAME = "cluster.toml"
 LOCKNAME = ".cluster.lock"
@@ -65,13 +66,13 @@ def _cached(root: Path, key: str) -> Cluster | None:
     return None
 
 
-def _store_cache(root: Path, key: str, cluster: Cluster) -> None:
+def _store_cache(root: Path, key: str, cluster: Cluster, digests: dict[str, str] | None = None) -> None:
     from rockscc import __version__
 
     try:
         (root / CACHE).parent.mkdir(exist_ok=True)
         cluster.attach_host_digests(None)  # computed from the records as saved; stored beside, not inside, the cluster
-        digests = cluster.host_digests()
+        digests = digests if digests is not None else cluster.host_digests()
         data = pickle.dumps({"key": key, "version": __version__, "cluster": cluster, "digests": digests})
         cluster.attach_host_digests(digests)
         atomic_write(root / CACHE, data)
@@ -144,6 +145,50 @@ def transaction(root: Path) -> Iterator[Cluster]:
         cluster.attach_host_digests(None)  # it is about to change: digests are computed, not remembered
         yield cluster
         save(cluster)
+
+
+def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:
+    """Add one host, as a transaction would, without rendering the whole description again:
+    under the lock, `make(cluster)` chooses the host from the current description; it is
+    checked against the others and its table is appended to cluster.toml (hosts are the file's
+    last tables, so the bytes are what a full save writes). Ten thousand hosts: milliseconds
+    instead of seconds (insert-ethers adds hosts while machines wait for DHCP). Returns the
+    description with the host, its parse cache and host digests up to date.
+
+    `previous`: what the last call returned; used again instead of loading when cluster.toml is
+    still the file that call wrote (nothing else changed the description since)."""
+    with locked(root):
+        path = root / FILENAME
+        text = path.read_text(encoding="utf-8")
+        same = previous is not None and getattr(previous, "_written", None) == file_signature(path)
+        cluster = previous if same else load(root)
+        digests = dict(cluster.host_digests())
+        host = make(cluster)
+        if host.name in cluster.hosts:
+            raise RocksccError(f'host "{host.name}" already exists')
+        cluster.hosts[host.name] = host
+        try:
+            cluster.validate_new_host(host.name)
+        except SchemaError as exc:
+            raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+        chunk = tomli_w.dumps({"hosts": {host.name: encode(host)}})
+        data = (text.rstrip("\n") + "\n\n" + chunk if text.strip() else chunk).encode()
+        atomic_write(path, data)
+        digests[host.name] = host_digest(host)
+        cluster.__dict__.pop("_written", None)  # not into the parse cache
+        _store_cache(root, hashlib.sha256(data).hexdigest(), cluster, digests)
+        cluster.attach_host_digests(digests)
+        cluster._written = file_signature(path)
+        return cluster
+
+
+def file_signature(path: Path) -> tuple | None:
+    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _toml_error(message: str) -> str:

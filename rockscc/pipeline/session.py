@@ -338,9 +338,10 @@ class Session:
         """Build what is stale (engine/make.py), with this session's jobs, stamps and memo."""
         return build(output_dir(self.root, options.out), options, self, wait_message)
 
-    def jobs(self, resolver: DepResolver, manifest: Manifest) -> list:
+    def jobs(self, resolver: DepResolver, manifest: Manifest, outdir: Path, hosts: list[str] | None) -> list:
         deps.register(resolver, self, manifest)
-        return [job for producer in producers.ALL for job in producer(self)]
+        wanted = producers.Wanted(outdir, hosts)
+        return [job for producer in producers.ALL for job in producer(self, wanted)]
 
     def stamps(self) -> Stamps:
         return Stamps(self.cluster, self.options, lambda: self.tree_signature)

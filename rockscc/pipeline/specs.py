@@ -1,16 +1,20 @@
 """Specs: everything an artifact depends on, read from the description as plain data. The build
 fingerprints a spec job by its spec, and the backends render files from it (they never read the
-model): a host's boot files, a VM's Xen and libvirt configs, the cluster's network files."""
+model): a host's boot files, a VM's Xen and libvirt configs, the cluster's network files and
+service configs, the TFTP tree."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from rockscc.backends.pxe import parse_action
+from rockscc.backends import tftp
+from rockscc.backends.pxe import EFI_VARIANTS, parse_action
 from rockscc.model import Cluster, Host
 from rockscc.model.alloc import hex_ip, network_of
 from rockscc.model.boot import actions_for, boot_action
 from rockscc.model.cluster import truthy
+from rockscc.model.services import basedir, discovery_range, dns_domain, host_flag, kickstart_server
 from rockscc.model.vms import hypervisor_of
 
 XEN_KERNEL = "/boot/kickstart/xen/vmlinuz"
@@ -27,6 +31,7 @@ def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
     label, action = chosen
     iface = cluster.private_interface(host)
     return {
+        "ks_url": kickstart_url(cluster, host),
         "frontend": cluster.is_frontend(host),
         "host": host.name,
         "hexip": hex_ip(ip),
@@ -34,24 +39,74 @@ def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
         "label": label,
         "command": action.command,
         "args": action.args,
-        "efi_linux": truthy(cluster.attr(host, "uefi_linuxefi") or "yes"),
+        "efi_linux": truthy(cluster.attr(host, "uefi_linuxefi")),
     }
 
 
-def netfiles_spec(cluster: Cluster) -> dict[str, Any]:
-    """What /etc/hosts and dhcpd.conf are made of: private addresses, names, MACs, the frontend."""
+def kickstart_url(cluster: Cluster, host: Host) -> str | None:
+    """Where a physical host's installer fetches its kickstart: Rocks' kickstart.cgi on the
+    kickstart host, which answers each address with that host's own kickstart (`rockscc serve`,
+    or the nginx config the build writes). One URL for every host, so the boot files of all
+    hosts of one action carry the same command line. None without a kickstart host."""
+    server = cluster.attr(host, "Kickstart_PrivateKickstartHost")
+    if not server:
+        return None
+    path = basedir(cluster.attr(host, "Kickstart_PrivateKickstartBasedir"))
+    return f"http://{kickstart_server(server)}/{path}/sbin/kickstart.cgi"
+
+
+def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
+    """Everything the network files depend on (hosts, dhcpd.conf, dnsmasq, DNS zones, nginx).
+    Without a private network or a kickstart host there is nothing to serve: hosts and
+    dhcpd.conf only (next_server "", network None)."""
     private = cluster.networks.get("private")
-    hosts = []
-    for host in sorted(cluster.hosts.values(), key=lambda h: h.name):
-        iface = cluster.private_interface(host)
-        if iface and iface.ip:
-            hosts.append({"name": host.name, "ip": iface.ip, "mac": iface.mac})
+    server = cluster.attrs.get("Kickstart_PrivateKickstartHost")
     return {
-        "domain": cluster.attrs.get("Kickstart_PrivateDNSDomain", "local"),
+        "outdir": str(outdir),
+        "next_server": kickstart_server(server) if server else "",
+        "domain": dns_domain(cluster),
         "network": str(network_of(private)) if private else None,
-        "next_server": cluster.attrs.get("Kickstart_PrivateKickstartHost", ""),
-        "hosts": hosts,
+        "discovery": discovery_range(cluster),
+        "basedir": basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")),
+        "tree": cluster.attrs.get("install_tree") or None,
+        "frontend": cluster.attrs.get("Kickstart_PrivateHostname") or None,
+        "hosts": host_entries(cluster),
     }
+
+
+def host_entries(cluster: Cluster) -> list[dict[str, Any]]:
+    """Hosts with a private address, by name: name, ip, mac (or None), hexip, ipxe."""
+    ipxe = host_flag(cluster, "pxe_ipxe", default=True)
+    entries = []
+    for name in sorted(cluster.hosts):
+        host = cluster.hosts[name]
+        iface = cluster.private_interface(host)
+        if iface is None or not iface.ip:
+            continue
+        entries.append({"name": name, "ip": iface.ip, "mac": iface.mac, "hexip": hex_ip(iface.ip),
+                        "ipxe": ipxe(host)})
+    return entries
+
+
+
+def tftp_spec(cluster: Cluster) -> dict[str, Any]:
+    """What the TFTP tree's shared files are made of: the identity of each source (loaders,
+    grub, the site's tftpboot/ files) and the files the PXE actions boot."""
+    return {**tftp.sources_spec(cluster.root / tftp.SITE_DIR), "needed": needed_files(cluster)}
+
+
+def needed_files(cluster: Cluster) -> list[str]:
+    """The kernels and initrds the PXE actions (global and per host) load from the tree."""
+    names: set[str] = set()
+    actions = list(cluster.pxeactions.values()) + [a for h in cluster.hosts.values() for a in h.pxeactions.values()]
+    for action in actions:
+        spec = parse_action(action.command, action.args)
+        for name in (spec.kernel, spec.initrd):
+            if name and "/" not in name and "://" not in name:
+                names.add(name)
+                if name in EFI_VARIANTS:
+                    names.add(EFI_VARIANTS[name])
+    return sorted(names)
 
 
 def vm_spec(cluster: Cluster, host: Host) -> dict[str, Any]:
