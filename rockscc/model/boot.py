@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rockscc.errors import RocksccError
 from rockscc.model.cluster import Cluster
+from rockscc.model.defaults import PRESEED_DIALECTS
 from rockscc.model.records import Host, PxeAction
 
 
@@ -34,7 +35,7 @@ def boot_action(cluster: Cluster, host: Host) -> tuple[str, PxeAction] | None:
     if host.pxeboot is None:
         return None
     dialect = cluster.attr(host, "kickstart_dialect") or ""
-    if dialect in INSTALLER_DIALECTS:
+    if dialect in PRESEED_DIALECTS:
         variant = f"{host.pxeboot} {dialect}"
         if variant in actions_for(cluster, host):
             return variant, action_of(cluster, host, variant)
@@ -49,5 +50,3 @@ def boot_action(cluster: Cluster, host: Host) -> tuple[str, PxeAction] | None:
         return host.pxeboot, action
     return host.pxeboot, action_of(cluster, host, host.pxeboot)
 
-
-INSTALLER_DIALECTS = frozenset({"debian12"})  # dialects whose hosts boot their own installer

@@ -11,6 +11,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import alloc, names
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
+from rockscc.model.overlay import BUILTIN_BASE, Overlay
 from rockscc.model.records import (
     Appliance,
     Host,
@@ -20,7 +21,6 @@ from rockscc.model.records import (
     Roll,
     Settings,
 )
-from rockscc.xmlgraph.overlay import BUILTIN_BASE, Overlay
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
@@ -58,10 +58,6 @@ class Cluster:
         return encode(self)
 
     # --- lookups -------------------------------------------------------------------------------
-    @property
-    def os_attrs(self) -> dict[str, dict[str, str]]:
-        return self.os
-
     def host(self, name: str) -> Host:
         try:
             return self.hosts[name]
@@ -286,7 +282,7 @@ class Cluster:
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:
                 _attr_name(scope + (key,), key)
-        for name, roll in self.rolls.items():
+        for name in self.rolls:
             _path_safe(("rolls", name), "roll", name)
         self._validate_unique_addresses()
 

@@ -23,7 +23,7 @@ from rockscc import sandbox
 
 WORKER = Path(__file__).with_name("worker.py")
 PYLIB = Path(__file__).with_name("pylib")
-_pools: dict[int, "Pool"] = {}
+_pools: dict[int, Pool] = {}
 
 
 class PoolUnavailable(Exception):
@@ -88,11 +88,6 @@ def pool(nproc: int) -> Pool:
         current = Pool(nproc)
         _pools[os.getpid()] = current
     return current
-
-
-def forget(broken: Pool) -> None:
-    broken.close()
-    _pools.pop(os.getpid(), None)
 
 
 @atexit.register

@@ -26,7 +26,6 @@ PYLIB = Path(__file__).resolve().parent / "pylib"
 PROGRAM_ENV = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}  # rocks_partition importable
 PYTHONS = ("python", "python2", "python3")
 LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20)
-_memo: dict[str, "ChainResult"] = {}
 # exit statuses of a step the kernel stopped for a resource limit (128 + signal)
 LIMIT_KILLS = {"137": f"the CPU-time limit ({LIMITS.cpu_s} s) or the memory limit ({LIMITS.mem_mb} MiB)",
                "152": f"the CPU-time limit ({LIMITS.cpu_s} s)",
@@ -38,6 +37,17 @@ class ChainResult:
     user_partition_info: str | None  # None: no program wrote the file
     installer_partition_info: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
     warnings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class ChainCache:
+    """What one session remembers of %pre chains (partitions.Planner holds it): results by chain
+    key, each step's result by the /tmp it started from (see _run_stepwise), and whether the
+    persistent worker turned out to be unusable on this machine."""
+
+    chains: dict[str, ChainResult] = field(default_factory=dict)
+    steps: dict[str, tuple[dict[str, bytes], str, bytes]] = field(default_factory=dict)
+    pool_broken: bool = False
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -84,12 +94,12 @@ def _key_of(steps: list, hardware_json: dict) -> str:
     return hashlib.sha256(repr((steps, hardware, _discovered(hardware_json))).encode()).hexdigest()
 
 
-def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
+def run_chain(scripts: list, hardware_json: dict, host: str, cache: ChainCache) -> ChainResult:
     steps = _runnable(scripts, host)
     key = _key_of(steps, hardware_json)
-    if key not in _memo:
-        _memo[key] = _run(steps, hardware_json, _discovered(hardware_json), host)
-    return _memo[key]
+    if key not in cache.chains:
+        cache.chains[key] = _run(steps, hardware_json, _discovered(hardware_json), host, cache)
+    return cache.chains[key]
 
 
 def _discovered(hardware_json: dict) -> str:
@@ -98,10 +108,10 @@ def _discovered(hardware_json: dict) -> str:
     return f"disks: {disks}\nraids: {raids}\n"
 
 
-def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
+def _run(steps, hardware_json: dict, discovered: str, host: str, cache: ChainCache) -> ChainResult:
     files = {"/tmp/discovered.disks": discovered.encode(),
              "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode()}
-    stepwise = _run_stepwise(steps, dict(files), host)
+    stepwise = _run_stepwise(steps, dict(files), host, cache)
     if stepwise is not None:
         return stepwise
     return _run_whole(steps, files, host)
@@ -140,7 +150,6 @@ def _run_whole(steps, files: dict[str, bytes], host: str) -> ChainResult:
 # step not found there, the rest of the chain runs as one task (a task costs ~3 ms more than a
 # step inside one). Processes a step leaves behind do not survive into the next step (the
 # installer would let them run on): results do not depend on where a task began.
-_steps: dict[str, tuple[dict[str, bytes], str, bytes]] = {}
 BOOKKEEPING = ("/tmp/.rockscc/pre", "/tmp/.rockscc/status-", "/tmp/.rockscc/out-")  # the worker's, not a result
 
 
@@ -150,13 +159,13 @@ def _step_key(argv: list[str], body: str, state: dict[str, bytes]) -> str:
     return hashlib.sha256(repr((kind, body, files)).encode()).hexdigest()
 
 
-def _run_stepwise(steps, state: dict[str, bytes], host: str) -> ChainResult | None:
+def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) -> ChainResult | None:
     warnings: list[Diagnostic] = []
     for index, (argv, body, origin) in enumerate(steps):
         key = _step_key(argv, body, state)
-        if key not in _steps and not _run_rest(steps[index:], state, host):
+        if key not in cache.steps and not _run_rest(steps[index:], state, host, cache):
             return None  # no worker here: the whole chain in one fresh sandbox instead
-        state, status, out = _steps[key]
+        state, status, out = cache.steps[key]
         warning = _step_warning(status, out, origin, host)
         if warning is not None:
             warnings.append(warning)
@@ -165,7 +174,7 @@ def _run_stepwise(steps, state: dict[str, bytes], host: str) -> ChainResult | No
                        installer.decode(errors="replace") if installer is not None else None, warnings)
 
 
-def _run_rest(rest, state: dict[str, bytes], host: str) -> bool:
+def _run_rest(rest, state: dict[str, bytes], host: str, cache: ChainCache) -> bool:
     """Run `rest` (steps from the first one not memoized) in one task starting from `state`, and
     memoize each step by the /tmp it started from. False when there is no worker."""
     files = dict(state)
@@ -173,7 +182,7 @@ def _run_rest(rest, state: dict[str, bytes], host: str) -> bool:
     for j, (argv, body, _origin) in enumerate(rest):
         files[f"/tmp/.rockscc/pre-{j}"] = body.encode()
         kinds.append(("python" if argv[0] == sys.executable else argv[0], f"/tmp/.rockscc/pre-{j}"))
-    reply = _pool_request(kinds, files)
+    reply = _pool_request(kinds, files, cache)
     if reply is None:
         return False
     if reply.error:
@@ -185,7 +194,7 @@ def _run_rest(rest, state: dict[str, bytes], host: str) -> bool:
             raise RocksccError(f"host {host}: the %pre at {origin} could not run: the sandbox's process limit "
                                f"({LIMITS.nproc}) was reached (fork bomb?)")
         result = {k: v for k, v in after.items() if not k.startswith(BOOKKEEPING)}
-        _steps[_step_key(argv, body, state)] = (result, after[f"/tmp/.rockscc/status-{j}"].decode().strip(),
+        cache.steps[_step_key(argv, body, state)] = (result, after[f"/tmp/.rockscc/status-{j}"].decode().strip(),
                                                 after.get(f"/tmp/.rockscc/out-{j}", b""))
         state = result
     return True
@@ -208,27 +217,24 @@ def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic
     return Diagnostic(file, int(line or 0), f"%pre {why}" + (": " + " | ".join(tail) if tail else ""))
 
 
-def _pool_request(kinds, files: dict[str, bytes]):
+def _pool_request(kinds, files: dict[str, bytes], cache: ChainCache):
     """One task in this process's persistent worker, or None when the worker cannot be used."""
     from rockscc.partitions import pool as pools
 
-    global _pool_broken
-    if _pool_broken or os.environ.get("ROCKSCC_NO_POOL"):
+    if cache.pool_broken or os.environ.get("ROCKSCC_NO_POOL"):
         return None
     env = {**sandbox.BASE_ENV, **PROGRAM_ENV}  # the worker starts each task from an empty environment
     try:
         reply = pools.pool(LIMITS.nproc).run(kinds, files, env, LIMITS)
     except (pools.PoolUnavailable, sandbox.SandboxUnavailable, OSError):
-        _pool_broken = True
+        cache.pool_broken = True
         return None
     if (reply.get("error") or "").startswith(("unshare failed", "cannot mount")):
-        _pool_broken = True  # this machine cannot give tasks their own namespaces: fresh sandboxes
+        cache.pool_broken = True  # this machine cannot give tasks their own namespaces: fresh sandboxes
         return None
     return sandbox.SandboxResult(0, b"", b"", error=reply.get("error"), snapshots=reply["snapshots"],
                                  step=reply.get("step"))
 
-
-_pool_broken = False
 
 
 def _tail(out: bytes) -> list[str]:

@@ -23,24 +23,25 @@ CACHE = REPO / ".cache" / "debian12"
 
 
 def compile_preseed(cluster_dir: Path, host: str):
-    """(Preseed, plan, profile) of a host, through the stages the build chains."""
+    """(Preseed, plan, profile) of a host, through the stages the build chains; the preseed is
+    the one the build writes (checked against it)."""
     from rockscc.backends import preseed
-    from rockscc.build import memo
     from rockscc.model import load
-    from rockscc.partitions import plan_host
-    from rockscc.xmlgraph import compile_host, host_input
-    from rockscc.xmlgraph.compiler import NodeTree
+    from rockscc.model.cluster import truthy
+    from rockscc.pipeline import Session
 
     cluster = load(cluster_dir)
     record = cluster.hosts[host]
-    result = compile_host(NodeTree.load(cluster.overlays()), host_input(cluster, record))
+    session = Session(cluster)
+    profile = session.profile(record).profile
     hardware = cluster.hardware_of(record)
-    plan = plan_host(result.profile.pre, hardware, host, record.partitions).plan if hardware else None
+    plan = session.planner.plan(profile.pre, hardware, host, record.partitions).plan if hardware else None
     attrs = cluster.resolve_attrs(record)
-    options = preseed.Options(allow_unauthenticated=attrs.get("debian_allow_unauthenticated", "") in ("yes", "true"))
-    rendered = preseed.render(result.profile, plan, "debian12", options)
-    preseed.Validator(memo).validate(rendered, host)
-    return rendered, plan, result.profile
+    options = preseed.Options(allow_unauthenticated=truthy(attrs.get("debian_allow_unauthenticated")))
+    rendered = preseed.render(profile, plan, "debian12", options)
+    preseed.Validator(session.memo).validate(rendered, host)
+    assert session.compile(record, plan=False).kickstart == rendered.text
+    return rendered, plan, profile
 
 
 @pytest.fixture

@@ -194,7 +194,7 @@ def _timezone(words: list[str], origin: str, main: Main) -> None:
     if len(rest) != 1:
         raise RocksccError(f"{origin}: timezone {' '.join(words)}: one time zone expected")
     zone = rest[0]
-    if zone not in _time_zones():
+    if not _time_zone(zone):
         raise RocksccError(f"{origin}: timezone {zone}: not a time zone of the tz database")
     utc = "utc" in options or "isUtc" in options
     main.answers += [Answer("time/zone", "string", zone, origin),
@@ -207,16 +207,15 @@ def _timezone(words: list[str], origin: str, main: Main) -> None:
         main.answers.append(Answer("clock-setup/ntp", "boolean", "false", origin))
 
 
-def _time_zones() -> set[str]:
-    from zoneinfo import available_timezones
+def _time_zone(zone: str) -> bool:
+    """Whether the tz database has the zone (zoneinfo keeps what it loaded: one read per zone)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = available_timezones() | {"UTC"}
-    return _ZONES
-
-
-_ZONES: set[str] | None = None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _rootpw(words: list[str], origin: str, main: Main) -> None:
