@@ -143,7 +143,8 @@ def install(tmp_path_factory, request):
         assert wait_for(lambda: seen(r"successfully loaded preseed file") or not guest.running(), 900, 2), \
             f"the installer did not load its preseed:\n{syslog.read_text()[-3000:]}\n{serve_log.read_text()[-2000:]}"
         times["preseed loaded"] = time.monotonic() - started
-        assert wait_for(lambda: seen(r"anna\[\d+\]: DEBUG: retrieving") or not guest.running(), 900, 2), \
+        udeb = re.compile(r"GET /install/rocks-dist/lan/x86_64/pool/udeb/\S+\.udeb 200")
+        assert wait_for(lambda: udeb.search(serve_log.read_text()) or not guest.running(), 900, 2), \
             f"the installer did not load components from the mirror:\n{syslog.read_text()[-3000:]}"
         times["components from the mirror"] = time.monotonic() - started
         stage_one = {"syslog": syslog.read_text(errors="replace"), "serve": serve_log.read_text(), "times": dict(times)}
@@ -175,6 +176,9 @@ def test_the_installer_boots_from_serve_and_loads_the_preseed_compiled_for_the_g
     assert "successfully loaded preseed file from http://10.1.1.1/install/sbin/kickstart.cgi" in stage["syslog"]
     assert re.search(r"GET /install/rocks-dist/lan/x86_64/dists/bookworm/Release 200", stage["serve"])
     assert re.search(r"GET /install/rocks-dist/lan/x86_64/pool/udeb/\S+\.udeb 200", stage["serve"])
+    assert re.search(r"anna\[\d+\]: DEBUG: retrieving", stage["syslog"])
+    # the preseed's answers reached the installer: its locale, and the host name DHCP gave it
+    assert "Preseeded debian-installer/locale = 'en_US.UTF-8'" in stage["syslog"]
 
 
 @pytest.mark.install

@@ -41,7 +41,6 @@ class Main:
     boot_flags: str = ""
     bootloader: bool = True
     services: list[tuple[str, str, str]] = field(default_factory=list)  # (verb, unit, origin) for late_command
-    partition_include: bool = False
 
 
 # commands whose job d-i does by itself, or which mean nothing on Debian: a note, not an answer
@@ -149,11 +148,11 @@ _TAKES_VALUE = {"url", "hostname", "ip", "netmask", "gateway", "nameserver", "de
 
 
 def _include(text: str, origin: str, main: Main) -> None:
+    """Only the partition step's include, which the partman recipe stands for."""
     target = text.split(None, 1)[1].strip() if len(text.split()) > 1 else ""
     if target != PARTITION_INFO:
         raise RocksccError(f"{origin}: {text}: d-i cannot include files written at install time "
                            f"(only {PARTITION_INFO}, which the partman recipe stands for)")
-    main.partition_include = True
 
 
 def _url(words: list[str], origin: str, main: Main) -> None:
