@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.netns import PrivateNet
+from tests.netns import PrivateNet, wait_for
 
 QEMU = shutil.which("qemu-system-x86_64")
 OVMF = Path("/usr/share/ovmf/OVMF.fd")
@@ -74,3 +75,12 @@ def run_until(guests: dict[Guest, str], timeout: float) -> dict[Guest, str]:
     for guest in waiting:
         guest.stop()
     return {guest: guest.console() for guest in guests}
+
+
+def serve_in(net: PrivateNet, root: Path, log: Path) -> subprocess.Popen:
+    """`rockscc serve` for the description, in the private network, logging to `log`."""
+    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "serve"], stdout=log.open("w"),
+                     stderr=subprocess.STDOUT)
+    if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30) or proc.poll() is not None:
+        pytest.fail(f"serve did not start:\n{log.read_text()}")
+    return proc

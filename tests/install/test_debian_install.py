@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from rockscc.model.defaults import DEBIAN12_INSTALL_ARGS, DEBIAN12_INSTALL_COMMAND
-from tests.boot.guests import Guest, require_qemu
+from tests.boot.guests import Guest, require_qemu, serve_in
 from tests.conftest import REPO, run_cli
 from tests.netns import PrivateNet, require_root_and_tools, wait_for
 
@@ -94,14 +94,6 @@ def syslog_listener(net: PrivateNet, log: Path) -> subprocess.Popen:
     return net.popen([sys.executable, "-c", program, str(log)])
 
 
-def serve(net: PrivateNet, root: Path, log: Path) -> subprocess.Popen:
-    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "serve"], stdout=log.open("w"),
-                     stderr=subprocess.STDOUT)
-    if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30) or proc.poll() is not None:
-        pytest.fail(f"serve did not start:\n{log.read_text()}")
-    return proc
-
-
 def mirror_for(root: Path) -> tuple[Path, list[str]]:
     """The offline mirror with what the host's preseed asks pkgsel for; the udebs upstream refused."""
     preseed = (root / "build" / "kickstart" / "compute-0-0.ks").read_text()
@@ -134,7 +126,7 @@ def install(tmp_path_factory, request):
         syslog, serve_log, console = tmp / "d-i.log", tmp / "serve.log", tmp / "console.log"
         syslog.touch()
         syslog_listener(net, syslog)
-        server = serve(net, root, serve_log)
+        server = serve_in(net, root, serve_log)
         guest = Guest(net, "compute-0-0", MAC, console, memory=1024, disk=disk, reboot=True)
 
         def seen(pattern: str) -> bool:
