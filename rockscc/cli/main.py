@@ -112,6 +112,8 @@ def execute(words: list[str], ctx: Context) -> None:
         ctx.after_commit.clear()
     else:
         _run(command, ctx, opts)
+        if ctx.in_transaction:  # a line of `load`: the records it edited are settled in the address book
+            ctx.cluster.host_table().end_command()
 
 
 def _roll_commands(ctx: Context) -> None:

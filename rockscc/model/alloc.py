@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rockscc.errors import RocksccError
 from rockscc.model.records import Network
@@ -37,6 +38,12 @@ def next_xen_mac(used: Iterable[str]) -> str:
     if value >> 24 != XEN_MAC_PREFIX >> 24:
         raise RocksccError("no free MAC address left under 00:16:3e")
     return ":".join(f"{(value >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+
+
+@lru_cache(maxsize=8)
+def as_ints(addresses: frozenset[str]) -> frozenset[int]:
+    """A set of addresses (the discovery range, the same at every allocation) as integers."""
+    return frozenset(ip_int(ip) for ip in addresses)
 
 
 def ip_int(ip: str) -> int:

@@ -1,28 +1,45 @@
-"""Reading and writing cluster.toml: location-aware errors, an exclusive lock, atomic replace."""
+"""The cluster description on disk: cluster.toml for what is cluster-wide, one file per host.
+
+    cluster.toml              appliances, networks, attributes, PXE actions, rolls, …
+    hosts/<name>.toml         one host's record (the keys a [hosts.<name>] table held)
+    .rockscc-cache/hosts.sqlite   the host index (hostindex.py): derived, rebuilt from the files
+
+An edit reads and writes what it touches: the host files it changed (tomledit.py keeps what a
+user wrote in them), cluster.toml only when something cluster-wide changed. It validates the
+hosts it changed, and the rest through the index: no other host's address, MAC or VM slot is the
+same. Writers queue on `.cluster.lock` for the whole transaction; the files a transaction wrote
+are replaced together (commit.py: all or nothing, even under SIGKILL), readers read under the
+commit lock and never see half of it. A description still in one file (hosts inside
+cluster.toml) is split on first use, as one commit.
+"""
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
+import json
 import os
-import pickle
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import tomli_w
-
 from rockscc.errors import RocksccError
-from rockscc.model.cluster import Cluster, host_digest
-from rockscc.model.codec import SchemaError, dotted, encode
+from rockscc.model import commit, tomledit
+from rockscc.model.cluster import Cluster, host_digest, sort_key
+from rockscc.model.codec import SchemaError, decode, dotted, encode
+from rockscc.model.commit import atomic_write, commit_lock
+from rockscc.model.hostindex import Index, Row, make_row
+from rockscc.model.hosttable import HostTable
 from rockscc.model.records import Host
+from rockscc.model.timing import phase
 
 FILENAME = "cluster.toml"
+HOSTS_DIR = "hosts"
 LOCKNAME = ".cluster.lock"
-CACHE = ".rockscc-cache/cluster.pickle"
+MODE = 0o644
+__all__ = ["FILENAME", "HOSTS_DIR", "LOCKNAME", "add_host", "atomic_write", "description_signature",
+           "find_cluster_dir", "host_file", "hosts_digest", "load", "locate", "locked", "save", "transaction"]
 
 
 def find_cluster_dir(start: Path | None = None) -> Path:
@@ -34,98 +51,257 @@ def find_cluster_dir(start: Path | None = None) -> Path:
     raise RocksccError(f"no {FILENAME} in {here} or any parent directory (use 'rockscc init DIR' or 'rockscc -C DIR')")
 
 
+def host_file(root: Path, name: str) -> Path:
+    return root / HOSTS_DIR / f"{name}.toml"
+
+
+# --- reading -------------------------------------------------------------------------------------
 def load(root: Path) -> Cluster:
-    path = root / FILENAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RocksccError(f"{path}: no such file (use 'rockscc init {root}')") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RocksccError(f"{path}: cannot read: {exc}") from None
-    key = hashlib.sha256(text.encode()).hexdigest()
-    cluster = _cached(root, key)
-    if cluster is None:
-        cluster = parse(text, root)
-        _store_cache(root, key, cluster)
+    """The description as it is now (a snapshot: commits by others after this are not seen)."""
+    return _load(root, writer=False)
+
+
+def _load(root: Path, *, writer: bool) -> Cluster:
+    text = _read(root / FILENAME, f"use 'rockscc init {root}'")
+    data = _parse_toml(text, FILENAME)
+    if "hosts" in data:  # a description from before the split: split it once
+        if not _migrate(root, writer=writer):
+            return _legacy(text, data, root)  # read-only: use it as it is
+    if commit.has_journal(root):
+        with commit_lock(root, shared=False):
+            commit.recover(root)
+    with phase("snapshot"), commit_lock(root, shared=True):
+        text = _read(root / FILENAME, f"use 'rockscc init {root}'")
+        data = _parse_toml(text, FILENAME)
+        cluster = _cluster_wide(text, data, root)
+        cluster.hosts = HostTable(_host_rows(root, cluster))
+    cluster._top = (text, data)
     return cluster
 
 
-def _cached(root: Path, key: str) -> Cluster | None:
-    """The parsed description from the last load of the same bytes: tomllib costs ~65 µs a host."""
-    from rockscc import __version__
-
+def _read(path: Path, hint: str = "") -> str:
     try:
-        with open(root / CACHE, "rb") as fh:
-            entry = pickle.load(fh)
-        if entry["key"] == key and entry["version"] == __version__:
-            entry["cluster"].root = root
-            entry["cluster"].attach_host_digests(entry.get("digests"))
-            return entry["cluster"]
-    except Exception:  # missing, stale or unreadable cache: parse instead
-        pass
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RocksccError(f"{path}: no such file" + (f" ({hint})" if hint else "")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RocksccError(f"{path}: cannot read: {exc}") from None
+
+
+def _parse_toml(text: str, where: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RocksccError(_toml_error(str(exc), where, text)) from None
+
+
+def _cluster_wide(text: str, data: dict, root: Path) -> Cluster:
+    try:
+        cluster = Cluster.from_data(data, root)
+        cluster.validate()  # no hosts yet: what is cluster-wide
+    except SchemaError as exc:
+        raise RocksccError(f"{FILENAME}:{locate(text, exc.path)}: {dotted(exc.path)}: {exc.message}") from None
+    return cluster
+
+
+def _host_rows(root: Path, cluster: Cluster) -> dict[str, Row]:
+    """Every host file's index row, sorted as Rocks lists hosts; files changed since the index
+    last saw them are read and checked again (their own values, and against every other host)."""
+    index = Index(root)
+    try:
+        rows = index.rows()
+        found = _host_files(root)
+        stale = {name: sig for name, sig in found.items() if name not in rows or rows[name].sig != sig}
+        gone = set(rows) - set(found)
+        if stale or gone:
+            fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
+            for name in gone:
+                del rows[name]
+            rows.update(fresh)
+            _check_across(rows, fresh, root)
+            index.apply(fresh, gone)
+    finally:
+        index.close()
+    return dict(sorted(rows.items(), key=lambda item: sort_key(item[0], *item[1][4:7])))
+
+
+def _host_files(root: Path) -> dict[str, str]:
+    try:
+        entries = list(os.scandir(root / HOSTS_DIR))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise RocksccError(f"{root / HOSTS_DIR}: cannot read: {exc.strerror}") from None
+    found = {}
+    for entry in entries:
+        if entry.name.endswith(".toml") and not entry.name.startswith("."):
+            st = entry.stat()
+            found[entry.name[:-5]] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return found
+
+
+def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
+    where = f"{HOSTS_DIR}/{name}.toml"
+    text = _read(host_file(root, name))
+    data = _parse_toml(text, where)
+    try:
+        host = decode(Host, data, ("hosts", name))
+        host.name = name
+        cluster.validate_host_record(name, host)
+    except SchemaError as exc:
+        raise RocksccError(_host_error(text, where, exc)) from None
+    encoded = encode(host)
+    return make_row(host, sig, json.dumps(encoded), host_digest(host), tomledit.is_plain(text, encoded))
+
+
+def _host_error(text: str, where: str, exc: SchemaError) -> str:
+    inner = exc.path[2:] if exc.path[:1] == ("hosts",) else exc.path
+    return f"{where}:{locate(text, inner)}: {dotted(inner) or 'host'}: {exc.message}"
+
+
+def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> None:
+    """What one host file cannot know: its addresses, MACs and VM slot are no other host's, its
+    container is a host."""
+    owners: dict[str, str] = {}
+    slots: dict[tuple, str] = {}
+    for name, row in rows.items():
+        for value in row.addrs.split():
+            if value.startswith(("ip=", "mac=")):
+                owners.setdefault(value, name)
+        if row.container is not None:
+            slots.setdefault((row.container, row.slot), name)
+    for name, row in rows.items():
+        if name not in fresh and not (row.container and row.container not in rows):
+            continue
+        problem = _conflict(name, row, rows, owners, slots)
+        if problem:
+            path, message = problem
+            where = f"{HOSTS_DIR}/{name}.toml"
+            text = _read(host_file(root, name))
+            raise RocksccError(f"{where}:{locate(text, path)}: {dotted(path)}: {message}")
+
+
+def _conflict(name: str, row: Row, rows: dict[str, Row], owners: dict, slots: dict) -> tuple[tuple, str] | None:
+    host = decode(Host, json.loads(row.data))
+    for i, iface in enumerate(host.interfaces):
+        for key in ("ip", "mac"):
+            value = getattr(iface, key)
+            other = owners.get(f"{key}={value}") if value else None
+            if other is not None and other != name:
+                return ("interfaces", i, key), f"{key.upper()} {value} is already used by host {other}"
+    if row.container is not None:
+        if row.container not in rows:
+            return ("vm", "container"), f'VM container "{row.container}" is not a host'
+        other = slots.get((row.container, row.slot))
+        if other is not None and other != name:
+            return ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {other}'s"
     return None
 
 
-def _store_cache(root: Path, key: str, cluster: Cluster, digests: dict[str, str] | None = None) -> None:
-    from rockscc import __version__
-
-    try:
-        (root / CACHE).parent.mkdir(exist_ok=True)
-        cluster.attach_host_digests(None)  # computed from the records as saved; stored beside, not inside, the cluster
-        digests = digests if digests is not None else cluster.host_digests()
-        data = pickle.dumps({"key": key, "version": __version__, "cluster": cluster, "digests": digests})
-        cluster.attach_host_digests(digests)
-        atomic_write(root / CACHE, data)
-    except OSError:
-        pass  # a read-only description still works, just slower
-
-
-def parse(text: str, root: Path) -> Cluster:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RocksccError(_toml_error(str(exc))) from None
+def _legacy(text: str, data: dict, root: Path) -> Cluster:
+    """A one-file description that cannot be split here (read-only): all hosts in memory."""
     try:
         cluster = Cluster.from_data(data, root)
         cluster.validate()
     except SchemaError as exc:
-        line = locate(text, exc.path)
-        raise RocksccError(f"{FILENAME}:{line}: {dotted(exc.path)}: {exc.message}") from None
+        raise RocksccError(f"{FILENAME}:{locate(text, exc.path)}: {dotted(exc.path)}: {exc.message}") from None
+    cluster.hosts = HostTable.of(cluster.hosts)
     return cluster
 
 
-def render(cluster: Cluster) -> str:
-    return tomli_w.dumps(cluster.to_data())
+def description_signature(root: Path) -> tuple:
+    """Changes whenever any file of the description does (for pollers: serve, insert-ethers)."""
+    return (file_signature(root / FILENAME), tuple(sorted(_host_files(root).items())))
 
 
-def save(cluster: Cluster) -> None:
-    """Validate, then replace cluster.toml atomically (temp file + fsync + rename)."""
+def hosts_digest(root: Path) -> str:
+    """A digest of the host files as they are (name, size, mtime, inode of each): what a
+    build step that reads the whole description depends on besides cluster.toml."""
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(_host_files(root).items())).encode()).hexdigest()
+
+
+def file_signature(path: Path) -> tuple | None:
+    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
     try:
-        cluster.validate()
-    except SchemaError as exc:
-        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
-    data = render(cluster).encode()
-    atomic_write(cluster.root / FILENAME, data)
-    _store_cache(cluster.root, hashlib.sha256(data).hexdigest(), cluster)  # the next load skips tomllib
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+# --- splitting a one-file description ------------------------------------------------------------
+def _migrate(root: Path, *, writer: bool) -> bool:
+    """Move the hosts of cluster.toml into hosts/<name>.toml, as one commit; the comments in and
+    around them move along. False when the description cannot be written here."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        with (_nothing() if writer else locked(root)):
+            text = _read(root / FILENAME)
+            data = _parse_toml(text, FILENAME)
+            if "hosts" not in data:
+                return True  # another process split it meanwhile
+            cluster = _legacy(text, data, root)  # the whole description is checked once, as before
+            writes = _split(text, data, cluster, root)
+            (root / HOSTS_DIR).mkdir(exist_ok=True)
+            with commit_lock(root, shared=False):
+                commit.commit(root, writes, [], MODE)
+            return True
+    except PermissionError:
+        return False
+    except OSError as exc:
+        if exc.errno in (30, 13):  # EROFS, EACCES
+            return False
         raise
 
 
+def _split(text: str, data: dict, cluster: Cluster, root: Path) -> dict[Path, bytes]:
+    import tomlkit
+
+    try:
+        document = tomlkit.parse(text)
+        tables = document["hosts"]
+    except Exception:  # noqa: BLE001 - tomlkit could not follow the file: its data is moved plainly
+        document, tables = None, {}
+    writes = {}
+    for name, host in cluster.hosts.items():
+        encoded = encode(host)
+        body = _host_document(tables.get(name)) if name in tables else None
+        if body is None or "#" not in body or tomllib.loads(body) != encoded:  # nothing of a user's to keep
+            body = tomledit.plain(encoded)
+        writes[host_file(root, name)] = body.encode()
+    rest = {k: v for k, v in data.items() if k != "hosts"}
+    top = None
+    if document is not None:
+        del document["hosts"]
+        top = tomlkit.dumps(document)
+    if top is None or tomllib.loads(top) != rest:
+        top = tomledit.plain(rest)
+    writes[root / FILENAME] = top.encode()
+    return writes
+
+
+def _host_document(table) -> str | None:
+    import tomlkit
+
+    try:
+        document = tomlkit.document()
+        for key, item in table.value.body:
+            if key is None:
+                document.add(item)
+            else:
+                document.append(key, item)
+        return tomlkit.dumps(document)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+# --- writing -------------------------------------------------------------------------------------
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
     """An exclusive advisory lock on the description; concurrent editors queue up."""
@@ -141,62 +317,107 @@ def locked(root: Path) -> Iterator[None]:
 def transaction(root: Path) -> Iterator[Cluster]:
     """Lock, load, let the caller edit, validate and save; on any exception nothing is written."""
     with locked(root):
-        cluster = load(root)
-        cluster.attach_host_digests(None)  # it is about to change: digests are computed, not remembered
+        commit.remove_stray_temps(root)
+        commit.remove_stray_temps(root / HOSTS_DIR)
+        cluster = _load(root, writer=True)
         yield cluster
         save(cluster)
 
 
-def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:
-    """Add one host, as a transaction would, without rendering the whole description again:
-    under the lock, `make(cluster)` chooses the host from the current description; it is
-    checked against the others and its table is appended to cluster.toml (hosts are the file's
-    last tables, so the bytes are what a full save writes). Ten thousand hosts: milliseconds
-    instead of seconds (insert-ethers adds hosts while machines wait for DHCP). Returns the
-    description with the host, its parse cache and host digests up to date.
+def save(cluster: Cluster) -> None:
+    """Validate what changed and write it (call under `locked`): the host files of hosts added,
+    changed or removed, cluster.toml if anything cluster-wide changed, all as one commit."""
+    if not isinstance(cluster.hosts, HostTable):
+        cluster.hosts = HostTable.of(cluster.hosts)
+    table: HostTable = cluster.hosts
+    table.end_command()
+    top = cluster.to_data(hosts=False)
+    before = getattr(cluster, "_top", None)
+    with phase("changes"):
+        changed, removed = table.changes()
+    try:
+        with phase("validate"):
+            if before is None or before[1] != top:
+                cluster.validate()  # something cluster-wide changed: every host may be affected
+            else:
+                cluster.validate_changes(changed, removed)
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    with phase("write"):
+        _write(cluster, table, before, top, changed, removed)
 
-    `previous`: what the last call returned; used again instead of loading when cluster.toml is
-    still the file that call wrote (nothing else changed the description since)."""
-    with locked(root):
-        path = root / FILENAME
-        text = path.read_text(encoding="utf-8")
-        same = previous is not None and getattr(previous, "_written", None) == file_signature(path)
-        cluster = previous if same else load(root)
-        digests = dict(cluster.host_digests())
+
+def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict, removed: set[str]) -> None:
+    root = cluster.root
+    writes: dict[Path, bytes] = {}
+    if before is None or before[1] != top:
+        old_text, old_data = before if before is not None else ("", {})
+        writes[root / FILENAME] = tomledit.rewrite(old_text, old_data, top).encode()
+    texts = {}
+    for name, (_host, data) in changed.items():
+        texts[name] = _host_text(root, table.rows.get(name), name, data)
+        writes[host_file(root, name)] = texts[name].encode()
+    deletes = [host_file(root, name) for name in removed]
+    if not writes and not deletes:
+        return
+    if changed:
+        (root / HOSTS_DIR).mkdir(exist_ok=True)
+    try:
+        with commit_lock(root, shared=False):
+            commit.commit(root, writes, deletes, MODE)
+    except OSError as exc:
+        raise RocksccError(f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)") from None
+    _record(cluster, table, changed, removed, texts)
+
+
+def _host_text(root: Path, row: Row | None, name: str, data: dict) -> str:
+    if row is None or row.plain:
+        return tomledit.plain(data)
+    try:
+        text = host_file(root, name).read_text(encoding="utf-8")
+    except OSError:
+        return tomledit.plain(data)
+    return tomledit.rewrite(text, json.loads(row.data), data)
+
+
+def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str], texts: dict[str, str]) -> None:
+    """The index rows of what was written, and the cluster object as now on disk (it may be
+    edited and saved again: insert-ethers, move host vm)."""
+    found = _host_files(cluster.root) if changed else {}
+    rows = {}
+    for name, (host, data) in changed.items():
+        if name in found:
+            rows[name] = make_row(host, found[name], json.dumps(data), host_digest(host),
+                                  tomledit.is_plain(texts[name], data))
+    index = Index(cluster.root)
+    try:
+        index.apply(rows, removed)
+    finally:
+        index.close()
+    table.rebase(rows, removed)
+    cluster._top = (_read(cluster.root / FILENAME), cluster.to_data(hosts=False))
+
+
+def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:
+    """Add one host in a transaction of its own: under the lock, `make(cluster)` chooses the
+    host from the current description. Returns the description with the host (`previous` is
+    accepted for compatibility; a transaction is cheap now: it reads the index, not the hosts)."""
+    with transaction(root) as cluster:
         host = make(cluster)
         if host.name in cluster.hosts:
             raise RocksccError(f'host "{host.name}" already exists')
         cluster.hosts[host.name] = host
-        try:
-            cluster.validate_new_host(host.name)
-        except SchemaError as exc:
-            raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
-        chunk = tomli_w.dumps({"hosts": {host.name: encode(host)}})
-        data = (text.rstrip("\n") + "\n\n" + chunk if text.strip() else chunk).encode()
-        atomic_write(path, data)
-        digests[host.name] = host_digest(host)
-        cluster.__dict__.pop("_written", None)  # not into the parse cache
-        _store_cache(root, hashlib.sha256(data).hexdigest(), cluster, digests)
-        cluster.attach_host_digests(digests)
-        cluster._written = file_signature(path)
-        return cluster
+    return cluster
 
 
-def file_signature(path: Path) -> tuple | None:
-    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _toml_error(message: str) -> str:
+def _toml_error(message: str, where: str, text: str) -> str:
+    if message.endswith("(at end of document)"):
+        return f"{where}:{max(1, len(text.splitlines()))}: {message[:-len('(at end of document)')].strip()} at the end of the file"
     match = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if not match:
-        return f"{FILENAME}: {message}"
+        return f"{where}: {message}"
     text = message[: match.start()].strip()
-    return f"{FILENAME}:{match[1]}:{match[2]}: {text}"
+    return f"{where}:{match[1]}:{match[2]}: {text}"
 
 
 # --- finding the line of a key path --------------------------------------------------------------

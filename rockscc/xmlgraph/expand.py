@@ -90,7 +90,10 @@ class Expander:
         for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
             self.attr(name)
         if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
+            from rockscc.model.store import hosts_digest
+
             self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
+            self.deps["model:hosts"] = hosts_digest(self.cluster_dir)
         env = {k: v for k, v in self.vars.items() if v is not None}
         output = run_eval(part.shell, script, env, part.origin, self.cluster_dir)
         if part.mode == "xml":
