@@ -68,7 +68,7 @@ def match(cluster: Cluster, token: str) -> list[str]:
 def pattern(token: str):
     """A predicate for host names matching `token` (ranges and globs, see the module's doc)."""
     parts: list[str] = []
-    ranges: list[tuple[list[tuple[int, int]], int]] = []
+    ranges: list[list[tuple[int, int, int]]] = []
     i = 0
     while i < len(token):
         char = token[i]
@@ -97,20 +97,20 @@ def pattern(token: str):
         found = regex.fullmatch(name)
         if found is None:
             return False
-        for text, (spans, width) in zip(found.groups(), ranges, strict=True):
-            if width and len(text) != width or not width and len(text) > 1 and text[0] == "0":
-                return False
-            number = int(text)
-            if not any(low <= number <= high for low, high in spans):
+        for text, spans in zip(found.groups(), ranges, strict=True):
+            number, unpadded = int(text), len(text) == 1 or text[0] != "0"
+            if not any(low <= number <= high and (len(text) == width if width else unpadded)
+                       for low, high, width in spans):
                 return False
         return True
 
     return test
 
 
-def _bounds(token: str, body: str) -> tuple[list[tuple[int, int]], int]:
-    """The intervals of `0-12,15` and the width zero-padded bounds ask for (0: any)."""
-    spans, width = [], 0
+def _bounds(token: str, body: str) -> list[tuple[int, int, int]]:
+    """The intervals of `0-12,15`, each with the width its zero-padded bounds ask for (`00-12`:
+    two digits; 0: written without leading zeros)."""
+    spans = []
     for item in body.split(","):
         low_text, _, high_text = item.partition("-")
         high_text = high_text or low_text
@@ -119,7 +119,6 @@ def _bounds(token: str, body: str) -> tuple[list[tuple[int, int]], int]:
             raise RocksccError(f'host pattern "{token}": range {item} runs backwards')
         if high - low > MAX_RANGE:
             raise RocksccError(f'host pattern "{token}": range {item} spans more than {MAX_RANGE} numbers')
-        if low_text.startswith("0") and len(low_text) > 1 or high_text.startswith("0") and len(high_text) > 1:
-            width = max(width, len(low_text), len(high_text))
-        spans.append((low, high))
-    return spans, width
+        padded = low_text.startswith("0") and len(low_text) > 1 or high_text.startswith("0") and len(high_text) > 1
+        spans.append((low, high, max(len(low_text), len(high_text)) if padded else 0))
+    return spans
