@@ -311,17 +311,36 @@ class Cluster:
         no VM is left on a removed container. Costs what the edit touched, not the cluster."""
         for name, (host, _data) in changed.items():
             self._validate_host(name, host)
-        book = self.host_table().book()
+        table = self.host_table()
         for name, (host, _data) in changed.items():
             for i, iface in enumerate(host.interfaces):
                 for key in ("ip", "mac"):
                     value = getattr(iface, key)
-                    others = sorted(book.holders(key, value) - {name}) if value else []
+                    others = sorted(table.holders(key, value) - {name}) if value else []
                     if others:
                         raise SchemaError(("hosts", name, "interfaces", i, key),
                                           f"{key.upper()} {value} is already used by host {others[0]}")
         if removed or any(host.vm for host, _ in changed.values()):
             self._validate_vm_slots(self.host_table().vm_slots())
+
+    def end_command(self) -> None:
+        """A command of a transaction ended (one line of a load): the hosts it looked at are
+        checked now, so an error names the line that caused it, and settled in the address
+        book. Raises SchemaError."""
+        table = self.host_table()
+        recent = {name: table[name] for name in table.recent() if name in table}
+        for name, host in recent.items():
+            self._validate_host(name, host)
+        table.end_command()
+        table.book()  # a load's lines each ask: one book, made once, answers in O(1)
+        for name, host in recent.items():
+            for i, iface in enumerate(host.interfaces):
+                for key in ("ip", "mac"):
+                    value = getattr(iface, key)
+                    others = sorted(table.holders(key, value) - {name}) if value else []
+                    if others:
+                        raise SchemaError(("hosts", name, "interfaces", i, key),
+                                          f"{key.upper()} {value} is already used by host {others[0]}")
 
     def _validate_vm_slots(self, slots: dict[tuple[str, int], list[str]]) -> None:
         """Each VM's container is a host, and no two VMs share a slice of one container."""

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from rockscc.model.records import Host
 
 INDEX = ".rockscc-cache/hosts.sqlite"
-FORMAT = "1"
+FORMAT = "2"
 
 
 class Row(NamedTuple):
@@ -31,7 +31,7 @@ class Row(NamedTuple):
     rank: int
     container: str | None  # a VM's container
     slot: int | None  # a VM's slice on it
-    addrs: str  # "ip=… mac=… name=…" of its interfaces, space-separated
+    addrs: str  # " ip=… mac=… name=… " of its interfaces, space-separated and -surrounded
 
 
 def addresses(host: Host) -> tuple[str, ...]:
@@ -50,7 +50,7 @@ def addresses(host: Host) -> tuple[str, ...]:
 def make_row(host: Host, sig: str, data: str, digest: str, plain: bool) -> Row:
     vm = host.vm
     return Row(sig, data, digest, plain, host.membership, host.rack, host.rank,
-               vm.container if vm else None, vm.slice if vm else None, " ".join(addresses(host)))
+               vm.container if vm else None, vm.slice if vm else None, f" {' '.join(addresses(host))} ")
 
 
 class Index:

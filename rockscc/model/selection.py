@@ -61,8 +61,7 @@ def match(cluster: Cluster, token: str) -> list[str]:
     if any(c in token for c in "*?["):
         test = pattern(token)
         return [name for name in table if test(name)]
-    book = table.book()
-    return sorted(book.holders("ip", token) | book.holders("name", token))
+    return sorted(table.holders("ip", token) | table.holders("name", token))
 
 
 def pattern(token: str):

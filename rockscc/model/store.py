@@ -39,7 +39,7 @@ HOSTS_DIR = "hosts"
 LOCKNAME = ".cluster.lock"
 MODE = 0o644
 __all__ = ["FILENAME", "HOSTS_DIR", "LOCKNAME", "add_host", "atomic_write", "description_signature",
-           "find_cluster_dir", "host_file", "hosts_digest", "load", "locate", "locked", "save", "transaction"]
+           "cluster_wide", "find_cluster_dir", "host_file", "hosts_digest", "load", "locate", "locked", "save", "transaction"]
 
 
 def find_cluster_dir(start: Path | None = None) -> Path:
@@ -59,6 +59,14 @@ def host_file(root: Path, name: str) -> Path:
 def load(root: Path) -> Cluster:
     """The description as it is now (a snapshot: commits by others after this are not seen)."""
     return _load(root, writer=False)
+
+
+def cluster_wide(root: Path) -> Cluster:
+    """What cluster.toml says, without the hosts (registering rolls' commands needs no more)."""
+    text = _read(root / FILENAME, f"use 'rockscc init {root}'")
+    data = _parse_toml(text, FILENAME)
+    data.pop("hosts", None)
+    return _cluster_wide(text, data, root)
 
 
 def _load(root: Path, *, writer: bool) -> Cluster:
@@ -138,6 +146,15 @@ def _host_files(root: Path) -> dict[str, str]:
             st = entry.stat()
             found[entry.name[:-5]] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     return found
+
+
+def _signature(path: Path) -> str | None:
+    """A host file's signature as the index records it (size, mtime, inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
@@ -353,10 +370,10 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
     if before is None or before[1] != top:
         old_text, old_data = before if before is not None else ("", {})
         writes[root / FILENAME] = tomledit.rewrite(old_text, old_data, top).encode()
-    texts = {}
+    plain = {}  # host → whether its file is now exactly what rockscc writes
     for name, (_host, data) in changed.items():
-        texts[name] = _host_text(root, table.rows.get(name), name, data)
-        writes[host_file(root, name)] = texts[name].encode()
+        text, plain[name] = _host_text(root, table.rows.get(name), name, data)
+        writes[host_file(root, name)] = text.encode()
     deletes = [host_file(root, name) for name in removed]
     if not writes and not deletes:
         return
@@ -367,28 +384,29 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
             commit.commit(root, writes, deletes, MODE)
     except OSError as exc:
         raise RocksccError(f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)") from None
-    _record(cluster, table, changed, removed, texts)
+    _record(cluster, table, changed, removed, plain)
 
 
-def _host_text(root: Path, row: Row | None, name: str, data: dict) -> str:
+def _host_text(root: Path, row: Row | None, name: str, data: dict) -> tuple[str, bool]:
+    """The new text of a host's file, and whether it is plain (rockscc's own layout)."""
     if row is None or row.plain:
-        return tomledit.plain(data)
+        return tomledit.plain(data), True
     try:
         text = host_file(root, name).read_text(encoding="utf-8")
     except OSError:
-        return tomledit.plain(data)
-    return tomledit.rewrite(text, json.loads(row.data), data)
+        return tomledit.plain(data), True
+    new = tomledit.rewrite(text, json.loads(row.data), data)
+    return new, tomledit.is_plain(new, data)
 
 
-def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str], texts: dict[str, str]) -> None:
+def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str], plain: dict[str, bool]) -> None:
     """The index rows of what was written, and the cluster object as now on disk (it may be
     edited and saved again: insert-ethers, move host vm)."""
-    found = _host_files(cluster.root) if changed else {}
     rows = {}
     for name, (host, data) in changed.items():
-        if name in found:
-            rows[name] = make_row(host, found[name], json.dumps(data), host_digest(host),
-                                  tomledit.is_plain(texts[name], data))
+        sig = _signature(host_file(cluster.root, name))
+        if sig is not None:
+            rows[name] = make_row(host, sig, json.dumps(data), host_digest(host), plain[name])
     index = Index(cluster.root)
     try:
         index.apply(rows, removed)

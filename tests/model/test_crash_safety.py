@@ -115,6 +115,8 @@ def test_loads_killed_at_random_times_leave_old_or_new(base, tmp_path) -> None:
         now = state(root)
         assert now in (old, new), attempt
         seen.add("new" if now == new else "old")
+        assert not (root / JOURNAL).exists()  # rolled back or forward by the reader
+        assert rockscc(root, "set", "attr", "x", "1").returncode == 0  # a writer also sweeps temp files
         assert leftovers(root) == []
 
 

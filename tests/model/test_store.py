@@ -103,7 +103,7 @@ def test_an_edit_of_one_host_writes_only_its_file(cluster_dir: Path, rockscc) ->
         (('membership = "Frontend"\n', 'membership = "Frontend"\nrack = "zero"\n'), "rack: expected an integer"),
         (('membership = "Frontend"\n', 'membership = "Frontend"\ncolour = 1\n'), "colour: unknown key"),
         (('subnet = "private"', 'subnet = "nowhere"'), 'network "nowhere" is not defined'),
-        (("interfaces = [", "interfaces = [[["), "hosts/frontend.toml:"),
+        (("[[interfaces]]\n", "[[interfaces]\n"), "hosts/frontend.toml:"),
         (('ip = "10.1.1.1"', 'ip = "10.1.1.300"'), "is not an IPv4 address"),
     ],
 )
