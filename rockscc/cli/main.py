@@ -14,8 +14,8 @@ from rockscc.cli.command import Command
 from rockscc.cli.context import Context
 from rockscc.errors import RocksccError
 from rockscc.model import transaction
-from rockscc.model.store import cluster_wide
 from rockscc.model.codec import SchemaError, dotted
+from rockscc.model.store import cluster_wide
 
 USAGE = """usage: rockscc [-C DIR] <verb> <object> [<subobject>...] [args...] [key=value...]
 
