@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
+from rockscc.model.vms import guests
 from rockscc.runtime.journal import refuse_if_moving
 
 HANDFUL = 8  # more than this many hosts in one remove needs force=yes
@@ -33,9 +34,9 @@ class RemoveHost(Command):
         for host in opts.host:
             if host.vm is not None:
                 refuse_if_moving(ctx.root, host.name)
-            guests = sorted(g.name for g in cluster.hosts.values() if g.vm and g.vm.container == host.name and g.name not in leaving)
-            if guests:
-                raise RocksccError(f'host "{host.name}" holds VMs ({", ".join(guests)}); remove them first')
+            staying = sorted(g.name for g in guests(cluster, host.name) if g.name not in leaving)
+            if staying:
+                raise RocksccError(f'host "{host.name}" holds VMs ({", ".join(staying)}); remove them first')
         for host in opts.host:
             if host.vm is not None:
                 _undefine(ctx, cluster, host)

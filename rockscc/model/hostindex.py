@@ -68,8 +68,35 @@ class Index:
             self._write(lambda: (self.db.execute("DELETE FROM hosts"),
                                  self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,))))
 
+    def signatures(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, sig FROM hosts"))
+
     def rows(self) -> dict[str, Row]:
-        return {r[0]: Row(*r[1:]) for r in self.db.execute(f"SELECT name, {', '.join(Row._fields)} FROM hosts")}
+        """Every row, by host name (in name order: what a host table iterates in), without the
+        records (`data` None): a command reading three records of ten thousand fetches three
+        (`data`). A read transaction stays open, so what is fetched later is of the same
+        snapshot (WAL: writers go on meanwhile)."""
+        fields = ", ".join("NULL" if f == "data" else f for f in Row._fields)
+        self.db.execute("BEGIN")
+        make = Row._make
+        return {r[0]: make(r[1:]) for r in self.db.execute(f"SELECT name, {fields} FROM hosts ORDER BY name")}
+
+    def end_read(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    def data(self, names: list[str] | None = None) -> dict[str, str]:
+        """The records (JSON) of `names`, or of every host."""
+        if names is None:
+            return dict(self.db.execute("SELECT name, data FROM hosts"))
+        out = {}
+        for name in names:
+            found = self.db.execute("SELECT data FROM hosts WHERE name = ?", (name,)).fetchone()
+            if found is not None:
+                out[name] = found[0]
+        return out
 
     def apply(self, changed: dict[str, Row], removed: set[str] | frozenset = frozenset()) -> None:
         """Record new rows and forget removed hosts, in one SQLite transaction."""

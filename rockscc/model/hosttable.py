@@ -26,8 +26,10 @@ from rockscc.model.records import Host
 
 
 class HostTable(MutableMapping):
-    def __init__(self, rows: dict[str, Row] | None = None) -> None:
-        self.rows = rows or {}  # as loaded: never changed (what `changes` compares with)
+    def __init__(self, rows: dict[str, Row] | None = None, fetch=None) -> None:
+        self.rows = rows or {}  # as loaded (what `changes` compares with)
+        self._fetch = fetch  # names → {name: record JSON} for rows read without it (data None)
+        self._decoded = 0
         self._names: dict[str, None] = dict.fromkeys(self.rows)
         self._records: dict[str, Host] = {}
         self._original: dict[str, dict] = {}  # encoded data of each record decoded from a row
@@ -53,7 +55,17 @@ class HostTable(MutableMapping):
         return host
 
     def _decode(self, name: str) -> Host:
-        data = json.loads(self.rows[name].data)
+        text = self.rows[name].data
+        if text is None:
+            self._decoded += 1
+            if self._decoded == 64:  # reading many: fetch every record at once
+                every = self._fetch(None)
+                self.rows = {n: r._replace(data=every[n]) if r.data is None and n in every else r
+                             for n, r in self.rows.items()}
+                text = self.rows[name].data
+            else:
+                text = self._fetch([name])[name]
+        data = json.loads(text)
         host = decode(Host, data, ("hosts", name))
         host.name = name
         self._original[name] = data
@@ -160,6 +172,15 @@ class HostTable(MutableMapping):
                 changed[name] = (host, data)
         removed = {name for name in self.rows if name not in self._names}
         return changed, removed
+
+    def original(self, name: str) -> dict | None:
+        """The record of a host as loaded (encoded), None for a host new in this transaction."""
+        if name in self._original:
+            return self._original[name]
+        row = self.rows.get(name)
+        if row is None:
+            return None
+        return json.loads(row.data if row.data is not None else self._fetch([name])[name])
 
     def rebase(self, rows: dict[str, Row], removed: set[str]) -> None:
         """The table as just saved: `rows` are the new rows of the hosts written."""

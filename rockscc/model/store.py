@@ -26,7 +26,7 @@ from pathlib import Path
 
 from rockscc.errors import RocksccError
 from rockscc.model import commit, tomledit
-from rockscc.model.cluster import Cluster, host_digest, sort_key
+from rockscc.model.cluster import Cluster, host_digest
 from rockscc.model.codec import SchemaError, decode, dotted, encode
 from rockscc.model.commit import atomic_write, commit_lock
 from rockscc.model.hostindex import Index, Row, make_row
@@ -82,7 +82,7 @@ def _load(root: Path, *, writer: bool) -> Cluster:
         text = _read(root / FILENAME, f"use 'rockscc init {root}'")
         data = _parse_toml(text, FILENAME)
         cluster = _cluster_wide(text, data, root)
-        cluster.hosts = HostTable(_host_rows(root, cluster))
+        cluster.hosts = HostTable(*_host_rows(root, cluster))
     cluster._top = (text, data)
     return cluster
 
@@ -112,25 +112,25 @@ def _cluster_wide(text: str, data: dict, root: Path) -> Cluster:
     return cluster
 
 
-def _host_rows(root: Path, cluster: Cluster) -> dict[str, Row]:
-    """Every host file's index row, sorted as Rocks lists hosts; files changed since the index
-    last saw them are read and checked again (their own values, and against every other host)."""
+def _host_rows(root: Path, cluster: Cluster) -> tuple[dict[str, Row], Callable]:
+    """Every host file's index row, by name, and how to fetch the records the rows leave out;
+    files changed since the index last saw them are read and checked again (their own values,
+    and against every other host) and recorded in the index."""
     index = Index(root)
-    try:
-        rows = index.rows()
-        found = _host_files(root)
-        stale = {name: sig for name, sig in found.items() if name not in rows or rows[name].sig != sig}
-        gone = set(rows) - set(found)
-        if stale or gone:
-            fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
-            for name in gone:
-                del rows[name]
-            rows.update(fresh)
-            _check_across(rows, fresh, root)
-            index.apply(fresh, gone)
-    finally:
-        index.close()
-    return dict(sorted(rows.items(), key=lambda item: sort_key(item[0], *item[1][4:7])))
+    known = index.signatures()
+    found = _host_files(root)
+    stale = {name: sig for name, sig in found.items() if known.get(name) != sig}
+    gone = set(known) - set(found)
+    if stale or gone:
+        fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
+        rows = {n: r for n, r in index.rows().items() if n not in gone} | fresh
+        index.end_read()
+        _check_across(rows, fresh, root)  # before the index records them
+        index.apply(fresh, gone)
+    rows = index.rows()
+    if stale:  # what the index could not record (busy, read-only) is still this snapshot's
+        rows = dict(sorted((rows | {n: r for n, r in fresh.items() if n not in rows or rows[n].sig != r.sig}).items()))
+    return rows, index.data
 
 
 def _host_files(root: Path) -> dict[str, str]:
@@ -179,18 +179,18 @@ def _host_error(text: str, where: str, exc: SchemaError) -> str:
 def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> None:
     """What one host file cannot know: its addresses, MACs and VM slot are no other host's, its
     container is a host."""
-    owners: dict[str, str] = {}
-    slots: dict[tuple, str] = {}
+    owners: dict[str, list[str]] = {}
+    slots: dict[tuple, list[str]] = {}
     for name, row in rows.items():
         for value in row.addrs.split():
             if value.startswith(("ip=", "mac=")):
-                owners.setdefault(value, name)
+                owners.setdefault(value, []).append(name)
         if row.container is not None:
-            slots.setdefault((row.container, row.slot), name)
+            slots.setdefault((row.container, row.slot), []).append(name)
     for name, row in rows.items():
         if name not in fresh and not (row.container and row.container not in rows):
             continue
-        problem = _conflict(name, row, rows, owners, slots)
+        problem = _conflict(name, row, rows, owners, slots, decode_row=name in fresh)
         if problem:
             path, message = problem
             where = f"{HOSTS_DIR}/{name}.toml"
@@ -198,20 +198,21 @@ def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> No
             raise RocksccError(f"{where}:{locate(text, path)}: {dotted(path)}: {message}")
 
 
-def _conflict(name: str, row: Row, rows: dict[str, Row], owners: dict, slots: dict) -> tuple[tuple, str] | None:
-    host = decode(Host, json.loads(row.data))
+def _conflict(name: str, row: Row, rows: dict[str, Row], owners: dict, slots: dict,
+              decode_row: bool) -> tuple[tuple, str] | None:
+    host = decode(Host, json.loads(row.data)) if decode_row else Host(membership="")  # a row read now has its record
     for i, iface in enumerate(host.interfaces):
         for key in ("ip", "mac"):
             value = getattr(iface, key)
-            other = owners.get(f"{key}={value}") if value else None
-            if other is not None and other != name:
-                return ("interfaces", i, key), f"{key.upper()} {value} is already used by host {other}"
+            others = [o for o in owners.get(f"{key}={value}", []) if o != name] if value else []
+            if others:
+                return ("interfaces", i, key), f"{key.upper()} {value} is already used by host {others[0]}"
     if row.container is not None:
         if row.container not in rows:
             return ("vm", "container"), f'VM container "{row.container}" is not a host'
-        other = slots.get((row.container, row.slot))
-        if other is not None and other != name:
-            return ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {other}'s"
+        others = [o for o in slots.get((row.container, row.slot), []) if o != name]
+        if others:
+            return ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {others[0]}'s"
     return None
 
 
@@ -372,7 +373,7 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
         writes[root / FILENAME] = tomledit.rewrite(old_text, old_data, top).encode()
     plain = {}  # host → whether its file is now exactly what rockscc writes
     for name, (_host, data) in changed.items():
-        text, plain[name] = _host_text(root, table.rows.get(name), name, data)
+        text, plain[name] = _host_text(root, table, name, data)
         writes[host_file(root, name)] = text.encode()
     deletes = [host_file(root, name) for name in removed]
     if not writes and not deletes:
@@ -387,15 +388,16 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
     _record(cluster, table, changed, removed, plain)
 
 
-def _host_text(root: Path, row: Row | None, name: str, data: dict) -> tuple[str, bool]:
+def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str, bool]:
     """The new text of a host's file, and whether it is plain (rockscc's own layout)."""
+    row = table.rows.get(name)
     if row is None or row.plain:
         return tomledit.plain(data), True
     try:
         text = host_file(root, name).read_text(encoding="utf-8")
     except OSError:
         return tomledit.plain(data), True
-    new = tomledit.rewrite(text, json.loads(row.data), data)
+    new = tomledit.rewrite(text, table.original(name), data)
     return new, tomledit.is_plain(new, data)
 
 
