@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,6 +172,7 @@ class Manifest:
         outdir.mkdir(parents=True, exist_ok=True)
         if self._conn is None:
             _delete(outdir / NAME)  # an unusable or foreign log is replaced, not mixed with
+            private_file(outdir / NAME)
             self._conn = sqlite3.connect(outdir / NAME, timeout=30)
             self._files_dirty = True
             self.jobs.changed |= set(self.jobs)
@@ -201,6 +203,13 @@ class Manifest:
 
     def outputs(self) -> set[str]:
         return {path for job_id in self.jobs for path in self.jobs.output_paths(job_id)}
+
+
+def private_file(path: Path) -> None:
+    """Create `path` readable by its owner only, before SQLite opens it (its journal and WAL files
+    take the same mode): the log records attribute values, the root password hash among them."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)  # a log written by an earlier rockscc
 
 
 def _delete(path: Path) -> None:

@@ -99,7 +99,10 @@ def _connection(create: bool = False) -> sqlite3.Connection | None:
     if not create and not _path.exists():
         return None
     try:
-        _path.parent.mkdir(parents=True, exist_ok=True)
+        from rockscc.build.manifest import private_file
+
+        _path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_file(_path)
         conn = sqlite3.connect(_path, timeout=5, isolation_level="DEFERRED")
         conn.execute("PRAGMA journal_mode=WAL")  # readers (forked workers) never wait for the writer
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -35,6 +35,7 @@ def entry() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    os.umask(os.umask(0o022) | 0o022)  # nothing rockscc creates is group- or world-writable
     try:
         cluster_dir, words = _global_options(argv)
         if words is None:

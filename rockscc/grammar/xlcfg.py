@@ -11,11 +11,12 @@ from lark import Lark, Transformer
 from lark.exceptions import UnexpectedInput
 
 from rockscc.errors import RocksccError
+from rockscc.grammar import lalr_parser
 
 
 @cache
 def _parser() -> Lark:
-    return Lark(Path(__file__).with_name("xlcfg.lark").read_text(), parser="lalr", cache=True)
+    return lalr_parser(Path(__file__).with_name("xlcfg.lark"))
 
 
 class _ToData(Transformer):

@@ -147,11 +147,12 @@ def _string(value: Any) -> str:
     if type(value) is not str:
         raise SchemaError((), f"expected a string, got {value!r}")
     if not value.isprintable():
-        raise SchemaError((), f"{_unprintable(value)} is not allowed in a value (one line of printable text)")
+        raise SchemaError((), f"{unprintable(value)} is not allowed in a value (one line of printable text)")
     return value
 
 
-def _unprintable(value: str) -> str:
+def unprintable(value: str) -> str:
+    """The first character of `value` that is not printable, named."""
     import unicodedata
 
     char = next(c for c in value if not c.isprintable())
