@@ -7,8 +7,10 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import Any
 
+from rockscc.errors import RocksccError
 from rockscc.model import Cluster
 from rockscc.model.alloc import network_of
+from rockscc.model.names import check_dns_name, check_ip
 
 
 def netfiles_spec(cluster: Cluster) -> dict[str, Any]:
@@ -20,11 +22,35 @@ def netfiles_spec(cluster: Cluster) -> dict[str, Any]:
         if iface and iface.ip:
             hosts.append({"name": host.name, "ip": iface.ip, "mac": iface.mac})
     return {
-        "domain": cluster.attrs.get("Kickstart_PrivateDNSDomain", "local"),
+        "domain": _attr_as(check_dns_name, "Kickstart_PrivateDNSDomain", cluster.attrs.get("Kickstart_PrivateDNSDomain", "local")),
         "network": str(network_of(private)) if private else None,
-        "next_server": cluster.attrs.get("Kickstart_PrivateKickstartHost", ""),
+        "next_server": _next_server(cluster.attrs.get("Kickstart_PrivateKickstartHost", "")),
         "hosts": hosts,
     }
+
+
+# --- values that become words of dhcpd.conf and /etc/hosts -------------------------------------
+def _attr_as(check, name: str, value: str) -> str:
+    try:
+        return check(name, value)
+    except RocksccError as exc:
+        raise RocksccError(f"attribute {name}: {exc} (it goes into hosts and dhcpd.conf)") from None
+
+
+def _next_server(value: str) -> str:
+    """dhcpd's next-server: an address or a host name, one word."""
+    if not value:
+        return value
+    try:
+        return check_ip(value)
+    except RocksccError:
+        return _attr_as(check_dns_name, "Kickstart_PrivateKickstartHost", value)
+
+
+def _dhcpd_string(value: str) -> str:
+    """A dhcpd.conf string: backslash and double quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
 
 
 def render_netfiles(spec: dict[str, Any]) -> dict[str, str]:
@@ -44,7 +70,7 @@ def render_dhcpd(spec: dict[str, Any]) -> str:
     if spec["network"]:
         network = IPv4Network(spec["network"])
         net, mask = network.network_address, network.netmask
-        lines += [f"subnet {net} netmask {mask} {{", f'\toption domain-name "{spec["domain"]}";']
+        lines += [f"subnet {net} netmask {mask} {{", f"\toption domain-name {_dhcpd_string(spec['domain'])};"]
         if spec["next_server"]:
             lines.append(f"\tnext-server {spec['next_server']};")
         lines += ['\tfilename "pxelinux.0";', "}", ""]
@@ -52,5 +78,5 @@ def render_dhcpd(spec: dict[str, Any]) -> str:
         if not host["mac"]:
             continue
         lines += [f"host {host['name']} {{", f"\thardware ethernet {host['mac']};",
-                  f"\tfixed-address {host['ip']};", f'\toption host-name "{host["name"]}";', "}"]
+                  f"\tfixed-address {host['ip']};", f"\toption host-name {_dhcpd_string(host['name'])};", "}"]
     return "\n".join(lines) + "\n"

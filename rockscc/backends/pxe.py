@@ -7,7 +7,10 @@ initrd and arguments and the files cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from rockscc.errors import RocksccError
 
 
 @dataclass(frozen=True)
@@ -36,35 +39,71 @@ def parse_action(command: str, args: str | None) -> BootSpec:
 
 
 def pxelinux(command: str, args: str | None) -> str:
-    """Rocks 5.0's file, byte for byte: the args line only when there are args."""
-    lines = ["default rocks", "prompt 0", "label rocks", f"\t{command}"]
+    """Rocks 5.0's file, byte for byte: the args line only when there are args. The model made
+    `command` and `args` single lines starting with a label's keywords (names.check_pxe_action),
+    so they are this label's lines and nothing else."""
+    lines = ["default rocks", "prompt 0", "label rocks", f"\t{_one_line(command)}"]
     if args:
-        lines.append(f"\t{args}")
+        lines.append(f"\t{_one_line(args)}")
     return "\n".join(lines) + "\n"
 
 
 def grub(label: str, spec: BootSpec, *, efi: bool = True) -> str:
     """grub.cfg for UEFI network boot (linuxefi/initrdefi, or linux/initrd on newer grub)."""
     linux, initrd = ("linuxefi", "initrdefi") if efi else ("linux", "initrd")
-    head = ["set default=0", "set timeout=0", f'menuentry "rocks {label}" {{']
+    head = ["set default=0", "set timeout=0", f"menuentry {_grub_quoted('rocks ' + label)} {{"]
     if spec.kind == "localboot":
         body = ["\texit"]  # back to the firmware, which boots the next device: the local disk
     elif spec.kind == "memdisk":
-        body = [f'\techo "action {label} boots a disk image with memdisk: BIOS only"', "\tsleep 5", "\texit"]
+        body = [f"\techo {_grub_quoted(f'action {label} boots a disk image with memdisk: BIOS only')}", "\tsleep 5",
+                "\texit"]
     else:
-        body = [f"\t{linux} {spec.kernel} {spec.args}".rstrip()]
+        body = [" ".join(["\t" + linux, *map(_grub_word, [spec.kernel, *spec.args.split()])])]
         if spec.initrd:
-            body.append(f"\t{initrd} {spec.initrd}")
+            body.append(f"\t{initrd} {_grub_word(spec.initrd)}")
     return "\n".join(head + body + ["}"]) + "\n"
 
 
 def ipxe(label: str, spec: BootSpec) -> str:
-    lines = ["#!ipxe", f"# rocks action: {label}"]
+    lines = ["#!ipxe", f"# rocks action: {_one_line(label)}"]
     if spec.kind == "localboot":
         lines.append("exit")
     else:
-        lines.append(f"kernel {spec.kernel} {spec.args}".rstrip())
+        lines.append(" ".join(["kernel", *map(_ipxe_word, [spec.kernel, *spec.args.split()])]))
         if spec.initrd:
-            lines.append(f"initrd {spec.initrd}")
+            lines.append(f"initrd {_ipxe_word(spec.initrd)}")
         lines.append("boot")
     return "\n".join(lines) + "\n"
+
+
+# --- each loader's own syntax -------------------------------------------------------------------
+# pxelinux takes a label's lines as they are; grub.cfg is a shell-like script (quoting); iPXE
+# splits a line at whitespace and has no quoting at all, so what it would read otherwise is refused.
+_GRUB_PLAIN = re.compile(r"^[A-Za-z0-9_./:=,+@%^~-]+$")
+_IPXE_SPECIAL = ("||", "&&", ";")
+
+
+def _one_line(value: str) -> str:
+    if not value.isprintable():
+        raise RocksccError(f"boot file value {value!r} is not one line of printable text")
+    return value
+
+
+def _grub_word(value: str) -> str:
+    """One grub.cfg word with exactly this value: single quotes keep every character but the
+    single quote itself, which is written as '\\''."""
+    if _GRUB_PLAIN.match(_one_line(value)):
+        return value
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _grub_quoted(text: str) -> str:
+    """A double-quoted grub.cfg string (menu titles): \\, " and $ escaped."""
+    return '"' + re.sub(r'([\\"$])', r"\\\1", _one_line(text)) + '"'
+
+
+def _ipxe_word(value: str) -> str:
+    if value.startswith("#") or value in _IPXE_SPECIAL or "${" in value or not value.isprintable():
+        raise RocksccError(f"iPXE cannot pass {value!r} as it is (it would read a comment, a command separator "
+                           "or a setting there): change the PXE action's kernel or arguments")
+    return value

@@ -29,6 +29,7 @@ class TestNode(Command):
         from rockscc.backends.kickstart import render
         from rockscc.xmlgraph import ir
         from rockscc.xmlgraph.expand import Expander
+        from rockscc.xmlgraph.overlay import LooseFileTree
         from rockscc.xmlgraph.xmlfile import read_xml
 
         path = Path(opts.file)
@@ -39,24 +40,8 @@ class TestNode(Command):
                  "Node_Membership": opts.membership, "arch": opts.arch, "Node_Architecture": opts.arch,
                  "os": opts.os, "rack": "0", "rank": "0", **opts.extra}
         placeholder_entities(ctx, [node], attrs)
-        expander = Expander(_NoTree(path.parent), attrs, evals=opts.eval, cluster_dir=None)
+        expander = Expander(LooseFileTree(path), attrs, evals=opts.eval, cluster_dir=None)
         profile = expander.expand(opts.hostname, [node])
         for warning in sorted(set(expander.warnings)):
             ctx.warn(str(warning))
         ctx.out(render(profile, opts.dialect).text.rstrip("\n"))
-
-
-class _NoTree:
-    """Includes resolve next to the file (../include/NAME), as in a roll's source tree."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def find_include(self, name: str) -> Path | None:
-        candidate = self.directory.parent / "include" / name
-        return candidate if ".." not in Path(name).parts and candidate.is_file() else None
-
-    def file_hash(self, path: Path) -> str:
-        import hashlib
-
-        return hashlib.sha256(path.read_bytes()).hexdigest()

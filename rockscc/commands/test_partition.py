@@ -51,6 +51,7 @@ class TestPartition(Command):
 def _pre_scripts(path: Path, attrs: dict[str, str]) -> list:
     from rockscc.xmlgraph import ir
     from rockscc.xmlgraph.expand import Expander
+    from rockscc.xmlgraph.overlay import LooseFileTree
     from rockscc.xmlgraph.xmlfile import read_xml
 
     if not path.is_file():
@@ -59,5 +60,5 @@ def _pre_scripts(path: Path, attrs: dict[str, str]) -> list:
     node = ir.compile_node(root, path.stem, str(path), "test")
     for name in sorted(node.entity_names - set(attrs)):
         raise RocksccError(f"{path}: &{name}; needs a value: give {name}=… on the command line")
-    profile = Expander(None, attrs, evals=False, cluster_dir=None).expand(attrs["hostname"], [node])
+    profile = Expander(LooseFileTree(path), attrs, evals=False, cluster_dir=None).expand(attrs["hostname"], [node])
     return profile.pre

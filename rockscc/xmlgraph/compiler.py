@@ -16,7 +16,7 @@ from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
-from rockscc.xmlgraph.overlay import Overlay
+from rockscc.xmlgraph.overlay import Overlay, find_include
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import read_xml
 
@@ -82,11 +82,7 @@ class NodeTree:
         return self._hashes[path]
 
     def find_include(self, name: str) -> Path | None:
-        for overlay in reversed(self.overlays):
-            candidate = overlay.path / "include" / name
-            if ".." not in Path(name).parts and candidate.is_file():
-                return candidate
-        return None
+        return find_include([o.path for o in self.overlays], name)
 
     def compiled(self, name: str, origin: str = "") -> list[ir.CompiledNode]:
         """The compiled node files making node `name` (N.xml + extend-N.xml, or replace-N.xml)."""
