@@ -226,7 +226,7 @@ def locate(text: str, path: tuple) -> int:
     best_line, best_len = 1, 0
     table: list[str] = []
     array_counts: dict[tuple, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n only
         header = _HEADER.match(line)
         if header:
             table = _split_key(header[2])

@@ -113,8 +113,7 @@ def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
 # task began. Only what a step really produced is memoized: a task that failed, was stopped or
 # whose answer could not be read leaves nothing behind.
 _steps: dict[str, tuple[dict[str, bytes], str, bytes]] = {}
-STEP_FILE = "/tmp/.rockscc/pre"  # every step runs from this path (sandbox/supervisor.py)
-BOOKKEEPING = (STEP_FILE,)  # in /tmp while a step runs, not part of its result
+BOOKKEEPING = (sandbox.STEP_FILE,)  # the step's own program, in /tmp while it runs: not part of its result
 
 
 def _step_key(argv: list[str], body: str, state: dict[str, bytes]) -> str:
@@ -140,13 +139,9 @@ def _run_stepwise(steps, state: dict[str, bytes], host: str) -> ChainResult:
 def _run_rest(rest, state: dict[str, bytes], host: str) -> None:
     """Run `rest` (steps from the first one not memoized) in one task starting from `state`, and
     memoize each step that completed by the /tmp it started from."""
-    files = dict(state)
-    steps = []
-    for j, (argv, body, _origin) in enumerate(rest):
-        files[f"/tmp/.rockscc/pre-{j}"] = body.encode()
-        command = () if argv[0] == PYTHON else (argv[0], STEP_FILE)
-        steps.append(sandbox.Step(argv=command, script=f"/tmp/.rockscc/pre-{j}", merge_output=True))
-    result = sandbox.run(steps, files=files, env=PROGRAM_ENV, limits=LIMITS, collect=True)
+    steps = [sandbox.Step(argv=() if argv[0] == PYTHON else (argv[0], sandbox.STEP_FILE), body=body.encode(),
+                          merge_output=True) for argv, body, _origin in rest]
+    result = sandbox.run(steps, files=state, env=PROGRAM_ENV, limits=LIMITS, collect=True)
     if result.error:
         where = f" (in the %pre at {rest[result.step][2]})" if result.step is not None and result.step < len(rest) else ""
         raise RocksccError(f"host {host}: partition programs {_why(result)}{where}")

@@ -6,7 +6,8 @@ builds, `--watch`, `test node` and `test partition` alike).
 A task is a list of steps run one after another in one fresh set of namespaces, with a private
 /tmp that the steps share (the files given are put there first; with `collect`, every file under
 /tmp is returned after each step). Steps are programs to exec, or Python run in the supervisor's
-warm interpreter (`rocks_partition` already imported). What a program can and cannot do is in
+warm interpreter (`rocks_partition` already imported); a step's own program text is written to
+STEP_FILE only when it starts, so no step can change a later one's. What a program can and cannot do is in
 docs/partitioning.md ("The sandbox"); the pieces are view.py (what it sees), supervisor.py (how
 a task runs), seccomp.py, cgroups.py and pool.py (the build process's side).
 
@@ -38,10 +39,13 @@ class Limits:
     shm_mb: int = 16  # the task's /dev/shm
 
 
+STEP_FILE = "/tmp/.rockscc/pre"  # where a step's program is, while it runs
+
+
 @dataclass(frozen=True)
 class Step:
-    argv: tuple[str, ...] = ()  # a program to exec (absolute path first); empty: Python
-    script: str = ""  # Python: the file under /tmp to run, or "-" to run `stdin` as the source
+    argv: tuple[str, ...] = ()  # a program to exec (absolute path first); empty: `body` is Python
+    body: bytes | None = None  # the program, written to STEP_FILE when the step starts (None: none)
     stdin: bytes = b""
     merge_output: bool = False  # stderr into stdout (partition programs), else kept apart (evals)
 
@@ -74,8 +78,8 @@ def run(steps: list[Step], *, files: dict[str, bytes] | None = None, env: dict[s
     from rockscc.sandbox import pool
 
     request = json.dumps({
-        "steps": [{"argv": list(s.argv), "script": s.script, "stdin": base64.b64encode(s.stdin).decode(),
-                   "merge": s.merge_output} for s in steps],
+        "steps": [{"argv": list(s.argv), "body": None if s.body is None else base64.b64encode(s.body).decode(),
+                   "stdin": base64.b64encode(s.stdin).decode(), "merge": s.merge_output} for s in steps],
         "files": {name: base64.b64encode(data).decode() for name, data in (files or {}).items()},
         "env": dict(env or {}), "collect": collect,
         "limits": {"cpu_s": limits.cpu_s, "memory_bytes": limits.mem_mb << 20, "file_bytes": limits.file_bytes,

@@ -90,6 +90,14 @@ def self_test(memory_cg, pids_cg):
         make_cgroups("selftest", memory_cg, pids_cg, 64 << 20, 8)
     except OSError as exc:
         return "cannot create a task cgroup in the delegated memory and pids cgroups: %s" % exc.strerror
+    try:
+        null = os.open("/dev/null", os.O_RDWR)
+        is_device = stat.S_ISCHR(os.fstat(null).st_mode)
+        os.close(null)
+    except OSError as exc:
+        is_device = False
+    if not is_device:
+        return "the sandbox's /dev/null is not the null device (is the host's /dev/null a regular file?)"
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -137,6 +145,8 @@ def run_task(request, request_fd, answer_fd, memory_cg, pids_cg):
         try:
             os.close(progress_r)
             code = task_session(name, memory_cg, pids_cg, request_fd, answer_fd, progress_w)
+        except BaseException as exc:  # the task could not start: its answer says why (never an empty one)
+            write_answer(answer_fd, {"steps": [], "error": "the sandbox could not start the task: %s" % describe(exc)})
         finally:
             os._exit(code)
     for fd in (progress_w, request_fd, answer_fd):
@@ -168,20 +178,21 @@ def run_task(request, request_fd, answer_fd, memory_cg, pids_cg):
 def task_session(name, memory_cg, pids_cg, request_fd, answer_fd, progress_w):
     """The task's session process: into the task's cgroups and namespaces, then its pid 1."""
     join_cgroups(name, memory_cg, pids_cg)
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in (request_fd, answer_fd, progress_w)]
-    for target, fd in enumerate(high, start=3):
+    null = os.open("/dev/null", os.O_RDWR)
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in (request_fd, answer_fd, progress_w, null)]
+    for target, fd in enumerate(high[:3], start=3):
         os.dup2(fd, target, inheritable=False)
-    os.closerange(0, 3)
+    for fd in (0, 1, 2):
+        os.dup2(high[3], fd)
     os.closerange(6, 65536)  # the parent's channel and the cgroup directories stay out of the task
-    null = os.open("/dev/null", os.O_RDWR)  # fd 0: the descriptors below 3 were closed
-    os.dup2(null, 1)
-    os.dup2(null, 2)
     unshare_task()
     init = os.fork()
     if init == 0:
         code = 1
         try:
             code = task_init(3, 4, 5)
+        except BaseException as exc:  # the task's pid 1 failed: its answer says why (never an empty one)
+            write_answer(4, {"steps": [], "error": "the sandbox's task process failed: %s" % describe(exc)})
         finally:
             os._exit(code)
     os.close(3)
@@ -214,16 +225,42 @@ def task_init(request_fd, answer_fd, progress_fd):
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no step may read this process's memory or descriptors
     for index, step in enumerate(request["steps"]):
         os.write(progress_fd, b"%d\n" % index)
-        if step.get("script") not in ("", "-", STEP_PATH):
-            os.replace(step["script"], STEP_PATH)  # every step runs as the same path: messages name it
-            step["script"] = STEP_PATH
-        result = run_step(step, request["env"], limits)
-        end_leftovers()
-        if request["collect"]:
-            result["files"] = snapshot("/tmp", limits["tmp_bytes"])
+        try:
+            if step["body"] is not None:  # written only now: no earlier step can change it
+                write_body(base64.b64decode(step["body"]))
+            result = run_step(step, request["env"], limits)
+            end_leftovers()
+            if request["collect"]:
+                result["files"] = snapshot("/tmp", limits["tmp_bytes"])
+        except OSError as exc:
+            end_leftovers()
+            answer = {"steps": [], "error": "the sandbox could not run step %d: %s: %s" % (index, exc.filename, exc.strerror)}
+            break
         answer["steps"].append(result)
     write_answer(answer_fd, answer)
     return 0
+
+
+def write_body(body):
+    """The step's program at STEP_PATH, whatever an earlier step left there (a link, a directory)."""
+    directory = os.path.dirname(STEP_PATH)
+    for path in (STEP_PATH, directory):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if path == directory and stat.S_ISDIR(st.st_mode):
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            import shutil
+
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    os.makedirs(directory, exist_ok=True)
+    fd = os.open(STEP_PATH, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(body)
 
 
 def mount_task_filesystems(limits):
@@ -272,7 +309,7 @@ def run_step(step, env, limits):
     for fd in (stdin_r, out_w, err_w):
         if fd is not None:
             os.close(fd)
-    stdin = base64.b64decode(step.get("stdin") or "") if step.get("argv") else b""
+    stdin = base64.b64decode(step["stdin"])
     outputs, stopped, status = capture(pid, stdin_w, stdin, out_r, err_r, limits["output_bytes"])
     return {"status": status, "out": base64.b64encode(outputs[0]).decode(),
             "err": base64.b64encode(outputs[1]).decode(), "stopped": stopped}
@@ -352,7 +389,7 @@ def step_child(step, env, limits):
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc entries are its own (pid 1's stay closed)
     set_limits(limits)
     drop_privileges()
-    if step.get("argv"):
+    if step["argv"]:
         argv = step["argv"]
         os.execve(argv[0], argv, env)
     return run_python(step, env)
@@ -364,15 +401,11 @@ def run_python(step, env):
     os.environ.update(env)
     code = 0
     try:
-        if step["script"] == "-":
-            source, path = base64.b64decode(step["stdin"]).decode(errors="replace"), "<stdin>"
-            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
-        else:
-            path = step["script"]
-            with open(path) as fh:
-                source = fh.read()
-        sys.argv = [path if path != "<stdin>" else "-"]
-        exec(compile(source, path, "exec"), {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})
+        with open(STEP_PATH) as fh:
+            source = fh.read()
+        sys.argv = [STEP_PATH]
+        exec(compile(source, STEP_PATH, "exec"), {"__name__": "__main__", "__file__": STEP_PATH,
+                                                  "__builtins__": __builtins__})
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int) and exc.code is not None:
@@ -567,6 +600,12 @@ def remove_cgroups(name, memory_cg, pids_cg):
             except OSError:
                 kill_cgroup(name, pids_cg)
                 time.sleep(0.005)
+
+
+def describe(exc):
+    if isinstance(exc, OSError):
+        return "%s: %s" % (exc.filename or type(exc).__name__, exc.strerror or exc)
+    return "%s: %s" % (type(exc).__name__, exc)
 
 
 def mount(source, target, fstype, flags, data):

@@ -24,7 +24,7 @@ def step_for(shell: str, script: str, origin: str) -> sandbox.Step:
     """The script as a sandbox step: Python in the sandbox's warm interpreter, a shell or another
     interpreter reading the script on its standard input."""
     if shell in PYTHONS:
-        return sandbox.Step(script="-", stdin=script.encode())
+        return sandbox.Step(body=script.encode())
     if shell in SHELLS:
         return sandbox.Step(argv=(SHELLS[shell], "-s"), stdin=script.encode())
     if os.path.isabs(shell) and os.access(shell, os.X_OK) and shell.startswith(("/usr/", "/bin/", "/sbin/")):
