@@ -11,10 +11,11 @@ bounding set); it sees a read-only minimal system (view.py). Per task it:
    the task's pid 1, which mounts a fresh /proc (only the task's processes), a size-capped private
    tmpfs on /tmp and on /dev/shm, writes the task's input files and makes itself non-dumpable
    (no process of the task can read its memory or descriptors, or ptrace it);
-3. runs the steps one after another, each in a process that closes every inherited descriptor,
-   drops every capability (effective, permitted, inheritable, ambient and bounding), sets
-   no_new_privs, installs the seccomp filter (seccomp.py) and rlimits, and raises its own OOM
-   score, before any user code; whatever a step leaves running is killed when it ends;
+3. drops, in that pid 1, every capability (effective, permitted, inheritable, ambient and
+   bounding), sets no_new_privs and installs the seccomp filter (seccomp.py): what it forks
+   inherits all of that; then runs the steps one after another, each in a process that closes
+   every inherited descriptor and sets its rlimits before any user code; whatever a step leaves
+   running is killed when it ends;
 4. writes the task's answer into the memfd the parent passed with the request: no process of the
    task holds it, so the answer cannot be forged; the parent reads and checks it.
 
@@ -223,6 +224,7 @@ def task_init(request_fd, answer_fd, progress_fd):
         write_answer(answer_fd, answer)
         return 0
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no step may read this process's memory or descriptors
+    drop_privileges()  # pid 1 needs nothing more: the steps it forks start with nothing
     for index, step in enumerate(request["steps"]):
         os.write(progress_fd, b"%d\n" % index)
         try:
@@ -384,11 +386,10 @@ def read_all(fd, limit):
 
 
 def step_child(step, env, limits):
-    """The step's own process: everything dropped, then the user's program."""
+    """The step's own process (pid 1 dropped every privilege already), then the user's program."""
     os.chdir("/tmp")
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc entries are its own (pid 1's stay closed)
     set_limits(limits)
-    drop_privileges()
     if step["argv"]:
         argv = step["argv"]
         os.execve(argv[0], argv, env)
