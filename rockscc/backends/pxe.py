@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from rockscc.errors import RocksccError
 
+# Loaders whose UEFI build is another file of the TFTP tree (rockscc's tree holds memtest86+'s
+# BIOS image as `memtest` and its UEFI image as `memtest.efi`).
+EFI_VARIANTS = {"memtest": "memtest.efi"}
+
 
 @dataclass(frozen=True)
 class BootSpec:
@@ -48,8 +52,15 @@ def pxelinux(command: str, args: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def grub(label: str, spec: BootSpec, *, efi: bool = True) -> str:
-    """grub.cfg for UEFI network boot (linuxefi/initrdefi, or linux/initrd on newer grub)."""
+def tree_path(name: str) -> str:
+    """A file of the TFTP tree as grub and iPXE name it: from the tree's root (grub wants a
+    leading slash; iPXE resolves a relative name against the script's own directory)."""
+    return name if name.startswith(("/", "(")) or "://" in name else "/" + name
+
+
+def grub(label: str, spec: BootSpec, *, efi: bool = False) -> str:
+    """grub.cfg for UEFI network boot: linux/initrd (the grub image of rockscc's TFTP tree), or
+    linuxefi/initrdefi for RHEL's shim-signed grub."""
     linux, initrd = ("linuxefi", "initrdefi") if efi else ("linux", "initrd")
     head = ["set default=0", "set timeout=0", f"menuentry {_grub_quoted('rocks ' + label)} {{"]
     if spec.kind == "localboot":
@@ -58,22 +69,36 @@ def grub(label: str, spec: BootSpec, *, efi: bool = True) -> str:
         body = [f"\techo {_grub_quoted(f'action {label} boots a disk image with memdisk: BIOS only')}", "\tsleep 5",
                 "\texit"]
     else:
-        body = [" ".join(["\t" + linux, *map(_grub_word, [spec.kernel, *spec.args.split()])])]
+        kernel = tree_path(EFI_VARIANTS.get(spec.kernel, spec.kernel))
+        body = [" ".join(["\t" + linux, *map(_grub_word, [kernel, *spec.args.split()])])]
         if spec.initrd:
-            body.append(f"\t{initrd} {_grub_word(spec.initrd)}")
+            body.append(f"\t{initrd} {_grub_word(tree_path(spec.initrd))}")
     return "\n".join(head + body + ["}"]) + "\n"
 
 
 def ipxe(label: str, spec: BootSpec) -> str:
+    """An iPXE script; BIOS and UEFI iPXE share it (`${platform}` picks a loader's UEFI build,
+    and memdisk images, BIOS-only, are refused on UEFI as the grub file does)."""
     lines = ["#!ipxe", f"# rocks action: {_one_line(label)}"]
     if spec.kind == "localboot":
-        lines.append("exit")
-    else:
-        lines.append(" ".join(["kernel", *map(_ipxe_word, [spec.kernel, *spec.args.split()])]))
-        if spec.initrd:
-            lines.append(f"initrd {_ipxe_word(spec.initrd)}")
-        lines.append("boot")
+        return "\n".join(lines + ["exit"]) + "\n"
+    efi_kernel = EFI_VARIANTS.get(spec.kernel)
+    if spec.kind == "memdisk" or efi_kernel:
+        lines.append("iseq ${platform} efi && goto efi ||")
+    lines += _ipxe_boot(spec.kernel, spec)
+    if spec.kind == "memdisk":
+        # the label stays out: iPXE would read ${…}, #, ||, && and ; in it
+        lines += [":efi", "echo this action boots a disk image with memdisk: BIOS only", "sleep 5", "exit"]
+    elif efi_kernel:
+        lines += [":efi", *_ipxe_boot(efi_kernel, spec)]
     return "\n".join(lines) + "\n"
+
+
+def _ipxe_boot(kernel: str, spec: BootSpec) -> list[str]:
+    lines = [" ".join(["kernel", *map(_ipxe_word, [tree_path(kernel), *spec.args.split()])])]
+    if spec.initrd:
+        lines.append(f"initrd {_ipxe_word(tree_path(spec.initrd))}")
+    return lines + ["boot"]
 
 
 # --- each loader's own syntax -------------------------------------------------------------------

@@ -43,6 +43,7 @@ class BuildOptions:
     dry_run: bool = False
     evals: bool = True
     progress: bool = False
+    with_cluster: bool = False  # with hosts=: also the jobs of no host (network files, TFTP loaders)
 
 
 @dataclass
@@ -97,11 +98,12 @@ def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | 
         memo.use(outdir)
         stack.callback(memo.close)
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
-        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir)))
+        check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir, every_job=options.hosts is None)))
         resolver = DepResolver()
         plan = kinds.plan(cluster, options, resolver, manifest)
         if options.hosts is not None:
-            plan = [job for job in plan if job.host in set(options.hosts)]
+            wanted = set(options.hosts)
+            plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
         report.jobs = len(plan)
         stamps = Stamps(cluster, options, lambda: kinds.tree_signature(cluster))
         stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)
@@ -381,11 +383,17 @@ def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, optio
                     report: BuildReport) -> None:
     """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
     planned = {job.id for job in plan}
-    for job_id in sorted(set(manifest.jobs) - planned):
-        if options.hosts is not None and manifest.jobs.host_of(job_id) not in set(options.hosts):
-            continue  # a partial build only tidies the hosts it was asked about
+    wanted = set(options.hosts) if options.hosts is not None else None
+    orphans = [job_id for job_id in sorted(set(manifest.jobs) - planned)
+               if wanted is None or manifest.jobs.host_of(job_id) in wanted]  # a partial build tidies its hosts only
+    if not orphans:
+        return
+    # a file an existing job now writes stays (a job renamed or merged into another)
+    absent, recorded = manifest.jobs.ABSENT, manifest.jobs.stamp
+    kept = {path for job_id in planned if recorded(job_id) is not absent for path in manifest.jobs.output_paths(job_id)}
+    for job_id in orphans:
         for path in sorted(manifest.jobs.output_paths(job_id)):
-            if remove_output(outdir, path):
+            if path not in kept and remove_output(outdir, path):
                 report.removed.append(path)
         del manifest.jobs[job_id]
         manifest.dirty = True

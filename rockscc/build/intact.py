@@ -30,13 +30,14 @@ def intact(sigs: list, base: str) -> bool:
 
 
 class OutputCheck:
-    def __init__(self, jobs, outdir: Path) -> None:
-        """`jobs`: the build log's jobs (manifest.Jobs), read as they were when the build began."""
+    def __init__(self, jobs, outdir: Path, *, every_job: bool = True) -> None:
+        """`jobs`: the build log's jobs (manifest.Jobs), read as they were when the build began.
+        `every_job=False`: a build of a few hosts asks about their jobs only, so no helper."""
         self.jobs = jobs
         self.base = f"{outdir}{os.sep}"
         self._damaged: set[str] | None = None
         self._helper: tuple[int, int] | None = None  # (pid, read end of its pipe)
-        if len(jobs) >= HELPER_THRESHOLD:
+        if every_job and len(jobs) >= HELPER_THRESHOLD:
             self._start_helper(jobs)
 
     def ok(self, job_id: str) -> bool:

@@ -57,13 +57,23 @@ def _scan(directory: str, entries: list) -> None:
         pass
 
 
+def planned_hosts(cluster: Cluster, options):
+    """(name, host) of the hosts to make jobs for: all of them, or those of a build limited to a
+    few hosts (the engine keeps only their jobs: not making the others spares planning ten
+    thousand jobs to build one host, as insert-ethers does)."""
+    wanted = getattr(options, "hosts", None)
+    if wanted is None:
+        return cluster.hosts.items()
+    return [(name, cluster.hosts[name]) for name in wanted if name in cluster.hosts]
+
+
 def profile_jobs(cluster: Cluster, options) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
     tree = cache(lambda: node_tree(cluster))  # looked up once per build, not once per host
     return [
         DepsJob(f"profile:{name}", name, partial(_profile, cluster, host, options, tree), salt=_profile_salt(),
                 reads=(name,))
-        for name, host in cluster.hosts.items()
+        for name, host in planned_hosts(cluster, options)
     ]
 
 
@@ -141,24 +151,22 @@ def _partitions(cluster: Cluster, host: Host, result):
 
 
 def netfile_jobs(cluster: Cluster, options) -> list[SpecJob]:
-    """The cluster-wide /etc/hosts and dhcpd.conf."""
-    from rockscc.backends.netfiles import netfiles_spec, render_netfiles
+    """The cluster-wide network files: /etc/hosts, dhcpd.conf, dnsmasq, DNS zones, nginx, each
+    checked by its own tool (rockscc/provision/jobs.py)."""
+    from rockscc.provision.jobs import network_jobs
 
-    def render(spec):
-        return [text_output(f"net/{name}", text) for name, text in sorted(render_netfiles(spec).items())]
-
-    return [SpecJob("net:cluster", None, partial(netfiles_spec, cluster), render, salt="netfiles-1")]
+    return network_jobs(cluster, options)
 
 
 def boot_jobs(cluster: Cluster, options) -> list[SpecJob]:
-    """Per host: pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and ipxe/<host>.ipxe, all from
-    the host's current action; the frontend's file is pxelinux.cfg/default. MAC-named copies
+    """Per host, in the TFTP tree (tftp/): pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and
+    ipxe/<host>.ipxe, all from the host's current action; the frontend's file is pxelinux.cfg/default. MAC-named copies
     (01-<mac>) when the attribute pxe_mac_files is true."""
     from rockscc.backends.boot import boot_spec, render_boot
 
-    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-1",
+    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2",
                     reads=(name,))
-            for name, host in cluster.hosts.items()]
+            for name, host in planned_hosts(cluster, options)]
 
 
 def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
@@ -168,7 +176,7 @@ def vm_jobs(cluster: Cluster, options) -> list[SpecJob]:
 
     return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
                     reads=(name, host.vm.container))
-            for name, host in cluster.hosts.items() if host.vm is not None and host.vm.container in cluster.hosts]
+            for name, host in planned_hosts(cluster, options) if host.vm is not None and host.vm.container in cluster.hosts]
 
 
 def render_vm(spec) -> list:
@@ -182,4 +190,11 @@ def render_vm(spec) -> list:
             text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install"))]
 
 
-ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs]
+def tftp_jobs(cluster: Cluster, options) -> list[SpecJob]:
+    """The TFTP tree's loaders and the site's files (rockscc/provision/tftp.py)."""
+    from rockscc.provision.jobs import tftp_jobs as jobs
+
+    return jobs(cluster, options)
+
+
+ALL = [netfile_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]

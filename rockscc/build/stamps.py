@@ -9,8 +9,8 @@ changed and the exact check is skipped. A host edit therefore costs an exact che
 jobs only. When a stamp differs (a global attribute, a touched node file), the exact check runs
 and decides; the new stamp is then recorded so the next build takes the fast path again.
 
-Jobs whose inputs reach beyond their own hosts (the network files read every host; a kickstart
-whose <eval> calls rocks reads the whole description) have no stamp and are always checked exactly.
+The network files read every host: their stamp covers every host's record. A kickstart whose
+<eval> calls rocks reads the whole description: it has no stamp and is always checked exactly.
 """
 
 from __future__ import annotations

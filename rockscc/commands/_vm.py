@@ -13,6 +13,16 @@ def vm_hosts(hosts) -> list:
     return list(hosts)
 
 
+def settled_vm_hosts(ctx, hosts) -> list:
+    """vm_hosts, refusing VMs whose last move was interrupted (the move must be settled first)."""
+    from rockscc.runtime.journal import refuse_if_moving
+
+    hosts = vm_hosts(hosts)
+    for host in hosts:
+        refuse_if_moving(ctx.root, host.name)
+    return hosts
+
+
 def compiled_xml(ctx, name: str, mode: str) -> str:
     """build/libvirt/<vm>[.install].xml, rebuilt first if anything it depends on changed."""
     from rockscc.build import engine
@@ -27,6 +37,19 @@ def compiled_xml(ctx, name: str, mode: str) -> str:
         raise RocksccError(f"{path}: {exc}") from None
 
 
+class VmActionCommand(Command):
+    """Base of the commands that call one VM runtime method (`action`) on each VM named."""
+
+    action = ""
+    args = [Arg("host", kind="host", repeat=True)]
+
+    def run(self, ctx, opts) -> None:
+        from rockscc.runtime.vms import VMRuntime
+
+        for host in settled_vm_hosts(ctx, opts.host):
+            getattr(VMRuntime(ctx.cluster, host), self.action)()
+
+
 class StateFileCommand(Command):
     """Base of `save host vm` and `restore host vm`: the VM runtime method `action` with a state
     file on the container (default <vm_disk_dir>/<vm>.saved; file= only with one VM)."""
@@ -38,9 +61,12 @@ class StateFileCommand(Command):
     def run(self, ctx, opts) -> None:
         from rockscc.runtime.vms import VMRuntime, default_state_file
 
-        hosts = vm_hosts(opts.host)
+        hosts = settled_vm_hosts(ctx, opts.host)
         if opts.file and len(hosts) > 1:
             raise RocksccError("file= applies to one VM")
         for host in hosts:
             container = ctx.cluster.hosts[host.vm.container]
-            getattr(VMRuntime(ctx.cluster, host), self.action)(opts.file or default_state_file(ctx.cluster, host, container))
+            warning = getattr(VMRuntime(ctx.cluster, host), self.action)(
+                opts.file or default_state_file(ctx.cluster, host, container))
+            if warning:
+                ctx.warn(warning)

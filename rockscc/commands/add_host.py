@@ -6,6 +6,7 @@ from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface
 from rockscc.model.names import check_host_name, check_ip, normalize_mac
+from rockscc.provision.spec import discovery_addresses
 
 
 class AddHost(Command):
@@ -52,7 +53,7 @@ class AddHost(Command):
         host = Host(name=name, membership=appliance.membership, rack=rack, rank=rank, cpus=opts.cpus,
                     os=opts.os, arch=opts.arch, comment=opts.comment)
         if (opts.ip or "").lower() != "none":
-            ip = check_ip(opts.ip) if opts.ip else cluster.next_ip(opts.subnet)
+            ip = check_ip(opts.ip) if opts.ip else cluster.next_ip(opts.subnet, discovery_addresses(cluster))
             if opts.subnet not in cluster.networks:
                 raise RocksccError(f'network "{opts.subnet}" is not defined')
             mac = normalize_mac(opts.mac) if opts.mac else None

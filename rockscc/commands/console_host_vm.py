@@ -6,7 +6,7 @@ import os
 import shutil
 
 from rockscc.cli.command import Arg, Command
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import settled_vm_hosts
 from rockscc.errors import RocksccError
 
 
@@ -21,7 +21,7 @@ class ConsoleHostVm(Command):
     def run(self, ctx, opts) -> None:
         from rockscc.runtime.connection import uri_for
 
-        (host,) = vm_hosts([opts.host])
+        (host,) = settled_vm_hosts(ctx, [opts.host])
         virsh = shutil.which("virsh")
         if virsh is None:
             raise RocksccError("console needs virsh (apt install libvirt-clients; scripts/setup does)")

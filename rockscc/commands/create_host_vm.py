@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.commands._vm import compiled_xml, vm_hosts
+from rockscc.commands._vm import compiled_xml, settled_vm_hosts
 
 
 class CreateHostVm(Command):
@@ -17,7 +17,7 @@ class CreateHostVm(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        hosts = vm_hosts(opts.host)
+        hosts = settled_vm_hosts(ctx, opts.host)
         for host in hosts:
             if host.pxeboot in (None, "os"):
                 host.pxeboot = "install"

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from rockscc.cli.command import Arg, Command
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import VmActionCommand
 
 
-class PauseHostVm(Command):
+class PauseHostVm(VmActionCommand):
     """Pause running VMs: they stay in memory, stopped (libvirt suspend; Xen's xm pause)."""
 
     name = "pause host vm"
-    args = [Arg("host", kind="host", repeat=True)]
+    action = "pause"
     examples = ["rockscc pause host vm compute-0-0-0"]
-
-    def run(self, ctx, opts) -> None:
-        from rockscc.runtime.vms import VMRuntime
-
-        for host in vm_hosts(opts.host):
-            VMRuntime(ctx.cluster, host).pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
 from rockscc.errors import RocksccError
+from rockscc.runtime.journal import refuse_if_moving
 
 
 class RemoveHost(Command):
@@ -20,6 +21,8 @@ class RemoveHost(Command):
         cluster = ctx.cluster
         leaving = {h.name for h in opts.host}
         for host in opts.host:
+            if host.vm is not None:
+                refuse_if_moving(ctx.root, host.name)
             guests = sorted(g.name for g in cluster.hosts.values() if g.vm and g.vm.container == host.name and g.name not in leaving)
             if guests:
                 raise RocksccError(f'host "{host.name}" holds VMs ({", ".join(guests)}); remove them first')

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import settled_vm_hosts
 from rockscc.errors import RocksccError
 
 
@@ -21,7 +21,7 @@ class RemoveHostVm(Command):
     def run(self, ctx, opts) -> None:
         from rockscc.runtime.vms import VMRuntime
 
-        for host in vm_hosts(opts.host):
+        for host in settled_vm_hosts(ctx, opts.host):
             try:
                 VMRuntime(ctx.cluster, host).remove()
             except RocksccError as exc:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from rockscc.cli.command import Arg, Command
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import VmActionCommand
 
 
-class ResumeHostVm(Command):
+class ResumeHostVm(VmActionCommand):
     """Resume paused VMs."""
 
     name = "resume host vm"
-    args = [Arg("host", kind="host", repeat=True)]
+    action = "resume"
     examples = ["rockscc resume host vm compute-0-0-0"]
-
-    def run(self, ctx, opts) -> None:
-        from rockscc.runtime.vms import VMRuntime
-
-        for host in vm_hosts(opts.host):
-            VMRuntime(ctx.cluster, host).resume()

@@ -6,6 +6,7 @@ from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
 from rockscc.model import VM
 from rockscc.model.vms import check_container, parse_disk
+from rockscc.runtime.journal import refuse_if_moving
 
 
 class SetHostVm(Command):
@@ -22,6 +23,7 @@ class SetHostVm(Command):
 
     def run(self, ctx, opts) -> None:
         cluster, host = ctx.cluster, opts.host
+        refuse_if_moving(ctx.root, host.name)  # its container and disks are the move's to settle
         if host.vm is None:
             if not opts.physnode:
                 raise RocksccError(f'host "{host.name}" is not a VM: give physnode= to make it one')

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import settled_vm_hosts
 from rockscc.commands.create_host_vm import _start
 
 
@@ -18,7 +18,7 @@ class StartHostVm(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        hosts = vm_hosts(opts.host)
+        hosts = settled_vm_hosts(ctx, opts.host)
         mode = "install" if opts.create else "boot"
         for host in hosts:
             host.pxeboot = "install" if opts.create else "os"

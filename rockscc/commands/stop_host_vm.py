@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from rockscc.cli.command import Arg, Command
-from rockscc.commands._vm import vm_hosts
+from rockscc.commands._vm import VmActionCommand
 
 
-class StopHostVm(Command):
+class StopHostVm(VmActionCommand):
     """Stop VMs at once, like pulling the power cord (libvirt destroy; the definition stays)."""
 
     name = "stop host vm"
-    args = [Arg("host", kind="host", repeat=True)]
+    action = "stop"
     examples = ["rockscc stop host vm compute-0-0-0"]
-
-    def run(self, ctx, opts) -> None:
-        from rockscc.runtime.vms import VMRuntime
-
-        for host in vm_hosts(opts.host):
-            VMRuntime(ctx.cluster, host).stop()

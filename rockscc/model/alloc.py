@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 
 from rockscc.errors import RocksccError
@@ -18,7 +19,7 @@ def network_of(net: Network) -> ipaddress.IPv4Network:
 def next_free_ip(net_name: str, net: Network, used: Iterable[str]) -> str:
     """The highest address below broadcast that no interface holds, stopping at network+1."""
     network = network_of(net)
-    taken = {int(ipaddress.IPv4Address(ip)) for ip in used if ip}
+    taken = {ip_int(ip) for ip in used if ip}
     first = int(network.network_address) + 1
     for value in range(int(network.broadcast_address) - 1, first - 1, -1):
         if value not in taken:
@@ -38,6 +39,12 @@ def next_xen_mac(used: Iterable[str]) -> str:
     return ":".join(f"{(value >> s) & 0xFF:02x}" for s in range(40, -8, -8))
 
 
+def ip_int(ip: str) -> int:
+    """A validated dotted-quad address as an integer (inet_aton: ten times ipaddress's speed,
+    which counts over ten thousand hosts; the description holds only canonical addresses)."""
+    return int.from_bytes(socket.inet_aton(ip), "big")
+
+
 def hex_ip(ip: str) -> str:
     """10.1.255.254 → 0A01FFFE, the name pxelinux looks for."""
-    return "".join(f"{int(octet):02X}" for octet in ip.split("."))
+    return socket.inet_aton(ip).hex().upper()

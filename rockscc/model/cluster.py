@@ -170,10 +170,7 @@ class Cluster:
         attached = getattr(self, "_host_digests", None)
         if attached is not None:
             return attached
-        import hashlib
-
-        return {name: hashlib.blake2b(repr(host).encode(), digest_size=16).hexdigest()
-                for name, host in self.hosts.items()}
+        return {name: host_digest(host) for name, host in self.hosts.items()}
 
     def attach_host_digests(self, digests: dict[str, str] | None) -> None:
         self._host_digests = digests
@@ -236,10 +233,12 @@ class Cluster:
     def used_macs(self) -> set[str]:
         return {i.mac for h in self.hosts.values() for i in h.interfaces if i.mac}
 
-    def next_ip(self, network: str) -> str:
+    def next_ip(self, network: str, reserved: set[str] | frozenset = frozenset()) -> str:
+        """The next free address, as Rocks counted (down from broadcast-1); `reserved` addresses
+        (the DHCP discovery range) are skipped too."""
         if network not in self.networks:
             raise RocksccError(f'network "{network}" is not defined')
-        return alloc.next_free_ip(network, self.networks[network], self.used_ips())
+        return alloc.next_free_ip(network, self.networks[network], self.used_ips() | reserved)
 
     # --- host selection ------------------------------------------------------------------------
     def select_hosts(self, tokens: list[str], *, default_all: bool = True) -> list[Host]:
@@ -333,6 +332,23 @@ class Cluster:
                 raise SchemaError(path + ("vm", "container"), f'VM container "{host.vm.container}" is not a host')
         values.check_host(path, host)
 
+    def validate_new_host(self, name: str) -> None:
+        """What validate() checks of one host just added (its fields, references, and that its
+        addresses are no other host's), without checking the rest again."""
+        host = self.hosts[name]
+        self._validate_host(name, host, {a.membership for a in self.appliances.values()})
+        mine = {getattr(iface, key) for iface in host.interfaces for key in ("ip", "mac")} - {None, ""}
+        if not mine:
+            return
+        others = {getattr(iface, key): other for other, h in self.hosts.items() if other != name
+                  for iface in h.interfaces for key in ("ip", "mac")}
+        for i, iface in enumerate(host.interfaces):
+            for key in ("ip", "mac"):
+                value = getattr(iface, key)
+                if value and value in others:
+                    raise SchemaError(("hosts", name, "interfaces", i, key),
+                                      f"{key.upper()} {value} is already used by host {others[value]}")
+
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}
         seen_mac: dict[str, str] = {}
@@ -348,6 +364,13 @@ class Cluster:
                             f"{key.upper()} {value} is already used by host {seen[value]}",
                         )
                     seen[value] = name
+
+
+def host_digest(host: Host) -> str:
+    """A digest of a host's record (the build's input stamps)."""
+    import hashlib
+
+    return hashlib.blake2b(repr(host).encode(), digest_size=16).hexdigest()
 
 
 def host_sort_key(host: Host) -> tuple:

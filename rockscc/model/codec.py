@@ -151,6 +151,21 @@ def _string(value: Any) -> str:
     return value
 
 
+def check_strings(value: Any, path: tuple = ()) -> None:
+    """Every string in encoded data (keys too) is one line of printable text, as decode wants:
+    what is saved always loads again, even when a record was made in code, not decoded."""
+    if isinstance(value, str):
+        if not value.isprintable():
+            raise SchemaError(path, f"{unprintable(value)} is not allowed in a value (one line of printable text)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_strings(key, path + (key,))
+            check_strings(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_strings(item, path + (index,))
+
+
 def unprintable(value: str) -> str:
     """The first character of `value` that is not printable, named."""
     import unicodedata

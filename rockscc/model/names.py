@@ -88,6 +88,14 @@ def check_path(kind: str, value: str) -> str:
     return value
 
 
+def check_label(kind: str, label: str) -> str:
+    """A display name commands take as given or stripped (a PXE action's label, a membership):
+    non-empty text without white space around it, so a command can always name it again."""
+    if not label.strip() or label != label.strip():
+        raise RocksccError(f'{kind} "{label}" must be non-empty, without white space around it')
+    return label
+
+
 @lru_cache(maxsize=4096)  # many hosts share a value; only values that passed are kept
 def check_pxe_action(command: str, args: str | None) -> None:
     """pxelinux reads an action as the lines of one label: `command` must be the line naming what

@@ -18,15 +18,16 @@ import json
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import tomli_w
 
 from rockscc.errors import RocksccError
-from rockscc.model.cluster import Cluster
-from rockscc.model.codec import SchemaError, decode_trusted, dotted
+from rockscc.model.cluster import Cluster, host_digest
+from rockscc.model.codec import SchemaError, check_strings, decode_trusted, dotted, encode
+from rockscc.model.records import Host
 
 FILENAME = "cluster.toml"
 LOCKNAME = ".cluster.lock"
@@ -83,7 +84,7 @@ def _cached(root: Path, key: str) -> Cluster | None:
     return cluster
 
 
-def _store_cache(root: Path, key: str, cluster: Cluster) -> None:
+def _store_cache(root: Path, key: str, cluster: Cluster, digests: dict[str, str] | None = None) -> None:
     from rockscc import __version__
 
     try:
@@ -91,7 +92,7 @@ def _store_cache(root: Path, key: str, cluster: Cluster) -> None:
         for old in OLD_CACHES:
             (root / old).unlink(missing_ok=True)
         cluster.attach_host_digests(None)  # computed from the records as saved; stored beside, not inside, the cluster
-        digests = cluster.host_digests()
+        digests = digests if digests is not None else cluster.host_digests()
         payload = json.dumps({"format": CACHE_FORMAT, "key": key, "version": __version__, "cluster": cluster.to_data(),
                               "digests": digests}, separators=(",", ":")).encode()
         cluster.attach_host_digests(digests)
@@ -147,7 +148,15 @@ def parse(text: str, root: Path) -> Cluster:
 
 
 def render(cluster: Cluster) -> str:
-    return tomli_w.dumps(cluster.to_data())
+    return tomli_w.dumps(_checked(cluster.to_data()))
+
+
+def _checked(data: dict) -> dict:
+    try:
+        check_strings(data)
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    return data
 
 
 def save(cluster: Cluster) -> None:
@@ -157,14 +166,18 @@ def save(cluster: Cluster) -> None:
     except SchemaError as exc:
         raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
     data = render(cluster).encode()
-    try:
-        atomic_write(cluster.root / FILENAME, data, MODE)
-    except OSError as exc:
-        raise RocksccError(f"{cluster.root / FILENAME}: cannot write: {exc.strerror} (the description is unchanged)") from None
+    _write_description(cluster.root / FILENAME, data)
     _store_cache(cluster.root, hashlib.sha256(data).hexdigest(), cluster)  # the next load skips tomllib
 
 
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
+def _write_description(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data, MODE)
+    except OSError as exc:
+        raise RocksccError(f"{path}: cannot write: {exc.strerror} (the description is unchanged)") from None
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -200,6 +213,50 @@ def transaction(root: Path) -> Iterator[Cluster]:
         cluster.attach_host_digests(None)  # it is about to change: digests are computed, not remembered
         yield cluster
         save(cluster)
+
+
+def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:
+    """Add one host, as a transaction would, without rendering the whole description again:
+    under the lock, `make(cluster)` chooses the host from the current description; it is
+    checked against the others and its table is appended to cluster.toml (hosts are the file's
+    last tables, so the bytes are what a full save writes). Ten thousand hosts: milliseconds
+    instead of seconds (insert-ethers adds hosts while machines wait for DHCP). Returns the
+    description with the host, its parse cache and host digests up to date.
+
+    `previous`: what the last call returned; used again instead of loading when cluster.toml is
+    still the file that call wrote (nothing else changed the description since)."""
+    with locked(root):
+        path = root / FILENAME
+        text = path.read_text(encoding="utf-8")
+        same = previous is not None and getattr(previous, "_written", None) == file_signature(path)
+        cluster = previous if same else load(root)
+        digests = dict(cluster.host_digests())
+        host = make(cluster)
+        if host.name in cluster.hosts:
+            raise RocksccError(f'host "{host.name}" already exists')
+        cluster.hosts[host.name] = host
+        try:
+            cluster.validate_new_host(host.name)
+        except SchemaError as exc:
+            raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+        chunk = tomli_w.dumps(_checked({"hosts": {host.name: encode(host)}}))
+        data = (text.rstrip("\n") + "\n\n" + chunk if text.strip() else chunk).encode()
+        _write_description(path, data)
+        digests[host.name] = host_digest(host)
+        cluster.__dict__.pop("_written", None)  # not into the parse cache
+        _store_cache(root, hashlib.sha256(data).hexdigest(), cluster, digests)
+        cluster.attach_host_digests(digests)
+        cluster._written = file_signature(path)
+        return cluster
+
+
+def file_signature(path: Path) -> tuple | None:
+    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _toml_error(message: str) -> str:

@@ -56,8 +56,8 @@ def check_host(path: tuple, host: Host) -> None:
 
 def check_interface(path: tuple, iface: Interface) -> None:
     at(path + ("device",), names.check_word, "interface", iface.device)
-    if iface.name:
-        at(path + ("name",), names.check_dns_name, "interface host name", iface.name)
+    if iface.name:  # the host's name on that network: what a host name may be
+        at(path + ("name",), names.check_host_name, iface.name)
     if iface.module:
         at(path + ("module",), names.check_word, "module", iface.module)
     if iface.vlan is not None:
@@ -65,6 +65,7 @@ def check_interface(path: tuple, iface: Interface) -> None:
 
 
 def check_pxe_action(path: tuple, action: PxeAction) -> None:
+    at(path, names.check_label, "PXE action label", path[-1])
     at(path, names.check_pxe_action, action.command, action.args)
 
 
@@ -116,6 +117,7 @@ def check_vm(path: tuple, vm: VM) -> None:
 
 
 def check_appliance(path: tuple, appliance: Appliance) -> None:
+    at(path + ("membership",), names.check_label, "membership", appliance.membership)
     at(path + ("node",), names.check_path_safe, "node", appliance.node)
     at(path + ("graph",), names.check_path_safe, "graph", appliance.graph)
     at(path + ("os",), names.check_word, "os", appliance.os)

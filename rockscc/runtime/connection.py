@@ -10,25 +10,34 @@ DEFAULT_URI = "xen+ssh://{container}/system"
 _connections: dict[str, object] = {}
 
 
+class Unreachable(RocksccError):
+    """A container's libvirt did not answer (down, restarting, or the connection to it broke)."""
+
+
 def uri_for(cluster, container) -> str:
     template = cluster.resolve_attrs(container).get("libvirt_uri") or DEFAULT_URI
     return template.replace("{container}", container.name)
 
 
 def connect(cluster, container):
+    return connect_uri(uri_for(cluster, container), container.name)
+
+
+def connect_uri(uri: str, container: str):
+    """The cached connection to `uri`, reopened when it broke."""
     import libvirt
 
     libvirt.registerErrorHandler(_quiet, None)  # errors reach the user as RocksccError, not on stderr
-    uri = uri_for(cluster, container)
     conn = _connections.get(uri)
     if conn is not None:
         with contextlib.suppress(libvirt.libvirtError):
             if conn.isAlive():
                 return conn
+        _connections.pop(uri, None)
     try:
         conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
-        raise RocksccError(f"cannot reach VM container {container.name} at {uri}: {_message(exc)}") from None
+        raise Unreachable(f"cannot reach VM container {container} at {uri}: {_message(exc)}") from None
     _connections[uri] = conn
     return conn
 
@@ -41,7 +50,16 @@ def libvirt_errors(vm: str, container: str, action: str):
     try:
         yield
     except libvirt.libvirtError as exc:
-        raise RocksccError(f"{action} VM {vm} on {container}: {_message(exc)}") from None
+        kind = Unreachable if broken_connection(exc) else RocksccError
+        raise kind(f"{action} VM {vm} on {container}: {_message(exc)}") from None
+
+
+def broken_connection(exc) -> bool:
+    import libvirt
+
+    return exc.get_error_domain() in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) and exc.get_error_code() in (
+        libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_INVALID_CONN,
+        libvirt.VIR_ERR_INTERNAL_ERROR)
 
 
 def _quiet(_ctx, _error) -> None:

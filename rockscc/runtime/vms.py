@@ -1,18 +1,24 @@
-"""VM lifecycle over libvirt: create (install), start (boot), stop, pause, resume, save, restore,
-status and move — each from the domain XML `rockscc build` compiled."""
+"""VM lifecycle over libvirt: create (install), start (boot), stop, shutdown, reboot, pause, resume,
+save, restore and status — each from the domain XML `rockscc build` compiled."""
 
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
-from xml.sax.saxutils import escape
+import time
 
 from rockscc.errors import RocksccError
-from rockscc.runtime.connection import connect, libvirt_errors, uri_for
+from rockscc.runtime.connection import connect, libvirt_errors
+from rockscc.runtime.storage import pool_for, store_for, volume_xml
 
-STATES = {0: "active", 1: "active", 2: "active", 3: "paused", 4: "shutdown", 5: "shutdown", 6: "crashed", 7: "paused"}
+# libvirt domain states → Rocks' STATUS words (xm list: r/b active, p paused, s shutdown, c crashed);
+# shut off (5) and no state (0, a domain being defined) show as not running
+STATES = {1: "active", 2: "active", 3: "paused", 4: "shutdown", 6: "crashed", 7: "paused"}
 GB = 10**9  # Rocks sized VM disks in GB
+POLL = 0.2  # seconds between looks at a VM being shut down
+
+
+def status_of(state: int) -> str | None:
+    return STATES.get(state)
 
 
 class VMRuntime:
@@ -38,16 +44,22 @@ class VMRuntime:
 
         try:
             return self.conn.lookupByName(self.name)
-        except libvirt.libvirtError:
-            return None
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise RocksccError(f"looking for VM {self.name} on {self.container.name}: {exc.get_error_message()}") from None
 
     def status(self) -> str | None:
         dom = self.domain()
         if dom is None:
             return None
         with self.errors("reading the state of"):
-            state, _ = dom.state()
-        return STATES.get(state, "unknown") if dom.isActive() or state in (3, 7) else None
+            return status_of(dom.state()[0])
+
+    @property
+    def paravirtual(self) -> bool:
+        hypervisor = (self.cluster.resolve_attrs(self.container).get("vm_hypervisor") or "xen").lower()
+        return hypervisor == "xen" and self.host.vm.virt_type == "para"
 
     # --- starting --------------------------------------------------------------------------------
     def ensure_disks(self) -> None:
@@ -57,24 +69,10 @@ class VMRuntime:
             if disk.vbd_type == "phy":
                 continue
             with self.errors(f"creating disk {disk.path} for"):
-                pool = self._pool_for(os.path.dirname(disk.path))
+                pool = pool_for(self.conn, os.path.dirname(disk.path))
                 pool.refresh(0)
                 if os.path.basename(disk.path) not in pool.listVolumes():
-                    pool.createXML(_volume_xml(os.path.basename(disk.path), disk.size * GB), 0)
-
-    def _pool_for(self, directory: str):
-        for pool in self.conn.listAllStoragePools():
-            if _pool_path(pool) == directory:
-                if not pool.isActive():
-                    pool.create(0)
-                return pool
-        name = "rockscc-" + directory.strip("/").replace("/", "-")
-        pool = self.conn.storagePoolDefineXML(
-            f"<pool type='dir'><name>{escape(name)}</name><target><path>{escape(directory)}</path></target></pool>", 0)
-        pool.build(0)
-        pool.create(0)
-        pool.setAutostart(1)
-        return pool
+                    pool.createXML(volume_xml(os.path.basename(disk.path), disk.size * GB), 0)
 
     def run(self, xml: str, action: str) -> None:
         """Define the domain from `xml` (replacing an inactive definition) and start it."""
@@ -87,10 +85,30 @@ class VMRuntime:
             dom = self.conn.defineXML(xml)
             dom.create()
 
+    # --- stopping --------------------------------------------------------------------------------
     def stop(self) -> None:
         dom = self._active("stop")
         with self.errors("stopping"):
             dom.destroy()
+
+    def request_shutdown(self):
+        """Press the VM's power button (ACPI; the paravirtual request for Xen para guests)."""
+        import libvirt
+
+        dom = self._active("shut down")
+        flags = 0 if self.paravirtual else libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+        with self.errors("shutting down"):
+            dom.shutdownFlags(flags)
+        return dom
+
+    def reboot(self) -> None:
+        """Ask the guest to reboot: ACPI power button, then libvirt starts it again."""
+        import libvirt
+
+        dom = self._active("reboot")
+        flags = 0 if self.paravirtual else libvirt.VIR_DOMAIN_REBOOT_ACPI_POWER_BTN
+        with self.errors("rebooting"):
+            dom.reboot(flags)
 
     def pause(self) -> None:
         with self.errors("pausing"):
@@ -100,14 +118,26 @@ class VMRuntime:
         with self.errors("resuming"):
             self._active("resume").resume()
 
+    # --- saved states ------------------------------------------------------------------------------
     def save(self, path: str) -> None:
         dom = self._active("save")
         with self.errors(f"saving the state of {self.name} to {path} for"):
             dom.save(path)
 
-    def restore(self, path: str) -> None:
+    def restore(self, path: str) -> str | None:
+        """Restore from `path`, then delete it: restoring the same state again later would pair
+        old memory with a disk that has moved on, and corrupt the guest's file systems. A warning
+        when the file could not be deleted."""
+        dom = self.domain()
+        if dom is not None and dom.isActive():
+            raise RocksccError(f"VM {self.name} is already running on {self.container.name}")
         with self.errors(f"restoring from {path}"):
             self.conn.restore(path)
+        try:
+            store_for(self.cluster, self.container).remove(path)
+        except RocksccError as exc:
+            return f"VM {self.name} was restored, but its state file stays: {exc}"
+        return None
 
     def _active(self, verb: str):
         dom = self.domain()
@@ -126,15 +156,20 @@ class VMRuntime:
             dom.undefine()
 
 
-def _pool_path(pool) -> str:
-    from lxml import etree
-
-    return (etree.fromstring(pool.XMLDesc(0).encode()).findtext("target/path") or "").rstrip("/")
-
-
-def _volume_xml(name: str, capacity: int) -> str:
-    return (f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
-            "<allocation unit='bytes'>0</allocation><target><format type='raw'/></target></volume>")
+def shutdown(runtimes: list[VMRuntime], timeout: float) -> list[str]:
+    """Press every VM's power button, then wait up to `timeout` seconds for all of them to power
+    off. The names of those still running."""
+    waiting = {rt.name: rt.request_shutdown() for rt in runtimes}
+    deadline = time.monotonic() + timeout
+    while waiting:
+        for name, dom in list(waiting.items()):
+            with libvirt_errors(name, "its container", "watching the shutdown of"):
+                if not dom.isActive():
+                    del waiting[name]
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(POLL)
+    return sorted(waiting)
 
 
 def default_state_file(cluster, vm_host, container) -> str:
@@ -143,18 +178,4 @@ def default_state_file(cluster, vm_host, container) -> str:
     return f"{disk_dir(cluster, container)}/{vm_host.name}.saved"
 
 
-def is_local(uri: str) -> bool:
-    """Whether paths on the container are paths here (test driver, qemu:///…, xen:///…)."""
-    return uri.startswith("test:") or "://" in uri and uri.split("://", 1)[1].startswith("/")
-
-
-def copy_file(source_conn_uri: str, target_conn_uri: str, source: str, target: str) -> None:
-    if is_local(source_conn_uri) and is_local(target_conn_uri):
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        return
-    raise RocksccError(f"moving between remote containers ({source_conn_uri} → {target_conn_uri}) needs libvirt "
-                       "migration or storage streams, which these connections do not offer")
-
-
-__all__ = ["VMRuntime", "copy_file", "default_state_file", "is_local", "uri_for"]
+__all__ = ["VMRuntime", "default_state_file", "shutdown", "status_of"]

@@ -6,6 +6,8 @@ from tests.conftest import run_cli
 
 INSTALL = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
 UCSD = INSTALL + " ucsd=rocks"
+KS_URL = "http://10.1.1.1/install/sbin/kickstart.cgi"  # what the boot files give the bare `ks`
+INSTALL_FILE = INSTALL.replace(" ks ", f" ks={KS_URL} ")
 
 
 def lines(text: str) -> list[list[str]]:
@@ -85,11 +87,11 @@ def test_boot_files_from_the_build(rockscc, cluster_dir):
     assert rockscc("add host compute-0-1").rc == 0
     assert rockscc("remove host pxeboot compute-0-1").rc == 0
     assert rockscc("build").rc == 0
-    build = cluster_dir / "build"
+    build = cluster_dir / "build" / "tftp"
     assert (build / "pxelinux.cfg" / "0A01FFFE").read_text() == (
-        f"default rocks\nprompt 0\nlabel rocks\n\tkernel vmlinuz\n\t{INSTALL}\n")
+        f"default rocks\nprompt 0\nlabel rocks\n\tkernel vmlinuz\n\t{INSTALL_FILE}\n")
     assert not (build / "pxelinux.cfg" / "0A01FFFD").exists()  # no action, no file
-    assert (build / "pxelinux.cfg" / "default").read_text().endswith(f"\t{INSTALL}\n")  # the frontend's file
+    assert (build / "pxelinux.cfg" / "default").read_text().endswith(f"\t{INSTALL_FILE}\n")  # the frontend's file
     assert rockscc("set host pxeboot compute-0-0 action=os").rc == 0
     assert rockscc("build").rc == 0
     assert (build / "pxelinux.cfg" / "0A01FFFE").read_text() == "default rocks\nprompt 0\nlabel rocks\n\tlocalboot 0\n"
@@ -103,7 +105,7 @@ def test_boot_files_from_the_build(rockscc, cluster_dir):
 def test_uefi_and_ipxe_carry_the_same_arguments_for_every_action(rockscc, cluster_dir):
     assert rockscc("add host compute-0-0 mac=52:54:00:12:34:56").rc == 0
     assert rockscc("set host attr compute-0-0 pxe_mac_files yes").rc == 0
-    build = cluster_dir / "build"
+    build = cluster_dir / "build" / "tftp"
     labels = [line[:17].strip() for line in rockscc("list host pxeaction compute-0-0").out.splitlines()[1:]]
     for label in labels:
         assert rockscc(f'set host pxeboot compute-0-0 action="{label}"').rc == 0
@@ -118,10 +120,17 @@ def test_uefi_and_ipxe_carry_the_same_arguments_for_every_action(rockscc, cluste
             assert "\texit" in uefi and "\nexit" in ipxe
             continue
         tokens = bios.splitlines()[4].split()[1:] if len(bios.splitlines()) > 4 else []
-        expected = [command[1], *command[2:], *(t for t in tokens if not t.startswith("initrd="))]
+        efi_name = {"memtest": "memtest.efi"}  # memtest86+'s UEFI build is its own file in the tree
+        expected = [*command[2:], *(t for t in tokens if not t.startswith("initrd="))]
         initrd = [t.split("=", 1)[1] for t in tokens if t.startswith("initrd=")]
-        loaders = [ipxe] + ([uefi] if command[1] != "memdisk" else [])  # memdisk images are BIOS-only
-        for text in loaders:
-            kernel_line = next(line.split() for line in text.splitlines() if line.strip().startswith(("linuxefi", "kernel")))
-            assert kernel_line[1:] == expected, (label, text)
-            assert all(f" {name}" in text for name in initrd)
+        kernel_lines = [line.split() for line in ipxe.splitlines() if line.startswith("kernel ")]
+        assert kernel_lines[0] == ["kernel", f"/{command[1]}", *expected], (label, ipxe)
+        if command[1] in efi_name:  # the iPXE script picks the UEFI build by ${platform}
+            assert kernel_lines[1] == ["kernel", f"/{efi_name[command[1]]}", *expected], (label, ipxe)
+        if command[1] != "memdisk":  # memdisk images are BIOS-only: grub says so
+            grub_line = next(line.split() for line in uefi.splitlines() if line.strip().startswith("linux"))
+            assert grub_line == ["linux", f"/{efi_name.get(command[1], command[1])}", *expected], (label, uefi)
+        else:
+            assert "BIOS only" in uefi and "BIOS only" in ipxe
+        for text in (ipxe, uefi) if command[1] != "memdisk" else (ipxe,):
+            assert all(f" /{name}\n" in text for name in initrd), (label, text)

@@ -71,7 +71,7 @@ def test_pxe_boot_reaches_the_kernel_with_the_actions_args_then_localboot(rocksc
     assert rockscc('set host pxeboot compute-0-0 action="install ucsd"').rc == 0
     assert rockscc("build").rc == 0
     tftp = tmp_path / "tftp"
-    shutil.copytree(cluster_dir / "build" / "pxelinux.cfg", tftp / "pxelinux.cfg")
+    shutil.copytree(cluster_dir / "build" / "tftp" / "pxelinux.cfg", tftp / "pxelinux.cfg")
     for source in (PXELINUX, LDLINUX, KERNEL):
         shutil.copy(source, tftp / source.name)
     assert (tftp / "pxelinux.cfg" / "0A00020F").is_file()
@@ -82,7 +82,7 @@ def test_pxe_boot_reaches_the_kernel_with_the_actions_args_then_localboot(rocksc
 
     assert rockscc("set host pxeboot compute-0-0 action=os").rc == 0
     assert rockscc("build").rc == 0
-    shutil.copy(cluster_dir / "build" / "pxelinux.cfg" / "0A00020F", tftp / "pxelinux.cfg" / "0A00020F")
+    shutil.copy(cluster_dir / "build" / "tftp" / "pxelinux.cfg" / "0A00020F", tftp / "pxelinux.cfg" / "0A00020F")
     console = boot(tftp, tmp_path / "serial-os.log", until=("Booting from local disk",), timeout=90)
     assert "Booting from local disk" in console, console[-2000:]
     assert "Command line:" not in console

@@ -1,5 +1,5 @@
-"""The build engine on the cluster-wide network files (hosts, dhcpd.conf): up-to-date detection,
-explain, dry-run, clean, atomic output, and the manifest."""
+"""The build engine on the cluster-wide network files (hosts, dhcpd.conf, dnsmasq, zones, nginx):
+up-to-date detection, explain, dry-run, clean, atomic output, and the manifest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from rockscc.build import engine, producers
 from rockscc.build.manifest import NAME as MANIFEST
 from rockscc.build.manifest import Manifest
 
+NET_FILES = {"net/hosts", "net/dhcpd.conf", "net/dnsmasq.conf", "net/dnsmasq.hosts", "net/nginx-rockscc.conf",
+             "net/zones/local", "net/zones/1.10.in-addr.arpa", "net/zones/named.conf"}
+
 
 @pytest.fixture(autouse=True)
 def only_netfiles(monkeypatch):
@@ -22,7 +25,7 @@ def only_netfiles(monkeypatch):
 def test_first_build_writes_then_noop_touches_nothing(cluster_dir: Path, rockscc) -> None:
     assert rockscc("add host compute-0-0 mac=00:11:22:33:44:55").rc == 0
     first = engine.build(cluster_dir, engine.BuildOptions())
-    assert first.written == 2 and not first.errors
+    assert first.written == len(NET_FILES) and not first.errors
     hosts = cluster_dir / "build" / "net" / "hosts"
     assert "compute-0-0.local compute-0-0" in hosts.read_text()
     dhcp = (cluster_dir / "build" / "net" / "dhcpd.conf").read_text()
@@ -62,10 +65,10 @@ def test_output_edited_by_hand_is_restored(cluster_dir: Path) -> None:
 def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rockscc) -> None:
     engine.build(cluster_dir, engine.BuildOptions())
     manifest = Manifest.load(cluster_dir / "build")
-    assert set(manifest.jobs["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
+    assert set(manifest.jobs["net:cluster"]["outputs"]) == NET_FILES
     assert manifest.jobs["net:cluster"]["spec"]["hosts"]  # what it read
     result = rockscc("build --clean")
-    assert result.rc == 0 and "removed 2 artifacts" in result.out
+    assert result.rc == 0 and f"removed {len(NET_FILES)} artifacts" in result.out
     assert not (cluster_dir / "build" / "net").exists()
 
 
@@ -73,7 +76,7 @@ def test_corrupt_manifest_means_full_rebuild_not_failure(cluster_dir: Path) -> N
     engine.build(cluster_dir, engine.BuildOptions())
     (cluster_dir / "build" / MANIFEST).write_text("not a database, not anything")
     report = engine.build(cluster_dir, engine.BuildOptions())
-    assert not report.errors and report.rebuilt and report.written == 0 and report.unchanged == 2
+    assert not report.errors and report.rebuilt and report.written == 0 and report.unchanged == len(NET_FILES)
 
 
 def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rockscc) -> None:
@@ -82,7 +85,25 @@ def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rocks
     listing = rockscc("list build")
     assert listing.rc == 0, listing.err
     row = next(line for line in listing.out.splitlines() if line.startswith("net:cluster"))
-    assert "net/dhcpd.conf net/hosts" in row
+    assert "net/dhcpd.conf net/dnsmasq.conf" in row
     full = json.loads(rockscc("list build json=yes").out)
-    assert set(full["net:cluster"]["outputs"]) == {"net/hosts", "net/dhcpd.conf"}
+    assert set(full["net:cluster"]["outputs"]) == NET_FILES
     assert all(len(sig) == 3 and len(sig[2]) == 64 for sig in full["net:cluster"]["outputs"].values())
+
+
+def test_a_vanished_job_does_not_take_the_files_another_job_now_writes(cluster_dir: Path, monkeypatch) -> None:
+    """A job renamed between versions: its old record's outputs are now another job's."""
+    from rockscc.provision.jobs import CheckedSpecJob
+
+    original = producers.netfile_jobs
+    renamed = lambda cluster, options: [CheckedSpecJob("net:old-name", None, job.spec, job.render, job.salt)  # noqa: E731
+                                        for job in original(cluster, options)]
+    monkeypatch.setattr(producers, "ALL", [renamed])
+    engine.build(cluster_dir, engine.BuildOptions())
+    monkeypatch.setattr(producers, "ALL", [original])
+    report = engine.build(cluster_dir, engine.BuildOptions())
+    assert not report.errors and report.removed == []
+    assert all((cluster_dir / "build" / name).is_file() for name in NET_FILES)
+    assert "net:old-name" not in set(Manifest.load(cluster_dir / "build").jobs)
+    again = engine.build(cluster_dir, engine.BuildOptions())
+    assert (again.fresh, len(again.rebuilt)) == (1, 0)

@@ -7,9 +7,10 @@ import shlex
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
+from rockscc.errors import RocksccError
 from rockscc.model import load, transaction
 from rockscc.model.records import Host, Interface, PxeAction
 from tests.conftest import run_cli
@@ -37,15 +38,10 @@ def test_dump_then_load_recreates_the_description(tmp_path_factory, fresh, attrs
     source, copy = tmp / "source", tmp / "copy"
     for root in (source, copy):
         shutil.copytree(fresh, root)
-    with transaction(source) as cluster:
-        cluster.attrs.update(attrs)
-        cluster.appliances["compute"].attrs.update(attrs)
-        if attrs:  # an empty table is no table: dump has nothing to say about it
-            cluster.os["linux"] = dict(attrs)
-        cluster.pxeactions[label] = PxeAction("kernel vmlinuz", "append " + args)
-        cluster.appliances["compute"].membership = membership
-        cluster.hosts["compute-0-0"] = Host(membership=membership, comment=comment, attrs=dict(attrs), pxeboot=label,
-                                            interfaces=[Interface("eth0", ip="10.1.255.254", subnet="private")])
+    try:
+        edit(source, attrs, comment, label, args, membership)
+    except RocksccError:
+        assume(False)  # refused by the model: nothing to dump
     dumped = run_cli("-C", str(source), "dump")
     assert dumped.rc == 0, dumped.err
     script = tmp / "dump.sh"
@@ -55,6 +51,18 @@ def test_dump_then_load_recreates_the_description(tmp_path_factory, fresh, attrs
     a, b = load(source), load(copy)
     a.root = b.root = None
     assert a == b
+
+
+def edit(root, attrs, comment, label, args, membership) -> None:
+    with transaction(root) as cluster:
+        cluster.attrs.update(attrs)
+        cluster.appliances["compute"].attrs.update(attrs)
+        if attrs:  # an empty table is no table: dump has nothing to say about it
+            cluster.os["linux"] = dict(attrs)
+        cluster.pxeactions[label] = PxeAction("kernel vmlinuz", "append " + args)
+        cluster.appliances["compute"].membership = membership
+        cluster.hosts["compute-0-0"] = Host(membership=membership, comment=comment, attrs=dict(attrs), pxeboot=label,
+                                            interfaces=[Interface("eth0", ip="10.1.255.254", subnet="private")])
 
 
 def test_a_value_the_command_line_would_read_otherwise_is_dumped_by_name(cluster_dir):

@@ -42,3 +42,49 @@ def vmc(cluster_dir, tmp_path):
                     dom.destroy()
                 dom.undefine()
     forget_connections()
+
+
+@pytest.fixture(scope="session")
+def hypervisors(tmp_path_factory):
+    """Two real libvirtd + QEMU hosts in their own namespaces (tests/vm/hypervisors.py), for the
+    tests marked qemu; stopped, with everything they ran, at the end of the session."""
+    from tests.vm.hypervisors import HypervisorPair, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: run scripts/setup")
+    pair = HypervisorPair(tmp_path_factory.mktemp("hv"))
+    try:
+        pair.start()
+        yield pair
+    finally:
+        forget_connections()
+        pair.stop()
+
+
+@pytest.fixture(scope="session")
+def guest_disk(tmp_path_factory):
+    """A bootable image of the test guest (tests/vm/guest.py), built once; copy it (sparse) per VM."""
+    from tests.vm import guest
+
+    missing = guest.missing_tools()
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: run scripts/setup")
+    work = tmp_path_factory.mktemp("guest")
+    guest.build_disk(work / "guest.img", work)
+    return work / "guest.img"
+
+
+@pytest.fixture(scope="session")
+def site(hypervisors, tmp_path_factory):
+    """A description whose VM containers are the test hypervisors (tests/vm/site.py)."""
+    from tests.vm.site import Site
+
+    forget_connections()
+    root = tmp_path_factory.mktemp("site") / "cluster"
+    assert run_cli("init", str(root), "password=secret").rc == 0
+    site = Site(root, hypervisors)
+    site.setup()
+    yield site
+    site.forget()
+    forget_connections()

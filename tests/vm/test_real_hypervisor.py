@@ -1,91 +1,90 @@
-"""The VM lifecycle on a real hypervisor stack: libvirtd with QEMU under software emulation,
-driven by the rockscc command line from the compiled libvirt XML. The daemons are started here
-when none runs, and stopped by pid afterwards."""
+"""Every VM command of the seed deck, replayed against two real libvirtd + QEMU hosts (software
+emulation; tests/vm/hypervisors.py), with a real guest (tests/vm/guest.py). After every step
+libvirt's account of the VM — domain state, disks in its domain XML, MACs, memory — must equal what
+`list host vm` and `dump host vm` say, and the VM never runs twice."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import time
-from pathlib import Path
-
 import pytest
 
-from rockscc.runtime.connection import forget_connections
-from tests.conftest import run_cli
+from tests.vm.guest import DiskState
+from tests.vm.site import beats
 
 pytestmark = pytest.mark.qemu
-URI = "qemu:///system"
+A, B = "vm-container-0-0", "vm-container-1-0"
 
 
-def _alive() -> bool:
-    done = subprocess.run(["virsh", "-c", URI, "version"], capture_output=True, timeout=30)
-    return done.returncode == 0
+def test_seed_deck_replay(site, guest_disk):
+    # add: the deck's command line and its answer
+    result = site.ok('add host vm vm-container-0-0 membership="Compute"')
+    assert result.out.startswith('added VM on node "vm-container-0-0" slice "')
+    vm = result.out.rsplit('"', 2)[1]
+    # the deck's set: what the test guest needs (96 MB, a virtio disk)
+    site.ok(f'set host vm {vm} mem=96 disk="file:/var/lib/libvirt/images/c00/{vm}.vda,vda,w"')
+    site.place_disk(vm, guest_disk)
+    assert site.agree(vm)["status"] is None
+    # report: the configs the container gets
+    config = site.ok("report", "host", "vm", "config", vm).out
+    assert "<boot dev=\"network\"/>" in config and f"/var/lib/libvirt/images/c00/{vm}.vda" in config
+    assert f"name = '{vm}'" in site.ok("report", "host", "vm", vm).out
 
+    site.ok(f"create host vm {vm}")
+    view = site.agree(vm)
+    assert view["status"] == "active" and view["container"] == A
+    [dom] = site.libvirt(vm)
+    assert "<boot dev='network'/>" in dom.xml  # the install variant
 
-@pytest.fixture(scope="module")
-def libvirtd(tmp_path_factory):
-    for tool in ("libvirtd", "virtlogd", "virsh", "qemu-system-x86_64"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run scripts/setup")
-    if _alive():
-        yield None
-        return
-    run_dir = tmp_path_factory.mktemp("libvirtd")
-    pids = []
-    for daemon in ("virtlogd", "libvirtd"):
-        pid_file = run_dir / f"{daemon}.pid"
-        subprocess.run([daemon, "--daemon", "--pid-file", str(pid_file)], check=True, timeout=60)
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        pids.append(int(pid_file.read_text()))
-    deadline = time.monotonic() + 60
-    while not _alive():
-        if time.monotonic() > deadline:
-            pytest.fail("libvirtd did not answer within 60 s")
-        time.sleep(0.5)
-    yield pids
-    forget_connections()
-    for pid in reversed(pids):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    for command, status in ((f"pause host vm {vm}", "paused"), (f"resume host vm {vm}", "active"),
+                            (f"stop host vm {vm}", None)):
+        site.ok(command)
+        assert site.agree(vm)["status"] == status, command
 
+    site.ok(f"set host vm {vm} mem=112")
+    assert site.agree(vm)["mem"] == 112
+    site.ok(f"start host vm {vm}")
+    [dom] = site.libvirt(vm)
+    assert dom.mem_mib == 112 and "<boot dev='network'/>" not in dom.xml  # the boot variant, the new memory
+    assert site.agree(vm)["status"] == "active"
+    site.wait_console(vm, A, lambda lines: any(b[:2] == (1, 1) for b in beats(lines)))
+    first = site.disk_state(vm)
+    assert first.payload_sum and first.payload_ok and first.boots == 1
 
-def test_lifecycle_with_qemu(libvirtd, cluster_dir):
-    disks = Path(f"/var/lib/libvirt/images/rockscc-test-{os.getpid()}")
-    run = lambda *argv: run_cli("-C", str(cluster_dir), *argv)  # noqa: E731
-    vm = "compute-0-0-0"
-    try:
-        for cmd in (["add", "host", "vm-container-0-0"],
-                    ["set", "host", "attr", "vm-container-0-0", "libvirt_uri", URI],
-                    ["set", "host", "attr", "vm-container-0-0", "vm_hypervisor", "qemu"],
-                    ["set", "host", "attr", "vm-container-0-0", "vm_network", "user"],
-                    ["set", "host", "attr", "vm-container-0-0", "vm_disk_dir", str(disks)],
-                    ["add", "host", "vm", "vm-container-0-0", "membership=Compute", "mem=256", "disksize=1"]):
-            result = run(*cmd)
-            assert result.rc == 0, (cmd, result.err)
-        xml = (run("report", "host", "vm", "config", vm).out)
-        assert "<domain type=\"qemu\">" in xml and '<boot dev="network"/>' in xml
-        steps = [(["create", "host", "vm", vm], "active"), (["pause", "host", "vm", vm], "paused"),
-                 (["resume", "host", "vm", vm], "active"), (["save", "host", "vm", vm], None),
-                 (["restore", "host", "vm", vm], "active"), (["stop", "host", "vm", vm], None),
-                 (["start", "host", "vm", vm], "active"), (["stop", "host", "vm", vm], None)]
-        for argv, expected in steps:
-            result = run(*argv)
-            assert result.rc == 0, (argv, result.err)
-            row = run("list", "host", "vm", vm).out.splitlines()[1].split()
-            assert row[-1] == (expected or "-" * len("STATUS")), (argv, row)
-        assert (disks / f"{vm}.hda").exists()
-    finally:
-        subprocess.run(["virsh", "-c", URI, "destroy", vm], capture_output=True)
-        subprocess.run(["virsh", "-c", URI, "undefine", vm], capture_output=True)
-        pool = "rockscc-" + str(disks).strip("/").replace("/", "-")
-        subprocess.run(["virsh", "-c", URI, "pool-destroy", pool], capture_output=True)
-        subprocess.run(["virsh", "-c", URI, "pool-undefine", pool], capture_output=True)
-        shutil.rmtree(disks, ignore_errors=True)
-        forget_connections()
+    site.ok(f"save host vm {vm}")
+    assert site.agree(vm)["status"] is None
+    saved = site.host_path(A, f"/var/lib/libvirt/images/c00/{vm}.saved")
+    assert saved.stat().st_size > 0
+    site.ok(f"restore host vm {vm}")
+    assert site.agree(vm)["status"] == "active"
+    assert not saved.exists()  # restoring it twice would pair old memory with a newer disk
+
+    site.wait_console(vm, A, lambda lines: len(beats(lines)) >= 3)
+    source_image = site.host_path(A, f"/var/lib/libvirt/images/c00/{vm}.vda")
+    result = site.ok(f"move host vm {vm} {B}")
+    assert result.out.splitlines() == ["Saving the VM's current state.", f"Copying the VM's current state to {B}.",
+                                       f"Moving virtual disk (/var/lib/libvirt/images/c00/{vm}.vda) to {B}",
+                                       f"Restarting the VM on {B}."]
+    view = site.agree(vm)
+    assert view["container"] == B and view["disks"] == [f"/var/lib/libvirt/images/c10/{vm}.vda"]
+    assert [d.hypervisor for d in site.libvirt(vm)] == ["b"]  # the old definition is gone from a
+    target_image = site.host_path(B, view["disks"][0])
+    assert target_image.stat().st_size == source_image.stat().st_size == 36 * 10**9
+    assert target_image.stat().st_blocks <= source_image.stat().st_blocks  # holes kept: ~16 MiB of 36 GB
+    # the guest goes on where it was, on the new disk: same boot, next beats, its payload verified there
+    moved_beats = beats(site.wait_console(vm, B, lambda lines: len(beats(lines)) >= 2))
+    assert {b[0] for b in moved_beats} == {1} and all(b[2] == "ok" for b in moved_beats)
+
+    site.ok(f"stop host vm {vm}")
+    assert site.agree(vm)["status"] is None
+    after, before = DiskState.read(target_image), DiskState.read(source_image)
+    assert after.payload_sum == first.payload_sum and after.payload_ok
+    assert after.beat[1] >= moved_beats[-1][1] > before.beat[1]  # written after the move: on the target only
+
+    site.ok(f"start host vm {vm}")
+    assert site.agree(vm)["status"] == "active"
+    dumped = site.ok(f"dump host vm {vm}").out
+    assert f"physnode={B}" in dumped and f"/var/lib/libvirt/images/c10/{vm}.vda" in dumped
+
+    site.ok(f"remove host vm {vm}")
+    assert site.libvirt(vm) == []
+    assert site.run(f"list host vm {vm}").rc != 0
+    assert target_image.exists()  # the disk image is kept, as in Rocks
