@@ -145,11 +145,16 @@ class Worker:
         return self.proc.poll() is None
 
     def close(self) -> None:
+        """The supervisor ends when its channel closes (and bwrap with it); one that does not
+        within a second is killed. Then its cgroups go."""
         with contextlib.suppress(OSError):
             self.channel.close()
-        with contextlib.suppress(Exception):
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(Exception):
+                self.proc.kill()
+                self.proc.wait(timeout=5)
         self.cgroups.remove()
 
 
