@@ -8,7 +8,6 @@ description the `rocks` command reads inside the sandbox.
 
 from __future__ import annotations
 
-import copy
 import re
 
 from rockscc.model.cluster import Cluster
@@ -24,13 +23,14 @@ def public_attrs(attrs: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in attrs.items() if not is_secret(k)}
 
 
-def public_copy(cluster: Cluster) -> Cluster:
-    """A deep copy of the description with every secret attribute removed, at every level."""
-    public = copy.deepcopy(cluster)
-    public.attrs = public_attrs(public.attrs)
-    public.os = {name: public_attrs(table) for name, table in public.os.items()}
-    for appliance in public.appliances.values():
-        appliance.attrs = public_attrs(appliance.attrs)
-    for host in public.hosts.values():
-        host.attrs = public_attrs(host.attrs)
-    return public
+def public_data(cluster: Cluster) -> dict:
+    """The description as TOML data with every secret attribute removed, at every level."""
+    data = cluster.to_data()
+    if "attrs" in data:
+        data["attrs"] = public_attrs(data["attrs"])
+    if "os" in data:
+        data["os"] = {name: public_attrs(table) for name, table in data["os"].items()}
+    for record in [*data.get("appliances", {}).values(), *data.get("hosts", {}).values()]:
+        if "attrs" in record:
+            record["attrs"] = public_attrs(record["attrs"])
+    return data

@@ -58,11 +58,33 @@ class Worker:
         uid, gid = sandbox_ids()
         bwrap = bwrap_path()
         self.cgroups = cgroups.create(uid, gid, WORKER_MEMORY, WORKER_PIDS)
-        stage = tempfile.mkdtemp(prefix="rockscc-stage-")  # only a mount point, in the worker's own namespace
-        args = view.Arguments(stage)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.channel = ours
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         errors = os.memfd_create("rockscc-worker-errors", os.MFD_CLOEXEC)
+        stage = tempfile.mkdtemp(prefix="rockscc-stage-")  # only a mount point, in the worker's own namespace
+        try:
+            self.proc = self._spawn(bwrap, uid, gid, description, theirs, errors, stage)
+            theirs.close()
+            try:
+                ready = self._receive(START_TIMEOUT)
+            except WorkerFailed:
+                ready = None
+            if not isinstance(ready, dict) or ready.get("ready") is not True:
+                why = ready.get("missing") if isinstance(ready, dict) else _last_line(errors)
+                raise SandboxUnavailable(f"the sandbox cannot run on this machine, so build-time code does not run "
+                                         f"(build with --eval=no to skip evals): {why or 'the worker did not start'}")
+        except BaseException:
+            theirs.close()
+            self.close()
+            raise
+        finally:
+            os.close(errors)
+            os.rmdir(stage)  # bwrap has bound what it needed: the worker keeps its own mounts
+
+    def _spawn(self, bwrap: str, uid: int, gid: int, description: view.DescriptionView | None, theirs: socket.socket,
+               errors: int, stage: str) -> subprocess.Popen:
+        """bwrap with the view's arguments, the supervisor inside; the worker's process joins its
+        cgroups, stages the view's sources and drops to the sandbox's uid before bwrap runs."""
+        args = view.Arguments(stage)
         try:
             memory_fd, pids_fd = self.cgroups.descriptors()
             args.fds += [memory_fd, pids_fd]
@@ -77,30 +99,12 @@ class Worker:
                        "--remount-ro", "/", "--chdir", "/",
                        "--", view.interpreter(), "-S", "-E", "-B", SUPERVISOR,
                        str(theirs.fileno()), str(memory_fd), str(pids_fd), PYLIB]
-            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
-                                         pass_fds=[theirs.fileno(), *args.fds],
-                                         env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **view.interpreter_env()},
-                                         preexec_fn=partial(_become_sandbox_user, uid, gid, self.cgroups, args))
-        except BaseException:
-            self.cgroups.remove()
-            os.close(errors)
-            raise
+            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                                    pass_fds=[theirs.fileno(), *args.fds],
+                                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **view.interpreter_env()},
+                                    preexec_fn=partial(_become_sandbox_user, uid, gid, self.cgroups, args))
         finally:
-            theirs.close()
             args.close()
-        try:
-            ready = self._receive(START_TIMEOUT)
-        except WorkerFailed:
-            ready = None
-        finally:
-            os.rmdir(stage)  # bwrap has bound what it needed: the worker keeps its own mounts
-        if not isinstance(ready, dict) or ready.get("ready") is not True:
-            why = ready.get("missing") if isinstance(ready, dict) else _last_line(errors)
-            self.close()
-            os.close(errors)
-            raise SandboxUnavailable(f"the sandbox cannot run on this machine, so build-time code does not run "
-                                     f"(build with --eval=no to skip evals): {why or 'the worker did not start'}")
-        os.close(errors)
 
     def run(self, request: bytes, wall_s: float, memory_bytes: int, pids: int, answer_limit: int) -> tuple[dict, bytes]:
         """Send one task; returns the worker's "done" message and the task's raw answer."""
@@ -149,12 +153,14 @@ class Worker:
         within a second is killed. Then its cgroups go."""
         with contextlib.suppress(OSError):
             self.channel.close()
-        try:
-            self.proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(Exception):
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        proc = getattr(self, "proc", None)  # a worker that failed to start has none
+        if proc is not None:
+            try:
+                proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(Exception):
+                    proc.kill()
+                    proc.wait(timeout=5)
         self.cgroups.remove()
 
 

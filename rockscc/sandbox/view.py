@@ -186,19 +186,19 @@ class DescriptionView:
     def of(cls, cluster) -> DescriptionView:
         import hashlib
 
-        from rockscc.model.secrets import public_copy
-        from rockscc.model.store import render
+        import tomli_w
 
-        public = public_copy(cluster)
+        from rockscc.model.secrets import public_data
+
+        data = public_data(cluster)
         trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include")
                  if (cluster.root / name).is_dir()}
-        for name, roll in public.rolls.items():
+        for name, roll in cluster.rolls.items():
             if roll.path.startswith(("builtin:", "pkg:")):
                 continue
-            path = cluster.roll_path(roll)
-            inside = f"rolls/{name}"
+            path, inside = cluster.roll_path(roll), f"rolls/{name}"
             if path.is_dir():
                 trees[inside] = str(path)
-            roll.path = inside
-        text = render(public)
+            data["rolls"][name]["path"] = inside
+        text = tomli_w.dumps(data)
         return cls(hashlib.sha256(repr((text, sorted(trees.items()))).encode()).hexdigest(), text, trees)
