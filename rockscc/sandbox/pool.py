@@ -60,7 +60,9 @@ class Worker:
         self.cgroups = cgroups.create(uid, gid, WORKER_MEMORY, WORKER_PIDS)
         self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         errors = os.memfd_create("rockscc-worker-errors", os.MFD_CLOEXEC)
-        stage = tempfile.mkdtemp(prefix="rockscc-stage-")  # only a mount point, in the worker's own namespace
+        # only a mount point, in the worker's own namespace; in /tmp whatever TMPDIR says: the
+        # sandbox's uid must be able to walk the path to it
+        stage = tempfile.mkdtemp(prefix="rockscc-stage-", dir="/tmp")
         try:
             self.proc = self._spawn(bwrap, uid, gid, description, theirs, errors, stage)
             theirs.close()
