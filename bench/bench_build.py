@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,7 +55,7 @@ def rebuilt(output: str) -> int:
 
 
 def artifact_count(root: Path) -> tuple[int, int]:
-    from rockscc.build.manifest import Manifest
+    from rockscc.engine.manifest import Manifest
 
     files = sorted(Manifest.load(root / "build").outputs())
     size = sum((root / "build" / p).stat().st_size for p in files)

@@ -51,16 +51,17 @@ def timed(module, name: str, label: str) -> None:
 
 
 def instrument() -> None:
-    from rockscc.build import engine
-    from rockscc.provision import discover, jobs, validate
+    from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, nginx_conf, service_check
+    from rockscc.pipeline import Session
+    from rockscc.provision import discover
 
     timed(discover, "add_host", "add host (lock, load, check, append, cache)")
-    timed(engine, "build", "build")
-    timed(validate, "check", "  config checks (dhcpd, dnsmasq, named, nginx)")
-    timed(jobs.netfiles, "render_netfiles", "  render hosts, dhcpd.conf")
-    timed(jobs.dnsmasq_conf, "render_hosts", "  render dnsmasq hosts")
-    timed(jobs.dns_zones, "render_zones", "  render zones")
-    timed(jobs.nginx_conf, "render_nginx", "  render nginx")
+    timed(Session, "build", "build")
+    timed(service_check, "check", "  config checks (dhcpd, dnsmasq, named, nginx)")
+    timed(netfiles, "render_netfiles", "  render hosts, dhcpd.conf")
+    timed(dnsmasq_conf, "render_hosts", "  render dnsmasq hosts")
+    timed(dns_zones, "render_zones", "  render zones")
+    timed(nginx_conf, "render_nginx", "  render nginx")
 
 
 def _cpu() -> float:
@@ -73,7 +74,9 @@ def _cpu() -> float:
 
 
 def bench(size: int) -> None:
-    from rockscc.build import engine
+    from rockscc.engine.make import BuildOptions
+    from rockscc.model import load
+    from rockscc.pipeline import CompileOptions, Session
     from rockscc.provision.dhcpsniff import DhcpRequest
     from rockscc.provision.discover import DiscoverOptions, Inserter
 
@@ -81,14 +84,15 @@ def bench(size: int) -> None:
     if not (os.environ.get("REUSE") and (root / "build" / "net" / "dnsmasq.hosts").is_file()):
         generate(root, size)
         start = time.perf_counter()
-        report = engine.build(root, engine.BuildOptions(evals=False))
+        report = Session(load(root), CompileOptions(evals=False)).build(BuildOptions())
         if report.errors:
             sys.exit(f"full build failed: {report.errors[:3]}")
         print(f"\n== {size} hosts: full build {time.perf_counter() - start:.1f} s ({report.jobs} jobs)")
     else:
         print(f"\n== {size} hosts (REUSE: the cluster and build of an earlier run, grown by its discoveries)")
     instrument()
-    inserter = Inserter(root, DiscoverOptions(appliance="Compute", rack=90 + int(time.time()) % 9, evals=False),
+    inserter = Inserter(root, DiscoverOptions(appliance="Compute", rack=90 + int(time.time()) % 9,
+                                              compile=CompileOptions(evals=False)),
                         lambda line: None)
     totals, cpus, runs = [], [], []
     for index in range(REPEAT + 1):

@@ -54,9 +54,10 @@ def bench_local(work: Path) -> None:
     for data_mib in (16, 256, 1024):
         src, dst = work / "src.img", work / "dst.img"
         sparse_image(src, data_mib)
-        ours = median_time(lambda: copy_verified(store, str(src), store, str(dst)))
+        ours = median_time(lambda src=src, dst=dst: copy_verified(store, str(src), store, str(dst)))
         allocated = dst.stat().st_blocks * 512 >> 20
-        plain = median_time(lambda: subprocess.run(f"cp --sparse=always {src} {dst} && sync {dst}", shell=True, check=True))
+        plain = median_time(lambda src=src, dst=dst: subprocess.run(f"cp --sparse=always {src} {dst} && sync {dst}",
+                                                                  shell=True, check=True))
         print(f"{data_mib:>9} {ours:>10.2f} {plain:>10.2f} {src.stat().st_blocks * 512 >> 20:>8} {allocated:>9}")
         src.unlink()
         dst.unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -26,3 +27,8 @@ class Diagnostic:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.severity}: {self.message}" if where else f"{self.severity}: {self.message}"
+
+
+def shown(value: str) -> str:
+    """A value in a message: quoted, control characters escaped (a message is one line)."""
+    return json.dumps(value, ensure_ascii=False)

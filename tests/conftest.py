@@ -52,3 +52,19 @@ def rockscc(cluster_dir: Path):
         return run_cli("-C", str(cluster_dir), *argv)
 
     return call
+
+
+def remove_test_domains(uri: str = "test:///default", prefix: str = "compute-") -> None:
+    """Destroy and undefine the VMs a test left on libvirt's in-process test driver (its state
+    lives as long as this process), then drop rockscc's cached connections."""
+    import libvirt
+
+    from rockscc.runtime.connection import forget_connections
+
+    conn = libvirt.open(uri)
+    for dom in conn.listAllDomains():
+        if dom.name().startswith(prefix):
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+    forget_connections()

@@ -1,50 +1,14 @@
-"""The boot files of one host as build artifacts: spec (what they depend on) and render."""
+"""A host's network-boot files from its boot spec (pipeline/specs.py): pxelinux for BIOS,
+grub for UEFI and an iPXE script, all from the same action, under the names each loader asks for,
+in the build's TFTP tree."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rockscc.backends import pxe
-from rockscc.model import Cluster, Host
-from rockscc.model.alloc import hex_ip
-from rockscc.model.boot import boot_action
-from rockscc.model.cluster import truthy
 
-TFTP = "tftp"  # the TFTP tree in the build directory: boot files and loaders (provision/tftp.py)
-
-
-def boot_spec(cluster: Cluster, host: Host) -> dict[str, Any] | None:
-    chosen = boot_action(cluster, host)
-    ip = cluster.private_ip(host)
-    if chosen is None or not ip:
-        return None  # no action (or no address to name the file by): no file, as in Rocks
-    label, action = chosen
-    iface = cluster.private_interface(host)
-    return {
-        "ks_url": kickstart_url(cluster, host),
-        "frontend": cluster.is_frontend(host),
-        "host": host.name,
-        "hexip": hex_ip(ip),
-        "mac": iface.mac if iface and truthy(cluster.attr(host, "pxe_mac_files")) else None,
-        "label": label,
-        "command": action.command,
-        "args": action.args,
-        "efi_linux": truthy(cluster.attr(host, "uefi_linuxefi")),
-    }
-
-
-def kickstart_url(cluster: Cluster, host: Host) -> str | None:
-    """Where a physical host's installer fetches its kickstart: Rocks' kickstart.cgi on the
-    kickstart host, which answers each address with that host's own kickstart (`rockscc serve`,
-    or the nginx config the build writes). One URL for every host, so the boot files of all
-    hosts of one action carry the same command line. None without a kickstart host."""
-    from rockscc.provision.spec import basedir, kickstart_server
-
-    server = cluster.attr(host, "Kickstart_PrivateKickstartHost")
-    if not server:
-        return None
-    path = basedir(cluster.attr(host, "Kickstart_PrivateKickstartBasedir"))
-    return f"http://{kickstart_server(server)}/{path}/sbin/kickstart.cgi"
+TFTP = "tftp"  # the TFTP tree in the build directory: boot files and loaders (backends/tftp.py)
 
 
 def with_kickstart_url(args: str | None, url: str | None) -> str | None:
@@ -55,9 +19,8 @@ def with_kickstart_url(args: str | None, url: str | None) -> str | None:
     return " ".join(f"ks={url}" if word == "ks" else word for word in args.split(" "))
 
 
-def render_boot(spec: dict[str, Any]) -> list:
-    from rockscc.build.kinds import text_output
-
+def render_boot(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path under the build directory, text) of each boot file."""
     args = with_kickstart_url(spec["args"], spec["ks_url"])
     parsed = pxe.parse_action(spec["command"], args)
     bios = pxe.pxelinux(spec["command"], args)
@@ -65,10 +28,10 @@ def render_boot(spec: dict[str, Any]) -> list:
     names = ["default"] if spec["frontend"] else [spec["hexip"]]
     if spec["mac"]:
         names.append("01-" + spec["mac"].replace(":", "-"))
-    outputs = [text_output(f"{TFTP}/pxelinux.cfg/{n}", bios, 0o664) for n in names]
+    files = [(f"{TFTP}/pxelinux.cfg/{n}", bios) for n in names]
     if not spec["frontend"]:
-        outputs += [text_output(f"{TFTP}/uefi/grub.cfg-{n}", uefi, 0o664) for n in names]
-        outputs.append(text_output(f"{TFTP}/ipxe/{spec['host']}.ipxe", pxe.ipxe(spec["label"], parsed), 0o664))
+        files += [(f"{TFTP}/uefi/grub.cfg-{n}", uefi) for n in names]
+        files.append((f"{TFTP}/ipxe/{spec['host']}.ipxe", pxe.ipxe(spec["label"], parsed)))
     else:
-        outputs.append(text_output(f"{TFTP}/uefi/grub.cfg", uefi, 0o664))
-    return outputs
+        files.append((f"{TFTP}/uefi/grub.cfg", uefi))
+    return files

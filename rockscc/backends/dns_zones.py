@@ -14,9 +14,9 @@ import re
 from ipaddress import IPv4Network
 from typing import Any
 
+from rockscc.backends.netfiles import config_path
 from rockscc.errors import RocksccError
 from rockscc.model.alloc import ip_int
-from rockscc.provision.spec import config_path
 
 ZONE_DIR = "net/zones"
 NAMED_CONF = f"{ZONE_DIR}/named.conf"

@@ -2,15 +2,17 @@
 leases from a hosts file, re-read on SIGHUP), boot files by client architecture, the optional
 discovery range, and TFTP from the build's TFTP tree. `rockscc serve` adds where to listen.
 
-Pure functions of the services spec (provision/spec.py): addresses, MACs and names are checked
-there; paths are checked here for what dnsmasq's line syntax cannot carry."""
+Pure functions of the network spec (pipeline/specs.py): addresses, MACs and names are checked
+where they are read (model/services.py); paths are checked here for what dnsmasq's line syntax
+cannot carry."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 from typing import Any
 
-from rockscc.provision.spec import BIOS_LOADER, IPXE_SCRIPT_URL, UEFI_LOADER, config_path
+from rockscc.backends.netfiles import config_path
+from rockscc.backends.pxe import BIOS_LOADER, IPXE_SCRIPT_URL, UEFI_LOADER
 
 HOSTS_FILE = "net/dnsmasq.hosts"
 CONF_FILE = "net/dnsmasq.conf"

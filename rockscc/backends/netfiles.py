@@ -2,14 +2,15 @@
 an /etc/hosts for the private network and an ISC dhcpd.conf whose host entries point PXE
 clients at their loader by client architecture (BIOS: pxelinux, x86-64 UEFI: grub, iPXE: the
 host's iPXE script), with an optional range for unknown clients. Pure functions of a spec
-(see `provision/spec.py: network_spec`)."""
+(pipeline/specs.py: network_spec); `config_path` checks the paths every service config names."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 from typing import Any
 
-from rockscc.provision import spec as services
+from rockscc.backends import pxe
+from rockscc.errors import RocksccError, shown
 
 
 def render_netfiles(spec: dict[str, Any]) -> dict[str, str]:
@@ -54,10 +55,25 @@ def render_dhcpd(spec: dict[str, Any]) -> str:
 def _loader_choice(spec: dict[str, Any], indent: str, *, ipxe: bool) -> list[str]:
     """iPXE (user class "iPXE") → the host's iPXE script, x86-64 UEFI (arch 7 or 9) → grub,
     anything else (BIOS, arch 0) → pxelinux."""
-    efi = f'if option arch = 00:07 or option arch = 00:09 {{ filename "{services.UEFI_LOADER}"; }}'
-    bios = f'else {{ filename "{services.BIOS_LOADER}"; }}'
+    efi = f'if option arch = 00:07 or option arch = 00:09 {{ filename "{pxe.UEFI_LOADER}"; }}'
+    bios = f'else {{ filename "{pxe.BIOS_LOADER}"; }}'
     if not ipxe or not spec["next_server"]:
         return [f"{indent}{efi}", f"{indent}{bios}"]
-    script = services.IPXE_SCRIPT_URL.format(server=spec["next_server"])
+    script = pxe.IPXE_SCRIPT_URL.format(server=spec["next_server"])
     return [f'{indent}if exists user-class and option user-class = "iPXE" {{ filename "{script}"; }}',
             f"{indent}els{efi}", f"{indent}{bios}"]
+
+
+_UNSAFE_IN_CONFIGS = set('"\'\\#;{}$`')
+
+
+def config_path(path: str, tool: str, *, forbidden: str = "") -> str:
+    """A path the service configs name (the build directory): refused when it holds what one
+    of their syntaxes cannot carry (quotes, comment and block characters, control characters;
+    commas for dnsmasq, which splits values at them)."""
+    bad = sorted({c for c in path if c in _UNSAFE_IN_CONFIGS or c in forbidden or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        listed = " ".join(repr(c) for c in bad)
+        raise RocksccError(f"{shown(path)}: the build directory's path holds {listed}, which {tool}'s configuration "
+                           "cannot name: build elsewhere (out=DIR)")
+    return path

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rockscc.provision.spec import config_path
+from rockscc.backends.netfiles import config_path
 
 CONF_FILE = "net/nginx-rockscc.conf"
 

@@ -16,6 +16,11 @@ from rockscc.errors import RocksccError
 # BIOS image as `memtest` and its UEFI image as `memtest.efi`).
 EFI_VARIANTS = {"memtest": "memtest.efi"}
 
+# The loaders DHCP hands out, by client (netfiles.py, dnsmasq_conf.py; the TFTP tree holds them)
+BIOS_LOADER = "pxelinux.0"
+UEFI_LOADER = "bootx64.efi"  # grub, built by backends/tftp.py
+IPXE_SCRIPT_URL = "http://{server}/ipxe/${{hostname}}.ipxe"  # iPXE expands ${hostname} (DHCP option 12)
+
 
 @dataclass(frozen=True)
 class BootSpec:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -79,7 +79,6 @@ class Command:
     params: ClassVar[list[Param]] = []
     examples: ClassVar[list[str]] = []
     mutates: ClassVar[bool] = False  # run inside a locked, validated, atomically saved transaction
-    needs_cluster: ClassVar[bool] = True
     extra_params: ClassVar[bool] = False  # unknown key=value pairs go to opts.extra (attribute values)
 
     def run(self, ctx: Context, opts: SimpleNamespace) -> None:  # pragma: no cover - abstract

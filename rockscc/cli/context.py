@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rockscc.cli.command import str2bool
 from rockscc.cli.table import format_json, format_table
 from rockscc.errors import RocksccError
 from rockscc.model import Cluster, Host, find_cluster_dir, load
+
+if TYPE_CHECKING:  # the pipeline (lxml, Jinja2, pykickstart) is imported by commands that compile
+    from rockscc.pipeline import CompileOptions, Session
 
 
 class Context:
@@ -42,6 +45,13 @@ class Context:
 
     def hosts(self, tokens: Sequence[str], *, default_all: bool = True) -> list[Host]:
         return self.cluster.select_hosts(list(tokens), default_all=default_all)
+
+    def session(self, options: CompileOptions | None = None, *, cluster: bool = True) -> Session:
+        """A compile pipeline for this command (pipeline.Session): of the description in use, or
+        of none (`cluster=False`: test node, test partition); CompileOptions() are a build's."""
+        from rockscc.pipeline import CompileOptions, Session
+
+        return Session(self.cluster if cluster else None, options or CompileOptions())
 
     # --- output --------------------------------------------------------------------------------
     def out(self, text: str = "") -> None:

@@ -130,9 +130,7 @@ def _roll_commands(ctx: Context) -> None:
         cluster = ctx.cluster
     except RocksccError:
         return  # no description here (init, help, test …): only built-in commands
-    from rockscc.rolls import register_commands
-
-    register_commands(cluster)
+    registry.register_roll_commands(cluster)
 
 
 def _run(command: Command, ctx: Context, opts) -> None:

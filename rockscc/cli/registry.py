@@ -1,19 +1,25 @@
 """Finding commands. A built-in command lives in `rockscc/commands/<verb>_<object>….py` (a `__`
 in the module name stands for a `-` in the command: load_rocks__dump.py is `load rocks-dump`), so
 the command line maps to a module without importing every command; rolls add commands through the
-`rockscc.commands` entry-point group (name = the command words, value = `module:Class`)."""
+`rockscc.commands` entry-point group (name = the command words, value = `module:Class`).
+
+The verb `test` is spelled `try` in module names (try_node.py is `test node`): tools take a
+module named test_*.py for a test file (pytest collects it, packagers and coverage may skip it)."""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import rockscc.commands
 from rockscc.cli.command import Command
 from rockscc.errors import RocksccError
 
+MODULE_VERBS = {"try": "test"}  # module-name spelling -> command verb
 _extra: dict[str, type[Command]] = {}
 _lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, imported when run)
 
@@ -21,10 +27,16 @@ _lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, impor
 @cache
 def _builtin() -> dict[str, str]:
     return {
-        info.name.replace("__", "-").replace("_", " "): f"rockscc.commands.{info.name}"
+        command_words(info.name): f"rockscc.commands.{info.name}"
         for info in pkgutil.iter_modules(rockscc.commands.__path__)
         if not info.name.startswith("_")
     }
+
+
+def command_words(module: str) -> str:
+    """`set_host_attr` -> "set host attr", `load_rocks__dump` -> "load rocks-dump", `try_node` -> "test node"."""
+    verb, *rest = module.replace("__", "-").split("_")
+    return " ".join([MODULE_VERBS.get(verb, verb), *rest])
 
 
 @cache
@@ -40,6 +52,36 @@ def register(cls: type[Command]) -> None:
 def register_lazy(name: str, loader) -> None:
     """A command whose class is imported only when it runs (a roll's command module)."""
     _lazy[name] = loader
+
+
+def register_roll_commands(cluster) -> None:
+    """Make the enabled rolls' commands runnable (directory rolls: roll.toml [commands])."""
+    from rockscc.model.rolls import read_meta
+
+    for name, roll in cluster.rolls.items():
+        if not roll.enabled:
+            continue
+        path = cluster.roll_path(roll)
+        try:
+            meta = read_meta(path, name)
+        except RocksccError:
+            continue  # `rockscc check` and `list roll` report broken rolls
+        for words, target in meta.commands.items():
+            register_lazy(words, lambda p=path, t=target, r=name: _load_roll_command(p, t, r))
+
+
+def _load_roll_command(root: Path, target: str, roll: str):
+    file, _, cls_name = target.partition(":")
+    source = (root / file).resolve()
+    if root.resolve() not in source.parents or not source.is_file():
+        raise RocksccError(f'roll "{roll}": command module {file} is not a file inside the roll')
+    spec = importlib.util.spec_from_file_location(f"rockscc_roll_{roll}_{source.stem}", source)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        return getattr(module, cls_name)
+    except Exception as exc:  # a broken roll must not take the command line down
+        raise RocksccError(f'roll "{roll}": cannot load command {target}: {type(exc).__name__}: {exc}') from None
 
 
 def unregister_all_extra() -> None:

@@ -9,7 +9,6 @@ from rockscc.model.cluster import is_intrinsic
 from rockscc.model.names import check_attr_name
 
 
-
 def checked_name(name: str) -> str:
     check_attr_name(name)
     if is_intrinsic(name):

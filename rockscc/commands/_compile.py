@@ -1,27 +1,27 @@
-"""What the compiler commands share: compiling one host of the description on demand."""
+"""What the compiling commands share: the compile options every one of them takes from its
+command line the same way (`rockscc build` included), and the attributes of a host that is not in
+the description (test node, test partition)."""
 
 from __future__ import annotations
 
-from rockscc.build.producers import node_tree
 from rockscc.cli.command import Param
-from rockscc.xmlgraph import CompileResult, compile_host, host_input
+from rockscc.pipeline import CompileOptions
 
-EVAL_PARAM = Param("eval", kind="bool", default=True,
+EVAL_PARAM = Param("eval", kind="bool", default=CompileOptions.evals,
                    help="run <eval> scripts (no: replace each by a marked comment and warn)")
+COMPILE_PARAMS = [EVAL_PARAM]
 
 
-def compile_for(ctx, host, *, evals: bool) -> CompileResult:
-    cluster = ctx.cluster
-    result = compile_host(node_tree(cluster), host_input(cluster, host, evals=evals))
-    for warning in result.warnings:
-        ctx.warn(f"{host.name}: {warning}")
-    return result
+def compile_options(opts) -> CompileOptions:
+    """The CompileOptions of a command line declaring COMPILE_PARAMS."""
+    return CompileOptions(evals=opts.eval)
 
 
-def placeholder_entities(ctx, nodes, attrs: dict[str, str]) -> None:
-    """For reading one node without a host: an entity without a value stays `&name;`, reported,
-    instead of failing (the fragment can be read on its own)."""
-    for node in nodes:
-        for name in sorted(node.entity_names - set(attrs)):
-            ctx.warn(f"{node.display}: no value for &{name}; (give {name}=… on the command line)")
-            attrs[name] = f"&{name};"
+def sample_attrs(opts, *, arch: str, os: str, **more: str) -> dict[str, str]:
+    """A pretend host's attributes: the global attributes of a new description (rockscc init's),
+    its record's (hostname, membership, arch, os) in both Rocks spellings, then the key=value pairs
+    of the command line."""
+    from rockscc.model.defaults import global_attrs
+
+    return {**global_attrs(), "hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
+            "Node_Membership": opts.membership, "arch": arch, "Node_Architecture": arch, "os": os, **more, **opts.extra}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rockscc.cli.command import Arg, Command, Param
+from rockscc.cli.command import Arg, Command
 from rockscc.errors import RocksccError
 
 

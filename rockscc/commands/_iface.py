@@ -6,7 +6,6 @@ from rockscc.errors import RocksccError
 from rockscc.model.names import check_ip, check_path_safe, normalize_mac
 
 
-
 def find_interface(host, device: str):
     for iface in host.interfaces:
         if iface.device == device:

@@ -23,14 +23,15 @@ def settled_vm_hosts(ctx, hosts) -> list:
     return hosts
 
 
-def compiled_xml(ctx, name: str, mode: str) -> str:
-    """build/libvirt/<vm>[.install].xml, rebuilt first if anything it depends on changed."""
-    from rockscc.build import engine
+def compiled_xml(session, name: str, mode: str) -> str:
+    """build/libvirt/<vm>[.install].xml, the VM's artifacts (its kickstart too) rebuilt first if
+    anything they depend on changed, with the options of `rockscc build` (the session's)."""
+    from rockscc.engine.make import BuildOptions, output_dir
 
-    report = engine.build(ctx.root, engine.BuildOptions(hosts=[name], evals=False, progress=False))
+    report = session.build(BuildOptions(hosts=[name]))
     if report.errors:
         raise RocksccError(f"building the configs of {name} failed: " + "; ".join(report.errors))
-    path = engine.output_dir(ctx.root, None) / "libvirt" / (f"{name}.install.xml" if mode == "install" else f"{name}.xml")
+    path = output_dir(session.root, None) / "libvirt" / (f"{name}.install.xml" if mode == "install" else f"{name}.xml")
     try:
         return path.read_text()
     except OSError as exc:

@@ -6,7 +6,7 @@ from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface
 from rockscc.model.names import check_host_name, check_ip, normalize_mac
-from rockscc.provision.spec import discovery_addresses
+from rockscc.model.services import discovery_addresses
 
 
 class AddHost(Command):

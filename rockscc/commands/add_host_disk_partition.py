@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.errors import RocksccError
 from rockscc.commands._hw import own_hardware
+from rockscc.errors import RocksccError
 from rockscc.model import ExistingPartition, parse_size
 
 

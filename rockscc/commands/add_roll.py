@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.errors import RocksccError
-from rockscc.rolls import install, read_meta
+from rockscc.model.rolls import install, read_meta
 
 
 class AddRoll(Command):

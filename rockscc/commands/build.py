@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rockscc.build import engine
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
+from rockscc.engine import make
 from rockscc.errors import RocksccError
+from rockscc.model import load
+from rockscc.pipeline import Session
 
 
 class Build(Command):
@@ -33,7 +36,7 @@ class Build(Command):
         Param("dry-run", kind="bool", default=False, help="say what would be rebuilt, write nothing"),
         Param("watch", kind="bool", default=False, help="rebuild whenever the description changes"),
         Param("clean", kind="bool", default=False, help="delete every built artifact, the build log and the memo cache"),
-        Param("eval", kind="bool", default=True, help="run <eval> scripts (no: replace each by a marked comment)"),
+        *COMPILE_PARAMS,
     ]
     examples = ["rockscc build", "rockscc build compute-0-0 --explain", "rockscc build -j 2 --out /tftpboot/rockscc"]
 
@@ -41,18 +44,21 @@ class Build(Command):
         root = ctx.root
         out = Path(opts.out) if opts.out else None
         if opts.clean:
-            removed = engine.clean(root, out)
+            removed = make.clean(root, out)
             ctx.out(f"removed {removed} artifacts")
             return
         hosts = [h.name for h in ctx.hosts(opts.host)] if opts.host else None
-        options = engine.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
-                                      dry_run=opts.dry_run, evals=opts.eval, progress=True)
+        options = make.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
+                                    dry_run=opts.dry_run, progress=True)
         if opts.watch:
-            from rockscc.build.watch import watch
+            from rockscc.pipeline.watch import watch
 
-            watch(root, options, ctx)
+            def build_once() -> None:  # each round: the description as saved now, a new session
+                run_build(Session(load(root), compile_options(opts)), options, ctx)
+
+            watch(root, make.output_dir(root, out), build_once, ctx.out)
             return
-        report = run_build(root, options, ctx, cluster=ctx.cluster)
+        report = run_build(ctx.session(compile_options(opts)), options, ctx)
         if report.errors:
             raise RocksccError(f"build failed with {len(report.errors)} error(s); previous artifacts kept")
 
@@ -73,10 +79,9 @@ def _jobs_text(jobs: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def run_build(root: Path, options: engine.BuildOptions, ctx, cluster=None) -> engine.BuildReport:
-    """One build; `cluster` is the description if the caller already loaded it (--watch reloads)."""
-    report = engine.build(root, options, wait_message=lambda: ctx.warn("waiting for another build to finish"),
-                          cluster=cluster)
+def run_build(session: Session, options: make.BuildOptions, ctx) -> make.BuildReport:
+    """One build, its report printed."""
+    report = session.build(options, wait_message=lambda: ctx.warn("waiting for another build to finish"))
     for job_id, why in report.rebuilt if (options.explain or options.dry_run) else []:
         verb = "would rebuild" if options.dry_run else "rebuilt"
         ctx.out(f"{verb} {job_id}: {why}")

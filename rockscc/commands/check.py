@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from rockscc.build.producers import node_tree
 from rockscc.cli.command import Command, Param
 from rockscc.errors import RocksccError
 from rockscc.model.cluster import host_sort_key
-from rockscc.xmlgraph import host_input
-from rockscc.xmlgraph.lint import lint_hosts, lint_tree
+from rockscc.pipeline import CompileOptions
+from rockscc.xmlgraph.lint import lint_tree
 
 
 class Check(Command):
@@ -16,7 +15,8 @@ class Check(Command):
     Errors: unparsable files, edges to nodes without a file, appliance roots in no edge, order
     cycles, bad cond= syntax, undefined &entities; for hosts, kickstarts pykickstart rejects.
     Warnings: unknown tags, undefined <var>s, node files no appliance reaches, shadowed files.
-    Hosts are compiled one per (appliance, os, arch) unless hosts=all. Exits 1 on any error."""
+    Hosts are compiled as `rockscc build` compiles them, but with <eval> off, one per (appliance,
+    os, arch) unless hosts=all. Exits 1 on any error."""
 
     name = "check"
     params = [Param("hosts", default="representative", choices=("representative", "all", "none"),
@@ -24,19 +24,19 @@ class Check(Command):
     examples = ["rockscc check", "rockscc check hosts=all"]
 
     def run(self, ctx, opts) -> None:
+        from rockscc.model.rolls import conflicts
+
         cluster = ctx.cluster
-        tree = node_tree(cluster)
+        session = ctx.session(CompileOptions(evals=False))  # a lint runs no user code
         live = {name: a for name, a in cluster.appliances.items()
                 if not a.roll or (a.roll in cluster.rolls and cluster.rolls[a.roll].enabled)}
         roots = {name: a.node for name, a in live.items()}
         graphs = {a.graph for a in live.values()}
         used = {cluster.appliance_by_membership(h.membership)[0] for h in cluster.hosts.values()}
-        findings = lint_tree(tree, graphs, roots, used)
-        from rockscc.rolls import conflicts
-
+        findings = lint_tree(session.tree(), graphs, roots, used)
         findings += conflicts(cluster)
         if not any(f.severity == "error" for f in findings) and opts.hosts != "none":
-            findings += lint_hosts(tree, [host_input(cluster, h, evals=False) for h in self._hosts(cluster, opts.hosts)])
+            findings += session.check_hosts(self._hosts(cluster, opts.hosts))
         for finding in sorted(set(findings)):
             ctx.out(str(finding))
         errors = sum(f.severity == "error" for f in set(findings))

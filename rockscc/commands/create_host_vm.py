@@ -26,11 +26,13 @@ class CreateHostVm(Command):
 
 def _start(ctx, names: list[str], mode: str) -> None:
     from rockscc.model import load
+    from rockscc.pipeline import Session
     from rockscc.runtime.vms import VMRuntime
 
-    cluster = load(ctx.root)
+    cluster = load(ctx.root)  # as just saved
+    session = Session(cluster)
     for name in names:
-        xml = compiled_xml(ctx, name, mode)
+        xml = compiled_xml(session, name, mode)
         runtime = VMRuntime(cluster, cluster.hosts[name])
         runtime.ensure_disks()
         runtime.run(xml, "installing" if mode == "install" else "starting")

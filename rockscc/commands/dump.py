@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Command
-from rockscc.dump import dump
+from rockscc.model.dump import dump
 
 
 class Dump(Command):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.dump import vm_line
+from rockscc.model.dump import vm_line
 
 
 class DumpHostVm(Command):

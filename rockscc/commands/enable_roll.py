@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.rolls import roll_named
+from rockscc.model.rolls import roll_named
 
 
 class EnableRoll(Command):

@@ -11,7 +11,6 @@ class Help(Command):
 
     name = "help"
     args = [Arg("words", repeat=True, optional=True, help="show only commands starting with these words")]
-    needs_cluster = False
 
     def run(self, ctx, opts) -> None:
         from rockscc.cli.main import USAGE, _listing

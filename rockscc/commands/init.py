@@ -32,7 +32,6 @@ class Init(Command):
         Param("xen", kind="bool", help="add the built-in xen roll (vm-container appliance); default: yes unless bare"),
     ]
     examples = ["rockscc init /tmp/c", "rockscc init --bare corpus-test"]
-    needs_cluster = False
 
     def run(self, ctx, opts) -> None:
         root = Path(opts.dir)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rockscc.cli.command import Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.errors import RocksccError
 
 
@@ -35,7 +36,7 @@ class InsertEthers(Command):
         Param("pxe-only", kind="bool", default=True, help="only requests from PXE firmware"),
         Param("count", kind="int", help="stop after this many new machines"),
         Param("out", help="build directory (default: build/ in the description)"),
-        Param("eval", kind="bool", default=True, help="run <eval> scripts when building the new hosts"),
+        *COMPILE_PARAMS,  # the new hosts are built as `rockscc build` builds them
     ]
     examples = ["rockscc insert-ethers", "rockscc insert-ethers appliance=Compute rack=1",
                 "rockscc insert-ethers appliance=nas rank=10", "rockscc insert-ethers record=macs.txt"]
@@ -49,7 +50,7 @@ class InsertEthers(Command):
                 raise RocksccError(f"{name}: {value} must not be negative")
         options = DiscoverOptions(appliance=opts.appliance, rack=opts.rack, rank=opts.rank, interface=opts.interface,
                                   record=Path(opts.record) if opts.record else None, pxe_only=opts.pxe_only,
-                                  count=opts.count, out=Path(opts.out) if opts.out else None, evals=opts.eval)
+                                  count=opts.count, out=Path(opts.out) if opts.out else None, compile=compile_options(opts))
         watch(ctx.root, options, _log)
 
 

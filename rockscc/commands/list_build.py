@@ -21,8 +21,8 @@ class ListBuild(Command):
     examples = ["rockscc list build compute-0-0", "rockscc list build compute-0-0 json=yes"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.build.engine import output_dir
-        from rockscc.build.manifest import NAME, Manifest
+        from rockscc.engine.make import output_dir
+        from rockscc.engine.manifest import NAME, Manifest
 
         outdir = output_dir(ctx.root, Path(opts.out) if opts.out else None)
         if not (outdir / NAME).exists():

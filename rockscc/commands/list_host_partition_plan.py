@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._compile import compile_for
-from rockscc.errors import RocksccError
 
 
 class ListHostPartitionPlan(Command):
     """Run each host's partition programs against its declared hardware and show the planned
-    table, down to sectors: DISK DEVICE START END SIZE FSTYPE MOUNTPOINT FORMAT.
+    table, down to sectors: DISK DEVICE START END SIZE FSTYPE MOUNTPOINT FORMAT (the plan
+    `rockscc build` writes to partitions/<host>.json).
     text=yes prints the partition-info directives instead; format=svg draws each disk as a bar."""
 
     name = "list host partition plan"
@@ -19,15 +18,12 @@ class ListHostPartitionPlan(Command):
     examples = ["rockscc list host partition plan compute-0-0", "rockscc list host partition plan nas text=yes"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.partitions import PLAN_HEADER, plan_host, plan_rows
+        from rockscc.partitions import PLAN_HEADER, plan_rows
 
+        session = ctx.session()
         rows = []
         for host in opts.host:
-            hardware = ctx.cluster.hardware_of(host)
-            if hardware is None:
-                raise RocksccError(f'host "{host.name}" has no declared disks (set host hwprofile, or add host disk)')
-            result = compile_for(ctx, host, evals=False)
-            planned = plan_host(result.partition_programs, hardware, host.name, host.partitions)
+            planned = session.partition_plan(host)
             for warning in planned.warnings:
                 ctx.warn(str(warning))
             if opts.text:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
-from rockscc.commands._compile import EVAL_PARAM, compile_for
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 
 
 class ListHostProfile(Command):
@@ -14,9 +14,13 @@ class ListHostProfile(Command):
 
     name = "list host profile"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [EVAL_PARAM]
+    params = COMPILE_PARAMS
     examples = ["rockscc list host profile compute-0-0", "rockscc list host profile frontend eval=no"]
 
     def run(self, ctx, opts) -> None:
+        session = ctx.session(compile_options(opts))
         for host in opts.host:
-            ctx.out(compile_for(ctx, host, evals=opts.eval).kickstart)
+            built = session.compile(host, plan=False)
+            for warning in built.warnings:
+                ctx.warn(f"{host.name}: {warning}")
+            ctx.out(built.kickstart)

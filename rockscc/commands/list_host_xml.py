@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
+from rockscc.backends.profile_xml import profile_xml
 from rockscc.cli.command import Arg, Command
-from rockscc.commands._compile import EVAL_PARAM, compile_for
-from rockscc.xmlgraph.profile import Profile
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 
 
 class ListHostXml(Command):
@@ -15,34 +13,13 @@ class ListHostXml(Command):
 
     name = "list host xml"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [EVAL_PARAM]
+    params = COMPILE_PARAMS
     examples = ["rockscc list host xml compute-0-0"]
 
     def run(self, ctx, opts) -> None:
+        session = ctx.session(compile_options(opts))
         for host in opts.host:
-            result = compile_for(ctx, host, evals=opts.eval)
+            result = session.profile(host)
+            for warning in result.warnings:
+                ctx.warn(f"{host.name}: {warning}")
             ctx.out(profile_xml(result.profile, ctx.cluster.appliance_of(host).node))
-
-
-def profile_xml(profile: Profile, root: str) -> str:
-    top = etree.Element("kickstart", host=profile.host, root=root)
-    for node in profile.nodes:
-        top.append(etree.Comment(f" {node} "))
-    for line, origin in profile.main:
-        tag, _, text = line.partition(" ")
-        etree.SubElement(top, "main", file=origin, command=tag).text = text
-    for name in sorted(profile.packages):
-        etree.SubElement(top, "package").text = name
-    for name in sorted(profile.disabled):
-        etree.SubElement(top, "package", disable="yes").text = name
-    for script in profile.pre + profile.post:
-        element = etree.SubElement(top, script.kind, file=script.origin)
-        if script.arg:
-            element.set("arg", script.arg)
-        if script.interpreter:
-            element.set("interpreter", script.interpreter)
-        element.text = etree.CDATA(script.body) if "]]>" not in script.body else script.body
-    for body in profile.boot_pre + profile.boot_post:
-        etree.SubElement(top, "boot").text = body
-    etree.indent(top, space="  ")
-    return etree.tostring(top, encoding="unicode", xml_declaration=False)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from rockscc.build.producers import node_tree
+from rockscc.backends.profile_xml import profile_xml
 from rockscc.cli.command import Arg, Command, Param
-from rockscc.commands._compile import placeholder_entities
-from rockscc.commands.list_host_xml import profile_xml
-from rockscc.xmlgraph.expand import Expander
+from rockscc.pipeline import CompileOptions
 
 
 class ListNodeXml(Command):
@@ -23,14 +21,9 @@ class ListNodeXml(Command):
     examples = ["rockscc list node xml compute", "rockscc list node xml partition Node_Membership=Compute"]
 
     def run(self, ctx, opts) -> None:
-        cluster = ctx.cluster
-        tree = node_tree(cluster)
-        compiled = tree.compiled(opts.node)
         attrs = {"hostname": "example-0-0", "Node_Hostname": "example-0-0", "arch": "x86_64", "os": "linux"}
-        attrs |= cluster.attrs | opts.extra
-        placeholder_entities(ctx, compiled, attrs)
-        expander = Expander(tree, attrs, evals=opts.eval, cluster_dir=cluster.root)
-        profile = expander.expand(attrs["hostname"], compiled)
-        for warning in sorted(set(expander.warnings)):
+        attrs |= ctx.cluster.attrs | opts.extra
+        result = ctx.session(CompileOptions(evals=opts.eval)).node_profile(opts.node, attrs)
+        for warning in result.warnings:
             ctx.warn(str(warning))
-        ctx.out(profile_xml(profile, opts.node))
+        ctx.out(profile_xml(result.profile, opts.node))

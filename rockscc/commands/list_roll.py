@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
 from rockscc.errors import RocksccError
-from rockscc.rolls import appliances_of, conflicts, read_meta
+from rockscc.model.rolls import appliances_of, conflicts, read_meta
 
 
 class ListRoll(Command):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rockscc.backends.vmspec import vm_spec
-from rockscc.backends.xen import xl_config
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._vm import vm_hosts
 from rockscc.model.vms import mode_of
@@ -19,6 +17,7 @@ class ReportHostVm(Command):
     examples = ["rockscc report host vm compute-0-0-0", "rockscc report host vm compute-0-0-0 create=yes"]
 
     def run(self, ctx, opts) -> None:
+        session = ctx.session()
         for host in vm_hosts(opts.host):
             mode = "install" if opts.create else mode_of(ctx.cluster, host)
-            ctx.out(xl_config(vm_spec(ctx.cluster, host), mode).rstrip("\n"))
+            ctx.out(session.vm_config(host, "xen", mode).rstrip("\n"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rockscc.backends.libvirt_xml import domain_xml
-from rockscc.backends.vmspec import vm_spec
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._vm import vm_hosts
 from rockscc.model.vms import mode_of
@@ -19,6 +17,7 @@ class ReportHostVmConfig(Command):
     examples = ["rockscc report host vm config compute-0-0-0"]
 
     def run(self, ctx, opts) -> None:
+        session = ctx.session()
         for host in vm_hosts(opts.host):
             mode = "install" if opts.create else mode_of(ctx.cluster, host)
-            ctx.out(domain_xml(vm_spec(ctx.cluster, host), mode).rstrip("\n"))
+            ctx.out(session.vm_config(host, "libvirt", mode).rstrip("\n"))

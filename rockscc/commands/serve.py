@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rockscc.cli.command import Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.errors import RocksccError
 
 
@@ -40,6 +41,7 @@ class Serve(Command):
         Param("tree", help="install tree served under /install/ (default: attribute install_tree)"),
         Param("out", help="build directory (default: build/ in the description)"),
         Param("verbose", kind="bool", default=False, help="log every DHCP option (dnsmasq --log-dhcp)"),
+        *COMPILE_PARAMS,  # the install-done rebuilds are built as `rockscc build` builds them
     ]
     examples = ["rockscc serve", "rockscc serve address=10.1.1.1 interface=eth0 dhcp=isc",
                 "rockscc serve tree=/export/rocks/install"]
@@ -51,7 +53,8 @@ class Serve(Command):
             raise RocksccError(f"port: {opts.port} is not a TCP port")
         options = ServeOptions(address=opts.address, interface=opts.interface, port=opts.port, dhcp=opts.dhcp,
                                tftp=opts.tftp, dns=opts.dns, tree=Path(opts.tree) if opts.tree else None,
-                               out=Path(opts.out) if opts.out else None, verbose=opts.verbose)
+                               out=Path(opts.out) if opts.out else None, verbose=opts.verbose,
+                               compile=compile_options(opts))
         status = serve(ctx.root, options)
         if status:
             raise RocksccError("a daemon exited: see the log above")

@@ -11,6 +11,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import alloc, names, values
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
+from rockscc.model.overlay import BUILTIN_BASE, Overlay
 from rockscc.model.records import (
     Appliance,
     Host,
@@ -20,7 +21,6 @@ from rockscc.model.records import (
     Roll,
     Settings,
 )
-from rockscc.xmlgraph.overlay import BUILTIN_BASE, Overlay
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
@@ -58,10 +58,6 @@ class Cluster:
         return encode(self)
 
     # --- lookups -------------------------------------------------------------------------------
-    @property
-    def os_attrs(self) -> dict[str, dict[str, str]]:
-        return self.os
-
     def host(self, name: str) -> Host:
         try:
             return self.hosts[name]
@@ -296,7 +292,7 @@ class Cluster:
         for name, hardware in self.hwprofiles.items():
             _path_safe(("hwprofiles", name), "hardware profile", name)
             values.check_hardware(("hwprofiles", name), hardware)
-        for name, roll in self.rolls.items():
+        for name in self.rolls:
             _path_safe(("rolls", name), "roll", name)
         _path_safe(("cluster", "graph"), "graph", self.cluster.graph)
         self._validate_unique_addresses()

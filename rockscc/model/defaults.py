@@ -3,13 +3,10 @@ Rocks-style cluster, as a Rocks 5.0 frontend defined them."""
 
 from __future__ import annotations
 
-import secrets
-
-from passlib.hash import sha512_crypt
-
 from rockscc.model.cluster import Cluster
 from rockscc.model.records import Appliance, Host, Interface, Network, PxeAction, Settings
 
+DEFAULT_DIALECT = "rhel5"  # the kickstart dialect of a host whose attributes name none (Rocks 5.0's)
 PRIVATE = Network(subnet="10.1.0.0", netmask="255.255.0.0", dnszone="local")
 PUBLIC = Network(subnet="198.51.100.0", netmask="255.255.255.0", dnszone="example.org")
 
@@ -21,6 +18,7 @@ APPLIANCES = {
     "tile": ("Tile", "tile", "t", True, False),
 }
 
+FRONTEND_PRIVATE_IP, FRONTEND_PUBLIC_IP = "10.1.1.1", "198.51.100.10"
 INSTALL_ARGS = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
 
 # Rocks 5.0's six global PXE actions (nodes/pxe.xml), command and arguments exactly.
@@ -36,12 +34,16 @@ PXE_ACTIONS = {
 
 def crypt_password(password: str) -> str:
     """A SHA-512 crypt hash, the form kickstart's `rootpw --iscrypted` takes."""
+    from passlib.hash import sha512_crypt  # only init needs it: not imported by every command
+
     return sha512_crypt.using(rounds=5000).hash(password)
 
 
 def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare: bool = False,
                 password: str | None = None, xen: bool | None = None) -> tuple[Cluster, str | None]:
     """A fresh description; returns it and the generated root password (None if one was given)."""
+    import secrets  # only init needs it
+
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)
@@ -51,14 +53,13 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
         cluster.appliances[app] = Appliance(membership=membership, node=node, short_name=short,
                                             schedulable=schedulable, public=public)
     cluster.pxeactions = dict(PXE_ACTIONS)
-    private_ip, public_ip = "10.1.1.1", "198.51.100.10"
-    cluster.attrs = _global_attrs(name, frontend, private_ip, public_ip, crypt_password(password))
+    cluster.attrs = global_attrs(name, frontend, crypt_password(password))
     cluster.hosts[frontend] = Host(
         name=frontend,
         membership="Frontend",
         interfaces=[
-            Interface(device="eth0", ip=private_ip, subnet="private", name=frontend),
-            Interface(device="eth1", ip=public_ip, subnet="public", name=f"{frontend}.example.org"),
+            Interface(device="eth0", ip=FRONTEND_PRIVATE_IP, subnet="private", name=frontend),
+            Interface(device="eth1", ip=FRONTEND_PUBLIC_IP, subnet="public", name=f"{frontend}.example.org"),
         ],
     )
     if xen is not False:
@@ -72,13 +73,16 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
 
 
 def add_builtin_roll(cluster: Cluster, name: str) -> None:
-    from rockscc.rolls import install, read_meta
-    from rockscc.xmlgraph.overlay import BUILTIN_BASE
+    from rockscc.model.overlay import BUILTIN_BASE
+    from rockscc.model.rolls import install, read_meta
 
     install(cluster, f"builtin:{name}", read_meta(BUILTIN_BASE / "rolls" / name, name))
 
 
-def _global_attrs(name: str, frontend: str, private_ip: str, public_ip: str, crypted: str) -> dict[str, str]:
+def global_attrs(name: str = "cluster", frontend: str = "frontend", crypted: str = "*") -> dict[str, str]:
+    """The global attributes of a new description (`crypted`: the root password's hash; "*"
+    locks the account: what `test node` and `test partition` use for a host of no description)."""
+    private_ip, public_ip = FRONTEND_PRIVATE_IP, FRONTEND_PUBLIC_IP
     return {
         "Info_ClusterName": name,
         "Info_ClusterContact": "root@localhost",
@@ -113,7 +117,7 @@ def _global_attrs(name: str, frontend: str, private_ip: str, public_ip: str, cry
         "Kickstart_PublicDNSServers": "198.51.100.1",
         "Kickstart_PublicDNSDomain": "example.org",
         "Kickstart_PublicNTPHost": "pool.ntp.org",
-        "kickstart_dialect": "rhel5",
+        "kickstart_dialect": DEFAULT_DIALECT,
         "libvirt_uri": "xen+ssh://{container}/system",
         "vm_disk_dir": "/state/partition1/xen/disks",
     }

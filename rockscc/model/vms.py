@@ -34,6 +34,11 @@ def vm_name(cluster: Cluster, appliance: str, container: Host, slice_: int) -> s
     return f"{appliance}-{container.rack}-{container.rank}-{slice_}"
 
 
+def hypervisor_of(cluster: Cluster, container: Host) -> str:
+    """What runs the container's VMs: its vm_hypervisor attribute (xen, kvm or qemu), Xen by default."""
+    return (cluster.resolve_attrs(container).get("vm_hypervisor") or "xen").lower()
+
+
 def disk_dir(cluster: Cluster, container: Host) -> str:
     """Where the container keeps VM disks: its vm_disk_dir attribute (Rocks: the largest
     partition's xen/disks)."""

@@ -4,12 +4,17 @@ directives (grammar/partition.py) and plan them on sparse disk images with pypar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from rockscc.errors import Diagnostic
 from rockscc.model.codec import encode
 from rockscc.model.hardware import ExistingPartition, Hardware
+
+if TYPE_CHECKING:  # the session hands the planner its memo; this package never opens one
+    from rockscc.memo import Memo
 
 
 @dataclass
@@ -28,41 +33,53 @@ class PlannedHost:
         return json.dumps(self.plan, indent=2, sort_keys=True) + "\n"
 
 
-_plans: dict[tuple, PlannedHost] = {}
+class Planner:
+    """Partition plans for one session (pipeline.Session holds it). Hosts with the same programs,
+    hardware and recorded partitions get the same plan, computed once (error messages name the
+    first such host); `memo` keeps plans between builds."""
 
+    def __init__(self, memo: Memo) -> None:
+        self.memo = memo
+        self._plans: dict[tuple, PlannedHost] = {}
+        self._chains = None  # programs.ChainCache, made on the first plan (programs.py imports the sandbox)
 
-def plan_host(pre_scripts: list, hardware: Hardware, host: str, recorded: list[ExistingPartition] = ()) -> PlannedHost:
-    """The host's partition plan. Hosts with the same programs, hardware and recorded partitions
-    get the same plan, computed once (error messages name the first such host)."""
-    import json
+    @property
+    def chains(self):
+        if self._chains is None:
+            from rockscc.partitions.programs import ChainCache
 
-    from rockscc.partitions.programs import chain_key
+            self._chains = ChainCache()
+        return self._chains
 
-    hardware_json = encode(hardware)
-    hardware_json.setdefault("disks", [])
-    hardware_json.setdefault("raids", [])
-    key = (chain_key(pre_scripts, hardware_json, host), json.dumps([encode(p) for p in recorded], sort_keys=True))
-    if key not in _plans:
-        _plans[key] = _remembered_plan(key, pre_scripts, hardware_json, hardware, host, list(recorded))
-    return _plans[key]
+    def plan(self, pre_scripts: list, hardware: Hardware, host: str,
+             recorded: Sequence[ExistingPartition] = ()) -> PlannedHost:
+        import json
 
+        from rockscc.partitions.programs import chain_key
 
-def _remembered_plan(key: tuple, pre_scripts, hardware_json: dict, hardware: Hardware, host: str,
-                     recorded: list[ExistingPartition]) -> PlannedHost:
-    """A plan from an earlier build's memo (the chain key covers programs and hardware), else
-    run the chain and plan it, and remember the result (JSON: a memo entry is data, never code)."""
-    import hashlib
+        hardware_json = encode(hardware)
+        hardware_json.setdefault("disks", [])
+        hardware_json.setdefault("raids", [])
+        key = (chain_key(pre_scripts, hardware_json, host), json.dumps([encode(p) for p in recorded], sort_keys=True))
+        if key not in self._plans:
+            self._plans[key] = self._remembered(key, pre_scripts, hardware_json, hardware, host, list(recorded))
+        return self._plans[key]
 
-    from rockscc.build import memo
-    from rockscc.partitions.programs import run_chain
+    def _remembered(self, key: tuple, pre_scripts, hardware_json: dict, hardware: Hardware, host: str,
+                    recorded: list[ExistingPartition]) -> PlannedHost:
+        """A plan from an earlier build's memo (the chain key covers programs and hardware), else
+        run the chain and plan it, and remember the result (JSON: a memo entry is data, never code)."""
+        import hashlib
 
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()
-    cached = _from_memo(memo.get("partition-plan", digest))
-    if cached is not None:
-        return cached
-    planned = _plan(run_chain(pre_scripts, hardware_json, host), hardware, host, recorded)
-    memo.remember("partition-plan", digest, _to_memo(planned))
-    return planned
+        from rockscc.partitions.programs import run_chain
+
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()
+        cached = _from_memo(self.memo.get("partition-plan", digest))
+        if cached is not None:
+            return cached
+        planned = _plan(run_chain(pre_scripts, hardware_json, host, self.chains), hardware, host, recorded)
+        self.memo.remember("partition-plan", digest, _to_memo(planned))
+        return planned
 
 
 def _to_memo(planned: PlannedHost) -> bytes:

@@ -335,7 +335,7 @@ class _Planner:
             vg = groups.get(d.opt("vgname", ""))
             if vg is None:
                 self.fail(d, f"--vgname {d.opt('vgname')!r} is not a volgroup")
-        for name, (vgd, total, pesize, _) in groups.items():
+        for name, (_vgd, total, pesize, _) in groups.items():
             mine = [d for d in lvs if d.opt("vgname") == name]
             fixed = []
             for d in mine:

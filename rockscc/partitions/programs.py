@@ -26,7 +26,6 @@ PROGRAM_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "
 LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20,
                         tmp_mb=16, shm_mb=16)
 PYTHON = "python"  # a step run by the sandbox's warm interpreter
-_memo: dict[str, "ChainResult"] = {}
 # exit statuses of a step the kernel stopped for a resource limit (128 + signal)
 LIMIT_KILLS = {"137": f"the CPU-time limit ({LIMITS.cpu_s} s) or the memory limit ({LIMITS.mem_mb} MiB)",
                "152": f"the CPU-time limit ({LIMITS.cpu_s} s)",
@@ -38,6 +37,15 @@ class ChainResult:
     user_partition_info: str | None  # None: no program wrote the file
     installer_partition_info: str | None  # what the kickstart's own %pre chain wrote to /tmp/partition-info
     warnings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class ChainCache:
+    """What one session remembers of %pre chains (partitions.Planner holds it): results by chain
+    key, and each step's result by the /tmp it started from (see _run_stepwise)."""
+
+    chains: dict[str, ChainResult] = field(default_factory=dict)
+    steps: dict[str, tuple[dict[str, bytes], str, bytes]] = field(default_factory=dict)
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -84,12 +92,12 @@ def _key_of(steps: list, hardware_json: dict) -> str:
     return hashlib.sha256(repr((steps, hardware, _discovered(hardware_json))).encode()).hexdigest()
 
 
-def run_chain(scripts: list, hardware_json: dict, host: str) -> ChainResult:
+def run_chain(scripts: list, hardware_json: dict, host: str, cache: ChainCache) -> ChainResult:
     steps = _runnable(scripts, host)
     key = _key_of(steps, hardware_json)
-    if key not in _memo:
-        _memo[key] = _run(steps, hardware_json, _discovered(hardware_json), host)
-    return _memo[key]
+    if key not in cache.chains:
+        cache.chains[key] = _run(steps, hardware_json, _discovered(hardware_json), host, cache)
+    return cache.chains[key]
 
 
 def _discovered(hardware_json: dict) -> str:
@@ -98,10 +106,10 @@ def _discovered(hardware_json: dict) -> str:
     return f"disks: {disks}\nraids: {raids}\n"
 
 
-def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
+def _run(steps, hardware_json: dict, discovered: str, host: str, cache: ChainCache) -> ChainResult:
     files = {"/tmp/discovered.disks": discovered.encode(),
              "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode()}
-    return _run_stepwise(steps, files, host)
+    return _run_stepwise(steps, files, host, cache)
 
 
 # --- step by step, memoized ---------------------------------------------------------------------
@@ -112,7 +120,6 @@ def _run(steps, hardware_json: dict, discovered: str, host: str) -> ChainResult:
 # into the next step (the installer would let them run on): results do not depend on where a
 # task began. Only what a step really produced is memoized: a task that failed, was stopped or
 # whose answer could not be read leaves nothing behind.
-_steps: dict[str, tuple[dict[str, bytes], str, bytes]] = {}
 BOOKKEEPING = (sandbox.STEP_FILE,)  # the step's own program, in /tmp while it runs: not part of its result
 
 
@@ -121,13 +128,13 @@ def _step_key(argv: list[str], body: str, state: dict[str, bytes]) -> str:
     return hashlib.sha256(repr((argv[0], body, files)).encode()).hexdigest()
 
 
-def _run_stepwise(steps, state: dict[str, bytes], host: str) -> ChainResult:
+def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) -> ChainResult:
     warnings: list[Diagnostic] = []
     for index, (argv, body, origin) in enumerate(steps):
         key = _step_key(argv, body, state)
-        if key not in _steps:
-            _run_rest(steps[index:], state, host)
-        state, status, out = _steps[key]
+        if key not in cache.steps:
+            _run_rest(steps[index:], state, host, cache)
+        state, status, out = cache.steps[key]
         warning = _step_warning(status, out, origin, host)
         if warning is not None:
             warnings.append(warning)
@@ -136,7 +143,7 @@ def _run_stepwise(steps, state: dict[str, bytes], host: str) -> ChainResult:
                        installer.decode(errors="replace") if installer is not None else None, warnings)
 
 
-def _run_rest(rest, state: dict[str, bytes], host: str) -> None:
+def _run_rest(rest, state: dict[str, bytes], host: str, cache: ChainCache) -> None:
     """Run `rest` (steps from the first one not memoized) in one task starting from `state`, and
     memoize each step that completed by the /tmp it started from."""
     steps = [sandbox.Step(argv=() if argv[0] == PYTHON else (argv[0], sandbox.STEP_FILE), body=body.encode(),
@@ -154,7 +161,7 @@ def _run_rest(rest, state: dict[str, bytes], host: str) -> None:
             status = "output"
         _step_warning(status, out, origin, host)  # raises for a resource limit: nothing is memoized
         after = {k: v for k, v in step.files.items() if not k.startswith(BOOKKEEPING)}
-        _steps[_step_key(argv, body, state)] = (after, status, out)
+        cache.steps[_step_key(argv, body, state)] = (after, status, out)
         state = after
 
 

@@ -1,13 +1,13 @@
-"""From artifacts to booting machines: what the build adds for provisioning services (the
-service configs and the TFTP tree), their validators, and what runs them (`rockscc serve`) and
+"""From artifacts to booting machines: what runs the built service configs (`rockscc serve`) and
 grows the cluster from DHCP requests (`rockscc insert-ethers`).
 
-- `spec.py`      the plain data the service configs are rendered from (backends render it)
-- `validate.py`  each service config checked by its own tool (dhcpd, dnsmasq, named-checkzone, nginx)
-- `tftp.py`      the TFTP tree's loaders, taken from Debian's packages, and grub's EFI image
-- `jobs.py`      the build jobs of both: net:cluster, tftp:loaders (producers)
+The build side of provisioning lives with the stages it belongs to: the attribute checks in
+model/services.py, the specs in pipeline/specs.py (network_spec, tftp_spec), the jobs in
+pipeline/producers.py (net:cluster, tftp:loaders), the renderers in backends/ (netfiles,
+dnsmasq_conf, dns_zones, nginx_conf, tftp) with their checkers (backends/service_check.py).
+
 - `http.py`      the HTTP service: per-host kickstarts and boot files, install-done callback
-- `daemons.py`   dnsmasq / ISC dhcpd started, watched and stopped by pid (`programs.py` finds them)
+- `daemons.py`   dnsmasq / ISC dhcpd started, watched and stopped by pid (backends/programs.py finds them)
 - `netif.py`     which interface holds an address (read, never changed)
 - `serve.py`     `rockscc serve`: all of the above in the foreground
 - `dhcpsniff.py` DHCP requests seen on an interface (a packet socket, whatever server answers)

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from rockscc.backends.programs import find_program
 from rockscc.errors import RocksccError
-from rockscc.provision.programs import find_program
 
 STATE_DIR = ".rockscc-serve"
 

@@ -20,14 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rockscc.build import engine
+from rockscc.engine.make import BuildOptions
 from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface, load
 from rockscc.model.cluster import Cluster
+from rockscc.model.services import discovery_addresses
 from rockscc.model.store import FILENAME, add_host, file_signature
+from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import netif
 from rockscc.provision.dhcpsniff import DhcpRequest, Sniffer
-from rockscc.provision.spec import discovery_addresses
 
 WAIT_S = 0.2  # how often the watch loop looks at Ctrl-C between packets
 
@@ -42,7 +43,7 @@ class DiscoverOptions:
     pxe_only: bool = True  # only PXE firmware's requests (vendor class PXEClient...)
     count: int | None = None  # stop after this many
     out: Path | None = None
-    evals: bool = True
+    compile: CompileOptions = CompileOptions()  # the new hosts are built with `rockscc build`'s options
 
 
 @dataclass
@@ -115,9 +116,8 @@ class Inserter:
         self._cluster = cluster
         host = cluster.hosts[next(reversed(cluster.hosts))]
         self._known = (file_signature(self.root / FILENAME), cluster.used_macs())
-        report = engine.build(self.root, engine.BuildOptions(hosts=[host.name], with_cluster=True,
-                                                             out=self.options.out, evals=self.options.evals),
-                              cluster=cluster)
+        report = Session(cluster, self.options.compile).build(
+            BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out))
         self.done += 1
         return Added(host.name, request.mac, host.interfaces[0].ip, time.perf_counter() - started, report.errors)
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from rockscc.backends.boot import TFTP
 from rockscc.model import Cluster
-from rockscc.provision.spec import host_entries
+from rockscc.pipeline.specs import host_entries
 
 # per-host boot file directories: (file name prefix, names anyone may have, suffix)
 PER_HOST_DIRS = {"pxelinux.cfg": ("", ("default",), ""), "uefi": ("grub.cfg-", ("grub.cfg",), ""),

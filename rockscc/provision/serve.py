@@ -21,14 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rockscc.build import engine
+from rockscc.engine.make import BuildOptions, output_dir
 from rockscc.errors import RocksccError
 from rockscc.model import load, transaction
 from rockscc.model.boot import action_of
+from rockscc.model.services import dns_domain
 from rockscc.model.store import FILENAME, file_signature
+from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import daemons, netif
 from rockscc.provision.http import Routes, Server
-from rockscc.provision.spec import dns_domain
 
 POLL_S = 0.25
 
@@ -44,6 +45,7 @@ class ServeOptions:
     tree: Path | None = None
     out: Path | None = None
     verbose: bool = False
+    compile: CompileOptions = CompileOptions()  # the install-done rebuilds use `rockscc build`'s options
 
 
 class Service:
@@ -51,7 +53,7 @@ class Service:
         self.root = root
         self.options = options
         self.log = log
-        self.outdir = engine.output_dir(root, options.out)
+        self.outdir = output_dir(root, options.out)
         self.stopping = threading.Event()
         self.daemons: list[daemons.Daemon] = []
         self.http: Server | None = None
@@ -148,7 +150,8 @@ class Service:
                     return 404, f"{host} is not in the description"
                 action_of(cluster, record, action)
                 record.pxeboot = action
-            report = engine.build(self.root, engine.BuildOptions(hosts=[host], out=self.options.out))
+            session = Session(load(self.root), self.options.compile)
+            report = session.build(BuildOptions(hosts=[host], out=self.options.out))
         except RocksccError as exc:
             return 400, f"{host}: {exc}"
         if report.errors:

@@ -415,14 +415,14 @@ def _restore_paused(conn, path: str, xml: str, name: str):
 
 
 def compiled_for(cluster, host, target, disks: dict[str, str]) -> str:
-    """The VM's domain XML compiled as if it lived on `target` with its disks at their new paths."""
-    from rockscc.backends.libvirt_xml import domain_xml
-    from rockscc.backends.vmspec import vm_spec
+    """The VM's domain XML compiled as if it lived on `target` with its disks at their new paths
+    (through the compile pipeline, as `rockscc build` compiles it)."""
     from rockscc.model.vms import mode_of
+    from rockscc.pipeline import Session
 
     moved = copy.deepcopy(host)
     apply_move(moved, Journal(vm=host.name, source=host.vm.container, target=target.name, disks=disks))
-    return domain_xml(vm_spec(cluster, moved), mode_of(cluster, moved))
+    return Session(cluster).vm_config(moved, "libvirt", mode_of(cluster, moved))
 
 
 def apply_move(host, journal: Journal) -> None:
@@ -455,14 +455,13 @@ def plan(cluster, host, target, live: bool) -> Journal:
     """Check the move can be made and write down what it will do."""
     import libvirt
 
-    from rockscc.backends.vmspec import vm_spec
+    from rockscc.model.vms import hypervisor_of
 
     source = cluster.hosts[host.vm.container]
     if same_daemon(cluster, source, target):
         raise RocksccError(f"{source.name} and {target.name} are managed by the same libvirt: a VM cannot move "
                            "between them (give each container its own libvirt_uri)")
-    src_kind = vm_spec(cluster, host)["hypervisor"]
-    dst_kind = (cluster.resolve_attrs(target).get("vm_hypervisor") or "xen").lower()
+    src_kind, dst_kind = hypervisor_of(cluster, source), hypervisor_of(cluster, target)
     if src_kind != dst_kind:
         raise RocksccError(f"{host.name} is a {src_kind} VM and {target.name} runs {dst_kind}: it cannot move there")
     journal = Journal(vm=host.name, source=source.name, target=target.name, live=live,

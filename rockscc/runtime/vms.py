@@ -58,8 +58,9 @@ class VMRuntime:
 
     @property
     def paravirtual(self) -> bool:
-        hypervisor = (self.cluster.resolve_attrs(self.container).get("vm_hypervisor") or "xen").lower()
-        return hypervisor == "xen" and self.host.vm.virt_type == "para"
+        from rockscc.model.vms import hypervisor_of
+
+        return hypervisor_of(self.cluster, self.container) == "xen" and self.host.vm.virt_type == "para"
 
     # --- starting --------------------------------------------------------------------------------
     def ensure_disks(self) -> None:

@@ -131,15 +131,10 @@ def system(args: Arguments, uid: int, gid: int) -> None:
 
 
 def own_code(args: Arguments) -> None:
-    """rockscc's package (and the built-in nodes, graphs and rolls beside it) and the packages of
-    the environment it runs in, for `rocks_partition` and the `rocks` command."""
-    from rockscc.xmlgraph.overlay import BUILTIN_BASE
-
+    """rockscc's package and the packages of the environment it runs in, for `rocks_partition`
+    and the `rocks` command."""
     args.argv += ["--dir", LIB]
     args.bind_staged(PACKAGE, f"{LIB}/rockscc")
-    for name in ("nodes", "graphs", "rolls"):
-        if (BUILTIN_BASE / name).is_dir():
-            args.bind_staged(BUILTIN_BASE / name, f"{LIB}/{name}")
     site = site_packages()
     if site is not None:
         args.bind_staged(site, SITE)
@@ -165,40 +160,24 @@ def rocks_commands(args: Arguments) -> None:
 
 def description(args: Arguments, view: DescriptionView) -> None:
     """The description as the `rocks` command inside the sandbox reads it: cluster.toml without
-    secrets (a file of its own, so the real one may stay 0600) and its node, graph and include
-    trees, read-only."""
+    secrets (a file of its own, so the real one may stay 0600), its node, graph and include trees
+    and its rolls, read-only; and rockscc's built-in trees where rockscc looks for them."""
     args.argv += ["--dir", DESCRIPTION]
     args.data(view.toml, f"{DESCRIPTION}/cluster.toml")
     for name, source in view.trees.items():
         args.bind_staged(source, f"{DESCRIPTION}/{name}")
+    for name, source in view.builtin.items():
+        if not source.startswith(str(PACKAGE) + "/"):  # an installed wheel has them in the package itself
+            args.bind_staged(source, f"{LIB}/{name}")
 
 
 @dataclass(frozen=True)
 class DescriptionView:
-    """What an `<eval>`'s `rocks` command may read: cluster.toml without secrets, with roll
-    directories outside the description moved under rolls/ of the view, and the trees."""
+    """What an `<eval>`'s `rocks` command may read (xmlgraph/evals.py makes it): cluster.toml
+    without secrets, the trees it names (name in the view -> directory on the host) and
+    rockscc's built-in nodes, graphs and rolls."""
 
     key: str  # identifies the description as it was when the view was made
     toml: str
-    trees: dict[str, str]  # name in the view -> directory on the host
-
-    @classmethod
-    def of(cls, cluster) -> DescriptionView:
-        import hashlib
-
-        import tomli_w
-
-        from rockscc.model.secrets import public_data
-
-        data = public_data(cluster)
-        trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include")
-                 if (cluster.root / name).is_dir()}
-        for name, roll in cluster.rolls.items():
-            if roll.path.startswith(("builtin:", "pkg:")):
-                continue
-            path, inside = cluster.roll_path(roll), f"rolls/{name}"
-            if path.is_dir():
-                trees[inside] = str(path)
-            data["rolls"][name]["path"] = inside
-        text = tomli_w.dumps(data)
-        return cls(hashlib.sha256(repr((text, sorted(trees.items()))).encode()).hexdigest(), text, trees)
+    trees: dict[str, str]
+    builtin: dict[str, str]

@@ -1,8 +1,11 @@
-"""compile_host: from the merged node tree and one host's attributes to a validated kickstart.
+"""compile_host: from the merged node tree and one host's attributes to its Profile (what its
+kickstart is made of) and exactly what it read. Rendering and validating the kickstart is the
+backends' job; pipeline.Session chains the two.
 
 Shared work: graphs, node files and their compiled form are loaded once per tree; the walk and
 order are cached per (graph, root, values of the attributes edge tests read), so ten thousand
-hosts of one appliance cost one walk. Only part-filling is done per host.
+hosts of one appliance cost one walk. Only part-filling is done per host. The tree's caches are
+the session's: a session holds its trees.
 """
 
 from __future__ import annotations
@@ -12,23 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
+from rockscc.model.overlay import Overlay, find_include
 from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
-from rockscc.xmlgraph.overlay import Overlay, find_include
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import read_xml
 
 
 @dataclass
 class HostInput:
+    """The compiler's view of a host: its attributes, where its walk starts, whether <eval> runs."""
+
     attrs: dict[str, str]
     root: str  # graph root node of the appliance
     graph: str = "default"
-    dialect: str = "rhel5"
     evals: bool = True
-    cluster_dir: Path | None = None
+    cluster_dir: Path | None = None  # what an <eval> calling `rocks` reads
 
     @property
     def hostname(self) -> str:
@@ -38,13 +42,10 @@ class HostInput:
 @dataclass
 class CompileResult:
     host: str
-    kickstart: str
     profile: Profile
     nodes: list[str]
     deps: dict[str, str | None]
     warnings: list[Diagnostic] = field(default_factory=list)
-    dialect: str = "rhel5"
-    rendered: object = None  # backends.kickstart.Kickstart: the text with its structure
 
     @property
     def partition_programs(self) -> list[Script]:
@@ -83,6 +84,11 @@ class NodeTree:
 
     def find_include(self, name: str) -> Path | None:
         return find_include([o.path for o in self.overlays], name)
+
+    def compile_file(self, path: Path) -> ir.CompiledNode:
+        """A node file outside the index (`rockscc test node FILE`), named after its file."""
+        return _compile_source(NodeSource(path, str(path), self.overlays[-1].name if self.overlays else "test"),
+                               path.stem)
 
     def compiled(self, name: str, origin: str = "") -> list[ir.CompiledNode]:
         """The compiled node files making node `name` (N.xml + extend-N.xml, or replace-N.xml)."""
@@ -138,21 +144,23 @@ def _compile_source(source: NodeSource, name: str) -> ir.CompiledNode:
 
 
 def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
-    from rockscc.backends.kickstart import render, validate
-
+    """Walk the host's graph from its appliance's root, order the nodes, expand them."""
     order, walk_attrs = tree.walk(host.graph, host.root, host.attrs)
-    expander = Expander(tree, host.attrs, evals=host.evals, cluster_dir=host.cluster_dir)
-    for name in walk_attrs:
-        expander.attr(name)
     compiled, file_deps = tree.walk_inputs(host.graph, order)
-    expander.deps.update(file_deps)
-    profile = expander.expand(host.hostname, compiled)
-    dialect = host.attrs.get("kickstart_dialect", host.dialect) or "rhel5"
-    expander.attr("kickstart_dialect")
-    rendered = render(profile, dialect)
-    validate(rendered, dialect, host.hostname, profile)
-    return CompileResult(host.hostname, rendered.text, profile, order, expander.deps, _dedup(expander.warnings), dialect,
-                         rendered)
+    return expand_nodes(tree, compiled, host, order=order, read=walk_attrs, deps=file_deps)
+
+
+def expand_nodes(tree: NodeTree, nodes: list[ir.CompiledNode], host: HostInput, *, order: list[str] | None = None,
+                 read: list[str] = (), deps: dict[str, str | None] | None = None) -> CompileResult:
+    """Expand compiled nodes, in the order given, for the host. `read`: attributes already read
+    (the walk's edge tests); `deps`: files already read (the graph and node files)."""
+    expander = Expander(tree, host.attrs, evals=host.evals, cluster_dir=host.cluster_dir)
+    for name in read:
+        expander.attr(name)
+    expander.deps.update(deps or {})
+    profile = expander.expand(host.hostname, nodes)
+    names = order if order is not None else [node.name for node in nodes]
+    return CompileResult(host.hostname, profile, names, expander.deps, _dedup(expander.warnings))
 
 
 def _path_of(tree: NodeTree, node: ir.CompiledNode) -> Path:
@@ -164,13 +172,3 @@ def _path_of(tree: NodeTree, node: ir.CompiledNode) -> Path:
 
 def _dedup(warnings: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(set(warnings))
-
-
-def host_input(cluster, host, *, evals: bool = True) -> HostInput:
-    """The compiler's view of a host in a cluster description."""
-    attrs = cluster.resolve_attrs(host)
-    appliance = cluster.appliance_of(host)
-    if attrs.get("eval", "").strip().lower() in ("no", "off", "false", "0"):
-        evals = False
-    return HostInput(attrs=attrs, root=appliance.node, graph=appliance.graph,
-                     dialect=attrs.get("kickstart_dialect", "rhel5"), evals=evals, cluster_dir=cluster.root)

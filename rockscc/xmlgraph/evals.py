@@ -77,8 +77,33 @@ def _view(cluster_dir: Path | None) -> sandbox.DescriptionView | None:
     key = (str(cluster_dir), st.st_ino, st.st_size, st.st_mtime_ns)
     if key not in _views:
         _views.clear()
-        _views[key] = sandbox.DescriptionView.of(load(cluster_dir))
+        _views[key] = description_view(load(cluster_dir))
     return _views[key]
+
+
+def description_view(cluster) -> sandbox.DescriptionView:
+    """cluster.toml without secrets, roll directories outside the description moved under rolls/
+    of the view, and the trees the `rocks` command may read."""
+    import hashlib
+
+    import tomli_w
+
+    from rockscc.model.overlay import BUILTIN_BASE
+    from rockscc.model.secrets import public_data
+
+    data = public_data(cluster)
+    trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include") if (cluster.root / name).is_dir()}
+    for name, roll in cluster.rolls.items():
+        if roll.path.startswith(("builtin:", "pkg:")):
+            continue
+        path, inside = cluster.roll_path(roll), f"rolls/{name}"
+        if path.is_dir():
+            trees[inside] = str(path)
+        data["rolls"][name]["path"] = inside
+    builtin = {name: str(BUILTIN_BASE / name) for name in ("nodes", "graphs", "rolls") if (BUILTIN_BASE / name).is_dir()}
+    text = tomli_w.dumps(data)
+    key = hashlib.sha256(repr((text, sorted(trees.items()), sorted(builtin.items()))).encode()).hexdigest()
+    return sandbox.DescriptionView(key, text, trees, builtin)
 
 
 def _env_name(name: str) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.grammar.cond import Filter
-from rockscc.xmlgraph.overlay import Overlay
+from rockscc.model.overlay import Overlay
 from rockscc.xmlgraph.xmlfile import read_xml
 
 HEAD, TAIL = "HEAD", "TAIL"
@@ -150,7 +150,7 @@ class Graph:
             origins.setdefault((o.head, o.tail), o.origin)
         _anchor(succ)
         indegree = {n: 0 for n in succ}
-        for n, targets in succ.items():
+        for targets in succ.values():
             for t in targets:
                 indegree[t] += 1
         ready = [n for n, d in indegree.items() if d == 0]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Union
 
 from lxml import etree
 
@@ -63,7 +62,7 @@ class Include:
     origin: str
 
 
-Part = Union[str, Var, Entity, VarSet, Eval, Include]
+Part = str | Var | Entity | VarSet | Eval | Include
 
 
 # --- items --------------------------------------------------------------------------------------

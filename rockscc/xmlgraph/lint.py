@@ -1,10 +1,11 @@
 """`rockscc check`: lint a whole node/graph tree, collecting every finding instead of stopping
-at the first. Errors make a build fail; warnings are worth reading."""
+at the first. Errors make a build fail; warnings are worth reading. (Compiling representative
+hosts, the other half of the check, is pipeline.Session.check_hosts.)"""
 
 from __future__ import annotations
 
 from rockscc.errors import Diagnostic, RocksccError
-from rockscc.xmlgraph.compiler import NodeTree, compile_host
+from rockscc.xmlgraph.compiler import NodeTree
 
 
 def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set[str] = frozenset()) -> list[Diagnostic]:
@@ -16,7 +17,7 @@ def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set
         try:
             graph = tree.graph(name)
         except RocksccError as exc:
-            found.append(_error(exc))
+            found.append(diagnostic_of(exc))
             continue
         found.extend(graph.warnings)
         nodes = graph.nodes()
@@ -35,30 +36,17 @@ def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set
         try:
             graph.order(nodes)
         except RocksccError as exc:
-            found.append(_error(exc))
+            found.append(diagnostic_of(exc))
     for name in sorted(tree.index.names()):
         try:
             for node in tree.compiled(name):
                 found.extend(node.warnings)
         except RocksccError as exc:
-            found.append(_error(exc))
+            found.append(diagnostic_of(exc))
             continue
         if name not in reachable:
             source = tree.sources(name)[0]
             found.append(Diagnostic(source.display, 0, f'node "{name}" is reached from no appliance root'))
-    return found
-
-
-def lint_hosts(tree: NodeTree, inputs: list) -> list[Diagnostic]:
-    """Compile representative hosts (evals off): undefined vars and entities, invalid output."""
-    found: list[Diagnostic] = []
-    for host_input in inputs:
-        try:
-            result = compile_host(tree, host_input)
-        except RocksccError as exc:
-            found.append(_error(exc, f"host {host_input.hostname}: "))
-            continue
-        found.extend(w for w in result.warnings if "not run" not in w.message)
     return found
 
 
@@ -73,7 +61,8 @@ def _all_reachable(graph, root: str) -> set[str]:
     return seen
 
 
-def _error(exc: RocksccError, prefix: str = "") -> Diagnostic:
+def diagnostic_of(exc: RocksccError, prefix: str = "") -> Diagnostic:
+    """An error as a finding: at its file:line when the message starts with one."""
     text = str(exc)
     head, sep, rest = text.partition(": ")
     file, colon, line = head.rpartition(":")

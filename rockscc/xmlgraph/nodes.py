@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rockscc.errors import Diagnostic
-from rockscc.xmlgraph.overlay import Overlay
+from rockscc.model.overlay import Overlay
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class NodeIndex:
     def shadowed(self) -> list[Diagnostic]:
         """Files hidden by a same-named file of a later overlay (last wins, as in Rocks)."""
         notes = []
-        for name, kinds in sorted(self.found.items()):
+        for _name, kinds in sorted(self.found.items()):
             for sources in kinds.values():
                 for hidden in sources[:-1]:
                     notes.append(Diagnostic(hidden.display, 0, f"node file of {hidden.overlay} is shadowed by {sources[-1]}"))

@@ -108,7 +108,7 @@ def boots(tmp_path_factory):
 
 
 def command_line(console: str) -> list[str]:
-    line = next((l for l in console.splitlines() if "Command line:" in l), None)
+    line = next((text for text in console.splitlines() if "Command line:" in text), None)
     assert line is not None, console[-3000:]
     return line.split("Command line:", 1)[1].split()
 
@@ -182,12 +182,12 @@ def test_insert_ethers_names_guests_in_power_on_order_and_each_boots_its_own_fil
         guests = []
         for index, mac in enumerate(macs):  # power on one after another, as an administrator would
             guests.append(Guest(net, f"compute-0-{index}", mac, tmp_path / f"guest{index}.log", reboot=True))
-            added = wait_for(lambda: f"compute-0-{index}\t{mac}" in insert_log.read_text(), 120)
+            added = wait_for(lambda expected=f"compute-0-{index}\t{mac}": expected in insert_log.read_text(), 120)
             assert added, insert_log.read_text() + serve_log.read_text()[-3000:]
         fetched = {}
         for index, guest in enumerate(guests):
             line = f"http 10.1.255.{254 - index} (compute-0-{index}) GET /ipxe/compute-0-{index}.ipxe 200"
-            fetched[index] = wait_for(lambda: line in serve_log.read_text(), 120)
+            fetched[index] = wait_for(lambda expected=line: expected in serve_log.read_text(), 120)
             guest.stop()
         seconds = time.monotonic() - started
         assert insert.wait(30) == 0

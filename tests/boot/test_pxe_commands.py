@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_cli
-
 INSTALL = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
 UCSD = INSTALL + " ucsd=rocks"
 KS_URL = "http://10.1.1.1/install/sbin/kickstart.cgi"  # what the boot files give the bare `ks`

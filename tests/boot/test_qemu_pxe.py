@@ -77,7 +77,7 @@ def test_pxe_boot_reaches_the_kernel_with_the_actions_args_then_localboot(rocksc
     assert (tftp / "pxelinux.cfg" / "0A00020F").is_file()
 
     console = boot(tftp, tmp_path / "serial-install.log", until=("Command line:",))
-    line = next((l for l in console.splitlines() if "Command line:" in l), "")
+    line = next((text for text in console.splitlines() if "Command line:" in text), "")
     assert "ucsd=rocks" in line and "console=ttyS0" in line, console[-2000:]
 
     assert rockscc("set host pxeboot compute-0-0 action=os").rc == 0

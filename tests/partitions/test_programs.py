@@ -103,7 +103,6 @@ def test_hostile_programs_are_contained(tmp_path, test_partition, what, body, me
 
 def test_a_program_cannot_write_into_the_cluster_directory(tmp_path, cluster_dir):
     victim = cluster_dir / "cluster.toml"
-    before = victim.read_bytes()
     (cluster_dir / "nodes").mkdir(exist_ok=True)
     (cluster_dir / "nodes" / "replace-partition.xml").write_text(
         f"<kickstart><pre>echo rocks force-default > /tmp/user_partition_info; echo pwned > {victim} || exit 9; echo 'rocks force-default' > /tmp/user_partition_info</pre></kickstart>\n")
@@ -168,16 +167,13 @@ def test_build_writes_plans_and_the_installer_chain_agrees(example):
 def test_the_kickstarts_own_pre_chain_yields_the_build_time_plan(example):
     """The %pre sections shipped in the kickstart (site program, default scheme, do-partition)
     run in the sandbox on the declared disks write the same /tmp/partition-info as the build."""
-    from rockscc.build.producers import node_tree
     from rockscc.model import load
-    from rockscc.partitions import plan_host
-    from rockscc.xmlgraph import compile_host, host_input
+    from rockscc.pipeline import CompileOptions, Session
 
     cluster = load(example)
+    session = Session(cluster, CompileOptions(evals=False))
     for name in ("compute-0-0", "compute-0-1", "nas-0-0", "vm-container-0-0"):
-        host = cluster.hosts[name]
-        result = compile_host(node_tree(cluster), host_input(cluster, host, evals=False))
-        planned = plan_host(result.partition_programs, cluster.hardware_of(host), name, host.partitions)
+        planned = session.partition_plan(cluster.hosts[name])
         assert planned.installer_text == planned.info_text, name
 
 
@@ -215,7 +211,8 @@ def test_values_a_program_records_but_never_reads_do_not_make_hosts_distinct(bod
     from rockscc.partitions import programs
 
     keys = {programs.chain_key(_chain_for(body, h), ONE_DISK, h) for h in ("compute-0-0", "compute-0-1")}
-    results = [programs.run_chain(_chain_for(body, h), ONE_DISK, h) for h in ("compute-0-0", "compute-0-1")]
+    cache = programs.ChainCache()
+    results = [programs.run_chain(_chain_for(body, h), ONE_DISK, h, cache) for h in ("compute-0-0", "compute-0-1")]
     assert (len(keys) == 1) == shared
     if shared:
         assert results[0] is results[1] and results[0].user_partition_info == "rocks manual\n"

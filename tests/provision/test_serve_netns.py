@@ -72,7 +72,7 @@ def ask(net: PrivateNet, interface: str, mac: str, firmware: str, tmp_path: Path
     if user_class:
         argv += ["-x", "0x4d:" + user_class.encode().hex()]
     out = net.run(argv, check=False).stdout
-    line = next((l for l in out.splitlines() if l.startswith("BOUND ")), None)
+    line = next((text for text in out.splitlines() if text.startswith("BOUND ")), None)
     return dict(kv.split("=", 1) for kv in line.split()[1:]) if line else None
 
 
@@ -140,7 +140,10 @@ def test_serve_binds_only_where_told_and_stops_every_daemon(net, described, tmp_
 def test_a_daemon_that_dies_stops_serve_with_an_error(net, described, tmp_path):
     log = tmp_path / "serve.log"
     serve = start_serve(net, described, log)
-    pid = int((described / "build" / ".rockscc-serve" / "dnsmasq.pid").read_text())
+    pid_file = described / "build" / ".rockscc-serve" / "dnsmasq.pid"
+    # dnsmasq writes its pid file once it runs, which may be just after serve says it serves
+    assert wait_for(lambda: pid_file.is_file() and pid_file.read_text().strip(), 10), log.read_text()
+    pid = int(pid_file.read_text())
     net.run(["kill", "-9", str(pid)])
     assert serve.wait(30) == 1
     assert "dnsmasq exited" in log.read_text() and "a daemon exited" in log.read_text()
@@ -181,7 +184,7 @@ def test_serve_and_the_nginx_config_answer_every_address_alike(net, described, t
            ("10.1.255.254", "/pxelinux.cfg/0A01FFFE"), ("10.1.255.253", "/pxelinux.cfg/0A01FFFD"),
            ("10.1.255.254", "/uefi/grub.cfg-0A01FFFE"), ("10.1.255.253", "/uefi/grub.cfg-0A01FFFD"),
            ("10.1.255.254", "/ipxe/compute-0-0.ipxe"), ("10.1.255.253", "/ipxe/compute-0-1.ipxe")}
-    for (port, source, path), (status, digest) in answers.items():
+    for (port, source, path), (status, _digest) in answers.items():
         if path.startswith(("/install/kickstart/compute", "/pxelinux.cfg/0A", "/uefi/grub.cfg-", "/ipxe/")):
             assert status == (200 if (source, path) in own else 403), (port, source, path, status)
     ks = (build / "kickstart" / "compute-0-0.ks").read_bytes()

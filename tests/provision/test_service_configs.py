@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rockscc.backends import dns_zones, dnsmasq_conf, netfiles
+from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, tftp
+from rockscc.backends import service_check as validate
 from rockscc.errors import RocksccError
-from rockscc.provision import jobs, tftp, validate
-from rockscc.provision.spec import network_spec
+from rockscc.pipeline import producers
+from rockscc.pipeline.specs import network_spec
 
 TOOLS = ("dhcpd", "dnsmasq", "named-checkzone", "named-checkconf", "nginx")
 
@@ -205,7 +206,7 @@ def test_any_description_gives_configs_their_tools_accept_or_a_clear_error(names
                                                          mac=f"52:54:00:00:01:{i:02x}", subnet="private", name=name)])
     cluster.validate()
     try:
-        outputs, warnings = jobs.render_network(network_spec(cluster, root / "build"))
+        outputs, warnings = producers.render_network(network_spec(cluster, root / "build"))
     except RocksccError as exc:
         message = str(exc)
         assert "\n" not in message and ("Kickstart_PrivateDNSDomain" in message or "DNS name" in message), message

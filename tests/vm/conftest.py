@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rockscc.runtime.connection import forget_connections
-from tests.conftest import run_cli
+from tests.conftest import remove_test_domains, run_cli
 
 NODE = """<node><cpu><mhz>2000</mhz><model>x86_64</model><nodes>1</nodes><sockets>1</sockets><cores>2</cores>
 <threads>1</threads></cpu><memory>8388608</memory></node>
@@ -32,16 +32,7 @@ def vmc(cluster_dir, tmp_path):
         result = run(*cmd)
         assert result.rc == 0, result.err
     yield run, cluster_dir, tmp_path
-    import libvirt
-
-    for uri in ("test:///default",):
-        conn = libvirt.open(uri)
-        for dom in conn.listAllDomains():
-            if dom.name().startswith("compute-"):
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefine()
-    forget_connections()
+    remove_test_domains()
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ class Site:
 
     def purge(self, vm: str) -> None:
         """Delete what an earlier VM of the same name left on the hypervisors (disks, consoles)."""
-        for container, (hv_name, _, directory) in CONTAINERS.items():
+        for container, (_hv_name, _, directory) in CONTAINERS.items():
             for place in (directory, SERIAL_LOG.rsplit("/", 1)[0]):
                 self.hv(container).inside("sh", "-c", f"rm -f {place}/{vm}.*")
 

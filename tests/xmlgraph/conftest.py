@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from rockscc.build import producers
 from rockscc.model import transaction
 from tests.conftest import CORPUS, run_cli
 
@@ -22,7 +21,6 @@ def make_bare(root: Path, hosts: list[str] = (), **attrs: str) -> Path:
     if attrs:
         with transaction(root) as cluster:
             cluster.attrs.update(attrs)
-    producers._trees.clear()  # a new tree per test, even when paths repeat
     return root
 
 

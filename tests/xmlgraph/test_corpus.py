@@ -77,7 +77,7 @@ def test_rocks5_is_byte_identical_across_runs_and_file_order(tmp_path):
         if seed == 2:  # the same description (init salts the password hash afresh)
             (root / "cluster.toml").write_bytes((tmp_path / "c1" / "cluster.toml").read_bytes())
         rng = random.Random(seed)
-        copy_rocks5(root, order=lambda items: rng.sample(list(items), len(items)))
+        copy_rocks5(root, order=lambda items, rng=rng: rng.sample(list(items), len(items)))
         for host in ("compute-0-0", "vm-container-0-0", "frontend"):
             result = run_cli("-C", str(root), "list", "host", "profile", host, "eval=no")
             assert result.rc == 0, result.err

@@ -1,24 +1,43 @@
-"""Kickstart files from profiles (Jinja2), and their validation with pykickstart."""
+"""Kickstart files from profiles (Jinja2), and their validation with pykickstart.
+
+`Renderer` and `Validator` hold what they remember (rendered sections, verdicts) for the session
+that owns them (pipeline.Session); the validator's verdicts outlive the process through the memo
+the session hands it. Nothing here reads the model, the node files or the build directory."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from rockscc.backends.kickstart.dialects import DIALECTS, Dialect
-from rockscc.build import memo
 from rockscc.errors import RocksccError
 from rockscc.xmlgraph.profile import Profile, Script
 
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-                          keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
+if TYPE_CHECKING:
+    from rockscc.memo import Memo
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def _template(name: str):
+    """A template of TEMPLATES, compiled on first use (Jinja2 is imported then: a no-op build
+    renders nothing)."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+                             autoescape=False, undefined=jinja2.StrictUndefined)
+    return env.get_template(name)
+
 INSTALL_LOG = "/var/log/rocks-install.log"
+PARTITION_INFO = "/tmp/partition-info"  # written by the partition step (do_partition), not a user %pre
+PARTITION_INCLUDE = f"%include {PARTITION_INFO}"  # the main-section line the planned directives stand for
 
 
 def dialect_of(name: str) -> Dialect:
@@ -40,45 +59,95 @@ class Kickstart:
     headers: tuple[str, ...]  # each distinct section header line, in order of first use
 
 
-def render(profile: Profile, dialect_name: str) -> Kickstart:
+class Renderer:
     """head.j2, then each %pre, then each %post (section.j2). Sections repeat across hosts (the
-    same node, the same body), so each distinct one is rendered once per process."""
-    dialect = dialect_of(dialect_name)
-    main = []
-    for line, origin in profile.main:
-        command = line.split(None, 1)[0] if line.strip() else ""
-        if command in dialect.dropped:
-            main.append(f"# rockscc: {command} is not a {dialect.pykickstart} command (from {origin}): {line.strip()}")
-        else:
-            main.append(line)
-    head = _TRAILING_SPACE.sub("", _ENV.get_template("head.j2").render(profile=profile, dialect=dialect, main=main))
-    headers: dict[str, None] = {}  # an ordered set
-    parts = [head]
-    for scripts, log in ((profile.pre, dialect.pre_log), (_posts(profile), dialect.post_log)):
-        for script in scripts:
-            header, text = _section(script, log, dialect)
-            headers[header] = None
-            parts.append(text)
-        parts.append("\n")
-    return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers))
+    same node, the same body), so each distinct one is rendered once per renderer."""
+
+    def __init__(self) -> None:
+        self._sections: dict[tuple, tuple[str, str]] = {}
+        self._log_posts: dict[str, tuple[Script, Script]] = {}
+
+    def render(self, profile: Profile, dialect_name: str, partition_info: str | None = None) -> Kickstart:
+        """`partition_info`: the planned partition directives, rendered where the main section
+        includes /tmp/partition-info (attribute partition_inline; the %pre chain stays, harmless)."""
+        dialect = dialect_of(dialect_name)
+        main = []
+        for line, origin in profile.main:
+            if partition_info is not None:
+                inlined = _inline_partitions(line, partition_info)
+                if inlined is not None:
+                    line, partition_info = inlined, None
+            command = line.split(None, 1)[0] if line.strip() else ""
+            if command in dialect.dropped:
+                main.append(f"# rockscc: {command} is not a {dialect.pykickstart} command (from {origin}): {line.strip()}")
+            else:
+                main.append(line)
+        head = _TRAILING_SPACE.sub("", _template("head.j2").render(profile=profile, dialect=dialect, main=main))
+        headers: dict[str, None] = {}  # an ordered set
+        parts = [head]
+        for scripts, log in ((profile.pre, dialect.pre_log), (self._posts(profile), dialect.post_log)):
+            for script in scripts:
+                header, text = self._section(script, log, dialect)
+                headers[header] = None
+                parts.append(text)
+            parts.append("\n")
+        return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers))
+
+    def _section(self, script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
+        """(header line, rendered section) of one %pre or %post, memoized by what it is made of."""
+        key = (script.kind, script.arg, script.interpreter, script.body, log, dialect.name)
+        found = self._sections.get(key)
+        if found is None:
+            _check_body(script, dialect)
+            header = f"%{script.kind}{_header(script, log)}"
+            _check_header(header, script)
+            text = _template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
+            if len(self._sections) > 20_000:
+                self._sections.clear()
+            found = self._sections[key] = (_TRAILING_SPACE.sub("", header), _TRAILING_SPACE.sub("", text))
+        return found
+
+    def _posts(self, profile: Profile) -> list[Script]:
+        """Rocks wraps every <post> in two logging posts (begin and end), three sections in all;
+        a final post carries <boot> text for the first boot."""
+        out = []
+        for post in profile.post:
+            begin, end = self._log_posts_of(post.node)
+            out += (begin, post, end)
+        if profile.boot_pre or profile.boot_post:
+            body = []
+            for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
+                if texts:
+                    body.append(f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF")
+            out.append(Script("post", "\n".join(body)))
+        return out
+
+    def _log_posts_of(self, node_label: str) -> tuple[Script, Script]:
+        found = self._log_posts.get(node_label)
+        if found is None:
+            node = node_label.split(" (")[0]
+            found = self._log_posts[node_label] = (
+                Script("post", _log(f"{node}: begin post section"), node=node_label),
+                Script("post", _log(f"{node}: end post section"), node=node_label))
+        return found
 
 
-_SECTIONS: dict[tuple, tuple[str, str]] = {}
+def _inline_partitions(line: str, info_text: str) -> str | None:
+    """The main-section entry with its `%include /tmp/partition-info` line replaced by the
+    directives, or None when the entry has no such line."""
+    lines = line.split("\n")
+    for i, text in enumerate(lines):
+        if text.rstrip() == PARTITION_INCLUDE:
+            directives = info_text.split("\n")
+            lines[i:i + 1] = directives[:-1] if directives[-1] == "" else directives
+            return "\n".join(lines)
+    return None
 
 
-def _section(script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
-    """(header line, rendered section) of one %pre or %post, memoized by what it is made of."""
-    key = (script.kind, script.arg, script.interpreter, script.body, log, dialect.name)
-    found = _SECTIONS.get(key)
-    if found is None:
-        _check_body(script, dialect)
-        header = f"%{script.kind}{_header(script, log)}"
-        _check_header(header, script)
-        text = _ENV.get_template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
-        if len(_SECTIONS) > 20_000:
-            _SECTIONS.clear()
-        found = _SECTIONS[key] = (_TRAILING_SPACE.sub("", header), _TRAILING_SPACE.sub("", text))
-    return found
+def template_identity() -> str:
+    """The kickstart templates' content digest: editing a template rebuilds every kickstart."""
+    names = sorted(name for name in os.listdir(TEMPLATES) if name.endswith(".j2"))  # not glob: no regex to build
+    return hashlib.sha256(b"".join((TEMPLATES / name).read_bytes() for name in names)).hexdigest()[:16]
 
 
 # What the installer reads as a section line inside a %pre/%post body (pykickstart, whose parser
@@ -109,29 +178,6 @@ def _check_header(header: str, script: Script) -> None:
     if not header.isprintable():
         raise RocksccError(f"{script.origin or script.node}: the %{script.kind} header {header!r} is not one line "
                            "(its arg= or interpreter= holds a line break or another control character)")
-
-
-def _posts(profile: Profile) -> list[Script]:
-    """Rocks wraps every <post> in two logging posts (begin and end), three sections in all;
-    a final post carries <boot> text for the first boot."""
-    out = []
-    for post in profile.post:
-        begin, end = _log_posts(post.node)
-        out += (begin, post, end)
-    if profile.boot_pre or profile.boot_post:
-        body = []
-        for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
-            if texts:
-                body.append(f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF")
-        out.append(Script("post", "\n".join(body)))
-    return out
-
-
-@cache
-def _log_posts(node_label: str) -> tuple[Script, Script]:
-    node = node_label.split(" (")[0]
-    return (Script("post", _log(f"{node}: begin post section"), node=node_label),
-            Script("post", _log(f"{node}: end post section"), node=node_label))
 
 
 def _log(message: str) -> str:
@@ -192,37 +238,46 @@ def _without_url_includes() -> None:
 
 
 _LEFTOVER_ENTITY = re.compile(r"&[A-Za-z_][A-Za-z0-9_.:-]*;")
-KNOWN_INCLUDES = {"/tmp/partition-info"}  # written by the partition step (do_partition), not a user %pre
+KNOWN_INCLUDES = {PARTITION_INFO}
 
 
-def validate(kickstart: Kickstart, dialect_name: str, host: str, profile: Profile) -> None:
-    """pykickstart must accept the kickstart, nothing may be left unexpanded, and every %include
-    must be written by some %pre. Errors name the host and the node file."""
-    dialect = dialect_of(dialect_name)
-    _check_own_rules(kickstart.head, host, profile)
-    skeleton = _skeleton(kickstart, dialect)
-    key = (dialect.name, hashlib.sha256(skeleton.encode()).digest())
-    if key in _VALID:
-        return
-    if not memo.known("kickstart-valid", _valid_key(key)):  # an earlier build's verdict, else pykickstart's
-        try:
-            _pykickstart(skeleton, dialect, host, profile)
-        except RocksccError:
-            _pykickstart(kickstart.text, dialect, host, profile)  # the same verdict, with the real line number
-            raise
-        memo.remember("kickstart-valid", _valid_key(key))
-    if len(_VALID) > 4096:
-        _VALID.clear()
-    _VALID.add(key)  # the other hosts of this skeleton ask neither pykickstart nor the memo
+class Validator:
+    """pykickstart's verdicts, by kickstart skeleton: the hosts of one skeleton are validated once
+    per validator, and not at all when an earlier build's verdict is in the memo."""
+
+    def __init__(self, memo: Memo) -> None:
+        self.memo = memo
+        self._valid: set[tuple[str, bytes]] = set()
+
+    def validate(self, kickstart: Kickstart, dialect_name: str, host: str, profile: Profile, *,
+                 fragment: bool = False) -> None:
+        """pykickstart must accept the kickstart, nothing may be left unexpanded, and every %include
+        must be written by some %pre. Errors name the host and the node file. A `fragment` (one node
+        file's part of a kickstart, `rockscc test node`) is checked by pykickstart only: the rest of
+        its kickstart, which would define entities and write included files, is not there."""
+        dialect = dialect_of(dialect_name)
+        if not fragment:
+            _check_own_rules(kickstart.head, host, profile)
+        skeleton = _skeleton(kickstart, dialect)
+        key = (dialect.name, hashlib.sha256(skeleton.encode()).digest())
+        if key in self._valid:
+            return
+        if not self.memo.known("kickstart-valid", _valid_key(key)):  # an earlier build's verdict, else pykickstart's
+            try:
+                _pykickstart(skeleton, dialect, host, profile)
+            except RocksccError:
+                _pykickstart(kickstart.text, dialect, host, profile)  # the same verdict, with the real line number
+                raise
+            self.memo.remember("kickstart-valid", _valid_key(key))
+        if len(self._valid) > 4096:
+            self._valid.clear()
+        self._valid.add(key)  # the other hosts of this skeleton ask neither pykickstart nor the memo
 
 
 def _valid_key(key: tuple[str, bytes]) -> str:
     from pykickstart import __version__ as pykickstart_version
 
     return f"{key[0]}:{pykickstart_version}:{key[1].hex()}"
-
-
-_VALID: set[tuple[str, bytes]] = set()
 
 
 def _skeleton(kickstart: Kickstart, dialect: Dialect) -> str:

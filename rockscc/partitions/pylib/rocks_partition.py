@@ -7,7 +7,6 @@ wrote it). Method names, arguments and return shapes follow Rocks 5.0.
 """
 
 import json
-import os
 
 HARDWARE = "/tmp/.rockscc/hardware.json"
 

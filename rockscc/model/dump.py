@@ -65,7 +65,7 @@ def _roll_line(c: Cluster, name: str) -> str:
 def _appliances(c: Cluster) -> Iterator[str]:
     """Appliances in their order; a roll is added where its first appliance stands, so the
     loaded description lists everything in the same order."""
-    from rockscc.rolls import read_meta
+    from rockscc.model.rolls import read_meta
 
     added: set[str] = set()
     for name, a in c.appliances.items():

@@ -1,6 +1,9 @@
 """`rockscc build`: run the jobs whose dependencies changed, write their outputs atomically,
 delete orphans, record everything in the manifest.
 
+The engine knows jobs, not kickstarts: what to build comes from a JobSource (pipeline.Session),
+which makes the jobs, their input stamps and the memo the jobs' results are kept in.
+
 Failure model: each output file is replaced by rename (old or new, never partial); the manifest
 is replaced last. A job that fails keeps its previous outputs and manifest record; every error
 is reported, not just the first. Two builds never interleave (a lock in the build directory).
@@ -18,16 +21,17 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from rockscc.build import kinds, memo
-from rockscc.build.intact import OutputCheck
-from rockscc.build.jobs import DepResolver, DepsJob, JobResult
-from rockscc.build.manifest import NAME as MANIFEST_NAME
-from rockscc.build.manifest import Manifest
-from rockscc.build.output import remove_output, sweep_temp_files, write_output
-from rockscc.build.stamps import Stamps, stampable
+from rockscc.engine.intact import OutputCheck
+from rockscc.engine.jobs import DepResolver, DepsJob, JobResult
+from rockscc.engine.manifest import NAME as MANIFEST_NAME
+from rockscc.engine.manifest import Manifest
+from rockscc.engine.output import remove_output, sweep_temp_files, write_output
+from rockscc.engine.stamps import Stamps
 from rockscc.errors import RocksccError
-from rockscc.model import load
+from rockscc.memo import DIRNAME as MEMO_DIRNAME
+from rockscc.memo import Memo
 
 LOCK_NAME = ".rockscc-build.lock"
 UNFINISHED_NAME = ".rockscc-build.unfinished"
@@ -36,14 +40,32 @@ PARALLEL_THRESHOLD = 64  # below this many compile jobs a process pool costs mor
 
 @dataclass
 class BuildOptions:
+    """How to build (which jobs, where, how many workers, what to say), not what: options that
+    change the artifacts are the compile's (pipeline.CompileOptions)."""
+
     hosts: list[str] | None = None
     out: Path | None = None
     jobs: int = 0  # 0: one per CPU
     explain: bool = False
     dry_run: bool = False
-    evals: bool = True
     progress: bool = False
     with_cluster: bool = False  # with hosts=: also the jobs of no host (network files, TFTP loaders)
+
+
+class JobSource(Protocol):
+    """What a build is made from (pipeline.Session)."""
+
+    memo: Memo  # pointed at the build directory for the build's duration
+
+    def jobs(self, resolver: DepResolver, manifest: Manifest, outdir: Path, hosts: list[str] | None) -> list:
+        """The jobs of the description (those of `hosts` and of no host, or all when None) that
+        build into `outdir`, with the resolver taught to evaluate their dependency keys."""
+
+    def stamps(self) -> Stamps:
+        """The jobs' input stamps."""
+
+    def warm_up(self, jobs: list, resolver: DepResolver) -> None:
+        """Fill shared caches before the build forks its workers."""
 
 
 @dataclass
@@ -87,39 +109,38 @@ def build_lock(outdir: Path, wait_message: Callable[[], None] | None = None) -> 
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def build(root: Path, options: BuildOptions, wait_message: Callable[[], None] | None = None,
-          cluster=None) -> BuildReport:
-    """Build what is stale. `cluster`: the description already loaded by the caller, if any."""
+def build(outdir: Path, options: BuildOptions, source: JobSource,
+          wait_message: Callable[[], None] | None = None) -> BuildReport:
+    """Build what is stale into `outdir` (see output_dir)."""
     started = time.perf_counter()
-    cluster = cluster if cluster is not None else load(root)
-    outdir = output_dir(root, options.out)
     report = BuildReport()
     with build_lock(outdir, wait_message), _unfinished_marker(outdir), ExitStack() as stack:
-        memo.use(outdir)
-        stack.callback(memo.close)
+        source.memo.use(outdir)
+        stack.callback(source.memo.close)
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
         check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir, every_job=options.hosts is None)))
         resolver = DepResolver()
-        plan = kinds.plan(cluster, options, resolver, manifest)
+        plan = source.jobs(resolver, manifest, outdir, options.hosts)
         if options.hosts is not None:
             wanted = set(options.hosts)
             plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
         report.jobs = len(plan)
-        stamps = Stamps(cluster, options, lambda: kinds.tree_signature(cluster))
+        stamps = source.stamps()
         stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)
         if options.dry_run:
-            _damaged(unchanged, manifest, resolver, check, report)
+            _damaged(unchanged, manifest, resolver, stamps, check, report)
             report.seconds = time.perf_counter() - started
             return report
         claimed: dict[str, str] = {}
-        results, new_jobs = _apply(_run_jobs(stale, resolver, options, outdir), stale, manifest, outdir, report, claimed)
+        run = _Run(stale, resolver, options, outdir, source)
+        results, new_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
-        damaged = _damaged(unchanged, manifest, resolver, check, report)
+        damaged = _damaged(unchanged, manifest, resolver, stamps, check, report)
         if damaged:
-            more, more_jobs = _apply(_run_jobs(damaged, resolver, options, outdir), damaged, manifest, outdir, report,
-                                     claimed)
+            run = _Run(damaged, resolver, options, outdir, source)
+            more, more_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed)
             results, new_jobs = results + more, new_jobs | more_jobs
-        memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
+        source.memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
         _save_manifest(manifest, outdir)
@@ -148,7 +169,7 @@ def clean(root: Path, out: Path | None = None) -> int:
         manifest = Manifest.load(outdir)
         removed = sum(remove_output(outdir, path) for path in sorted(manifest.outputs()))
         (outdir / MANIFEST_NAME).unlink(missing_ok=True)
-        shutil.rmtree(outdir / memo.DIRNAME, ignore_errors=True)
+        shutil.rmtree(outdir / MEMO_DIRNAME, ignore_errors=True)
     shutil.rmtree(outdir, ignore_errors=True) if not any(p.name != LOCK_NAME for p in outdir.iterdir()) else None
     return removed
 
@@ -180,7 +201,7 @@ def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps,
     return stale, unchanged
 
 
-def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, check: OutputCheck,
+def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, stamps: Stamps, check: OutputCheck,
              report: BuildReport) -> list:
     """Of the jobs whose inputs did not change, those whose outputs did (to rebuild); the rest
     are up to date."""
@@ -189,7 +210,7 @@ def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, check: 
         if check.ok(job.id):
             report.fresh += 1
             if previous is not None:
-                _restamp(job, previous, manifest)
+                _restamp(job, previous, manifest, stamps)
             continue
         if previous is None:  # found by its stamp: compute what the exact check would have
             job.fingerprint, _ = job.current(manifest.jobs.get(job.id), resolver)
@@ -198,17 +219,17 @@ def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, check: 
     return damaged
 
 
-def _restamp(job, record: dict, manifest: Manifest) -> None:
+def _restamp(job, record: dict, manifest: Manifest, stamps: Stamps) -> None:
     """An exact check found the job fresh under a new stamp: record it for the next build."""
-    stamp = _stamp_to_record(job, record, manifest)
+    stamp = _stamp_to_record(job, record, manifest, stamps)
     if record.get("in") != stamp:
         manifest.jobs.restamp(job.id, stamp)
         manifest.dirty = True
 
 
-def _stamp_to_record(job, record: dict, manifest: Manifest) -> str | None:
+def _stamp_to_record(job, record: dict, manifest: Manifest, stamps: Stamps) -> str | None:
     """The job's stamp, if its record's dependencies are all covered by one (stamps.py)."""
-    return job.stamp if job.stamp is not None and stampable(record, manifest.groups) else None
+    return job.stamp if job.stamp is not None and stamps.stampable(record, manifest.groups) else None
 
 
 @contextmanager
@@ -225,62 +246,76 @@ def _unfinished_marker(outdir: Path) -> Iterator[None]:
 
 
 # --- running ---------------------------------------------------------------------------------
-_POOL_JOBS: list = []
-_POOL_RESOLVER: DepResolver | None = None
-_POOL_OUTDIR: Path | None = None
+@dataclass
+class _Run:
+    """The jobs of one run and what running them needs. Forked workers inherit it (_FORKED): a
+    worker is given job indexes, never pickled jobs."""
+
+    jobs: list
+    resolver: DepResolver
+    options: BuildOptions
+    outdir: Path
+    source: JobSource
+
+    def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
+        job = self.jobs[index]
+        try:
+            result = job.run(self.resolver)
+            result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
+            if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
+                result.written = _write(result, self.outdir)
+                result.outputs = []  # written here, in parallel, instead of shipped to the parent
+            return index, result, None
+        except RocksccError as exc:
+            return index, None, f"{job.id}: {exc}"
+        except OSError as exc:  # a full disk, a read-only build directory: this job's outputs stay as they were
+            return index, None, f"{job.id}: {_os_error(exc)}"
+        except Exception as exc:  # a bug: report it against the job, keep building the others
+            return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
+
+    def results(self) -> Iterator:
+        """Results as they come: the cheap spec jobs in order in this process, and the compile jobs,
+        in a pool of forked workers when there are many (each writes its own host's files)."""
+        heavy = [i for i, job in enumerate(self.jobs) if isinstance(job, DepsJob)]
+        light = [i for i, job in enumerate(self.jobs) if not isinstance(job, DepsJob)]
+        workers = self.options.jobs or os.cpu_count() or 1
+        progress = _progress(len(self.jobs)) if self.options.progress else None
+        try:
+            if workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
+                yield from self._in_pool(heavy, light, workers, progress)
+            else:
+                for index in light + heavy:
+                    yield self.run_one(index)
+                    progress and progress()
+        finally:
+            if progress:
+                progress(done=True)
+
+    def _in_pool(self, heavy: list[int], light: list[int], workers: int, progress) -> Iterator:
+        """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
+        by this process while the workers compile)."""
+        global _FORKED
+        self.source.warm_up([self.jobs[i] for i in heavy[:1]], self.resolver)  # shared caches before fork
+        _FORKED = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                compiled = pool.imap_unordered(_run_forked, heavy,
+                                               chunksize=max(1, min(64, len(heavy) // (workers * 8))))
+                for index in light:
+                    yield self.run_one(index)
+                    progress and progress()
+                for item in compiled:
+                    yield item
+                    progress and progress()
+        finally:
+            _FORKED = None
 
 
-def _run_one(index: int) -> tuple[int, JobResult | None, str | None]:
-    job = _POOL_JOBS[index]
-    try:
-        result = job.run(_POOL_RESOLVER)
-        result.memo = memo.drain()  # a forked worker's results reach the memo file through the parent
-        if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
-            result.written = _write(result, _POOL_OUTDIR)
-            result.outputs = []  # written here, in parallel, instead of shipped to the parent
-        return index, result, None
-    except RocksccError as exc:
-        return index, None, f"{job.id}: {exc}"
-    except OSError as exc:  # a full disk, a read-only build directory: this job's outputs stay as they were
-        return index, None, f"{job.id}: {_os_error(exc)}"
-    except Exception as exc:  # a bug: report it against the job, keep building the others
-        return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
+_FORKED: _Run | None = None  # not a cache: the run forked workers inherit, set only while a pool runs
 
 
-def _run_jobs(stale: list, resolver: DepResolver, options: BuildOptions, outdir: Path) -> Iterator:
-    """Results as they come: the cheap spec jobs in order in this process, and the compile jobs,
-    in a pool of forked workers when there are many (each writes its own host's files)."""
-    global _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR
-    _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR = stale, resolver, outdir
-    heavy = [i for i, job in enumerate(stale) if isinstance(job, DepsJob)]
-    light = [i for i, job in enumerate(stale) if not isinstance(job, DepsJob)]
-    workers = options.jobs or os.cpu_count() or 1
-    progress = _progress(len(stale)) if options.progress else None
-    try:
-        if workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
-            yield from _in_pool(stale, heavy, light, resolver, workers, progress)
-        else:
-            for index in light + heavy:
-                yield _run_one(index)
-                progress and progress()
-    finally:
-        _POOL_JOBS, _POOL_RESOLVER, _POOL_OUTDIR = [], None, None
-        if progress:
-            progress(done=True)
-
-
-def _in_pool(stale: list, heavy: list[int], light: list[int], resolver: DepResolver, workers: int, progress) -> Iterator:
-    """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
-    by this process while the workers compile)."""
-    kinds.warm_up([stale[i] for i in heavy[:1]], resolver)  # shared caches before fork
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        compiled = pool.imap_unordered(_run_one, heavy, chunksize=max(1, min(64, len(heavy) // (workers * 8))))
-        for index in light:
-            yield _run_one(index)
-            progress and progress()
-        for item in compiled:
-            yield item
-            progress and progress()
+def _run_forked(index: int) -> tuple[int, JobResult | None, str | None]:
+    return _FORKED.run_one(index)
 
 
 def _progress(total: int):
@@ -303,7 +338,7 @@ def _progress(total: int):
 
 
 # --- applying results --------------------------------------------------------------------------
-def _apply(results: Iterator, stale: list, manifest: Manifest, outdir: Path, report: BuildReport,
+def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, outdir: Path, report: BuildReport,
            claimed: dict[str, str]) -> tuple[list, set[str]]:
     """Record each result as it arrives (writing the outputs the job did not write itself);
     returns (all results, the ids of the jobs that ran). `claimed`: output path -> job id."""
@@ -339,7 +374,7 @@ def _apply(results: Iterator, stale: list, manifest: Manifest, outdir: Path, rep
             manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
         record = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
-        record["in"] = _stamp_to_record(job, record, manifest)
+        record["in"] = _stamp_to_record(job, record, manifest, stamps)
         manifest.jobs[job.id] = record
         manifest.dirty = True
         ran.add(job.id)

@@ -3,12 +3,11 @@ roll.toml (name, version, description, appliances, commands) and command modules
 
 Adding a roll records it in the description and adds its appliances (marked with the roll's
 name); enabled rolls' node and graph files are merged between the built-in base and the site
-(cluster.overlays); their commands are registered when a command line is run. Disabling a roll
-removes all of that while keeping its record."""
+(cluster.overlays); their commands are registered when a command line is run (cli/registry.py:
+register_roll_commands). Disabling a roll removes all of that while keeping its record."""
 
 from __future__ import annotations
 
-import importlib.util
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,33 +96,3 @@ def conflicts(cluster: Cluster) -> list[Diagnostic]:
                 found.append(Diagnostic(f"nodes/{path.name}", 0, f"defined by rolls {seen[path.name]} and {name}; {name} wins"))
             seen[path.name] = name
     return found
-
-
-def register_commands(cluster: Cluster) -> None:
-    """Make enabled rolls' commands runnable (directory rolls: roll.toml [commands])."""
-    from rockscc.cli import registry
-
-    for name, roll in cluster.rolls.items():
-        if not roll.enabled:
-            continue
-        path = cluster.roll_path(roll)
-        try:
-            meta = read_meta(path, name)
-        except RocksccError:
-            continue  # `rockscc check` and `list roll` report broken rolls
-        for words, target in meta.commands.items():
-            registry.register_lazy(words, lambda p=path, t=target, r=name: _load_command(p, t, r))
-
-
-def _load_command(root: Path, target: str, roll: str):
-    file, _, cls_name = target.partition(":")
-    source = (root / file).resolve()
-    if root.resolve() not in source.parents or not source.is_file():
-        raise RocksccError(f'roll "{roll}": command module {file} is not a file inside the roll')
-    spec = importlib.util.spec_from_file_location(f"rockscc_roll_{roll}_{source.stem}", source)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-        return getattr(module, cls_name)
-    except Exception as exc:  # a broken roll must not take the command line down
-        raise RocksccError(f'roll "{roll}": cannot load command {target}: {type(exc).__name__}: {exc}') from None

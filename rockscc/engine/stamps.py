@@ -30,16 +30,21 @@ def _hash(data: bytes) -> bytes:
 
 
 class Stamps:
+    """The stamps of one build. `options`: every option that changes what a compile produces (a
+    dataclass: its repr names each field, so an option added later is covered); `tree_signature`:
+    a callable giving the (path, size, mtime) of every node, graph and include file."""
+
     def __init__(self, cluster: Cluster, options, tree_signature) -> None:
         self.cluster = cluster
         self.options = options
-        self.tree_signature = tree_signature  # callable: the (path, size, mtime) of every node file
+        self.tree_signature = tree_signature
+        self._group_verdicts: dict[str, bool] = {}
 
     @cached_property
     def _global(self) -> bytes:
         c = self.cluster
         description = [getattr(c, f.name) for f in fields(c) if f.name != "hosts"]  # new fields included
-        everything_but_hosts = [__version__, getattr(self.options, "evals", None), description, self.tree_signature()]
+        everything_but_hosts = [__version__, self.options, description, self.tree_signature()]
         return _hash(repr(everything_but_hosts).encode())
 
     @cached_property
@@ -59,21 +64,17 @@ class Stamps:
         return f"{job.salt}|" + _hash("|".join(hosts.get(name, "-") for name in reads).encode()).hex()
 
 
-def stampable(record: dict, groups: dict) -> bool:
-    """Whether a job's recorded dependencies are all covered by its stamp."""
-    if any(key.startswith(UNSTAMPABLE_DEPS) for key in record.get("deps", {})):
-        return False
-    group = record.get("group")
-    return group is None or _group_stampable(group, groups)
+    def stampable(self, record: dict, groups: dict) -> bool:
+        """Whether a job's recorded dependencies are all covered by its stamp."""
+        if any(key.startswith(UNSTAMPABLE_DEPS) for key in record.get("deps", {})):
+            return False
+        group = record.get("group")
+        return group is None or self._group_stampable(group, groups)
 
-
-_group_verdicts: dict[str, bool] = {}
-
-
-def _group_stampable(group: str, groups: dict) -> bool:
-    """A group's verdict, once per process (a group id is the digest of its content)."""
-    if group not in _group_verdicts:
-        if group not in groups:
-            return True  # not recorded (yet): nothing known to be unstampable
-        _group_verdicts[group] = not any(key.startswith(UNSTAMPABLE_DEPS) for key in groups[group])
-    return _group_verdicts[group]
+    def _group_stampable(self, group: str, groups: dict) -> bool:
+        """A group's verdict, once per build (a group id is the digest of its content)."""
+        if group not in self._group_verdicts:
+            if group not in groups:
+                return True  # not recorded (yet): nothing known to be unstampable
+            self._group_verdicts[group] = not any(key.startswith(UNSTAMPABLE_DEPS) for key in groups[group])
+        return self._group_verdicts[group]

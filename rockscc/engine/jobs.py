@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rockscc import __version__
-from rockscc.build.output import Output
+from rockscc.engine.output import Output
 from rockscc.errors import RocksccError
 
 
@@ -50,7 +50,7 @@ class SpecJob:
     id: str
     host: str | None
     spec: Callable[[], Any]
-    render: Callable[[Any], list[Output]]
+    render: Callable[[Any], list[Output] | tuple[list[Output], list[str]]]  # outputs (, warnings)
     salt: str = ""  # the backend's template/code identity: a template change rebuilds
     reads: tuple[str, ...] | None = None  # the hosts whose records the spec reads (None: any)
     fingerprint: str | None = None
@@ -70,7 +70,11 @@ class SpecJob:
         if self._error is not None:
             raise self._error
         spec = self._spec if self._spec is not None else self.spec()
-        return JobResult(self.render(spec) if spec is not None else [], {"spec": spec})
+        if spec is None:
+            return JobResult([], {"spec": None})
+        rendered = self.render(spec)
+        outputs, warnings = rendered if isinstance(rendered, tuple) else (rendered, [])
+        return JobResult(outputs, {"spec": spec}, warnings)
 
     def explain(self, previous: dict, resolver: DepResolver) -> str:
         return _diff_explain(previous.get("spec"), self._spec)

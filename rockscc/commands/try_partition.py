@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import sample_attrs
 from rockscc.commands._hw import parse_disks, parse_raids
-from rockscc.errors import RocksccError
 from rockscc.model import Hardware
+from rockscc.pipeline import CompileOptions
 
 
 class TestPartition(Command):
@@ -24,41 +25,19 @@ class TestPartition(Command):
               Param("membership", default="Compute"), Param("hostname", default="compute-0-0"),
               Param("base", kind="bool", default=True), Param("frontend", kind="bool", default=False)]
     extra_params = True
-    needs_cluster = False
     examples = ["rockscc test partition nodes/replace-partition.xml disks=sda:80G",
                 "rockscc test partition my-partition.xml disks=hda:80G,hdb:80G membership='NAS Appliance'"]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.partitions import PLAN_HEADER, plan_host, plan_rows
+        from rockscc.partitions import PLAN_HEADER, plan_rows
 
         hardware = Hardware(parse_disks(opts.disks), parse_raids(opts.raids), opts.frontend)
-        attrs = {"hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
-                 "Node_Membership": opts.membership, "arch": "x86_64", "os": "linux", **opts.extra}
-        scripts = _pre_scripts(Path(opts.file), attrs)
-        if opts.base:
-            from rockscc.xmlgraph.overlay import BUILTIN_BASE
-
-            scripts += _pre_scripts(BUILTIN_BASE / "nodes" / "partition.xml", attrs)
-        planned = plan_host(scripts, hardware, opts.hostname)
+        attrs = sample_attrs(opts, arch="x86_64", os="linux")
+        session = ctx.session(CompileOptions(evals=False), cluster=False)  # programs are run, <eval>s are not
+        planned = session.partition_trial(Path(opts.file), hardware, attrs, base=opts.base)
         for warning in planned.warnings:
             ctx.warn(str(warning))
         ctx.out(f"# /tmp/partition-info ({planned.scheme})")
         ctx.out(planned.info_text.rstrip("\n"))
         ctx.out("\n")
         ctx.table(PLAN_HEADER, plan_rows(planned.plan), owner=False)
-
-
-def _pre_scripts(path: Path, attrs: dict[str, str]) -> list:
-    from rockscc.xmlgraph import ir
-    from rockscc.xmlgraph.expand import Expander
-    from rockscc.xmlgraph.overlay import LooseFileTree
-    from rockscc.xmlgraph.xmlfile import read_xml
-
-    if not path.is_file():
-        raise RocksccError(f"{path}: no such file")
-    root = read_xml(path, str(path))
-    node = ir.compile_node(root, path.stem, str(path), "test")
-    for name in sorted(node.entity_names - set(attrs)):
-        raise RocksccError(f"{path}: &{name}; needs a value: give {name}=… on the command line")
-    profile = Expander(LooseFileTree(path), attrs, evals=False, cluster_dir=None).expand(attrs["hostname"], [node])
-    return profile.pre

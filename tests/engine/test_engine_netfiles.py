@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from rockscc.build import engine, producers
-from rockscc.build.manifest import NAME as MANIFEST
-from rockscc.build.manifest import Manifest
+from rockscc.engine import make
+from rockscc.engine.manifest import NAME as MANIFEST
+from rockscc.engine.manifest import Manifest
+from rockscc.model import load
+from rockscc.pipeline import Session, producers
+
+
+def build(root: Path, **options) -> make.BuildReport:
+    return Session(load(root)).build(make.BuildOptions(**options))
+
 
 NET_FILES = {"net/hosts", "net/dhcpd.conf", "net/dnsmasq.conf", "net/dnsmasq.hosts", "net/nginx-rockscc.conf",
              "net/zones/local", "net/zones/1.10.in-addr.arpa", "net/zones/named.conf"}
@@ -19,51 +26,51 @@ NET_FILES = {"net/hosts", "net/dhcpd.conf", "net/dnsmasq.conf", "net/dnsmasq.hos
 @pytest.fixture(autouse=True)
 def only_netfiles(monkeypatch):
     """Build only the network files here, so these tests don't depend on the compiler."""
-    monkeypatch.setattr(producers, "ALL", [producers.netfile_jobs])
+    monkeypatch.setattr(producers, "ALL", [producers.network_jobs])
 
 
 def test_first_build_writes_then_noop_touches_nothing(cluster_dir: Path, rockscc) -> None:
     assert rockscc("add host compute-0-0 mac=00:11:22:33:44:55").rc == 0
-    first = engine.build(cluster_dir, engine.BuildOptions())
+    first = build(cluster_dir)
     assert first.written == len(NET_FILES) and not first.errors
     hosts = cluster_dir / "build" / "net" / "hosts"
     assert "compute-0-0.local compute-0-0" in hosts.read_text()
     dhcp = (cluster_dir / "build" / "net" / "dhcpd.conf").read_text()
     assert "hardware ethernet 00:11:22:33:44:55;" in dhcp and "fixed-address 10.1.255.254;" in dhcp
     mtime = hosts.stat().st_mtime_ns
-    again = engine.build(cluster_dir, engine.BuildOptions())
+    again = build(cluster_dir)
     assert (again.fresh, again.written, len(again.rebuilt)) == (1, 0, 0)
     assert hosts.stat().st_mtime_ns == mtime
 
 
 def test_change_is_explained_and_rebuilt(cluster_dir: Path, rockscc) -> None:
     rockscc("add host compute-0-0")
-    engine.build(cluster_dir, engine.BuildOptions())
+    build(cluster_dir)
     rockscc("add host compute-0-1")
-    report = engine.build(cluster_dir, engine.BuildOptions(explain=True))
+    report = build(cluster_dir, explain=True)
     assert [job for job, _ in report.rebuilt] == ["net:cluster"]
     assert "hosts" in report.rebuilt[0][1]
     assert "compute-0-1" in (cluster_dir / "build" / "net" / "hosts").read_text()
 
 
 def test_dry_run_writes_nothing(cluster_dir: Path, rockscc) -> None:
-    report = engine.build(cluster_dir, engine.BuildOptions(dry_run=True))
+    report = build(cluster_dir, dry_run=True)
     assert report.rebuilt == [("net:cluster", "new")]
     assert not (cluster_dir / "build" / "net").exists()
 
 
 def test_output_edited_by_hand_is_restored(cluster_dir: Path) -> None:
-    engine.build(cluster_dir, engine.BuildOptions())
+    build(cluster_dir)
     hosts = cluster_dir / "build" / "net" / "hosts"
     good = hosts.read_text()
     hosts.write_text("tampered\n")
-    report = engine.build(cluster_dir, engine.BuildOptions(explain=True))
+    report = build(cluster_dir, explain=True)
     assert report.rebuilt == [("net:cluster", "an output is missing or was changed outside rockscc")]
     assert hosts.read_text() == good
 
 
 def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rockscc) -> None:
-    engine.build(cluster_dir, engine.BuildOptions())
+    build(cluster_dir)
     manifest = Manifest.load(cluster_dir / "build")
     assert set(manifest.jobs["net:cluster"]["outputs"]) == NET_FILES
     assert manifest.jobs["net:cluster"]["spec"]["hosts"]  # what it read
@@ -73,15 +80,15 @@ def test_manifest_records_outputs_and_clean_removes_them(cluster_dir: Path, rock
 
 
 def test_corrupt_manifest_means_full_rebuild_not_failure(cluster_dir: Path) -> None:
-    engine.build(cluster_dir, engine.BuildOptions())
+    build(cluster_dir)
     (cluster_dir / "build" / MANIFEST).write_text("not a database, not anything")
-    report = engine.build(cluster_dir, engine.BuildOptions())
+    report = build(cluster_dir)
     assert not report.errors and report.rebuilt and report.written == 0 and report.unchanged == len(NET_FILES)
 
 
 def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rockscc) -> None:
     assert rockscc("list build").rc == 1  # nothing built yet: says so
-    engine.build(cluster_dir, engine.BuildOptions())
+    build(cluster_dir)
     listing = rockscc("list build")
     assert listing.rc == 0, listing.err
     row = next(line for line in listing.out.splitlines() if line.startswith("net:cluster"))
@@ -93,17 +100,17 @@ def test_list_build_shows_each_jobs_artifacts_and_reads(cluster_dir: Path, rocks
 
 def test_a_vanished_job_does_not_take_the_files_another_job_now_writes(cluster_dir: Path, monkeypatch) -> None:
     """A job renamed between versions: its old record's outputs are now another job's."""
-    from rockscc.provision.jobs import CheckedSpecJob
+    from rockscc.engine.jobs import SpecJob
 
-    original = producers.netfile_jobs
-    renamed = lambda cluster, options: [CheckedSpecJob("net:old-name", None, job.spec, job.render, job.salt)  # noqa: E731
-                                        for job in original(cluster, options)]
+    original = producers.network_jobs
+    renamed = lambda session, wanted: [SpecJob("net:old-name", None, job.spec, job.render, job.salt)  # noqa: E731
+                                       for job in original(session, wanted)]
     monkeypatch.setattr(producers, "ALL", [renamed])
-    engine.build(cluster_dir, engine.BuildOptions())
+    build(cluster_dir)
     monkeypatch.setattr(producers, "ALL", [original])
-    report = engine.build(cluster_dir, engine.BuildOptions())
+    report = build(cluster_dir)
     assert not report.errors and report.removed == []
     assert all((cluster_dir / "build" / name).is_file() for name in NET_FILES)
     assert "net:old-name" not in set(Manifest.load(cluster_dir / "build").jobs)
-    again = engine.build(cluster_dir, engine.BuildOptions())
+    again = build(cluster_dir)
     assert (again.fresh, len(again.rebuilt)) == (1, 0)

@@ -3,8 +3,6 @@ affects; killed builds never leave partial files; concurrent builds don't corrup
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
 import subprocess
@@ -14,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from rockscc.build import engine
-from rockscc.build.manifest import NAME as MANIFEST
-from rockscc.build.manifest import Manifest
+from rockscc.engine import make
+from rockscc.engine.manifest import NAME as MANIFEST
+from rockscc.engine.manifest import Manifest
+from rockscc.model import load
+from rockscc.pipeline import CompileOptions, Session
 from tests.conftest import run_cli
 
 
@@ -32,8 +32,8 @@ def cluster(cluster_dir):
     return cluster_dir, run
 
 
-def build(root: Path, **kw) -> engine.BuildReport:
-    return engine.build(root, engine.BuildOptions(evals=False, explain=True, **kw))
+def build(root: Path, **kw) -> make.BuildReport:
+    return Session(load(root), CompileOptions(evals=False)).build(make.BuildOptions(explain=True, **kw))
 
 
 def rebuilt(report) -> set[str]:
@@ -138,7 +138,7 @@ def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
     root, run = cluster
     old = _snapshot(root)
     assert run("set", "attr", "Kickstart_Keyboard", "fr").rc == 0
-    engine_new = engine.build(root, engine.BuildOptions(evals=False, out=root / "expected"))
+    engine_new = Session(load(root), CompileOptions(evals=False)).build(make.BuildOptions(out=root / "expected"))
     assert not engine_new.errors
     # the service configs name the build directory they are in: "expected" stands for "build" there too
     new = {k.replace("expected", "build", 1): v.replace(b"/expected/", b"/build/") for k, v in
@@ -187,7 +187,7 @@ def test_the_same_description_reached_another_way_is_not_rebuilt(cluster, monkey
 
 @pytest.mark.parametrize("helper", [False, True], ids=["in-process", "forked-helper"])
 def test_deleted_or_edited_artifacts_are_rebuilt(cluster, monkeypatch, helper):
-    from rockscc.build import intact
+    from rockscc.engine import intact
 
     root, _ = cluster
     monkeypatch.setattr(intact, "HELPER_THRESHOLD", 0 if helper else 10**9)
@@ -227,6 +227,6 @@ def test_debris_of_an_unfinished_build_is_swept_by_the_next(cluster):
     debris.write_text("half a kickstart")
     assert not build(root).errors
     assert debris.exists()  # the last build finished: no walk of the tree for debris
-    (root / "build" / engine.UNFINISHED_NAME).touch()  # as a killed or interrupted build leaves it
+    (root / "build" / make.UNFINISHED_NAME).touch()  # as a killed or interrupted build leaves it
     assert not build(root).errors
-    assert not debris.exists() and not (root / "build" / engine.UNFINISHED_NAME).exists()
+    assert not debris.exists() and not (root / "build" / make.UNFINISHED_NAME).exists()

@@ -1,79 +1,18 @@
-"""The plain data the provisioning service configs are rendered from (a build job's spec):
-the server's address, the private network and its domain, the optional discovery range, and
-per host its name, address, MAC and whether iPXE clients get its iPXE script.
-
-Values that end up inside a config file are checked here, once, with a message naming the
-attribute: an address must be an address, a domain a domain. The renderers then only quote."""
+"""What the description says about the provisioning services, checked where it is read: the
+kickstart server's address, the kickstart URL path, the private DNS domain, the DHCP discovery
+range, per-host yes/no attributes. Values that end up inside a config file or a kernel command
+line are checked here, once, with a message naming the attribute; the renderers then only quote."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
-from pathlib import Path
-from typing import Any
 
-from rockscc.errors import RocksccError
-from rockscc.model import Cluster
-from rockscc.model.alloc import hex_ip, network_of
-from rockscc.model.cluster import truthy
+from rockscc.errors import RocksccError, shown
+from rockscc.model.alloc import network_of
+from rockscc.model.cluster import Cluster, truthy
 
 _LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
-IPXE_SCRIPT_URL = "http://{server}/ipxe/${{hostname}}.ipxe"  # iPXE expands ${hostname} (DHCP option 12)
-UEFI_LOADER = "bootx64.efi"  # grub, built by provision/tftp.py
-BIOS_LOADER = "pxelinux.0"
-
-
-def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
-    """Everything the network files depend on (hosts, dhcpd.conf, dnsmasq, DNS zones, nginx).
-    Without a private network or a kickstart host there is nothing to serve: hosts and
-    dhcpd.conf only (next_server "", network None)."""
-    private = cluster.networks.get("private")
-    server = cluster.attrs.get("Kickstart_PrivateKickstartHost")
-    return {
-        "outdir": str(outdir),
-        "next_server": kickstart_server(server) if server else "",
-        "domain": dns_domain(cluster),
-        "network": str(network_of(private)) if private else None,
-        "discovery": discovery_range(cluster),
-        "basedir": basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")),
-        "tree": cluster.attrs.get("install_tree") or None,
-        "frontend": cluster.attrs.get("Kickstart_PrivateHostname") or None,
-        "hosts": host_entries(cluster),
-    }
-
-
-_entries: tuple = (None, None, None)  # (cluster, its host digests, entries): the last description's
-
-
-def host_entries(cluster: Cluster) -> list[dict[str, Any]]:
-    """Hosts with a private address, by name: name, ip, mac (or None), hexip, ipxe.
-
-    A build asks twice (the network files, the service configs). A description as loaded or
-    saved carries its host digests (model/store.py), which change whenever a host does: the
-    entries are kept for those, so ten thousand hosts are gone through once per build. A
-    description being edited has none attached and is always gone through."""
-    global _entries
-    digests = getattr(cluster, "_host_digests", None)
-    if digests is not None and _entries[0] is cluster and _entries[1] is digests:
-        return _entries[2]
-    entries = _host_entries(cluster)
-    if digests is not None:
-        _entries = (cluster, digests, entries)
-    return entries
-
-
-def _host_entries(cluster: Cluster) -> list[dict[str, Any]]:
-    ipxe = host_flag(cluster, "pxe_ipxe", default=True)
-    entries = []
-    for name in sorted(cluster.hosts):
-        host = cluster.hosts[name]
-        iface = cluster.private_interface(host)
-        if iface is None or not iface.ip:
-            continue
-        entries.append({"name": name, "ip": iface.ip, "mac": iface.mac, "hexip": hex_ip(iface.ip),
-                        "ipxe": ipxe(host)})
-    return entries
 
 
 def host_flag(cluster: Cluster, name: str, *, default: bool):
@@ -160,23 +99,3 @@ def _ipv4(value: str, what: str) -> str:
         return str(ipaddress.IPv4Address(value))
     except ValueError:
         raise RocksccError(f"{what}: {shown(value)} is not an IPv4 address") from None
-
-
-def shown(value: str) -> str:
-    """A value in a message: quoted, control characters escaped (a message is one line)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-_UNSAFE_IN_CONFIGS = set('"\'\\#;{}$`')
-
-
-def config_path(path: str, tool: str, *, forbidden: str = "") -> str:
-    """A path the service configs name (the build directory): refused when it holds what one
-    of their syntaxes cannot carry (quotes, comment and block characters, control characters;
-    commas for dnsmasq, which splits values at them)."""
-    bad = sorted({c for c in path if c in _UNSAFE_IN_CONFIGS or c in forbidden or ord(c) < 32 or ord(c) == 127})
-    if bad:
-        listed = " ".join(repr(c) for c in bad)
-        raise RocksccError(f"{shown(path)}: the build directory's path holds {listed}, which {tool}'s configuration "
-                           "cannot name: build elsewhere (out=DIR)")
-    return path

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rockscc import __version__
+from rockscc.memo import private_file
 
 NAME = ".rockscc-manifest.sqlite"
 FORMAT = "3"
@@ -203,13 +204,6 @@ class Manifest:
 
     def outputs(self) -> set[str]:
         return {path for job_id in self.jobs for path in self.jobs.output_paths(job_id)}
-
-
-def private_file(path: Path) -> None:
-    """Create `path` readable by its owner only, before SQLite opens it (its journal and WAL files
-    take the same mode): the log records attribute values, the root password hash among them."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    os.chmod(path, 0o600)  # a log written by an earlier rockscc
 
 
 def _delete(path: Path) -> None:

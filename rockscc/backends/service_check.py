@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rockscc.backends.programs import find_program
 from rockscc.errors import RocksccError
-from rockscc.provision.programs import find_program
 
 TIMEOUT_S = 120
 

@@ -1,47 +1,26 @@
-"""What gets built for a cluster: one profile job per host (kickstart + partition plan), one
-boot job per host (pxelinux/UEFI/iPXE), the frontend's default boot file, one job per VM
-(Xen and libvirt configs); and how their dependency keys are evaluated."""
+"""How a job's dependency keys are evaluated now, to compare with what its record holds:
+`attr:` (a host's attribute), `file:` (a file's sha256, re-hashed only when its size or mtime
+changed), `opt:` (a compile option), `hw:` (a host's declared hardware), `nodes:` (which files make
+a node), `model:` (a file of the description read as a whole)."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rockscc.build.jobs import DepResolver, DepsJob, SpecJob, digest
-from rockscc.build.manifest import Manifest
-from rockscc.build.output import Output
+from rockscc.engine.jobs import DepResolver, digest
+from rockscc.engine.manifest import Manifest
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
 
-KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
+if TYPE_CHECKING:
+    from rockscc.pipeline.session import Session
 
 
-def plan(cluster: Cluster, options, resolver: DepResolver, manifest: Manifest) -> list:
-    _register_resolvers(cluster, options, resolver, manifest)
-    jobs: list = []
-    for producer in _producers():
-        jobs.extend(producer(cluster, options))
-    return jobs
-
-
-def warm_up(jobs: list, resolver: DepResolver) -> None:
-    """Run one compile in the parent so forked workers inherit the parsed node tree."""
-    for job in jobs:
-        try:
-            job.run(resolver)
-        except Exception:
-            pass  # the real run reports it
-
-
-def _producers():
-    from rockscc.build import producers
-
-    return producers.ALL
-
-
-# --- dependency keys -----------------------------------------------------------------------------
-def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manifest: Manifest) -> None:
+def register(resolver: DepResolver, session: Session, manifest: Manifest) -> None:
+    cluster = session.cluster
     intrinsic_of = cache(lambda host: cluster.intrinsic_attrs(cluster.hosts[host]) if host in cluster.hosts else {})
     attrs_of = cache(lambda host: cluster.resolve_attrs(cluster.hosts[host]) if host in cluster.hosts else {})
 
@@ -51,7 +30,7 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
 
     resolver.register("attr", attr, per_host=True)
     resolver.register("file", lambda path, host: file_digest(Path(path), manifest), per_host=False)
-    resolver.register("opt", lambda name, host: str(getattr(options, name, None)), per_host=False)
+    resolver.register("opt", lambda name, host: str(getattr(session.options, name, None)), per_host=False)
     profile_digest = cache(lambda profile: hardware_digest(cluster, None, profile=profile))
 
     def hw(_, name):
@@ -61,27 +40,13 @@ def _register_resolvers(cluster: Cluster, options, resolver: DepResolver, manife
         return hardware_digest(cluster, host)
 
     resolver.register("hw", hw, per_host=True)
-    tree = cache(lambda: _node_tree(cluster))
-    resolver.register("nodes", lambda name, host: "|".join(str(s.path) for s in tree().sources(name)), per_host=False)
+    # which files make each node now (a new extend-/replace- file or a shadowing roll changes it)
+    resolver.register("nodes", lambda name, host: "|".join(str(s.path) for s in session.tree().sources(name)),
+                      per_host=False)
     resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
     resolver.host_specific = lambda key: key.startswith("hw:") or (key.startswith("attr:") and is_intrinsic(key[5:]))
-
-
-def _node_tree(cluster: Cluster):
-    """The node tree, looked up once per build: which files make each node now (a new
-    extend-/replace- file or a shadowing roll changes a node's `nodes:` dependency)."""
-    from rockscc.build.producers import node_tree
-
-    return node_tree(cluster)
-
-
-def tree_signature(cluster: Cluster) -> tuple:
-    """(path, size, mtime) of every node, graph and include file of the description's overlays."""
-    from rockscc.build import producers
-
-    return producers.tree_signature(cluster.overlays())
 
 
 def attr_context(cluster: Cluster, host_name: str | None):
@@ -124,7 +89,3 @@ def hardware_digest(cluster: Cluster, host: Host | None, *, profile: str | None 
     hardware = cluster.hardware_of(host)
     recorded = [encode(p) for p in host.partitions]  # Rocks' partitions table: do_partition reads it
     return digest([encode(hardware) if hardware else None, host.hwprofile, recorded])
-
-
-def text_output(path: str, text: str, mode: int = 0o644) -> Output:
-    return Output(path, text.encode(), mode)

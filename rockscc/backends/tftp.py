@@ -11,7 +11,7 @@ image built with grub-mkimage, a placeholder pxeflash image, and the site's own 
 - <description>/tftpboot/: the site's files, copied over all of the above: the installer's
   vmlinuz and initrd.img (what the install actions boot), its own pxeflash.img, a signed shim...
 
-The job's spec is the identity (path, size, mtime) of every source, so the tree is rebuilt when
+The job's spec (pipeline/specs.py: tftp_spec) is the identity (path, size, mtime) of every source, so the tree is rebuilt when
 a package is upgraded or a site file changes, and not otherwise."""
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rockscc.backends.boot import TFTP
-from rockscc.backends.pxe import EFI_VARIANTS, parse_action
 from rockscc.errors import RocksccError
-from rockscc.model import Cluster
 
 SITE_DIR = "tftpboot"
 
@@ -56,21 +54,18 @@ GRUB_MODULES = ("normal", "configfile", "linux", "linuxefi", "chain", "efinet", 
 PXEFLASH = "pxeflash.img"
 
 
-def tftp_spec(cluster: Cluster) -> dict[str, Any]:
-    return {
-        "loaders": [_identify(loader) for loader in LOADERS],
-        "grub": _grub_identity(),
-        "site": _site_files(cluster.root / SITE_DIR),
-        "needed": needed_files(cluster),
-    }
+def sources_spec(site_dir: Path) -> dict[str, Any]:
+    """The identity of every source the tree is made of: each loader's file (or its absence),
+    grub-mkimage and its modules, the site's files (pipeline/specs.py: tftp_spec adds what the
+    actions need)."""
+    return {"loaders": [_identify(loader) for loader in LOADERS], "grub": _grub_identity(),
+            "site": _site_files(site_dir)}
 
 
-def render_tftp(spec: dict[str, Any]) -> tuple[list, list[str]]:
-    """(outputs, warnings): every loader found, grub's image, pxeflash, the site's files; a
-    warning for each file an action needs that the tree will not have."""
-    from rockscc.build.kinds import text_output
-    from rockscc.build.output import Output
-
+def render_tftp(spec: dict[str, Any]) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """((path under the build directory, data) of each file, warnings): every loader found, grub's
+    image, pxeflash, the site's files, a README; a warning for each file an action needs that the
+    tree will not have."""
     files: dict[str, bytes] = {}
     warnings = []
     for name, source, package, needed_by, _identity in spec["loaders"]:
@@ -91,23 +86,8 @@ def render_tftp(spec: dict[str, Any]) -> tuple[list, list[str]]:
     if missing:
         warnings.append(f"{TFTP}/: the PXE actions boot {', '.join(missing)}, which the tree lacks: put "
                         f"them in the description's {SITE_DIR}/ directory (the installer's kernel and initrd)")
-    outputs = [Output(f"{TFTP}/{name}", data, 0o644) for name, data in sorted(files.items())]
-    outputs.append(text_output(f"{TFTP}/README", _readme(sorted(files))))
-    return outputs, warnings
-
-
-def needed_files(cluster: Cluster) -> list[str]:
-    """The kernels and initrds the PXE actions (global and per host) load from the tree."""
-    names: set[str] = set()
-    actions = list(cluster.pxeactions.values()) + [a for h in cluster.hosts.values() for a in h.pxeactions.values()]
-    for action in actions:
-        spec = parse_action(action.command, action.args)
-        for name in (spec.kernel, spec.initrd):
-            if name and "/" not in name and "://" not in name:
-                names.add(name)
-                if name in EFI_VARIANTS:
-                    names.add(EFI_VARIANTS[name])
-    return sorted(names)
+    readme = _readme(sorted(files)).encode()
+    return [(f"{TFTP}/{name}", data) for name, data in sorted(files.items())] + [(f"{TFTP}/README", readme)], warnings
 
 
 def build_grub_image(mkimage: str, modules: list[str]) -> bytes:

@@ -21,6 +21,10 @@ class Output:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def text_output(path: str, text: str, mode: int = 0o644) -> Output:
+    return Output(path, text.encode(), mode)
+
+
 def stat_sig(path: Path | str) -> list[int] | None:
     """What identifies a file we wrote: size and mtime in nanoseconds (None if missing)."""
     try:

@@ -1,0 +1,154 @@
+"""The producers of build jobs: for each artifact family, which jobs exist and how each runs.
+Every producer maps the session's description (and what the build asked for: its hosts, its
+directory) to jobs; each job's work is a Session method or a spec and a render, and the engine
+decides which jobs are stale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, nginx_conf, service_check
+from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob
+from rockscc.engine.output import Output, text_output
+from rockscc.model import Host
+from rockscc.pipeline.specs import boot_spec, network_spec, tftp_spec, vm_spec
+
+if TYPE_CHECKING:
+    from rockscc.pipeline.session import Session
+
+KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
+BOOT_MODE = 0o664  # as Rocks left the tftp tree: group-writable
+# dnsmasq checks each new dhcp-host against all before it: ten thousand in one file cost half a
+# second, in chunks of this many a tenth (the description already keeps MACs and addresses unique)
+DNSMASQ_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a build asked for: its directory, and its hosts (None: all of them)."""
+
+    outdir: Path
+    hosts: list[str] | None = None
+
+
+def planned_hosts(session: Session, wanted: Wanted) -> Iterable[tuple[str, Host]]:
+    """(name, host) of the hosts to make jobs for: all of them, or those of a build limited to a
+    few hosts (the engine keeps only their jobs: not making the others spares planning ten
+    thousand jobs to build one host, as insert-ethers does)."""
+    hosts = session.cluster.hosts
+    if wanted.hosts is None:
+        return hosts.items()
+    return [(name, hosts[name]) for name in wanted.hosts if name in hosts]
+
+
+def profile_jobs(session: Session, wanted: Wanted) -> list[DepsJob]:
+    """One job per physical or virtual host: its kickstart, and its partition plan."""
+    salt = session.profile_salt()
+    return [DepsJob(f"profile:{name}", name, partial(_profile, session, host), salt=salt, reads=(name,))
+            for name, host in planned_hosts(session, wanted)]
+
+
+def _profile(session: Session, host: Host, resolver: DepResolver) -> tuple[list[Output], dict, list[str]]:
+    built = session.compile(host, plan=True)
+    outputs = [text_output(f"kickstart/{host.name}.ks", built.kickstart, KICKSTART_MODE)]
+    if built.plan is not None:  # partitions/<host>.txt (the partition-info text) and .json (the planned table)
+        outputs += [text_output(f"partitions/{host.name}.txt", built.plan.info_text),
+                    text_output(f"partitions/{host.name}.json", built.plan.plan_json)]
+    deps = {session.dep_key(key): value for key, value in built.deps.items()}
+    return outputs, deps, [str(w) for w in built.warnings]
+
+
+def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
+    """`net:cluster`: every network file of build/net/ from one spec: hosts, ISC dhcpd.conf,
+    dnsmasq's config and hosts file, the DNS zones and their named.conf fragment, the nginx
+    server; each checked by its own tool before it is written. It reads every host: its stamp
+    covers all their records (a no-op build at ten thousand hosts compares one digest instead of
+    computing this spec)."""
+    cluster = session.cluster
+    return [SpecJob("net:cluster", None, partial(network_spec, cluster, wanted.outdir), render_network,
+                    salt="net-3", reads=tuple(cluster.hosts))]
+
+
+def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
+    """The files, and their checks run all at once. Without a server address or a private
+    network only hosts and dhcpd.conf (there is nothing to serve)."""
+    files = {f"net/{name}": text for name, text in netfiles.render_netfiles(spec).items()}
+    checks = [service_check.Check("net/dhcpd.conf", files["net/dhcpd.conf"], "dhcpd")]
+    if spec["next_server"] and spec["network"]:
+        conf, hosts = dnsmasq_conf.render_conf(spec), dnsmasq_conf.render_hosts(spec)
+        files.update({dnsmasq_conf.CONF_FILE: conf, dnsmasq_conf.HOSTS_FILE: hosts,
+                      nginx_conf.CONF_FILE: nginx_conf.render_nginx(spec), **dns_zones.render_zones(spec)})
+        checks += [service_check.Check(dnsmasq_conf.CONF_FILE, conf, "dnsmasq"), *_dnsmasq_host_checks(conf, hosts),
+                   service_check.Check(nginx_conf.CONF_FILE, files[nginx_conf.CONF_FILE], "nginx")]
+        for path, text in files.items():
+            if path == dns_zones.NAMED_CONF:
+                checks.append(service_check.Check(path, text, "named-checkconf"))
+            elif path.startswith(dns_zones.ZONE_DIR):
+                checks.append(service_check.Check(path, text, "named-checkzone", zone=path.rsplit("/", 1)[1]))
+    warnings = list(dict.fromkeys(service_check.check(checks)))  # the hosts file's chunks: one "missing" each
+    return [text_output(path, text) for path, text in sorted(files.items())], warnings
+
+
+def _dnsmasq_host_checks(conf: str, hosts: str) -> list[service_check.Check]:
+    """The hosts file, which `dnsmasq --test` does not read, checked as dhcp-host lines."""
+    lines = dnsmasq_conf.host_lines(hosts)
+    base = "\n".join(line for line in conf.splitlines() if not line.startswith("dhcp-hostsfile="))
+    return [service_check.Check(dnsmasq_conf.HOSTS_FILE, base + "\n" + "\n".join(lines[i:i + DNSMASQ_CHUNK]) + "\n",
+                                "dnsmasq")
+            for i in range(0, len(lines), DNSMASQ_CHUNK)]
+
+
+def tftp_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
+    """`tftp:loaders`: the TFTP tree's loaders and the site's files (backends/tftp.py)."""
+    return [SpecJob("tftp:loaders", None, partial(tftp_spec, session.cluster), render_tftp, salt="tftp-1")]
+
+
+def render_tftp(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
+    from rockscc.backends.tftp import render_tftp as tree_files
+
+    files, warnings = tree_files(spec)
+    return [Output(path, data) for path, data in files], warnings
+
+
+def boot_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
+    """Per host, in the TFTP tree (tftp/): pxelinux.cfg/<HEXIP> (BIOS), uefi/grub.cfg-<HEXIP> and
+    ipxe/<host>.ipxe, all from the host's current action; the frontend's file is
+    pxelinux.cfg/default. MAC-named copies (01-<mac>) when the attribute pxe_mac_files is true."""
+    cluster = session.cluster
+    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2",
+                    reads=(name,))
+            for name, host in planned_hosts(session, wanted)]
+
+
+def render_boot(spec) -> list[Output]:
+    from rockscc.backends.boot import render_boot as boot_files
+
+    return [text_output(path, text, BOOT_MODE) for path, text in boot_files(spec)]
+
+
+def vm_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
+    """Per VM: the Xen configs (xen/<vm>.cfg to boot, xen/<vm>.install.cfg to install) and the
+    libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
+    cluster = session.cluster
+    return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
+                    reads=(name, host.vm.container))
+            for name, host in planned_hosts(session, wanted)
+            if host.vm is not None and host.vm.container in cluster.hosts]
+
+
+def render_vm(spec) -> list[Output]:
+    from rockscc.backends.libvirt_xml import domain_xml
+    from rockscc.backends.xen import xl_config
+
+    name = spec["name"]
+    return [text_output(f"xen/{name}.cfg", xl_config(spec, "boot")),
+            text_output(f"xen/{name}.install.cfg", xl_config(spec, "install")),
+            text_output(f"libvirt/{name}.xml", domain_xml(spec, "boot")),
+            text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install"))]
+
+
+ALL = [network_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]
