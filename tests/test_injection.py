@@ -177,7 +177,7 @@ def test_control_characters_are_refused_by_every_global_setter(tmp_path, small):
 
 
 def baseline_outputs(base: Path, job_id: str) -> set[str]:
-    from rockscc.build.manifest import Manifest
+    from rockscc.engine.manifest import Manifest
 
     manifest = Manifest.load(base / "build")
     try:
@@ -194,11 +194,13 @@ def shapes(build: Path) -> dict:
         if not path.is_file() or path.name.startswith("."):
             continue
         relative = str(path.relative_to(build))
-        kind = relative.split("/")[0]
+        kind = relative.removeprefix("tftp/").split("/")[0]  # boot files live in the TFTP tree
         reader = {"kickstart": kickstart_shape, "pxelinux.cfg": pxelinux_shape, "uefi": grub_shape,
                   "ipxe": ipxe_shape, "xen": xl_shape, "libvirt": libvirt_shape, "net": net_shape}.get(kind)
         if reader is not None:
             out[relative] = reader(path)
+    assert {"kickstart", "pxelinux.cfg", "uefi", "ipxe", "xen", "libvirt", "net"} <= \
+        {r.removeprefix("tftp/").split("/")[0] for r in out}, "an artifact kind was not found: its checks would pass vacuously"
     return out
 
 
@@ -216,7 +218,7 @@ def kickstart_shape(path: Path):
 
 def pxelinux_shape(path: Path):
     lines = path.read_text().split("\n")
-    assert lines[-1] == "" and [l for l in lines if l.startswith("label")] == ["label rocks"]
+    assert lines[-1] == "" and [x for x in lines if x.startswith("label")] == ["label rocks"]
     return [line.split(None, 1)[0] for line in lines if line]
 
 
@@ -325,6 +327,7 @@ def test_a_control_character_in_hand_edited_toml_is_refused_at_its_line(small, t
     (root / "cluster.toml").write_text(text)
     result = run_cli("-C", str(root), "list", "host")
     assert result.rc == 1 and result.err.count("\n") == 1, result.err
-    line = next(n for n, l in enumerate(text.split("\n"), 1) if l.startswith(f"{path[-1]} =")
-                and l.endswith(tomli_w.dumps({"v": payload})[4:].strip()))
+    line = next(n for n, t in enumerate(text.split("\n"), 1) if t.startswith(f"{path[-1]} =")
+                and t.endswith(tomli_w.dumps({"v": payload})[4:].strip()))
     assert result.err.startswith(f"error - cluster.toml:{line}: {'.'.join(path)}: the character U+"), result.err
+

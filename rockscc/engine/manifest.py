@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import marshal
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path

@@ -14,7 +14,6 @@ from lark.exceptions import UnexpectedInput
 from rockscc.errors import RocksccError
 from rockscc.grammar import lalr_parser
 
-
 _ESCAPE = re.compile(r"\\(.)")  # one backslash escape, read left to right as xl does
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
-import os
 import json
+import os
 import re
 import tempfile
 import tomllib

@@ -22,8 +22,8 @@ inherits its parent's (copy on write).
     _trees      the node tree: parsed graphs, compiled node files, walks, file hashes (xmlgraph/compiler.py)
     renderer    kickstart sections rendered once each (backends/kickstart)
     validator   pykickstart verdicts by kickstart skeleton, in memory and through `memo` (backends/kickstart)
-    planner     partition plans, %pre chain results, per-step /tmp snapshots, whether the sandbox
-                worker is usable (partitions/__init__.py, partitions/programs.py: ChainCache); plans through `memo`
+    planner     partition plans, %pre chain results, per-step /tmp snapshots (partitions/__init__.py,
+                partitions/programs.py: ChainCache); plans through `memo`
     _dep_keys   dependency keys with their file paths resolved
     _salt       the kickstart templates' identity
 
@@ -50,7 +50,7 @@ from rockscc.errors import Diagnostic, RocksccError
 from rockscc.memo import Memo
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
-from rockscc.model.defaults import DEFAULT_DIALECT
+from rockscc.model.defaults import DEFAULT_DIALECT, PRESEED_DIALECTS
 from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature
 from rockscc.partitions import PlannedHost, Planner
 from rockscc.pipeline import deps, producers
@@ -65,15 +65,20 @@ PROCESS_WIDE = {
     "rockscc.grammar.cond:parse_cond": "a pure function of the cond= text, bounded (lru_cache)",
     "rockscc.grammar.partition:_parser": "the partition grammar's parser: built from a file shipped with rockscc",
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
-    "rockscc.model.codec:_hints": "type hints of the model's dataclasses: a function of the code",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
-    "rockscc.sandbox:_swept": "cgroup roots already swept of dead rockscc cgroups: once per process (#13's sandbox)",
-    "rockscc.partitions.pool:_pools": "the sandbox worker process of this process (by pid: a forked build worker "
-                                      "starts its own); a process resource, not a cache (#13 owns the sandbox)",
-    "rockscc.xmlgraph.evals:_shim_dir": "the `rocks` shim evals call, written once per interpreter under ~/.cache",
+    "rockscc.sandbox.pool:_workers": "the sandbox worker process of this process (by pid: a forked build worker "
+                                     "starts its own); a process resource, not a cache",
+    "rockscc.xmlgraph.evals:_views": "what an <eval>'s `rocks` command reads (cluster.toml without secrets): one "
+                                     "entry, keyed by the file's inode, size and mtime, so never stale",
+    "rockscc.model.codec:_decoder": "the decoder of each model type: a function of the code",
+    "rockscc.model.codec:_trusted_decoder": "the decoder of each model type for rockscc's own cache: a function of the code",
+    "rockscc.model.names:check_word": "a pure check of one value, bounded (lru_cache; only values that passed)",
+    "rockscc.model.names:check_dns_name": "a pure check of one value, bounded (lru_cache; only values that passed)",
+    "rockscc.model.names:check_path": "a pure check of one value, bounded (lru_cache; only values that passed)",
+    "rockscc.model.names:check_pxe_action": "a pure check of one PXE action, bounded (lru_cache; only actions that passed)",
     "rockscc.memo:code_identity": "the running rockscc's own code: constant for a process",
     "rockscc.runtime.connection:_connections": "libvirt connections by URI: a process resource of the VM "
                                                "commands, not a compile cache",
@@ -140,6 +145,12 @@ class Session:
 
         return Validator(self.memo)
 
+    @cached_property
+    def preseed_validator(self):
+        from rockscc.backends.preseed import Validator
+
+        return Validator(self.memo)
+
     # --- the node tree -------------------------------------------------------------------------
     def tree(self) -> NodeTree:
         """The description's merged node and graph files, parsed once per session."""
@@ -185,11 +196,27 @@ class Session:
         read["attr:eval"] = attrs.get("eval")
         read["attr:kickstart_dialect"] = attrs.get("kickstart_dialect")
         dialect = attrs.get("kickstart_dialect") or DEFAULT_DIALECT
+        if dialect in PRESEED_DIALECTS:
+            return self._preseed(host, result, attrs, read, dialect, plan=plan)
         planned, inline = self._partitions(host, result.profile.pre, attrs, read, wanted=plan)
         kickstart = self.renderer.render(result.profile, dialect, planned.info_text if inline else None)
         self.validator.validate(kickstart, dialect, host.name, result.profile)
         warnings = result.warnings + (planned.warnings if planned is not None else [])
         return HostCompile(kickstart.text, planned if plan else None, read, warnings)
+
+    def _preseed(self, host: Host, result: CompileResult, attrs: dict[str, str], read: dict, dialect: str, *,
+                 plan: bool) -> HostCompile:
+        """A Debian installer preseed (backends/preseed): rendered from the profile and the
+        partition plan (its partman recipe), so the plan is always made."""
+        from rockscc.backends import preseed
+
+        planned, _ = self._partitions(host, result.profile.pre, attrs, read, wanted=True)
+        read["attr:debian_allow_unauthenticated"] = attrs.get("debian_allow_unauthenticated")
+        options = preseed.Options(allow_unauthenticated=truthy(attrs.get("debian_allow_unauthenticated")))
+        rendered = preseed.render(result.profile, planned.plan if planned else None, dialect, options)
+        self.preseed_validator.validate(rendered, host.name)
+        warnings = result.warnings + (planned.warnings if planned is not None else [])
+        return HostCompile(rendered.text, planned if plan else None, read, warnings)
 
     def _partitions(self, host: Host, pre: list, attrs: dict[str, str], read: dict, *,
                     wanted: bool) -> tuple[PlannedHost | None, bool]:

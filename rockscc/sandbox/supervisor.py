@@ -95,7 +95,7 @@ def self_test(memory_cg, pids_cg):
         null = os.open("/dev/null", os.O_RDWR)
         is_device = stat.S_ISCHR(os.fstat(null).st_mode)
         os.close(null)
-    except OSError as exc:
+    except OSError:
         is_device = False
     if not is_device:
         return "the sandbox's /dev/null is not the null device (is the host's /dev/null a regular file?)"
