@@ -331,3 +331,31 @@ def test_a_control_character_in_hand_edited_toml_is_refused_at_its_line(small, t
                 and t.endswith(tomli_w.dumps({"v": payload})[4:].strip()))
     assert result.err.startswith(f"error - cluster.toml:{line}: {'.'.join(path)}: the character U+"), result.err
 
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+def test_node_names_and_tests_in_dot_graphs_stay_names(tmp_path):
+    """Node names (file names and graph edges) with quotes, a trailing backslash, `;` and `{}`,
+    and a cond= test with a quote: `list host graph` and `report graph` write DOT that graphviz
+    reads with exactly the nodes and edges meant."""
+    from tests.xmlgraph.conftest import make_bare, write
+
+    root = make_bare(tmp_path / "c", ["compute-0-0"])
+    names = ['q"x', "b\\", "semi;{x}", "sp ace", "x] [image=/etc/passwd"]
+    edges = "".join(f'<edge from="compute" to="{n.replace(chr(34), "&quot;")}"/>\n' for n in names)
+    write(root, "graphs/default/g.xml", f"<graph>\n{edges}<edge from=\"compute\" to=\"c\" cond=\"a == 'x&quot;\\'\"/>\n"
+                                        '<edge from="server" to="c"/>\n</graph>\n')
+    for name in [*names, "compute", "server", "c"]:
+        write(root, f"nodes/{name}.xml", "<kickstart><post>x</post></kickstart>\n")
+    for argv, extra in ((["list", "host", "graph", "compute-0-0"], set()),
+                        (["report", "graph", "compute"], {"appliance:compute"})):
+        result = run_cli("-C", str(root), *argv)
+        assert result.rc == 0, result.err
+        read = subprocess.run(["dot", "-Tjson"], input=result.out, capture_output=True, text=True)
+        assert read.returncode == 0, read.stderr
+        graph = __import__("json").loads(read.stdout)
+        nodes = {o["name"].replace("\\\\", "\\") for o in graph["objects"] if "nodes" not in o}
+        assert nodes == {*names, "compute", "c", "overlay:site"} | extra
+        assert all("image" not in o for o in graph["objects"])
+        targets = {graph["objects"][e["head"]]["name"].replace("\\\\", "\\") for e in graph["edges"]
+                   if graph["objects"][e["tail"]]["name"] == "compute"}
+        assert targets == {*names, "c"}
