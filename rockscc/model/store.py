@@ -27,7 +27,7 @@ from pathlib import Path
 from rockscc.errors import RocksccError
 from rockscc.model import commit, tomledit
 from rockscc.model.cluster import Cluster, host_digest
-from rockscc.model.codec import SchemaError, decode, dotted, encode
+from rockscc.model.codec import SchemaError, check_strings, decode, dotted, encode
 from rockscc.model.commit import atomic_write, commit_lock
 from rockscc.model.hostindex import Index, Row, make_row
 from rockscc.model.hosttable import HostTable
@@ -37,7 +37,9 @@ from rockscc.model.timing import phase
 FILENAME = "cluster.toml"
 HOSTS_DIR = "hosts"
 LOCKNAME = ".cluster.lock"
-MODE = 0o644
+MODE = 0o600  # cluster.toml holds the root password hash, host files may hold secret attributes
+DIR_MODE = 0o700
+OLD_CACHES = (".rockscc-cache/cluster.pickle", ".rockscc-cache/cluster.json", ".rockscc-cache/cache.key")  # never read
 __all__ = ["FILENAME", "HOSTS_DIR", "LOCKNAME", "add_host", "atomic_write", "description_signature",
            "cluster_wide", "find_cluster_dir", "host_file", "hosts_digest", "load", "locate", "locked", "save", "transaction"]
 
@@ -261,7 +263,7 @@ def _migrate(root: Path, *, writer: bool) -> bool:
                 return True  # another process split it meanwhile
             cluster = _legacy(text, data, root)  # the whole description is checked once, as before
             writes = _split(text, data, cluster, root)
-            (root / HOSTS_DIR).mkdir(exist_ok=True)
+            _make_hosts_dir(root)
             with commit_lock(root, shared=False):
                 commit.commit(root, writes, [], MODE)
             return True
@@ -337,6 +339,8 @@ def transaction(root: Path) -> Iterator[Cluster]:
     with locked(root):
         commit.remove_stray_temps(root)
         commit.remove_stray_temps(root / HOSTS_DIR)
+        for old in OLD_CACHES:
+            (root / old).unlink(missing_ok=True)
         cluster = _load(root, writer=True)
         yield cluster
         save(cluster)
@@ -361,6 +365,13 @@ def save(cluster: Cluster) -> None:
                 cluster.validate_changes(changed, removed)
     except SchemaError as exc:
         raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    try:  # what is written always loads again: one line of printable text in every string
+        if before is None or before[1] != top:
+            check_strings(top)
+        for name, (_host, data) in changed.items():
+            check_strings(data, ("hosts", name))
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
     with phase("write"):
         _write(cluster, table, before, top, changed, removed)
 
@@ -378,14 +389,21 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
     deletes = [host_file(root, name) for name in removed]
     if not writes and not deletes:
         return
-    if changed:
-        (root / HOSTS_DIR).mkdir(exist_ok=True)
     try:
+        if changed:
+            _make_hosts_dir(root)
         with commit_lock(root, shared=False):
             commit.commit(root, writes, deletes, MODE)
     except OSError as exc:
         raise RocksccError(f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)") from None
     _record(cluster, table, changed, removed, plain)
+
+
+def _make_hosts_dir(root: Path) -> None:
+    path = root / HOSTS_DIR
+    if not path.is_dir():
+        path.mkdir(mode=DIR_MODE)
+        os.chmod(path, DIR_MODE)  # whatever the umask
 
 
 def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str, bool]:

@@ -101,8 +101,14 @@ class Expander:
             return self.fill(ir._parts(root, node), node)
         return output
 
+    def _find_include(self, part: ir.Include) -> Path | None:
+        try:
+            return self.tree.find_include(part.file)
+        except RocksccError as exc:
+            raise RocksccError(f'{part.origin}: <include file="{part.file}">: {exc}') from None
+
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
-        path = self.tree.find_include(part.file)
+        path = self._find_include(part)
         if path is None:
             if part.required:
                 raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
@@ -166,7 +172,7 @@ class Expander:
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
             return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":
-            path = self.tree.find_include(part.file)
+            path = self._find_include(part)
             if path is not None:
                 self.deps[f"file:{path}"] = self.tree.file_hash(path)
                 root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")
