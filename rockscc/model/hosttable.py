@@ -32,7 +32,8 @@ class HostTable(MutableMapping):
         self._decoded = 0
         self._names: dict[str, None] = dict.fromkeys(self.rows)
         self._records: dict[str, Host] = {}
-        self._original: dict[str, dict] = {}  # encoded data of each record decoded from a row
+        self._original: dict[str, str] = {}  # the JSON each record was decoded from (the record shares its
+        # lists and tables with what it was decoded from: only the text stays as loaded)
         self._recent: set[str] = set()  # records taken out since the last command boundary
         self._book: AddressBook | None = None
 
@@ -68,7 +69,7 @@ class HostTable(MutableMapping):
         data = json.loads(text)
         host = decode_trusted(Host, data)  # checked when its file was read (the row is that file's)
         host.name = name
-        self._original[name] = data
+        self._original[name] = text
         return host
 
     def __setitem__(self, name: str, host: Host) -> None:
@@ -168,7 +169,7 @@ class HostTable(MutableMapping):
         changed = {}
         for name, host in self._records.items():
             data = encode(host)
-            if data != self._original.get(name):
+            if name not in self._original or data != json.loads(self._original[name]):
                 changed[name] = (host, data)
         removed = {name for name in self.rows if name not in self._names}
         return changed, removed
@@ -176,7 +177,7 @@ class HostTable(MutableMapping):
     def original(self, name: str) -> dict | None:
         """The record of a host as loaded (encoded), None for a host new in this transaction."""
         if name in self._original:
-            return self._original[name]
+            return json.loads(self._original[name])
         row = self.rows.get(name)
         if row is None:
             return None
@@ -187,7 +188,7 @@ class HostTable(MutableMapping):
         self.rows = {n: r for n, r in self.rows.items() if n not in removed}
         self.rows.update(rows)
         for name in rows:
-            self._original[name] = json.loads(rows[name].data)
+            self._original[name] = rows[name].data
         for name in removed:
             self._original.pop(name, None)
 
@@ -198,7 +199,7 @@ class HostTable(MutableMapping):
         host = self._records.get(name)
         if host is None:
             return self.rows[name].digest
-        if name in self._original and encode(host) == self._original[name]:
+        if name in self._original and encode(host) == json.loads(self._original[name]):
             return self.rows[name].digest
         return host_digest(host)
 
