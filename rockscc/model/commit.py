@@ -15,7 +15,6 @@ saves a rename and a temporary name each.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import json
 import os
@@ -218,6 +217,8 @@ def _sync_dir(directory: Path) -> None:
 
 def _sync_filesystem(root: Path) -> None:
     """syncfs(2) on the description's file system (all files written so far reach the disk)."""
+    import ctypes  # only for large commits
+
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
         libc = ctypes.CDLL(None, use_errno=True)

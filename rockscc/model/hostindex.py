@@ -68,9 +68,6 @@ class Index:
             self._write(lambda: (self.db.execute("DELETE FROM hosts"),
                                  self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,))))
 
-    def signatures(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT name, sig FROM hosts"))
-
     def rows(self) -> dict[str, Row]:
         """Every row, by host name (in name order: what a host table iterates in), without the
         records (`data` None): a command reading three records of ten thousand fetches three

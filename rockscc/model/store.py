@@ -72,21 +72,21 @@ def cluster_wide(root: Path) -> Cluster:
 
 
 def _load(root: Path, *, writer: bool) -> Cluster:
-    text = _read(root / FILENAME, f"use 'rockscc init {root}'")
-    data = _parse_toml(text, FILENAME)
-    if "hosts" in data:  # a description from before the split: split it once
-        if not _migrate(root, writer=writer):
-            return _legacy(text, data, root)  # read-only: use it as it is
-    if commit.has_journal(root):
+    if commit.has_journal(root):  # a commit was interrupted: finish or undo it first
         with commit_lock(root, shared=False):
             commit.recover(root)
     with phase("snapshot"), commit_lock(root, shared=True):
         text = _read(root / FILENAME, f"use 'rockscc init {root}'")
         data = _parse_toml(text, FILENAME)
-        cluster = _cluster_wide(text, data, root)
-        cluster.hosts = HostTable(*_host_rows(root, cluster))
-    cluster._top = (text, data)
-    return cluster
+        if "hosts" not in data:
+            cluster = _cluster_wide(text, data, root)
+            cluster.hosts = HostTable(*_host_rows(root, cluster))
+            cluster._top = (text, data)
+            return cluster
+    # a description from before the split: split it once, then read it as any other
+    if not _migrate(root, writer=writer):
+        return _legacy(text, data, root)  # read-only: used as it is
+    return _load(root, writer=writer)
 
 
 def _read(path: Path, hint: str = "") -> str:
@@ -119,17 +119,17 @@ def _host_rows(root: Path, cluster: Cluster) -> tuple[dict[str, Row], Callable]:
     files changed since the index last saw them are read and checked again (their own values,
     and against every other host) and recorded in the index."""
     index = Index(root)
-    known = index.signatures()
+    rows = index.rows()
     found = _host_files(root)
-    stale = {name: sig for name, sig in found.items() if known.get(name) != sig}
-    gone = set(known) - set(found)
+    stale = {name: sig for name, sig in found.items() if name not in rows or rows[name].sig != sig}
+    gone = set(rows) - set(found)
     if stale or gone:
         fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
-        rows = {n: r for n, r in index.rows().items() if n not in gone} | fresh
+        rows = {n: r for n, r in rows.items() if n not in gone} | fresh
         index.end_read()
         _check_across(rows, fresh, root)  # before the index records them
         index.apply(fresh, gone)
-    rows = index.rows()
+        rows = index.rows()
     if stale:  # what the index could not record (busy, read-only) is still this snapshot's
         rows = dict(sorted((rows | {n: r for n, r in fresh.items() if n not in rows or rows[n].sig != r.sig}).items()))
     return rows, index.data

@@ -159,3 +159,11 @@ def test_host_digests_kept_in_the_index_match_the_records(cluster_dir: Path) -> 
     assert remembered == {name: host_digest(host) for name, host in loaded.hosts.items()}
     (cluster_dir / INDEX).unlink()
     assert load(cluster_dir).host_digests() == remembered
+
+
+@pytest.mark.parametrize("name", ["bad name", "x\n", "-lead", "a..b"])
+def test_a_host_file_whose_name_is_no_host_name_is_refused(cluster_dir: Path, name: str) -> None:
+    (cluster_dir / HOSTS_DIR / f"{name}.toml").write_text('membership = "Compute"\n')
+    with pytest.raises(RocksccError) as info:
+        load(cluster_dir)
+    assert str(info.value).startswith(f"hosts/{name}.toml:1: host: ")
