@@ -24,24 +24,30 @@ class Load(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        from rockscc.cli.main import execute
-
         name, text = read_script(opts.file)
         lines = list(_command_lines(name, text))
-        progress = Progress(len(lines), ctx.stderr)
-        ctx.loading = True
-        try:
-            with phase("commands"):
-                for count, (number, words) in enumerate(lines, 1):
-                    try:
-                        execute(words, ctx)
-                    except RocksccError as exc:
-                        raise RocksccError(f"{name}:{number}: {exc} (nothing was loaded)") from None
-                    progress.show(count)
-        finally:
-            ctx.loading = False
-            progress.done()
+        run_lines(ctx, name, lines)
         ctx.out(f"loaded {len(lines)} command line(s) from {name}")
+
+
+def run_lines(ctx, name: str, lines: list[tuple[int, list[str]]]) -> None:
+    """Run (line number, command words) in the transaction of the command running them; an
+    error names the line; a long run shows progress on a terminal."""
+    from rockscc.cli.main import execute
+
+    progress = Progress(len(lines), ctx.stderr)
+    ctx.loading = True
+    try:
+        with phase("commands"):
+            for count, (number, words) in enumerate(lines, 1):
+                try:
+                    execute(words, ctx)
+                except RocksccError as exc:
+                    raise RocksccError(f"{name}:{number}: {exc} (nothing was loaded)") from None
+                progress.show(count)
+    finally:
+        ctx.loading = False
+        progress.done()
 
 
 class Progress:

@@ -6,7 +6,7 @@ import csv
 import io
 
 from rockscc.cli.command import Arg, Command
-from rockscc.commands.load import Progress, read_script
+from rockscc.commands.load import read_script, run_lines
 from rockscc.errors import RocksccError
 
 COLUMNS = ("name", "appliance", "rack", "rank", "interface", "ip", "mac", "network", "comment")
@@ -31,20 +31,9 @@ class LoadHostfile(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        from rockscc.cli.main import execute
-
         name, text = read_script(opts.file)
         rows = list(hostfile_commands(name, text))
-        progress = Progress(len(rows), ctx.stderr)
-        try:
-            for count, (number, words) in enumerate(rows, 1):
-                try:
-                    execute(words, ctx)
-                except RocksccError as exc:
-                    raise RocksccError(f"{name}:{number}: {exc} (nothing was loaded)") from None
-                progress.show(count)
-        finally:
-            progress.done()
+        run_lines(ctx, name, rows)
         added = sum(words[:2] == ["add", "host"] and words[2].startswith("host=") for _, words in rows)
         ctx.out(f"loaded {added} host(s) from {name}")
 

@@ -325,15 +325,7 @@ class Cluster:
         no VM is left on a removed container. Costs what the edit touched, not the cluster."""
         for name, (host, _data) in changed.items():
             self._validate_host(name, host)
-        table = self.host_table()
-        for name, (host, _data) in changed.items():
-            for i, iface in enumerate(host.interfaces):
-                for key in ("ip", "mac"):
-                    value = getattr(iface, key)
-                    others = sorted(table.holders(key, value) - {name}) if value else []
-                    if others:
-                        raise SchemaError(("hosts", name, "interfaces", i, key),
-                                          f"{key.upper()} {value} is already used by host {others[0]}")
+        self._validate_addresses_of({name: host for name, (host, _data) in changed.items()})
         if removed or any(host.vm for host, _ in changed.values()):
             self._validate_vm_slots(self.host_table().vm_slots())
 
@@ -347,7 +339,12 @@ class Cluster:
             self._validate_host(name, host)
         table.end_command()
         table.book()  # a load's lines each ask: one book, made once, answers in O(1)
-        for name, host in recent.items():
+        self._validate_addresses_of(recent)
+
+    def _validate_addresses_of(self, hosts: dict[str, Host]) -> None:
+        """No other host holds these hosts' addresses or MACs (asked of the host table)."""
+        table = self.host_table()
+        for name, host in hosts.items():
             for i, iface in enumerate(host.interfaces):
                 for key in ("ip", "mac"):
                     value = getattr(iface, key)
