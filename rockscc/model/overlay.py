@@ -22,6 +22,21 @@ class Overlay:
     def graph_dir(self, graph: str) -> Path:
         return self.path / "graphs" / graph
 
+    def xml_files(self, directory: Path) -> list[Path]:
+        """The `*.xml` files of `directory` (its nodes/ or a graph's folder), sorted. A folder or
+        file that is a link out of the overlay's tree is refused: node and graph files, like
+        includes, are read only from the description and its rolls."""
+        if not directory.is_dir():
+            return []
+        paths = sorted(directory.glob("*.xml"))
+        root = self.path.resolve()
+        for path in (directory, *(p for p in paths if p.is_symlink())):
+            real = path.resolve()
+            if not real.is_relative_to(root):
+                shown = path.relative_to(self.path) if path.is_relative_to(self.path) else path
+                raise RocksccError(f"{shown} ({self.name}) leads outside {self.path} (a link to {real})")
+        return paths
+
 
 def _builtin_base() -> Path:
     """rockscc's own `nodes/`, `graphs/default/` and `rolls/`: inside the installed package, where
