@@ -29,10 +29,9 @@ class Overlay:
         if not directory.is_dir():
             return []
         paths = sorted(directory.glob("*.xml"))
-        root = self.path.resolve()
         for path in (directory, *(p for p in paths if p.is_symlink())):
-            real = path.resolve()
-            if not real.is_relative_to(root):
+            real = _outside(path, self.path)
+            if real is not None:
                 shown = path.relative_to(self.path) if path.is_relative_to(self.path) else path
                 raise RocksccError(f"{shown} ({self.name}) leads outside {self.path} (a link to {real})")
         return paths
@@ -86,8 +85,14 @@ def find_include(roots: list[Path], name: str) -> Path | None:
     for root in reversed(roots):
         candidate = root / "include" / name
         if candidate.is_file():
-            real, tree = candidate.resolve(), root.resolve()
-            if not real.is_relative_to(tree):
+            real = _outside(candidate, root)
+            if real is not None:
                 raise RocksccError(f"include/{name} leads outside {root} (a link to {real})")
             return candidate
     return None
+
+
+def _outside(path: Path, tree: Path) -> Path | None:
+    """Where `path` really is (links followed) when that is outside `tree`, else None."""
+    real = path.resolve()
+    return None if real.is_relative_to(tree.resolve()) else real
