@@ -278,11 +278,13 @@ def _migrate(root: Path, *, writer: bool) -> bool:
 def _split(text: str, data: dict, cluster: Cluster, root: Path) -> dict[Path, bytes]:
     import tomlkit
 
-    try:
-        document = tomlkit.parse(text)
-        tables = document["hosts"]
-    except Exception:  # noqa: BLE001 - tomlkit could not follow the file: its data is moved plainly
-        document, tables = None, {}
+    document, tables = None, {}
+    if "#" in text:  # comments to keep (tomlkit takes seconds on a file of 10 000 hosts: only then)
+        try:
+            document = tomlkit.parse(text)
+            tables = document["hosts"]
+        except Exception:  # noqa: BLE001 - tomlkit could not follow the file: its data is moved plainly
+            document, tables = None, {}
     writes = {}
     for name, host in cluster.hosts.items():
         encoded = encode(host)
