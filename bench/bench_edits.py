@@ -30,9 +30,9 @@ from pathlib import Path
 ROCKSCC = [sys.executable, "-m", "rockscc"]
 
 
-def run(root: Path, *argv: str, timing: bool = False) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the process, its stderr): the machine is shared, CPU time
-    is the figure that holds when others load it."""
+def run(root: Path, *argv: str, timing: bool = False) -> tuple[float, float, str, int]:
+    """(wall seconds, CPU seconds of the process, its stderr, its peak RSS in KiB): the machine
+    is shared, CPU time is the figure that holds when others load it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if timing:
         env["ROCKSCC_TIMING"] = "1"
@@ -46,7 +46,7 @@ def run(root: Path, *argv: str, timing: bool = False) -> tuple[float, float, str
         stderr = err.read().decode()
     if proc.returncode:
         sys.exit(f"rockscc {' '.join(argv)} failed: {stderr[-2000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, stderr
+    return seconds, usage.ru_utime + usage.ru_stime, stderr, usage.ru_maxrss
 
 
 def script(count: int) -> str:
@@ -71,7 +71,7 @@ def bench(count: int, runs: int) -> None:
         subprocess.run([*ROCKSCC, "init", str(root), "password=bench"], check=True, capture_output=True)
         path = root.parent / "hosts.sh"
         path.write_text(script(count))
-        seconds, cpu, phases = run(root, "load", str(path), timing=True)
+        seconds, cpu, phases, _rss = run(root, "load", str(path), timing=True)
         print(f"\n{count} hosts: load of {3 * count} lines  {seconds:7.2f} s  CPU {cpu:.2f} s"
               f"  ({seconds / count * 1e3:.2f} ms a host)")
         for line in phases.splitlines():
