@@ -1,4 +1,4 @@
-"""Address allocation as Rocks did it: IPs count down from broadcast-1, MACs count up."""
+"""Address allocation as Rocks did it: MACs count up (IPs count down from broadcast-1: hosttable.AddressBook.next_ip)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,6 @@ XEN_MAC_PREFIX = 0x00163E000000  # 00:16:3e, Xen's OUI
 
 def network_of(net: Network) -> ipaddress.IPv4Network:
     return ipaddress.IPv4Network(f"{net.subnet}/{net.netmask}", strict=False)
-
-
-def next_free_ip(net_name: str, net: Network, used: Iterable[str]) -> str:
-    """The highest address below broadcast that no interface holds, stopping at network+1."""
-    network = network_of(net)
-    taken = {ip_int(ip) for ip in used if ip}
-    first = int(network.network_address) + 1
-    for value in range(int(network.broadcast_address) - 1, first - 1, -1):
-        if value not in taken:
-            return str(ipaddress.IPv4Address(value))
-    raise RocksccError(f'network "{net_name}" ({network}) has no free address left')
 
 
 def next_xen_mac(used: Iterable[str]) -> str:

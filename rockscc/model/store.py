@@ -21,7 +21,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from rockscc.errors import RocksccError
@@ -256,7 +256,7 @@ def _migrate(root: Path, *, writer: bool) -> bool:
     """Move the hosts of cluster.toml into hosts/<name>.toml, as one commit; the comments in and
     around them move along. False when the description cannot be written here."""
     try:
-        with (_nothing() if writer else locked(root)):
+        with (nullcontext() if writer else locked(root)):
             text = _read(root / FILENAME)
             data = _parse_toml(text, FILENAME)
             if "hosts" not in data:
@@ -316,11 +316,6 @@ def _host_document(table) -> str | None:
         return tomlkit.dumps(document)
     except Exception:  # noqa: BLE001
         return None
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 # --- writing -------------------------------------------------------------------------------------
