@@ -12,6 +12,8 @@ from rockscc.model import alloc, names
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
+from rockscc.model.rocksversion import DERIVED as ROCKS_DERIVED
+from rockscc.model.rocksversion import rocks_intrinsics
 from rockscc.model.records import (
     Appliance,
     Host,
@@ -24,7 +26,7 @@ from rockscc.model.records import (
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
-INTRINSIC_ATTRS = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags".split())
+INTRINSIC_ATTRS = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags ksmac".split())
 
 
 def is_intrinsic(name: str) -> bool:
@@ -144,6 +146,9 @@ class Cluster:
                 resolved[key] = (value, level)
         for key, value in self.intrinsic_attrs(host).items():
             resolved[key] = (value, "intrinsic")
+        plain = {key: value for key, (value, _level) in resolved.items()}
+        for key, value in rocks_intrinsics(plain).items():
+            resolved.setdefault(key, (value, "rocks"))
         return resolved
 
     def attr(self, host: Host, name: str) -> str | None:
@@ -156,6 +161,8 @@ class Cluster:
         for _level, table in reversed(self.attr_levels(host)):
             if name in table:
                 return table[name]
+        if name in ROCKS_DERIVED:
+            return self.resolve_attrs(host).get(name)
         return None
 
     def host_digests(self) -> dict[str, str]:
@@ -176,6 +183,8 @@ class Cluster:
         for _level, table in self.attr_levels(host):
             resolved.update(table)
         resolved.update(self.intrinsic_attrs(host))
+        for key, value in rocks_intrinsics(resolved).items():  # defaults: a set attribute wins
+            resolved.setdefault(key, value)
         return resolved
 
     def intrinsic_attrs(self, host: Host) -> dict[str, str]:
@@ -195,6 +204,7 @@ class Cluster:
             "graph": appliance.graph,
             "root": appliance.node,
             "bootflags": self.bootflags_of(host),
+            "ksmac": self._install_mac(host),
             "Node_Hostname": host.name,
             "Node_Membership": host.membership,
             "Node_Address": address,
@@ -204,6 +214,11 @@ class Cluster:
             "Node_Distribution": f"rocks-dist/lan/{host.arch}",
             "Node_DistName": "rocks-dist",
         }
+
+    def _install_mac(self, host: Host) -> str:
+        """Rocks 7's `ksmac`: the MAC the host kickstarts from (its private interface's)."""
+        iface = self.private_interface(host)
+        return (iface.mac or "") if iface else ""
 
     def bootflags_of(self, host: Host) -> str:
         """The host's kernel boot flags: its own, else the global ones (Rocks 5.0 boot table)."""

@@ -89,6 +89,11 @@ class NodeTree:
                 return candidate
         return None
 
+    def file_candidates(self, relpath: str) -> list[Path]:
+        """Where a file named relative to an overlay's top (`include/motd`) may be, the overlay
+        that wins first (site, rolls, base)."""
+        return [overlay.path / relpath for overlay in reversed(self.overlays)]
+
     def compile_file(self, path: Path) -> ir.CompiledNode:
         """A node file outside the index (`rockscc test node FILE`), named after its file."""
         return _compile_source(NodeSource(path, str(path), self.overlays[-1].name if self.overlays else "test"),

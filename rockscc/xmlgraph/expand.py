@@ -9,6 +9,7 @@ from pathlib import Path
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.evals import run_eval
+from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
 
@@ -25,6 +26,7 @@ class Expander:
         self.cluster_dir = cluster_dir
         self.deps: dict[str, str | None] = {}
         self.warnings: list[Diagnostic] = []
+        self.file_modes: dict[str, tuple[str, str]] = {}  # file name -> (owner, perms) of its last <file>
 
     # --- reading the host's values (each read is a dependency) ---------------------------------
     def attr(self, name: str) -> str | None:
@@ -55,7 +57,47 @@ class Expander:
                 out.append(self._eval(part, node))
             elif isinstance(part, ir.Include):
                 out.append(self._include(part, node))
+            elif isinstance(part, ir.FileOp):
+                out.append(self._file(part, node))
         return "".join(out)
+
+    def _file(self, op: ir.FileOp, node: ir.CompiledNode) -> str:
+        if op.filter:
+            for name in op.filter.names:
+                self.attr(name)
+            if not op.filter.passes(self.attrs):
+                return ""
+        name = self.fill(op.name, node)
+        owner, perms = self.fill(op.owner, node), self.fill(op.perms, node)
+        earlier_owner, earlier_perms = self.file_modes.get(name, ("", ""))
+        owner, perms = owner or earlier_owner, perms or earlier_perms
+        self.file_modes[name] = (owner, perms)
+        body = self._file_include(op, node) if op.include else self.fill(op.body, node)
+        return render_file(name, mode=op.mode, expanded=op.expanded, owner=owner, perms=perms,
+                           expr=self.fill(op.expr, node), src=self.fill(op.src, node), body=body)
+
+    def _file_include(self, op: ir.FileOp, node: ir.CompiledNode) -> str:
+        """`<file include="PATH">` (Rocks 6.2+ profile.py `Pass1NodeHandler.startElement_file`): the
+        body is that file's text read as node XML (so `&attr;` in it is filled), looked up like
+        the description's node files, relative to an overlay (Rocks: the distribution's build
+        directory). Rocks used an empty body for a missing file; rockscc also warns."""
+        file, line = op.origin.rsplit(":", 1)
+        if Path(op.include).is_absolute() or ".." in Path(op.include).parts:
+            raise RocksccError(f'{op.origin}: <file include="{op.include}">: a build reads only files of the '
+                               "description and its rolls: name it relative to one (e.g. include/motd)")
+        path = None
+        for candidate in self.tree.file_candidates(op.include):  # a file made later in a higher overlay wins
+            found = candidate.is_file()
+            self.deps[f"file:{candidate}"] = self.tree.file_hash(candidate) if found else None
+            if found:
+                path = candidate
+                break
+        if path is None:
+            self.warnings.append(Diagnostic(file, int(line), f'<file include="{op.include}">: no such file in any '
+                                            "overlay (the description, a roll, the base); body left empty, as in Rocks"))
+            return self.fill(op.body, node)
+        root = parse_xml_text(f"<file-include>{path.read_text(errors='replace')}</file-include>", op.include)
+        return self.fill(op.body, node) + self.fill(ir._parts(root, node), node)
 
     def _var(self, part: ir.Var, node: ir.CompiledNode) -> str:
         if part.name in self.attrs:
