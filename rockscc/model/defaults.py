@@ -126,6 +126,9 @@ def global_attrs(name: str = "cluster", frontend: str = "frontend", crypted: str
         "Kickstart_PublicDNSDomain": "example.org",
         "Kickstart_PublicNTPHost": "pool.ntp.org",
         "kickstart_dialect": DEFAULT_DIALECT,
+        # a Rocks frontend's empty default (Stacki, forked from Rocks, lists it so: Teradata/stacki
+        # issue 93); Rocks 7 base.xml reads &disableServices; and uses its own list when empty
+        "disableServices": "",
         "libvirt_uri": "xen+ssh://{container}/system",
         "vm_disk_dir": "/state/partition1/xen/disks",
     }

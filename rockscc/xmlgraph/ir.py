@@ -206,7 +206,7 @@ def _parts_of_element(child, node: CompiledNode) -> list:
         return [Include(child.get("file", ""), child.get("mode", "quote"), tag == "include", origin)]
     if tag == "file":
         return _file_shell(child, node)
-    if tag in DROPPED:
+    if tag in DROPPED or tag == "service":  # <service>: Solaris SMF, Rocks' sunos generator only
         return []
     node.warnings.append(Diagnostic(node.display, child.sourceline or 0, f"unexpected <{tag}> inside a script; its text is kept"))
     return list(_parts(child, node))
