@@ -12,8 +12,6 @@ from rockscc.model import alloc, names
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
-from rockscc.model.rocksversion import DERIVED as ROCKS_DERIVED
-from rockscc.model.rocksversion import rocks_intrinsics
 from rockscc.model.records import (
     Appliance,
     Host,
@@ -23,6 +21,8 @@ from rockscc.model.records import (
     Roll,
     Settings,
 )
+from rockscc.model.rocksversion import DERIVED as ROCKS_DERIVED
+from rockscc.model.rocksversion import rocks_intrinsics
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings

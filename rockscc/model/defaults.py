@@ -4,8 +4,8 @@ Rocks-style cluster, as a Rocks 5.0 frontend defined them."""
 from __future__ import annotations
 
 from rockscc.model.cluster import Cluster
-from rockscc.model.rocksversion import DEFAULT_DIALECT
 from rockscc.model.records import Appliance, Host, Interface, Network, PxeAction, Settings
+from rockscc.model.rocksversion import DEFAULT_DIALECT
 
 PRESEED_DIALECTS = frozenset({"debian12"})  # dialects compiled to a Debian installer preseed (backends/preseed)
 PRIVATE = Network(subnet="10.1.0.0", netmask="255.255.0.0", dnszone="local")

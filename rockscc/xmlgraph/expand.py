@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
-from rockscc.xmlgraph import ir
-from rockscc.xmlgraph.evals import run_eval
+from rockscc.xmlgraph import evals, ir
 from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
@@ -27,6 +26,7 @@ class Expander:
         self.deps: dict[str, str | None] = {}
         self.warnings: list[Diagnostic] = []
         self.file_modes: dict[str, tuple[str, str]] = {}  # file name -> (owner, perms) of its last <file>
+        self.failed_evals = 0  # evals that exited non-zero and were let through (rocks_eval_errors)
 
     # --- reading the host's values (each read is a dependency) ---------------------------------
     def attr(self, name: str) -> str | None:
@@ -129,16 +129,50 @@ class Expander:
             self.warnings.append(Diagnostic(part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]),
                                             "<eval> not run (eval disabled)"))
             return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
-        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
-            self.attr(name)
-        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
-            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
-        env = {k: v for k, v in self.vars.items() if v is not None}
-        output = run_eval(part.shell, script, env, part.origin, self.cluster_dir)
+        output = self._run_eval(part, script)
         if part.mode == "xml":
             root = parse_xml_text(f"<eval-output>{output}</eval-output>", f"output of <eval> at {part.origin}")
             return self.fill(ir._parts(root, node), node)
         return output
+
+    def _run_eval(self, part: ir.Eval, script: str) -> str:
+        """Run one eval with what it reads recorded, its interpreter chosen and its exit status
+        handled by the host's rocks_eval_errors (ignore | warn | fail; Rocks used the output
+        whatever the status: the default warns)."""
+        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
+            self.attr(name)
+        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
+            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
+        policy = (self.attr(evals.ERRORS_ATTR) or evals.DEFAULT_POLICY).strip().lower()
+        if policy not in evals.ERROR_POLICIES:
+            raise RocksccError(f'{part.origin}: attribute {evals.ERRORS_ATTR}="{policy}": not one of '
+                               + ", ".join(evals.ERROR_POLICIES))
+        python, applets = None, []
+        if part.shell in evals.PYTHONS:
+            python = evals.python_interpreter(self.attr(evals.PYTHON_ATTR), script, part.origin)
+            applets = self._applet_dirs()
+        env = {k: v for k, v in self.vars.items() if v is not None}
+        run = evals.run_eval(part.shell, script, env, part.origin, self.cluster_dir, python=python, applets=applets)
+        if run.failure is not None:
+            self.failed_evals += 1
+            if policy == "fail":
+                raise RocksccError(f"{part.origin}: <eval> failed ({run.failure})")
+            if policy == "warn":
+                file, line = part.origin.rsplit(":", 1)
+                self.warnings.append(Diagnostic(file, int(line), f"<eval> failed ({run.failure}); its output is used, "
+                                                f"as Rocks did (attribute {evals.ERRORS_ATTR}=fail stops the build)"))
+        return run.stdout
+
+    def _applet_dirs(self) -> list[str]:
+        """Each overlay's include/applets (site first), their files recorded as inputs."""
+        found = []
+        for overlay in reversed(self.tree.overlays):
+            directory = overlay.path / "include" / "applets"
+            if directory.is_dir():
+                found.append(str(directory))
+                for path in sorted(directory.rglob("*.py")):
+                    self.deps[f"file:{path}"] = self.tree.file_hash(path)
+        return found
 
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
         path = self.tree.find_include(part.file)
@@ -176,10 +210,14 @@ class Expander:
             elif kind == "fragment":
                 contributed |= self._fragment(item, node, label, profile)
             elif kind == "main":
+                failed_before = self.failed_evals
                 profile.main.append((_main_line(item, self.fill(item.parts, node)), item.origin))
-                if EVAL_SKIPPED in profile.main[-1][0]:  # a command missing its eval's output is no command
+                # a command missing its eval's output is no command: the installer would stop on it
+                why = "was not run" if EVAL_SKIPPED in profile.main[-1][0] else \
+                    "failed" if self.failed_evals > failed_before else None
+                if why:
                     line = " ".join(profile.main[-1][0].replace("\n", " ").split())
-                    profile.main[-1] = (f"# rockscc: not emitted, its <eval> was not run: {line}", item.origin)
+                    profile.main[-1] = (f"# rockscc: not emitted, its <eval> {why}: {line}", item.origin)
             elif kind == "package":
                 self._package(item, self.fill(item.parts, node).strip(), profile)
                 contributed = True
@@ -200,8 +238,7 @@ class Expander:
         """A top-level eval/include: in xml mode its output is more node XML."""
         (part,) = item.parts
         if isinstance(part, ir.Eval) and part.mode == "xml" and self.evals:
-            script = self.fill(part.script, node)
-            output = run_eval(part.shell, script, dict(self.vars), part.origin, self.cluster_dir)
+            output = self._run_eval(part, self.fill(part.script, node))
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
             return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":

@@ -12,7 +12,7 @@ from lxml import etree
 
 from rockscc.errors import Diagnostic
 from rockscc.grammar.cond import Filter
-from rockscc.xmlgraph.xmlfile import ENTITY_CLOSE, ENTITY_OPEN, ENTITY_REF
+from rockscc.xmlgraph.xmlfile import ENTITY_REF
 
 # kgen's whitelist of <main> children (Rocks 5.0 plus what Rocks 7 added)
 MAIN_COMMANDS = frozenset(
