@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.errors import RocksccError
-from rockscc.model import alloc, names
+from rockscc.model import alloc, names, values
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
@@ -50,9 +50,9 @@ class Cluster:
 
     # --- TOML ----------------------------------------------------------------------------------
     @classmethod
-    def from_data(cls, data: dict, root: Path) -> Cluster:
+    def from_data(cls, data: dict, root: Path, *, strings_checked: bool = False) -> Cluster:
         """Decode a parsed cluster.toml; raises SchemaError naming the key path."""
-        cluster = decode(cls, data)
+        cluster = decode(cls, data, strings_checked=strings_checked)
         cluster.root = root
         return cluster
 
@@ -283,31 +283,42 @@ class Cluster:
 
     # --- validation ----------------------------------------------------------------------------
     def validate(self) -> None:
-        """Check cross-references; raises SchemaError naming the offending key path."""
+        """Check values and cross-references; raises SchemaError naming the offending key path."""
+        memberships = {a.membership for a in self.appliances.values()}
         for name, host in self.hosts.items():
-            self._validate_host(name, host)
-        for name in self.appliances:
+            self._validate_host(name, host, memberships)
+        for name, appliance in self.appliances.items():
             _path_safe(("appliances", name), "appliance", name)
+            values.check_appliance(("appliances", name), appliance)
+            for key in appliance.attrs:
+                _attr_name(("appliances", name, "attrs", key), key)
         for name, net in self.networks.items():
             _path_safe(("networks", name), "network", name)
             try:
                 alloc.network_of(net)
             except ValueError as exc:
                 raise SchemaError(("networks", name, "subnet"), str(exc)) from None
+            values.check_network(("networks", name), net)
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:
                 _attr_name(scope + (key,), key)
+        for label, action in self.pxeactions.items():
+            values.check_pxe_action(("pxeactions", label), action)
+        for name, hardware in self.hwprofiles.items():
+            _path_safe(("hwprofiles", name), "hardware profile", name)
+            values.check_hardware(("hwprofiles", name), hardware)
         for name in self.rolls:
             _path_safe(("rolls", name), "roll", name)
+        _path_safe(("cluster", "graph"), "graph", self.cluster.graph)
         self._validate_unique_addresses()
 
-    def _validate_host(self, name: str, host: Host) -> None:
+    def _validate_host(self, name: str, host: Host, memberships: set[str]) -> None:
         path = ("hosts", name)
         try:
             names.check_host_name(name)
         except RocksccError as exc:
             raise SchemaError(path, exc.message) from None
-        if not any(a.membership == host.membership for a in self.appliances.values()):
+        if host.membership not in memberships:
             raise SchemaError(path + ("membership",), f'membership "{host.membership}" is not defined')
         for i, iface in enumerate(host.interfaces):
             ipath = path + ("interfaces", i)
@@ -330,12 +341,13 @@ class Cluster:
             container = self.hosts.get(host.vm.container)
             if container is None:
                 raise SchemaError(path + ("vm", "container"), f'VM container "{host.vm.container}" is not a host')
+        values.check_host(path, host)
 
     def validate_new_host(self, name: str) -> None:
         """What validate() checks of one host just added (its fields, references, and that its
         addresses are no other host's), without checking the rest again."""
         host = self.hosts[name]
-        self._validate_host(name, host)
+        self._validate_host(name, host, {a.membership for a in self.appliances.values()})
         mine = {getattr(iface, key) for iface in host.interfaces for key in ("ip", "mac")} - {None, ""}
         if not mine:
             return

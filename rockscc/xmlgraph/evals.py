@@ -1,28 +1,37 @@
-"""Running `<eval>` scripts at build time, in the sandbox, with the host's variables as the
-environment and a `rocks` command that runs rockscc against the same description.
+"""Running `<eval>` scripts at build time, in the sandbox, with the host's variables (secrets
+left out) as the environment and a `rocks` command that answers from a read-only view of the
+same description, without its secrets. Only a script whose text names `rocks`, or a Python one
+when some overlay has include/applets, gets that view (`wants_description`: the same test makes
+the compiler record the whole description as the eval's dependency).
 
 `shell="python"` is what Rocks ran with its own Python 2.7 (`/opt/rocks/bin/python`), after the
 three lines `import sys`, `import os`, `sys.path.append("include/applets")` (Rocks 7 core
 rocks/profile.py `Pass1NodeHandler.startElement_eval`). rockscc runs the interpreter the attribute
-rocks_eval_python names (an executable under /usr, which the sandbox sees); without one, its own
-Python 3, but only for a script that is Python 3: one that does not even compile as Python 3
-(`print "x"`) is an error naming the eval's file:line and how to configure the interpreter, never
-Python 3 guessing at Python 2 code."""
+rocks_eval_python names (an executable under /usr, which the sandbox's read-only system has);
+without one, the sandbox's own Python 3, but only for a script that is Python 3: one that does
+not even compile as Python 3 (`print "x"`) is an error naming the eval's file:line and how to
+configure the interpreter, never Python 3 guessing at Python 2 code. The prelude puts the
+include/applets directories of the description and its rolls, as the sandbox sees them, on
+sys.path. A non-zero exit status is returned, not raised: rocks_eval_errors decides (expand.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
-import tempfile
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from rockscc import sandbox
 from rockscc.errors import RocksccError
+from rockscc.model.secrets import is_secret
 
 PYTHONS = {"python", "/opt/rocks/bin/python", "/usr/bin/python", "python2", "python3", "/usr/bin/python3"}
+SHELLS = {"sh": "/bin/sh", "bash": "/bin/bash", "/bin/sh": "/bin/sh", "/bin/bash": "/bin/bash"}
+LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048, nproc=256, output_bytes=4 << 20, file_bytes=64 << 20,
+                        tmp_mb=64, shm_mb=16)
+BASE_ENV = {"PATH": "/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+            "TMPDIR": "/tmp"}
+
+
 PYTHON_ATTR = "rocks_eval_python"  # the interpreter for shell="python" (Rocks: Python 2.7)
 ERRORS_ATTR = "rocks_eval_errors"  # what a non-zero exit status of an eval does
 ERROR_POLICIES = ("ignore", "warn", "fail")
@@ -32,23 +41,22 @@ DEFAULT_POLICY = "warn"  # Rocks used the output whatever the status; rockscc sa
 @dataclass(frozen=True)
 class EvalRun:
     stdout: str
-    failure: str | None = None  # "exit status N: <stderr tail>" when the script failed
+    failure: str | None = None  # "exit status N: <stderr tail>" when the script exited non-zero
 
 
-def python_prelude(applet_dirs: list[str]) -> str:
-    """Rocks' three lines before a Python eval (so the script's line numbers shift by three, as
-    in Rocks), with the overlays' include/applets directories for Rocks' include/applets."""
-    return f"import sys\nimport os\nsys.path.extend({applet_dirs!r})\n"
+def wants_description(shell: str, script: str, has_applets: bool) -> bool:
+    """Whether the eval gets the description's view (and depends on the whole description)."""
+    return "rocks" in script or (shell in PYTHONS and has_applets)
 
 
 def python_interpreter(configured: str | None, script: str, origin: str) -> str | None:
     """The interpreter a shell="python" eval runs with: `configured` (rocks_eval_python), else None
-    for rockscc's own Python 3, which only a script that compiles as Python 3 gets."""
+    for the sandbox's Python 3, which only a script that compiles as Python 3 gets."""
     if configured:
         path = os.path.normpath(configured)
         if not path.startswith("/usr/") or not os.path.isfile(path) or not os.access(path, os.X_OK):
             raise RocksccError(f'{origin}: <eval shell="python">: attribute {PYTHON_ATTR}="{configured}" is not an '
-                               "executable under /usr (the sandbox sees only /usr): e.g. /usr/local/bin/python2.7")
+                               "executable under /usr (the sandbox's system is /usr): e.g. /usr/local/bin/python2.7")
         return path
     try:
         compile(script, origin, "exec", dont_inherit=True)
@@ -59,74 +67,120 @@ def python_interpreter(configured: str | None, script: str, origin: str) -> str 
             f"Python 2.7. Name a Python 2 interpreter under /usr with `rockscc set attr {PYTHON_ATTR} "
             "/usr/local/bin/python2.7` (Debian 12 ships none: build one), or port the eval to Python 3") from None
     return None
-SHELLS = {"sh": "/bin/sh", "bash": "/bin/bash", "/bin/sh": "/bin/sh", "/bin/bash": "/bin/bash"}
-LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048)
 
 
-@cache
-def _shim_dir() -> str:
-    """A directory holding `rocks`: evals that call Rocks commands get rockscc's. It lives
-    outside /tmp, which the sandbox replaces with a private, empty one."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rockscc"
-    text = f'#!/bin/sh\nexec "{sys.executable}" -m rockscc -C "$ROCKSCC_CLUSTER" "$@"\n'
-    directory = base / ("shim-" + hashlib.sha256(text.encode()).hexdigest()[:12])
-    shim = directory / "rocks"
-    if not shim.is_file() or shim.read_text() != text:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory)
-        os.close(fd)  # an executable still open for writing cannot be run ("text file busy")
-        partial = Path(name)
-        partial.write_text(text)
-        partial.chmod(0o755)
-        partial.replace(shim)
-    python = directory / "python"
-    if not python.exists():
-        python.symlink_to(sys.executable)  # /opt/rocks/bin/python in Rocks' scripts
-    return str(directory)
+def python_prelude(applet_dirs: list[str]) -> str:
+    """Rocks' three lines before a Python eval (the script's line numbers shift by three, as in
+    Rocks), with include/applets directories for Rocks' relative include/applets."""
+    return f"import sys\nimport os\nsys.path.extend({applet_dirs!r})\n"
 
 
-def interpreter(shell: str, origin: str, python: str | None = None) -> list[str]:
+def step_for(shell: str, script: str, origin: str, python: str | None = None,
+             applets: list[str] = ()) -> sandbox.Step:
+    """The script as a sandbox step: Python in the sandbox's warm interpreter (or the one
+    rocks_eval_python names) after Rocks' prelude, a shell or another interpreter reading the
+    script on its standard input."""
     if shell in PYTHONS:
-        return [python or sys.executable, "-"]
+        body = (python_prelude(list(applets)) + script).encode()
+        return sandbox.Step(argv=(python, "-"), stdin=body) if python else sandbox.Step(body=body)
     if shell in SHELLS:
-        return [SHELLS[shell], "-s"]
-    if os.path.isabs(shell) and os.access(shell, os.X_OK):
-        return [shell]
-    raise RocksccError(f'{origin}: <eval shell="{shell}">: no such interpreter on this machine')
+        return sandbox.Step(argv=(SHELLS[shell], "-s"), stdin=script.encode())
+    if os.path.isabs(shell) and os.access(shell, os.X_OK) and shell.startswith(("/usr/", "/bin/", "/sbin/")):
+        return sandbox.Step(argv=(shell,), stdin=script.encode())
+    raise RocksccError(f'{origin}: <eval shell="{shell}">: no such interpreter in the sandbox '
+                       "(Python, sh, bash or a program under /usr)")
 
 
 def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_dir: Path | None, *,
-             python: str | None = None, applets: list[str] = ()) -> EvalRun:
-    """The script's stdout, and how it failed if its exit status was not 0; the sandbox stopping
-    it (time, memory, output) is an error naming the eval's file:line and its stderr."""
-    argv = interpreter(shell, origin, python)
-    if shell in PYTHONS:
-        script = python_prelude(list(applets)) + script
-    shim = _shim_dir()
-    full_env = {k: v for k, v in env.items() if _env_name(k)}
-    full_env["PATH"] = f"{shim}:/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin"
-    if cluster_dir is not None:
-        full_env["ROCKSCC_CLUSTER"] = str(cluster_dir)
-    full_env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)
-    # the description stays readable (read-only) even where it lives under /tmp
-    binds = [(str(cluster_dir), str(cluster_dir))] if cluster_dir is not None else []
-    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS, extra_ro_binds=binds,
-                         extra_args=_rocks_prefix(shim))
-    tail = result.stderr.decode(errors="replace").strip().splitlines()[-5:]
-    if result.error:
-        raise RocksccError(f"{origin}: <eval> failed ({result.error})" + (": " + " | ".join(tail) if tail else ""))
+             python: str | None = None, has_applets: bool = False) -> EvalRun:
+    """The script's stdout, and how it failed if it exited non-zero; the sandbox stopping it
+    (time, memory, output) is an error naming the eval's file:line and its stderr."""
+    view = _view(cluster_dir) if wants_description(shell, script, has_applets) else None
+    applets = applet_dirs(view) if shell in PYTHONS and view is not None else []
+    step = step_for(shell, script, origin, python, applets)
+    variables = {k: v for k, v in env.items() if _env_name(k) and not is_secret(k) and "\0" not in v}
+    result = sandbox.run([step], env={**variables, **BASE_ENV}, limits=LIMITS, description=view)
+    why = _failure(result)
+    tail = result.steps[0].stderr.decode(errors="replace").strip().splitlines()[-5:] if result.steps else []
+    if why:
+        raise RocksccError(f"{origin}: <eval> failed ({why})" + (": " + " | ".join(tail) if tail else ""))
+    step_result = result.steps[0]
     failure = None
-    if result.returncode != 0:
-        failure = f"exit status {result.returncode}" + (": " + " | ".join(tail) if tail else "")
-    return EvalRun(result.stdout.decode(errors="replace"), failure)
+    if step_result.status != 0:
+        failure = f"exit status {step_result.status}" + (": " + " | ".join(tail) if tail else "")
+    return EvalRun(step_result.stdout.decode(errors="replace"), failure)
 
 
-def _rocks_prefix(shim: str) -> list[str]:
-    """Rocks evals call /opt/rocks/bin/rocks by absolute path: on a machine without Rocks, the
-    sandbox gets a private /opt whose rocks/bin holds rockscc's `rocks`."""
-    if os.path.isdir("/opt") and not os.path.exists("/opt/rocks"):
-        return ["--tmpfs", "/opt", "--ro-bind", shim, "/opt/rocks/bin"]
-    return []
+def applet_dirs(view: sandbox.DescriptionView) -> list[str]:
+    """include/applets of the description, then of its rolls (last added first), where the
+    sandbox sees them (under sandbox.view.DESCRIPTION). rockscc's built-in rolls have none."""
+    from rockscc.sandbox.view import DESCRIPTION
+
+    found = []
+    if "include" in view.trees and os.path.isdir(os.path.join(view.trees["include"], "applets")):
+        found.append(f"{DESCRIPTION}/include/applets")
+    for name in reversed([n for n in view.trees if n.startswith("rolls/")]):
+        if os.path.isdir(os.path.join(view.trees[name], "include", "applets")):
+            found.append(f"{DESCRIPTION}/{name}/include/applets")
+    return found
+
+
+def _failure(result: sandbox.TaskResult) -> str | None:
+    if result.oom_kills:
+        return f"killed by the memory limit of {LIMITS.mem_mb} MiB"
+    if result.error:
+        return result.error
+    step = result.steps[0]
+    if step.stopped == "output":
+        return f"killed: more than {LIMITS.output_bytes} bytes of output"
+    if step.status < 0:
+        return f"killed by signal {-step.status}" + (f" (the CPU-time limit, {LIMITS.cpu_s} s)" if step.status in (-9, -24) else "")
+    return None
+
+
+_views: dict[tuple, sandbox.DescriptionView] = {}
+
+
+def _view(cluster_dir: Path | None) -> sandbox.DescriptionView | None:
+    """The description as the eval's `rocks` command reads it, made once per state of cluster.toml."""
+    if cluster_dir is None:
+        return None
+    from rockscc.model import load
+
+    try:
+        st = os.stat(cluster_dir / "cluster.toml")
+    except OSError:
+        return None
+    key = (str(cluster_dir), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _views:
+        _views.clear()
+        _views[key] = description_view(load(cluster_dir))
+    return _views[key]
+
+
+def description_view(cluster) -> sandbox.DescriptionView:
+    """cluster.toml without secrets, roll directories outside the description moved under rolls/
+    of the view, and the trees the `rocks` command may read."""
+    import hashlib
+
+    import tomli_w
+
+    from rockscc.model.overlay import BUILTIN_BASE
+    from rockscc.model.secrets import public_data
+
+    data = public_data(cluster)
+    trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include") if (cluster.root / name).is_dir()}
+    for name, roll in cluster.rolls.items():
+        if roll.path.startswith(("builtin:", "pkg:")):
+            continue
+        path, inside = cluster.roll_path(roll), f"rolls/{name}"
+        if path.is_dir():
+            trees[inside] = str(path)
+        data["rolls"][name]["path"] = inside
+    builtin = {name: str(BUILTIN_BASE / name) for name in ("nodes", "graphs", "rolls") if (BUILTIN_BASE / name).is_dir()}
+    text = tomli_w.dumps(data)
+    key = hashlib.sha256(repr((text, sorted(trees.items()), sorted(builtin.items()))).encode()).hexdigest()
+    return sandbox.DescriptionView(key, text, trees, builtin)
 
 
 def _env_name(name: str) -> bool:

@@ -86,10 +86,13 @@ class Expander:
             raise RocksccError(f'{op.origin}: <file include="{op.include}">: a build reads only files of the '
                                "description and its rolls: name it relative to one (e.g. include/motd)")
         path = None
-        for candidate in self.tree.file_candidates(op.include):  # a file made later in a higher overlay wins
+        for root, candidate in self.tree.file_candidates(op.include):  # a file made later in a higher overlay wins
             found = candidate.is_file()
             self.deps[f"file:{candidate}"] = self.tree.file_hash(candidate) if found else None
             if found:
+                if not candidate.resolve().is_relative_to(root.resolve()):
+                    raise RocksccError(f'{op.origin}: <file include="{op.include}">: leads outside {root} '
+                                       f"(a link to {candidate.resolve()})")
                 path = candidate
                 break
         if path is None:
@@ -141,18 +144,19 @@ class Expander:
         whatever the status: the default warns)."""
         for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
             self.attr(name)
-        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
-            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
+        has_applets = part.shell in evals.PYTHONS and self._record_applets()
+        if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
+            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")  # it may read anything there
         policy = (self.attr(evals.ERRORS_ATTR) or evals.DEFAULT_POLICY).strip().lower()
         if policy not in evals.ERROR_POLICIES:
             raise RocksccError(f'{part.origin}: attribute {evals.ERRORS_ATTR}="{policy}": not one of '
                                + ", ".join(evals.ERROR_POLICIES))
-        python, applets = None, []
+        python = None
         if part.shell in evals.PYTHONS:
             python = evals.python_interpreter(self.attr(evals.PYTHON_ATTR), script, part.origin)
-            applets = self._applet_dirs()
         env = {k: v for k, v in self.vars.items() if v is not None}
-        run = evals.run_eval(part.shell, script, env, part.origin, self.cluster_dir, python=python, applets=applets)
+        run = evals.run_eval(part.shell, script, env, part.origin, self.cluster_dir, python=python,
+                             has_applets=has_applets)
         if run.failure is not None:
             self.failed_evals += 1
             if policy == "fail":
@@ -163,19 +167,26 @@ class Expander:
                                                 f"as Rocks did (attribute {evals.ERRORS_ATTR}=fail stops the build)"))
         return run.stdout
 
-    def _applet_dirs(self) -> list[str]:
-        """Each overlay's include/applets (site first), their files recorded as inputs."""
-        found = []
-        for overlay in reversed(self.tree.overlays):
+    def _record_applets(self) -> bool:
+        """Whether some overlay has include/applets (Rocks' Python evals import from there); their
+        files are recorded as inputs. The sandbox sees them through the description's view."""
+        found = False
+        for overlay in self.tree.overlays:
             directory = overlay.path / "include" / "applets"
             if directory.is_dir():
-                found.append(str(directory))
+                found = True
                 for path in sorted(directory.rglob("*.py")):
                     self.deps[f"file:{path}"] = self.tree.file_hash(path)
         return found
 
+    def _find_include(self, part: ir.Include) -> Path | None:
+        try:
+            return self.tree.find_include(part.file)
+        except RocksccError as exc:
+            raise RocksccError(f'{part.origin}: <include file="{part.file}">: {exc}') from None
+
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
-        path = self.tree.find_include(part.file)
+        path = self._find_include(part)
         if path is None:
             if part.required:
                 raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
@@ -242,7 +253,7 @@ class Expander:
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
             return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":
-            path = self.tree.find_include(part.file)
+            path = self._find_include(part)
             if path is not None:
                 self.deps[f"file:{path}"] = self.tree.file_hash(path)
                 root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")

@@ -11,7 +11,6 @@ import pytest
 from rockscc.model import transaction
 from tests.conftest import CORPUS, run_cli
 
-
 # the appliance Rocks 5.0's Xen roll declares (nodes/xen-server.xml `rocks add appliance vm-container …`):
 # copy_rocks5 merges that roll's files into the site, so its declaration is made by hand
 ROCKS5_XEN_APPLIANCE = ("add", "appliance", "vm-container", "membership=VM Container", "node=vm-container",

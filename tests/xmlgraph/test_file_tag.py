@@ -179,3 +179,12 @@ def test_no_body_touches_and_unknown_mode_warns(bare, tmp_path):
     assert 'nodes/t.xml:2: warning: <file mode="weird">' in result.err
     assert run_posts(result.out, tmp_path).returncode == 0
     assert (tmp_path / "t").read_text() == "" and (tmp_path / "u").read_text() == "x\n"
+
+
+def test_include_through_a_link_out_of_the_description_is_refused(bare, tmp_path):
+    """A link inside include/ to a file elsewhere (a secret of the frontend) is not followed."""
+    (tmp_path / "secret").write_text("root:hash\n")
+    (bare / "include").mkdir(exist_ok=True)
+    (bare / "include" / "innocent").symlink_to(tmp_path / "secret")
+    result = profile(bare, f'<kickstart>\n<post><file name="{tmp_path}/m" include="include/innocent"/></post></kickstart>')
+    assert result.rc == 1 and "leads outside" in result.err and "root:hash" not in result.out
