@@ -18,8 +18,9 @@ class ReportResolv(Command):
 
     name = "report resolv"
     examples = ["rockscc report resolv"]
+    servers = "Kickstart_PublicDNSServers"  # the attribute naming the name servers (comma-separated)
+    local = True  # the frontend asks itself first
 
     def run(self, ctx, opts) -> None:
         cluster = ctx.cluster
-        ctx.stdout.write(resolv(search=search_domains(cluster), servers=cluster.attrs.get("Kickstart_PublicDNSServers"),
-                                local=True))
+        ctx.stdout.write(resolv(search=search_domains(cluster), servers=cluster.attrs.get(self.servers), local=self.local))
