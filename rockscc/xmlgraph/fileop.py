@@ -30,6 +30,17 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
+def here_doc_word(body: str) -> str:
+    """`EOF`, as Rocks wrote, unless a line of the body is exactly that (Rocks' here-doc then
+    ended early and the rest ran as commands): then `EOF_1`, `EOF_2`, … the first that is not."""
+    lines = set(body.split("\n"))
+    word, n = "EOF", 0
+    while word in lines:
+        n += 1
+        word = f"EOF_{n}"
+    return word
+
+
 def render_file(name: str, *, mode: str, expanded: bool, owner: str, perms: str, expr: str, src: str,
                 body: str) -> str:
     """The shell that writes one `<file>` (its values already filled for the host)."""
@@ -50,10 +61,11 @@ def render_file(name: str, *, mode: str, expanded: bool, owner: str, perms: str,
             out.append(f'rockscc_pipe=$(mktemp) && cat {target} | ({command}) > "$rockscc_pipe" '
                        f'&& cat "$rockscc_pipe" > {target}; rm -f "$rockscc_pipe"\n')
     else:
-        delimiter = "EOF" if expanded else "'EOF'"
+        word = here_doc_word(body)
+        delimiter = word if expanded else f"'{word}'"
         lead = "" if body.startswith("\n") else "\n"
         trail = "" if body.endswith("\n") else "\n"
-        out.append(f"cat {redirect} {target} << {delimiter}{lead}{body}{trail}EOF\n")
+        out.append(f"cat {redirect} {target} << {delimiter}{lead}{body}{trail}{word}\n")
     if owner:
         out.append(f"chown {quote(owner)} {target}\n")
     if perms:

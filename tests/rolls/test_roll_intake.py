@@ -197,3 +197,31 @@ def test_test_node_takes_the_dialect_and_attributes_of_its_description(bare, tmp
     assert outside.rc == 0 and "R7" not in outside.out and "%end" not in outside.out  # rhel5: Rocks 5.0
     forced = run_cli("test", "node", str(node), "dialect=rhel6", cwd=bare)
     assert "R7" not in forced.out and "%end" in forced.out
+
+
+# --- post text that tries to break the intake ------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rockscc.xmlgraph.rollscan import scan_roll  # noqa: E402
+
+WORDS = st.sampled_from(["rocks", "/opt/rocks/bin/rocks", "add", "set", "appliance", "attr", "os", "host", "bootflags",
+                         "x", "membership='A B", 'node="n"', "flags=", "\\", "\\\n", "'", '"', "$X", "`y`", "&amp;",
+                         "#", "attr=", "value=", "\n", "linux", "=", "compute=yes"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(WORDS, max_size=30))
+def test_scanning_any_post_text_never_fails(tmp_path, words):
+    """Property: whatever a post says, scanning it gives declarations or nothing, never an error;
+    every attribute taken has a literal name and value (no $, backquote)."""
+    from xml.sax.saxutils import escape
+
+    roll = tmp_path / "r"
+    write(roll, "nodes/a.xml", f"<kickstart><post>{escape(' '.join(words))}</post></kickstart>")
+    found = scan_roll(roll)
+    for table in [found.attrs, *found.os_attrs.values(), *found.appliance_attrs.values()]:
+        for key, value in table.items():
+            assert not any(c in key + value for c in "$`")
+    for declared in found.appliances.values():
+        assert not any(c in "".join(declared.params.values()) for c in "$`")

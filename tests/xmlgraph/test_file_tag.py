@@ -188,3 +188,32 @@ def test_include_through_a_link_out_of_the_description_is_refused(bare, tmp_path
     (bare / "include" / "innocent").symlink_to(tmp_path / "secret")
     result = profile(bare, f'<kickstart>\n<post><file name="{tmp_path}/m" include="include/innocent"/></post></kickstart>')
     assert result.rc == 1 and "leads outside" in result.err and "root:hash" not in result.out
+
+
+# --- bodies that try to break the here-doc ----------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rockscc.xmlgraph.fileop import render_file  # noqa: E402
+
+LINES = st.lists(st.one_of(st.sampled_from(["EOF", "EOF_1", "'EOF'", "$HOME", "`date`", "\\", "%end", ""]),
+                           st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)), max_size=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=LINES, mode=st.sampled_from(["create", "append"]))
+def test_any_literal_body_reaches_the_file_exactly(tmp_path, lines, mode):
+    """Property: whatever a literal body holds (a line `EOF` included, which ended Rocks' here-doc
+    early), running the shell leaves exactly that text in the file."""
+    body = "\n".join(lines)
+    target = tmp_path / "f"
+    target.write_text("")
+    shell = render_file(str(target), mode=mode, expanded=False, owner="", perms="", expr="", src="", body=body)
+    result = subprocess.run(["bash", "-c", "set -e\n" + shell], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0, result.stderr
+    if not body.strip():
+        assert target.read_text() == ""
+    else:
+        # a body's first line break is the one after `<< 'EOF'` (Rocks: `<file>\ntext\n</file>` is "text\n")
+        expected = (body[1:] if body.startswith("\n") else body) + ("" if body.endswith("\n") else "\n")
+        assert target.read_text() == expected
