@@ -6,8 +6,13 @@ Each function names the Rocks 7 command it answers for (rocksclusters/core
 from __future__ import annotations
 
 import re
+from xml.sax.saxutils import escape
 
 from rockscc.model.rocksreports import FirewallRule, Iface
+
+
+def _xml_lines(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
 
 
 def host_attr(attrs: dict[str, str], *, attr: str | None = None, pydict: bool = False) -> str:
@@ -24,21 +29,24 @@ def host_network(*, fqdn: str | None, gateway: str | None, device: str | None, r
     """report/host/network `run_linux`: /etc/sysconfig/network, and /etc/hostname from Rocks 7 on."""
     lines = ['<file name="/etc/sysconfig/network">', "NETWORKING=yes"]
     if fqdn:
-        lines.append(f"HOSTNAME={fqdn}")
+        lines.append(f"HOSTNAME={escape(fqdn)}")
     if gateway:
-        lines.append(f"GATEWAY={gateway}")
+        lines.append(f"GATEWAY={escape(gateway)}")
     if device:
-        lines.append(f"GATEWAYDEV={device}")
+        lines.append(f"GATEWAYDEV={escape(device)}")
     lines.append("</file>")
     if rocks_major >= 7 and fqdn:
-        lines += ['<file name="/etc/hostname">', fqdn, "</file>"]
-    return "\n".join(lines) + "\n"
+        lines += ['<file name="/etc/hostname">', escape(fqdn), "</file>"]
+    return _xml_lines(lines)
 
 
 def host_interfaces(ifaces: list[Iface], *, bridged: bool, only: str | None = None) -> str:
     """report/host/interface `run_linux`: for each interface a modprobe alias (when it has a
     module) and its ifcfg file; on a KVM container (`bridged`) each interface on a network becomes
-    `p<dev>` enslaved to a bridge named like the interface (`writeBridgedConfig`)."""
+    `p<dev>` enslaved to a bridge named like the interface (`writeBridgedConfig`). Values are
+    escaped for the XML the eval's output is read as."""
+    ifaces = [Iface(*(escape(v, {'"': "&quot;"}) if isinstance(v, str) else v for v in (
+        i.device, i.mac, i.ip, i.netmask, i.mtu, i.module, i.vlan, i.options, i.on_network))) for i in ifaces]
     devices = [i.device for i in ifaces]
     out: list[str] = []
     for iface in ifaces:
@@ -122,7 +130,7 @@ def host_routes(routes: list[tuple[str, str, str]]) -> str:
             continue
         target = f"host {network}" if netmask == "255.255.255.255" else f"net {network} netmask {netmask}"
         hop = f"gw {via}" if via.count(".") == 3 else f"dev {via}"
-        lines.append(f"any {target} {hop}")
+        lines.append(escape(f"any {target} {hop}"))
     lines.append("</file>")
     return "\n".join(lines) + "\n"
 
@@ -160,7 +168,7 @@ def _rule(rule: FirewallRule) -> list[str]:
     text += f" -j {rule.action}"
     if rule.flags:
         text += f" {rule.flags}"
-    return [f"#  {rule.name} ({rule.category}) : {rule.comment}".rstrip(), text]
+    return [escape(f"#  {rule.name} ({rule.category}) : {rule.comment}".rstrip()), escape(text)]
 
 
 def config411(*, master_address: str, port: str | None, appliance: str, membership: str, os: str) -> str:
@@ -179,7 +187,7 @@ ROCKS_PYLIB = "/opt/rocks/lib/python2.7/site-packages/rocks"
 
 def dbhost(host: str) -> str:
     """report/dbhost: appends the database host to rocks/__init__.py on the node."""
-    return f'<file name="{ROCKS_PYLIB}/__init__.py" mode="append">\nDatabaseHost = "{host}"\n</file>\n'
+    return f'<file name="{ROCKS_PYLIB}/__init__.py" mode="append">\nDatabaseHost = "{escape(host)}"\n</file>\n'
 
 
 def resolv(*, search: list[str], servers: str | None, local: bool) -> str:

@@ -26,8 +26,6 @@ DIALECT_VERSIONS = {"rhel5": "5.0", "rhel6": "6.2"}  # every later dialect: LATE
 LATEST = "7.0"
 DERIVED = ("rocks_version", "rocks_version_major", "rocks_release", "version", "release", "distribution",
            "Info_RocksVersion", "Info_RocksRelease")
-# what the derivation reads: a change of either changes every derived value (dependency keys)
-INPUTS = ("rocks_version", "kickstart_dialect")
 
 
 def rocks_version_of(attrs: dict[str, str]) -> str:

@@ -224,3 +224,16 @@ def test_rocks7_compute_and_frontend_with_evals_on(tmp_path):
             for name in ("/etc/sysconfig/network-scripts/ifcfg-eth0", "/etc/sysconfig/iptables"):
                 assert f"cat > {name} << 'EOF'" in result.out
         assert "# rockscc: not emitted, its <eval> failed: sshpw --username root --iscrypted" in result.out
+
+
+def test_report_values_cannot_inject_xml_into_an_eval(bare):
+    """An attribute value with markup reaches the node as text, never as another <file>."""
+    set_attrs(bare, Kickstart_PrivateGateway='1.2.3.4</file><file name="/etc/shadow">x')
+    out = cli(bare, "report host network compute-0-0")
+    assert "&lt;/file&gt;" in out and out.count("<file ") == 1
+    write(bare, "graphs/default/g.xml", '<graph><edge from="compute" to="t"/></graph>')
+    write(bare, "nodes/compute.xml", "<kickstart/>")
+    write(bare, "nodes/t.xml", '<kickstart><post><eval mode="xml">rocks report host network compute-0-0</eval></post></kickstart>')
+    result = run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0")
+    assert result.rc == 0, result.err
+    assert "/etc/shadow" not in result.out.replace('GATEWAY=1.2.3.4</file><file name="/etc/shadow">x', "")
