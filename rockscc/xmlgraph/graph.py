@@ -51,8 +51,7 @@ class Graph:
     def load(cls, overlays: list[Overlay], name: str) -> Graph:
         graph = cls(name)
         for overlay in overlays:
-            directory = overlay.graph_dir(name)
-            for path in sorted(directory.glob("*.xml")) if directory.is_dir() else []:
+            for path in overlay.xml_files(overlay.graph_dir(name)):
                 graph._read(path, f"graphs/{name}/{path.name}", overlay.name)
         return graph
 
