@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
+from rockscc.model.overlay import outside
 from rockscc.xmlgraph import evals, ir
 from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
@@ -90,9 +91,9 @@ class Expander:
             found = candidate.is_file()
             self.deps[f"file:{candidate}"] = self.tree.file_hash(candidate) if found else None
             if found:
-                if not candidate.resolve().is_relative_to(root.resolve()):
-                    raise RocksccError(f'{op.origin}: <file include="{op.include}">: leads outside {root} '
-                                       f"(a link to {candidate.resolve()})")
+                real = outside(candidate, root)
+                if real is not None:
+                    raise RocksccError(f'{op.origin}: <file include="{op.include}">: leads outside {root} (a link to {real})')
                 path = candidate
                 break
         if path is None:
