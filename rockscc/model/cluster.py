@@ -22,7 +22,7 @@ from rockscc.model.records import (
     Settings,
 )
 from rockscc.model.rocksversion import DERIVED as ROCKS_DERIVED
-from rockscc.model.rocksversion import rocks_intrinsics
+from rockscc.model.rocksversion import rocks_intrinsics, rocks_version_of
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
@@ -292,6 +292,7 @@ class Cluster:
             values.check_appliance(("appliances", name), appliance)
             for key in appliance.attrs:
                 _attr_name(("appliances", name, "attrs", key), key)
+            _attr_values(("appliances", name, "attrs"), appliance.attrs)
         for name, net in self.networks.items():
             _path_safe(("networks", name), "network", name)
             try:
@@ -302,6 +303,7 @@ class Cluster:
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:
                 _attr_name(scope + (key,), key)
+            _attr_values(scope, table)
         for label, action in self.pxeactions.items():
             values.check_pxe_action(("pxeactions", label), action)
         for name, hardware in self.hwprofiles.items():
@@ -333,6 +335,7 @@ class Cluster:
                         raise SchemaError(ipath + (key,), exc.message) from None
         for key in host.attrs:
             _attr_name(path + ("attrs", key), key)
+        _attr_values(path + ("attrs",), host.attrs)
         if host.pxeboot and host.pxeboot not in host.pxeactions and host.pxeboot not in self.pxeactions:
             raise SchemaError(path + ("pxeboot",), f'PXE action "{host.pxeboot}" is not defined')
         if host.hwprofile and host.hwprofile not in self.hwprofiles:
@@ -400,6 +403,15 @@ def _path_safe(path: tuple, kind: str, value: str) -> None:
         names.check_path_safe(kind, value)
     except RocksccError as exc:
         raise SchemaError(path, exc.message) from None
+
+
+def _attr_values(path: tuple, table: dict[str, str]) -> None:
+    """Attribute values rockscc itself reads in a syntax of its own (rocks_version: a number)."""
+    if "rocks_version" in table:
+        try:
+            rocks_version_of({"rocks_version": table["rocks_version"]})
+        except RocksccError as exc:
+            raise SchemaError(path + ("rocks_version",), exc.message) from None
 
 
 def _attr_name(path: tuple, key: str) -> None:

@@ -50,12 +50,22 @@ def test_an_unknown_version_has_an_empty_release_name(bare):
 
 
 @pytest.mark.parametrize("bad", ["seven", ".7", "x.0", "7a"])
-def test_a_malformed_rocks_version_is_one_clear_error(bare, bad):
-    set_attrs(bare, rocks_version=bad)
+def test_a_malformed_rocks_version_is_refused_where_it_is_set(bare, bad):
+    for argv in (["set", "attr", "rocks_version", bad], ["set", "host", "attr", "compute-0-0", "rocks_version", bad],
+                 ["set", "appliance", "attr", "compute", "rocks_version", bad]):
+        before = (bare / "cluster.toml").read_bytes()
+        result = run_cli("-C", str(bare), *argv)
+        assert result.rc == 1 and f'attribute rocks_version="{bad}": not a Rocks version' in result.err
+        assert "Traceback" not in result.err and (bare / "cluster.toml").read_bytes() == before
+
+
+def test_a_malformed_rocks_version_edited_by_hand_names_the_line(bare):
+    path = bare / "cluster.toml"
+    text = path.read_text()
+    path.write_text(text.replace("[attrs]\n", '[attrs]\nrocks_version = "seven"\n', 1))
+    line = path.read_text().splitlines().index('rocks_version = "seven"') + 1
     result = profile(bare, NODE)
-    assert result.rc == 1
-    assert result.err.strip().splitlines()[-1].startswith(f'error - attribute rocks_version="{bad}"')
-    assert "Traceback" not in result.err
+    assert result.rc == 1 and f"cluster.toml:{line}:" in result.err and "not a Rocks version" in result.err
 
 
 def test_a_set_attribute_of_the_same_name_wins_at_every_level(bare):
