@@ -3,6 +3,13 @@ in the module name stands for a `-` in the command: load_rocks__dump.py is `load
 the command line maps to a module without importing every command; rolls add commands through the
 `rockscc.commands` entry-point group (name = the command words, value = `module:Class`).
 
+Start-up cost is part of every edit (issue 17), so the registry imports nothing it does not need
+to run the command line in hand: built-in commands are found by listing file names and imported
+one at a time, and installed entry points (importlib.metadata, which brings in the email package:
+more CPU than the edit itself) are read only when no built-in or roll command names the line —
+for `help`, the reference, and plugin commands. A plugin adds commands; it cannot take over a
+command line a built-in or roll command names (it never could for the same name).
+
 The verb `test` is spelled `try` in module names (try_node.py is `test node`): tools take a
 module named test_*.py for a test file (pytest collects it, packagers and coverage may skip it)."""
 
@@ -10,9 +17,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
+import os
 from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import rockscc.commands
@@ -26,11 +32,15 @@ _lazy: dict[str, object] = {}  # command words -> loader (rolls' commands, impor
 
 @cache
 def _builtin() -> dict[str, str]:
-    return {
-        command_words(info.name): f"rockscc.commands.{info.name}"
-        for info in pkgutil.iter_modules(rockscc.commands.__path__)
-        if not info.name.startswith("_")
+    """Command words -> module, from the file names of rockscc/commands/ (one module per command,
+    no subpackages; `_x.py` are shared helpers). A listing, not pkgutil: nothing to import."""
+    modules = {
+        entry.name[:-3]
+        for directory in rockscc.commands.__path__
+        for entry in os.scandir(directory)
+        if entry.name.endswith(".py") and entry.is_file()
     }
+    return {command_words(m): f"rockscc.commands.{m}" for m in sorted(modules) if not m.startswith("_")}
 
 
 def command_words(module: str) -> str:
@@ -41,6 +51,10 @@ def command_words(module: str) -> str:
 
 @cache
 def _plugins() -> dict[str, str]:
+    """Installed entry-point commands. The registry's one deferred import: see the module's
+    docstring (only `help`, the reference and command lines nothing else names come here)."""
+    from importlib.metadata import entry_points
+
     return {" ".join(ep.name.split()): ep.value for ep in entry_points(group="rockscc.commands")}
 
 
@@ -93,11 +107,12 @@ def names() -> list[str]:
     return sorted(set(_builtin()) | set(_plugins()) | set(_extra) | set(_lazy))
 
 
-def _known() -> frozenset[str]:
-    """names() as a set, made again only when rolls' commands changed (a load resolves every line)."""
+def _own() -> frozenset[str]:
+    """Built-in and rolls' command names as a set, made again only when rolls' commands changed
+    (a load resolves every line). Installed plugins are not among them: see resolve()."""
     key = (tuple(_extra), tuple(_lazy))
     if _known_cache.get("key") != key:
-        _known_cache["key"], _known_cache["names"] = key, frozenset(names())
+        _known_cache["key"], _known_cache["names"] = key, frozenset(_builtin()) | set(_extra) | set(_lazy)
     return _known_cache["names"]
 
 
@@ -133,14 +148,16 @@ def _builtin_class(name: str) -> type[Command]:
 
 
 def resolve(words: list[str]) -> tuple[str | None, list[str]]:
-    """The longest prefix of `words` that names a command, and the remaining words."""
-    known = _known()
-    for size in range(len(words), 0, -1):
-        if any("=" in w for w in words[:size]):
-            continue
-        candidate = " ".join(words[:size])
-        if candidate in known:
-            return candidate, words[size:]
+    """The longest prefix of `words` that names a command, and the remaining words. Built-in and
+    rolls' commands first; installed plugins only for a line none of those names (module docstring)."""
+    for table in (_own, _plugins):  # called in turn: _plugins() reads the installation
+        known = table()
+        for size in range(len(words), 0, -1):
+            if any("=" in w for w in words[:size]):
+                continue
+            candidate = " ".join(words[:size])
+            if candidate in known:
+                return candidate, words[size:]
     return None, words
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rockscc.cli import registry
 from rockscc.cli.command import Arg, Command
+from rockscc.cli.dispatch import listing
+from rockscc.cli.main import USAGE
 
 
 class Help(Command):
@@ -13,9 +15,7 @@ class Help(Command):
     args = [Arg("words", repeat=True, optional=True, help="show only commands starting with these words")]
 
     def run(self, ctx, opts) -> None:
-        from rockscc.cli.main import USAGE, _listing
-
         chosen = registry.subtree(opts.words) if opts.words else registry.names()
         ctx.out(USAGE)
         ctx.out("Commands:")
-        ctx.out(_listing(chosen))
+        ctx.out(listing(chosen))

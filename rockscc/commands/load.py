@@ -33,7 +33,7 @@ class Load(Command):
 def run_lines(ctx, name: str, lines: list[tuple[int, list[str]]]) -> None:
     """Run (line number, command words) in the transaction of the command running them; an
     error names the line; a long run shows progress on a terminal."""
-    from rockscc.cli.main import execute
+    from rockscc.cli.dispatch import execute
 
     progress = Progress(len(lines), ctx.stderr)
     ctx.loading = True

@@ -22,7 +22,7 @@ class LoadRocksDump(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        from rockscc.cli.main import execute
+        from rockscc.cli.dispatch import execute
 
         path, text = read_script(opts.file, errors="replace")  # old Rocks databases were not always UTF-8
         mapped, skipped = 0, []
