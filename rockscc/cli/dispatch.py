@@ -76,6 +76,7 @@ def _run(command: Command, ctx: Context, opts) -> None:
 
 
 def listing(names: list[str]) -> str:
+    """One line per command, its words and summary (`help`, and a partial command line)."""
     lines = []
     for name in names:
         try:
