@@ -196,13 +196,13 @@ class Session:
         """(the host's plan, whether its kickstart inlines it): planned when its disks are declared
         and the plan is wanted or inlined (attribute partition_inline). Records what it read."""
         hardware = self.cluster.hardware_of(host)
+        read["hw:"] = deps.hardware_digest(self.cluster, host)  # none declared yet is an input too
         if hardware is None:
             return None, False
         inline = truthy(attrs.get("partition_inline"))
         read["attr:partition_inline"] = attrs.get("partition_inline")
         if not (wanted or inline):
             return None, False
-        read["hw:"] = deps.hardware_digest(self.cluster, host)
         return self.planner.plan(pre, hardware, host.name, host.partitions), inline
 
     @cached_property

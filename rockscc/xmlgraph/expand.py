@@ -3,17 +3,16 @@ into a Profile. Records every attribute and file it reads (the build's exact dep
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.xmlgraph import ir
+from rockscc.xmlgraph.depkeys import include_signature
 from rockscc.xmlgraph.evals import run_eval
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
 
 EVAL_SKIPPED = "# rockscc: <eval>"  # marks where a disabled eval's output would be
-_SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class Expander:
@@ -87,24 +86,38 @@ class Expander:
             self.warnings.append(Diagnostic(part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]),
                                             "<eval> not run (eval disabled)"))
             return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
-        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
-            self.attr(name)
-        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
-            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
-        env = {k: v for k, v in self.vars.items() if v is not None}
-        output = run_eval(part.shell, script, env, part.origin, self.cluster_dir)
+        output = self._run_eval(part, script)
         if part.mode == "xml":
             root = parse_xml_text(f"<eval-output>{output}</eval-output>", f"output of <eval> at {part.origin}")
             return self.fill(ir._parts(root, node), node)
         return output
 
+    def _run_eval(self, part: ir.Eval, script: str) -> str:
+        """Run an eval, recording what it reads: every variable (its environment: a program may
+        read any of them, not only the `$NAME`s its text shows) and, when it calls `rocks`, the
+        description. What else it reads on the build machine is not tracked (docs/incremental.md)."""
+        for name in self.attrs:
+            self.attr(name)
+        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
+            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
+        env = {k: v for k, v in self.vars.items() if v is not None}
+        return run_eval(part.shell, script, env, part.origin, self.cluster_dir)
+
+    def _find_include(self, name: str) -> Path | None:
+        """The include file named, recorded whether found or not: a file that appears later (or
+        one of a later overlay that shadows it) changes what the host gets."""
+        path = self.tree.find_include(name)
+        self.deps[f"include:{name}"] = include_signature(path)
+        if path is not None:
+            self.deps[f"file:{path}"] = self.tree.file_hash(path)
+        return path
+
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
-        path = self.tree.find_include(part.file)
+        path = self._find_include(part.file)
         if path is None:
             if part.required:
                 raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
             return ""
-        self.deps[f"file:{path}"] = self.tree.file_hash(path)
         text = path.read_text(errors="replace")
         if part.mode == "xml":
             root = parse_xml_text(f"<include-output>{text}</include-output>", f"include/{part.file}")
@@ -158,14 +171,12 @@ class Expander:
         """A top-level eval/include: in xml mode its output is more node XML."""
         (part,) = item.parts
         if isinstance(part, ir.Eval) and part.mode == "xml" and self.evals:
-            script = self.fill(part.script, node)
-            output = run_eval(part.shell, script, dict(self.vars), part.origin, self.cluster_dir)
+            output = self._run_eval(part, self.fill(part.script, node))
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
             return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":
-            path = self.tree.find_include(part.file)
+            path = self._find_include(part.file)
             if path is not None:
-                self.deps[f"file:{path}"] = self.tree.file_hash(path)
                 root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")
                 return self._items(ir.compile_fragment(root, node), node, label, profile)
         self.fill(item.parts, node)  # text outside any section goes nowhere, as in Rocks

@@ -1,0 +1,31 @@
+"""The dependency keys a compile records besides files and attributes, and how their values are
+spelled: the compiler records them (compiler.py, expand.py) and the build evaluates them again
+(pipeline/deps.py) with these same functions, so a recorded value and a current one compare.
+
+- `walk:`          the graph a host's walk reads and the node it starts from (its appliance's)
+- `graph:<name>`   the files of a graph across the overlays (one added, removed or renamed)
+- `nodes:<name>`   the files making a node (a site file shadowing a base node, an extend- file)
+- `include:<name>` the file an <include> found, None when there is none (one appearing later,
+                   or one of a later overlay shadowing it)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def walk_start(graph: str, root: str) -> str:
+    return f"{graph}/{root}"
+
+
+def graph_signature(paths: Iterable[Path]) -> str:
+    return "|".join(str(path) for path in paths)
+
+
+def node_signature(paths: Iterable[Path]) -> str:
+    return "|".join(str(path) for path in paths)
+
+
+def include_signature(path: Path | None) -> str | None:
+    return None if path is None else str(path)
