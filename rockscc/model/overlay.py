@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +34,32 @@ def _builtin_base() -> Path:
 BUILTIN_BASE = _builtin_base()
 
 
+# A file's mtime comes from a coarse clock (a kernel tick; a second or two on some filesystems):
+# two writes within one tick leave the same mtime, and a same-sized second write then looks like
+# no change. A file whose mtime is this recent when its signature is taken may still change
+# unseen: its signature is not trusted the next time (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
+
+
+def racy(mtime_ns: int, now_ns: int | None = None) -> bool:
+    """Whether a file with this mtime may still be rewritten without its mtime changing."""
+    return mtime_ns >= (time.time_ns() if now_ns is None else now_ns) - RACY_NS
+
+
 def files_signature(overlays: list[Overlay]) -> tuple:
     """(path, size, mtime) of every node, graph and include file of the overlays: a stat each, no
-    reads (what a build's input stamps cover of them)."""
-    entries: list[tuple[str, int, int]] = []
+    reads (what a build's input stamps cover of them). When a file is racily recent, the signature
+    also holds the moment it was taken, so that it never equals the next one: the next build then
+    checks exactly instead of trusting the stamp."""
+    entries: list[tuple] = []
     for overlay in overlays:
         for sub in ("nodes", "graphs", "include"):
             _scan(str(overlay.path / sub), entries)
-    return tuple(sorted(entries))
+    entries.sort()
+    now = time.time_ns()
+    if any(racy(mtime, now) for _path, _size, mtime in entries):
+        entries.append(("racy", now))
+    return tuple(entries)
 
 
 def _scan(directory: str, entries: list) -> None:
