@@ -27,7 +27,7 @@ from typing import Any
 
 from rockscc.backends.boot import TFTP
 from rockscc.errors import RocksccError
-from rockscc.model.overlay import racy
+from rockscc.model.overlay import racy, stat_identity
 
 SITE_DIR = "tftpboot"
 
@@ -157,11 +157,11 @@ def _grub_identity() -> dict[str, Any]:
 
 
 def _identity(path: str, st: os.stat_result) -> list:
-    """What identifies a source in the spec: its size and mtime, and its content's digest while
-    its mtime is racily recent (a same-sized rewrite within one clock tick keeps the mtime)."""
-    if racy(st.st_mtime_ns):
-        return [st.st_size, st.st_mtime_ns, hashlib.sha256(_read(path)).hexdigest()]
-    return [st.st_size, st.st_mtime_ns]
+    """What identifies a source in the spec: its stat identity, and its content's digest while
+    that is racily recent (a same-sized rewrite within one clock tick keeps it: model/overlay.py)."""
+    if racy(st):
+        return [*stat_identity(st), hashlib.sha256(_read(path)).hexdigest()]
+    return list(stat_identity(st))
 
 
 def _site_files(directory: Path) -> list[list]:

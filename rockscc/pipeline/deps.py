@@ -15,7 +15,7 @@ from rockscc.engine.jobs import DepResolver, digest
 from rockscc.engine.manifest import Manifest
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
-from rockscc.model.overlay import racy
+from rockscc.model.overlay import racy, stat_identity
 from rockscc.xmlgraph import depkeys
 from rockscc.xmlgraph.graph import graph_files
 
@@ -76,8 +76,8 @@ def attr_context(cluster: Cluster, host_name: str | None):
 
 
 def file_digest(path: Path, manifest: Manifest) -> str | None:
-    """sha256 of a file, re-hashed only when its size or mtime changed since the last build (or
-    its mtime was racily recent then: model/overlay.py, RACY_NS)."""
+    """sha256 of a file, re-hashed only when its stat identity changed since the last build (or
+    was racily recent then: model/overlay.py)."""
     key = str(path)
     try:
         st = path.stat()
@@ -85,14 +85,20 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
         if manifest.files.pop(key, None) is not None:
             manifest.file_changed()
         return None
-    sig = [st.st_size, st.st_mtime_ns]
+    sig = [st.st_size, _token(st)]
     known = manifest.files.get(key)
     if known and known[:2] == sig:
         return known[2]
     value = hashlib.sha256(path.read_bytes()).hexdigest()
-    manifest.files[key] = [st.st_size, -1 if racy(st.st_mtime_ns) else st.st_mtime_ns, value]
+    manifest.files[key] = [st.st_size, -1 if racy(st) else sig[1], value]
     manifest.file_changed()
     return value
+
+
+def _token(st) -> int:
+    """The stat identity beyond the size (mtime, ctime, inode) as one integer for the build log."""
+    _size, mtime, ctime, inode = stat_identity(st)
+    return (mtime * 1_000_003 ^ ctime * 7_919 ^ inode) & ((1 << 63) - 1)
 
 
 def hardware_digest(cluster: Cluster, host: Host) -> str:
