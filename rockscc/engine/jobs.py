@@ -160,6 +160,7 @@ def describe_change(key: str) -> str:
         "graph": f"the files of graph {rest} changed (added, removed or renamed)",
         "include": f"the file include/{rest} resolves to changed (added, removed or shadowed)",
         "walk": "the host's appliance graph or root node changed",
+        "env": "the host's attributes changed (an <eval> runs with all of them)",
         "opt": f"build option {rest} changed",
         "hw": "the host's declared hardware changed",
         "model": f"{rest} changed",

@@ -61,10 +61,12 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
         return depkeys.walk_start(appliance.graph, appliance.node)
 
     resolver.register("walk", walk, per_host=True)
+    resolver.register("env", lambda _, host: depkeys.environment_signature(attrs_of(host)) if host in cluster.hosts
+                      else None, per_host=True)
     resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
-    resolver.host_specific = lambda key: key.startswith("hw:") or (key.startswith("attr:") and is_intrinsic(key[5:]))
+    resolver.host_specific = lambda key: key.startswith(("hw:", "env:")) or (key.startswith("attr:") and is_intrinsic(key[5:]))
 
 
 def attr_context(cluster: Cluster, host_name: str | None):

@@ -7,11 +7,15 @@ spelled: the compiler records them (compiler.py, expand.py) and the build evalua
 - `nodes:<name>`   the files making a node (a site file shadowing a base node, an extend- file)
 - `include:<name>` the file an <include> found, None when there is none (one appearing later,
                    or one of a later overlay shadowing it)
+- `env:`           every attribute of the host, names and values: an <eval>'s environment (a
+                   program may read any variable, and one added later, not only the `$NAME`s
+                   its text shows)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
@@ -29,3 +33,7 @@ def node_signature(paths: Iterable[Path]) -> str:
 
 def include_signature(path: Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+def environment_signature(attrs: Mapping[str, str]) -> str:
+    return hashlib.sha256(repr(sorted(attrs.items())).encode()).hexdigest()

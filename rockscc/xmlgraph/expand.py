@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.xmlgraph import ir
-from rockscc.xmlgraph.depkeys import include_signature
+from rockscc.xmlgraph.depkeys import environment_signature, include_signature
 from rockscc.xmlgraph.evals import run_eval
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
@@ -93,11 +93,11 @@ class Expander:
         return output
 
     def _run_eval(self, part: ir.Eval, script: str) -> str:
-        """Run an eval, recording what it reads: every variable (its environment: a program may
-        read any of them, not only the `$NAME`s its text shows) and, when it calls `rocks`, the
-        description. What else it reads on the build machine is not tracked (docs/incremental.md)."""
-        for name in self.attrs:
-            self.attr(name)
+        """Run an eval, recording what it reads: its environment (every attribute: a program may
+        read any of them, and one added later, not only the `$NAME`s its text shows) and, when it
+        calls `rocks`, the description. What else it reads on the build machine is not tracked
+        (docs/incremental.md)."""
+        self.deps["env:"] = environment_signature(self.attrs)
         if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
             self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
         env = {k: v for k, v in self.vars.items() if v is not None}
