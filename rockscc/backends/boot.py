@@ -13,10 +13,12 @@ TFTP = "tftp"  # the TFTP tree in the build directory: boot files and loaders (b
 
 def with_kickstart_url(args: str | None, url: str | None) -> str | None:
     """Rocks' install actions say a bare `ks` (its patched loader asked the DHCP server's
-    kickstart.cgi): a stock installer needs the URL, `ks=URL`. Other words are kept as they are."""
-    if not args or not url or "ks" not in args.split():
+    kickstart.cgi): a stock installer needs the URL, `ks=URL`; the Debian installer's actions say
+    `preseed`, which becomes `url=URL`. Other words are kept as they are."""
+    if not args or not url or not {"ks", "preseed"} & set(args.split()):
         return args
-    return " ".join(f"ks={url}" if word == "ks" else word for word in args.split(" "))
+    named = {"ks": f"ks={url}", "preseed": f"url={url}"}  # d-i's preseed URL is `url=` (preseed/url)
+    return " ".join(named.get(word, word) for word in args.split(" "))
 
 
 def render_boot(spec: dict[str, Any]) -> list[tuple[str, str]]:

@@ -35,6 +35,7 @@ def render_conf(spec: dict[str, Any]) -> str:
     lines += [
         f"dhcp-hostsfile={out}/{HOSTS_FILE}",
         f"dhcp-option=option:domain-name,{spec['domain']}",
+        *([f"dhcp-option=option:dns-server,{','.join(spec['dns_servers'])}"] if spec.get("dns_servers") else []),
         "# the loader by client: iPXE (user class) the host's script, x86-64 UEFI (arch 7, 9) grub,",
         "# anything else pxelinux; hosts with pxe_ipxe=no (tag noipxe) by architecture even from iPXE",
         "dhcp-userclass=set:ipxe,iPXE",

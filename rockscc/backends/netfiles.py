@@ -32,6 +32,8 @@ def render_dhcpd(spec: dict[str, Any]) -> str:
         network = IPv4Network(spec["network"])
         net, mask = network.network_address, network.netmask
         lines += [f"subnet {net} netmask {mask} {{", f'\toption domain-name "{spec["domain"]}";']
+        if spec.get("dns_servers"):
+            lines.append(f"\toption domain-name-servers {', '.join(spec['dns_servers'])};")
         if spec["next_server"]:
             lines.append(f"\tnext-server {spec['next_server']};")
         lines += ["\tif known {  # only hosts of the description boot; unknown ones wait for insert-ethers",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rockscc.model.cluster import Cluster
 from rockscc.model.records import Appliance, Host, Interface, Network, PxeAction, Settings
 
+PRESEED_DIALECTS = frozenset({"debian12"})  # dialects compiled to a Debian installer preseed (backends/preseed)
 DEFAULT_DIALECT = "rhel5"  # the kickstart dialect of a host whose attributes name none (Rocks 5.0's)
 PRIVATE = Network(subnet="10.1.0.0", netmask="255.255.0.0", dnszone="local")
 PUBLIC = Network(subnet="198.51.100.0", netmask="255.255.255.0", dnszone="example.org")
@@ -20,6 +21,12 @@ APPLIANCES = {
 
 FRONTEND_PRIVATE_IP, FRONTEND_PUBLIC_IP = "10.1.1.1", "198.51.100.10"
 INSTALL_ARGS = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
+# the Debian installer (debian-installer-12-netboot-amd64's kernel and initrd, in the description's
+# tftpboot/ as scripts/debian-mirror --tftpboot puts them): unattended, its preseed from `preseed`.
+# Not one of init's actions (Rocks' six stay exactly Rocks'): the site adds it as `install debian12`.
+DEBIAN12_INSTALL_COMMAND = "kernel debian12-linux"
+DEBIAN12_INSTALL_ARGS = ("append initrd=debian12-initrd.gz auto=true priority=critical preseed interface=auto "
+                         "netcfg/dhcp_timeout=60 fb=false")
 
 # Rocks 5.0's six global PXE actions (nodes/pxe.xml), command and arguments exactly.
 PXE_ACTIONS = {

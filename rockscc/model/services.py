@@ -58,6 +58,12 @@ def kickstart_server(value: str | None) -> str:
     return _ipv4(value or "", "attribute Kickstart_PrivateKickstartHost")
 
 
+def dns_servers(value: str | None) -> list[str]:
+    """Kickstart_PrivateDNSServers, the resolvers DHCP hands out (an installer that gets none
+    asks for them: Debian's stops there)."""
+    return [_ipv4(v, "attribute Kickstart_PrivateDNSServers") for v in (value or "").replace(",", " ").split()]
+
+
 def discovery_range(cluster: Cluster) -> list[str] | None:
     """dhcp_discovery_range = "FIRST-LAST": addresses of the private network handed to unknown
     clients (insert-ethers sees them either way); unset: unknown clients get no answer."""

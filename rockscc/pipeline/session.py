@@ -50,7 +50,7 @@ from rockscc.errors import Diagnostic, RocksccError
 from rockscc.memo import Memo
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
-from rockscc.model.defaults import DEFAULT_DIALECT
+from rockscc.model.defaults import DEFAULT_DIALECT, PRESEED_DIALECTS
 from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature
 from rockscc.partitions import PlannedHost, Planner
 from rockscc.pipeline import deps, producers
@@ -140,6 +140,12 @@ class Session:
 
         return Validator(self.memo)
 
+    @cached_property
+    def preseed_validator(self):
+        from rockscc.backends.preseed import Validator
+
+        return Validator(self.memo)
+
     # --- the node tree -------------------------------------------------------------------------
     def tree(self) -> NodeTree:
         """The description's merged node and graph files, parsed once per session."""
@@ -185,11 +191,27 @@ class Session:
         read["attr:eval"] = attrs.get("eval")
         read["attr:kickstart_dialect"] = attrs.get("kickstart_dialect")
         dialect = attrs.get("kickstart_dialect") or DEFAULT_DIALECT
+        if dialect in PRESEED_DIALECTS:
+            return self._preseed(host, result, attrs, read, dialect, plan=plan)
         planned, inline = self._partitions(host, result.profile.pre, attrs, read, wanted=plan)
         kickstart = self.renderer.render(result.profile, dialect, planned.info_text if inline else None)
         self.validator.validate(kickstart, dialect, host.name, result.profile)
         warnings = result.warnings + (planned.warnings if planned is not None else [])
         return HostCompile(kickstart.text, planned if plan else None, read, warnings)
+
+    def _preseed(self, host: Host, result: CompileResult, attrs: dict[str, str], read: dict, dialect: str, *,
+                 plan: bool) -> HostCompile:
+        """A Debian installer preseed (backends/preseed): rendered from the profile and the
+        partition plan (its partman recipe), so the plan is always made."""
+        from rockscc.backends import preseed
+
+        planned, _ = self._partitions(host, result.profile.pre, attrs, read, wanted=True)
+        read["attr:debian_allow_unauthenticated"] = attrs.get("debian_allow_unauthenticated")
+        options = preseed.Options(allow_unauthenticated=truthy(attrs.get("debian_allow_unauthenticated")))
+        rendered = preseed.render(result.profile, planned.plan if planned else None, dialect, options)
+        self.preseed_validator.validate(rendered, host.name)
+        warnings = result.warnings + (planned.warnings if planned is not None else [])
+        return HostCompile(rendered.text, planned if plan else None, read, warnings)
 
     def _partitions(self, host: Host, pre: list, attrs: dict[str, str], read: dict, *,
                     wanted: bool) -> tuple[PlannedHost | None, bool]:

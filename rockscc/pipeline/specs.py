@@ -14,7 +14,7 @@ from rockscc.model import Cluster, Host
 from rockscc.model.alloc import hex_ip, network_of
 from rockscc.model.boot import actions_for, boot_action
 from rockscc.model.cluster import truthy
-from rockscc.model.services import basedir, discovery_range, dns_domain, host_flag, kickstart_server
+from rockscc.model.services import basedir, discovery_range, dns_domain, dns_servers, host_flag, kickstart_server
 from rockscc.model.vms import hypervisor_of
 
 XEN_KERNEL = "/boot/kickstart/xen/vmlinuz"
@@ -64,6 +64,7 @@ def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
     return {
         "outdir": str(outdir),
         "next_server": kickstart_server(server) if server else "",
+        "dns_servers": dns_servers(cluster.attrs.get("Kickstart_PrivateDNSServers")),
         "domain": dns_domain(cluster),
         "network": str(network_of(private)) if private else None,
         "discovery": discovery_range(cluster),

@@ -187,6 +187,10 @@ class Expander:
             return
         if item.attr("type") == "meta":
             name = "@" + name
+        profile.package_origins.setdefault(name, item.origin)
+        debian = item.attr("debian")
+        if debian is not None:  # what the package is called on Debian ("" = nothing there)
+            profile.debian_names[name] = debian
         if item.attr("disable") is not None:  # any value, even "no", disables (Rocks 5.0)
             profile.disable(name)
         else:

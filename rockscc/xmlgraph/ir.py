@@ -121,7 +121,7 @@ def _compile_children(root, node: CompiledNode, inherited: Filter) -> None:
                 if isinstance(child.tag, str):
                     _main_child(child, node, filt)
         elif tag == "package":
-            node.items.append(Item("package", filt, origin, _parts(element, node, strip=True), _attrs(element, "type", "disable")))
+            node.items.append(Item("package", filt, origin, _parts(element, node, strip=True), _attrs(element, "type", "disable", "debian")))
         elif tag in ("pre", "post", "configure"):
             kind = "post" if tag == "configure" else tag
             if tag == "configure" and "post" not in element.get("phase", "post"):

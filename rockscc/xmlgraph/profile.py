@@ -26,6 +26,8 @@ class Profile:
     main: list[tuple[str, str]] = field(default_factory=list)  # (line, origin)
     packages: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
+    package_origins: dict[str, str] = field(default_factory=dict)  # name -> nodes/x.xml:LINE of its first <package>
+    debian_names: dict[str, str] = field(default_factory=dict)  # name -> <package debian="…"> (Debian dialects)
     pre: list[Script] = field(default_factory=list)
     post: list[Script] = field(default_factory=list)
     boot_pre: list[str] = field(default_factory=list)

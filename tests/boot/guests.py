@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.netns import PrivateNet
+from tests.netns import PrivateNet, wait_for
 
 QEMU = shutil.which("qemu-system-x86_64")
 OVMF = Path("/usr/share/ovmf/OVMF.fd")
@@ -27,14 +28,17 @@ def require_qemu(*files: Path) -> None:
 
 class Guest:
     def __init__(self, net: PrivateNet, name: str, mac: str, serial: Path, *, uefi: bool = False,
-                 reboot: bool = False, memory: int = 128) -> None:
+                 reboot: bool = False, memory: int = 128, disk: Path | None = None) -> None:
         self.name, self.mac, self.serial = name, mac, serial
         device = f"virtio-net-pci,netdev=n0,mac={mac}" + (",romfile=" if uefi else "")
         argv = [QEMU, "-machine", "accel=tcg", "-m", str(memory), "-nographic", "-monitor", "none", "-display", "none",
                 "-netdev", f"tap,id=n0,ifname={net.tap()},script=no,downscript=no", "-device", device,
-                "-boot", "n,reboot-timeout=1000" if reboot else "n", "-serial", f"file:{serial}"]
+                "-boot", ("order=nc" if disk else "n") + (",reboot-timeout=1000" if reboot else ""),
+                "-serial", f"file:{serial}"]
         if not reboot:
             argv.append("-no-reboot")
+        if disk is not None:  # the network boots first; a boot file saying localboot hands over to the disk
+            argv += ["-drive", f"file={disk},if=virtio,format=raw"]
         if uefi:
             argv += ["-bios", str(OVMF)]
         self.net = net
@@ -71,3 +75,12 @@ def run_until(guests: dict[Guest, str], timeout: float) -> dict[Guest, str]:
     for guest in waiting:
         guest.stop()
     return {guest: guest.console() for guest in guests}
+
+
+def serve_in(net: PrivateNet, root: Path, log: Path) -> subprocess.Popen:
+    """`rockscc serve` for the description, in the private network, logging to `log`."""
+    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "serve"], stdout=log.open("w"),
+                     stderr=subprocess.STDOUT)
+    if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30) or proc.poll() is not None:
+        pytest.fail(f"serve did not start:\n{log.read_text()}")
+    return proc

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from rockscc.model import load
-from tests.boot.guests import Guest, require_qemu, run_until
+from tests.boot.guests import Guest, require_qemu, run_until, serve_in
 from tests.boot.initrd import build_initrd
 from tests.conftest import REPO, run_cli
 from tests.netns import PrivateNet, require_root_and_tools, wait_for
@@ -44,14 +44,6 @@ def random_mac(rng: random.Random) -> str:
 def cli(root: Path, command: str) -> None:
     result = run_cli("-C", str(root), *__import__("shlex").split(command))
     assert result.rc == 0, (command, result.err)
-
-
-def serve_in(net: PrivateNet, root: Path, log: Path) -> subprocess.Popen:
-    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "serve"], stdout=log.open("w"),
-                     stderr=subprocess.STDOUT)
-    if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30) or proc.poll() is not None:
-        pytest.fail(f"serve did not start:\n{log.read_text()}")
-    return proc
 
 
 def new_cluster(root: Path, initrd_dir: Path) -> None:
