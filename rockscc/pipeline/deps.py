@@ -1,6 +1,6 @@
 """How a job's dependency keys are evaluated now, to compare with what its record holds:
-`attr:` (a host's attribute), `file:` (a file's sha256, re-hashed only when its size or mtime
-changed), `opt:` (a compile option), `hw:` (a host's declared hardware, or that it has none),
+`attr:` (a host's attribute), `env:` (all of them: an <eval>'s environment), `file:` (a file's
+sha256, re-hashed only when its stat identity changed), `opt:` (a compile option), `hw:` (a host's declared hardware, or that it has none),
 `model:` (a file of the description read as a whole), and the compiler's `walk:`, `graph:`,
 `nodes:` and `include:` (which files it found: xmlgraph/depkeys.py)."""
 
