@@ -13,30 +13,40 @@ from pathlib import Path
 
 from rockscc.errors import RocksccError
 
+ARMED_MS = 200  # how soon after watching starts the first round runs (and how often the watcher wakes)
+
 
 def watch(root: Path, outdir: Path, build_once: Callable[[], None], out: Callable[[str], None],
           sources: Callable[[], list[Path]] = list) -> None:
+    """Build, then build again on every change, until Ctrl-C. A round runs only once the watcher
+    is active (its first, empty, yield): a save during the first build, or just after a roll came
+    or went, is seen by the next round instead of being lost between two watchers."""
     from watchfiles import watch as watch_changes
 
-    _once(build_once)
     ignored = (str(outdir), "/.", ".lock", ".tmp")
 
     def relevant(change, path: str) -> bool:
         return not any(part in path for part in ignored)
 
     paths = _watched(root, sources, [root])
-    out(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)")
+    first, due = True, True  # due: a round owed before any change is seen (watching just began)
     while True:
-        for changes in watch_changes(*paths, watch_filter=relevant, raise_interrupt=False):
-            names = sorted({_shown(Path(p), root) for _, p in changes})
-            out(f"changed: {', '.join(names)}")
+        for changes in watch_changes(*paths, watch_filter=relevant, raise_interrupt=False,
+                                     yield_on_timeout=True, rust_timeout=ARMED_MS):
+            if changes:
+                out(f"changed: {', '.join(sorted({_shown(Path(p), root) for _, p in changes}))}")
+            elif not due:
+                continue
+            due = False
             _once(build_once)
             now = _watched(root, sources, paths)
             if now != paths:  # a roll came or went: watch its directory from now on
-                paths = now
+                paths, due = now, True
                 out(f"watching {', '.join(map(str, paths))} for changes")
                 break
-            out("watching for changes")  # the round is over
+            out(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)" if first
+                else "watching for changes")  # the round is over
+            first = False
         else:
             return  # Ctrl-C
 
