@@ -51,7 +51,8 @@ ATTRS = {
     "site_flag": ["yes", "no"],
     "site_var": ["alpha", "beta"],
     "Kickstart_Timezone": ["UTC", "Europe/Paris"],
-    "kickstart_dialect": ["rhel5", "rhel6", "rhel7", "rhel8"],
+    "kickstart_dialect": ["rhel5", "rhel6", "rhel7", "rhel8", "debian12"],
+    "debian_allow_unauthenticated": ["yes", "no"],
     "partition_inline": ["yes", "no"],
     "pxe_mac_files": ["yes", "no"],
     "uefi_linuxefi": ["yes", "no"],
@@ -65,6 +66,7 @@ ACTIONS = ["install", "os", "memtest", "install headless", "rescue"]
 
 PIECES = [
     "<package{f}>pkg-{n}</package>",
+    '<package debian="deb-pkg-{n}">rh-pkg-{n}</package>',
     "<post{f}>echo tz=&Kickstart_Timezone; {n}</post>",
     '<post>echo var=<var name="site_var"/> {n}</post>',
     '<post{f}><include file="inc-a.sh"/></post>',
