@@ -285,6 +285,7 @@ class Cluster:
         for name in self.rolls:
             _path_safe(("rolls", name), "roll", name)
         self._validate_unique_addresses()
+        self._validate_one_frontend(self.hosts)
 
     def _validate_host(self, name: str, host: Host) -> None:
         path = ("hosts", name)
@@ -321,6 +322,7 @@ class Cluster:
         addresses are no other host's), without checking the rest again."""
         host = self.hosts[name]
         self._validate_host(name, host)
+        self._validate_one_frontend({name: host, **self.hosts})
         mine = {getattr(iface, key) for iface in host.interfaces for key in ("ip", "mac")} - {None, ""}
         if not mine:
             return
@@ -332,6 +334,16 @@ class Cluster:
                 if value and value in others:
                     raise SchemaError(("hosts", name, "interfaces", i, key),
                                       f"{key.upper()} {value} is already used by host {others[value]}")
+
+    def _validate_one_frontend(self, hosts: dict[str, Host]) -> None:
+        """At most one host is the frontend: its boot file is the TFTP tree's pxelinux.cfg/default,
+        which a second one would claim too (Rocks has one frontend per cluster). `hosts`: in the
+        order to report them, the one to blame last."""
+        memberships = {m for name, a in self.appliances.items() if name == "frontend" for m in (name, a.membership)}
+        frontends = [name for name, host in hosts.items() if host.membership in memberships]
+        if len(frontends) > 1:
+            raise SchemaError(("hosts", frontends[-1], "membership"),
+                              f"{frontends[0]} and {frontends[-1]} would both be the frontend (a cluster has one)")
 
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}

@@ -132,14 +132,20 @@ def test_an_xml_eval_records_what_it_reads(desc):
     assert "second" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
 
 
-def test_two_frontends_clash_the_same_way_incrementally(desc):
-    """A new host writing a path an up-to-date job holds is refused as a build from scratch refuses it."""
-    desc.must("add", "host", "frontend-0-1")
-    build = desc.check("--eval=no")
-    assert "is also produced by boot:frontend" in build.errors["boot:frontend-0-1"]
-    desc.must("set", "host", "membership", "frontend", "Compute")  # the path moves to the other job
+def test_one_frontend(desc):
+    """Two frontends both wrote pxelinux.cfg/default: which one a build refused depended on which
+    was built last (frontend made Compute, compute-0-0 made Frontend, frontend made Frontend
+    again: the incremental build refused frontend, a build from scratch compute-0-0). The
+    description now has at most one frontend."""
+    result = desc.cli("add", "host", "frontend-0-1")
+    assert result.rc == 1 and "frontend and frontend-0-1 would both be the frontend" in result.err
+    desc.must("set", "host", "membership", "frontend", "Compute")
+    desc.must("set", "host", "membership", "compute-0-0", "Frontend")
     desc.check("--eval=no")
-    assert (desc.root / "build/tftp/pxelinux.cfg/default").is_file()
+    result = desc.cli("set", "host", "membership", "frontend", "Frontend")
+    assert result.rc == 1 and "hosts.compute-0-0.membership: frontend and compute-0-0 would both be" in result.err
+    desc.check("--eval=no")
+    assert "Frontend" not in desc.cli("list", "host", "frontend").out
 
 
 def test_a_same_sized_rewrite_that_keeps_the_mtime(desc):
