@@ -1,7 +1,7 @@
 """How a job's dependency keys are evaluated now, to compare with what its record holds:
 `attr:` (a host's attribute), `env:` (all of them: an <eval>'s environment), `file:` (a file's
-sha256, re-hashed only when its stat identity changed), `opt:` (a compile option), `hw:` (a host's declared hardware, or that it has none),
-`model:` (a file of the description read as a whole), and the compiler's `walk:`, `graph:`,
+sha256, re-hashed only when its stat identity changed), `opt:` (a compile option), `hw:` (a host's
+declared hardware, or that it has none), `model:` (a file of the description read as a whole), and the compiler's `walk:`, `graph:`,
 `nodes:` and `include:` (which files it found: xmlgraph/depkeys.py)."""
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
 
     resolver.register("hw", hw, per_host=True)
     # which files the compiler finds now: a graph's files, a node's files, an include's file
-    resolver.register("graph", lambda name, host: depkeys.graph_signature(
+    resolver.register("graph", lambda name, host: depkeys.files_found(
         path for path, _overlay in graph_files(session.tree().overlays, name)), per_host=False)
-    resolver.register("nodes", lambda name, host: depkeys.node_signature(s.path for s in session.tree().sources(name)),
+    resolver.register("nodes", lambda name, host: depkeys.files_found(s.path for s in session.tree().sources(name)),
                       per_host=False)
     resolver.register("include", lambda name, host: depkeys.include_signature(session.tree().find_include(name)),
                       per_host=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.model.overlay import Overlay
 from rockscc.xmlgraph import ir
-from rockscc.xmlgraph.depkeys import graph_signature, node_signature, walk_start
+from rockscc.xmlgraph.depkeys import files_found, walk_start
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
@@ -128,12 +128,12 @@ class NodeTree:
         key = (graph_name, tuple(order))
         if key not in self._walk_inputs:
             files = self.graph(graph_name).files
-            deps: dict[str, str | None] = {f"graph:{graph_name}": graph_signature([path for _display, path in files])}
+            deps: dict[str, str | None] = {f"graph:{graph_name}": files_found([path for _display, path in files])}
             for _display, path in files:
                 deps[f"file:{path}"] = self.file_hash(path)
             compiled = []
             for name in order:
-                deps[f"nodes:{name}"] = node_signature(s.path for s in self.sources(name))
+                deps[f"nodes:{name}"] = files_found(s.path for s in self.sources(name))
                 for node in self.compiled(name):
                     path = _path_of(self, node)
                     deps[f"file:{path}"] = self.file_hash(path)

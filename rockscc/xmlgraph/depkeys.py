@@ -23,11 +23,8 @@ def walk_start(graph: str, root: str) -> str:
     return f"{graph}/{root}"
 
 
-def graph_signature(paths: Iterable[Path]) -> str:
-    return "|".join(str(path) for path in paths)
-
-
-def node_signature(paths: Iterable[Path]) -> str:
+def files_found(paths: Iterable[Path]) -> str:
+    """A set of files found, in the order they are read (`graph:` and `nodes:` keys)."""
     return "|".join(str(path) for path in paths)
 
 
