@@ -43,6 +43,7 @@ class WatchedBuilds(IncrementalBuilds):
         self.watcher_args: list[str] | None = None
         self.log = self.base / "watch.log"
         self.seen = 0  # how much of the log the last check read
+        self.last_round = ""  # the watcher's output of its last round (its errors are build/'s)
         self.state = self._state()
 
     def teardown(self) -> None:
@@ -57,7 +58,7 @@ class WatchedBuilds(IncrementalBuilds):
         text = self._round(changed)
         self.state = self._state()
         rounds = [r for r in text.split("\nchanged: ") if r.strip()]
-        last = rounds[-1] if rounds else ""
+        last = self.last_round = rounds[-1] if rounds else self.last_round  # no round: build/ is the last one's
         lines = last.splitlines()
         failing = any(line.startswith("error - ") for line in lines)
         incremental = Build.of(Result(1 if failing else 0, last, last), self.desc.root)
