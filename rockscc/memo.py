@@ -95,7 +95,8 @@ class Memo:
         if not create and not self._path.exists():
             return None
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_file(self._path)
             conn = sqlite3.connect(self._path, timeout=5, isolation_level="DEFERRED")
             conn.execute("PRAGMA journal_mode=WAL")  # readers (forked workers) never wait for the writer
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -137,3 +138,10 @@ def code_identity() -> str:
                 entries.append(f"{directory[len(package):]}/{name}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
 
+
+def private_file(path: Path) -> None:
+    """Create `path` readable by its owner only, before SQLite opens it (its journal and WAL files
+    take the same mode): what a build records holds attribute values, the root password hash
+    among them."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)  # a file written by an earlier rockscc

@@ -56,7 +56,7 @@ def test_the_wheel_carries_the_builtin_data_inside_the_package(dist):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"rockscc/data/{name}" for name in _builtin_files()} <= names
     assert {"rockscc/backends/kickstart/templates/head.j2", "rockscc/grammar/cond.lark",
-            "rockscc/partitions/worker.py", "rockscc/partitions/pylib/rocks_partition.py"} <= names
+            "rockscc/sandbox/supervisor.py", "rockscc/partitions/pylib/rocks_partition.py"} <= names
     metadata = zipfile.ZipFile(wheel).read(f"rockscc-{__version__}.dist-info/METADATA").decode()
     assert "License-Expression: BSD-3-Clause" in metadata and "Programming Language :: Python :: 3.13" in metadata
     assert not any(name.startswith(("tests/", "nodes/", "graphs/")) for name in names)

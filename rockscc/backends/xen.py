@@ -40,6 +40,5 @@ def _value(value: Any) -> str:
         return str(value)
     if isinstance(value, list):
         return "[ " + ", ".join(_value(v) for v in value) + " ]" if value else "[]"
-    text = str(value)
-    quote = "'" if "'" not in text else '"'
-    return f"{quote}{text}{quote}"
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"  # xl's escapes: \\ and \'
+

@@ -124,6 +124,8 @@ class Command:
         positional, params = [], {}
         shorts = {f"-{p.short}": p.name for p in cls.params if p.short}
         tokens = list(tokens)
+        for token in tokens:
+            _one_line(token)
         while tokens:
             token = tokens.pop(0)
             if token[:2] in shorts:  # -j4 or -j 4
@@ -167,6 +169,16 @@ class Command:
             else:
                 setattr(opts, _attr(p.name), p.default)
         return opts, output
+
+
+def _one_line(token: str) -> None:
+    """Every word of a command line is one line of printable text, as every value it may set."""
+    if not token.isprintable():
+        from rockscc.model.codec import unprintable
+
+        key, _, value = token.partition("=") if "=" in token else ("", "", token)
+        where = f"{key}=…" if key else '"' + token[:40].encode("unicode_escape").decode() + '"'
+        raise RocksccError(f"{where}: {unprintable(value or token)} is not allowed (values are one line of printable text)")
 
 
 def _attr(name: str) -> str:

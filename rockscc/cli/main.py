@@ -35,6 +35,7 @@ def entry() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    os.umask(os.umask(0o022) | 0o022)  # nothing rockscc creates is group- or world-writable
     try:
         cluster_dir, words = _global_options(argv)
         if words is None:
@@ -51,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the file system said no (full, read-only, permissions): nothing half-written
+        sys.stdout.flush()
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"error - {where}{exc.strerror or exc}\n")
+        return 1
     except Exception as exc:  # a bug in rockscc: say so plainly, keep the traceback for --debug
         if os.environ.get("ROCKSCC_DEBUG"):
             traceback.print_exc()

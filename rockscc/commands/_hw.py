@@ -7,6 +7,7 @@ import copy
 from rockscc.errors import RocksccError
 from rockscc.model import Disk, Hardware, Raid, parse_size
 from rockscc.model.names import check_path_safe
+from rockscc.model.values import MAX_DISK
 
 
 def parse_disks(text: str) -> list[Disk]:
@@ -23,6 +24,8 @@ def parse_disks(text: str) -> list[Disk]:
         size = parse_size(fields[1])
         if size < 16 * 1024**2:
             raise RocksccError(f'disks: "{item}" is smaller than 16 MiB')
+        if size > MAX_DISK:
+            raise RocksccError(f'disks: "{item}" is larger than 1 EiB')
         disks.append(Disk(name, size, sector))
     if len({d.name for d in disks}) != len(disks):
         raise RocksccError("disks: a disk is named twice")

@@ -15,7 +15,7 @@ class Init(Command):
     """Create a cluster description: cluster.toml with a frontend, the appliances frontend,
     compute, nas and tile, the built-in xen roll with its vm-container appliance (xen=no leaves it
     out), a private and a public network, Rocks' global attributes and PXE actions, plus empty
-    site nodes/ and graphs/default/ directories.
+    site nodes/ and graphs/default/ directories, and a .gitignore for what is built or cached.
 
     With bare=yes (or --bare) the description uses only its own nodes/ and graphs/ (no built-in
     base), so any tree - the Rocks corpus, a roll under development - compiles as it is.
@@ -47,6 +47,20 @@ class Init(Command):
                                          bare=opts.bare, password=opts.password, xen=opts.xen)
         with locked(root):
             save(cluster)
+        _gitignore(root)
         ctx.out(f"created cluster description {root / FILENAME}")
         if generated:
             ctx.warn(f"generated root password for installed hosts (stored only as a hash): {generated}")
+
+
+GITIGNORE = """# rockscc: what is made from the description (and holds copies of its secrets)
+/build/
+/.rockscc-cache/
+/.cluster.lock
+"""
+
+
+def _gitignore(root: Path) -> None:
+    path = root / ".gitignore"
+    if not path.exists():
+        path.write_text(GITIGNORE)

@@ -19,6 +19,7 @@ from typing import Any
 
 from rockscc import __version__
 from rockscc.engine.output import Output
+from rockscc.errors import RocksccError
 
 
 def digest(value: Any) -> str:
@@ -55,12 +56,19 @@ class SpecJob:
     fingerprint: str | None = None
     stamp: str | None = None  # see stamps.py
     _spec: Any = None
+    _error: RocksccError | None = None  # the spec could not be made: this job's error, not the build's
 
-    def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str, Any]:
-        self._spec = self.spec()
+    def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str | None, Any]:
+        try:
+            self._spec = self.spec()
+        except RocksccError as exc:
+            self._error = exc
+            return None, None  # stale: run() reports it
         return spec_digest([__version__, self.salt, self._spec]), self._spec
 
     def run(self, resolver: DepResolver) -> JobResult:
+        if self._error is not None:
+            raise self._error
         spec = self._spec if self._spec is not None else self.spec()
         if spec is None:
             return JobResult([], {"spec": None})

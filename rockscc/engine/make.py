@@ -144,9 +144,21 @@ def build(outdir: Path, options: BuildOptions, source: JobSource,
         source.memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
-        manifest.save(outdir)
+        _save_manifest(manifest, outdir)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _save_manifest(manifest: Manifest, outdir: Path) -> None:
+    import sqlite3
+
+    try:
+        manifest.save(outdir)
+    except (sqlite3.Error, OSError) as exc:  # the artifacts are written; the next build checks them all again
+        manifest.close()
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise RocksccError(f"cannot record the build in {outdir / MANIFEST_NAME}: {why} (every artifact is "
+                           "complete, old or new; the next build checks them all again)") from None
 
 
 def clean(root: Path, out: Path | None = None) -> int:
@@ -257,6 +269,8 @@ class _Run:
             return index, result, None
         except RocksccError as exc:
             return index, None, f"{job.id}: {exc}"
+        except OSError as exc:  # a full disk, a read-only build directory: this job's outputs stay as they were
+            return index, None, f"{job.id}: {_os_error(exc)}"
         except Exception as exc:  # a bug: report it against the job, keep building the others
             return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
 
@@ -372,7 +386,12 @@ def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, o
             report.errors.append(f"{job.id}: {clash}")
             continue
         outputs = {}
-        for path, written, sig, digest in _write(result, outdir):
+        try:
+            written_files = _write(result, outdir)
+        except OSError as exc:
+            report.errors.append(f"{job.id}: {_os_error(exc)}")
+            continue
+        for path, written, sig, digest in written_files:
             claimed[path] = job.id
             report.written += written
             report.unchanged += not written
@@ -391,6 +410,10 @@ def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, o
     report.errors.sort()  # workers finish in any order; the report does not
     report.warnings.sort()
     return seen, ran
+
+
+def _os_error(exc: OSError) -> str:
+    return f"cannot write {exc.filename or 'an output'}: {exc.strerror or exc} (its previous version is kept)"
 
 
 def _paths(result: JobResult) -> list[str]:

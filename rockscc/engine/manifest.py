@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rockscc import __version__
+from rockscc.memo import private_file
 
 NAME = ".rockscc-manifest.sqlite"
 FORMAT = "3"
@@ -172,6 +173,7 @@ class Manifest:
         outdir.mkdir(parents=True, exist_ok=True)
         if self._conn is None:
             _delete(outdir / NAME)  # an unusable or foreign log is replaced, not mixed with
+            private_file(outdir / NAME)
             self._conn = sqlite3.connect(outdir / NAME, timeout=30)
             self._files_dirty = True
             self.jobs.changed |= set(self.jobs)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rockscc.errors import RocksccError
+from rockscc.grammar import lalr_parser
 
 if TYPE_CHECKING:  # lark is imported on the first cond= (~25 ms a process that has none)
     from lark import Lark, Token
@@ -20,11 +21,8 @@ if TYPE_CHECKING:  # lark is imported on the first cond= (~25 ms a process that 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    """Built on the first cond= (many node trees have none); lark keeps the built parser in the
-    temp dir, ~50 ms less per process."""
-    from lark import Lark
-
-    return Lark((Path(__file__).parent / "cond.lark").read_text(), parser="lalr", maybe_placeholders=False, cache=True)
+    """Built on the first cond= (many node trees have none)."""
+    return lalr_parser(Path(__file__).with_name("cond.lark"), maybe_placeholders=False)
 
 
 _TRUE, _FALSE = {"on", "yes", "true", "y"}, {"off", "no", "false", "n"}

@@ -11,6 +11,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from rockscc.errors import RocksccError
+from rockscc.grammar import lalr_parser
 
 # command -> (options taking a value, flag options); None: accept any option (bootloader)
 _VALUED_PART = {"size", "maxsize", "ondisk", "ondrive", "fstype", "onpart", "usepart", "bytes-per-inode", "fsoptions",
@@ -50,7 +51,7 @@ class Directive:
 
 @cache
 def _parser() -> Lark:
-    return Lark(Path(__file__).with_name("partition.lark").read_text(), parser="lalr", propagate_positions=True, cache=True)
+    return lalr_parser(Path(__file__).with_name("partition.lark"), propagate_positions=True)
 
 
 def parse_directives(text: str, source: str = "partition-info") -> list[Directive]:

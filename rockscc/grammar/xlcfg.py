@@ -3,6 +3,7 @@ configs can be imported and rockscc's own output checked."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,15 @@ from lark import Lark, Transformer
 from lark.exceptions import UnexpectedInput
 
 from rockscc.errors import RocksccError
+from rockscc.grammar import lalr_parser
+
+_ESCAPE = re.compile(r"\\(.)")  # one backslash escape, read left to right as xl does
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 @cache
 def _parser() -> Lark:
-    return Lark(Path(__file__).with_name("xlcfg.lark").read_text(), parser="lalr", cache=True)
+    return lalr_parser(Path(__file__).with_name("xlcfg.lark"))
 
 
 class _ToData(Transformer):
@@ -26,8 +31,7 @@ class _ToData(Transformer):
         return (str(items[0]), items[1])
 
     def string(self, items):
-        text = str(items[0])[1:-1]
-        return text.replace("\\'", "'").replace('\\"', '"').replace("\\\\", "\\")
+        return _ESCAPE.sub(lambda m: _ESCAPES.get(m[1], m[1]), str(items[0])[1:-1])
 
     def number(self, items):
         return int(str(items[0]), 0)

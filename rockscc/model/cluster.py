@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.errors import RocksccError
-from rockscc.model import alloc, names
+from rockscc.model import alloc, names, values
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
@@ -48,9 +48,9 @@ class Cluster:
 
     # --- TOML ----------------------------------------------------------------------------------
     @classmethod
-    def from_data(cls, data: dict, root: Path) -> Cluster:
+    def from_data(cls, data: dict, root: Path, *, strings_checked: bool = False) -> Cluster:
         """Decode a parsed cluster.toml; raises SchemaError naming the key path."""
-        cluster = decode(cls, data)
+        cluster = decode(cls, data, strings_checked=strings_checked)
         cluster.root = root
         return cluster
 
@@ -268,32 +268,43 @@ class Cluster:
 
     # --- validation ----------------------------------------------------------------------------
     def validate(self) -> None:
-        """Check cross-references; raises SchemaError naming the offending key path."""
+        """Check values and cross-references; raises SchemaError naming the offending key path."""
+        memberships = {a.membership for a in self.appliances.values()}
         for name, host in self.hosts.items():
-            self._validate_host(name, host)
-        for name in self.appliances:
+            self._validate_host(name, host, memberships)
+        for name, appliance in self.appliances.items():
             _path_safe(("appliances", name), "appliance", name)
+            values.check_appliance(("appliances", name), appliance)
+            for key in appliance.attrs:
+                _attr_name(("appliances", name, "attrs", key), key)
         for name, net in self.networks.items():
             _path_safe(("networks", name), "network", name)
             try:
                 alloc.network_of(net)
             except ValueError as exc:
                 raise SchemaError(("networks", name, "subnet"), str(exc)) from None
+            values.check_network(("networks", name), net)
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:
                 _attr_name(scope + (key,), key)
+        for label, action in self.pxeactions.items():
+            values.check_pxe_action(("pxeactions", label), action)
+        for name, hardware in self.hwprofiles.items():
+            _path_safe(("hwprofiles", name), "hardware profile", name)
+            values.check_hardware(("hwprofiles", name), hardware)
         for name in self.rolls:
             _path_safe(("rolls", name), "roll", name)
+        _path_safe(("cluster", "graph"), "graph", self.cluster.graph)
         self._validate_unique_addresses()
-        self._validate_one_frontend(self.hosts)
+        self._validate_one_frontend()
 
-    def _validate_host(self, name: str, host: Host) -> None:
+    def _validate_host(self, name: str, host: Host, memberships: set[str]) -> None:
         path = ("hosts", name)
         try:
             names.check_host_name(name)
         except RocksccError as exc:
             raise SchemaError(path, exc.message) from None
-        if not any(a.membership == host.membership for a in self.appliances.values()):
+        if host.membership not in memberships:
             raise SchemaError(path + ("membership",), f'membership "{host.membership}" is not defined')
         for i, iface in enumerate(host.interfaces):
             ipath = path + ("interfaces", i)
@@ -316,13 +327,14 @@ class Cluster:
             container = self.hosts.get(host.vm.container)
             if container is None:
                 raise SchemaError(path + ("vm", "container"), f'VM container "{host.vm.container}" is not a host')
+        values.check_host(path, host)
 
     def validate_new_host(self, name: str) -> None:
         """What validate() checks of one host just added (its fields, references, and that its
         addresses are no other host's), without checking the rest again."""
         host = self.hosts[name]
-        self._validate_host(name, host)
-        self._validate_one_frontend({name: host, **self.hosts})
+        self._validate_host(name, host, {a.membership for a in self.appliances.values()})
+        self._validate_one_frontend(blame=name)
         mine = {getattr(iface, key) for iface in host.interfaces for key in ("ip", "mac")} - {None, ""}
         if not mine:
             return
@@ -335,15 +347,17 @@ class Cluster:
                     raise SchemaError(("hosts", name, "interfaces", i, key),
                                       f"{key.upper()} {value} is already used by host {others[value]}")
 
-    def _validate_one_frontend(self, hosts: dict[str, Host]) -> None:
+    def _validate_one_frontend(self, blame: str | None = None) -> None:
         """At most one host is the frontend: its boot file is the TFTP tree's pxelinux.cfg/default,
-        which a second one would claim too (Rocks has one frontend per cluster). `hosts`: in the
-        order to report them, the one to blame last."""
-        memberships = {m for name, a in self.appliances.items() if name == "frontend" for m in (name, a.membership)}
-        frontends = [name for name, host in hosts.items() if host.membership in memberships]
+        which a second one would claim too (Rocks has one frontend per cluster). The error names
+        `blame` (a host just added) if it is one of them, else the later one in the file."""
+        memberships = {a.membership for name, a in self.appliances.items() if name == "frontend"}
+        frontends = [name for name, host in self.hosts.items() if host.membership in memberships]
         if len(frontends) > 1:
-            raise SchemaError(("hosts", frontends[-1], "membership"),
-                              f"{frontends[0]} and {frontends[-1]} would both be the frontend (a cluster has one)")
+            culprit = blame if blame in frontends else frontends[-1]
+            first = next(name for name in frontends if name != culprit)
+            raise SchemaError(("hosts", culprit, "membership"),
+                              f"{first} and {culprit} would both be the frontend (a cluster has one)")
 
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}

@@ -16,8 +16,26 @@ from rockscc.model import Cluster, Host, format_size
 from rockscc.model.cluster import host_sort_key
 
 
-def line(*words: str, **params) -> str:
-    parts = ["rockscc", *words]
+class Arg:
+    """A positional argument of a dumped line with its name: written as a word where the command
+    line reads it as that argument, else as name=value (a value holding "=", starting with "-",
+    or the word "help" would be read as a parameter, an option or a request for help)."""
+
+    def __init__(self, name: str, value) -> None:
+        self.name, self.value = name, str(value)
+
+    @property
+    def positional(self) -> bool:
+        return "=" not in self.value and not self.value.startswith("-") and self.value != "help"
+
+
+def line(*words, **params) -> str:
+    parts = ["rockscc"]
+    for word in words:
+        if isinstance(word, Arg) and not word.positional:
+            params[word.name] = word.value
+        else:
+            parts.append(word.value if isinstance(word, Arg) else word)
     for key, value in params.items():
         if value is None:
             continue
@@ -41,7 +59,7 @@ def _networks(c: Cluster) -> Iterator[str]:
 
 def _roll_line(c: Cluster, name: str) -> str:
     roll = c.rolls[name]
-    return line("add", "roll", roll.path, name=name, enabled=roll.enabled)
+    return line("add", "roll", Arg("path", roll.path), name=name, enabled=roll.enabled)
 
 
 def _appliances(c: Cluster) -> Iterator[str]:
@@ -57,12 +75,12 @@ def _appliances(c: Cluster) -> Iterator[str]:
         if a.roll:  # added by its roll's line; only its attributes may differ
             meta = read_meta(c.roll_path(c.rolls[a.roll]), a.roll).appliances.get(name)
             for key in sorted(set(meta.attrs if meta else {}) - set(a.attrs)):
-                yield line("remove", "appliance", "attr", name, key)
+                yield line("remove", "appliance", "attr", name, Arg("attr", key))
         else:
             yield line("add", "appliance", name, membership=a.membership, node=a.node, graph=a.graph,
                        short_name=a.short_name, schedulable=a.schedulable, public=a.public, os=a.os)
         for key, value in a.attrs.items():
-            yield line("set", "appliance", "attr", name, key, value)
+            yield line("set", "appliance", "attr", name, Arg("attr", key), Arg("value", value))
     for name in c.rolls:
         if name not in added:
             yield _roll_line(c, name)
@@ -70,10 +88,10 @@ def _appliances(c: Cluster) -> Iterator[str]:
 
 def _attrs(c: Cluster) -> Iterator[str]:
     for key, value in c.attrs.items():
-        yield line("set", "attr", key, value)
+        yield line("set", "attr", Arg("attr", key), Arg("value", value))
     for os_name, table in c.os.items():
         for key, value in table.items():
-            yield line("set", "os", "attr", os_name, key, value)
+            yield line("set", "os", "attr", os_name, Arg("attr", key), Arg("value", value))
 
 
 def _pxeactions(c: Cluster) -> Iterator[str]:
@@ -106,32 +124,32 @@ def _hosts(c: Cluster) -> Iterator[str]:
 def _host(h: Host) -> Iterator[str]:
     if h.partitions or (h.hardware and (h.hardware.raids or h.hardware.frontend)):
         raise RocksccError(f"dump: host {h.name} has recorded partitions or its own raids, which cannot be dumped yet")
-    yield line("add", "host", h.name, membership=h.membership, rack=h.rack, rank=h.rank, cpus=h.cpus,
+    yield line("add", "host", Arg("host", h.name), membership=h.membership, rack=h.rack, rank=h.rank, cpus=h.cpus,
                os=h.os, arch=h.arch, ip="none", comment=h.comment)
     for i in h.interfaces:
-        yield line("add", "host", "interface", h.name, i.device, ip=i.ip, mac=i.mac, subnet=i.subnet,
+        yield line("add", "host", "interface", Arg("host", h.name), i.device, ip=i.ip, mac=i.mac, subnet=i.subnet,
                    name=i.name, module=i.module, vlan=i.vlan)
     for key, value in h.attrs.items():
-        yield line("set", "host", "attr", h.name, key, value)
+        yield line("set", "host", "attr", Arg("host", h.name), Arg("attr", key), Arg("value", value))
     for label, a in h.pxeactions.items():
-        yield line("add", "host", "pxeaction", h.name, action=label, command=a.command, args=a.args)
-    yield line("set", "host", "pxeboot", h.name, action=h.pxeboot) if h.pxeboot else line("remove", "host", "pxeboot", h.name)
+        yield line("add", "host", "pxeaction", Arg("host", h.name), action=label, command=a.command, args=a.args)
+    yield line("set", "host", "pxeboot", Arg("host", h.name), action=h.pxeboot) if h.pxeboot else line("remove", "host", "pxeboot", Arg("host", h.name))
     if h.bootflags is not None:
-        yield line("set", "host", "bootflags", h.name, flags=h.bootflags)
+        yield line("set", "host", "bootflags", Arg("host", h.name), flags=h.bootflags)
     if h.vm is not None:
         yield vm_line(h)
     for disk in h.hardware.disks if h.hardware else []:  # before the profile: own disks replace its
-        yield line("add", "host", "disk", h.name, disk.name, size=format_size(disk.size), sector=disk.sector_size)
+        yield line("add", "host", "disk", Arg("host", h.name), disk.name, size=format_size(disk.size), sector=disk.sector_size)
         for p in disk.partitions:
-            yield line("add", "host", "disk", "partition", h.name, p.device, start=p.start, size=format_size(p.size),
+            yield line("add", "host", "disk", "partition", Arg("host", h.name), p.device, start=p.start, size=format_size(p.size),
                        fstype=p.fstype, mountpoint=p.mountpoint or None, rocks_release=p.rocks_release)
     if h.hwprofile:
-        yield line("set", "host", "hwprofile", h.name, h.hwprofile)
+        yield line("set", "host", "hwprofile", Arg("host", h.name), Arg("hwprofile", h.hwprofile))
 
 
 def vm_line(h: Host) -> str:
     vm = h.vm
-    return line("set", "host", "vm", h.name, physnode=vm.container, disk=" ".join(d.spec() for d in vm.disks),
+    return line("set", "host", "vm", Arg("host", h.name), physnode=vm.container, disk=" ".join(d.spec() for d in vm.disks),
                 disksize=" ".join(str(d.size) for d in vm.disks), mem=vm.mem, slice=vm.slice, virt_type=vm.virt_type)
 
 

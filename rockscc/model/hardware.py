@@ -16,10 +16,14 @@ def parse_size(text: str | int) -> int:
     if isinstance(text, int):
         return text
     match = _SIZE.match(str(text))
+    shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "…"
     if not match:
-        raise RocksccError(f"bad size {text!r}: expected a number with an optional K, M, G, T or P suffix")
+        raise RocksccError(f"bad size {shown!r}: expected a number with an optional K, M, G, T or P suffix")
     number, unit = match.groups()
-    return int(float(number) * _UNITS[unit.upper()])
+    try:
+        return int(float(number) * _UNITS[unit.upper()])
+    except OverflowError:  # more digits than a float holds
+        raise RocksccError(f"bad size {shown!r}: far too large") from None
 
 
 def format_size(size: int) -> str:

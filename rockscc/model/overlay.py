@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rockscc.errors import RocksccError
+
 
 @dataclass(frozen=True)
 class Overlay:
@@ -89,3 +91,19 @@ def _scan(directory: str, entries: list, now: int) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         pass
     return recent
+
+
+def find_include(roots: list[Path], name: str) -> Path | None:
+    """`include/NAME` in the last of `roots` (overlay directories) that has it, or None. NAME is
+    a relative path without ".."; the file (links followed) must lie inside its overlay's tree:
+    an include never reads anything outside the description and its rolls."""
+    if not name or name.startswith("/") or ".." in Path(name).parts or "\0" in name:
+        raise RocksccError(f'"{name}" is not a file under include/ (a relative path without "..")')
+    for root in reversed(roots):
+        candidate = root / "include" / name
+        if candidate.is_file():
+            real, tree = candidate.resolve(), root.resolve()
+            if not real.is_relative_to(tree):
+                raise RocksccError(f"include/{name} leads outside {root} (a link to {real})")
+            return candidate
+    return None

@@ -1,11 +1,20 @@
-"""Reading and writing cluster.toml: location-aware errors, an exclusive lock, atomic replace."""
+"""Reading and writing cluster.toml: location-aware errors, an exclusive lock, atomic replace.
+
+cluster.toml holds the root password hash, so it is written 0600. The parse cache beside it
+(.rockscc-cache/cluster.json, in a 0700 directory) is JSON, never code, and authenticated: it
+starts with an HMAC of its contents under a key only this description's owner can read
+(.rockscc-cache/cache.key, 0600). A cache rockscc did not write itself, for exactly the bytes of
+cluster.toml now on disk and this version of rockscc, is ignored; one that passes is what
+rockscc wrote after validating the description, so it is rebuilt without checking again.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import hmac
+import json
 import os
-import pickle
 import re
 import tempfile
 import tomllib
@@ -17,12 +26,17 @@ import tomli_w
 
 from rockscc.errors import RocksccError
 from rockscc.model.cluster import Cluster, host_digest
-from rockscc.model.codec import SchemaError, dotted, encode
+from rockscc.model.codec import SchemaError, check_strings, decode_trusted, dotted, encode
 from rockscc.model.records import Host
 
 FILENAME = "cluster.toml"
 LOCKNAME = ".cluster.lock"
-CACHE = ".rockscc-cache/cluster.pickle"
+CACHE_DIR = ".rockscc-cache"
+CACHE = f"{CACHE_DIR}/cluster.json"
+OLD_CACHES = (f"{CACHE_DIR}/cluster.pickle",)  # what earlier versions left: never read, removed
+MODE = 0o600  # cluster.toml and its cache hold the root password hash
+CACHE_FORMAT = 2
+CACHE_KEY = f"{CACHE_DIR}/cache.key"
 
 
 def find_cluster_dir(start: Path | None = None) -> Path:
@@ -55,29 +69,68 @@ def _cached(root: Path, key: str) -> Cluster | None:
     from rockscc import __version__
 
     try:
-        with open(root / CACHE, "rb") as fh:
-            entry = pickle.load(fh)
-        if entry["key"] == key and entry["version"] == __version__:
-            entry["cluster"].root = root
-            entry["cluster"].attach_host_digests(entry.get("digests"))
-            return entry["cluster"]
-    except Exception:  # missing, stale or unreadable cache: parse instead
-        pass
-    return None
+        mac, _, payload = (root / CACHE).read_bytes().partition(b"\n")
+        if not hmac.compare_digest(mac, _mac(_cache_key(root, create=False), payload)):
+            return None
+        with _no_collection():  # a quarter million new objects, none of them garbage: nothing to scan for
+            entry = json.loads(payload)
+            if entry["format"] != CACHE_FORMAT or entry["key"] != key or entry["version"] != __version__:
+                return None
+            cluster = decode_trusted(Cluster, entry["cluster"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    cluster.root = root
+    cluster.attach_host_digests(entry["digests"])
+    return cluster
 
 
 def _store_cache(root: Path, key: str, cluster: Cluster, digests: dict[str, str] | None = None) -> None:
     from rockscc import __version__
 
     try:
-        (root / CACHE).parent.mkdir(exist_ok=True)
+        (root / CACHE_DIR).mkdir(mode=0o700, exist_ok=True)
+        for old in OLD_CACHES:
+            (root / old).unlink(missing_ok=True)
         cluster.attach_host_digests(None)  # computed from the records as saved; stored beside, not inside, the cluster
         digests = digests if digests is not None else cluster.host_digests()
-        data = pickle.dumps({"key": key, "version": __version__, "cluster": cluster, "digests": digests})
+        payload = json.dumps({"format": CACHE_FORMAT, "key": key, "version": __version__, "cluster": cluster.to_data(),
+                              "digests": digests}, separators=(",", ":")).encode()
         cluster.attach_host_digests(digests)
-        atomic_write(root / CACHE, data)
+        atomic_write(root / CACHE, _mac(_cache_key(root, create=True), payload) + b"\n" + payload, MODE)
     except OSError:
-        pass  # a read-only description still works, just slower
+        pass  # a read-only description (or a full disk) still works, just slower
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _mac(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).hexdigest().encode()
+
+
+def _cache_key(root: Path, *, create: bool) -> bytes:
+    """The description's cache key (32 random bytes, 0600), made on first use."""
+    path = root / CACHE_KEY
+    try:
+        secret = path.read_bytes()
+        if len(secret) == 32:
+            return secret
+    except FileNotFoundError:
+        pass
+    if not create:
+        raise FileNotFoundError(2, "no cache key", str(path))
+    atomic_write(path, os.urandom(32), MODE)
+    return path.read_bytes()
 
 
 def parse(text: str, root: Path) -> Cluster:
@@ -95,7 +148,15 @@ def parse(text: str, root: Path) -> Cluster:
 
 
 def render(cluster: Cluster) -> str:
-    return tomli_w.dumps(cluster.to_data())
+    return tomli_w.dumps(_checked(cluster.to_data()))
+
+
+def _checked(data: dict) -> dict:
+    try:
+        check_strings(data)
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    return data
 
 
 def save(cluster: Cluster) -> None:
@@ -105,8 +166,15 @@ def save(cluster: Cluster) -> None:
     except SchemaError as exc:
         raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
     data = render(cluster).encode()
-    atomic_write(cluster.root / FILENAME, data)
+    _write_description(cluster.root / FILENAME, data)
     _store_cache(cluster.root, hashlib.sha256(data).hexdigest(), cluster)  # the next load skips tomllib
+
+
+def _write_description(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data, MODE)
+    except OSError as exc:
+        raise RocksccError(f"{path}: cannot write: {exc.strerror} (the description is unchanged)") from None
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -171,9 +239,9 @@ def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | No
             cluster.validate_new_host(host.name)
         except SchemaError as exc:
             raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
-        chunk = tomli_w.dumps({"hosts": {host.name: encode(host)}})
+        chunk = tomli_w.dumps(_checked({"hosts": {host.name: encode(host)}}))
         data = (text.rstrip("\n") + "\n\n" + chunk if text.strip() else chunk).encode()
-        atomic_write(path, data)
+        _write_description(path, data)
         digests[host.name] = host_digest(host)
         cluster.__dict__.pop("_written", None)  # not into the parse cache
         _store_cache(root, hashlib.sha256(data).hexdigest(), cluster, digests)
@@ -215,7 +283,7 @@ def locate(text: str, path: tuple) -> int:
     best_line, best_len = 1, 0
     table: list[str] = []
     array_counts: dict[tuple, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n only
         header = _HEADER.match(line)
         if header:
             table = _split_key(header[2])

@@ -68,22 +68,57 @@ class Planner:
     def _remembered(self, key: tuple, pre_scripts, hardware_json: dict, hardware: Hardware, host: str,
                     recorded: list[ExistingPartition]) -> PlannedHost:
         """A plan from an earlier build's memo (the chain key covers programs and hardware), else
-        run the chain and plan it, and remember the result."""
+        run the chain and plan it, and remember the result (JSON: a memo entry is data, never code)."""
         import hashlib
-        import pickle
 
         from rockscc.partitions.programs import run_chain
 
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
-        cached = self.memo.get("partition-plan", digest)
+        cached = _from_memo(self.memo.get("partition-plan", digest))
         if cached is not None:
-            try:
-                return pickle.loads(cached)
-            except Exception:  # written by another version of rockscc: plan again
-                pass
+            return cached
         planned = _plan(run_chain(pre_scripts, hardware_json, host, self.chains), hardware, host, recorded)
-        self.memo.remember("partition-plan", digest, pickle.dumps(planned))
+        self.memo.remember("partition-plan", digest, _to_memo(planned))
         return planned
+
+
+def _to_memo(planned: PlannedHost) -> bytes:
+    import json
+
+    return json.dumps({"info_text": planned.info_text, "plan": planned.plan, "scheme": planned.scheme,
+                       "user_text": planned.user_text, "installer_text": planned.installer_text,
+                       "warnings": [[w.file, w.line, w.message] for w in planned.warnings]}).encode()
+
+
+def _from_memo(data: bytes | None) -> PlannedHost | None:
+    """A remembered plan, if the entry has exactly the shape _to_memo writes (else plan again)."""
+    import json
+
+    if data is None:
+        return None
+    try:
+        entry = json.loads(data)
+        texts = [entry["info_text"], entry["scheme"]]
+        optional = [entry["user_text"], entry["installer_text"]]
+        warnings = [Diagnostic(str(f), int(n), str(m)) for f, n, m in entry["warnings"]]
+        if not (all(isinstance(t, str) for t in texts) and all(t is None or isinstance(t, str) for t in optional)
+                and _plan_shaped(entry["plan"])):
+            return None
+    except (ValueError, TypeError, KeyError):
+        return None
+    return PlannedHost(texts[0], entry["plan"], texts[1], optional[0], optional[1], warnings)
+
+
+_ROW_TYPES = {"disk": str, "device": str, "start": int, "end": int, "size": int, "fstype": str, "mountpoint": str,
+              "format": bool, "kind": str}
+
+
+def _plan_shaped(plan) -> bool:
+    """A planned table as layout.Plan.as_json writes it (what plan_rows and the JSON artifact read)."""
+    if not isinstance(plan, dict) or not isinstance(plan.get("partitions"), list):
+        return False
+    return all(isinstance(row, dict) and all(isinstance(row.get(k), t) for k, t in _ROW_TYPES.items())
+               for row in plan["partitions"])
 
 
 def _plan(chain, hardware: Hardware, host: str, recorded: list[ExistingPartition]) -> PlannedHost:

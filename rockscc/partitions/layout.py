@@ -16,7 +16,7 @@ import parted
 
 from rockscc.errors import RocksccError
 from rockscc.grammar.partition import Directive
-from rockscc.model.hardware import Disk, Hardware
+from rockscc.model.hardware import Disk, Hardware, format_size
 
 MIB = 1024 * 1024
 TWO_TIB = 2 * 1024**4
@@ -64,6 +64,12 @@ class PlanError(RocksccError):
     pass
 
 
+def _image_dir() -> str | None:
+    """Where sparse disk images are made: a tmpfs where there is one (files up to exabytes, no
+    disk writes; an image uses a few pages for its partition table), else the temp directory."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK) else None
+
+
 def plan_layout(directives: list[Directive], hardware: Hardware, host: str, source: str = "partition-info") -> Plan:
     planner = _Planner(directives, hardware, host, source)
     return planner.run()
@@ -87,7 +93,7 @@ class _Planner:
         requests = [self._request(d) for d in parts]
         self._check_mounts()
         by_disk = self._place([r for r in requests if not r.onpart], usable)
-        with tempfile.TemporaryDirectory(prefix="rockscc-plan-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="rockscc-plan-", dir=_image_dir()) as tmp:
             for name in usable:
                 self._plan_disk(self.disks[name], by_disk.get(name, []), name in cleared, tmp, requests)
         self._raids()
@@ -183,8 +189,12 @@ class _Planner:
     def _plan_disk(self, disk: Disk, requests: list[Request], cleared: bool, tmp: str, all_requests) -> None:
         sector = disk.sector_size
         image = os.path.join(tmp, disk.name.replace("/", "_"))
-        with open(image, "wb") as fh:
-            fh.truncate(disk.size)
+        try:
+            with open(image, "wb") as fh:
+                fh.truncate(disk.size)
+        except OSError as exc:
+            self.fail(None, f"disk {disk.name} ({format_size(disk.size)}): cannot make its sparse image in {tmp}: "
+                            f"{exc.strerror}")
         device = parted.getDevice(image)
         label = "gpt" if disk.size > TWO_TIB else "msdos"
         pdisk = parted.freshDisk(device, label)

@@ -2,7 +2,8 @@
 
 The chain sees what Rocks' installer gave it: /tmp/discovered.disks (`disks: sda sdb`,
 `raids: md0`), `rocks_partition` importable by Python programs (answering from the declared
-hardware, /tmp/.rockscc/hardware.json), a private /tmp, no network, a read-only file system.
+hardware, /tmp/.rockscc/hardware.json), a private /tmp, no network, a read-only minimal file
+system (the sandbox: rockscc/sandbox/).
 What it leaves in /tmp/user_partition_info is the result. Runs are memoized by (program texts,
 hardware): hosts sharing a program and a hardware profile cost one run.
 """
@@ -11,21 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shlex
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from rockscc import sandbox
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.partitions.deadvalues import canonical
 
-PYLIB = Path(__file__).resolve().parent / "pylib"
-PROGRAM_ENV = {"PYTHONPATH": str(PYLIB), "PYTHONDONTWRITEBYTECODE": "1"}  # rocks_partition importable
 PYTHONS = ("python", "python2", "python3")
-LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20)
+PROGRAM_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
+               "PYTHONDONTWRITEBYTECODE": "1"}
+LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20,
+                        tmp_mb=16, shm_mb=16)
+PYTHON = "python"  # a step run by the sandbox's warm interpreter
 # exit statuses of a step the kernel stopped for a resource limit (128 + signal)
 LIMIT_KILLS = {"137": f"the CPU-time limit ({LIMITS.cpu_s} s) or the memory limit ({LIMITS.mem_mb} MiB)",
                "152": f"the CPU-time limit ({LIMITS.cpu_s} s)",
@@ -42,12 +42,10 @@ class ChainResult:
 @dataclass
 class ChainCache:
     """What one session remembers of %pre chains (partitions.Planner holds it): results by chain
-    key, each step's result by the /tmp it started from (see _run_stepwise), and whether the
-    persistent worker turned out to be unusable on this machine."""
+    key, and each step's result by the /tmp it started from (see _run_stepwise)."""
 
     chains: dict[str, ChainResult] = field(default_factory=dict)
     steps: dict[str, tuple[dict[str, bytes], str, bytes]] = field(default_factory=dict)
-    pool_broken: bool = False
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -68,7 +66,7 @@ def _interpreter(arg: str, interpreter: str) -> tuple[str, ...]:
     chosen = interpreter or (words[words.index("--interpreter") + 1] if "--interpreter" in words[:-1] else "/bin/sh")
     base = chosen.rsplit("/", 1)[-1]
     if base.startswith(PYTHONS):
-        return (sys.executable, "-S")  # no site: halves start-up; rocks_partition comes from PYTHONPATH
+        return (PYTHON,)  # the sandbox's warm interpreter, rocks_partition already imported
     if base in ("sh", "bash", "dash"):
         return ("/bin/bash" if base == "bash" else "/bin/sh",)
     raise ValueError(chosen)
@@ -80,7 +78,7 @@ def _runnable(scripts: list, host: str) -> list[tuple[list[str], str, str]]:
     steps = []
     for script in scripts:
         argv = interpreter_of(script, host)
-        steps.append((argv, canonical(script.body) if argv[0] == sys.executable else script.body, script.origin))
+        steps.append((argv, canonical(script.body) if argv[0] == PYTHON else script.body, script.origin))
     return steps
 
 
@@ -111,60 +109,31 @@ def _discovered(hardware_json: dict) -> str:
 def _run(steps, hardware_json: dict, discovered: str, host: str, cache: ChainCache) -> ChainResult:
     files = {"/tmp/discovered.disks": discovered.encode(),
              "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode()}
-    stepwise = _run_stepwise(steps, dict(files), host, cache)
-    if stepwise is not None:
-        return stepwise
-    return _run_whole(steps, files, host)
-
-
-def _run_whole(steps, files: dict[str, bytes], host: str) -> ChainResult:
-    """The whole chain in one fresh sandbox (where the persistent worker cannot run)."""
-    driver = ["set +e", "cd /tmp"]
-    for i, (argv, body, _origin) in enumerate(steps):
-        files[f"/tmp/.rockscc/pre-{i}"] = body.encode()
-        driver.append(f"{' '.join(shlex.quote(a) for a in argv)} /tmp/.rockscc/pre-{i} "
-                      f"> /tmp/.rockscc/out-{i} 2>&1; echo $? > /tmp/.rockscc/status-{i}")
-    files["/tmp/.rockscc/driver"] = "\n".join(driver).encode()
-    collect = ["/tmp/user_partition_info", "/tmp/partition-info"]
-    collect += [f"/tmp/.rockscc/{kind}-{i}" for i in range(len(steps)) for kind in ("status", "out")]
-    result = sandbox.run(["/bin/sh", "/tmp/.rockscc/driver"], env=PROGRAM_ENV, files=files, collect=collect, limits=LIMITS)
-    if result.error:
-        raise RocksccError(f"host {host}: partition programs {result.error}" + _where(steps, result))
-    _check_all_started(steps, result, host)
-    warnings = []
-    for i, (_argv, _body, origin) in enumerate(steps):
-        status = result.files.get(f"/tmp/.rockscc/status-{i}", b"").decode().strip()
-        warning = _step_warning(status, result.files.get(f"/tmp/.rockscc/out-{i}", b""), origin, host)
-        if warning is not None:
-            warnings.append(warning)
-    user = result.files.get("/tmp/user_partition_info")
-    installer = result.files.get("/tmp/partition-info")
-    return ChainResult(user.decode(errors="replace") if user is not None else None,
-                       installer.decode(errors="replace") if installer is not None else None, warnings)
+    return _run_stepwise(steps, files, host, cache)
 
 
 # --- step by step, memoized ---------------------------------------------------------------------
-# In the persistent worker a chain runs as one task, and the /tmp each %pre leaves is sent back.
-# A step's result is memoized by (interpreter, text, the /tmp it starts from): when only one
-# program in a chain embeds the host's name, the other steps are found in the memo; at the first
-# step not found there, the rest of the chain runs as one task (a task costs ~3 ms more than a
-# step inside one). Processes a step leaves behind do not survive into the next step (the
-# installer would let them run on): results do not depend on where a task began.
-BOOKKEEPING = ("/tmp/.rockscc/pre", "/tmp/.rockscc/status-", "/tmp/.rockscc/out-")  # the worker's, not a result
+# A chain runs as one sandbox task, and the /tmp each %pre leaves is sent back. A step's result
+# is memoized by (interpreter, text, the /tmp it starts from): when only one program in a chain
+# embeds the host's name, the other steps are found in the memo; at the first step not found
+# there, the rest of the chain runs as one task. Processes a step leaves behind do not survive
+# into the next step (the installer would let them run on): results do not depend on where a
+# task began. Only what a step really produced is memoized: a task that failed, was stopped or
+# whose answer could not be read leaves nothing behind.
+BOOKKEEPING = (sandbox.STEP_FILE,)  # the step's own program, in /tmp while it runs: not part of its result
 
 
 def _step_key(argv: list[str], body: str, state: dict[str, bytes]) -> str:
-    kind = "python" if argv[0] == sys.executable else argv[0]
     files = sorted((k, hashlib.sha256(v).hexdigest()) for k, v in state.items())
-    return hashlib.sha256(repr((kind, body, files)).encode()).hexdigest()
+    return hashlib.sha256(repr((argv[0], body, files)).encode()).hexdigest()
 
 
-def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) -> ChainResult | None:
+def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) -> ChainResult:
     warnings: list[Diagnostic] = []
     for index, (argv, body, origin) in enumerate(steps):
         key = _step_key(argv, body, state)
-        if key not in cache.steps and not _run_rest(steps[index:], state, host, cache):
-            return None  # no worker here: the whole chain in one fresh sandbox instead
+        if key not in cache.steps:
+            _run_rest(steps[index:], state, host, cache)
         state, status, out = cache.steps[key]
         warning = _step_warning(status, out, origin, host)
         if warning is not None:
@@ -174,30 +143,32 @@ def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) 
                        installer.decode(errors="replace") if installer is not None else None, warnings)
 
 
-def _run_rest(rest, state: dict[str, bytes], host: str, cache: ChainCache) -> bool:
+def _run_rest(rest, state: dict[str, bytes], host: str, cache: ChainCache) -> None:
     """Run `rest` (steps from the first one not memoized) in one task starting from `state`, and
-    memoize each step by the /tmp it started from. False when there is no worker."""
-    files = dict(state)
-    kinds = []
-    for j, (argv, body, _origin) in enumerate(rest):
-        files[f"/tmp/.rockscc/pre-{j}"] = body.encode()
-        kinds.append(("python" if argv[0] == sys.executable else argv[0], f"/tmp/.rockscc/pre-{j}"))
-    reply = _pool_request(kinds, files, cache)
-    if reply is None:
-        return False
-    if reply.error:
-        where = f" (in the %pre at {rest[reply.step][2]})" if reply.step is not None and reply.step < len(rest) else ""
-        raise RocksccError(f"host {host}: partition programs {reply.error}{where}")
-    for j, (argv, body, origin) in enumerate(rest):
-        after = reply.snapshots[j] if j < len(reply.snapshots) else {}
-        if f"/tmp/.rockscc/status-{j}" not in after:
-            raise RocksccError(f"host {host}: the %pre at {origin} could not run: the sandbox's process limit "
-                               f"({LIMITS.nproc}) was reached (fork bomb?)")
-        result = {k: v for k, v in after.items() if not k.startswith(BOOKKEEPING)}
-        cache.steps[_step_key(argv, body, state)] = (result, after[f"/tmp/.rockscc/status-{j}"].decode().strip(),
-                                                after.get(f"/tmp/.rockscc/out-{j}", b""))
-        state = result
-    return True
+    memoize each step that completed by the /tmp it started from."""
+    steps = [sandbox.Step(argv=() if argv[0] == PYTHON else (argv[0], sandbox.STEP_FILE), body=body.encode(),
+                          merge_output=True) for argv, body, _origin in rest]
+    result = sandbox.run(steps, files=state, env=PROGRAM_ENV, limits=LIMITS, collect=True)
+    if result.error:
+        where = f" (in the %pre at {rest[result.step][2]})" if result.step is not None and result.step < len(rest) else ""
+        raise RocksccError(f"host {host}: partition programs {_why(result)}{where}")
+    for (argv, body, origin), step in zip(rest, result.steps):
+        status = str(128 - step.status if step.status < 0 else step.status)  # as a shell reports a signal
+        if status == "137" and result.oom_kills:
+            raise RocksccError(f"host {host}: the %pre at {origin} was killed by the memory limit ({LIMITS.mem_mb} MiB)")
+        out = step.stdout
+        if step.stopped == "output":  # stopped by rockscc: a failed step (anaconda would go on)
+            status = "output"
+        _step_warning(status, out, origin, host)  # raises for a resource limit: nothing is memoized
+        after = {k: v for k, v in step.files.items() if not k.startswith(BOOKKEEPING)}
+        cache.steps[_step_key(argv, body, state)] = (after, status, out)
+        state = after
+
+
+def _why(result) -> str:
+    if result.oom_kills:
+        return f"were killed by the memory limit ({LIMITS.mem_mb} MiB)"
+    return result.error
 
 
 def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic | None:
@@ -207,34 +178,15 @@ def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic
     if status in LIMIT_KILLS:
         raise RocksccError(f"host {host}: the %pre at {origin} was killed by {LIMIT_KILLS[status]}")
     file, _, line = origin.rpartition(":")
-    why = f"exited with status {status}"
-    tail = _tail(out)
-    if b"Resource temporarily unavailable" in out:
-        why += f" (it hit the sandbox's process limit of {LIMITS.nproc}: a fork bomb?)"
-    if len(out) >= LIMITS.output_bytes:
-        why += f" after writing more than {LIMITS.output_bytes >> 20} MiB of output (limit on files: {LIMITS.file_bytes >> 20} MiB)"
+    if status == "output":
+        why = f"was stopped after writing more than {LIMITS.output_bytes >> 20} MiB of output"
         tail = []
+    else:
+        why = f"exited with status {status}"
+        tail = _tail(out)
+        if b"Resource temporarily unavailable" in out:
+            why += f" (it hit the sandbox's process limit of {LIMITS.nproc}: a fork bomb?)"
     return Diagnostic(file, int(line or 0), f"%pre {why}" + (": " + " | ".join(tail) if tail else ""))
-
-
-def _pool_request(kinds, files: dict[str, bytes], cache: ChainCache):
-    """One task in this process's persistent worker, or None when the worker cannot be used."""
-    from rockscc.partitions import pool as pools
-
-    if cache.pool_broken or os.environ.get("ROCKSCC_NO_POOL"):
-        return None
-    env = {**sandbox.BASE_ENV, **PROGRAM_ENV}  # the worker starts each task from an empty environment
-    try:
-        reply = pools.pool(LIMITS.nproc).run(kinds, files, env, LIMITS)
-    except (pools.PoolUnavailable, sandbox.SandboxUnavailable, OSError):
-        cache.pool_broken = True
-        return None
-    if (reply.get("error") or "").startswith(("unshare failed", "cannot mount")):
-        cache.pool_broken = True  # this machine cannot give tasks their own namespaces: fresh sandboxes
-        return None
-    return sandbox.SandboxResult(0, b"", b"", error=reply.get("error"), snapshots=reply["snapshots"],
-                                 step=reply.get("step"))
-
 
 
 def _tail(out: bytes) -> list[str]:
@@ -242,21 +194,3 @@ def _tail(out: bytes) -> list[str]:
     lines = [line for line in out.decode(errors="replace").strip().splitlines()
              if line.strip() and not line.startswith(("Traceback (most recent", "  File ", "    "))]
     return [line[:200] for line in lines[-2:]]
-
-
-def _check_all_started(steps, result, host: str) -> None:
-    """A %pre that never got a status could not even be started: an earlier one left the
-    sandbox without processes (a fork bomb) or the driver itself was stopped."""
-    for i, (_argv, _body, origin) in enumerate(steps):
-        if f"/tmp/.rockscc/status-{i}" not in result.files:
-            culprit = f"; the %pre at {steps[i - 1][2]} exhausted it" if i else ""
-            raise RocksccError(f"host {host}: the %pre at {origin} could not run: the sandbox's process limit "
-                               f"({LIMITS.nproc}) was reached{culprit} (fork bomb?)")
-
-
-def _where(steps, result) -> str:
-    """Which %pre was running when the whole chain was stopped: the first without a status."""
-    for i, (_argv, _body, origin) in enumerate(steps):
-        if f"/tmp/.rockscc/status-{i}" not in result.files:
-            return f" (in the %pre at {origin})"
-    return ""

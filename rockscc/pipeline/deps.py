@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rockscc.engine.jobs import DepResolver, digest
 from rockscc.engine.manifest import Manifest
+from rockscc.errors import RocksccError
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
 from rockscc.model.overlay import racy, stat_identity
@@ -51,8 +52,14 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
         path for path, _overlay in graph_files(session.tree().overlays, name)), per_host=False)
     resolver.register("nodes", lambda name, host: depkeys.files_found(s.path for s in session.tree().sources(name)),
                       per_host=False)
-    resolver.register("include", lambda name, host: depkeys.include_signature(session.tree().find_include(name)),
-                      per_host=False)
+
+    def include(name, _host):
+        try:
+            return depkeys.include_signature(session.tree().find_include(name))
+        except RocksccError as exc:  # now a link out of its tree: changed (the compile says why)
+            return f"refused: {exc}"
+
+    resolver.register("include", include, per_host=False)
 
     def walk(_, name):
         if name not in cluster.hosts:

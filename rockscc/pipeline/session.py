@@ -22,8 +22,8 @@ inherits its parent's (copy on write).
     _trees      the node tree: parsed graphs, compiled node files, walks, file hashes (xmlgraph/compiler.py)
     renderer    kickstart sections rendered once each (backends/kickstart)
     validator   pykickstart verdicts by kickstart skeleton, in memory and through `memo` (backends/kickstart)
-    planner     partition plans, %pre chain results, per-step /tmp snapshots, whether the sandbox
-                worker is usable (partitions/__init__.py, partitions/programs.py: ChainCache); plans through `memo`
+    planner     partition plans, %pre chain results, per-step /tmp snapshots (partitions/__init__.py,
+                partitions/programs.py: ChainCache); plans through `memo`
     _dep_keys   dependency keys with their file paths resolved
     _salt       the kickstart templates' identity
 
@@ -65,15 +65,20 @@ PROCESS_WIDE = {
     "rockscc.grammar.cond:parse_cond": "a pure function of the cond= text, bounded (lru_cache)",
     "rockscc.grammar.partition:_parser": "the partition grammar's parser: built from a file shipped with rockscc",
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
-    "rockscc.model.codec:_hints": "type hints of the model's dataclasses: a function of the code",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
-    "rockscc.sandbox:_swept": "cgroup roots already swept of dead rockscc cgroups: once per process (#13's sandbox)",
-    "rockscc.partitions.pool:_pools": "the sandbox worker process of this process (by pid: a forked build worker "
-                                      "starts its own); a process resource, not a cache (#13 owns the sandbox)",
-    "rockscc.xmlgraph.evals:_shim_dir": "the `rocks` shim evals call, written once per interpreter under ~/.cache",
+    "rockscc.sandbox.pool:_workers": "the sandbox worker process of this process (by pid: a forked build worker "
+                                     "starts its own); a process resource, not a cache",
+    "rockscc.xmlgraph.evals:_views": "what an <eval>'s `rocks` command reads (cluster.toml without secrets): one "
+                                     "entry, keyed by the file's inode, size and mtime, so never stale",
+    "rockscc.model.codec:_decoder": "the decoder of each model type: a function of the code",
+    "rockscc.model.codec:_trusted_decoder": "the decoder of each model type for rockscc's own cache: a function of the code",
+    "rockscc.model.names:check_word": "a pure check of one value, bounded (lru_cache; only values that passed)",
+    "rockscc.model.names:check_dns_name": "a pure check of one value, bounded (lru_cache; only values that passed)",
+    "rockscc.model.names:check_path": "a pure check of one value, bounded (lru_cache; only values that passed)",
+    "rockscc.model.names:check_pxe_action": "a pure check of one PXE action, bounded (lru_cache; only actions that passed)",
     "rockscc.memo:code_identity": "the running rockscc's own code: constant for a process",
     "rockscc.runtime.connection:_connections": "libvirt connections by URI: a process resource of the VM "
                                                "commands, not a compile cache",

@@ -10,10 +10,12 @@ from typing import Any
 
 from rockscc.backends import tftp
 from rockscc.backends.pxe import EFI_VARIANTS, parse_action
+from rockscc.errors import RocksccError
 from rockscc.model import Cluster, Host
 from rockscc.model.alloc import hex_ip, network_of
 from rockscc.model.boot import actions_for, boot_action
 from rockscc.model.cluster import truthy
+from rockscc.model.names import check_path, check_word
 from rockscc.model.services import basedir, discovery_range, dns_domain, dns_servers, host_flag, kickstart_server
 from rockscc.model.vms import hypervisor_of
 
@@ -126,15 +128,29 @@ def vm_spec(cluster: Cluster, host: Host) -> dict[str, Any]:
         "cpus": host.cpus,
         "macs": [i.mac for i in host.interfaces if i.mac],
         "network": c_attrs.get("vm_network", "bridge"),  # bridge | user
-        "bridge": c_attrs.get("vm_bridge", "xenbr{index}" if hypervisor == "xen" else "br{index}"),
+        "bridge": _word(container, "vm_bridge", c_attrs.get("vm_bridge", "xenbr{index}" if hypervisor == "xen" else "br{index}"),
+                        lambda kind, v: check_word(kind, v.replace("{index}", "0"))),
         "disks": [{"type": d.vbd_type, "path": d.path, "device": d.device, "mode": d.mode, "size": d.size}
                   for d in vm.disks],
-        "install": {"kernel": c_attrs.get("xen_install_kernel", XEN_KERNEL),
-                    "ramdisk": c_attrs.get("xen_install_ramdisk", XEN_RAMDISK),
+        "install": {"kernel": _word(container, "xen_install_kernel", c_attrs.get("xen_install_kernel", XEN_KERNEL), check_path),
+                    "ramdisk": _word(container, "xen_install_ramdisk", c_attrs.get("xen_install_ramdisk", XEN_RAMDISK),
+                                     check_path),
                     "args": install_args(cluster, host, attrs)},
-        "bootloader": c_attrs.get("xen_bootloader", "pygrub"),
-        "serial_log": c_attrs.get("vm_serial_log", ""),
+        "bootloader": _word(container, "xen_bootloader", c_attrs.get("xen_bootloader", "pygrub"),
+                            lambda kind, v: check_path(kind, v) if v.startswith("/") else check_word(kind, v)),
+        "serial_log": _word(container, "vm_serial_log", c_attrs.get("vm_serial_log", ""),
+                            lambda kind, v: v and check_path(kind, v.replace("{name}", "x"))),
     }
+
+
+def _word(container: Host, attr: str, value: str, check) -> str:
+    """An attribute value that becomes one word (a path, a bridge) of the Xen and libvirt
+    configs: refused, naming the attribute, where it would not be."""
+    try:
+        check(f"attribute {attr}", value)
+    except RocksccError as exc:
+        raise RocksccError(f"VM container {container.name}: {exc.message}") from None
+    return value
 
 
 def install_args(cluster: Cluster, host: Host, attrs: dict[str, str]) -> str:

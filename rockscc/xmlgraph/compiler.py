@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
-from rockscc.model.overlay import Overlay
+from rockscc.model.overlay import Overlay, find_include
 from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.depkeys import files_found, walk_start
 from rockscc.xmlgraph.expand import Expander
@@ -84,11 +84,7 @@ class NodeTree:
         return self._hashes[path]
 
     def find_include(self, name: str) -> Path | None:
-        for overlay in reversed(self.overlays):
-            candidate = overlay.path / "include" / name
-            if ".." not in Path(name).parts and candidate.is_file():
-                return candidate
-        return None
+        return find_include([o.path for o in self.overlays], name)
 
     def compile_file(self, path: Path) -> ir.CompiledNode:
         """A node file outside the index (`rockscc test node FILE`), named after its file."""

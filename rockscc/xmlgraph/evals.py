@@ -1,81 +1,109 @@
-"""Running `<eval>` scripts at build time, in the sandbox, with the host's variables as the
-environment and a `rocks` command that runs rockscc against the same description."""
+"""Running `<eval>` scripts at build time, in the sandbox, with the host's variables (secrets
+left out) as the environment and a `rocks` command that answers from a read-only view of the
+same description, without its secrets. Only a script whose text names `rocks` gets that view
+(the same test makes the compiler record the whole description as the eval's dependency)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
-import tempfile
-from functools import cache
 from pathlib import Path
 
 from rockscc import sandbox
 from rockscc.errors import RocksccError
+from rockscc.model.secrets import is_secret
 
 PYTHONS = {"python", "/opt/rocks/bin/python", "/usr/bin/python", "python2", "python3", "/usr/bin/python3"}
 SHELLS = {"sh": "/bin/sh", "bash": "/bin/bash", "/bin/sh": "/bin/sh", "/bin/bash": "/bin/bash"}
-LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048)
+LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048, nproc=256, output_bytes=4 << 20, file_bytes=64 << 20,
+                        tmp_mb=64, shm_mb=16)
+BASE_ENV = {"PATH": "/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+            "TMPDIR": "/tmp"}
 
 
-@cache
-def _shim_dir() -> str:
-    """A directory holding `rocks`: evals that call Rocks commands get rockscc's. It lives
-    outside /tmp, which the sandbox replaces with a private, empty one."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rockscc"
-    text = f'#!/bin/sh\nexec "{sys.executable}" -m rockscc -C "$ROCKSCC_CLUSTER" "$@"\n'
-    directory = base / ("shim-" + hashlib.sha256(text.encode()).hexdigest()[:12])
-    shim = directory / "rocks"
-    if not shim.is_file() or shim.read_text() != text:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory)
-        os.close(fd)  # an executable still open for writing cannot be run ("text file busy")
-        partial = Path(name)
-        partial.write_text(text)
-        partial.chmod(0o755)
-        partial.replace(shim)
-    python = directory / "python"
-    if not python.exists():
-        python.symlink_to(sys.executable)  # /opt/rocks/bin/python in Rocks' scripts
-    return str(directory)
-
-
-def interpreter(shell: str, origin: str) -> list[str]:
+def step_for(shell: str, script: str, origin: str) -> sandbox.Step:
+    """The script as a sandbox step: Python in the sandbox's warm interpreter, a shell or another
+    interpreter reading the script on its standard input."""
     if shell in PYTHONS:
-        return [sys.executable, "-"]
+        return sandbox.Step(body=script.encode())
     if shell in SHELLS:
-        return [SHELLS[shell], "-s"]
-    if os.path.isabs(shell) and os.access(shell, os.X_OK):
-        return [shell]
-    raise RocksccError(f'{origin}: <eval shell="{shell}">: no such interpreter on this machine')
+        return sandbox.Step(argv=(SHELLS[shell], "-s"), stdin=script.encode())
+    if os.path.isabs(shell) and os.access(shell, os.X_OK) and shell.startswith(("/usr/", "/bin/", "/sbin/")):
+        return sandbox.Step(argv=(shell,), stdin=script.encode())
+    raise RocksccError(f'{origin}: <eval shell="{shell}">: no such interpreter in the sandbox '
+                       "(Python, sh, bash or a program under /usr)")
 
 
 def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_dir: Path | None) -> str:
     """stdout of the script; a failure is an error naming the eval's file:line and stderr."""
-    argv = interpreter(shell, origin)
-    shim = _shim_dir()
-    full_env = {k: v for k, v in env.items() if _env_name(k)}
-    full_env["PATH"] = f"{shim}:/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin"
-    if cluster_dir is not None:
-        full_env["ROCKSCC_CLUSTER"] = str(cluster_dir)
-    full_env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)
-    # the description stays readable (read-only) even where it lives under /tmp
-    binds = [(str(cluster_dir), str(cluster_dir))] if cluster_dir is not None else []
-    result = sandbox.run(argv, stdin=script.encode(), env=full_env, limits=LIMITS, extra_ro_binds=binds,
-                         extra_args=_rocks_prefix(shim))
-    if not result.ok:
-        why = result.error or f"exit status {result.returncode}"
-        tail = result.stderr.decode(errors="replace").strip().splitlines()[-5:]
+    step = step_for(shell, script, origin)
+    variables = {k: v for k, v in env.items() if _env_name(k) and not is_secret(k) and "\0" not in v}
+    view = _view(cluster_dir) if "rocks" in script else None  # as expand.py records the dependency
+    result = sandbox.run([step], env={**variables, **BASE_ENV}, limits=LIMITS, description=view)
+    why = _failure(result)
+    if why:
+        tail = result.steps[0].stderr.decode(errors="replace").strip().splitlines()[-5:] if result.steps else []
         raise RocksccError(f"{origin}: <eval> failed ({why})" + (": " + " | ".join(tail) if tail else ""))
-    return result.stdout.decode(errors="replace")
+    return result.steps[0].stdout.decode(errors="replace")
 
 
-def _rocks_prefix(shim: str) -> list[str]:
-    """Rocks evals call /opt/rocks/bin/rocks by absolute path: on a machine without Rocks, the
-    sandbox gets a private /opt whose rocks/bin holds rockscc's `rocks`."""
-    if os.path.isdir("/opt") and not os.path.exists("/opt/rocks"):
-        return ["--tmpfs", "/opt", "--ro-bind", shim, "/opt/rocks/bin"]
-    return []
+def _failure(result: sandbox.TaskResult) -> str | None:
+    if result.oom_kills:
+        return f"killed by the memory limit of {LIMITS.mem_mb} MiB"
+    if result.error:
+        return result.error
+    step = result.steps[0]
+    if step.stopped == "output":
+        return f"killed: more than {LIMITS.output_bytes} bytes of output"
+    if step.status < 0:
+        return f"killed by signal {-step.status}" + (f" (the CPU-time limit, {LIMITS.cpu_s} s)" if step.status in (-9, -24) else "")
+    if step.status != 0:
+        return f"exit status {step.status}"
+    return None
+
+
+_views: dict[tuple, sandbox.DescriptionView] = {}
+
+
+def _view(cluster_dir: Path | None) -> sandbox.DescriptionView | None:
+    """The description as the eval's `rocks` command reads it, made once per state of cluster.toml."""
+    if cluster_dir is None:
+        return None
+    from rockscc.model import load
+
+    try:
+        st = os.stat(cluster_dir / "cluster.toml")
+    except OSError:
+        return None
+    key = (str(cluster_dir), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _views:
+        _views.clear()
+        _views[key] = description_view(load(cluster_dir))
+    return _views[key]
+
+
+def description_view(cluster) -> sandbox.DescriptionView:
+    """cluster.toml without secrets, roll directories outside the description moved under rolls/
+    of the view, and the trees the `rocks` command may read."""
+    import hashlib
+
+    import tomli_w
+
+    from rockscc.model.overlay import BUILTIN_BASE
+    from rockscc.model.secrets import public_data
+
+    data = public_data(cluster)
+    trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include") if (cluster.root / name).is_dir()}
+    for name, roll in cluster.rolls.items():
+        if roll.path.startswith(("builtin:", "pkg:")):
+            continue
+        path, inside = cluster.roll_path(roll), f"rolls/{name}"
+        if path.is_dir():
+            trees[inside] = str(path)
+        data["rolls"][name]["path"] = inside
+    builtin = {name: str(BUILTIN_BASE / name) for name in ("nodes", "graphs", "rolls") if (BUILTIN_BASE / name).is_dir()}
+    text = tomli_w.dumps(data)
+    key = hashlib.sha256(repr((text, sorted(trees.items()), sorted(builtin.items()))).encode()).hexdigest()
+    return sandbox.DescriptionView(key, text, trees, builtin)
 
 
 def _env_name(name: str) -> bool:

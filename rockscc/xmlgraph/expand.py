@@ -103,17 +103,20 @@ class Expander:
         env = {k: v for k, v in self.vars.items() if v is not None}
         return run_eval(part.shell, script, env, part.origin, self.cluster_dir)
 
-    def _find_include(self, name: str) -> Path | None:
+    def _find_include(self, part: ir.Include) -> Path | None:
         """The include file named, recorded whether found or not: a file that appears later (or
         one of a later overlay that shadows it) changes what the host gets."""
-        path = self.tree.find_include(name)
-        self.deps[f"include:{name}"] = include_signature(path)
+        try:
+            path = self.tree.find_include(part.file)
+        except RocksccError as exc:
+            raise RocksccError(f'{part.origin}: <include file="{part.file}">: {exc}') from None
+        self.deps[f"include:{part.file}"] = include_signature(path)
         if path is not None:
             self.deps[f"file:{path}"] = self.tree.file_hash(path)
         return path
 
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
-        path = self._find_include(part.file)
+        path = self._find_include(part)
         if path is None:
             if part.required:
                 raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
@@ -175,7 +178,7 @@ class Expander:
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
             return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":
-            path = self._find_include(part.file)
+            path = self._find_include(part)
             if path is not None:
                 root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")
                 return self._items(ir.compile_fragment(root, node), node, label, profile)

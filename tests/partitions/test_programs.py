@@ -177,14 +177,6 @@ def test_the_kickstarts_own_pre_chain_yields_the_build_time_plan(example):
         assert planned.installer_text == planned.info_text, name
 
 
-def test_fresh_sandbox_fallback_gives_the_same_result(tmp_path, test_partition, monkeypatch):
-    """Where the persistent worker cannot run, each chain gets a fresh sandbox: same answer."""
-    pooled = test_partition(program(tmp_path, SEED_PROGRAM), "disks=sda:80G")
-    monkeypatch.setenv("ROCKSCC_NO_POOL", "1")  # each command is a new session: nothing remembered from the first
-    fresh = test_partition(program(tmp_path, SEED_PROGRAM), "disks=sda:80G")
-    assert fresh.rc == pooled.rc == 0 and fresh.out == pooled.out
-
-
 def test_partition_inline_puts_the_plan_into_the_kickstart(example):
     assert run_cli("-C", str(example), "set", "host", "attr", "compute-0-1", "partition_inline", "yes").rc == 0
     result = run_cli("-C", str(example), "build")

@@ -100,6 +100,7 @@ class Renderer:
         if found is None:
             _check_body(script, dialect)
             header = f"%{script.kind}{_header(script, log)}"
+            _check_header(header, script)
             text = _template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
             if len(self._sections) > 20_000:
                 self._sections.clear()
@@ -149,19 +150,34 @@ def template_identity() -> str:
     return hashlib.sha256(b"".join((TEMPLATES / name).read_bytes() for name in names)).hexdigest()[:16]
 
 
-_SECTION_START = re.compile(r"^%(pre|post|traceback|onerror|pre-install|packages|addon|anaconda)\b", re.M)
-_END_LINE = re.compile(r"^%end[ \t]*$", re.M)
+# What the installer reads as a section line inside a %pre/%post body (pykickstart, whose parser
+# anaconda uses): a line whose first word, after leading white space, names a section, %end or
+# %include, in every dialect (without %end, a section line ends the body; %end ends it too), and
+# any line that starts, after white space, with %ksappend (fetched and spliced in before parsing).
+# tests/xmlgraph checks SECTION_WORDS against pykickstart's own table of each dialect.
+SECTION_WORDS = frozenset({"%addon", "%anaconda", "%certificate", "%onerror", "%packages", "%post", "%pre",
+                           "%pre-install", "%traceback", "%end", "%include"})
+
+
+def section_line(line: str) -> bool:
+    words = line.split()
+    return bool(words) and (words[0] in SECTION_WORDS or line.strip().startswith("%ksappend"))
 
 
 def _check_body(script: Script, dialect: Dialect) -> None:
-    """A body line the installer would read as the end of the section, or (without %end) as the
-    start of another, changes what the kickstart means: refuse it, naming the node."""
-    match = (_END_LINE if dialect.end else _SECTION_START).search(script.body)
-    if match:
-        raise RocksccError(f"{script.origin or script.node}: a line of this %{script.kind} body, "
-                           f"{match[0].strip()!r}, would be read by the installer as "
-                           f"{'the end of the section' if dialect.end else 'a new section'} "
-                           f"({dialect.name} kickstart)")
+    """A body line the installer would read as a section line changes what the kickstart means:
+    refuse it, naming the node. Lines are split as pykickstart splits them (str.splitlines)."""
+    for line in script.body.splitlines():
+        if "%" in line and section_line(line):
+            raise RocksccError(f"{script.origin or script.node}: a line of this %{script.kind} body, "
+                               f"{line.strip()!r}, would be read by the installer as a section line "
+                               f"({line.split()[0]}), not as part of the script ({dialect.name} kickstart)")
+
+
+def _check_header(header: str, script: Script) -> None:
+    if not header.isprintable():
+        raise RocksccError(f"{script.origin or script.node}: the %{script.kind} header {header!r} is not one line "
+                           "(its arg= or interpreter= holds a line break or another control character)")
 
 
 def _log(message: str) -> str:
@@ -281,6 +297,9 @@ def _pykickstart(text: str, dialect: Dialect, host: str, profile: Profile) -> No
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parser.readKickstartFromString(text, reset=True)
+    except ValueError as exc:  # pykickstart splits command lines with shlex: an unbalanced quote
+        raise RocksccError(f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}: {exc} "
+                           "(a quote without its pair in a command line)") from None
     except KickstartError as exc:
         line = getattr(exc, "lineno", None)
         origin = _origin_of_line(text, line, profile) if line else ""
