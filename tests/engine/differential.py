@@ -6,7 +6,8 @@ place, and compared after each build with a build from scratch of a copy of the 
 What "the same" means: every artifact under build/ (not the build log, the memo or the lock) has
 the same bytes and the same mode, after the description's own path is replaced by a placeholder
 (the network configs name the build directory). When a build fails, both must fail for the same
-jobs with the same messages, and the artifacts of every other job must still be the same.
+jobs with the same messages, and the artifacts of every other job must still be the same; a build
+that stops before any job (one error, no job named) must leave build/ as it was.
 """
 
 from __future__ import annotations
@@ -90,20 +91,27 @@ class Description:
 
     def check(self, *argv: str) -> Build:
         """Build incrementally, build the copy from scratch, and compare (module docstring)."""
+        before = artifacts(self.root / "build", self.root)
         incremental = self.build(*argv)
         clean, copy = self.clean_build(*argv)
         try:
-            assert_same_builds(incremental, self.root, clean, copy)
+            assert_same_builds(incremental, self.root, clean, copy, before)
             assert_reasons_name_inputs(incremental)
         finally:
             shutil.rmtree(copy, ignore_errors=True)
         return incremental
 
 
-def assert_same_builds(incremental: Build, root: Path, clean: Build, copy: Path) -> None:
+def assert_same_builds(incremental: Build, root: Path, clean: Build, copy: Path,
+                       before: dict[str, tuple[bytes, int]]) -> None:
+    """`before`: the artifacts before the incremental build (what one that stops before any job,
+    e.g. on a description that does not load, must leave as they were)."""
     assert incremental.failed == clean.failed, (incremental.result.err, clean.result.err)
     assert incremental.errors == clean.errors, (incremental.result.err, clean.result.err)
     assert incremental.result.rc == clean.result.rc, (incremental.result.err, clean.result.err)
+    if incremental.failed is not None:
+        assert artifacts(root / "build", root) == before, "a build that stopped before any job changed build/"
+        return
     failing = set(incremental.errors)
     kept = _outputs_of(root / "build", failing)  # a failing job keeps its previous files; a new build has none
     mine, theirs = artifacts(root / "build", root), artifacts(copy / "build", copy)

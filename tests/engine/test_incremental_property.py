@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ from rockscc.model import load
 from tests.conftest import remove_test_domains
 from tests.engine.differential import Description
 
+OUTCOMES: Counter = Counter()  # (command words, made) -> how often
 EXAMPLES = int(os.environ.get("ROCKSCC_PROPERTY_EXAMPLES", "6"))
 STEPS = int(os.environ.get("ROCKSCC_PROPERTY_STEPS", "12"))
 
@@ -141,6 +143,13 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.check()
 
     # --- the property ---------------------------------------------------------------------------
+    def cli(self, *argv: str):
+        """An edit through the command line; whether it was made or refused is counted (printed
+        at the end, shown with -s: an edit that is always refused tests nothing)."""
+        result = self.desc.cli(*argv)
+        OUTCOMES[" ".join(a for a in argv[:4] if a.isalpha()), result.rc == 0] += 1
+        return result
+
     def check(self) -> None:
         self.desc.check(*self.build_args)
 
@@ -205,20 +214,20 @@ class IncrementalBuilds(RuleBasedStateMachine):
     # --- rolls ----------------------------------------------------------------------------------
     @rule(roll=st.sampled_from(["r1", "r2"]), enabled=st.booleans())
     def add_roll(self, roll, enabled) -> None:
-        self.desc.cli("add", "roll", str(self.rolls / roll), f"enabled={'yes' if enabled else 'no'}")
+        self.cli("add", "roll", str(self.rolls / roll), f"enabled={'yes' if enabled else 'no'}")
         self.check()
 
     @rule(roll=st.sampled_from(["r1", "r2"]), verb=st.sampled_from(["enable", "disable", "remove"]))
     def change_roll(self, roll, verb) -> None:
-        self.desc.cli(verb, "roll", roll)
+        self.cli(verb, "roll", roll)
         self.check()
 
     @rule(roll=st.sampled_from(["r1", "r2"]), version=st.sampled_from(["1", "2"]))
     def reinstall_roll_version(self, roll, version) -> None:
         (self.rolls / roll / "roll.toml").write_text(f'name = "{roll}"\nversion = "{version}"\n')
         if roll in self.cluster().rolls:
-            self.desc.cli("remove", "roll", roll)
-            self.desc.cli("add", "roll", str(self.rolls / roll))
+            self.cli("remove", "roll", roll)
+            self.cli("add", "roll", str(self.rolls / roll))
         self.check()
 
     # --- attributes -----------------------------------------------------------------------------
@@ -226,18 +235,18 @@ class IncrementalBuilds(RuleBasedStateMachine):
           name=st.sampled_from(sorted(ATTRS)))
     def set_attribute(self, data, level, name) -> None:
         value = data.draw(st.sampled_from(ATTRS[name]))
-        self.desc.cli(*self._attr_target(data, level, "set"), name, value)
+        self.cli(*self._attr_target(data, level, "set"), name, value)
         self.check()
 
     @rule(data=st.data(), level=st.sampled_from(["global", "os", "appliance", "host"]),
           name=st.sampled_from(sorted(ATTRS)))
     def remove_attribute(self, data, level, name) -> None:
-        self.desc.cli(*self._attr_target(data, level, "remove"), name)
+        self.cli(*self._attr_target(data, level, "remove"), name)
         self.check()
 
     @rule(data=st.data(), name=st.sampled_from(sorted(GLOBAL_ONLY)))
     def set_service_attribute(self, data, name) -> None:
-        self.desc.cli("set", "attr", name, data.draw(st.sampled_from(GLOBAL_ONLY[name])))
+        self.cli("set", "attr", name, data.draw(st.sampled_from(GLOBAL_ONLY[name])))
         self.check()
 
     def _attr_target(self, data, level: str, verb: str) -> list[str]:
@@ -252,21 +261,21 @@ class IncrementalBuilds(RuleBasedStateMachine):
     # --- hosts ----------------------------------------------------------------------------------
     @rule(name=st.sampled_from(HOSTS))
     def add_host(self, name) -> None:
-        self.desc.cli("add", "host", name)
+        self.cli("add", "host", name)
         self.check()
 
     @rule(data=st.data())
     def remove_host(self, data) -> None:
         hosts = sorted(h for h in self.cluster().hosts if h != "frontend")
         if hosts:
-            self.desc.cli("remove", "host", data.draw(st.sampled_from(hosts)), "force=yes")
+            self.cli("remove", "host", data.draw(st.sampled_from(hosts)))
         self.check()
 
     @rule(data=st.data(), new=st.sampled_from(HOSTS + ["login-0-0"]))
     def rename_host(self, data, new) -> None:
         hosts = sorted(h for h in self.cluster().hosts if h != "frontend")
         if hosts:
-            self.desc.cli("set", "host", "name", data.draw(st.sampled_from(hosts)), new)
+            self.cli("set", "host", "name", data.draw(st.sampled_from(hosts)), new)
         self.check()
 
     @rule(data=st.data(), field=st.sampled_from(["membership", "os", "arch", "rack", "rank", "cpus", "comment"]))
@@ -276,7 +285,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
                                            "os": ["linux", "sunos"], "arch": ["x86_64", "i386"],
                                            "rack": ["0", "1"], "rank": ["0", "5"], "cpus": ["1", "4"],
                                            "comment": ["a", "b"]}[field]))
-        self.desc.cli("set", "host", field, host, value)
+        self.cli("set", "host", field, host, value)
         self.check()
 
     @rule(data=st.data(), change=st.sampled_from(["add eth1", "remove eth1", "mac eth0", "ip eth0"]))
@@ -287,7 +296,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
                 "remove eth1": ["remove", "host", "interface", host, "eth1"],
                 "mac eth0": ["set", "host", "interface", host, "eth0", f"mac=52:54:00:00:00:0{n}"],
                 "ip eth0": ["set", "host", "interface", host, "eth0", f"ip=10.1.200.{100 + n}"]}[change]
-        self.desc.cli(*argv)
+        self.cli(*argv)
         self.check()
 
     # --- hardware -------------------------------------------------------------------------------
@@ -301,27 +310,27 @@ class IncrementalBuilds(RuleBasedStateMachine):
                 "disk": ["add", "host", "disk", host, "sdc", f"size={size}"],
                 "no disk": ["remove", "host", "disk", host, "sdc"]}[change]
         if change == "new profile":
-            self.desc.cli("remove", "hwprofile", "p2")
-        self.desc.cli(*argv)
+            self.cli("remove", "hwprofile", "p2")
+        self.cli(*argv)
         self.check()
 
     # --- network boot ---------------------------------------------------------------------------
     @rule(data=st.data(), action=st.sampled_from(ACTIONS))
     def set_pxeboot(self, data, action) -> None:
-        self.desc.cli("set", "host", "pxeboot", data.draw(st.sampled_from(sorted(self.cluster().hosts))), f"action={action}")
+        self.cli("set", "host", "pxeboot", data.draw(st.sampled_from(sorted(self.cluster().hosts))), f"action={action}")
         self.check()
 
     @rule(data=st.data(), per_host=st.booleans(), extra=st.sampled_from(["console=ttyS0", "quiet", "ks"]))
     def add_pxeaction(self, data, per_host, extra) -> None:
         hosts = [data.draw(st.sampled_from(sorted(self.cluster().hosts)))] if per_host else []
-        self.desc.cli("add", "host", "pxeaction", *hosts, "action=install",
+        self.cli("add", "host", "pxeaction", *hosts, "action=install",
                       f"args=append ks initrd=initrd.img {extra}")
         self.check()
 
     @rule(data=st.data(), per_host=st.booleans(), flags=st.sampled_from(["acpi=off", "noapic", "console=ttyS1"]))
     def set_bootflags(self, data, per_host, flags) -> None:
         hosts = [data.draw(st.sampled_from(sorted(self.cluster().hosts)))] if per_host else []
-        self.desc.cli("set", "host", "bootflags", *hosts, f"flags={flags}")
+        self.cli("set", "host", "bootflags", *hosts, f"flags={flags}")
         self.check()
 
     @rule(name=st.sampled_from(["vmlinuz", "initrd.img", "pxeflash.img"]), size=st.integers(1, 3),
@@ -341,14 +350,14 @@ class IncrementalBuilds(RuleBasedStateMachine):
         containers = sorted(h for h, host in cluster.hosts.items() if host.membership == "VM Container")
         vms = sorted(h for h, host in cluster.hosts.items() if host.vm is not None)
         if change == "add" and containers:
-            self.desc.cli("add", "host", "vm", data.draw(st.sampled_from(containers)), "membership=Compute",
+            self.cli("add", "host", "vm", data.draw(st.sampled_from(containers)), "membership=Compute",
                           "disksize=1")
         elif vms and change != "add":
             vm = data.draw(st.sampled_from(vms))
             argv = {"mem": ["set", "host", "vm", vm, f"mem={data.draw(st.sampled_from([512, 1024, 2048]))}"],
                     "remove": ["remove", "host", "vm", vm, "force=yes"],
-                    "create": ["create", "host", "vm", vm, *self.build_args]}[change]
-            self.desc.cli(*argv)
+                    "create": ["create", "host", "vm", vm, *(["eval=no"] if "--eval=no" in self.build_args else [])]}[change]
+            self.cli(*argv)
         self.check()
 
     # --- the build's own options, and builds of a few hosts -----------------------------------------
@@ -360,7 +369,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @rule(data=st.data(), evals=st.booleans())
     def build_some_hosts(self, data, evals) -> None:
         hosts = data.draw(st.lists(st.sampled_from(sorted(self.cluster().hosts)), min_size=1, max_size=2, unique=True))
-        self.desc.cli("build", *hosts, *([] if evals else ["--eval=no"]))
+        self.cli("build", *hosts, *([] if evals else ["--eval=no"]))
         self.check()
 
 
@@ -373,3 +382,10 @@ def forked_workers(monkeypatch):
 def test_incremental_builds_equal_builds_from_scratch(forked_workers):
     run_state_machine_as_test(IncrementalBuilds, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)))
+    print_outcomes()
+
+
+def print_outcomes() -> None:
+    print("\ncommand edits made / refused:")
+    for words in sorted({words for words, _made in OUTCOMES}):
+        print(f"  {words:28} {OUTCOMES[words, True]:5} / {OUTCOMES[words, False]}")

@@ -25,8 +25,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from rockscc.engine.make import LOCK_NAME
 from tests.conftest import Result
-from tests.engine.differential import Build, assert_reasons_name_inputs, assert_same_builds
-from tests.engine.test_incremental_property import IncrementalBuilds
+from tests.engine.differential import Build, artifacts, assert_reasons_name_inputs, assert_same_builds
+from tests.engine.test_incremental_property import IncrementalBuilds, print_outcomes
 
 EXAMPLES = int(os.environ.get("ROCKSCC_WATCH_EXAMPLES", "2"))
 STEPS = int(os.environ.get("ROCKSCC_WATCH_STEPS", "8"))
@@ -44,6 +44,7 @@ class WatchedBuilds(IncrementalBuilds):
         self.log = self.base / "watch.log"
         self.seen = 0  # how much of the log the last check read
         self.last_round = ""  # the watcher's output of its last round (its errors are build/'s)
+        self.before: dict = {}  # build/'s artifacts at the last check
         self.state = self._state()
 
     def teardown(self) -> None:
@@ -66,7 +67,8 @@ class WatchedBuilds(IncrementalBuilds):
         incremental.rebuilt = Build.of(Result(0, text, ""), self.desc.root).rebuilt
         clean, copy = self.desc.clean_build(*args)
         with self._build_lock():
-            assert_same_builds(incremental, self.desc.root, clean, copy)
+            assert_same_builds(incremental, self.desc.root, clean, copy, self.before)
+            self.before = artifacts(self.desc.root / "build", self.desc.root)
         assert_reasons_name_inputs(incremental)
 
     # --- the watcher ----------------------------------------------------------------------------
@@ -153,3 +155,4 @@ class _Lock:
 def test_watch_keeps_build_equal_to_a_build_from_scratch():
     run_state_machine_as_test(WatchedBuilds, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)))
+    print_outcomes()
