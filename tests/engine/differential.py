@@ -25,7 +25,7 @@ from tests.conftest import Result, run_cli
 NOT_ARTIFACTS = (".rockscc-", ".rockscc-cache")  # the build log, the memo, the lock, serve's state
 GENERIC_REASONS = ("its inputs changed", "")
 _REBUILT = re.compile(r"^rebuilt (\S+): (.*)$")
-_ERROR = re.compile(r"^error - (\S+): (.*)$")
+_ERROR = re.compile(r"^error - ([a-z]+:[^\s:]+): (.*)$")  # a job's: profile:HOST, net:cluster …
 _counter = itertools.count()
 
 
@@ -45,7 +45,7 @@ class Build:
             if match := _REBUILT.match(line):
                 build.rebuilt[match[1]] = match[2]
         for line in result.err.splitlines():
-            if (match := _ERROR.match(line)) and ":" in match[1]:  # job ids: profile:HOST, net:cluster …
+            if match := _ERROR.match(line):
                 build.errors[match[1]] = normalized_text(match[2], root)
         if result.rc != 0 and not build.errors:
             lines = [line for line in result.err.splitlines() if line.startswith("error - ")]

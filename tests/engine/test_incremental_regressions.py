@@ -226,3 +226,15 @@ def _wait_for(log, text: str, timeout: float = 120) -> None:
     while text not in log.read_text():
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.1)
+
+
+def test_a_build_that_stops_before_any_job_leaves_build_as_it_was(desc):
+    """A build from scratch has nothing to compare with then: build/ must be what it was (the
+    property test met one with Debian 12 hosts and no Debian PXE action, then a whole-build error)."""
+    toml = desc.root / "cluster.toml"
+    good = toml.read_text()
+    toml.write_text(good + "\n[[[not toml\n")
+    build = desc.check("--eval=no")
+    assert build.result.rc != 0 and "cluster.toml" in build.failed
+    toml.write_text(good)
+    assert desc.check("--eval=no").rebuilt == {}
