@@ -5,12 +5,14 @@ that ends up in a kickstart, a boot file, a VM config or a network file.
 For each payload, every command setting such a value is run; each is refused (one line, nothing
 changed) or accepted, and then the build either refuses the job that would carry it (one line,
 the previous artifact kept) or writes artifacts that their real parsers read (pykickstart,
-rockscc's lark xl grammar, virt-xml-validate, dhcpd -t, pxelinux's and grub's line structure)
+debconf-set-selections for debian12 preseeds, rockscc's lark xl grammar, virt-xml-validate,
+dhcpd -t, pxelinux's and grub's line structure, graphviz for DOT graphs)
 with exactly the structure of the same cluster without the payload: the value says what was
 meant and nothing more."""
 
 from __future__ import annotations
 
+import base64
 import re
 import shlex
 import shutil
@@ -63,6 +65,14 @@ CONTAINER_SETTERS = [  # {h}: a VM container of its own, {v}: its VM
     ["set host attr {v} Kickstart_PrivateKickstartHost {}"],
     ["add host pxeaction {v} action=install 'command=kernel vmlinuz' 'args=append ks {} initrd=x.img'"],
 ]
+DEBIAN_SETTERS = [  # {h}: a debian12 host of its own (its preseed where its kickstart would be)
+    ["set host attr {h} Kickstart_Timezone {}"], ["set host attr {h} Kickstart_Lang {}"],
+    ["set host attr {h} Kickstart_Keyboard {}"], ["set host attr {h} Kickstart_PrivateKickstartHost {}"],
+    ["set host attr {h} Kickstart_PrivateKickstartBasedir {}"], ["set host attr {h} Kickstart_PrivateDNSDomain {}"],
+    ["set host attr {h} Info_ClusterName {}"], ["set host bootflags {h} flags={}"],
+]
+DEBIAN_ACTION = ("add host pxeaction action='install debian12' 'command=kernel debian12-linux' "
+                 "'args=append initrd=debian12-initrd.gz auto=true priority=critical preseed'")
 KVM_CONTAINER = 5  # the one whose VMs are KVM guests (a serial log file in their domain XML)
 GLOBAL_SETTERS = [  # each changes every host's artifacts: one build each, on a small cluster
     "set attr Kickstart_PrivateDNSDomain {}", "set attr Kickstart_PrivateKickstartHost {}", "set cluster name={}",
@@ -98,6 +108,10 @@ def wide(tmp_path_factory):
     for i in range(len(CONTAINER_SETTERS)):
         lines += [f"add host vm-container-0-{i}", f"add host vm vm-container-0-{i} membership=Compute"]
     lines.append(f"set host attr vm-container-0-{KVM_CONTAINER} vm_hypervisor kvm")
+    for i in range(len(DEBIAN_SETTERS)):
+        lines += [f"add host compute-1-{i}", f"set host hwprofile compute-1-{i} d",
+                  f"set host attr compute-1-{i} kickstart_dialect debian12"]
+    lines.append(DEBIAN_ACTION)
     root = cluster_with(tmp_path_factory.mktemp("injection") / "wide", lines)
     return root, shapes(root / "build")
 
@@ -147,6 +161,7 @@ def test_every_value_of_a_host_reaching_an_artifact(tmp_path, wide, payload):
     setters = [(t, {"h": f"compute-0-{i}"}) for i, group in enumerate(HOST_SETTERS) for t in group]
     setters += [(t, {"h": f"vm-container-0-{i}", "v": f"compute-0-{i}-0"})
                 for i, group in enumerate(CONTAINER_SETTERS) for t in group]
+    setters += [(t, {"h": f"compute-1-{i}"}) for i, group in enumerate(DEBIAN_SETTERS) for t in group]
     accepted = set_values(root, setters, payload)
     if payload.isprintable():
         assert FREE_TEXT <= set(accepted), FREE_TEXT - set(accepted)
@@ -197,6 +212,8 @@ def shapes(build: Path) -> dict:
         kind = relative.removeprefix("tftp/").split("/")[0]  # boot files live in the TFTP tree
         reader = {"kickstart": kickstart_shape, "pxelinux.cfg": pxelinux_shape, "uefi": grub_shape,
                   "ipxe": ipxe_shape, "xen": xl_shape, "libvirt": libvirt_shape, "net": net_shape}.get(kind)
+        if kind == "kickstart" and path.read_text().startswith("# debian-installer preseed"):
+            reader = preseed_shape
         if reader is not None:
             out[relative] = reader(path)
     assert {"kickstart", "pxelinux.cfg", "uefi", "ipxe", "xen", "libvirt", "net"} <= \
@@ -214,6 +231,26 @@ def kickstart_shape(path: Path):
     seen = sorted(name for name, command in handler.commands.items() if getattr(command, "seen", False))
     scripts = [(s.type, s.interp, s.script.count("\n")) for s in handler.scripts]
     return seen, scripts, len(handler.packages.packageList)
+
+
+def preseed_shape(path: Path):
+    """A debian12 preseed as d-i's loader reads it (debconf-set-selections checks it): one answer
+    per line, no line continued by a backslash; the shape is each answer's owner, question and
+    type, and the late command's scripts (base64 words, decoded: the same programs)."""
+    from rockscc.backends.preseed import _debconf_check
+
+    text = path.read_text()
+    _debconf_check(text, path.stem)  # Debian's debconf-set-selections, on a database of its own
+    answers, scripts = [], []
+    for line in text.split("\n"):
+        if not line.strip() or line.startswith("#"):
+            continue
+        assert not line.endswith("\\"), line
+        owner, question, kind, *value = line.split(None, 3)
+        answers.append((owner, question, kind))
+        if question in ("preseed/late_command", "partman/early_command"):
+            scripts.append([base64.b64decode(w).count(b"\n") for w in re.findall(r"[A-Za-z0-9+/]{16,}={0,2}", value[0])])
+    return answers, scripts
 
 
 def pxelinux_shape(path: Path):

@@ -16,15 +16,18 @@ from pathlib import Path
 HELPER_THRESHOLD = 7_000  # jobs (~3 outputs each); below this a fork costs more than it saves
 
 
-def intact(sigs: list, base: str) -> bool:
-    """Every output still has the size and mtime it had when written: sigs = [path, size, mtime, …]."""
+def intact(sigs: list | None, base: str) -> bool:
+    """Every output still has the size and mtime it had when written: sigs = [path, size, mtime, …]
+    (None: the build log's entry is damaged)."""
+    if sigs is None:
+        return False
     stat = os.stat
     try:
         for i in range(0, len(sigs), 3):
             st = stat(base + sigs[i])
             if st.st_size != sigs[i + 1] or st.st_mtime_ns != sigs[i + 2]:
                 return False
-    except FileNotFoundError:
+    except (FileNotFoundError, TypeError, ValueError):  # gone; a damaged log's item (not a path, NUL)
         return False
     return True
 

@@ -61,6 +61,8 @@ def write_output(outdir: Path, output: Output) -> tuple[bool, list[int]]:
 
 
 def remove_output(outdir: Path, relpath: str) -> bool:
+    if relpath.startswith("/") or ".." in relpath.split("/"):
+        return False  # never a path a build wrote: only files inside the build directory are removed
     target = outdir / relpath
     try:
         target.unlink()

@@ -23,6 +23,20 @@ class Overlay:
     def graph_dir(self, graph: str) -> Path:
         return self.path / "graphs" / graph
 
+    def xml_files(self, directory: Path) -> list[Path]:
+        """The `*.xml` files of `directory` (its nodes/ or a graph's folder), sorted. A folder or
+        file that is a link out of the overlay's tree is refused: node and graph files, like
+        includes, are read only from the description and its rolls."""
+        if not directory.is_dir():
+            return []
+        paths = sorted(directory.glob("*.xml"))
+        for path in (directory, *(p for p in paths if p.is_symlink())):
+            real = _outside(path, self.path)
+            if real is not None:
+                shown = path.relative_to(self.path) if path.is_relative_to(self.path) else path
+                raise RocksccError(f"{shown} ({self.name}) leads outside {self.path} (a link to {real})")
+        return paths
+
 
 def _builtin_base() -> Path:
     """rockscc's own `nodes/`, `graphs/default/` and `rolls/`: inside the installed package, where
@@ -102,8 +116,14 @@ def find_include(roots: list[Path], name: str) -> Path | None:
     for root in reversed(roots):
         candidate = root / "include" / name
         if candidate.is_file():
-            real, tree = candidate.resolve(), root.resolve()
-            if not real.is_relative_to(tree):
+            real = _outside(candidate, root)
+            if real is not None:
                 raise RocksccError(f"include/{name} leads outside {root} (a link to {real})")
             return candidate
     return None
+
+
+def _outside(path: Path, tree: Path) -> Path | None:
+    """Where `path` really is (links followed) when that is outside `tree`, else None."""
+    real = path.resolve()
+    return None if real.is_relative_to(tree.resolve()) else real

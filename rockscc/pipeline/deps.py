@@ -48,18 +48,12 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
 
     resolver.register("hw", hw, per_host=True)
     # which files the compiler finds now: a graph's files, a node's files, an include's file
-    resolver.register("graph", lambda name, host: depkeys.files_found(
-        path for path, _overlay in graph_files(session.tree().overlays, name)), per_host=False)
-    resolver.register("nodes", lambda name, host: depkeys.files_found(s.path for s in session.tree().sources(name)),
-                      per_host=False)
-
-    def include(name, _host):
-        try:
-            return depkeys.include_signature(session.tree().find_include(name))
-        except RocksccError as exc:  # now a link out of its tree: changed (the compile says why)
-            return f"refused: {exc}"
-
-    resolver.register("include", include, per_host=False)
+    resolver.register("graph", _refusal_as_value(lambda name, host: depkeys.files_found(
+        path for path, _overlay in graph_files(session.tree().overlays, name))), per_host=False)
+    resolver.register("nodes", _refusal_as_value(lambda name, host: depkeys.files_found(
+        s.path for s in session.tree().sources(name))), per_host=False)
+    resolver.register("include", _refusal_as_value(lambda name, host: depkeys.include_signature(
+        session.tree().find_include(name))), per_host=False)
 
     def walk(_, name):
         if name not in cluster.hosts:
@@ -74,6 +68,19 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
     resolver.host_specific = lambda key: key.startswith(("hw:", "env:")) or (key.startswith("attr:") and is_intrinsic(key[5:]))
+
+
+def _refusal_as_value(handler):
+    """A lookup that now refuses (a file or folder that has become a link out of its tree) gives
+    a value no record holds: the job is rebuilt, and its compile reports the refusal as a build
+    from scratch would, as that job's error."""
+    def value(name, host):
+        try:
+            return handler(name, host)
+        except RocksccError as exc:
+            return f"refused: {exc}"
+
+    return value
 
 
 def attr_context(cluster: Cluster, host_name: str | None):

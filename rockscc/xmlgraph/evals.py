@@ -92,7 +92,9 @@ def description_view(cluster) -> sandbox.DescriptionView:
     from rockscc.model.secrets import public_data
 
     data = public_data(cluster)
-    trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include") if (cluster.root / name).is_dir()}
+    root = cluster.root.resolve()
+    trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include")
+             if (cluster.root / name).is_dir() and (cluster.root / name).resolve().is_relative_to(root)}  # no link out
     for name, roll in cluster.rolls.items():
         if roll.path.startswith(("builtin:", "pkg:")):
             continue

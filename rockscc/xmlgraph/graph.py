@@ -176,11 +176,7 @@ class Graph:
 def graph_files(overlays: list[Overlay], name: str) -> list[tuple[Path, str]]:
     """(path, overlay name) of every file of graph `name`, in merge order: the set a host's
     profile depends on (a file added, removed or renamed changes it), found without parsing."""
-    found = []
-    for overlay in overlays:
-        directory = overlay.graph_dir(name)
-        found += [(path, overlay.name) for path in (sorted(directory.glob("*.xml")) if directory.is_dir() else [])]
-    return found
+    return [(path, overlay.name) for overlay in overlays for path in overlay.xml_files(overlay.graph_dir(name))]
 
 
 def _anchor(succ: dict[str, set[str]], origins: dict[tuple[str, str], str]) -> None:

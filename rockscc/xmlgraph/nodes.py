@@ -28,8 +28,7 @@ class NodeIndex:
     def __init__(self, overlays: list[Overlay]) -> None:
         self.found: dict[str, dict[str, list[NodeSource]]] = {}  # name -> kind -> sources, overlay order
         for overlay in overlays:
-            directory = overlay.nodes_dir()
-            for path in sorted(directory.glob("*.xml")) if directory.is_dir() else []:
+            for path in overlay.xml_files(overlay.nodes_dir()):
                 kind, name = _split(path.stem)
                 source = NodeSource(path, f"nodes/{path.name}", overlay.name)
                 self.found.setdefault(name, {}).setdefault(kind, []).append(source)

@@ -221,6 +221,31 @@ def test_a_damaged_memo_is_rebuilt_not_an_error(cluster):
         assert conn.execute("SELECT count(*) FROM memo").fetchone()[0] > 0
 
 
+def test_a_damaged_or_planted_build_log_rebuilds_and_touches_nothing_outside(cluster, tmp_path):
+    """Entries of the build log (output signatures) that are garbage, of the wrong types, or name
+    files outside the build directory: those jobs are rebuilt, and no file outside is removed,
+    even for a job the build no longer has (whose outputs a build deletes)."""
+    import marshal
+    import sqlite3
+
+    root, _ = cluster
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (root / "victim.txt").write_text("keep me too")
+    bad = {"boot:compute-0-0": b"\xff garbage", "boot:compute-0-1": marshal.dumps([1, 2, 3]),
+           "vm:compute-0-0-0": marshal.dumps({"a": 1}), "boot:nas-0-0": marshal.dumps([["x"], 1, 2])}
+    with sqlite3.connect(root / "build" / MANIFEST) as conn:
+        for job_id, blob in bad.items():
+            assert conn.execute("UPDATE jobs SET sigs = ? WHERE id = ?", (blob, job_id)).rowcount == 1
+        conn.execute("INSERT INTO jobs SELECT 'boot:gone-0-0', 'gone-0-0', stamp, grp, ?, record FROM jobs WHERE id = 'boot:frontend'",
+                     (marshal.dumps([str(victim), 1, 1, "../victim.txt", 1, 1, "tftp/../../victim.txt", 1, 1]),))
+    report = build(root)
+    assert not report.errors, report.errors
+    assert set(bad) <= rebuilt(report)
+    assert victim.read_text() == "keep me" and (root / "victim.txt").read_text() == "keep me too"
+    assert rebuilt(build(root)) == set()  # the log is whole again
+
+
 def test_debris_of_an_unfinished_build_is_swept_by_the_next(cluster):
     root, _ = cluster
     debris = root / "build" / "kickstart" / ".compute-0-0.ks.tmp4242"

@@ -278,6 +278,29 @@ def test_debconf_rejection_is_one_line_naming_the_host():
         preseed._debconf_check("d-i a/b bogus 1\n", "h1")
 
 
+
+def test_checks_running_at_once_each_give_their_own_verdict(debian_cluster: Path):
+    """A build's workers check preseeds at the same time: against the machine's debconf database
+    all but one found it locked and failed with no message; each check has a database of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = compile_preseed(debian_cluster, "compute-0-0")[0].text
+    with ThreadPoolExecutor(8) as pool:
+        verdicts = list(pool.map(lambda n: _verdict(text, f"h{n}"), range(16)))
+    assert verdicts == [None] * 16
+    with ThreadPoolExecutor(8) as pool:
+        verdicts = list(pool.map(lambda n: _verdict("d-i a/b bogus 1\n", f"h{n}"), range(8)))
+    assert all("Unknown type bogus" in v for v in verdicts), verdicts
+
+
+def _verdict(text: str, host: str) -> str | None:
+    try:
+        preseed._debconf_check(text, host)
+    except RocksccError as exc:
+        return str(exc)
+    return None
+
+
 class CountingMemo:
     def __init__(self):
         self.known_keys, self.asked = set(), 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import time
 
 import pytest
@@ -53,6 +54,26 @@ def test_through_a_pre_chain_in_a_build(site, host_sockets):
     for host in ("compute-0-0", "compute-0-1"):  # the program fails (exit 3): a warning with its last line
         warning = next(line for line in result.err.splitlines() if host in line and "replace-partition.xml" in line)
         assert verdict(warning) == "none", result.err
+    assert host_sockets.connections == []
+
+
+def test_through_a_debian_hosts_pre_chain(site, host_sockets):
+    """A debian12 host's plan (its partman recipe) comes from the same %pre chain, in the same
+    sandbox: the build and `list host profile` (the preseed) alike."""
+    for line in ("set host attr compute-0-1 kickstart_dialect debian12",
+                 "add host pxeaction action='install debian12' 'command=kernel debian12-linux' "
+                 "'args=append initrd=debian12-initrd.gz auto=true priority=critical preseed'"):
+        assert run_cli("-C", str(site), *shlex.split(line)).rc == 0
+    node = site / "nodes" / "replace-partition.xml"
+    node.write_text('<kickstart>\n<pre arg="--interpreter /opt/rocks/bin/python">HOST = "<var name="Node_Hostname"/>"'
+                    f"<![CDATA[\nprint(HOST)\n{program(site, host_sockets, exit_status=3)}\n]]></pre>\n</kickstart>\n")
+    result = run_cli("-C", str(site), "build", "--eval=no", "compute-0-1")
+    assert result.rc == 0, result.err
+    warning = next(line for line in result.err.splitlines() if "compute-0-1" in line and "replace-partition.xml" in line)
+    assert verdict(warning) == "none", result.err
+    assert (site / "build" / "kickstart" / "compute-0-1.ks").read_text().startswith("# debian-installer preseed")
+    result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-1")
+    assert result.rc == 0 and result.out.startswith("# debian-installer preseed"), result.err
     assert host_sockets.connections == []
 
 

@@ -155,6 +155,20 @@ def test_a_description_under_a_private_directory_is_still_seen_by_rocks(tmp_path
 
 
 @needs_root
+def test_the_view_leaves_out_a_tree_linking_out_of_the_description(site, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "motd.txt").write_text("OUTSIDE-TEXT\n")
+    (site / "include").symlink_to(outside)
+    node_with_eval(site / "nodes" / "extend-compute.xml",
+                   "rocks list host >/dev/null; ls /opt/rockscc/description; cat /opt/rockscc/description/include/motd.txt",
+                   shell="sh")
+    result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-0")
+    assert "OUTSIDE-TEXT" not in result.out + result.err
+    assert "No such file" in result.err, result.err  # the eval's cat failed: its stderr in the error
+
+
+@needs_root
 def test_time_per_task_is_bounded_by_the_wall_clock(monkeypatch):
     started = time.monotonic()
     result = sandbox.run([Step(argv=("/bin/sleep", "60"))], limits=sandbox.Limits(wall_s=1))

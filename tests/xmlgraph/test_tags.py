@@ -222,3 +222,48 @@ echo "args = \\"$BOOTFLAGS\\""
 </eval>
 </post></kickstart>"""))
     assert 'args = "dom0_mem=1024M ucsd=rocks"' in out
+
+
+@pytest.mark.parametrize("name, make", [
+    ("/etc/hostname", None),
+    ("../cluster.toml", None),
+    ("sub/../../cluster.toml", None),
+    ("leak.txt", lambda root: (root / "include" / "leak.txt").symlink_to("/etc/hostname")),
+    ("dir/x.txt", lambda root: (root / "include" / "dir").symlink_to("/etc")),
+])
+def test_an_include_reads_nothing_outside_the_trees(bare, name, make):
+    """<include> names a file under include/ of the description or a roll: an absolute path, a
+    `..`, or a link (file or folder) out of the tree is one error naming the node file's line."""
+    (bare / "include").mkdir(exist_ok=True)
+    if make is not None:
+        make(bare)
+    result = profile(bare, f'<kickstart>\n<post>\n<include file="{name}"/></post></kickstart>')
+    assert result.rc == 1 and result.err.count("\n") == 1, result.err
+    assert result.err.startswith(f'error - nodes/t.xml:3: <include file="{name}">: '), result.err
+    assert "Traceback" not in result.err and result.out == ""
+
+
+def test_a_link_inside_the_tree_is_followed(bare):
+    write(bare, "include/real.txt", "REAL TEXT\n")
+    (bare / "include" / "alias.txt").symlink_to("real.txt")
+    assert "REAL TEXT" in ok(profile(bare, '<kickstart><post><include file="alias.txt"/></post></kickstart>'))
+
+
+@pytest.mark.parametrize("where", ["nodes/leak.xml", "graphs/default/leak.xml", "nodes"])
+def test_node_and_graph_files_are_read_only_inside_the_trees(bare, tmp_path, where):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "leak.xml").write_text("<kickstart><post>OUTSIDE-SECRET</post></kickstart>\n")
+    profile(bare, "<kickstart/>\n")  # the node tree, before the link goes in
+    link = bare / where
+    if where == "nodes":
+        for path in link.iterdir():
+            (outside / path.name).write_text(path.read_text())
+        __import__("shutil").rmtree(link)
+        link.symlink_to(outside)
+    else:
+        link.symlink_to(outside / "leak.xml")
+    result = run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0")
+    assert result.rc == 1 and result.err.count("\n") == 1, result.err
+    assert result.err.startswith(f"error - {where}") and "leads outside" in result.err, result.err
+    assert "OUTSIDE-SECRET" not in result.out

@@ -15,8 +15,10 @@ Pure functions of plain data: nothing here reads the model, the node files or th
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 
 from rockscc.backends.preseed.answers import Answer, main_answers
@@ -220,10 +222,29 @@ class Validator:
         self._valid.add(digest)
 
 
+# debconf's own database, private to one check: against the machine's, checks running at the same
+# time (a build's workers, another build, apt) find it locked and fail with no message at all
+_PRIVATE_DB = """Config: configdb
+Templates: templatedb
+
+Name: configdb
+Driver: File
+Filename: {dir}/config.dat
+
+Name: templatedb
+Driver: File
+Filename: {dir}/templates.dat
+"""
+
+
 def _debconf_check(text: str, host: str) -> None:
     try:
-        done = subprocess.run(["debconf-set-selections", "--checkonly"], input=text.encode(), capture_output=True,
-                              timeout=60)
+        with tempfile.TemporaryDirectory(prefix="rockscc-debconf-") as private:
+            rc = os.path.join(private, "debconf.conf")
+            with open(rc, "w") as fh:
+                fh.write(_PRIVATE_DB.format(dir=private))
+            done = subprocess.run(["debconf-set-selections", "--checkonly"], input=text.encode(), capture_output=True,
+                                  timeout=60, env={**os.environ, "DEBCONF_SYSTEMRC": rc})
     except FileNotFoundError:
         raise RocksccError("debconf-set-selections is missing: install Debian's debconf package "
                            "(it validates debian12 preseeds)") from None
