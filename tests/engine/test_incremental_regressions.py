@@ -238,3 +238,19 @@ def test_a_build_that_stops_before_any_job_leaves_build_as_it_was(desc):
     assert build.result.rc != 0 and "cluster.toml" in build.failed
     toml.write_text(good)
     assert desc.check("--eval=no").rebuilt == {}
+
+
+@pytest.mark.parametrize("link", ["include/site.sh", "graphs/default/site.xml", "nodes/extend-compute.xml"])
+def test_a_file_that_becomes_a_link_out_of_the_description(desc, tmp_path, link):
+    """Refused as a build from scratch refuses it (the job's error), not taken for unchanged and
+    not a failure of the whole build: the lookup's refusal is a changed input."""
+    desc.write("include/site.sh", "echo site\n")
+    desc.write("nodes/extend-compute.xml", node('<post><include file="site.sh"/></post>'))
+    desc.write("graphs/default/site.xml", '<graph><edge from="compute" to="ssh"/></graph>\n')
+    desc.check("--eval=no")
+    outside = tmp_path / "outside"
+    outside.write_bytes((desc.root / link).read_bytes())
+    (desc.root / link).unlink()
+    (desc.root / link).symlink_to(outside)
+    build = desc.check("--eval=no")
+    assert "leads outside" in build.errors["profile:compute-0-0"]
