@@ -341,8 +341,9 @@ def _progress(total: int):
 # --- applying results --------------------------------------------------------------------------
 class _Held:
     """The output paths the records of the jobs that do not run in this build hold: a job that
-    runs may not take one (a build from scratch would have run both jobs and refused the second).
-    Built on first need, when a job writes a path it did not write before."""
+    runs may not take one, as it may not take a path another running job wrote. A safety net: a
+    valid description has no two jobs writing one path (one frontend, unique addresses). Built on
+    first need, when a job writes a path it did not write before."""
 
     def __init__(self, manifest: Manifest, plan: list, running: set[str]) -> None:
         self.manifest, self.plan, self.running = manifest, plan, running
