@@ -24,6 +24,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from rockscc.engine.make import LOCK_NAME
+from rockscc.errors import RocksccError
+from rockscc.model import load
+from rockscc.model.overlay import BUILTIN_BASE
 from tests.conftest import Result
 from tests.engine.differential import Build, artifacts, assert_reasons_name_inputs, assert_same_builds
 from tests.engine.test_incremental_property import IncrementalBuilds, print_outcomes
@@ -120,10 +123,14 @@ class WatchedBuilds(IncrementalBuilds):
         outdir.mkdir(exist_ok=True)
         return _Lock(outdir / LOCK_NAME)
 
+    def _enabled_rolls(self) -> list[Path]:
+        return [p for p in _rolls_in(self.desc.root) if p.is_relative_to(self.rolls)]
+
     def _state(self) -> list:
-        """What the watcher watches, by stat: the description (not its build) and the rolls."""
+        """What the watcher watches, by stat: the description (not its build) and the rolls it
+        has enabled (a file of a roll it does not use changes nothing, and starts no round)."""
         found = []
-        for top in (self.desc.root, self.rolls):
+        for top in (self.desc.root, *self._enabled_rolls()):
             for path in sorted(top.rglob("*")) if top.is_dir() else []:
                 relative = path.relative_to(top)
                 if relative.parts[0] == "build" or any(p.startswith(".") for p in relative.parts):
@@ -131,6 +138,13 @@ class WatchedBuilds(IncrementalBuilds):
                 st = path.lstat()
                 found.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino))
         return found
+
+
+def _rolls_in(root: Path) -> list[Path]:
+    try:
+        return [o.path for o in load(root).overlays() if not o.path.resolve().is_relative_to(BUILTIN_BASE)]
+    except RocksccError:  # a description that does not load: the watcher keeps what it watched
+        return []
 
 
 def _ended(text: str) -> bool:
