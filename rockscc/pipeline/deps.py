@@ -17,6 +17,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
 from rockscc.model.overlay import racy, stat_identity
+from rockscc.model.store import hosts_digest
 from rockscc.xmlgraph import depkeys
 from rockscc.xmlgraph.graph import graph_files
 
@@ -64,7 +65,8 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
     resolver.register("walk", walk, per_host=True)
     resolver.register("env", lambda _, host: depkeys.environment_signature(attrs_of(host)) if host in cluster.hosts
                       else None, per_host=True)
-    resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
+    resolver.register("model", lambda name, host: hosts_digest(cluster.root) if name == "hosts"
+                      else file_digest(cluster.root / name, manifest), per_host=False)
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
     resolver.host_specific = lambda key: key.startswith(("hw:", "env:")) or (key.startswith("attr:") and is_intrinsic(key[5:]))

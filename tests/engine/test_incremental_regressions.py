@@ -143,7 +143,8 @@ def test_one_frontend(desc):
     desc.must("set", "host", "membership", "compute-0-0", "Frontend")
     desc.check("--eval=no")
     result = desc.cli("set", "host", "membership", "frontend", "Frontend")
-    assert result.rc == 1 and "hosts.compute-0-0.membership: frontend and compute-0-0 would both be" in result.err
+    # the error names the host the edit changed
+    assert result.rc == 1 and "hosts.frontend.membership: compute-0-0 and frontend would both be" in result.err
     desc.check("--eval=no")
     assert "Frontend" not in desc.cli("list", "host", "frontend").out
 
