@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rockscc.model import VM, Disk, Hardware, Host, Interface, VMDisk
+from rockscc.model import VM, Appliance, Disk, Hardware, Host, Interface, VMDisk
 from rockscc.model.defaults import new_cluster
 from rockscc.model.store import locked, save
 
@@ -58,6 +58,10 @@ def generate(root: Path, count: int, *, program: str = "seed") -> None:
     root.mkdir(parents=True)
     copy_corpus(root, PROGRAMS[program]())
     cluster, _ = new_cluster(root.resolve(), name=f"bench{count}", bare=True, password="bench")
+    # a bare description has only Rocks' own appliances: the VM containers' is the bench tree's
+    cluster.appliances["vm-container"] = Appliance(membership="VM Container", node="vm-container", short_name="vc",
+                                                   schedulable=False, public=True,
+                                                   attrs={"vm_container": "true", "xen": "true"})
     cluster.hwprofiles = {
         "one-sda": Hardware(disks=[Disk("sda", 250 * GB)]),
         "two-ide": Hardware(disks=[Disk("hda", 80 * GB), Disk("hdb", 80 * GB)]),

@@ -98,6 +98,30 @@ class SetAttrBase(Command):
             table[name] = value
 
 
+class AddAttrBase(Command):
+    """Rocks 6/7's `add [level] attr`: like set, but an attribute already set at that level for
+    that owner is an error (Rocks: 'attribute exists'), so a roll's post script and a site's
+    edit cannot silently overwrite each other."""
+
+    level = ""
+    mutates = True
+
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        declare(cls, "add", [Arg("attr"), Arg("value")], "Kickstart_Timezone Europe/Paris")
+
+    def run(self, ctx, opts) -> None:
+        name, value = checked_name(opts.attr), checked_value(opts.value)
+        tables = LEVELS[self.level].tables(ctx, getattr(opts, self.level, None) or [])
+        for owner, table in tables:
+            if name in table:
+                where = f" of {self.level} {owner}" if self.level else ""
+                raise RocksccError(f'attribute "{name}"{where} already exists (value "{table[name]}"); '
+                                   f"use set {self.level + ' ' if self.level else ''}attr to change it")
+        for _, table in tables:
+            table[name] = value
+
+
 class RemoveAttrBase(Command):
     level = ""
     mutates = True

@@ -17,11 +17,14 @@ def compile_options(opts) -> CompileOptions:
     return CompileOptions(evals=opts.eval)
 
 
-def sample_attrs(opts, *, arch: str, os: str, **more: str) -> dict[str, str]:
-    """A pretend host's attributes: the global attributes of a new description (rockscc init's),
-    its record's (hostname, membership, arch, os) in both Rocks spellings, then the key=value pairs
-    of the command line."""
+def sample_attrs(opts, *, arch: str, os: str, base: dict[str, str] | None = None, **more: str) -> dict[str, str]:
+    """A pretend host's attributes: `base` (a description's), else the global attributes of a new
+    description (rockscc init's), its record's (hostname, membership, arch, os) in both Rocks
+    spellings, then the key=value pairs of the command line; then the Rocks-supplied ones
+    (version, rocks_version_major, …) derived from those, unless given."""
     from rockscc.model.defaults import global_attrs
+    from rockscc.model.rocksversion import rocks_intrinsics
 
-    return {**global_attrs(), "hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
+    attrs = {**(global_attrs() if base is None else base), "hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
             "Node_Membership": opts.membership, "arch": arch, "Node_Architecture": arch, "os": os, **more, **opts.extra}
+    return {**rocks_intrinsics(attrs), **attrs}

@@ -18,7 +18,9 @@ class Init(Command):
     site nodes/ and graphs/default/ directories, and a .gitignore for what is built or cached.
 
     With bare=yes (or --bare) the description uses only its own nodes/ and graphs/ (no built-in
-    base), so any tree - the Rocks corpus, a roll under development - compiles as it is.
+    base) and has only Rocks' own appliances (frontend, compute, nas: no tile, no vm-container,
+    no xen roll unless xen=yes), so any tree - the Rocks corpus, a roll under development -
+    compiles as it is, and rolls added to it bring their own appliances.
     The root password for installed hosts is stored only as a SHA-512 crypt hash; without
     password= a random one is generated and printed once."""
 
@@ -29,7 +31,7 @@ class Init(Command):
         Param("frontend", default="frontend", help="frontend host name"),
         Param("bare", kind="bool", default=False, help="no built-in base nodes and graphs"),
         Param("password", help="root password for installed hosts (stored crypted)"),
-        Param("xen", kind="bool", help="add the built-in xen roll (vm-container appliance); default: yes unless bare"),
+        Param("xen", kind="bool", help="add the built-in xen roll (vm-container appliance, global boot flag dom0_mem=1024M); default: yes unless bare"),
     ]
     examples = ["rockscc init /tmp/c", "rockscc init --bare corpus-test"]
 

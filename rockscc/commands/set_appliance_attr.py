@@ -6,6 +6,6 @@ from rockscc.commands._attr import SetAttrBase
 
 
 class SetApplianceAttr(SetAttrBase):
-    """Set an attribute of applianceappliance; the most specific level wins: host > appliance > os > global."""
+    """Set an attribute of appliances; the most specific level wins: host > appliance > os > global."""
 
     level = "appliance"

@@ -6,6 +6,6 @@ from rockscc.commands._attr import SetAttrBase
 
 
 class SetOsAttr(SetAttrBase):
-    """Set an attribute of osos; the most specific level wins: host > appliance > os > global."""
+    """Set an attribute of operating systems; the most specific level wins: host > appliance > os > global."""
 
     level = "os"

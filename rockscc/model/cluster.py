@@ -21,10 +21,12 @@ from rockscc.model.records import (
     Roll,
     Settings,
 )
+from rockscc.model.rocksversion import DERIVED as ROCKS_DERIVED
+from rockscc.model.rocksversion import rocks_intrinsics, rocks_version_of
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
-INTRINSIC_ATTRS = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags".split())
+INTRINSIC_ATTRS = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags ksmac".split())
 
 
 def is_intrinsic(name: str) -> bool:
@@ -144,6 +146,9 @@ class Cluster:
                 resolved[key] = (value, level)
         for key, value in self.intrinsic_attrs(host).items():
             resolved[key] = (value, "intrinsic")
+        plain = {key: value for key, (value, _level) in resolved.items()}
+        for key, value in rocks_intrinsics(plain).items():
+            resolved.setdefault(key, (value, "rocks"))
         return resolved
 
     def attr(self, host: Host, name: str) -> str | None:
@@ -156,6 +161,8 @@ class Cluster:
         for _level, table in reversed(self.attr_levels(host)):
             if name in table:
                 return table[name]
+        if name in ROCKS_DERIVED:
+            return self.resolve_attrs(host).get(name)
         return None
 
     def host_digests(self) -> dict[str, str]:
@@ -176,6 +183,8 @@ class Cluster:
         for _level, table in self.attr_levels(host):
             resolved.update(table)
         resolved.update(self.intrinsic_attrs(host))
+        for key, value in rocks_intrinsics(resolved).items():  # defaults: a set attribute wins
+            resolved.setdefault(key, value)
         return resolved
 
     def intrinsic_attrs(self, host: Host) -> dict[str, str]:
@@ -195,6 +204,7 @@ class Cluster:
             "graph": appliance.graph,
             "root": appliance.node,
             "bootflags": self.bootflags_of(host),
+            "ksmac": self._install_mac(host),
             "Node_Hostname": host.name,
             "Node_Membership": host.membership,
             "Node_Address": address,
@@ -204,6 +214,11 @@ class Cluster:
             "Node_Distribution": f"rocks-dist/lan/{host.arch}",
             "Node_DistName": "rocks-dist",
         }
+
+    def _install_mac(self, host: Host) -> str:
+        """Rocks 7's `ksmac`: the MAC the host kickstarts from (its private interface's)."""
+        iface = self.private_interface(host)
+        return (iface.mac or "") if iface else ""
 
     def bootflags_of(self, host: Host) -> str:
         """The host's kernel boot flags: its own, else the global ones (Rocks 5.0 boot table)."""
@@ -277,6 +292,7 @@ class Cluster:
             values.check_appliance(("appliances", name), appliance)
             for key in appliance.attrs:
                 _attr_name(("appliances", name, "attrs", key), key)
+            _attr_values(("appliances", name, "attrs"), appliance.attrs)
         for name, net in self.networks.items():
             _path_safe(("networks", name), "network", name)
             try:
@@ -287,6 +303,7 @@ class Cluster:
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:
                 _attr_name(scope + (key,), key)
+            _attr_values(scope, table)
         for label, action in self.pxeactions.items():
             values.check_pxe_action(("pxeactions", label), action)
         for name, hardware in self.hwprofiles.items():
@@ -318,6 +335,7 @@ class Cluster:
                         raise SchemaError(ipath + (key,), exc.message) from None
         for key in host.attrs:
             _attr_name(path + ("attrs", key), key)
+        _attr_values(path + ("attrs",), host.attrs)
         if host.pxeboot and host.pxeboot not in host.pxeactions and host.pxeboot not in self.pxeactions:
             raise SchemaError(path + ("pxeboot",), f'PXE action "{host.pxeboot}" is not defined')
         if host.hwprofile and host.hwprofile not in self.hwprofiles:
@@ -385,6 +403,15 @@ def _path_safe(path: tuple, kind: str, value: str) -> None:
         names.check_path_safe(kind, value)
     except RocksccError as exc:
         raise SchemaError(path, exc.message) from None
+
+
+def _attr_values(path: tuple, table: dict[str, str]) -> None:
+    """Attribute values rockscc itself reads in a syntax of its own (rocks_version: a number)."""
+    if "rocks_version" in table:
+        try:
+            rocks_version_of({"rocks_version": table["rocks_version"]})
+        except RocksccError as exc:
+            raise SchemaError(path + ("rocks_version",), exc.message) from None
 
 
 def _attr_name(path: tuple, key: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rockscc.model.cluster import Cluster
 from rockscc.model.records import Appliance, Host, Interface, Network, PxeAction, Settings
+from rockscc.model.rocksversion import DEFAULT_DIALECT
 
 PRESEED_DIALECTS = frozenset({"debian12"})  # dialects compiled to a Debian installer preseed (backends/preseed)
-DEFAULT_DIALECT = "rhel5"  # the kickstart dialect of a host whose attributes name none (Rocks 5.0's)
 PRIVATE = Network(subnet="10.1.0.0", netmask="255.255.0.0", dnszone="local")
 PUBLIC = Network(subnet="198.51.100.0", netmask="255.255.255.0", dnszone="example.org")
 
@@ -18,6 +18,9 @@ APPLIANCES = {
     "nas": ("NAS Appliance", "nas", "nas", False, False),
     "tile": ("Tile", "tile", "t", True, False),
 }
+
+# the appliances Rocks' own base defines (database-data.xml): all a bare description starts with
+ROCKS_APPLIANCES = ("frontend", "compute", "nas")
 
 FRONTEND_PRIVATE_IP, FRONTEND_PUBLIC_IP = "10.1.1.1", "198.51.100.10"
 INSTALL_ARGS = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
@@ -57,6 +60,8 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
     cluster = Cluster(cluster=Settings(name=name, bare=bare), root=root)
     cluster.networks = {"private": PRIVATE, "public": PUBLIC}
     for app, (membership, node, short, schedulable, public) in APPLIANCES.items():
+        if bare and app not in ROCKS_APPLIANCES:
+            continue
         cluster.appliances[app] = Appliance(membership=membership, node=node, short_name=short,
                                             schedulable=schedulable, public=public)
     cluster.pxeactions = dict(PXE_ACTIONS)
@@ -69,13 +74,9 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
             Interface(device="eth1", ip=FRONTEND_PUBLIC_IP, subnet="public", name=f"{frontend}.example.org"),
         ],
     )
-    if xen is not False:
-        if bare:  # a bare tree brings its own vm-container nodes (e.g. the Rocks Xen roll's)
-            cluster.appliances["vm-container"] = Appliance(membership="VM Container", node="vm-container",
-                                                           short_name="vc", schedulable=False, public=True,
-                                                           attrs={"vm_container": "true", "xen": "true"})
-        else:
-            add_builtin_roll(cluster, "xen")
+    with_xen = (not bare) if xen is None else xen  # a bare tree brings its own rolls (Rocks' xen or kvm)
+    if with_xen:
+        add_builtin_roll(cluster, "xen")
     return cluster, generated
 
 
@@ -125,6 +126,9 @@ def global_attrs(name: str = "cluster", frontend: str = "frontend", crypted: str
         "Kickstart_PublicDNSDomain": "example.org",
         "Kickstart_PublicNTPHost": "pool.ntp.org",
         "kickstart_dialect": DEFAULT_DIALECT,
+        # a Rocks frontend's empty default (Stacki, forked from Rocks, lists it so: Teradata/stacki
+        # issue 93); Rocks 7 base.xml reads &disableServices; and uses its own list when empty
+        "disableServices": "",
         "libvirt_uri": "xen+ssh://{container}/system",
         "vm_disk_dir": "/state/partition1/xen/disks",
     }

@@ -30,7 +30,7 @@ class Overlay:
             return []
         paths = sorted(directory.glob("*.xml"))
         for path in (directory, *(p for p in paths if p.is_symlink())):
-            real = _outside(path, self.path)
+            real = outside(path, self.path)
             if real is not None:
                 shown = path.relative_to(self.path) if path.is_relative_to(self.path) else path
                 raise RocksccError(f"{shown} ({self.name}) leads outside {self.path} (a link to {real})")
@@ -85,14 +85,14 @@ def find_include(roots: list[Path], name: str) -> Path | None:
     for root in reversed(roots):
         candidate = root / "include" / name
         if candidate.is_file():
-            real = _outside(candidate, root)
+            real = outside(candidate, root)
             if real is not None:
                 raise RocksccError(f"include/{name} leads outside {root} (a link to {real})")
             return candidate
     return None
 
 
-def _outside(path: Path, tree: Path) -> Path | None:
+def outside(path: Path, tree: Path) -> Path | None:
     """Where `path` really is (links followed) when that is outside `tree`, else None."""
     real = path.resolve()
     return None if real.is_relative_to(tree.resolve()) else real

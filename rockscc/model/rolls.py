@@ -27,6 +27,11 @@ class RollMeta:
     description: str = ""
     appliances: dict[str, Appliance] = field(default_factory=dict)
     commands: dict[str, str] = field(default_factory=dict)  # "verb object" -> "file.py:Class"
+    # what the roll's frontend install set in Rocks' database: defaults, never over the site's values
+    attrs: dict[str, str] = field(default_factory=dict)  # global
+    os_attrs: dict[str, dict[str, str]] = field(default_factory=dict)
+    appliance_attrs: dict[str, dict[str, str]] = field(default_factory=dict)  # of appliances it does not add
+    bootflags: str | None = None  # global boot flags (the Xen roll's dom0_mem=1024M)
 
 
 def read_meta(path: Path, default_name: str) -> RollMeta:
@@ -47,21 +52,66 @@ def read_meta(path: Path, default_name: str) -> RollMeta:
         raise RocksccError(f"{meta_file}: {exc}") from None
     name = check_path_safe("roll", str(data.get("name", default_name)))
     commands = {" ".join(str(k).split()): str(v) for k, v in data.get("commands", {}).items()}
-    return RollMeta(name, str(data.get("version", "")), str(data.get("description", "")), appliances, commands)
+    meta = RollMeta(name, str(data.get("version", "")), str(data.get("description", "")), appliances, commands)
+    meta.attrs = _strings(data.get("attrs", {}), meta_file, "attrs")
+    meta.os_attrs = {os: _strings(t, meta_file, f"os_attrs.{os}") for os, t in _table(data, "os_attrs", meta_file).items()}
+    meta.appliance_attrs = {a: _strings(t, meta_file, f"appliance_attrs.{a}")
+                            for a, t in _table(data, "appliance_attrs", meta_file).items()}
+    if "bootflags" in data:
+        meta.bootflags = str(data["bootflags"])
+    return meta
+
+
+def _table(data: dict, key: str, where: Path) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise RocksccError(f"{where}: {key} must be a table")
+    return value
+
+
+def _strings(table, where: Path, key: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str | int | float | bool) for v in table.values()):
+        raise RocksccError(f"{where}: {key} must be a table of name = value")
+    return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in table.items()}
 
 
 def install(cluster: Cluster, path_spec: str, meta: RollMeta, *, enabled: bool = True) -> None:
+    """Record the roll and add what it declares. An appliance the description already has from
+    no roll (init's compute, say) with the same membership and root node is the same appliance:
+    the roll's attributes are added to it. The roll's attributes and boot flags are defaults:
+    a value the site already set is kept."""
     if meta.name in cluster.rolls:
         raise RocksccError(f'roll "{meta.name}" is already added')
     for app_name, appliance in meta.appliances.items():
         existing = cluster.appliances.get(app_name)
+        if existing is not None and _same(existing, appliance):
+            _defaults(existing.attrs, appliance.attrs)
+            continue
         if existing is not None and existing.roll != meta.name:
-            raise RocksccError(f'roll "{meta.name}" adds appliance "{app_name}", which already exists')
+            raise RocksccError(f'roll "{meta.name}" adds appliance "{app_name}", which already exists '
+                               f'(membership "{existing.membership}", node "{existing.node}")')
         if any(a.membership == appliance.membership for n, a in cluster.appliances.items() if n != app_name):
             raise RocksccError(f'roll "{meta.name}": membership "{appliance.membership}" is already used')
         appliance.roll = meta.name
         cluster.appliances[app_name] = appliance
+    for app_name, attrs in meta.appliance_attrs.items():
+        if app_name in cluster.appliances:
+            _defaults(cluster.appliances[app_name].attrs, attrs)
+    _defaults(cluster.attrs, meta.attrs)
+    for os_name, attrs in meta.os_attrs.items():
+        _defaults(cluster.os.setdefault(os_name, {}), attrs)
+    if meta.bootflags is not None and cluster.bootflags is None:
+        cluster.bootflags = meta.bootflags
     cluster.rolls[meta.name] = Roll(path=path_spec, enabled=enabled, version=meta.version, name=meta.name)
+
+
+def _same(existing: Appliance, declared: Appliance) -> bool:
+    return existing.roll is None and existing.membership == declared.membership and existing.node == declared.node
+
+
+def _defaults(table: dict[str, str], values: dict[str, str]) -> None:
+    for key, value in values.items():
+        table.setdefault(key, value)
 
 
 def roll_named(cluster: Cluster, name: str) -> Roll:

@@ -85,6 +85,11 @@ class NodeTree:
     def find_include(self, name: str) -> Path | None:
         return find_include([o.path for o in self.overlays], name)
 
+    def file_candidates(self, relpath: str) -> list[tuple[Path, Path]]:
+        """(overlay directory, path) where a file named relative to an overlay's top
+        (`include/motd`) may be, the overlay that wins first (site, rolls, base)."""
+        return [(overlay.path, overlay.path / relpath) for overlay in reversed(self.overlays)]
+
     def compile_file(self, path: Path) -> ir.CompiledNode:
         """A node file outside the index (`rockscc test node FILE`), named after its file."""
         return _compile_source(NodeSource(path, str(path), self.overlays[-1].name if self.overlays else "test"),

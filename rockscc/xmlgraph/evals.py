@@ -1,11 +1,23 @@
 """Running `<eval>` scripts at build time, in the sandbox, with the host's variables (secrets
 left out) as the environment and a `rocks` command that answers from a read-only view of the
-same description, without its secrets. Only a script whose text names `rocks` gets that view
-(the same test makes the compiler record the whole description as the eval's dependency)."""
+same description, without its secrets. Only a script whose text names `rocks`, or a Python one
+when some overlay has include/applets, gets that view (`wants_description`: the same test makes
+the compiler record the whole description as the eval's dependency).
+
+`shell="python"` is what Rocks ran with its own Python 2.7 (`/opt/rocks/bin/python`), after the
+three lines `import sys`, `import os`, `sys.path.append("include/applets")` (Rocks 7 core
+rocks/profile.py `Pass1NodeHandler.startElement_eval`). rockscc runs the interpreter the attribute
+rocks_eval_python names (an executable under /usr, which the sandbox's read-only system has);
+without one, the sandbox's own Python 3, but only for a script that is Python 3: one that does
+not even compile as Python 3 (`print "x"`) is an error naming the eval's file:line and how to
+configure the interpreter, never Python 3 guessing at Python 2 code. The prelude puts the
+include/applets directories of the description and its rolls, as the sandbox sees them, on
+sys.path. A non-zero exit status is returned, not raised: rocks_eval_errors decides (expand.py)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from rockscc import sandbox
@@ -20,11 +32,57 @@ BASE_ENV = {"PATH": "/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp
             "TMPDIR": "/tmp"}
 
 
-def step_for(shell: str, script: str, origin: str) -> sandbox.Step:
-    """The script as a sandbox step: Python in the sandbox's warm interpreter, a shell or another
-    interpreter reading the script on its standard input."""
+PYTHON_ATTR = "rocks_eval_python"  # the interpreter for shell="python" (Rocks: Python 2.7)
+ERRORS_ATTR = "rocks_eval_errors"  # what a non-zero exit status of an eval does
+ERROR_POLICIES = ("ignore", "warn", "fail")
+DEFAULT_POLICY = "warn"  # Rocks used the output whatever the status; rockscc says so
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    stdout: str
+    failure: str | None = None  # "exit status N: <stderr tail>" when the script exited non-zero
+
+
+def wants_description(shell: str, script: str, has_applets: bool) -> bool:
+    """Whether the eval gets the description's view (and depends on the whole description)."""
+    return "rocks" in script or (shell in PYTHONS and has_applets)
+
+
+def python_interpreter(configured: str | None, script: str, origin: str) -> str | None:
+    """The interpreter a shell="python" eval runs with: `configured` (rocks_eval_python), else None
+    for the sandbox's Python 3, which only a script that compiles as Python 3 gets."""
+    if configured:
+        path = os.path.normpath(configured)
+        if not path.startswith("/usr/") or not os.path.isfile(path) or not os.access(path, os.X_OK):
+            raise RocksccError(f'{origin}: <eval shell="python">: attribute {PYTHON_ATTR}="{configured}" is not an '
+                               "executable under /usr (the sandbox's system is /usr): e.g. /usr/local/bin/python2.7")
+        return path
+    try:
+        compile(script, origin, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        where = f"script line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
+        raise RocksccError(
+            f'{origin}: <eval shell="python"> is not Python 3 ({where}{getattr(exc, "msg", exc)}); Rocks ran it with '
+            f"Python 2.7. Name a Python 2 interpreter under /usr with `rockscc set attr {PYTHON_ATTR} "
+            "/usr/local/bin/python2.7` (Debian 12 ships none: build one), or port the eval to Python 3") from None
+    return None
+
+
+def python_prelude(applet_dirs: list[str]) -> str:
+    """Rocks' three lines before a Python eval (the script's line numbers shift by three, as in
+    Rocks), with include/applets directories for Rocks' relative include/applets."""
+    return f"import sys\nimport os\nsys.path.extend({applet_dirs!r})\n"
+
+
+def step_for(shell: str, script: str, origin: str, python: str | None = None,
+             applets: list[str] = ()) -> sandbox.Step:
+    """The script as a sandbox step: Python in the sandbox's warm interpreter (or the one
+    rocks_eval_python names) after Rocks' prelude, a shell or another interpreter reading the
+    script on its standard input."""
     if shell in PYTHONS:
-        return sandbox.Step(body=script.encode())
+        body = (python_prelude(list(applets)) + script).encode()
+        return sandbox.Step(argv=(python, "-"), stdin=body) if python else sandbox.Step(body=body)
     if shell in SHELLS:
         return sandbox.Step(argv=(SHELLS[shell], "-s"), stdin=script.encode())
     if os.path.isabs(shell) and os.access(shell, os.X_OK) and shell.startswith(("/usr/", "/bin/", "/sbin/")):
@@ -33,17 +91,38 @@ def step_for(shell: str, script: str, origin: str) -> sandbox.Step:
                        "(Python, sh, bash or a program under /usr)")
 
 
-def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_dir: Path | None) -> str:
-    """stdout of the script; a failure is an error naming the eval's file:line and stderr."""
-    step = step_for(shell, script, origin)
+def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_dir: Path | None, *,
+             python: str | None = None, has_applets: bool = False) -> EvalRun:
+    """The script's stdout, and how it failed if it exited non-zero; the sandbox stopping it
+    (time, memory, output) is an error naming the eval's file:line and its stderr."""
+    view = _view(cluster_dir) if wants_description(shell, script, has_applets) else None
+    applets = applet_dirs(view) if shell in PYTHONS and view is not None else []
+    step = step_for(shell, script, origin, python, applets)
     variables = {k: v for k, v in env.items() if _env_name(k) and not is_secret(k) and "\0" not in v}
-    view = _view(cluster_dir) if "rocks" in script else None  # as expand.py records the dependency
     result = sandbox.run([step], env={**variables, **BASE_ENV}, limits=LIMITS, description=view)
     why = _failure(result)
+    tail = result.steps[0].stderr.decode(errors="replace").strip().splitlines()[-5:] if result.steps else []
     if why:
-        tail = result.steps[0].stderr.decode(errors="replace").strip().splitlines()[-5:] if result.steps else []
         raise RocksccError(f"{origin}: <eval> failed ({why})" + (": " + " | ".join(tail) if tail else ""))
-    return result.steps[0].stdout.decode(errors="replace")
+    step_result = result.steps[0]
+    failure = None
+    if step_result.status != 0:
+        failure = f"exit status {step_result.status}" + (": " + " | ".join(tail) if tail else "")
+    return EvalRun(step_result.stdout.decode(errors="replace"), failure)
+
+
+def applet_dirs(view: sandbox.DescriptionView) -> list[str]:
+    """include/applets of the description, then of its rolls (last added first), where the
+    sandbox sees them (under sandbox.view.DESCRIPTION). rockscc's built-in rolls have none."""
+    from rockscc.sandbox.view import DESCRIPTION
+
+    found = []
+    if "include" in view.trees and os.path.isdir(os.path.join(view.trees["include"], "applets")):
+        found.append(f"{DESCRIPTION}/include/applets")
+    for name in reversed([n for n in view.trees if n.startswith("rolls/")]):
+        if os.path.isdir(os.path.join(view.trees[name], "include", "applets")):
+            found.append(f"{DESCRIPTION}/{name}/include/applets")
+    return found
 
 
 def _failure(result: sandbox.TaskResult) -> str | None:
@@ -56,8 +135,6 @@ def _failure(result: sandbox.TaskResult) -> str | None:
         return f"killed: more than {LIMITS.output_bytes} bytes of output"
     if step.status < 0:
         return f"killed by signal {-step.status}" + (f" (the CPU-time limit, {LIMITS.cpu_s} s)" if step.status in (-9, -24) else "")
-    if step.status != 0:
-        return f"exit status {step.status}"
     return None
 
 

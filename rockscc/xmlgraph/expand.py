@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
-from rockscc.xmlgraph import ir
-from rockscc.xmlgraph.evals import run_eval
+from rockscc.model.overlay import outside
+from rockscc.xmlgraph import evals, ir
+from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
 
@@ -25,6 +26,8 @@ class Expander:
         self.cluster_dir = cluster_dir
         self.deps: dict[str, str | None] = {}
         self.warnings: list[Diagnostic] = []
+        self.file_modes: dict[str, tuple[str, str]] = {}  # file name -> (owner, perms) of its last <file>
+        self.failed_evals = 0  # evals that exited non-zero and were let through (rocks_eval_errors)
 
     # --- reading the host's values (each read is a dependency) ---------------------------------
     def attr(self, name: str) -> str | None:
@@ -55,7 +58,50 @@ class Expander:
                 out.append(self._eval(part, node))
             elif isinstance(part, ir.Include):
                 out.append(self._include(part, node))
+            elif isinstance(part, ir.FileOp):
+                out.append(self._file(part, node))
         return "".join(out)
+
+    def _file(self, op: ir.FileOp, node: ir.CompiledNode) -> str:
+        if op.filter:
+            for name in op.filter.names:
+                self.attr(name)
+            if not op.filter.passes(self.attrs):
+                return ""
+        name = self.fill(op.name, node)
+        owner, perms = self.fill(op.owner, node), self.fill(op.perms, node)
+        earlier_owner, earlier_perms = self.file_modes.get(name, ("", ""))
+        owner, perms = owner or earlier_owner, perms or earlier_perms
+        self.file_modes[name] = (owner, perms)
+        body = self._file_include(op, node) if op.include else self.fill(op.body, node)
+        return render_file(name, mode=op.mode, expanded=op.expanded, owner=owner, perms=perms,
+                           expr=self.fill(op.expr, node), src=self.fill(op.src, node), body=body)
+
+    def _file_include(self, op: ir.FileOp, node: ir.CompiledNode) -> str:
+        """`<file include="PATH">` (Rocks 6.2+ profile.py `Pass1NodeHandler.startElement_file`): the
+        body is that file's text read as node XML (so `&attr;` in it is filled), looked up like
+        the description's node files, relative to an overlay (Rocks: the distribution's build
+        directory). Rocks used an empty body for a missing file; rockscc also warns."""
+        file, line = op.origin.rsplit(":", 1)
+        if Path(op.include).is_absolute() or ".." in Path(op.include).parts:
+            raise RocksccError(f'{op.origin}: <file include="{op.include}">: a build reads only files of the '
+                               "description and its rolls: name it relative to one (e.g. include/motd)")
+        path = None
+        for root, candidate in self.tree.file_candidates(op.include):  # a file made later in a higher overlay wins
+            found = candidate.is_file()
+            self.deps[f"file:{candidate}"] = self.tree.file_hash(candidate) if found else None
+            if found:
+                real = outside(candidate, root)
+                if real is not None:
+                    raise RocksccError(f'{op.origin}: <file include="{op.include}">: leads outside {root} (a link to {real})')
+                path = candidate
+                break
+        if path is None:
+            self.warnings.append(Diagnostic(file, int(line), f'<file include="{op.include}">: no such file in any '
+                                            "overlay (the description, a roll, the base); body left empty, as in Rocks"))
+            return self.fill(op.body, node)
+        root = parse_xml_text(f"<file-include>{path.read_text(errors='replace')}</file-include>", op.include)
+        return self.fill(op.body, node) + self.fill(ir._parts(root, node), node)
 
     def _var(self, part: ir.Var, node: ir.CompiledNode) -> str:
         if part.name in self.attrs:
@@ -87,16 +133,52 @@ class Expander:
             self.warnings.append(Diagnostic(part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]),
                                             "<eval> not run (eval disabled)"))
             return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
-        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
-            self.attr(name)
-        if "rocks" in script and self.cluster_dir is not None:  # it may read anything in the description
-            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")
-        env = {k: v for k, v in self.vars.items() if v is not None}
-        output = run_eval(part.shell, script, env, part.origin, self.cluster_dir)
+        output = self._run_eval(part, script)
         if part.mode == "xml":
             root = parse_xml_text(f"<eval-output>{output}</eval-output>", f"output of <eval> at {part.origin}")
             return self.fill(ir._parts(root, node), node)
         return output
+
+    def _run_eval(self, part: ir.Eval, script: str) -> str:
+        """Run one eval with what it reads recorded, its interpreter chosen and its exit status
+        handled by the host's rocks_eval_errors (ignore | warn | fail; Rocks used the output
+        whatever the status: the default warns)."""
+        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
+            self.attr(name)
+        has_applets = part.shell in evals.PYTHONS and self._record_applets()
+        if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
+            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")  # it may read anything there
+        policy = (self.attr(evals.ERRORS_ATTR) or evals.DEFAULT_POLICY).strip().lower()
+        if policy not in evals.ERROR_POLICIES:
+            raise RocksccError(f'{part.origin}: attribute {evals.ERRORS_ATTR}="{policy}": not one of '
+                               + ", ".join(evals.ERROR_POLICIES))
+        python = None
+        if part.shell in evals.PYTHONS:
+            python = evals.python_interpreter(self.attr(evals.PYTHON_ATTR), script, part.origin)
+        env = {k: v for k, v in self.vars.items() if v is not None}
+        run = evals.run_eval(part.shell, script, env, part.origin, self.cluster_dir, python=python,
+                             has_applets=has_applets)
+        if run.failure is not None:
+            self.failed_evals += 1
+            if policy == "fail":
+                raise RocksccError(f"{part.origin}: <eval> failed ({run.failure})")
+            if policy == "warn":
+                file, line = part.origin.rsplit(":", 1)
+                self.warnings.append(Diagnostic(file, int(line), f"<eval> failed ({run.failure}); its output is used, "
+                                                f"as Rocks did (attribute {evals.ERRORS_ATTR}=fail stops the build)"))
+        return run.stdout
+
+    def _record_applets(self) -> bool:
+        """Whether some overlay has include/applets (Rocks' Python evals import from there); their
+        files are recorded as inputs. The sandbox sees them through the description's view."""
+        found = False
+        for overlay in self.tree.overlays:
+            directory = overlay.path / "include" / "applets"
+            if directory.is_dir():
+                found = True
+                for path in sorted(directory.rglob("*.py")):
+                    self.deps[f"file:{path}"] = self.tree.file_hash(path)
+        return found
 
     def _find_include(self, part: ir.Include) -> Path | None:
         try:
@@ -140,10 +222,14 @@ class Expander:
             elif kind == "fragment":
                 contributed |= self._fragment(item, node, label, profile)
             elif kind == "main":
+                failed_before = self.failed_evals
                 profile.main.append((_main_line(item, self.fill(item.parts, node)), item.origin))
-                if EVAL_SKIPPED in profile.main[-1][0]:  # a command missing its eval's output is no command
+                # a command missing its eval's output is no command: the installer would stop on it
+                why = "was not run" if EVAL_SKIPPED in profile.main[-1][0] else \
+                    "failed" if self.failed_evals > failed_before else None
+                if why:
                     line = " ".join(profile.main[-1][0].replace("\n", " ").split())
-                    profile.main[-1] = (f"# rockscc: not emitted, its <eval> was not run: {line}", item.origin)
+                    profile.main[-1] = (f"# rockscc: not emitted, its <eval> {why}: {line}", item.origin)
             elif kind == "package":
                 self._package(item, self.fill(item.parts, node).strip(), profile)
                 contributed = True
@@ -164,8 +250,7 @@ class Expander:
         """A top-level eval/include: in xml mode its output is more node XML."""
         (part,) = item.parts
         if isinstance(part, ir.Eval) and part.mode == "xml" and self.evals:
-            script = self.fill(part.script, node)
-            output = run_eval(part.shell, script, dict(self.vars), part.origin, self.cluster_dir)
+            output = self._run_eval(part, self.fill(part.script, node))
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
             return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":

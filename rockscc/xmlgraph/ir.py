@@ -12,7 +12,7 @@ from lxml import etree
 
 from rockscc.errors import Diagnostic
 from rockscc.grammar.cond import Filter
-from rockscc.xmlgraph.xmlfile import ENTITY_CLOSE, ENTITY_OPEN, ENTITY_REF
+from rockscc.xmlgraph.xmlfile import ENTITY_REF
 
 # kgen's whitelist of <main> children (Rocks 5.0 plus what Rocks 7 added)
 MAIN_COMMANDS = frozenset(
@@ -62,7 +62,25 @@ class Include:
     origin: str
 
 
-Part = str | Var | Entity | VarSet | Eval | Include
+@dataclass(frozen=True)
+class FileOp:
+    """`<file>` inside a script: shell that writes a file at install time (rendered per host by
+    xmlgraph/fileop.py, since its filter, name and earlier owner/perms depend on the host)."""
+
+    name: tuple  # parts
+    mode: str  # create | append | pipe
+    expanded: bool  # vars="expanded": unquoted here-doc
+    owner: tuple  # parts ("" = none)
+    perms: tuple
+    expr: tuple  # command whose output goes to the file first
+    src: tuple  # pipe mode: the input (default: the file itself)
+    include: str  # include="PATH": the body comes from that file of the description
+    body: tuple
+    filter: Filter
+    origin: str
+
+
+Part = str | Var | Entity | VarSet | Eval | Include | FileOp
 
 
 # --- items --------------------------------------------------------------------------------------
@@ -168,11 +186,11 @@ def _attrs(element, *keys: str) -> tuple:
 def _parts(element, node: CompiledNode, *, strip: bool = False) -> tuple:
     """The element's content as parts: text, and nested var/eval/file/include."""
     parts: list = []
-    _text(element.text, parts, node, element)
+    _text(element.text, parts, node, element.sourceline or 0)
     for child in element:
         if isinstance(child.tag, str):
             parts.extend(_parts_of_element(child, node))
-        _text(child.tail, parts, node, element)
+        _text(child.tail, parts, node, _end_line(child))
     if strip:
         parts = _strip(parts)
     return tuple(_merge(parts))
@@ -188,7 +206,7 @@ def _parts_of_element(child, node: CompiledNode) -> list:
         return [Include(child.get("file", ""), child.get("mode", "quote"), tag == "include", origin)]
     if tag == "file":
         return _file_shell(child, node)
-    if tag in DROPPED:
+    if tag in DROPPED or tag == "service":  # <service>: Solaris SMF, Rocks' sunos generator only
         return []
     node.warnings.append(Diagnostic(node.display, child.sourceline or 0, f"unexpected <{tag}> inside a script; its text is kept"))
     return list(_parts(child, node))
@@ -203,14 +221,21 @@ def _var(element) -> Var | VarSet:
     return Var(name)
 
 
-def _text(text: str | None, parts: list, node: CompiledNode, element) -> None:
+def _end_line(element) -> int:
+    """The line an element's tail starts on (lxml keeps only start lines): its start line plus
+    the line breaks inside it."""
+    inside = "".join(element.itertext()) + "".join(element.attrib.values())
+    return (element.sourceline or 0) + inside.count("\n")
+
+
+def _text(text: str | None, parts: list, node: CompiledNode, first_line: int) -> None:
     if not text:
         return
     pos = 0
     for match in ENTITY_REF.finditer(text):
         if match.start() > pos:
             parts.append(text[pos:match.start()])
-        line = (element.sourceline or 0) + text[:match.start()].count("\n")
+        line = first_line + text[:match.start()].count("\n")
         parts.append(Entity(match[1], f"{node.display}:{line}"))
         node.entity_names.add(match[1])
         pos = match.end()
@@ -230,39 +255,25 @@ def attr_parts(value: str, origin: str) -> list:
 
 
 def _file_shell(element, node: CompiledNode) -> list:
-    """`<file>` as install-time shell: a quoted here-doc (or expanding, with vars="expanded")."""
-    origin = f"{node.display}:{element.sourceline or 0}"
+    """`<file>` as a part; Rocks 7 gen.py `Generator.parseFile` is what it renders like."""
+    line = element.sourceline or 0
+    origin = f"{node.display}:{line}"
     name = element.get("name")
     if not name:
-        node.warnings.append(Diagnostic(node.display, element.sourceline or 0, "<file> without name= emits nothing"))
+        node.warnings.append(Diagnostic(node.display, line, "<file> without name= emits nothing"))
         return []
-    body = list(_parts(element, node))
-    redirect = ">>" if element.get("mode") == "append" else ">"
-    delimiter = "EOF" if element.get("vars") == "expanded" else "'EOF'"
-    quoted = attr_parts(_shell_quote(name), origin)
-    out: list = ["\n", "mkdir -p \"$(dirname ", *quoted, ")\"\n"]
-    if element.get("expr"):
-        out += [*attr_parts(element.get("expr"), origin), " > ", *quoted, "\n"]
-    if body and any(not (isinstance(p, str) and not p.strip()) for p in body):
-        first = body[0]
-        lead = "" if isinstance(first, str) and first.startswith("\n") else "\n"
-        last = body[-1]
-        trail = "" if isinstance(last, str) and last.endswith("\n") else "\n"
-        out += [f"cat {redirect} ", *quoted, f" << {delimiter}{lead}", *body, f"{trail}EOF\n"]
-    elif not element.get("expr"):
-        out += ["touch ", *quoted, "\n"]
-    if element.get("owner"):
-        out += ["chown ", *attr_parts(_shell_quote(element.get("owner")), origin), " ", *quoted, "\n"]
-    if element.get("perms"):
-        out += ["chmod ", *attr_parts(_shell_quote(element.get("perms")), origin), " ", *quoted, "\n"]
-    return out
+    mode = element.get("mode", "create")
+    if mode not in ("create", "append", "pipe"):
+        node.warnings.append(Diagnostic(node.display, line, f'<file mode="{mode}">: not create, append or pipe; '
+                                        "written as create (as Rocks did)"))
+        mode = "create"
+    filt = Filter.from_attrib(element.attrib, origin) if _has_filter(element) else Filter()
 
+    def attr(key: str) -> tuple:
+        return tuple(attr_parts(element.get(key) or "", origin))
 
-def _shell_quote(value: str) -> str:
-    """Quote a file name for the shell but keep entity placeholders fillable."""
-    if all(c.isalnum() or c in "/._-+:,@%" + ENTITY_OPEN + ENTITY_CLOSE for c in value):
-        return value
-    return "'" + value.replace("'", "'\\''") + "'"
+    return [FileOp(attr("name"), mode, element.get("vars") == "expanded", attr("owner"), attr("perms"), attr("expr"),
+                   attr("src"), element.get("include") or "", _parts(element, node), filt, origin)]
 
 
 def _strip(parts: list) -> list:

@@ -21,18 +21,16 @@ def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set
             continue
         found.extend(graph.warnings)
         nodes = graph.nodes()
+        certain: set[str] = set()  # nodes every host of a used appliance walks into, whatever its attributes
         for appliance, root in sorted(roots.items()):
             if root not in nodes:
                 severity, note = ("error", "") if appliance in used else ("warning", " (no host uses it)")
                 found.append(Diagnostic(f"graphs/{name}", 0, f'appliance {appliance}{note}: root node "{root}" is in no edge', severity))
             else:
                 reachable |= _all_reachable(graph, root)
-        for edges in graph.edges.values():
-            for edge in edges:
-                for end in (edge.src, edge.dst):
-                    if tree.index.sources(end) is None:
-                        file, _, line = edge.origin.split(" ")[0].rpartition(":")
-                        found.append(Diagnostic(file, int(line or 0), f'edge {edge.src} -> {edge.dst}: no node file for "{end}"', "error"))
+                if appliance in used:
+                    certain |= _all_reachable(graph, root, unconditional=True)
+        found.extend(_missing_nodes(tree, graph, certain))
         try:
             graph.order(nodes)
         except RocksccError as exc:
@@ -50,11 +48,36 @@ def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set
     return found
 
 
-def _all_reachable(graph, root: str) -> set[str]:
-    """Every node reachable from `root` ignoring edge tests: what some host could include."""
+def _missing_nodes(tree: NodeTree, graph, certain: set[str]) -> list[Diagnostic]:
+    """Edges naming a node no overlay has a file for. Rocks graphs name nodes of optional rolls
+    (base's graph names the kvm and ganglia rolls' nodes): Rocks failed only when a walk reached
+    one. So it is an error when a host of a used appliance always reaches it, a warning when only
+    some attribute values would (a cond= or arch= on the way) or no used appliance does."""
+    found = []
+    for edges in graph.edges.values():
+        for edge in edges:
+            for end in (edge.src, edge.dst):
+                if tree.index.sources(end) is not None:
+                    continue
+                file, _, line = edge.origin.split(" ")[0].rpartition(":")
+                if end == edge.dst and edge.src in certain and not edge.filter:
+                    found.append(Diagnostic(file, int(line or 0), f'edge {edge.src} -> {edge.dst}: no node file for '
+                                            f'"{end}", which hosts of a used appliance always reach', "error"))
+                else:
+                    found.append(Diagnostic(file, int(line or 0), f'edge {edge.src} -> {edge.dst}: no node file for '
+                                            f'"{end}" (a node of a roll not added?); no used appliance always reaches it',
+                                            "warning"))
+    return found
+
+
+def _all_reachable(graph, root: str, *, unconditional: bool = False) -> set[str]:
+    """Every node reachable from `root` ignoring edge tests (what some host could include), or
+    only through edges without tests (what every host includes)."""
     seen, stack = {root}, [root]
     while stack:
         for edge in graph.edges.get(stack.pop(), []):
+            if unconditional and edge.filter:
+                continue
             if edge.dst not in seen:
                 seen.add(edge.dst)
                 stack.append(edge.dst)

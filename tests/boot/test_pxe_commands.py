@@ -61,15 +61,35 @@ def test_unknown_action_is_refused(rockscc):
 
 
 def test_seed_bootflags(rockscc):
+    """The deck's transcript from a fresh `rockscc init`: the Xen roll's global flag is there
+    without being set (Rocks 5.0 xen nodes/xen-server.xml sets it when the roll is installed)."""
     assert rockscc("set host name frontend rocks-168").rc == 0
     assert rockscc("add host compute-0-0").rc == 0
-    assert rockscc('set host bootflags flags="dom0_mem=1024M"').rc == 0
     assert rockscc("report host bootflags").out == "rocks-168: dom0_mem=1024M\ncompute-0-0: dom0_mem=1024M\n"
     assert rockscc('set host bootflags compute-0-0 flags="dom0_mem=1024M ucsd=rocks"').rc == 0
     assert rockscc("report host bootflags").out == "rocks-168: dom0_mem=1024M\ncompute-0-0: dom0_mem=1024M ucsd=rocks\n"
     assert rockscc("report host bootflags compute-0-0").out == "dom0_mem=1024M ucsd=rocks\n"
     assert rockscc("remove host bootflags compute-0-0").rc == 0
     assert rockscc("report host bootflags compute-0-0").out == "dom0_mem=1024M\n"
+
+
+def test_no_xen_roll_no_global_flag(tmp_path):
+    from tests.conftest import run_cli
+
+    for args in (["xen=no"], ["--bare"]):
+        root = tmp_path / args[0].strip("-=no")
+        assert run_cli("init", str(root), "password=x", *args).rc == 0
+        assert run_cli("-C", str(root), "report", "host", "bootflags").out.strip() == ""
+
+
+def test_a_site_flag_set_before_the_roll_is_kept(tmp_path):
+    from tests.conftest import run_cli
+
+    root = tmp_path / "c"
+    assert run_cli("init", str(root), "password=x", "xen=no").rc == 0
+    assert run_cli("-C", str(root), "set", "host", "bootflags", "flags=console=ttyS0").rc == 0
+    assert run_cli("-C", str(root), "add", "roll", "builtin:xen").rc == 0
+    assert run_cli("-C", str(root), "report", "host", "bootflags").out == "console=ttyS0\n"
 
 
 def test_bootflags_reach_the_kickstart(rockscc, cluster_dir):

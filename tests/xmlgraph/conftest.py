@@ -11,10 +11,17 @@ import pytest
 from rockscc.model import transaction
 from tests.conftest import CORPUS, run_cli
 
+# the appliance Rocks 5.0's Xen roll declares (nodes/xen-server.xml `rocks add appliance vm-container …`):
+# copy_rocks5 merges that roll's files into the site, so its declaration is made by hand
+ROCKS5_XEN_APPLIANCE = ("add", "appliance", "vm-container", "membership=VM Container", "node=vm-container",
+                        "short-name=vc", "schedulable=no", "public=yes")
+
 
 def make_bare(root: Path, hosts: list[str] = (), **attrs: str) -> Path:
     result = run_cli("init", str(root), "bare=yes", "password=secret")
     assert result.rc == 0, result.err
+    if any(name.startswith("vm-container-") for name in hosts):
+        assert run_cli("-C", str(root), *ROCKS5_XEN_APPLIANCE).rc == 0
     for name in hosts:
         result = run_cli("-C", str(root), "add", "host", name)
         assert result.rc == 0, result.err

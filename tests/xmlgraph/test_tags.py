@@ -179,6 +179,8 @@ def test_eval_quote_xml_and_disabled(bare):
 
 
 def test_eval_failure_names_file_line_and_stderr(bare):
+    with transaction(bare) as cluster:
+        cluster.attrs["rocks_eval_errors"] = "fail"
     result = profile(bare, "<kickstart>\n\n<post><eval>echo boom >&amp;2; exit 3</eval></post></kickstart>")
     assert result.rc == 1
     assert "nodes/t.xml:3" in result.err and "boom" in result.err
