@@ -30,7 +30,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_build import REPEAT as CORPUS_REPEAT  # noqa: E402, F401  (bench_build's own figures)
 from bench_build import ZONES, _median, bench, rebuilt, rockscc  # noqa: E402
 from gen_default import generate  # noqa: E402
 
