@@ -8,8 +8,9 @@ share and is validated once (Validator memoizes it); each hole line is validated
 pykickstart, on its own.
 
 Why the verdicts agree (what the property test in tests/xmlgraph/test_holes.py checks on
-generated values, and tests/xmlgraph/test_holes.py::test_hole_commands_stay_line_local checks
-against the installed pykickstart): a HOLE_COMMANDS command is *line-local* — its parse reads
+generated values, and its test_hole_commands_stay_line_local and
+test_no_pykickstart_code_reads_a_hole_command check against the installed pykickstart): a
+HOLE_COMMANDS command is *line-local* — its parse reads
 only its own arguments (a duplicate only warns, and rockscc ignores warnings), no command lists
 it as conflicting, and no other command or section reads its state. So for a head H with a hole
 line L, pykickstart accepts H exactly when it accepts H with L blanked and accepts L alone.
