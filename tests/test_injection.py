@@ -346,7 +346,7 @@ def net_shape(path: Path):
     return [len(line.split()) for line in text.splitlines() if not line.startswith("#")]
 
 
-# --- hand-edited cluster.toml ---------------------------------------------------------------------
+# --- hand-edited cluster.toml and host files ---------------------------------------------------------------------
 @pytest.mark.parametrize("path", [("attrs", "Kickstart_Timezone"), ("hosts", "compute-0-0", "comment"),
                                   ("hosts", "compute-0-0", "arch"), ("pxeactions", "install", "args"),
                                   ("networks", "private", "dnszone"), ("appliances", "compute", "membership")])
@@ -355,18 +355,19 @@ def test_a_control_character_in_hand_edited_toml_is_refused_at_its_line(small, t
     base, _ = small
     root = tmp_path / "c"
     shutil.copytree(base, root)
-    data = tomllib.loads((root / "cluster.toml").read_text())
+    where, keys = (f"hosts/{path[1]}.toml", path[2:]) if path[0] == "hosts" else ("cluster.toml", path)  # a host's own file
+    data = tomllib.loads((root / where).read_text())
     table = data
-    for key in path[:-1]:
+    for key in keys[:-1]:
         table = table[key]
-    table[path[-1]] = payload
+    table[keys[-1]] = payload
     text = tomli_w.dumps(data)
-    (root / "cluster.toml").write_text(text)
+    (root / where).write_text(text)
     result = run_cli("-C", str(root), "list", "host")
     assert result.rc == 1 and result.err.count("\n") == 1, result.err
-    line = next(n for n, t in enumerate(text.split("\n"), 1) if t.startswith(f"{path[-1]} =")
+    line = next(n for n, t in enumerate(text.split("\n"), 1) if t.startswith(f"{keys[-1]} =")
                 and t.endswith(tomli_w.dumps({"v": payload})[4:].strip()))
-    assert result.err.startswith(f"error - cluster.toml:{line}: {'.'.join(path)}: the character U+"), result.err
+    assert result.err.startswith(f"error - {where}:{line}: {'.'.join(keys)}: the character U+"), result.err
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")

@@ -39,6 +39,10 @@ class Context:
             self._cluster = load(self.root)
         return self._cluster
 
+    @property
+    def loaded(self) -> bool:
+        return self._cluster is not None
+
     def use(self, cluster: Cluster, *, in_transaction: bool) -> None:
         self._cluster = cluster
         self.in_transaction = in_transaction

@@ -14,6 +14,8 @@ from rockscc.cli.command import Command
 from rockscc.cli.context import Context
 from rockscc.errors import RocksccError
 from rockscc.model import transaction
+from rockscc.model.codec import SchemaError, dotted
+from rockscc.model.store import cluster_wide
 
 USAGE = """usage: rockscc [-C DIR] <verb> <object> [<subobject>...] [args...] [key=value...]
 
@@ -118,6 +120,11 @@ def execute(words: list[str], ctx: Context) -> None:
         ctx.after_commit.clear()
     else:
         _run(command, ctx, opts)
+        if ctx.in_transaction:  # a line of `load`: the hosts it edited are checked and settled now
+            try:
+                ctx.cluster.end_command()
+            except SchemaError as exc:
+                raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
 
 
 def _roll_commands(ctx: Context) -> None:
@@ -127,7 +134,7 @@ def _roll_commands(ctx: Context) -> None:
     ctx.rolls_registered = True
     registry.unregister_all_extra()
     try:
-        cluster = ctx.cluster
+        cluster = ctx.cluster if ctx.loaded else cluster_wide(ctx.root)  # rolls are cluster-wide: no hosts read
     except RocksccError:
         return  # no description here (init, help, test …): only built-in commands
     registry.register_roll_commands(cluster)

@@ -93,6 +93,17 @@ def names() -> list[str]:
     return sorted(set(_builtin()) | set(_plugins()) | set(_extra) | set(_lazy))
 
 
+def _known() -> frozenset[str]:
+    """names() as a set, made again only when rolls' commands changed (a load resolves every line)."""
+    key = (tuple(_extra), tuple(_lazy))
+    if _known_cache.get("key") != key:
+        _known_cache["key"], _known_cache["names"] = key, frozenset(names())
+    return _known_cache["names"]
+
+
+_known_cache: dict = {}
+
+
 def load(name: str) -> type[Command]:
     if name in _extra:
         return _extra[name]
@@ -102,11 +113,7 @@ def load(name: str) -> type[Command]:
             raise RocksccError(f'command "{name}" from a roll is not a rockscc Command class')
         return cls
     if name in _builtin():
-        module = importlib.import_module(_builtin()[name])
-        for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Command) and value.name == name:
-                return value
-        raise RocksccError(f'internal: module {module.__name__} declares no command "{name}"')
+        return _builtin_class(name)
     target = _plugins()[name]
     module_name, _, attr = target.partition(":")
     try:
@@ -116,9 +123,18 @@ def load(name: str) -> type[Command]:
     return value
 
 
+@cache
+def _builtin_class(name: str) -> type[Command]:
+    module = importlib.import_module(_builtin()[name])
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, Command) and value.name == name:
+            return value
+    raise RocksccError(f'internal: module {module.__name__} declares no command "{name}"')
+
+
 def resolve(words: list[str]) -> tuple[str | None, list[str]]:
     """The longest prefix of `words` that names a command, and the remaining words."""
-    known = set(names())
+    known = _known()
     for size in range(len(words), 0, -1):
         if any("=" in w for w in words[:size]):
             continue

@@ -59,6 +59,8 @@ GITIGNORE = """# rockscc: what is made from the description (and holds copies of
 /build/
 /.rockscc-cache/
 /.cluster.lock
+/.cluster.commit.lock
+/.rockscc-commit.json
 """
 
 

@@ -35,7 +35,6 @@ class MoveHostVm(Command):
         vm_hosts([opts.host])
         with locked(ctx.root):  # the whole move: nobody edits the description meanwhile
             cluster = load(ctx.root)
-            cluster.attach_host_digests(None)  # it may change
             host, target = cluster.hosts[opts.host.name], check_container(cluster, cluster.hosts[opts.container.name])
             commit = lambda: save(cluster)  # noqa: E731
             settled = settle(cluster, host, ctx.out, ctx.warn, commit)

@@ -32,6 +32,7 @@ from rockscc.engine.stamps import Stamps
 from rockscc.errors import RocksccError
 from rockscc.memo import DIRNAME as MEMO_DIRNAME
 from rockscc.memo import Memo
+from rockscc.model.timing import marks
 
 LOCK_NAME = ".rockscc-build.lock"
 UNFINISHED_NAME = ".rockscc-build.unfinished"
@@ -113,6 +114,7 @@ def build(outdir: Path, options: BuildOptions, source: JobSource,
           wait_message: Callable[[], None] | None = None) -> BuildReport:
     """Build what is stale into `outdir` (see output_dir)."""
     started = time.perf_counter()
+    mark = marks()  # ROCKSCC_TIMING=1: the phases on stderr
     report = BuildReport()
     with build_lock(outdir, wait_message), _unfinished_marker(outdir), ExitStack() as stack:
         source.memo.use(outdir)
@@ -125,8 +127,10 @@ def build(outdir: Path, options: BuildOptions, source: JobSource,
             wanted = set(options.hosts)
             plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
         report.jobs = len(plan)
+        mark("plan")
         stamps = source.stamps()
         stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)
+        mark("stale check")
         if options.dry_run:
             _damaged(unchanged, manifest, resolver, stamps, check, report)
             report.seconds = time.perf_counter() - started
@@ -140,10 +144,12 @@ def build(outdir: Path, options: BuildOptions, source: JobSource,
             run = _Run(damaged, resolver, options, outdir, source)
             more, more_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed)
             results, new_jobs = results + more, new_jobs | more_jobs
+        mark("run jobs")
         source.memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
         _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
         _save_manifest(manifest, outdir)
+        mark("record")
     report.seconds = time.perf_counter() - started
     return report
 

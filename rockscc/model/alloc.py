@@ -1,10 +1,11 @@
-"""Address allocation as Rocks did it: IPs count down from broadcast-1, MACs count up."""
+"""Address allocation as Rocks did it: MACs count up (IPs count down from broadcast-1: hosttable.AddressBook.next_ip)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rockscc.errors import RocksccError
 from rockscc.model.records import Network
@@ -14,17 +15,6 @@ XEN_MAC_PREFIX = 0x00163E000000  # 00:16:3e, Xen's OUI
 
 def network_of(net: Network) -> ipaddress.IPv4Network:
     return ipaddress.IPv4Network(f"{net.subnet}/{net.netmask}", strict=False)
-
-
-def next_free_ip(net_name: str, net: Network, used: Iterable[str]) -> str:
-    """The highest address below broadcast that no interface holds, stopping at network+1."""
-    network = network_of(net)
-    taken = {ip_int(ip) for ip in used if ip}
-    first = int(network.network_address) + 1
-    for value in range(int(network.broadcast_address) - 1, first - 1, -1):
-        if value not in taken:
-            return str(ipaddress.IPv4Address(value))
-    raise RocksccError(f'network "{net_name}" ({network}) has no free address left')
 
 
 def next_xen_mac(used: Iterable[str]) -> str:
@@ -37,6 +27,12 @@ def next_xen_mac(used: Iterable[str]) -> str:
     if value >> 24 != XEN_MAC_PREFIX >> 24:
         raise RocksccError("no free MAC address left under 00:16:3e")
     return ":".join(f"{(value >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+
+
+@lru_cache(maxsize=8)
+def as_ints(addresses: frozenset[str]) -> frozenset[int]:
+    """A set of addresses (the discovery range, the same at every allocation) as integers."""
+    return frozenset(ip_int(ip) for ip in addresses)
 
 
 def ip_int(ip: str) -> int:

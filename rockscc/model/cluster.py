@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import alloc, names, values
 from rockscc.model.codec import SchemaError, decode, encode
 from rockscc.model.hardware import Hardware
+from rockscc.model.hosttable import HostTable
 from rockscc.model.overlay import BUILTIN_BASE, Overlay
 from rockscc.model.records import (
     Appliance,
@@ -56,8 +56,21 @@ class Cluster:
         cluster.root = root
         return cluster
 
-    def to_data(self) -> dict:
-        return encode(self)
+    def to_data(self, *, hosts: bool = True) -> dict:
+        """The description as TOML data; `hosts=False`: what cluster.toml holds (no hosts)."""
+        if hosts:
+            return encode(self)
+        table, self.hosts = self.hosts, {}
+        try:
+            return encode(self)
+        finally:
+            self.hosts = table
+
+    def host_table(self) -> HostTable:
+        """`hosts` as a HostTable (the store makes one; a description made in code has a dict)."""
+        if not isinstance(self.hosts, HostTable):
+            self.hosts = HostTable.of(self.hosts)
+        return self.hosts
 
     # --- lookups -------------------------------------------------------------------------------
     def host(self, name: str) -> Host:
@@ -166,17 +179,10 @@ class Cluster:
         return None
 
     def host_digests(self) -> dict[str, str]:
-        """A digest of each host's record (the build's input stamps). The store computes them
-        when it saves or first parses a description and keeps them with its parse cache, so a
-        build of the description as loaded does not repr ten thousand hosts. A description
-        opened for editing (store.transaction) has none attached: it computes them afresh."""
-        attached = getattr(self, "_host_digests", None)
-        if attached is not None:
-            return attached
-        return {name: host_digest(host) for name, host in self.hosts.items()}
-
-    def attach_host_digests(self, digests: dict[str, str] | None) -> None:
-        self._host_digests = digests
+        """A digest of each host's record (the build's input stamps): kept in the host index for
+        records as saved, so a build does not repr ten thousand hosts; computed for records
+        changed since."""
+        return self.host_table().digests()
 
     def resolve_attrs(self, host: Host) -> dict[str, str]:
         resolved: dict[str, str] = {}
@@ -239,47 +245,26 @@ class Cluster:
         return None
 
     def used_ips(self) -> set[str]:
-        return {i.ip for h in self.hosts.values() for i in h.interfaces if i.ip}
+        return self.host_table().book().used("ip")
 
     def used_macs(self) -> set[str]:
-        return {i.mac for h in self.hosts.values() for i in h.interfaces if i.mac}
+        return self.host_table().book().used("mac")
 
     def next_ip(self, network: str, reserved: set[str] | frozenset = frozenset()) -> str:
         """The next free address, as Rocks counted (down from broadcast-1); `reserved` addresses
         (the DHCP discovery range) are skipped too."""
         if network not in self.networks:
             raise RocksccError(f'network "{network}" is not defined')
-        return alloc.next_free_ip(network, self.networks[network], self.used_ips() | reserved)
+        return self.host_table().book().next_ip(network, alloc.network_of(self.networks[network]),
+                                                alloc.as_ints(frozenset(reserved)))
 
     # --- host selection ------------------------------------------------------------------------
     def select_hosts(self, tokens: list[str], *, default_all: bool = True) -> list[Host]:
-        """Expand host names, appliance names, `rackN` and shell globs; sorted, no duplicates."""
-        if not tokens:
-            return sorted(self.hosts.values(), key=host_sort_key) if default_all else []
-        chosen: dict[str, Host] = {}
-        for token in tokens:
-            matched = self._match_token(token)
-            if not matched:
-                raise RocksccError(f'cannot resolve host "{token}"')
-            for host in matched:
-                chosen[host.name] = host
-        return sorted(chosen.values(), key=host_sort_key)
+        """Hosts named by `tokens` (selection.py: names, ranges, appliances, racks, globs,
+        addresses), sorted as Rocks lists them, no duplicates; no tokens: every host or none."""
+        from rockscc.model.selection import select
 
-    def _match_token(self, token: str) -> list[Host]:
-        if token in self.hosts:
-            return [self.hosts[token]]
-        if token in self.appliances:
-            membership = self.appliances[token].membership
-            return [h for h in self.hosts.values() if h.membership == membership]
-        rack = re.fullmatch(r"rack(\d+)", token)
-        if rack:
-            return [h for h in self.hosts.values() if h.rack == int(rack[1]) and not self.is_frontend(h)]
-        if any(c in token for c in "*?["):
-            return [h for h in self.hosts.values() if fnmatch.fnmatchcase(h.name, token)]
-        for host in self.hosts.values():  # an interface name or address
-            if any(token in (i.ip, i.name) for i in host.interfaces):
-                return [host]
-        return []
+        return [self.hosts[name] for name in select(self, tokens, default_all=default_all)]
 
     # --- validation ----------------------------------------------------------------------------
     def validate(self) -> None:
@@ -287,6 +272,8 @@ class Cluster:
         memberships = {a.membership for a in self.appliances.values()}
         for name, host in self.hosts.items():
             self._validate_host(name, host, memberships)
+        if self.hosts:
+            self._validate_vm_slots(self.host_table().vm_slots())
         for name, appliance in self.appliances.items():
             _path_safe(("appliances", name), "appliance", name)
             values.check_appliance(("appliances", name), appliance)
@@ -314,7 +301,15 @@ class Cluster:
         _path_safe(("cluster", "graph"), "graph", self.cluster.graph)
         self._validate_unique_addresses()
 
-    def _validate_host(self, name: str, host: Host, memberships: set[str]) -> None:
+    def _validate_host(self, name: str, host: Host, memberships: set[str] | None = None) -> None:
+        self.validate_host_record(name, host, memberships)
+        if host.vm and host.vm.container not in self.hosts:
+            raise SchemaError(("hosts", name, "vm", "container"), f'VM container "{host.vm.container}" is not a host')
+
+    def validate_host_record(self, name: str, host: Host, memberships: set[str] | None = None) -> None:
+        """What one host's record must be, on its own (no other host looked at)."""
+        if memberships is None:
+            memberships = {a.membership for a in self.appliances.values()}
         path = ("hosts", name)
         try:
             names.check_host_name(name)
@@ -340,28 +335,49 @@ class Cluster:
             raise SchemaError(path + ("pxeboot",), f'PXE action "{host.pxeboot}" is not defined')
         if host.hwprofile and host.hwprofile not in self.hwprofiles:
             raise SchemaError(path + ("hwprofile",), f'hardware profile "{host.hwprofile}" is not defined')
-        if host.vm:
-            container = self.hosts.get(host.vm.container)
-            if container is None:
-                raise SchemaError(path + ("vm", "container"), f'VM container "{host.vm.container}" is not a host')
         values.check_host(path, host)
 
-    def validate_new_host(self, name: str) -> None:
-        """What validate() checks of one host just added (its fields, references, and that its
-        addresses are no other host's), without checking the rest again."""
-        host = self.hosts[name]
-        self._validate_host(name, host, {a.membership for a in self.appliances.values()})
-        mine = {getattr(iface, key) for iface in host.interfaces for key in ("ip", "mac")} - {None, ""}
-        if not mine:
-            return
-        others = {getattr(iface, key): other for other, h in self.hosts.items() if other != name
-                  for iface in h.interfaces for key in ("ip", "mac")}
-        for i, iface in enumerate(host.interfaces):
-            for key in ("ip", "mac"):
-                value = getattr(iface, key)
-                if value and value in others:
-                    raise SchemaError(("hosts", name, "interfaces", i, key),
-                                      f"{key.upper()} {value} is already used by host {others[value]}")
+    def validate_changes(self, changed: dict[str, tuple[Host, dict]], removed: set[str]) -> None:
+        """What validate() checks, for an edit that changed only these hosts: their records,
+        and through the host index that no other host holds their addresses or VM slots and
+        no VM is left on a removed container. Costs what the edit touched, not the cluster."""
+        for name, (host, _data) in changed.items():
+            self._validate_host(name, host)
+        self._validate_addresses_of({name: host for name, (host, _data) in changed.items()})
+        if removed or any(host.vm for host, _ in changed.values()):
+            self._validate_vm_slots(self.host_table().vm_slots())
+
+    def end_command(self) -> None:
+        """A command of a transaction ended (one line of a load): the hosts it looked at are
+        checked now, so an error names the line that caused it, and settled in the address
+        book. Raises SchemaError."""
+        table = self.host_table()
+        recent = {name: table[name] for name in table.recent() if name in table}
+        for name, host in recent.items():
+            self._validate_host(name, host)
+        table.end_command()
+        table.book()  # a load's lines each ask: one book, made once, answers in O(1)
+        self._validate_addresses_of(recent)
+
+    def _validate_addresses_of(self, hosts: dict[str, Host]) -> None:
+        """No other host holds these hosts' addresses or MACs (asked of the host table)."""
+        table = self.host_table()
+        for name, host in hosts.items():
+            for i, iface in enumerate(host.interfaces):
+                for key in ("ip", "mac"):
+                    value = getattr(iface, key)
+                    others = sorted(table.holders(key, value) - {name}) if value else []
+                    if others:
+                        raise SchemaError(("hosts", name, "interfaces", i, key),
+                                          f"{key.upper()} {value} is already used by host {others[0]}")
+
+    def _validate_vm_slots(self, slots: dict[tuple[str, int], list[str]]) -> None:
+        """Each VM's container is a host, and no two VMs share a slice of one container."""
+        for (container, slot), vms in slots.items():
+            if container not in self.hosts:
+                raise SchemaError(("hosts", vms[0], "vm", "container"), f'VM container "{container}" is not a host')
+            if len(vms) > 1:
+                raise SchemaError(("hosts", vms[1], "vm", "slice"), f"slice {slot} of {container} is already VM {vms[0]}'s")
 
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}
@@ -389,8 +405,12 @@ def host_digest(host: Host) -> str:
 
 def host_sort_key(host: Host) -> tuple:
     """Rocks listed hosts by appliance, rack, rank; the name breaks ties."""
-    match = _HOST_NAME.match(host.name)
-    return (host.membership != "Frontend", match["appliance"] if match else host.name, host.rack, host.rank, host.name)
+    return sort_key(host.name, host.membership, host.rack, host.rank)
+
+
+def sort_key(name: str, membership: str, rack: int, rank: int) -> tuple:
+    match = _HOST_NAME.match(name)
+    return (membership != "Frontend", match["appliance"] if match else name, rack, rank, name)
 
 
 def truthy(value: str | None) -> bool:

@@ -9,6 +9,7 @@ import dataclasses
 import re
 import types
 import typing
+from collections.abc import Mapping
 from functools import cache
 from typing import Any, Union
 
@@ -287,7 +288,7 @@ def encode(value: Any) -> Any:
         return out
     if isinstance(value, list):
         return [encode(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dicts, and the store's HostTable
         return {k: encode(v) for k, v in value.items()}
     return value
 

@@ -25,7 +25,7 @@ def check_path_safe(kind: str, value: str) -> str:
 
 
 def check_host_name(value: str) -> str:
-    if _HOST.match(value) and len(value) <= 253 and ".." not in value:  # the common case, at once
+    if _HOST.fullmatch(value) and len(value) <= 253 and ".." not in value:  # the common case, at once
         return value
     check_path_safe("host", value)
     raise RocksccError(f'host name "{value}" must be letters, digits, ".", "-" or "_", starting with a letter or digit')
@@ -41,7 +41,7 @@ _DOTTED_QUAD = re.compile(r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\
 
 
 def check_ip(value: str, what: str = "IP address") -> str:
-    if _DOTTED_QUAD.match(value):  # already canonical: what ipaddress would return
+    if _DOTTED_QUAD.fullmatch(value):  # already canonical: what ipaddress would return
         return value
     try:
         return str(ipaddress.IPv4Address(value))

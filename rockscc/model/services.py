@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from rockscc.errors import RocksccError, shown
 from rockscc.model.alloc import network_of
@@ -88,16 +89,22 @@ def discovery_range(cluster: Cluster) -> list[str] | None:
     return [first, last]
 
 
-def discovery_addresses(cluster: Cluster) -> set[str]:
+def discovery_addresses(cluster: Cluster) -> frozenset[str]:
     """The discovery range's addresses: never allocated to a host (insert-ethers, add host)."""
     try:
         chosen = discovery_range(cluster)
     except RocksccError:
-        return set()  # the build reports the bad value; allocation goes on without it
+        return frozenset()  # the build reports the bad value; allocation goes on without it
     if chosen is None:
-        return set()
-    first, last = (int(ipaddress.IPv4Address(a)) for a in chosen)
-    return {str(ipaddress.IPv4Address(value)) for value in range(first, last + 1)}
+        return frozenset()
+    return _range_addresses(*chosen)
+
+
+@lru_cache(maxsize=8)
+def _range_addresses(first_ip: str, last_ip: str) -> frozenset[str]:
+    """One object per range: alloc.as_ints keys on it (each add host of a load asks again)."""
+    first, last = (int(ipaddress.IPv4Address(a)) for a in (first_ip, last_ip))
+    return frozenset(str(ipaddress.IPv4Address(value)) for value in range(first, last + 1))
 
 
 def _ipv4(value: str, what: str) -> str:

@@ -1,42 +1,47 @@
-"""Reading and writing cluster.toml: location-aware errors, an exclusive lock, atomic replace.
+"""The cluster description on disk: cluster.toml for what is cluster-wide, one file per host.
 
-cluster.toml holds the root password hash, so it is written 0600. The parse cache beside it
-(.rockscc-cache/cluster.json, in a 0700 directory) is JSON, never code, and authenticated: it
-starts with an HMAC of its contents under a key only this description's owner can read
-(.rockscc-cache/cache.key, 0600). A cache rockscc did not write itself, for exactly the bytes of
-cluster.toml now on disk and this version of rockscc, is ignored; one that passes is what
-rockscc wrote after validating the description, so it is rebuilt without checking again.
+    cluster.toml              appliances, networks, attributes, PXE actions, rolls, …
+    hosts/<name>.toml         one host's record (the keys a [hosts.<name>] table held)
+    .rockscc-cache/hosts.sqlite   the host index (hostindex.py): derived, rebuilt from the files
+
+An edit reads and writes what it touches: the host files it changed (tomledit.py keeps what a
+user wrote in them), cluster.toml only when something cluster-wide changed. It validates the
+hosts it changed, and the rest through the index: no other host's address, MAC or VM slot is the
+same. Writers queue on `.cluster.lock` for the whole transaction; the files a transaction wrote
+are replaced together (commit.py: all or nothing, even under SIGKILL), readers read under the
+commit lock and never see half of it. A description still in one file (hosts inside
+cluster.toml) is split on first use, as one commit.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import hmac
 import json
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-import tomli_w
-
 from rockscc.errors import RocksccError
+from rockscc.model import commit, tomledit
 from rockscc.model.cluster import Cluster, host_digest
-from rockscc.model.codec import SchemaError, check_strings, decode_trusted, dotted, encode
+from rockscc.model.codec import SchemaError, check_strings, decode, dotted, encode
+from rockscc.model.commit import atomic_write, commit_lock
+from rockscc.model.hostindex import Index, Row, make_row
+from rockscc.model.hosttable import HostTable
 from rockscc.model.records import Host
+from rockscc.model.timing import phase
 
 FILENAME = "cluster.toml"
+HOSTS_DIR = "hosts"
 LOCKNAME = ".cluster.lock"
-CACHE_DIR = ".rockscc-cache"
-CACHE = f"{CACHE_DIR}/cluster.json"
-OLD_CACHES = (f"{CACHE_DIR}/cluster.pickle",)  # what earlier versions left: never read, removed
-MODE = 0o600  # cluster.toml and its cache hold the root password hash
-CACHE_FORMAT = 2
-CACHE_KEY = f"{CACHE_DIR}/cache.key"
+MODE = 0o600  # cluster.toml holds the root password hash, host files may hold secret attributes
+DIR_MODE = 0o700
+OLD_CACHES = (".rockscc-cache/cluster.pickle", ".rockscc-cache/cluster.json", ".rockscc-cache/cache.key")  # never read
+__all__ = ["FILENAME", "HOSTS_DIR", "LOCKNAME", "add_host", "atomic_write", "description_signature",
+           "cluster_wide", "find_cluster_dir", "host_file", "hosts_digest", "load", "locate", "locked", "save", "transaction"]
 
 
 def find_cluster_dir(start: Path | None = None) -> Path:
@@ -48,152 +53,272 @@ def find_cluster_dir(start: Path | None = None) -> Path:
     raise RocksccError(f"no {FILENAME} in {here} or any parent directory (use 'rockscc init DIR' or 'rockscc -C DIR')")
 
 
+def host_file(root: Path, name: str) -> Path:
+    return root / HOSTS_DIR / f"{name}.toml"
+
+
+# --- reading -------------------------------------------------------------------------------------
 def load(root: Path) -> Cluster:
-    path = root / FILENAME
+    """The description as it is now (a snapshot: commits by others after this are not seen)."""
+    return _load(root, writer=False)
+
+
+def cluster_wide(root: Path) -> Cluster:
+    """What cluster.toml says, without the hosts (registering rolls' commands needs no more)."""
+    text = _read(root / FILENAME, f"use 'rockscc init {root}'")
+    data = _parse_toml(text, FILENAME)
+    data.pop("hosts", None)
+    return _cluster_wide(text, data, root)
+
+
+def _load(root: Path, *, writer: bool) -> Cluster:
+    if commit.has_journal(root):  # a commit was interrupted: finish or undo it first
+        with commit_lock(root, shared=False):
+            commit.recover(root)
+    with phase("snapshot"), commit_lock(root, shared=True):
+        text = _read(root / FILENAME, f"use 'rockscc init {root}'")
+        data = _parse_toml(text, FILENAME)
+        if "hosts" not in data:
+            cluster = _cluster_wide(text, data, root)
+            cluster.hosts = HostTable(*_host_rows(root, cluster))
+            cluster._top = (text, data)
+            return cluster
+    # a description from before the split: split it once, then read it as any other
+    if not _migrate(root, writer=writer):
+        return _legacy(text, data, root)  # read-only: used as it is
+    return _load(root, writer=writer)
+
+
+def _read(path: Path, hint: str = "") -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RocksccError(f"{path}: no such file (use 'rockscc init {root}')") from None
+        raise RocksccError(f"{path}: no such file" + (f" ({hint})" if hint else "")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RocksccError(f"{path}: cannot read: {exc}") from None
-    key = hashlib.sha256(text.encode()).hexdigest()
-    cluster = _cached(root, key)
-    if cluster is None:
-        cluster = parse(text, root)
-        _store_cache(root, key, cluster)
-    return cluster
 
 
-def _cached(root: Path, key: str) -> Cluster | None:
-    """The parsed description from the last load of the same bytes: tomllib costs ~65 µs a host."""
-    from rockscc import __version__
-
+def _parse_toml(text: str, where: str) -> dict:
     try:
-        mac, _, payload = (root / CACHE).read_bytes().partition(b"\n")
-        if not hmac.compare_digest(mac, _mac(_cache_key(root, create=False), payload)):
-            return None
-        with _no_collection():  # a quarter million new objects, none of them garbage: nothing to scan for
-            entry = json.loads(payload)
-            if entry["format"] != CACHE_FORMAT or entry["key"] != key or entry["version"] != __version__:
-                return None
-            cluster = decode_trusted(Cluster, entry["cluster"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    cluster.root = root
-    cluster.attach_host_digests(entry["digests"])
-    return cluster
-
-
-def _store_cache(root: Path, key: str, cluster: Cluster, digests: dict[str, str] | None = None) -> None:
-    from rockscc import __version__
-
-    try:
-        (root / CACHE_DIR).mkdir(mode=0o700, exist_ok=True)
-        for old in OLD_CACHES:
-            (root / old).unlink(missing_ok=True)
-        cluster.attach_host_digests(None)  # computed from the records as saved; stored beside, not inside, the cluster
-        digests = digests if digests is not None else cluster.host_digests()
-        payload = json.dumps({"format": CACHE_FORMAT, "key": key, "version": __version__, "cluster": cluster.to_data(),
-                              "digests": digests}, separators=(",", ":")).encode()
-        cluster.attach_host_digests(digests)
-        atomic_write(root / CACHE, _mac(_cache_key(root, create=True), payload) + b"\n" + payload, MODE)
-    except OSError:
-        pass  # a read-only description (or a full disk) still works, just slower
-
-
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _mac(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, payload, hashlib.sha256).hexdigest().encode()
-
-
-def _cache_key(root: Path, *, create: bool) -> bytes:
-    """The description's cache key (32 random bytes, 0600), made on first use."""
-    path = root / CACHE_KEY
-    try:
-        secret = path.read_bytes()
-        if len(secret) == 32:
-            return secret
-    except FileNotFoundError:
-        pass
-    if not create:
-        raise FileNotFoundError(2, "no cache key", str(path))
-    atomic_write(path, os.urandom(32), MODE)
-    return path.read_bytes()
-
-
-def parse(text: str, root: Path) -> Cluster:
-    try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RocksccError(_toml_error(str(exc))) from None
+        raise RocksccError(_toml_error(str(exc), where, text)) from None
+
+
+def _cluster_wide(text: str, data: dict, root: Path) -> Cluster:
+    try:
+        cluster = Cluster.from_data(data, root)
+        cluster.validate()  # no hosts yet: what is cluster-wide
+    except SchemaError as exc:
+        raise RocksccError(f"{FILENAME}:{locate(text, exc.path)}: {dotted(exc.path)}: {exc.message}") from None
+    return cluster
+
+
+def _host_rows(root: Path, cluster: Cluster) -> tuple[dict[str, Row], Callable]:
+    """Every host file's index row, by name, and how to fetch the records the rows leave out;
+    files changed since the index last saw them are read and checked again (their own values,
+    and against every other host) and recorded in the index."""
+    index = Index(root)
+    rows = index.rows()
+    found = _host_files(root)
+    stale = {name: sig for name, sig in found.items() if name not in rows or rows[name].sig != sig}
+    gone = set(rows) - set(found)
+    if stale or gone:
+        fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
+        rows = {n: r for n, r in rows.items() if n not in gone} | fresh
+        index.end_read()
+        _check_across(rows, fresh, root)  # before the index records them
+        index.apply(fresh, gone)
+        rows = index.rows()
+    if stale:  # what the index could not record (busy, read-only) is still this snapshot's
+        rows = dict(sorted((rows | {n: r for n, r in fresh.items() if n not in rows or rows[n].sig != r.sig}).items()))
+    return rows, index.data
+
+
+def _host_files(root: Path) -> dict[str, str]:
+    try:
+        entries = list(os.scandir(root / HOSTS_DIR))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise RocksccError(f"{root / HOSTS_DIR}: cannot read: {exc.strerror}") from None
+    found = {}
+    for entry in entries:
+        if entry.name.endswith(".toml") and not entry.name.startswith("."):
+            st = entry.stat()
+            found[entry.name[:-5]] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return found
+
+
+def _signature(path: Path) -> str | None:
+    """A host file's signature as the index records it (size, mtime, inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
+    where = f"{HOSTS_DIR}/{name}.toml"
+    text = _read(host_file(root, name))
+    data = _parse_toml(text, where)
+    try:
+        host = decode(Host, data, ("hosts", name))
+        host.name = name
+        cluster.validate_host_record(name, host)
+    except SchemaError as exc:
+        raise RocksccError(_host_error(text, where, exc)) from None
+    encoded = encode(host)
+    return make_row(host, sig, json.dumps(encoded), host_digest(host), tomledit.is_plain(text, encoded))
+
+
+def _host_error(text: str, where: str, exc: SchemaError) -> str:
+    inner = exc.path[2:] if exc.path[:1] == ("hosts",) else exc.path
+    return f"{where}:{locate(text, inner)}: {dotted(inner) or 'host'}: {exc.message}"
+
+
+def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> None:
+    """What one host file cannot know: its addresses, MACs and VM slot are no other host's, its
+    container is a host."""
+    owners: dict[str, list[str]] = {}
+    slots: dict[tuple, list[str]] = {}
+    for name, row in rows.items():
+        for value in row.addrs.split():
+            if value.startswith(("ip=", "mac=")):
+                owners.setdefault(value, []).append(name)
+        if row.container is not None:
+            slots.setdefault((row.container, row.slot), []).append(name)
+    for name, row in rows.items():
+        if name not in fresh and not (row.container and row.container not in rows):
+            continue
+        problem = _conflict(name, row, rows, owners, slots, decode_row=name in fresh)
+        if problem:
+            path, message = problem
+            where = f"{HOSTS_DIR}/{name}.toml"
+            text = _read(host_file(root, name))
+            raise RocksccError(f"{where}:{locate(text, path)}: {dotted(path)}: {message}")
+
+
+def _conflict(name: str, row: Row, rows: dict[str, Row], owners: dict, slots: dict,
+              decode_row: bool) -> tuple[tuple, str] | None:
+    host = decode(Host, json.loads(row.data)) if decode_row else Host(membership="")  # a row read now has its record
+    for i, iface in enumerate(host.interfaces):
+        for key in ("ip", "mac"):
+            value = getattr(iface, key)
+            others = [o for o in owners.get(f"{key}={value}", []) if o != name] if value else []
+            if others:
+                return ("interfaces", i, key), f"{key.upper()} {value} is already used by host {others[0]}"
+    if row.container is not None:
+        if row.container not in rows:
+            return ("vm", "container"), f'VM container "{row.container}" is not a host'
+        others = [o for o in slots.get((row.container, row.slot), []) if o != name]
+        if others:
+            return ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {others[0]}'s"
+    return None
+
+
+def _legacy(text: str, data: dict, root: Path) -> Cluster:
+    """A one-file description that cannot be split here (read-only): all hosts in memory."""
     try:
         cluster = Cluster.from_data(data, root)
         cluster.validate()
     except SchemaError as exc:
-        line = locate(text, exc.path)
-        raise RocksccError(f"{FILENAME}:{line}: {dotted(exc.path)}: {exc.message}") from None
+        raise RocksccError(f"{FILENAME}:{locate(text, exc.path)}: {dotted(exc.path)}: {exc.message}") from None
+    cluster.hosts = HostTable.of(cluster.hosts)
     return cluster
 
 
-def render(cluster: Cluster) -> str:
-    return tomli_w.dumps(_checked(cluster.to_data()))
+def description_signature(root: Path) -> tuple:
+    """Changes whenever any file of the description does (for pollers: serve, insert-ethers)."""
+    return (file_signature(root / FILENAME), tuple(sorted(_host_files(root).items())))
 
 
-def _checked(data: dict) -> dict:
+def hosts_digest(root: Path) -> str:
+    """A digest of the host files as they are (name, size, mtime, inode of each): what a
+    build step that reads the whole description depends on besides cluster.toml."""
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(_host_files(root).items())).encode()).hexdigest()
+
+
+def file_signature(path: Path) -> tuple | None:
+    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
     try:
-        check_strings(data)
-    except SchemaError as exc:
-        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
-    return data
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def save(cluster: Cluster) -> None:
-    """Validate, then replace cluster.toml atomically (temp file + fsync + rename)."""
+# --- splitting a one-file description ------------------------------------------------------------
+def _migrate(root: Path, *, writer: bool) -> bool:
+    """Move the hosts of cluster.toml into hosts/<name>.toml, as one commit; the comments in and
+    around them move along. False when the description cannot be written here."""
     try:
-        cluster.validate()
-    except SchemaError as exc:
-        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
-    data = render(cluster).encode()
-    _write_description(cluster.root / FILENAME, data)
-    _store_cache(cluster.root, hashlib.sha256(data).hexdigest(), cluster)  # the next load skips tomllib
-
-
-def _write_description(path: Path, data: bytes) -> None:
-    try:
-        atomic_write(path, data, MODE)
+        with (nullcontext() if writer else locked(root)):
+            text = _read(root / FILENAME)
+            data = _parse_toml(text, FILENAME)
+            if "hosts" not in data:
+                return True  # another process split it meanwhile
+            cluster = _legacy(text, data, root)  # the whole description is checked once, as before
+            writes = _split(text, data, cluster, root)
+            _make_hosts_dir(root)
+            with commit_lock(root, shared=False):
+                commit.commit(root, writes, [], MODE)
+            return True
+    except PermissionError:
+        return False
     except OSError as exc:
-        raise RocksccError(f"{path}: cannot write: {exc.strerror} (the description is unchanged)") from None
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        if exc.errno in (30, 13):  # EROFS, EACCES
+            return False
         raise
 
 
+def _split(text: str, data: dict, cluster: Cluster, root: Path) -> dict[Path, bytes]:
+    import tomlkit
+
+    document, tables = None, {}
+    if "#" in text:  # comments to keep (tomlkit takes seconds on a file of 10 000 hosts: only then)
+        try:
+            document = tomlkit.parse(text)
+            tables = document["hosts"]
+        except Exception:  # noqa: BLE001 - tomlkit could not follow the file: its data is moved plainly
+            document, tables = None, {}
+    writes = {}
+    for name, host in cluster.hosts.items():
+        encoded = encode(host)
+        body = _host_document(tables.get(name)) if name in tables else None
+        if body is None or "#" not in body or tomllib.loads(body) != encoded:  # nothing of a user's to keep
+            body = tomledit.plain(encoded)
+        writes[host_file(root, name)] = body.encode()
+    rest = {k: v for k, v in data.items() if k != "hosts"}
+    top = None
+    if document is not None:
+        del document["hosts"]
+        top = tomlkit.dumps(document)
+    if top is None or tomllib.loads(top) != rest:
+        top = tomledit.plain(rest)
+    writes[root / FILENAME] = top.encode()
+    return writes
+
+
+def _host_document(table) -> str | None:
+    import tomlkit
+
+    try:
+        document = tomlkit.document()
+        for key, item in table.value.body:
+            if key is None:
+                document.add(item)
+            else:
+                document.append(key, item)
+        return tomlkit.dumps(document)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# --- writing -------------------------------------------------------------------------------------
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
     """An exclusive advisory lock on the description; concurrent editors queue up."""
@@ -209,62 +334,125 @@ def locked(root: Path) -> Iterator[None]:
 def transaction(root: Path) -> Iterator[Cluster]:
     """Lock, load, let the caller edit, validate and save; on any exception nothing is written."""
     with locked(root):
-        cluster = load(root)
-        cluster.attach_host_digests(None)  # it is about to change: digests are computed, not remembered
+        commit.remove_stray_temps(root)
+        commit.remove_stray_temps(root / HOSTS_DIR)
+        for old in OLD_CACHES:
+            (root / old).unlink(missing_ok=True)
+        cluster = _load(root, writer=True)
         yield cluster
         save(cluster)
 
 
-def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:
-    """Add one host, as a transaction would, without rendering the whole description again:
-    under the lock, `make(cluster)` chooses the host from the current description; it is
-    checked against the others and its table is appended to cluster.toml (hosts are the file's
-    last tables, so the bytes are what a full save writes). Ten thousand hosts: milliseconds
-    instead of seconds (insert-ethers adds hosts while machines wait for DHCP). Returns the
-    description with the host, its parse cache and host digests up to date.
+def save(cluster: Cluster) -> None:
+    """Validate what changed and write it (call under `locked`): the host files of hosts added,
+    changed or removed, cluster.toml if anything cluster-wide changed, all as one commit."""
+    if not isinstance(cluster.hosts, HostTable):
+        cluster.hosts = HostTable.of(cluster.hosts)
+    table: HostTable = cluster.hosts
+    table.end_command()
+    top = cluster.to_data(hosts=False)
+    before = getattr(cluster, "_top", None)
+    with phase("changes"):
+        changed, removed = table.changes()
+    try:
+        with phase("validate"):
+            if before is None or before[1] != top:
+                cluster.validate()  # something cluster-wide changed: every host may be affected
+            else:
+                cluster.validate_changes(changed, removed)
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    try:  # what is written always loads again: one line of printable text in every string
+        if before is None or before[1] != top:
+            check_strings(top)
+        for name, (_host, data) in changed.items():
+            check_strings(data, ("hosts", name))
+    except SchemaError as exc:
+        raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    with phase("write"):
+        _write(cluster, table, before, top, changed, removed)
 
-    `previous`: what the last call returned; used again instead of loading when cluster.toml is
-    still the file that call wrote (nothing else changed the description since)."""
-    with locked(root):
-        path = root / FILENAME
-        text = path.read_text(encoding="utf-8")
-        same = previous is not None and getattr(previous, "_written", None) == file_signature(path)
-        cluster = previous if same else load(root)
-        digests = dict(cluster.host_digests())
+
+def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict, removed: set[str]) -> None:
+    root = cluster.root
+    writes: dict[Path, bytes] = {}
+    if before is None or before[1] != top:
+        old_text, old_data = before if before is not None else ("", {})
+        writes[root / FILENAME] = tomledit.rewrite(old_text, old_data, top).encode()
+    plain = {}  # host → whether its file is now exactly what rockscc writes
+    for name, (_host, data) in changed.items():
+        text, plain[name] = _host_text(root, table, name, data)
+        writes[host_file(root, name)] = text.encode()
+    deletes = [host_file(root, name) for name in removed]
+    if not writes and not deletes:
+        return
+    try:
+        if changed:
+            _make_hosts_dir(root)
+        with commit_lock(root, shared=False):
+            commit.commit(root, writes, deletes, MODE)
+    except OSError as exc:
+        raise RocksccError(f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)") from None
+    _record(cluster, table, changed, removed, plain)
+
+
+def _make_hosts_dir(root: Path) -> None:
+    path = root / HOSTS_DIR
+    if not path.is_dir():
+        path.mkdir(mode=DIR_MODE)
+        os.chmod(path, DIR_MODE)  # whatever the umask
+
+
+def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str, bool]:
+    """The new text of a host's file, and whether it is plain (rockscc's own layout)."""
+    row = table.rows.get(name)
+    if row is None or row.plain:
+        return tomledit.plain(data), True
+    try:
+        text = host_file(root, name).read_text(encoding="utf-8")
+    except OSError:
+        return tomledit.plain(data), True
+    new = tomledit.rewrite(text, table.original(name), data)
+    return new, tomledit.is_plain(new, data)
+
+
+def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str], plain: dict[str, bool]) -> None:
+    """The index rows of what was written, and the cluster object as now on disk (it may be
+    edited and saved again: insert-ethers, move host vm)."""
+    rows = {}
+    for name, (host, data) in changed.items():
+        sig = _signature(host_file(cluster.root, name))
+        if sig is not None:
+            rows[name] = make_row(host, sig, json.dumps(data), host_digest(host), plain[name])
+    index = Index(cluster.root)
+    try:
+        index.apply(rows, removed)
+    finally:
+        index.close()
+    table.rebase(rows, removed)
+    cluster._top = (_read(cluster.root / FILENAME), cluster.to_data(hosts=False))
+
+
+def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:
+    """Add one host in a transaction of its own: under the lock, `make(cluster)` chooses the
+    host from the current description. Returns the description with the host (`previous` is
+    accepted for compatibility; a transaction is cheap now: it reads the index, not the hosts)."""
+    with transaction(root) as cluster:
         host = make(cluster)
         if host.name in cluster.hosts:
             raise RocksccError(f'host "{host.name}" already exists')
         cluster.hosts[host.name] = host
-        try:
-            cluster.validate_new_host(host.name)
-        except SchemaError as exc:
-            raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
-        chunk = tomli_w.dumps(_checked({"hosts": {host.name: encode(host)}}))
-        data = (text.rstrip("\n") + "\n\n" + chunk if text.strip() else chunk).encode()
-        _write_description(path, data)
-        digests[host.name] = host_digest(host)
-        cluster.__dict__.pop("_written", None)  # not into the parse cache
-        _store_cache(root, hashlib.sha256(data).hexdigest(), cluster, digests)
-        cluster.attach_host_digests(digests)
-        cluster._written = file_signature(path)
-        return cluster
+    return cluster
 
 
-def file_signature(path: Path) -> tuple | None:
-    """(size, mtime, inode) of a file, None if missing: a file replaced atomically has a new one."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _toml_error(message: str) -> str:
+def _toml_error(message: str, where: str, text: str) -> str:
+    if message.endswith("(at end of document)"):
+        return f"{where}:{max(1, len(text.splitlines()))}: {message[:-len('(at end of document)')].strip()} at the end of the file"
     match = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if not match:
-        return f"{FILENAME}: {message}"
+        return f"{where}: {message}"
     text = message[: match.start()].strip()
-    return f"{FILENAME}:{match[1]}:{match[2]}: {text}"
+    return f"{where}:{match[1]}:{match[2]}: {text}"
 
 
 # --- finding the line of a key path --------------------------------------------------------------
@@ -283,7 +471,7 @@ def locate(text: str, path: tuple) -> int:
     best_line, best_len = 1, 0
     table: list[str] = []
     array_counts: dict[tuple, int] = {}
-    for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n only
+    for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
             table = _split_key(header[2])

@@ -14,6 +14,7 @@ from rockscc.engine.jobs import DepResolver, digest
 from rockscc.engine.manifest import Manifest
 from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
+from rockscc.model.store import hosts_digest
 
 if TYPE_CHECKING:
     from rockscc.pipeline.session import Session
@@ -43,7 +44,8 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
     # which files make each node now (a new extend-/replace- file or a shadowing roll changes it)
     resolver.register("nodes", lambda name, host: "|".join(str(s.path) for s in session.tree().sources(name)),
                       per_host=False)
-    resolver.register("model", lambda name, host: file_digest(cluster.root / name, manifest), per_host=False)
+    resolver.register("model", lambda name, host: hosts_digest(cluster.root) if name == "hosts"
+                      else file_digest(cluster.root / name, manifest), per_host=False)
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
     resolver.host_specific = lambda key: key.startswith("hw:") or (key.startswith("attr:") and is_intrinsic(key[5:]))

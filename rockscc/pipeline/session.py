@@ -89,6 +89,11 @@ PROCESS_WIDE = {
     "rockscc.cli.registry:_plugins": "installed entry-point commands: a function of the installation",
     "rockscc.cli.registry:_extra": "commands registered at run time: the command table, not a cache",
     "rockscc.cli.registry:_lazy": "the enabled rolls' commands of the description in use: the command table",
+    "rockscc.model.commit:_faults": "tests' fault injection: how often each commit step ran in this process",
+    "rockscc.model.alloc:as_ints": "addresses as integers: a pure function of its argument",
+    "rockscc.model.services:_range_addresses": "the addresses of a range: a pure function of its bounds",
+    "rockscc.cli.registry:_builtin_class": "the class each built-in command module declares: a function of the code",
+    "rockscc.cli.registry:_known_cache": "the command names as a set, keyed by the command table it was made from",
     "rockscc.engine.make:_FORKED": "not a cache: the run forked build workers inherit, set only while they run",
 }
 

@@ -6,8 +6,9 @@ free address (counting down from the broadcast address, skipping the discovery r
 next boot `install`. The new host is built at once (its kickstart and boot files, and the
 network files: the DHCP server's hosts), so the node's next DHCP retry boots its install.
 
-Each host is added in its own transaction (lock, check, atomic save: its table appended to
-cluster.toml, model/store.py `add_host`, so ten thousand hosts cost no more than ten) and built:
+Each host is added in its own transaction (lock, check against the host index, its own file
+hosts/<name>.toml written: model/store.py `add_host`, so ten thousand hosts cost no more than
+ten) and built:
 Ctrl-C is taken between two hosts, never inside one, so the description is always whole and the
 hosts named so far are built (a second Ctrl-C interrupts a build; the next build finishes it).
 `record=FILE` only records the new MACs, in order, adding nothing."""
@@ -25,7 +26,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface, load
 from rockscc.model.cluster import Cluster
 from rockscc.model.services import discovery_addresses
-from rockscc.model.store import FILENAME, add_host, file_signature
+from rockscc.model.store import add_host, description_signature
 from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import netif
 from rockscc.provision.dhcpsniff import DhcpRequest, Sniffer
@@ -70,7 +71,6 @@ class Inserter:
         self.membership = app.membership
         self.seen: set[str] = set()  # MACs handled in this run
         self._known: tuple = (None, set())
-        self._cluster: Cluster | None = None  # the description as the last add left it
         self.next_rank = options.rank
         self.done = 0
         if options.record is not None:
@@ -88,8 +88,8 @@ class Inserter:
         return self._add(request)
 
     def _known_macs(self) -> set[str]:
-        """The description's MACs, loaded again only when cluster.toml changed."""
-        signature = file_signature(self.root / FILENAME)
+        """The description's MACs, loaded again only when the description changed."""
+        signature = description_signature(self.root)
         if signature != self._known[0]:
             self._known = (signature, load(self.root).used_macs())
         return self._known[1]
@@ -110,12 +110,11 @@ class Inserter:
             return self._new_host(cluster, request.mac)
 
         try:
-            cluster = add_host(self.root, make, self._cluster)
+            cluster = add_host(self.root, make)
         except _Known:
             return None
-        self._cluster = cluster
         host = cluster.hosts[next(reversed(cluster.hosts))]
-        self._known = (file_signature(self.root / FILENAME), cluster.used_macs())
+        self._known = (description_signature(self.root), cluster.used_macs())
         report = Session(cluster, self.options.compile).build(
             BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out))
         self.done += 1

@@ -26,7 +26,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import load, transaction
 from rockscc.model.boot import action_of
 from rockscc.model.services import dns_domain
-from rockscc.model.store import FILENAME, file_signature
+from rockscc.model.store import FILENAME, description_signature, file_signature
 from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import daemons, netif
 from rockscc.provision.http import Routes, Server
@@ -111,10 +111,8 @@ class Service:
         return 0
 
     def _signatures(self) -> dict[str, tuple | None]:
-        files = {FILENAME: self.root / FILENAME}
-        for name in ("net/dnsmasq.conf", "net/dnsmasq.hosts", "net/dhcpd.conf", "net/hosts"):
-            files[name] = self.outdir / name
-        return {name: file_signature(path) for name, path in files.items()}
+        files = {name: self.outdir / name for name in ("net/dnsmasq.conf", "net/dnsmasq.hosts", "net/dhcpd.conf", "net/hosts")}
+        return {FILENAME: description_signature(self.root)} | {name: file_signature(path) for name, path in files.items()}
 
     def _follow_changes(self) -> None:
         now = self._signatures()

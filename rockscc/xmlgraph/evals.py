@@ -142,7 +142,9 @@ _views: dict[tuple, sandbox.DescriptionView] = {}
 
 
 def _view(cluster_dir: Path | None) -> sandbox.DescriptionView | None:
-    """The description as the eval's `rocks` command reads it, made once per state of cluster.toml."""
+    """The description as the eval's `rocks` command reads it, made once per state of cluster.toml
+    and of the hosts/ directory (rockscc replaces host files by rename, which changes the
+    directory; a host file edited in place by hand is seen by the next process)."""
     if cluster_dir is None:
         return None
     from rockscc.model import load
@@ -151,7 +153,12 @@ def _view(cluster_dir: Path | None) -> sandbox.DescriptionView | None:
         st = os.stat(cluster_dir / "cluster.toml")
     except OSError:
         return None
-    key = (str(cluster_dir), st.st_ino, st.st_size, st.st_mtime_ns)
+    try:
+        hosts = os.stat(cluster_dir / "hosts")
+        hosts_key = (hosts.st_ino, hosts.st_mtime_ns)
+    except OSError:
+        hosts_key = None
+    key = (str(cluster_dir), st.st_ino, st.st_size, st.st_mtime_ns, hosts_key)
     if key not in _views:
         _views.clear()
         _views[key] = description_view(load(cluster_dir))

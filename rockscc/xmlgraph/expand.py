@@ -147,7 +147,10 @@ class Expander:
             self.attr(name)
         has_applets = part.shell in evals.PYTHONS and self._record_applets()
         if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
+            from rockscc.model.store import hosts_digest
+
             self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")  # it may read anything there
+            self.deps["model:hosts"] = hosts_digest(self.cluster_dir)  # the host files too
         policy = (self.attr(evals.ERRORS_ATTR) or evals.DEFAULT_POLICY).strip().lower()
         if policy not in evals.ERROR_POLICIES:
             raise RocksccError(f'{part.origin}: attribute {evals.ERRORS_ATTR}="{policy}": not one of '

@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rockscc.model import load, store
+from rockscc.model import load
+from rockscc.model.hostindex import INDEX
 from rockscc.model.secrets import is_secret, public_data
 from tests.conftest import REPO, run_cli
 
@@ -37,12 +38,13 @@ def test_nothing_rockscc_writes_is_group_or_world_writable_and_secrets_are_priva
     for path in [root, *root.rglob("*")]:  # directories: nobody else may write; files: not the world
         if not path.is_symlink():
             assert not mode(path) & (0o022 if path.is_dir() else 0o002), f"{path} is {oct(mode(path))}"
-    private = [root / "cluster.toml", root / ".rockscc-cache" / "cluster.json", root / ".rockscc-cache" / "cache.key",
+    private = [root / "cluster.toml", *(root / "hosts").glob("*.toml"), root / ".rockscc-cache" / "hosts.sqlite",
                root / "build" / ".rockscc-manifest.sqlite", root / "build" / ".rockscc-cache" / "memo.sqlite",
                *(root / "build" / "kickstart").glob("*.ks")]
+    assert len(private) > 6
     for path in private:
         assert mode(path) == 0o600, f"{path} is {oct(mode(path))}"
-    assert mode(root / ".rockscc-cache") == 0o700
+    assert mode(root / ".rockscc-cache") == 0o700 and mode(root / "hosts") == 0o700
     assert "/build/" in (root / ".gitignore").read_text()
 
 
@@ -63,39 +65,37 @@ def test_no_pickle_anywhere(tmp_path):
             assert not path.name.endswith(".pickle") and ".lark_cache" not in path.name, path
 
 
-def test_a_planted_or_damaged_cache_is_ignored_never_run(cluster_dir):
-    cache = cluster_dir / store.CACHE
-    assert run_cli("-C", str(cluster_dir), "list", "host").rc == 0 and cache.exists()
-    original = cache.read_bytes()
+def test_a_planted_or_damaged_index_is_ignored_never_run(cluster_dir):
+    index = cluster_dir / INDEX
+    assert run_cli("-C", str(cluster_dir), "list", "host").rc == 0 and index.exists()
     marker = cluster_dir / "ran"
 
     class Payload:
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    plants = {
-        "a pickle": pickle.dumps(Payload()),
-        "a pickle under the old name": None,
-        "JSON without the key's MAC": original.partition(b"\n")[2],
-        "another MAC": b"0" * 64 + b"\n" + original.partition(b"\n")[2],
-        "cut short": original[: len(original) // 2],
-        "edited after the MAC": original.replace(b"compute", b"c0mpute"),
-    }
+    def unlink_wal():
+        for suffix in ("-wal", "-shm"):
+            Path(str(index) + suffix).unlink(missing_ok=True)
+
+    plants = {"a pickle": pickle.dumps(Payload()), "cut short": index.read_bytes()[:1000], "garbage": b"\0" * 5000}
     for name, data in plants.items():
-        if data is None:
-            (cluster_dir / ".rockscc-cache" / "cluster.pickle").write_bytes(pickle.dumps(Payload()))
-        else:
-            cache.write_bytes(data)
+        index.write_bytes(data)
+        unlink_wal()
+        for old in ("cluster.pickle", "cluster.json"):  # what earlier versions read: never again
+            (cluster_dir / ".rockscc-cache" / old).write_bytes(pickle.dumps(Payload()))
         result = run_cli("-C", str(cluster_dir), "list", "host")
         assert result.rc == 0 and "Frontend" in result.out, name
         assert not marker.exists(), name
-    assert not (cluster_dir / ".rockscc-cache" / "cluster.pickle").exists()  # removed when the cache is rewritten
-
-
-def test_a_cache_for_other_bytes_of_cluster_toml_is_not_used(cluster_dir):
     assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
-    text = (cluster_dir / "cluster.toml").read_text()
-    (cluster_dir / "cluster.toml").write_text(text.replace('membership = "Compute"', 'membership = "NAS Appliance"'))
+    assert not (cluster_dir / ".rockscc-cache" / "cluster.pickle").exists()  # removed by the next edit
+
+
+def test_an_index_row_for_other_bytes_of_a_host_file_is_not_used(cluster_dir):
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    load(cluster_dir)
+    path = cluster_dir / "hosts" / "compute-0-0.toml"
+    path.write_text(path.read_text().replace('membership = "Compute"', 'membership = "NAS Appliance"'))
     assert load(cluster_dir).hosts["compute-0-0"].membership == "NAS Appliance"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -151,7 +152,6 @@ def test_graph_svg_renders_with_every_node_of_the_walk(cluster_dir):
 
 
 def test_partition_plan_svg(tmp_path):
-    import shutil
 
     root = tmp_path / "ex"
     shutil.copytree(REPO / "examples" / "cluster", root, ignore=shutil.ignore_patterns("build", ".rockscc-cache"))
@@ -208,6 +208,7 @@ def test_rocks5_dump_loads_into_an_equal_model(tmp_path):
     assert run_cli("init", str(migrated), "password=x").rc == 0
     (expected / "cluster.toml").parent.mkdir()
     (expected / "cluster.toml").write_bytes((migrated / "cluster.toml").read_bytes())  # same password hash
+    shutil.copytree(migrated / "hosts", expected / "hosts")  # the same frontend
     result = run_cli("-C", str(migrated), "load", "rocks-dump", str(tmp_path / "rocks-dump.sh"))
     assert result.rc == 0, result.err
     assert "rocks-dump.sh:11: not mapped, skipped" in result.err and "rocks-dump.sh:22: not mapped" in result.err
