@@ -31,6 +31,8 @@ _NOT_SECTIONS = ("%include", "%ksappend")  # lines starting with % that stay in 
 def split_holes(head: str) -> tuple[str, tuple[str, ...]]:
     """(the head with each hole line blanked, the hole lines as pykickstart reads them, with
     their line ends). A head without holes comes back unchanged."""
+    if not _may_hold_holes(head):
+        return head, ()  # a corpus-style head: ~3 µs instead of ~70 µs (a miss could only cost speed)
     lines = head.splitlines(keepends=True)
     holes: list[str] = []
     for index, line in enumerate(lines):
@@ -43,6 +45,19 @@ def split_holes(head: str) -> tuple[str, tuple[str, ...]]:
     if not holes:
         return head, ()
     return "".join(lines), tuple(holes)
+
+
+def _may_hold_holes(head: str) -> bool:
+    """Whether some hole command stands between white space (str.isspace: line separators
+    included) or the text's ends, as the first word of a hole line does. str.find runs in C."""
+    for word in HOLE_COMMANDS:
+        start = head.find(word)
+        while start != -1:
+            end = start + len(word)
+            if (start == 0 or head[start - 1].isspace()) and (end == len(head) or head[end].isspace()):
+                return True
+            start = head.find(word, end)
+    return False
 
 
 def _starts_section(line: str) -> bool:
