@@ -2,7 +2,7 @@
 
 Hosts of one appliance differ in their kickstart head mostly where the built-in networking node
 writes the host name (`network --hostname=compute-0-3.local`): one line. Validating each head
-whole costs pykickstart ~10 ms per host (it rebuilds the argument parsers of every command it
+whole cost pykickstart ~7 ms per host (it rebuilds the argument parsers of every command it
 resets). Instead the head is split: the skeleton, with each hole line blanked, is what many hosts
 share and is validated once (Validator memoizes it); each hole line is validated alone, by
 pykickstart, on its own.
@@ -10,9 +10,9 @@ pykickstart, on its own.
 Why the verdicts agree (what the property test in tests/xmlgraph/test_holes.py checks on
 generated values, and its test_hole_commands_stay_line_local and
 test_no_pykickstart_code_reads_a_hole_command check against the installed pykickstart): a
-HOLE_COMMANDS command is *line-local* — its parse reads
-only its own arguments (a duplicate only warns, and rockscc ignores warnings), no command lists
-it as conflicting, and no other command or section reads its state. So for a head H with a hole
+HOLE_COMMANDS command is *line-local* — its parse reads only its own arguments (a duplicate only
+warns, and rockscc ignores warnings), no command lists it as conflicting, and no other command
+or section reads its state. So for a head H with a hole
 line L, pykickstart accepts H exactly when it accepts H with L blanked and accepts L alone.
 The split follows pykickstart's reading: lines as str.splitlines cuts them, the main section
 ending at the first line shlex reads as a section header; a line is a hole only there.
