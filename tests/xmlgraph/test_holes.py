@@ -22,7 +22,7 @@ from rockscc.model.store import load
 from rockscc.pipeline.session import Session
 from tests.conftest import run_cli
 
-KICKSTART_DIALECTS = [name for name in DIALECTS]
+KICKSTART_DIALECTS = list(DIALECTS)
 
 
 def full_verdict(text: str, dialect: str) -> bool:
