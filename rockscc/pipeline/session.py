@@ -66,6 +66,8 @@ PROCESS_WIDE = {
     "rockscc.grammar.partition:_parser": "the partition grammar's parser: built from a file shipped with rockscc",
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
+    "rockscc.backends.kickstart:_line_parser": "pykickstart's parser per release for hole lines alone (holes.py): "
+                                              "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
