@@ -16,6 +16,7 @@ a package is upgraded or a site file changes, and not otherwise."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from typing import Any
 
 from rockscc.backends.boot import TFTP
 from rockscc.errors import RocksccError
+from rockscc.model.overlay import racy, stat_identity
 
 SITE_DIR = "tftpboot"
 
@@ -80,7 +82,7 @@ def render_tftp(spec: dict[str, Any]) -> tuple[list[tuple[str, bytes]], list[str
     else:
         files[GRUB_IMAGE] = build_grub_image(grub["mkimage"], grub["modules"])
     files[PXEFLASH] = placeholder_floppy()
-    for name, source, _size, _mtime in spec["site"]:
+    for name, source, _source_id in spec["site"]:
         files[name] = _read(source)
     missing = [name for name in spec["needed"] if name not in files]
     if missing:
@@ -137,7 +139,7 @@ def _identify(loader: Loader) -> list:
             st = os.stat(source)
         except OSError:
             continue
-        return [loader.name, source, loader.package, loader.needed_by, [st.st_size, st.st_mtime_ns]]
+        return [loader.name, source, loader.package, loader.needed_by, _identity(source, st)]
     return [loader.name, None, loader.package, loader.needed_by, None]
 
 
@@ -154,8 +156,16 @@ def _grub_identity() -> dict[str, Any]:
     return {"mkimage": mkimage, "modules": modules, "sig": [st.st_size, st.st_mtime_ns]}
 
 
+def _identity(path: str, st: os.stat_result) -> list:
+    """What identifies a source in the spec: its stat identity, and its content's digest while
+    that is racily recent (a same-sized rewrite within one clock tick keeps it: model/overlay.py)."""
+    if racy(st):
+        return [*stat_identity(st), hashlib.sha256(_read(path)).hexdigest()]
+    return list(stat_identity(st))
+
+
 def _site_files(directory: Path) -> list[list]:
-    """(name, path, size, mtime) of each regular file (or link to one) at the directory's top."""
+    """(name, path, identity) of each regular file (or link to one) at the directory's top."""
     found = []
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -165,7 +175,7 @@ def _site_files(directory: Path) -> list[list]:
         if entry.name.startswith(".") or not entry.is_file():
             continue
         st = entry.stat()
-        found.append([entry.name, entry.path, st.st_size, st.st_mtime_ns])
+        found.append([entry.name, entry.path, _identity(entry.path, st)])
     return found
 
 

@@ -50,12 +50,14 @@ class Context:
     def hosts(self, tokens: Sequence[str], *, default_all: bool = True) -> list[Host]:
         return self.cluster.select_hosts(list(tokens), default_all=default_all)
 
-    def session(self, options: CompileOptions | None = None, *, cluster: bool = True) -> Session:
+    def session(self, options: CompileOptions, *, cluster: bool = True) -> Session:
         """A compile pipeline for this command (pipeline.Session): of the description in use, or
-        of none (`cluster=False`: test node, test partition); CompileOptions() are a build's."""
-        from rockscc.pipeline import CompileOptions, Session
+        of none (`cluster=False`: test node, test partition). The options are always given: a
+        command that compiles takes them from COMPILE_PARAMS, as `rockscc build` does
+        (commands/_compile.py; tests/pipeline/test_side_entrances.py checks every command)."""
+        from rockscc.pipeline import Session
 
-        return Session(self.cluster if cluster else None, options or CompileOptions())
+        return Session(self.cluster if cluster else None, options)
 
     # --- output --------------------------------------------------------------------------------
     def out(self, text: str = "") -> None:

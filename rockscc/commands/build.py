@@ -10,6 +10,7 @@ from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.engine import make
 from rockscc.errors import RocksccError
 from rockscc.model import load
+from rockscc.model.overlay import BUILTIN_BASE
 from rockscc.pipeline import Session
 
 
@@ -56,7 +57,14 @@ class Build(Command):
             def build_once() -> None:  # each round: the description as saved now, a new session
                 run_build(Session(load(root), compile_options(opts)), options, ctx)
 
-            watch(root, make.output_dir(root, out), build_once, ctx.out)
+            def sources() -> list[Path]:  # the rolls' directories (not rockscc's own): their files are inputs too
+                return [o.path for o in load(root).overlays() if not o.path.resolve().is_relative_to(BUILTIN_BASE)]
+
+            def say(text: str) -> None:  # each line as it happens, also into a file or a pipe
+                ctx.out(text)
+                ctx.stdout.flush()
+
+            watch(root, make.output_dir(root, out), build_once, say, sources)
             return
         report = run_build(ctx.session(compile_options(opts)), options, ctx)
         if report.errors:

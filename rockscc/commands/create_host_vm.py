@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.commands._vm import compiled_xml, settled_vm_hosts
+from rockscc.pipeline import CompileOptions
 
 
 class CreateHostVm(Command):
@@ -13,6 +15,7 @@ class CreateHostVm(Command):
 
     name = "create host vm"
     args = [Arg("host", kind="host", repeat=True)]
+    params = COMPILE_PARAMS  # the VM's artifacts are built as `rockscc build` builds them
     examples = ["rockscc create host vm compute-0-0-0"]
     mutates = True
 
@@ -21,16 +24,16 @@ class CreateHostVm(Command):
         for host in hosts:
             if host.pxeboot in (None, "os"):
                 host.pxeboot = "install"
-        ctx.after_commit.append(lambda: _start(ctx, [h.name for h in hosts], "install"))
+        ctx.after_commit.append(lambda: _start(ctx, compile_options(opts), [h.name for h in hosts], "install"))
 
 
-def _start(ctx, names: list[str], mode: str) -> None:
+def _start(ctx, options: CompileOptions, names: list[str], mode: str) -> None:
     from rockscc.model import load
     from rockscc.pipeline import Session
     from rockscc.runtime.vms import VMRuntime
 
     cluster = load(ctx.root)  # as just saved
-    session = Session(cluster)
+    session = Session(cluster, options)
     for name in names:
         xml = compiled_xml(session, name, mode)
         runtime = VMRuntime(cluster, cluster.hosts[name])

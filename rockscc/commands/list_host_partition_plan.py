@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 
 
 class ListHostPartitionPlan(Command):
@@ -14,13 +15,14 @@ class ListHostPartitionPlan(Command):
     name = "list host partition plan"
     args = [Arg("host", kind="host", repeat=True)]
     params = [Param("text", kind="bool", default=False, help="print /tmp/partition-info instead of the table"),
-              Param("format", default="table", choices=("table", "svg"), help="svg: disk bars drawn to scale")]
+              Param("format", default="table", choices=("table", "svg"), help="svg: disk bars drawn to scale"),
+              *COMPILE_PARAMS]
     examples = ["rockscc list host partition plan compute-0-0", "rockscc list host partition plan nas text=yes"]
 
     def run(self, ctx, opts) -> None:
         from rockscc.partitions import PLAN_HEADER, plan_rows
 
-        session = ctx.session()
+        session = ctx.session(compile_options(opts))
         rows = []
         for host in opts.host:
             planned = session.partition_plan(host)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rockscc.backends import dot
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 
 
 class ReportGraph(Command):
@@ -13,10 +14,10 @@ class ReportGraph(Command):
 
     name = "report graph"
     args = [Arg("appliance", repeat=True, optional=True)]
-    params = [Param("format", default="dot", choices=("dot", "svg"))]
+    params = [Param("format", default="dot", choices=("dot", "svg")), *COMPILE_PARAMS]
     examples = ["rockscc report graph compute format=svg > compute.svg", "rockscc report graph"]
 
     def run(self, ctx, opts) -> None:
         names = opts.appliance or list(ctx.cluster.appliances)
-        text = dot.appliance_graph(*ctx.session().appliance_walks(names))
+        text = dot.appliance_graph(*ctx.session(compile_options(opts)).appliance_walks(names))
         ctx.out(dot.svg(text) if opts.format == "svg" else text)

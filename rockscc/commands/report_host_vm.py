@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.commands._vm import vm_hosts
 from rockscc.model.vms import mode_of
 
@@ -13,11 +14,11 @@ class ReportHostVm(Command):
 
     name = "report host vm"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [Param("create", kind="bool", default=False)]
+    params = [Param("create", kind="bool", default=False), *COMPILE_PARAMS]
     examples = ["rockscc report host vm compute-0-0-0", "rockscc report host vm compute-0-0-0 create=yes"]
 
     def run(self, ctx, opts) -> None:
-        session = ctx.session()
+        session = ctx.session(compile_options(opts))
         for host in vm_hosts(opts.host):
             mode = "install" if opts.create else mode_of(ctx.cluster, host)
             ctx.out(session.vm_config(host, "xen", mode).rstrip("\n"))

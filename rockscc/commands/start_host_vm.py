@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
+from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.commands._vm import settled_vm_hosts
 from rockscc.commands.create_host_vm import _start
 
@@ -13,7 +14,7 @@ class StartHostVm(Command):
 
     name = "start host vm"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [Param("create", kind="bool", default=False)]
+    params = [Param("create", kind="bool", default=False), *COMPILE_PARAMS]
     examples = ["rockscc start host vm compute-0-0-0"]
     mutates = True
 
@@ -22,4 +23,4 @@ class StartHostVm(Command):
         mode = "install" if opts.create else "boot"
         for host in hosts:
             host.pxeboot = "install" if opts.create else "os"
-        ctx.after_commit.append(lambda: _start(ctx, [h.name for h in hosts], mode))
+        ctx.after_commit.append(lambda: _start(ctx, compile_options(opts), [h.name for h in hosts], mode))

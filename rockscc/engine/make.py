@@ -136,13 +136,14 @@ def build(outdir: Path, options: BuildOptions, source: JobSource,
             report.seconds = time.perf_counter() - started
             return report
         claimed: dict[str, str] = {}
+        held = _Held(manifest, plan, {job.id for job in stale})
         run = _Run(stale, resolver, options, outdir, source)
-        results, new_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed)
+        results, new_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
         damaged = _damaged(unchanged, manifest, resolver, stamps, check, report)
         if damaged:
             run = _Run(damaged, resolver, options, outdir, source)
-            more, more_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed)
+            more, more_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held)
             results, new_jobs = results + more, new_jobs | more_jobs
         mark("run jobs")
         source.memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
@@ -344,8 +345,37 @@ def _progress(total: int):
 
 
 # --- applying results --------------------------------------------------------------------------
+class _Held:
+    """The output paths the records of the jobs that do not run in this build hold: a job that
+    runs may not take one, as it may not take a path another running job wrote. A safety net: a
+    valid description has no two jobs writing one path (one frontend, unique addresses). Built on
+    first need, when a job writes a path it did not write before."""
+
+    def __init__(self, manifest: Manifest, plan: list, running: set[str]) -> None:
+        self.manifest, self.plan, self.running = manifest, plan, running
+        self._by_path: dict[str, str] | None = None
+
+    def holder(self, path: str) -> str | None:
+        if self._by_path is None:
+            jobs, absent = self.manifest.jobs, self.manifest.jobs.ABSENT
+            self._by_path = {p: job.id for job in self.plan if job.id not in self.running and jobs.stamp(job.id) is not absent
+                             for p in jobs.output_paths(job.id)}
+        return self._by_path.get(path)
+
+
+def _clash(job, result: JobResult, previous: dict, claimed: dict[str, str], held: _Held) -> str | None:
+    """An output path another job produces: in this build, or by its record if it does not run."""
+    before = previous.get("outputs", {})
+    for path in _paths(result):
+        if path in claimed:
+            return f"{path} is also produced by {claimed[path]}"
+        if path not in before and held.holder(path) not in (None, job.id):
+            return f"{path} is also produced by {held.holder(path)}"
+    return None
+
+
 def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, outdir: Path, report: BuildReport,
-           claimed: dict[str, str]) -> tuple[list, set[str]]:
+           claimed: dict[str, str], held: _Held) -> tuple[list, set[str]]:
     """Record each result as it arrives (writing the outputs the job did not write itself);
     returns (all results, the ids of the jobs that ran). `claimed`: output path -> job id."""
     ran: set[str] = set()
@@ -357,9 +387,10 @@ def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, o
             report.errors.append(error)
             continue
         report.warnings.extend(f"{job.id}: {w}" for w in result.warnings)
-        clash = next((path for path in _paths(result) if path in claimed), None)
+        previous = manifest.jobs.get(job.id, {})
+        clash = _clash(job, result, previous, claimed, held)
         if clash:
-            report.errors.append(f"{job.id}: {clash} is also produced by {claimed[clash]}")
+            report.errors.append(f"{job.id}: {clash}")
             continue
         outputs = {}
         try:
@@ -372,9 +403,8 @@ def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, o
             report.written += written
             report.unchanged += not written
             outputs[path] = [*sig, digest]
-        previous = manifest.jobs.get(job.id, {})
         for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
-            if remove_output(outdir, path):
+            if path not in claimed and remove_output(outdir, path):  # not a path another job now writes
                 report.removed.append(path)
         if result.shared is not None:
             manifest.groups.setdefault(result.record["group"], result.shared)

@@ -5,7 +5,8 @@ one row, not the whole log) holds
 - `jobs`: id, host, its input stamp (stamps.py), its dependency group, the size and mtime of each
   output (`sigs`: what a no-op build checks), and `record`: JSON of everything else: the
   fingerprint, the outputs' sha256, and the spec or the dependencies read (`key: value`);
-- `files`: dependency file key -> size, mtime_ns, sha256, so unchanged files are not re-hashed;
+- `files`: dependency file key -> size, a token of the rest of its stat identity (mtime, ctime,
+  inode: pipeline/deps.py), sha256, so unchanged files are not re-hashed;
 - `groups`: id -> {dependency key: value}, the part of many jobs' dependencies that does not
   depend on which host reads it (node and graph files, options, non-intrinsic attributes), stored
   once and checked once per attribute context instead of once per host.
@@ -123,7 +124,8 @@ class Jobs:
         return self._index[job_id][0]
 
     def output_paths(self, job_id: str) -> list[str]:
-        return (self.sigs(job_id) or [])[0::3]
+        """The paths of the job's outputs (none of a damaged entry's that are not even strings)."""
+        return [path for path in (self.sigs(job_id) or [])[0::3] if type(path) is str]
 
 
 def _flat_sigs(record: dict[str, Any]) -> list:

@@ -69,10 +69,21 @@ def remove_output(outdir: Path, relpath: str) -> bool:
     except FileNotFoundError:
         return False
     parent = target.parent
-    while parent != outdir and parent.is_dir() and not any(parent.iterdir()):
+    while parent != outdir and _empty_dir(parent):
         parent.rmdir()
         parent = parent.parent
     return True
+
+
+def _empty_dir(path: Path) -> bool:
+    """Whether a directory is empty, reading at most its first entry: Path.iterdir lists the
+    whole directory, which made removing the 10 000 files of build/kickstart/ quadratic
+    (minutes for `build clean=yes`)."""
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def sweep_temp_files(outdir: Path) -> None:

@@ -32,7 +32,7 @@ def _hash(data: bytes) -> bytes:
 class Stamps:
     """The stamps of one build. `options`: every option that changes what a compile produces (a
     dataclass: its repr names each field, so an option added later is covered); `tree_signature`:
-    a callable giving the (path, size, mtime) of every node, graph and include file."""
+    a callable giving the (path, stat identity) of every node, graph and include file."""
 
     def __init__(self, cluster: Cluster, options, tree_signature) -> None:
         self.cluster = cluster

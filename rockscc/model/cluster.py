@@ -300,6 +300,7 @@ class Cluster:
             _path_safe(("rolls", name), "roll", name)
         _path_safe(("cluster", "graph"), "graph", self.cluster.graph)
         self._validate_unique_addresses()
+        self._validate_one_frontend()
 
     def _validate_host(self, name: str, host: Host, memberships: set[str] | None = None) -> None:
         self.validate_host_record(name, host, memberships)
@@ -343,6 +344,7 @@ class Cluster:
         no VM is left on a removed container. Costs what the edit touched, not the cluster."""
         for name, (host, _data) in changed.items():
             self._validate_host(name, host)
+        self._validate_one_frontend(blame=changed)
         self._validate_addresses_of({name: host for name, (host, _data) in changed.items()})
         if removed or any(host.vm for host, _ in changed.values()):
             self._validate_vm_slots(self.host_table().vm_slots())
@@ -355,6 +357,7 @@ class Cluster:
         recent = {name: table[name] for name in table.recent() if name in table}
         for name, host in recent.items():
             self._validate_host(name, host)
+        self._validate_one_frontend(blame=recent)
         table.end_command()
         table.book()  # a load's lines each ask: one book, made once, answers in O(1)
         self._validate_addresses_of(recent)
@@ -378,6 +381,20 @@ class Cluster:
                 raise SchemaError(("hosts", vms[0], "vm", "container"), f'VM container "{container}" is not a host')
             if len(vms) > 1:
                 raise SchemaError(("hosts", vms[1], "vm", "slice"), f"slice {slot} of {container} is already VM {vms[0]}'s")
+
+    def _validate_one_frontend(self, blame=()) -> None:
+        """At most one host is the frontend: its boot file is the TFTP tree's pxelinux.cfg/default,
+        which a second one would claim too (Rocks has one frontend per cluster). The error names
+        a host of `blame` (the hosts an edit changed) if one of them is a frontend, else the later
+        one in the description. Memberships come from the host table's rows: no record decoded."""
+        memberships = {a.membership for name, a in self.appliances.items() if name == "frontend"}
+        table = self.host_table()
+        frontends = [name for name in table if table.summary(name)[0] in memberships]
+        if len(frontends) > 1:
+            culprit = next((name for name in frontends if name in blame), frontends[-1])
+            first = next(name for name in frontends if name != culprit)
+            raise SchemaError(("hosts", culprit, "membership"),
+                              f"{first} and {culprit} would both be the frontend (a cluster has one)")
 
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}

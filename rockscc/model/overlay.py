@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,31 +50,61 @@ def _builtin_base() -> Path:
 BUILTIN_BASE = _builtin_base()
 
 
+# A file is known unchanged when its stat identity is: size, mtime, and — as git does — ctime and
+# inode, which no tool sets back (`cp -p`, `touch -r` and archives restore an mtime, not a ctime).
+# Times come from a coarse clock (a kernel tick; a second or two on some filesystems): two writes
+# within one tick leave the same times, and a same-sized second write looks like no change. A file
+# whose times are this recent when its identity is taken may still change unseen: its identity is
+# not trusted the next time (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
+
+
+def stat_identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    """(size, mtime, ctime, inode): equal before and after means the file was not written."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def racy(st: os.stat_result, now_ns: int | None = None) -> bool:
+    """Whether the file may still be rewritten without its identity changing."""
+    return max(st.st_mtime_ns, st.st_ctime_ns) >= (time.time_ns() if now_ns is None else now_ns) - RACY_NS
+
+
 def files_signature(overlays: list[Overlay]) -> tuple:
-    """(path, size, mtime) of every node, graph and include file of the overlays: a stat each, no
-    reads (what a build's input stamps cover of them)."""
-    entries: list[tuple[str, int, int]] = []
+    """(path, stat identity) of every node, graph and include file of the overlays: a stat each,
+    no reads (what a build's input stamps cover of them). When a file is racily recent, the
+    signature also holds the moment it was taken, so that it never equals the next one: the next
+    build then checks exactly instead of trusting the stamp."""
+    entries: list[tuple] = []
+    now = time.time_ns()
+    recent = False
     for overlay in overlays:
         for sub in ("nodes", "graphs", "include"):
-            _scan(str(overlay.path / sub), entries)
-    return tuple(sorted(entries))
+            recent |= _scan(str(overlay.path / sub), entries, now)
+    entries.sort()
+    if recent:
+        entries.append(("racy", now))
+    return tuple(entries)
 
 
-def _scan(directory: str, entries: list) -> None:
-    """os.scandir, not Path.rglob: this runs on every build, and rglob is ~10x slower."""
+def _scan(directory: str, entries: list, now: int) -> bool:
+    """Add the files under `directory`; whether one is racily recent. os.scandir, not
+    Path.rglob: this runs on every build, and rglob is ~10x slower."""
+    recent = False
     try:
         with os.scandir(directory) as it:
             for entry in it:
                 if entry.is_dir(follow_symlinks=False):
-                    _scan(entry.path, entries)
+                    recent |= _scan(entry.path, entries, now)
                 else:
                     try:
                         st = entry.stat()
                     except OSError:
                         continue
-                    entries.append((entry.path, st.st_size, st.st_mtime_ns))
+                    entries.append((entry.path, *stat_identity(st)))
+                    recent |= racy(st, now)
     except (FileNotFoundError, NotADirectoryError):
         pass
+    return recent
 
 
 def find_include(roots: list[Path], name: str) -> Path | None:

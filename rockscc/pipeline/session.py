@@ -66,6 +66,8 @@ PROCESS_WIDE = {
     "rockscc.grammar.partition:_parser": "the partition grammar's parser: built from a file shipped with rockscc",
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
+    "rockscc.backends.kickstart:_line_parser": "pykickstart's parser per release for hole lines alone (holes.py): "
+                                              "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
@@ -228,13 +230,13 @@ class Session:
         """(the host's plan, whether its kickstart inlines it): planned when its disks are declared
         and the plan is wanted or inlined (attribute partition_inline). Records what it read."""
         hardware = self.cluster.hardware_of(host)
+        read["hw:"] = deps.hardware_digest(self.cluster, host)  # none declared yet is an input too
         if hardware is None:
             return None, False
         inline = truthy(attrs.get("partition_inline"))
         read["attr:partition_inline"] = attrs.get("partition_inline")
         if not (wanted or inline):
             return None, False
-        read["hw:"] = deps.hardware_digest(self.cluster, host)
         return self.planner.plan(pre, hardware, host.name, host.partitions), inline
 
     @cached_property

@@ -418,11 +418,12 @@ def compiled_for(cluster, host, target, disks: dict[str, str]) -> str:
     """The VM's domain XML compiled as if it lived on `target` with its disks at their new paths
     (through the compile pipeline, as `rockscc build` compiles it)."""
     from rockscc.model.vms import mode_of
-    from rockscc.pipeline import Session
+    from rockscc.pipeline import CompileOptions, Session
 
     moved = copy.deepcopy(host)
     apply_move(moved, Journal(vm=host.name, source=host.vm.container, target=target.name, disks=disks))
-    return Session(cluster).vm_config(moved, "libvirt", mode_of(cluster, moved))
+    # a domain's XML is made from the description alone: no compile option changes it
+    return Session(cluster, CompileOptions()).vm_config(moved, "libvirt", mode_of(cluster, moved))
 
 
 def apply_move(host, journal: Journal) -> None:

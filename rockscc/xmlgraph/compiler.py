@@ -17,6 +17,7 @@ from pathlib import Path
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.model.overlay import Overlay, find_include
 from rockscc.xmlgraph import ir
+from rockscc.xmlgraph.depkeys import files_found, walk_start
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
@@ -127,12 +128,13 @@ class NodeTree:
         (dependencies shared by every host with this walk: computed once per walk)."""
         key = (graph_name, tuple(order))
         if key not in self._walk_inputs:
-            deps: dict[str, str | None] = {}
-            for _display, path in self.graph(graph_name).files:
+            files = self.graph(graph_name).files
+            deps: dict[str, str | None] = {f"graph:{graph_name}": files_found([path for _display, path in files])}
+            for _display, path in files:
                 deps[f"file:{path}"] = self.file_hash(path)
             compiled = []
             for name in order:
-                deps[f"nodes:{name}"] = "|".join(str(s.path) for s in self.sources(name))
+                deps[f"nodes:{name}"] = files_found(s.path for s in self.sources(name))
                 for node in self.compiled(name):
                     path = _path_of(self, node)
                     deps[f"file:{path}"] = self.file_hash(path)
@@ -152,7 +154,8 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     """Walk the host's graph from its appliance's root, order the nodes, expand them."""
     order, walk_attrs = tree.walk(host.graph, host.root, host.attrs)
     compiled, file_deps = tree.walk_inputs(host.graph, order)
-    return expand_nodes(tree, compiled, host, order=order, read=walk_attrs, deps=file_deps)
+    deps = {"walk:": walk_start(host.graph, host.root), **file_deps}
+    return expand_nodes(tree, compiled, host, order=order, read=walk_attrs, deps=deps)
 
 
 def expand_nodes(tree: NodeTree, nodes: list[ir.CompiledNode], host: HostInput, *, order: list[str] | None = None,

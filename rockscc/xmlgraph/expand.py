@@ -3,18 +3,17 @@ into a Profile. Records every attribute and file it reads (the build's exact dep
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.model.overlay import outside
 from rockscc.xmlgraph import evals, ir
+from rockscc.xmlgraph.depkeys import environment_signature, include_signature
 from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
 
 EVAL_SKIPPED = "# rockscc: <eval>"  # marks where a disabled eval's output would be
-_SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class Expander:
@@ -142,9 +141,11 @@ class Expander:
     def _run_eval(self, part: ir.Eval, script: str) -> str:
         """Run one eval with what it reads recorded, its interpreter chosen and its exit status
         handled by the host's rocks_eval_errors (ignore | warn | fail; Rocks used the output
-        whatever the status: the default warns)."""
-        for name in set(_SHELL_VAR.findall(script)) & set(self.attrs):
-            self.attr(name)
+        whatever the status: the default warns). What it reads: its environment (every attribute:
+        a program may read any of them, and one added later, not only the `$NAME`s its text
+        shows) and, when it may call `rocks`, the description. What else it reads on the build
+        machine is not tracked (docs/incremental.md)."""
+        self.deps["env:"] = environment_signature(self.attrs)
         has_applets = part.shell in evals.PYTHONS and self._record_applets()
         if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
             from rockscc.model.store import hosts_digest
@@ -184,10 +185,16 @@ class Expander:
         return found
 
     def _find_include(self, part: ir.Include) -> Path | None:
+        """The include file named, recorded whether found or not: a file that appears later (or
+        one of a later overlay that shadows it) changes what the host gets."""
         try:
-            return self.tree.find_include(part.file)
+            path = self.tree.find_include(part.file)
         except RocksccError as exc:
             raise RocksccError(f'{part.origin}: <include file="{part.file}">: {exc}') from None
+        self.deps[f"include:{part.file}"] = include_signature(path)
+        if path is not None:
+            self.deps[f"file:{path}"] = self.tree.file_hash(path)
+        return path
 
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
         path = self._find_include(part)
@@ -195,7 +202,6 @@ class Expander:
             if part.required:
                 raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
             return ""
-        self.deps[f"file:{path}"] = self.tree.file_hash(path)
         text = path.read_text(errors="replace")
         if part.mode == "xml":
             root = parse_xml_text(f"<include-output>{text}</include-output>", f"include/{part.file}")
@@ -259,7 +265,6 @@ class Expander:
         if isinstance(part, ir.Include) and part.mode == "xml":
             path = self._find_include(part)
             if path is not None:
-                self.deps[f"file:{path}"] = self.tree.file_hash(path)
                 root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")
                 return self._items(ir.compile_fragment(root, node), node, label, profile)
         self.fill(item.parts, node)  # text outside any section goes nowhere, as in Rocks

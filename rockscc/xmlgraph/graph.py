@@ -50,9 +50,8 @@ class Graph:
     @classmethod
     def load(cls, overlays: list[Overlay], name: str) -> Graph:
         graph = cls(name)
-        for overlay in overlays:
-            for path in overlay.xml_files(overlay.graph_dir(name)):
-                graph._read(path, f"graphs/{name}/{path.name}", overlay.name)
+        for path, overlay in graph_files(overlays, name):
+            graph._read(path, f"graphs/{name}/{path.name}", overlay)
         return graph
 
     @property
@@ -147,7 +146,7 @@ class Graph:
             succ.setdefault(o.head, set()).add(o.tail)
             succ.setdefault(o.tail, set())
             origins.setdefault((o.head, o.tail), o.origin)
-        _anchor(succ)
+        _anchor(succ, origins)
         indegree = {n: 0 for n in succ}
         for targets in succ.values():
             for t in targets:
@@ -174,9 +173,16 @@ class Graph:
         return result
 
 
-def _anchor(succ: dict[str, set[str]]) -> None:
+def graph_files(overlays: list[Overlay], name: str) -> list[tuple[Path, str]]:
+    """(path, overlay name) of every file of graph `name`, in merge order: the set a host's
+    profile depends on (a file added, removed or renamed changes it), found without parsing."""
+    return [(path, overlay.name) for overlay in overlays for path in overlay.xml_files(overlay.graph_dir(name))]
+
+
+def _anchor(succ: dict[str, set[str]], origins: dict[tuple[str, str], str]) -> None:
     """Rocks' rule: an order node that cannot reach HEAD and has no predecessor follows HEAD;
-    one not reachable from TAIL and without successors precedes TAIL."""
+    one not reachable from TAIL and without successors precedes TAIL. The implicit edges are
+    named in `origins` so that a cycle through them says why it exists."""
     preds: dict[str, set[str]] = {n: set() for n in succ}
     for n, targets in succ.items():
         for t in targets:
@@ -188,8 +194,10 @@ def _anchor(succ: dict[str, set[str]]) -> None:
             continue
         if node not in reaches_head and not preds[node]:
             succ[HEAD].add(node)
+            origins.setdefault((HEAD, node), f"implicit: {node} has no predecessor, so it follows HEAD")
         if node not in from_tail and not succ[node]:
             succ[node].add(TAIL)
+            origins.setdefault((node, TAIL), f"implicit: {node} has no successor, so it precedes TAIL")
 
 
 def _closure(start: str, links: dict[str, set[str]]) -> set[str]:
@@ -202,19 +210,81 @@ def _closure(start: str, links: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def _cycle_message(succ, indegree, origins) -> str:
+def _cycle_message(succ: dict[str, set[str]], indegree: dict[str, int], origins: dict[tuple[str, str], str]) -> str:
+    """Every cycle among the nodes the topological sort could not place: one per strongly
+    connected component (a node ordered after itself included), each with the file:line of each
+    of its <order> edges. Nodes that are only stuck behind a cycle are not cycles themselves."""
     stuck = {n for n, d in indegree.items() if d > 0}
-    node = min(stuck)
-    path, seen = [node], {node}
-    while True:
-        node = min(t for t in succ[node] if t in stuck)
-        if node in seen:
-            cycle = path[path.index(node):] + [node]
-            break
-        path.append(node)
-        seen.add(node)
-    where = "; ".join(origins.get((a, b), "implicit HEAD/TAIL rule") for a, b in zip(cycle, cycle[1:]))
-    return f"order cycle: {' -> '.join(cycle)} ({where})"
+    cycles = [_cycle_in(component, succ) for component in _components(stuck, succ)]
+    shown = []
+    for cycle in sorted(c for c in cycles if c):
+        where = "; ".join(origins.get((a, b), "?") for a, b in zip(cycle, cycle[1:]))
+        shown.append(f"{' -> '.join(cycle)} ({where})")
+    label = "order cycle" if len(shown) == 1 else f"{len(shown)} order cycles"
+    return f"{label}: " + " and ".join(shown)
+
+
+def _components(nodes: set[str], succ: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of `succ` restricted to `nodes` (Tarjan's algorithm,
+    iterative: a long <order> chain must not hit Python's recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[set[str]] = []
+    for start in sorted(nodes):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(t for t in succ[start] if t in nodes)))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(t for t in succ[child] if t in nodes))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                found.append(component)
+    return found
+
+
+def _cycle_in(component: set[str], succ: dict[str, set[str]]) -> list[str]:
+    """A shortest cycle through the component's smallest node, as a path that ends where it
+    starts; [] for a single node not ordered after itself (no cycle)."""
+    first = min(component)
+    if len(component) == 1:
+        return [first, first] if first in succ[first] else []
+    parent: dict[str, str] = {}
+    queue = [first]
+    for node in queue:  # breadth first, within the component, back to `first`
+        for nxt in sorted(succ[node]):
+            if nxt == first:
+                path = [node]
+                while path[-1] != first:
+                    path.append(parent[path[-1]])
+                return [*reversed(path), first]
+            if nxt in component and nxt not in parent:
+                parent[nxt] = node
+                queue.append(nxt)
+    return []
 
 
 def _name(text: str | None) -> str:

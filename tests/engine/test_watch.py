@@ -41,3 +41,27 @@ def test_watch_rebuilds_on_save_and_reports_errors_at_file_line(cluster_dir, tmp
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_save_during_the_first_build_is_not_lost(cluster_dir, tmp_path):
+    """The watcher used to start only after the first build: a save meanwhile was never seen."""
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    started = cluster_dir / "build"  # made when the first build begins, which then takes 2 s
+    node = cluster_dir / "nodes" / "extend-compute.xml"
+    node.write_text('<kickstart><post><eval shell="sh">sleep 2; echo slow</eval></post></kickstart>\n')
+    log = tmp_path / "watch.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        node.write_text("<kickstart><post>echo saved-meanwhile</post></kickstart>\n")  # the first build still runs
+        wait_for(log, "changed: nodes/extend-compute.xml")
+        wait_for(log, "watching for changes")
+        assert "saved-meanwhile" in (cluster_dir / "build" / "kickstart" / "compute-0-0.ks").read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

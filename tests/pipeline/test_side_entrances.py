@@ -96,3 +96,49 @@ def test_test_node_rejects_what_a_build_would_reject(tmp_path):
     assert "timezone --bogus-option UTC" in result.out  # shown, then refused
     node.write_text("<kickstart>\n<main>\n<timezone>--utc UTC</timezone>\n</main>\n</kickstart>\n")
     assert run_cli("test", "node", str(node)).rc == 0
+
+
+# Commands that make a compile session with options of their own, each for a reason a user sees in
+# its help. Every other command that compiles takes COMPILE_PARAMS and compile_options(opts).
+OWN_OPTIONS = {
+    "check": "a lint runs no user code: <eval>s stay off",
+    "test partition": "it runs a node file's partition programs on given disks; <eval>s stay off",
+    "test node": "a fragment without a description: eval=yes runs its <eval>s (rocks has nothing to read)",
+    "list node xml": "a node without a host or a description's build: eval=yes runs its <eval>s",
+}
+
+
+def _compiling_commands():
+    import inspect
+
+    from rockscc.cli import registry
+
+    for name in registry.names():
+        cls = registry.load(name)
+        source = inspect.getsource(inspect.getmodule(cls))
+        if any(call in source for call in ("session(", "Session(", "compile_options(")):
+            yield name, cls, source
+
+
+def test_every_compiling_command_takes_the_options_of_build():
+    """One code path: a command that compiles declares build's compile parameters and builds its
+    CompileOptions from them the way build does; the few exceptions say why."""
+    from rockscc.commands._compile import COMPILE_PARAMS
+
+    found = {}
+    for name, cls, source in _compiling_commands():
+        found[name] = all(param in cls.params for param in COMPILE_PARAMS) and "compile_options(opts)" in source
+    assert found, "no compiling commands found"
+    wrong = sorted(name for name, ok in found.items() if not ok and name not in OWN_OPTIONS)
+    assert not wrong, f"compile with options of their own, not build's: {wrong}"
+    assert set(OWN_OPTIONS) <= {name for name, ok in found.items() if not ok}, "an exception is no longer needed"
+    assert {"build", "create host vm", "start host vm", "list host profile", "serve", "insert-ethers"} <= set(found)
+
+
+@pytest.mark.parametrize("command", ["list host profile compute-0-0", "list host xml compute-0-0",
+                                     "list host partition plan compute-0-0", "report host vm compute-0-0-0",
+                                     "report host vm config compute-0-0-0", "list host graph compute-0-0",
+                                     "report graph compute"])
+def test_side_entrances_accept_build_s_eval_option(built, command):
+    run, _build = built
+    assert run(*command.split(), "eval=no").rc == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rockscc.backends.kickstart.dialects import DIALECTS, Dialect
+from rockscc.backends.kickstart.holes import HOLE_COMMANDS, split_holes
 from rockscc.errors import RocksccError
 from rockscc.xmlgraph.profile import Profile, Script
 
@@ -205,6 +206,13 @@ def _parser(version: str):
     return KickstartParser(makeVersion(version), followIncludes=False, errorsAreFatal=True, missingIncludeIsFatal=False)
 
 
+@cache
+def _line_parser(version: str):
+    """A second parser, for hole lines alone: forgetting a line on it empties one list instead
+    of rebuilding the command (holes.py), and the whole-kickstart parser's state stays apart."""
+    return _parser.__wrapped__(version)
+
+
 def _without_url_includes() -> None:
     """pykickstart.load imports `requests` (with urllib3 and http.client: ~0.1 s, most of
     pykickstart's start-up) only to fetch %include URLs, which rockscc never follows
@@ -242,12 +250,15 @@ KNOWN_INCLUDES = {PARTITION_INFO}
 
 
 class Validator:
-    """pykickstart's verdicts, by kickstart skeleton: the hosts of one skeleton are validated once
-    per validator, and not at all when an earlier build's verdict is in the memo."""
+    """pykickstart's verdicts, by kickstart skeleton and hole line (holes.py): the hosts of one
+    skeleton are validated once per validator, and not at all when an earlier build's verdict is
+    in the memo; each host's own lines (its `network` line) are validated alone, once per
+    distinct line."""
 
     def __init__(self, memo: Memo) -> None:
         self.memo = memo
         self._valid: set[tuple[str, bytes]] = set()
+        self._valid_lines: set[tuple[str, str]] = set()
 
     def validate(self, kickstart: Kickstart, dialect_name: str, host: str, profile: Profile, *,
                  fragment: bool = False) -> None:
@@ -258,45 +269,91 @@ class Validator:
         dialect = dialect_of(dialect_name)
         if not fragment:
             _check_own_rules(kickstart.head, host, profile)
-        skeleton = _skeleton(kickstart, dialect)
+        if not self.fast_accepts(kickstart, dialect):
+            # pykickstart's verdict on the whole text decides, and its error names the real line
+            _pykickstart(_parser(dialect.pykickstart), kickstart.text, dialect, host, profile)
+
+    def fast_accepts(self, kickstart: Kickstart, dialect: Dialect) -> bool:
+        """pykickstart's verdict on the kickstart, from its skeleton's and its hole lines'
+        (holes.py). True means pykickstart accepts the whole text; False that the whole text
+        must be read (tests/xmlgraph/test_holes.py: the two verdicts are the same)."""
+        head, holes = split_holes(kickstart.head)
+        return (self._skeleton_valid(_skeleton(head, kickstart.headers, dialect), dialect)
+                and all(self._line_valid(line, dialect) for line in holes))
+
+    def _skeleton_valid(self, skeleton: str, dialect: Dialect) -> bool:
         key = (dialect.name, hashlib.sha256(skeleton.encode()).digest())
         if key in self._valid:
-            return
-        if not self.memo.known("kickstart-valid", _valid_key(key)):  # an earlier build's verdict, else pykickstart's
-            try:
-                _pykickstart(skeleton, dialect, host, profile)
-            except RocksccError:
-                _pykickstart(kickstart.text, dialect, host, profile)  # the same verdict, with the real line number
-                raise
-            self.memo.remember("kickstart-valid", _valid_key(key))
+            return True  # the other hosts of this skeleton ask neither pykickstart nor the memo
+        memo_key = _valid_key(dialect.name, key[1])
+        if not self.memo.known("kickstart-valid", memo_key):  # an earlier build's verdict, else pykickstart's
+            if not _accepts(_parser(dialect.pykickstart), skeleton):
+                return False
+            self.memo.remember("kickstart-valid", memo_key)
         if len(self._valid) > 4096:
             self._valid.clear()
-        self._valid.add(key)  # the other hosts of this skeleton ask neither pykickstart nor the memo
+        self._valid.add(key)
+        return True
+
+    def _line_valid(self, line: str, dialect: Dialect) -> bool:
+        """One hole line, validated alone on a parser of its own (holes.py says why that is the
+        verdict it has in its kickstart)."""
+        if (dialect.name, line) in self._valid_lines:
+            return True
+        memo_key = _valid_key(dialect.name, hashlib.sha256(line.encode()).digest())
+        if not self.memo.known("kickstart-line-valid", memo_key):
+            if not _accepts(_line_parser(dialect.pykickstart), line):
+                return False
+            self.memo.remember("kickstart-line-valid", memo_key)
+        if len(self._valid_lines) > 65536:
+            self._valid_lines.clear()
+        self._valid_lines.add((dialect.name, line))
+        return True
 
 
-def _valid_key(key: tuple[str, bytes]) -> str:
+def _valid_key(dialect_name: str, digest: bytes) -> str:
     from pykickstart import __version__ as pykickstart_version
 
-    return f"{key[0]}:{pykickstart_version}:{key[1].hex()}"
+    return f"{dialect_name}:{pykickstart_version}:{digest.hex()}"
 
 
-def _skeleton(kickstart: Kickstart, dialect: Dialect) -> str:
-    """What pykickstart's verdict depends on: the commands and packages (the head) and each
-    distinct section header once. Bodies are opaque to it (render refused bodies that would end
-    a section), so hosts whose kickstarts differ only inside %pre/%post share one validation, and
-    a validation parses a few headers instead of the corpus' ~150 sections (~80 ms)."""
+def _skeleton(head: str, headers: tuple[str, ...], dialect: Dialect) -> str:
+    """What pykickstart's verdict depends on besides the hole lines: the commands and packages
+    (the head, holes blanked) and each distinct section header once. Bodies are opaque to it
+    (render refused bodies that would end a section), so hosts whose kickstarts differ only
+    inside %pre/%post or in hole lines share one validation, and a validation parses a few
+    headers instead of the corpus' ~150 sections (~80 ms)."""
     end = "\n%end" if dialect.end else ""
-    return kickstart.head + "".join(f"\n{header}{end}" for header in kickstart.headers) + "\n"
+    return head + "".join(f"\n{header}{end}" for header in headers) + "\n"
 
 
-def _pykickstart(text: str, dialect: Dialect, host: str, profile: Profile) -> None:
+def _accepts(parser, text: str) -> bool:
+    """pykickstart's verdict on a text, without its message (the caller asks again for that)."""
     from pykickstart.errors import KickstartError
 
-    parser = _parser(dialect.pykickstart)  # built once (~28 ms), reused for every host
+    try:
+        _read(parser, text)
+    except (ValueError, KickstartError):
+        return False
+    return True
+
+
+def _read(parser, text: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parser.readKickstartFromString(text, reset=True)
+    finally:
+        _forget(parser, text)
+
+
+def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profile) -> None:
+    """pykickstart's verdict on a whole kickstart, as a RocksccError naming the host, the line
+    and the node file it came from."""
+    from pykickstart.errors import KickstartError
+
+    try:
+        _read(parser, text)
     except ValueError as exc:  # pykickstart splits command lines with shlex: an unbalanced quote
         raise RocksccError(f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}: {exc} "
                            "(a quote without its pair in a command line)") from None
@@ -306,8 +363,6 @@ def _pykickstart(text: str, dialect: Dialect, host: str, profile: Profile) -> No
         message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise RocksccError(f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}"
                            f"{f' at line {line}' if line else ''}{origin}: {message}") from None
-    finally:
-        _forget(parser, text)
 
 
 def _check_own_rules(head: str, host: str, profile: Profile) -> None:
@@ -323,11 +378,16 @@ def _check_own_rules(head: str, host: str, profile: Profile) -> None:
 
 def _forget(parser, text: str) -> None:
     """Reset only what this kickstart set, so the next host is validated on a clean handler
-    without paying for a new one."""
+    without paying for a new one. A line-local command (holes.HOLE_COMMANDS) keeps nothing
+    but its data list: emptying it is cheaper than rebuilding the command's parser (~1 ms)."""
     handler = parser.handler
     for line in _main_and_packages(text).split("\n"):
         word = line.split(None, 1)[0] if line.strip() and not line.startswith(("#", "%")) else ""
-        if word in handler.commands:
+        command = handler.commands.get(word)
+        kept = command.dataList() if word in HOLE_COMMANDS and command is not None else None
+        if kept is not None:
+            kept.clear()
+        elif word in handler.commands:
             handler.resetCommand(word)
     handler.scripts = []
     handler.packages = handler.packages.__class__()
