@@ -135,7 +135,11 @@ class Inserter:
     def _rank(self, cluster: Cluster, rack: int) -> int:
         """The given rank, else one past the highest of this appliance in this rack; names in
         use are skipped."""
-        taken = {h.rank for h in cluster.hosts.values() if h.membership == self.membership and h.rack == rack}
+        # from the host table's rows: decoding every record would cost the whole cluster twice
+        # more (the decode, then the transaction's check of what each taken-out record changed)
+        table = cluster.host_table()
+        taken = {rank for membership, host_rack, rank in map(table.summary, table)
+                 if membership == self.membership and host_rack == rack}
         rank = self.next_rank if self.next_rank is not None else max(taken, default=-1) + 1
         while rank in taken or f"{self.appliance}-{rack}-{rank}" in cluster.hosts:
             rank += 1
