@@ -81,22 +81,32 @@ def bench(size: int, program: str) -> None:
     seconds, rss, out, used = rockscc(root, "build", "--eval=no")
     files, nbytes = artifact_count(root)
     total_hosts = len(_hosts(root))
-    print(f"\n== {size} physical hosts, program {program} ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB")
-    print(f"full build          {seconds:7.2f} s   {seconds / total_hosts * 1e6:8.0f} µs/host   peak RSS {rss / 1024:.0f} MiB"
-          f"   cpu {used:.2f} s")
+    print(
+        f"\n== {size} physical hosts, program {program} ({total_hosts} hosts incl. VMs and frontend), {files} artifacts, {nbytes / 1e6:.1f} MB"
+    )
+    print(
+        f"full build          {seconds:7.2f} s   {seconds / total_hosts * 1e6:8.0f} µs/host   peak RSS {rss / 1024:.0f} MiB"
+        f"   cpu {used:.2f} s"
+    )
     runs = [rockscc(root, "build", "--eval=no") for _ in range(REPEAT)]
-    print(f"no-op rebuild       {_median(runs):7.2f} s   rebuilt {rebuilt(runs[-1][2])}   (median of {REPEAT}, min "
-          f"{min(r[0] for r in runs):.2f} s)   cpu {_median(runs, 3):.2f} s")
+    print(
+        f"no-op rebuild       {_median(runs):7.2f} s   rebuilt {rebuilt(runs[-1][2])}   (median of {REPEAT}, min "
+        f"{min(r[0] for r in runs):.2f} s)   cpu {_median(runs, 3):.2f} s"
+    )
     runs = []
     for zone in ZONES[:REPEAT]:  # a new value each time: a new kickstart, validated afresh
         rockscc(root, "set", "host", "attr", "compute-0-0", "Kickstart_Timezone", zone)
         runs.append(rockscc(root, "build", "--eval=no"))
-    print(f"one host attribute  {_median(runs):7.2f} s   rebuilt {rebuilt(runs[-1][2])} jobs   (median of {REPEAT}, min "
-          f"{min(r[0] for r in runs):.2f} s)   cpu {_median(runs, 3):.2f} s")
+    print(
+        f"one host attribute  {_median(runs):7.2f} s   rebuilt {rebuilt(runs[-1][2])} jobs   (median of {REPEAT}, min "
+        f"{min(r[0] for r in runs):.2f} s)   cpu {_median(runs, 3):.2f} s"
+    )
     node = root / "nodes" / "nas.xml"
     node.write_text(node.read_text().replace("</kickstart>", "<!-- bench edit -->\n</kickstart>"))
     seconds, _, out, used = rockscc(root, "build", "--eval=no")
-    print(f"one node file       {seconds:7.2f} s   rebuilt {rebuilt(out)} jobs (nas.xml: NAS hosts only)   cpu {used:.2f} s")
+    print(
+        f"one node file       {seconds:7.2f} s   rebuilt {rebuilt(out)} jobs (nas.xml: NAS hosts only)   cpu {used:.2f} s"
+    )
     print(f"floor               {floor(root, files, nbytes):7.2f} s   ({files} files, same bytes, temp+rename)")
 
 
@@ -113,7 +123,9 @@ def _hosts(root: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     chosen = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--program=")), "seed")
     if chosen not in PROGRAMS:
         sys.exit(f"--program must be one of {', '.join(PROGRAMS)}")

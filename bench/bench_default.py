@@ -91,9 +91,11 @@ def make_cluster(root: Path, count: int) -> None:
 
 def report(label: str, runs: list[tuple[float, float, int, str, str]], extra: str = "") -> None:
     wall, cpu = [r[0] for r in runs], [r[1] for r in runs]
-    print(f"  {label:22s}{statistics.median(wall):7.2f} s   CPU {statistics.median(cpu):6.2f} s   peak RSS "
-          f"{max(r[2] for r in runs) / 1024:4.0f} MiB   rebuilt {rebuilt(runs[-1][3])} jobs   (median of "
-          f"{len(runs)}, min {min(wall):.2f} s){extra}")
+    print(
+        f"  {label:22s}{statistics.median(wall):7.2f} s   CPU {statistics.median(cpu):6.2f} s   peak RSS "
+        f"{max(r[2] for r in runs) / 1024:4.0f} MiB   rebuilt {rebuilt(runs[-1][3])} jobs   (median of "
+        f"{len(runs)}, min {min(wall):.2f} s){extra}"
+    )
     for line in runs[-1][4].splitlines():
         if line.startswith("timing"):
             print(f"      {line}")
@@ -141,8 +143,12 @@ def profiled(root: Path, *argv: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "build.prof"
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "rockscc", "-C", str(root),
-                        *argv, "jobs=1"], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "rockscc", "-C", str(root), *argv, "jobs=1"],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
         stats = pstats.Stats(str(profile)).stats  # {(file, line, function): (cc, nc, tottime, cumtime, callers)}
     print(f"      {'(process, under cProfile)':38s} {max(v[3] for v in stats.values()):7.2f} s")
     for label, suffix, function in PROFILED:
@@ -167,8 +173,10 @@ def profile(root: Path, count: int) -> None:
 def main() -> None:
     runs = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--runs=")), 3)
     sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [1000]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     base = Path(tempfile.mkdtemp(prefix="bench-default-", dir=os.environ.get("BENCH_DIR")))
     try:
         for count in sizes:

@@ -91,9 +91,11 @@ def bench(size: int) -> None:
     else:
         print(f"\n== {size} hosts (REUSE: the cluster and build of an earlier run, grown by its discoveries)")
     instrument()
-    inserter = Inserter(root, DiscoverOptions(appliance="Compute", rack=90 + int(time.time()) % 9,
-                                              compile=CompileOptions(evals=False)),
-                        lambda line: None)
+    inserter = Inserter(
+        root,
+        DiscoverOptions(appliance="Compute", rack=90 + int(time.time()) % 9, compile=CompileOptions(evals=False)),
+        lambda line: None,
+    )
     totals, cpus, runs = [], [], []
     for index in range(REPEAT + 1):
         phases.clear()
@@ -103,8 +105,11 @@ def bench(size: int) -> None:
         seconds, cpu = time.perf_counter() - start, _cpu() - cpu
         if added is None or added.errors:
             sys.exit(f"discovery failed: {added}")
-        missing = [p for p in (f"kickstart/{added.name}.ks", f"tftp/ipxe/{added.name}.ipxe", "net/dnsmasq.hosts")
-                   if not (root / "build" / p).is_file()]
+        missing = [
+            p
+            for p in (f"kickstart/{added.name}.ks", f"tftp/ipxe/{added.name}.ipxe", "net/dnsmasq.hosts")
+            if not (root / "build" / p).is_file()
+        ]
         if missing or added.name not in (root / "build" / "net" / "dnsmasq.hosts").read_text():
             sys.exit(f"{added.name}: artifacts missing after discovery: {missing}")
         if index == 0:
@@ -113,9 +118,11 @@ def bench(size: int) -> None:
         totals.append(seconds)
         cpus.append(cpu)
         runs.append(dict(phases))
-    print(f"request to disk     {statistics.median(totals):6.3f} s   median of {REPEAT} "
-          f"(min {min(totals):.3f}, max {max(totals):.3f}); CPU {statistics.median(cpus):.3f} s "
-          "(rockscc and the checkers it ran)")
+    print(
+        f"request to disk     {statistics.median(totals):6.3f} s   median of {REPEAT} "
+        f"(min {min(totals):.3f}, max {max(totals):.3f}); CPU {statistics.median(cpus):.3f} s "
+        "(rockscc and the checkers it ran)"
+    )
     for label in runs[0]:
         print(f"{label:<46}{statistics.median(r[label] for r in runs):6.3f} s")
 
@@ -124,7 +131,9 @@ if __name__ == "__main__":
     import gc
 
     gc.set_threshold(100_000, 50, 50)  # as the rockscc command line runs (rockscc/cli/main.py entry)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+    )
     for arg in sys.argv[1:] or ["1000"]:
         bench(int(arg))

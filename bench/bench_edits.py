@@ -54,15 +54,20 @@ def script(count: int) -> str:
     for i in range(count):
         name = f"compute-{i // 1000}-{i % 1000}"
         mac = f"52:54:{(i >> 24) & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
-        lines += [f"rockscc add host {name}", f"rockscc set host interface {name} eth0 mac={mac}",
-                  f"rockscc set host pxeboot {name} action=install"]
+        lines += [
+            f"rockscc add host {name}",
+            f"rockscc set host interface {name} eth0 mac={mac}",
+            f"rockscc set host pxeboot {name} action=install",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def figures(samples: list[tuple[float, float]]) -> str:
     wall, cpu = [s[0] for s in samples], [s[1] for s in samples]
-    return (f"median {statistics.median(wall):6.3f} s   min {min(wall):6.3f}   max {max(wall):6.3f}"
-            f"   CPU median {statistics.median(cpu):6.3f} s   ({len(samples)} runs)")
+    return (
+        f"median {statistics.median(wall):6.3f} s   min {min(wall):6.3f}   max {max(wall):6.3f}"
+        f"   CPU median {statistics.median(cpu):6.3f} s   ({len(samples)} runs)"
+    )
 
 
 def bench(count: int, runs: int) -> None:
@@ -72,8 +77,10 @@ def bench(count: int, runs: int) -> None:
         path = root.parent / "hosts.sh"
         path.write_text(script(count))
         seconds, cpu, phases, _rss = run(root, "load", str(path), timing=True)
-        print(f"\n{count} hosts: load of {3 * count} lines  {seconds:7.2f} s  CPU {cpu:.2f} s"
-              f"  ({seconds / count * 1e3:.2f} ms a host)")
+        print(
+            f"\n{count} hosts: load of {3 * count} lines  {seconds:7.2f} s  CPU {cpu:.2f} s"
+            f"  ({seconds / count * 1e3:.2f} ms a host)"
+        )
         for line in phases.splitlines():
             if line.startswith("timing"):
                 print(f"    {line}")

@@ -30,8 +30,9 @@ def run(tree: Path, *argv: str) -> tuple[float, float]:
     """(wall, CPU) seconds of `rockscc argv…` run from the checkout `tree`."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "rockscc", *argv], cwd=tree, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rockscc", *argv], cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
@@ -50,14 +51,20 @@ def main() -> None:
             count = int(arg)
     root = Path(tempfile.mkdtemp(prefix="bench-startup-")) / "cluster"
     try:
-        subprocess.run([sys.executable, "-m", "rockscc", "init", str(root), "password=bench"], cwd=HERE, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "rockscc", "init", str(root), "password=bench"],
+            cwd=HERE,
+            check=True,
+            capture_output=True,
+        )
         (root.parent / "hosts.sh").write_text(script(count))
         run(HERE, "-C", str(root), "load", str(root.parent / "hosts.sh"))
         one = f"compute-{(count // 2) // 1000}-{(count // 2) % 1000}"
-        cases = {"--version": lambda i: ["--version"],
-                 "set host attr": lambda i: ["-C", str(root), "set", "host", "attr", one, "bench", str(i)],
-                 "list host ONE": lambda i: ["-C", str(root), "list", "host", one]}
+        cases = {
+            "--version": lambda i: ["--version"],
+            "set host attr": lambda i: ["-C", str(root), "set", "host", "attr", one, "bench", str(i)],
+            "list host ONE": lambda i: ["-C", str(root), "list", "host", one],
+        }
         for tree in trees.values():  # compile each checkout's .pyc files first
             for argv in cases.values():
                 run(tree, *argv(0))

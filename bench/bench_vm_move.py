@@ -56,8 +56,11 @@ def bench_local(work: Path) -> None:
         sparse_image(src, data_mib)
         ours = median_time(lambda src=src, dst=dst: copy_verified(store, str(src), store, str(dst)))
         allocated = dst.stat().st_blocks * 512 >> 20
-        plain = median_time(lambda src=src, dst=dst: subprocess.run(f"cp --sparse=always {src} {dst} && sync {dst}",
-                                                                  shell=True, check=True))
+        plain = median_time(
+            lambda src=src, dst=dst: subprocess.run(
+                f"cp --sparse=always {src} {dst} && sync {dst}", shell=True, check=True
+            )
+        )
         print(f"{data_mib:>9} {ours:>10.2f} {plain:>10.2f} {src.stat().st_blocks * 512 >> 20:>8} {allocated:>9}")
         src.unlink()
         dst.unlink()
@@ -105,7 +108,9 @@ def bench_hypervisors(work: Path) -> None:
         print(f"\ntest guest: boot to its first heartbeat {time.perf_counter() - start:.1f} s")
 
         marks: list[tuple[str, float]] = []
-        move.observers.append(lambda step, info: marks.append((step, time.perf_counter())) if step != "copying" else None)
+        move.observers.append(
+            lambda step, info: marks.append((step, time.perf_counter())) if step != "copying" else None
+        )
         phases: dict[str, list[float]] = {}
         totals, lives = [], []
         here, there = "vm-container-0-0", "vm-container-1-0"

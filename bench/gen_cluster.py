@@ -28,7 +28,9 @@ SEED_PROGRAM = (Path(__file__).resolve().parent.parent / "examples" / "seed-part
 def shared_program() -> str:
     """The seed program without the host name and membership baked into its text: what a site
     writes when its layout depends only on the disks, so hosts sharing a profile share one run."""
-    return SEED_PROGRAM.replace("""membership = '<var name="Node_Membership"/>'\nnodename = '<var name="Node_Hostname"/>'\n""", "")
+    return SEED_PROGRAM.replace(
+        """membership = '<var name="Node_Membership"/>'\nnodename = '<var name="Node_Hostname"/>'\n""", ""
+    )
 
 
 def reads_hostname_program() -> str:
@@ -59,9 +61,14 @@ def generate(root: Path, count: int, *, program: str = "seed") -> None:
     copy_corpus(root, PROGRAMS[program]())
     cluster, _ = new_cluster(root.resolve(), name=f"bench{count}", bare=True, password="bench")
     # a bare description has only Rocks' own appliances: the VM containers' is the bench tree's
-    cluster.appliances["vm-container"] = Appliance(membership="VM Container", node="vm-container", short_name="vc",
-                                                   schedulable=False, public=True,
-                                                   attrs={"vm_container": "true", "xen": "true"})
+    cluster.appliances["vm-container"] = Appliance(
+        membership="VM Container",
+        node="vm-container",
+        short_name="vc",
+        schedulable=False,
+        public=True,
+        attrs={"vm_container": "true", "xen": "true"},
+    )
     cluster.hwprofiles = {
         "one-sda": Hardware(disks=[Disk("sda", 250 * GB)]),
         "two-ide": Hardware(disks=[Disk("hda", 80 * GB), Disk("hdb", 80 * GB)]),
@@ -81,10 +88,15 @@ def generate(root: Path, count: int, *, program: str = "seed") -> None:
                 index[appliance] += 1
                 name = f"{appliance}-{n // 100}-{n % 100}"
                 mac += 1
-                host = Host(name=name, membership=membership, rack=n // 100, rank=n % 100,
-                            hwprofile={"compute": ("one-sda", "two-ide")[n % 2], "nas": "nas-4"}.get(appliance, "one-sda"),
-                            interfaces=[Interface(device="eth0", ip=_ip(made), mac=_mac(mac), subnet="private", name=name)],
-                            pxeboot="install")  # as `rockscc add host` sets it: BIOS, UEFI and iPXE files
+                host = Host(
+                    name=name,
+                    membership=membership,
+                    rack=n // 100,
+                    rank=n % 100,
+                    hwprofile={"compute": ("one-sda", "two-ide")[n % 2], "nas": "nas-4"}.get(appliance, "one-sda"),
+                    interfaces=[Interface(device="eth0", ip=_ip(made), mac=_mac(mac), subnet="private", name=name)],
+                    pxeboot="install",
+                )  # as `rockscc add host` sets it: BIOS, UEFI and iPXE files
                 cluster.hosts[name] = host
                 if appliance == "vm-container":
                     containers.append(host)
@@ -97,10 +109,22 @@ def generate(root: Path, count: int, *, program: str = "seed") -> None:
             name = f"compute-{container.rack}-{container.rank}-{slot}"
             disk = VMDisk("file", f"/state/partition1/xen/disks/{name}.hda", "hda", "w", 36)
             cluster.hosts[name] = Host(
-                name=name, membership="Compute", rack=container.rack, rank=container.rank,
-                interfaces=[Interface(device="eth0", ip=_ip(count + mac), mac=f"00:16:3e:{mac >> 16 & 255:02x}:{mac >> 8 & 255:02x}:{mac & 255:02x}",
-                                      subnet="private", name=name, module="xennet")],
-                vm=VM(container=container.name, slice=slot, disks=[disk]), pxeboot="install",
+                name=name,
+                membership="Compute",
+                rack=container.rack,
+                rank=container.rank,
+                interfaces=[
+                    Interface(
+                        device="eth0",
+                        ip=_ip(count + mac),
+                        mac=f"00:16:3e:{mac >> 16 & 255:02x}:{mac >> 8 & 255:02x}:{mac & 255:02x}",
+                        subnet="private",
+                        name=name,
+                        module="xennet",
+                    )
+                ],
+                vm=VM(container=container.name, slice=slot, disks=[disk]),
+                pxeboot="install",
             )
     with locked(root):
         save(cluster)

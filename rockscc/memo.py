@@ -24,6 +24,7 @@ DIRNAME = ".rockscc-cache"
 FILENAME = "memo.sqlite"
 MAX_ROWS = 100_000  # the oldest entries go first beyond this (per-host partition programs fill it fastest)
 
+
 class Memo:
     """The memo of one session (pipeline.Session owns it). Stages see `get`, `known` and
     `remember`; the engine points it at a build directory (`use`), stores what a build and its
@@ -82,8 +83,10 @@ class Memo:
                 conn.executemany("INSERT OR REPLACE INTO memo (ns, key, value) VALUES (?, ?, ?)", entries)
                 (count,) = conn.execute("SELECT count(*) FROM memo").fetchone()
                 if count > MAX_ROWS:
-                    conn.execute("DELETE FROM memo WHERE rowid IN (SELECT rowid FROM memo ORDER BY rowid LIMIT ?)",
-                                 (count - MAX_ROWS,))
+                    conn.execute(
+                        "DELETE FROM memo WHERE rowid IN (SELECT rowid FROM memo ORDER BY rowid LIMIT ?)",
+                        (count - MAX_ROWS,),
+                    )
         except sqlite3.Error:
             self._discard()
 
@@ -135,7 +138,7 @@ def code_identity() -> str:
         for name in files:
             if name.endswith((".py", ".lark", ".j2")):
                 st = os.stat(os.path.join(directory, name))
-                entries.append(f"{directory[len(package):]}/{name}:{st.st_size}:{st.st_mtime_ns}")
+                entries.append(f"{directory[len(package) :]}/{name}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
 
 

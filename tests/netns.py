@@ -40,10 +40,12 @@ class PrivateNet:
         self._scratch: Path | None = None
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         try:
-            for argv in (["ip", "link", "set", "lo", "up"],
-                         ["ip", "link", "add", self.bridge, "type", "bridge"],
-                         ["ip", "addr", "add", address, "dev", self.bridge],
-                         ["ip", "link", "set", self.bridge, "up"]):
+            for argv in (
+                ["ip", "link", "set", "lo", "up"],
+                ["ip", "link", "add", self.bridge, "type", "bridge"],
+                ["ip", "addr", "add", address, "dev", self.bridge],
+                ["ip", "link", "set", self.bridge, "up"],
+            ):
                 self.run(argv)
         except Exception:
             self.close()
@@ -56,10 +58,23 @@ class PrivateNet:
         # its own pid and lease files: dnsmasq replaces and deletes them (never name a device here)
         state = self.scratch()
         (state / "empty.conf").write_text("")
-        self.popen(["dnsmasq", "--keep-in-foreground", f"--conf-file={state}/empty.conf", "--port=0",
-                    "--enable-ra", f"--interface={self.bridge}", "--bind-interfaces", "--dhcp-range=fd18::,ra-only",
-                    f"--pid-file={state}/ra.pid", f"--dhcp-leasefile={state}/ra.leases", "--user=root"],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.popen(
+            [
+                "dnsmasq",
+                "--keep-in-foreground",
+                f"--conf-file={state}/empty.conf",
+                "--port=0",
+                "--enable-ra",
+                f"--interface={self.bridge}",
+                "--bind-interfaces",
+                "--dhcp-range=fd18::,ra-only",
+                f"--pid-file={state}/ra.pid",
+                f"--dhcp-leasefile={state}/ra.leases",
+                "--user=root",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def scratch(self) -> Path:
         """A directory of the test's own, deleted with the namespace."""

@@ -47,42 +47,70 @@ PAYLOADS = {
 # Commands setting a value that reaches an artifact ({} is the payload, {h} a host of its own:
 # one value's refusal must not hide what another value does to its own artifacts).
 HOST_SETTERS = [
-    ["set host attr {h} Kickstart_Timezone {}"], ["set host attr {h} Kickstart_Lang {}"],
-    ["set host attr {h} Info_ClusterName {}"], ["set host attr {h} Kickstart_PrivateKickstartBasedir {}"],
-    ["set host comment {h} comment={}"], ["set host arch {h} arch={}"], ["set host os {h} os={}"],
-    ["set host bootflags {h} flags={}"], ["set host interface {h} eth0 name={}"],
+    ["set host attr {h} Kickstart_Timezone {}"],
+    ["set host attr {h} Kickstart_Lang {}"],
+    ["set host attr {h} Info_ClusterName {}"],
+    ["set host attr {h} Kickstart_PrivateKickstartBasedir {}"],
+    ["set host comment {h} comment={}"],
+    ["set host arch {h} arch={}"],
+    ["set host os {h} os={}"],
+    ["set host bootflags {h} flags={}"],
+    ["set host interface {h} eth0 name={}"],
     ["set host interface {h} eth0 module={}"],
     ["add host pxeaction {h} action=install 'command=kernel vmlinuz' 'args=append ks {} initrd=x.img'"],
-    ["add host pxeaction {h} action=install 'command=kernel {}'"], ["add host pxeaction {h} action=install command={}"],
-    ["add host pxeaction {h} action={} 'command=kernel vmlinuz' 'args=append ks initrd=x.img'",
-     "set host pxeboot {h} action={}"],
+    ["add host pxeaction {h} action=install 'command=kernel {}'"],
+    ["add host pxeaction {h} action=install command={}"],
+    [
+        "add host pxeaction {h} action={} 'command=kernel vmlinuz' 'args=append ks initrd=x.img'",
+        "set host pxeboot {h} action={}",
+    ],
 ]
 CONTAINER_SETTERS = [  # {h}: a VM container of its own, {v}: its VM
-    ["set host attr {h} vm_bridge {}"], ["set host attr {h} xen_install_kernel {}"],
-    ["set host attr {h} xen_install_ramdisk {}"], ["set host attr {h} xen_bootloader {}"],
-    ["set host attr {h} vm_serial_log {}"], ["set host attr {h} vm_serial_log {}"],  # a Xen and a KVM container
-    ["set host vm {v} disk=file:/state/{},xvda,w"], ["set host vm {v} disk=file:/state/x,{},w"],
+    ["set host attr {h} vm_bridge {}"],
+    ["set host attr {h} xen_install_kernel {}"],
+    ["set host attr {h} xen_install_ramdisk {}"],
+    ["set host attr {h} xen_bootloader {}"],
+    ["set host attr {h} vm_serial_log {}"],
+    ["set host attr {h} vm_serial_log {}"],  # a Xen and a KVM container
+    ["set host vm {v} disk=file:/state/{},xvda,w"],
+    ["set host vm {v} disk=file:/state/x,{},w"],
     ["set host attr {v} Kickstart_PrivateKickstartHost {}"],
     ["add host pxeaction {v} action=install 'command=kernel vmlinuz' 'args=append ks {} initrd=x.img'"],
 ]
 DEBIAN_SETTERS = [  # {h}: a debian12 host of its own (its preseed where its kickstart would be)
-    ["set host attr {h} Kickstart_Timezone {}"], ["set host attr {h} Kickstart_Lang {}"],
-    ["set host attr {h} Kickstart_Keyboard {}"], ["set host attr {h} Kickstart_PrivateKickstartHost {}"],
-    ["set host attr {h} Kickstart_PrivateKickstartBasedir {}"], ["set host attr {h} Kickstart_PrivateDNSDomain {}"],
-    ["set host attr {h} Info_ClusterName {}"], ["set host bootflags {h} flags={}"],
+    ["set host attr {h} Kickstart_Timezone {}"],
+    ["set host attr {h} Kickstart_Lang {}"],
+    ["set host attr {h} Kickstart_Keyboard {}"],
+    ["set host attr {h} Kickstart_PrivateKickstartHost {}"],
+    ["set host attr {h} Kickstart_PrivateKickstartBasedir {}"],
+    ["set host attr {h} Kickstart_PrivateDNSDomain {}"],
+    ["set host attr {h} Info_ClusterName {}"],
+    ["set host bootflags {h} flags={}"],
 ]
-DEBIAN_ACTION = ("add host pxeaction action='install debian12' 'command=kernel debian12-linux' "
-                 "'args=append initrd=debian12-initrd.gz auto=true priority=critical preseed'")
+DEBIAN_ACTION = (
+    "add host pxeaction action='install debian12' 'command=kernel debian12-linux' "
+    "'args=append initrd=debian12-initrd.gz auto=true priority=critical preseed'"
+)
 KVM_CONTAINER = 5  # the one whose VMs are KVM guests (a serial log file in their domain XML)
 GLOBAL_SETTERS = [  # each changes every host's artifacts: one build each, on a small cluster
-    "set attr Kickstart_PrivateDNSDomain {}", "set attr Kickstart_PrivateKickstartHost {}", "set cluster name={}",
-    "set network private dnszone={}", "set os attr linux Kickstart_Keyboard {}", "set host bootflags flags={}",
-    "set appliance attr compute Kickstart_Timezone {}", "add appliance tile2 membership={}",
-    "add hwprofile p disks={}:80G", "add host pxeaction action=install 'command=kernel vmlinuz' 'args=append {} initrd=x.img'",
+    "set attr Kickstart_PrivateDNSDomain {}",
+    "set attr Kickstart_PrivateKickstartHost {}",
+    "set cluster name={}",
+    "set network private dnszone={}",
+    "set os attr linux Kickstart_Keyboard {}",
+    "set host bootflags flags={}",
+    "set appliance attr compute Kickstart_Timezone {}",
+    "add appliance tile2 membership={}",
+    "add hwprofile p disks={}:80G",
+    "add host pxeaction action=install 'command=kernel vmlinuz' 'args=append {} initrd=x.img'",
 ]
 # printable values these must take (and then carry exactly): free text in free-text places
-FREE_TEXT = {"set host attr {h} Kickstart_Timezone {}", "set host comment {h} comment={}", "set host pxeboot {h} action={}",
-             "add host pxeaction {h} action=install 'command=kernel vmlinuz' 'args=append ks {} initrd=x.img'"}
+FREE_TEXT = {
+    "set host attr {h} Kickstart_Timezone {}",
+    "set host comment {h} comment={}",
+    "set host pxeboot {h} action={}",
+    "add host pxeaction {h} action=install 'command=kernel vmlinuz' 'args=append ks {} initrd=x.img'",
+}
 
 
 def setter_argv(template: str, payload: str, **names: str) -> list[str]:
@@ -109,8 +137,11 @@ def wide(tmp_path_factory):
         lines += [f"add host vm-container-0-{i}", f"add host vm vm-container-0-{i} membership=Compute"]
     lines.append(f"set host attr vm-container-0-{KVM_CONTAINER} vm_hypervisor kvm")
     for i in range(len(DEBIAN_SETTERS)):
-        lines += [f"add host compute-1-{i}", f"set host hwprofile compute-1-{i} d",
-                  f"set host attr compute-1-{i} kickstart_dialect debian12"]
+        lines += [
+            f"add host compute-1-{i}",
+            f"set host hwprofile compute-1-{i} d",
+            f"set host attr compute-1-{i} kickstart_dialect debian12",
+        ]
     lines.append(DEBIAN_ACTION)
     root = cluster_with(tmp_path_factory.mktemp("injection") / "wide", lines)
     return root, shapes(root / "build")
@@ -159,8 +190,11 @@ def test_every_value_of_a_host_reaching_an_artifact(tmp_path, wide, payload):
     root = tmp_path / "c"
     shutil.copytree(base, root)
     setters = [(t, {"h": f"compute-0-{i}"}) for i, group in enumerate(HOST_SETTERS) for t in group]
-    setters += [(t, {"h": f"vm-container-0-{i}", "v": f"compute-0-{i}-0"})
-                for i, group in enumerate(CONTAINER_SETTERS) for t in group]
+    setters += [
+        (t, {"h": f"vm-container-0-{i}", "v": f"compute-0-{i}-0"})
+        for i, group in enumerate(CONTAINER_SETTERS)
+        for t in group
+    ]
     setters += [(t, {"h": f"compute-1-{i}"}) for i, group in enumerate(DEBIAN_SETTERS) for t in group]
     accepted = set_values(root, setters, payload)
     if payload.isprintable():
@@ -210,14 +244,22 @@ def shapes(build: Path) -> dict:
             continue
         relative = str(path.relative_to(build))
         kind = relative.removeprefix("tftp/").split("/")[0]  # boot files live in the TFTP tree
-        reader = {"kickstart": kickstart_shape, "pxelinux.cfg": pxelinux_shape, "uefi": grub_shape,
-                  "ipxe": ipxe_shape, "xen": xl_shape, "libvirt": libvirt_shape, "net": net_shape}.get(kind)
+        reader = {
+            "kickstart": kickstart_shape,
+            "pxelinux.cfg": pxelinux_shape,
+            "uefi": grub_shape,
+            "ipxe": ipxe_shape,
+            "xen": xl_shape,
+            "libvirt": libvirt_shape,
+            "net": net_shape,
+        }.get(kind)
         if kind == "kickstart" and path.read_text().startswith("# debian-installer preseed"):
             reader = preseed_shape
         if reader is not None:
             out[relative] = reader(path)
-    assert {"kickstart", "pxelinux.cfg", "uefi", "ipxe", "xen", "libvirt", "net"} <= \
-        {r.removeprefix("tftp/").split("/")[0] for r in out}, "an artifact kind was not found: its checks would pass vacuously"
+    assert {"kickstart", "pxelinux.cfg", "uefi", "ipxe", "xen", "libvirt", "net"} <= {
+        r.removeprefix("tftp/").split("/")[0] for r in out
+    }, "an artifact kind was not found: its checks would pass vacuously"
     return out
 
 
@@ -249,7 +291,9 @@ def preseed_shape(path: Path):
         owner, question, kind, *value = line.split(None, 3)
         answers.append((owner, question, kind))
         if question in ("preseed/late_command", "partman/early_command"):
-            scripts.append([base64.b64decode(w).count(b"\n") for w in re.findall(r"[A-Za-z0-9+/]{16,}={0,2}", value[0])])
+            scripts.append(
+                [base64.b64decode(w).count(b"\n") for w in re.findall(r"[A-Za-z0-9+/]{16,}={0,2}", value[0])]
+            )
     return answers, scripts
 
 
@@ -267,7 +311,7 @@ def grub_words(line: str) -> list[str]:
         c = line[i]
         if c == "'":
             end = line.index("'", i + 1)
-            word, i, quoted = word + line[i + 1:end], end + 1, True
+            word, i, quoted = word + line[i + 1 : end], end + 1, True
             continue
         if c == '"':
             i += 1
@@ -340,22 +384,36 @@ def net_shape(path: Path):
         if shutil.which("dhcpd"):
             result = subprocess.run(["dhcpd", "-t", "-q", "-cf", str(path)], capture_output=True, text=True)
             assert result.returncode == 0, result.stdout + result.stderr
-        tokens = re.findall(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+', "\n".join(
-            line for line in text.splitlines() if not line.startswith("#")))
+        tokens = re.findall(
+            r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+',
+            "\n".join(line for line in text.splitlines() if not line.startswith("#")),
+        )
         return ["S" if t.startswith('"') else (t if t in "{};" else "w") for t in tokens]
     return [len(line.split()) for line in text.splitlines() if not line.startswith("#")]
 
 
 # --- hand-edited cluster.toml and host files ---------------------------------------------------------------------
-@pytest.mark.parametrize("path", [("attrs", "Kickstart_Timezone"), ("hosts", "compute-0-0", "comment"),
-                                  ("hosts", "compute-0-0", "arch"), ("pxeactions", "install", "args"),
-                                  ("networks", "private", "dnszone"), ("appliances", "compute", "membership")])
-@pytest.mark.parametrize("payload", ["a\nb", "a\0b", "a\tb", "a\u2028b", "a\x7fb"], ids=["nl", "nul", "tab", "ls", "del"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("attrs", "Kickstart_Timezone"),
+        ("hosts", "compute-0-0", "comment"),
+        ("hosts", "compute-0-0", "arch"),
+        ("pxeactions", "install", "args"),
+        ("networks", "private", "dnszone"),
+        ("appliances", "compute", "membership"),
+    ],
+)
+@pytest.mark.parametrize(
+    "payload", ["a\nb", "a\0b", "a\tb", "a\u2028b", "a\x7fb"], ids=["nl", "nul", "tab", "ls", "del"]
+)
 def test_a_control_character_in_hand_edited_toml_is_refused_at_its_line(small, tmp_path, path, payload):
     base, _ = small
     root = tmp_path / "c"
     shutil.copytree(base, root)
-    where, keys = (f"hosts/{path[1]}.toml", path[2:]) if path[0] == "hosts" else ("cluster.toml", path)  # a host's own file
+    where, keys = (
+        (f"hosts/{path[1]}.toml", path[2:]) if path[0] == "hosts" else ("cluster.toml", path)
+    )  # a host's own file
     data = tomllib.loads((root / where).read_text())
     table = data
     for key in keys[:-1]:
@@ -365,8 +423,11 @@ def test_a_control_character_in_hand_edited_toml_is_refused_at_its_line(small, t
     (root / where).write_text(text)
     result = run_cli("-C", str(root), "list", "host")
     assert result.rc == 1 and result.err.count("\n") == 1, result.err
-    line = next(n for n, t in enumerate(text.split("\n"), 1) if t.startswith(f"{keys[-1]} =")
-                and t.endswith(tomli_w.dumps({"v": payload})[4:].strip()))
+    line = next(
+        n
+        for n, t in enumerate(text.split("\n"), 1)
+        if t.startswith(f"{keys[-1]} =") and t.endswith(tomli_w.dumps({"v": payload})[4:].strip())
+    )
     assert result.err.startswith(f"error - {where}:{line}: {'.'.join(keys)}: the character U+"), result.err
 
 
@@ -380,12 +441,18 @@ def test_node_names_and_tests_in_dot_graphs_stay_names(tmp_path):
     root = make_bare(tmp_path / "c", ["compute-0-0"])
     names = ['q"x', "b\\", "semi;{x}", "sp ace", "x] [image=/etc/passwd"]
     edges = "".join(f'<edge from="compute" to="{n.replace(chr(34), "&quot;")}"/>\n' for n in names)
-    write(root, "graphs/default/g.xml", f"<graph>\n{edges}<edge from=\"compute\" to=\"c\" cond=\"a == 'x&quot;\\'\"/>\n"
-                                        '<edge from="server" to="c"/>\n</graph>\n')
+    write(
+        root,
+        "graphs/default/g.xml",
+        f'<graph>\n{edges}<edge from="compute" to="c" cond="a == \'x&quot;\\\'"/>\n'
+        '<edge from="server" to="c"/>\n</graph>\n',
+    )
     for name in [*names, "compute", "server", "c"]:
         write(root, f"nodes/{name}.xml", "<kickstart><post>x</post></kickstart>\n")
-    for argv, extra in ((["list", "host", "graph", "compute-0-0"], set()),
-                        (["report", "graph", "compute"], {"appliance:compute"})):
+    for argv, extra in (
+        (["list", "host", "graph", "compute-0-0"], set()),
+        (["report", "graph", "compute"], {"appliance:compute"}),
+    ):
         result = run_cli("-C", str(root), *argv)
         assert result.rc == 0, result.err
         read = subprocess.run(["dot", "-Tjson"], input=result.out, capture_output=True, text=True)
@@ -394,6 +461,9 @@ def test_node_names_and_tests_in_dot_graphs_stay_names(tmp_path):
         nodes = {o["name"].replace("\\\\", "\\") for o in graph["objects"] if "nodes" not in o}
         assert nodes == {*names, "compute", "c", "overlay:site"} | extra
         assert all("image" not in o for o in graph["objects"])
-        targets = {graph["objects"][e["head"]]["name"].replace("\\\\", "\\") for e in graph["edges"]
-                   if graph["objects"][e["tail"]]["name"] == "compute"}
+        targets = {
+            graph["objects"][e["head"]]["name"].replace("\\\\", "\\")
+            for e in graph["edges"]
+            if graph["objects"][e["tail"]]["name"] == "compute"
+        }
         assert targets == {*names, "c"}

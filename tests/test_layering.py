@@ -39,9 +39,11 @@ LAYERS = [
 ]
 
 ALLOWED = {
-    ("rockscc/cli/registry.py", "commands"):
-        "the registry lists the command modules (pkgutil over the package's path) and imports the one a "
-        "command line names: that is its job",
+    (
+        "rockscc/cli/registry.py",
+        "commands",
+    ): "the registry lists the command modules (pkgutil over the package's path) and imports the one a "
+    "command line names: that is its job",
 }
 
 
@@ -64,13 +66,15 @@ def imports_of(path: Path, package: Path) -> list[tuple[int, str]]:
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against the module's own package
-                base = ".".join(path.relative_to(package.parent).with_suffix("").parts[:-node.level])
+                base = ".".join(path.relative_to(package.parent).with_suffix("").parts[: -node.level])
                 module = f"{base}.{node.module}" if node.module else base
             else:
                 module = node.module or ""
             # `from rockscc import memo` imports the submodule memo; `from rockscc import __version__` the package
-            targets = [f"{module}.{a.name}" if module == "rockscc" and _is_submodule(package, a.name) else module
-                       for a in node.names]
+            targets = [
+                f"{module}.{a.name}" if module == "rockscc" and _is_submodule(package, a.name) else module
+                for a in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -102,8 +106,11 @@ def wrong_way_imports(package: Path) -> list[tuple[str, str, str]]:
 
 
 def test_layers_import_only_downward():
-    unexplained = [f"{where}: {source} imports {target}, a layer above it" for where, source, target in
-                   wrong_way_imports(PACKAGE) if (where.rsplit(":", 1)[0], target) not in ALLOWED]
+    unexplained = [
+        f"{where}: {source} imports {target}, a layer above it"
+        for where, source, target in wrong_way_imports(PACKAGE)
+        if (where.rsplit(":", 1)[0], target) not in ALLOWED
+    ]
     assert not unexplained, "\n".join(unexplained)
 
 
@@ -117,12 +124,18 @@ def test_every_module_has_a_layer():
     assert names <= set(LAYERS), f"give these a layer in LAYERS and docs/architecture.md: {names - set(LAYERS)}"
 
 
-@pytest.mark.parametrize("where, line", [
-    ("model/cluster.py", "from rockscc.pipeline import Session"),  # at the top
-    ("xmlgraph/graph.py", "def late():\n    from rockscc.engine import make\n"),  # lazily, in a function
-    ("backends/pxe.py", "from rockscc import commands"),  # a submodule through the package
-    ("partitions/layout.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import rockscc.cli.context\n"),
-])
+@pytest.mark.parametrize(
+    "where, line",
+    [
+        ("model/cluster.py", "from rockscc.pipeline import Session"),  # at the top
+        ("xmlgraph/graph.py", "def late():\n    from rockscc.engine import make\n"),  # lazily, in a function
+        ("backends/pxe.py", "from rockscc import commands"),  # a submodule through the package
+        (
+            "partitions/layout.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import rockscc.cli.context\n",
+        ),
+    ],
+)
 def test_a_wrong_way_import_fails_the_check(tmp_path, where, line):
     """The check itself: a copy of the package with one import added the wrong way is caught,
     naming the file and line."""

@@ -55,8 +55,12 @@ def test_the_wheel_carries_the_builtin_data_inside_the_package(dist):
     (wheel,) = dist.glob(f"rockscc-{__version__}-py3-none-any.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"rockscc/data/{name}" for name in _builtin_files()} <= names
-    assert {"rockscc/backends/kickstart/templates/head.j2", "rockscc/grammar/cond.lark",
-            "rockscc/sandbox/supervisor.py", "rockscc/partitions/pylib/rocks_partition.py"} <= names
+    assert {
+        "rockscc/backends/kickstart/templates/head.j2",
+        "rockscc/grammar/cond.lark",
+        "rockscc/sandbox/supervisor.py",
+        "rockscc/partitions/pylib/rocks_partition.py",
+    } <= names
     metadata = zipfile.ZipFile(wheel).read(f"rockscc-{__version__}.dist-info/METADATA").decode()
     assert "License-Expression: BSD-3-Clause" in metadata and "Programming Language :: Python :: 3.13" in metadata
     assert not any(name.startswith(("tests/", "nodes/", "graphs/")) for name in names)
@@ -73,9 +77,13 @@ def test_the_installed_wheel_inits_and_builds_a_cluster(dist, tmp_path):
     assert _run([rockscc, "--version"], cwd=tmp_path).stdout == f"rockscc {__version__}\n"
     root = tmp_path / "cluster"
     _run([rockscc, "init", root, "password=x"], cwd=tmp_path)
-    for command in (["add", "host", "compute-0-0"], ["add", "host", "vm-container-0-0"],
-                    ["add", "host", "vm", "vm-container-0-0", "membership=Compute"],
-                    ["add", "hwprofile", "one", "disks=sda:80G"], ["set", "host", "hwprofile", "compute-0-0", "one"]):
+    for command in (
+        ["add", "host", "compute-0-0"],
+        ["add", "host", "vm-container-0-0"],
+        ["add", "host", "vm", "vm-container-0-0", "membership=Compute"],
+        ["add", "hwprofile", "one", "disks=sda:80G"],
+        ["set", "host", "hwprofile", "compute-0-0", "one"],
+    ):
         _run([rockscc, "-C", root, *command], cwd=tmp_path)
     _run([rockscc, "-C", root, "build"], cwd=tmp_path)
     build = root / "build"

@@ -16,16 +16,18 @@ def host_graph(walk) -> str:
     """Included nodes numbered in kickstart order; edges filtered out for the host dashed."""
     colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(walk.overlays)}
     order = {name: i + 1 for i, name in enumerate(walk.order)}
-    lines = [f'digraph {_q(walk.host)} {{', "\trankdir=LR;", '\tnode [shape=box, style="rounded,filled"];']
+    lines = [f"digraph {_q(walk.host)} {{", "\trankdir=LR;", '\tnode [shape=box, style="rounded,filled"];']
     for name in sorted(walk.included | {dst for _src, dst in walk.filtered}):
         overlay = walk.overlay_of.get(name, "")
         label = f"{order[name]}. {name}" if name in order else name
         style = "" if name in walk.included else ', style="rounded,dashed", fillcolor=white'
-        lines.append(f'\t{_q(name)} [label={_q(label)}, fillcolor="{colour.get(overlay, "white")}", tooltip={_q(overlay)}{style}];')
+        lines.append(
+            f'\t{_q(name)} [label={_q(label)}, fillcolor="{colour.get(overlay, "white")}", tooltip={_q(overlay)}{style}];'
+        )
     for src, dst in sorted(walk.taken):
-        lines.append(f'\t{_q(src)} -> {_q(dst)};')
+        lines.append(f"\t{_q(src)} -> {_q(dst)};")
     for src, dst in sorted(walk.filtered - walk.taken):
-        lines.append(f'\t{_q(src)} -> {_q(dst)} [style=dashed];')
+        lines.append(f"\t{_q(src)} -> {_q(dst)} [style=dashed];")
     return _close(lines, colour)
 
 
@@ -39,17 +41,21 @@ def appliance_graph(walks: list, overlay_of: dict[str, str], overlays: list[str]
     for walk in walks:
         edges |= {(src, dst, _test(filt)) for src, dst, filt in walk.edges}
         order = {n: i + 1 for i, n in enumerate(walk.order)}
-        lines.append(f'\t{_q("appliance:" + walk.appliance)} [label={_q(walk.appliance)}, shape=ellipse, fillcolor=white];')
-        lines.append(f'\t{_q("appliance:" + walk.appliance)} -> {_q(walk.root)};')
+        lines.append(
+            f"\t{_q('appliance:' + walk.appliance)} [label={_q(walk.appliance)}, shape=ellipse, fillcolor=white];"
+        )
+        lines.append(f"\t{_q('appliance:' + walk.appliance)} -> {_q(walk.root)};")
         for node in sorted(walk.reach - seen_nodes):
             overlay = overlay_of.get(node, "missing")
             label = f"{order.get(node, '?')}. {node}"
-            lines.append(f'\t{_q(node)} [label={_q(label)}, fillcolor="{colour.get(overlay, "#ff9999")}", '
-                         f'tooltip={_q(overlay)}];')
+            lines.append(
+                f'\t{_q(node)} [label={_q(label)}, fillcolor="{colour.get(overlay, "#ff9999")}", '
+                f"tooltip={_q(overlay)}];"
+            )
         seen_nodes |= walk.reach
     for src, dst, test in sorted(edges):
-        style = f' [style=dashed, label={_q(test)}]' if test else ""
-        lines.append(f'\t{_q(src)} -> {_q(dst)}{style};')
+        style = f" [style=dashed, label={_q(test)}]" if test else ""
+        lines.append(f"\t{_q(src)} -> {_q(dst)}{style};")
     return _close(lines, colour)
 
 

@@ -71,8 +71,11 @@ def grub(label: str, spec: BootSpec, *, efi: bool = False) -> str:
     if spec.kind == "localboot":
         body = ["\texit"]  # back to the firmware, which boots the next device: the local disk
     elif spec.kind == "memdisk":
-        body = [f"\techo {_grub_quoted(f'action {label} boots a disk image with memdisk: BIOS only')}", "\tsleep 5",
-                "\texit"]
+        body = [
+            f"\techo {_grub_quoted(f'action {label} boots a disk image with memdisk: BIOS only')}",
+            "\tsleep 5",
+            "\texit",
+        ]
     else:
         kernel = tree_path(EFI_VARIANTS.get(spec.kernel, spec.kernel))
         body = [" ".join(["\t" + linux, *map(_grub_word, [kernel, *spec.args.split()])])]
@@ -134,6 +137,8 @@ def _grub_quoted(text: str) -> str:
 
 def _ipxe_word(value: str) -> str:
     if value.startswith("#") or value in _IPXE_SPECIAL or "${" in value or not value.isprintable():
-        raise RocksccError(f"iPXE cannot pass {value!r} as it is (it would read a comment, a command separator "
-                           "or a setting there): change the PXE action's kernel or arguments")
+        raise RocksccError(
+            f"iPXE cannot pass {value!r} as it is (it would read a comment, a command separator "
+            "or a setting there): change the PXE action's kernel or arguments"
+        )
     return value

@@ -45,8 +45,15 @@ def host_interfaces(ifaces: list[Iface], *, bridged: bool, only: str | None = No
     module) and its ifcfg file; on a KVM container (`bridged`) each interface on a network becomes
     `p<dev>` enslaved to a bridge named like the interface (`writeBridgedConfig`). Values are
     escaped for the XML the eval's output is read as."""
-    ifaces = [Iface(*(escape(v, {'"': "&quot;"}) if isinstance(v, str) else v for v in (
-        i.device, i.mac, i.ip, i.netmask, i.mtu, i.module, i.vlan, i.options, i.on_network))) for i in ifaces]
+    ifaces = [
+        Iface(
+            *(
+                escape(v, {'"': "&quot;"}) if isinstance(v, str) else v
+                for v in (i.device, i.mac, i.ip, i.netmask, i.mtu, i.module, i.vlan, i.options, i.on_network)
+            )
+        )
+        for i in ifaces
+    ]
     devices = [i.device for i in ifaces]
     out: list[str] = []
     for iface in ifaces:
@@ -113,8 +120,15 @@ def _bridged(iface: Iface) -> list[str]:
         lines.append(f'BRIDGE="{iface.device}"')
     lines += [onboot, "BOOTPROTO=none"] + ([f"MTU={iface.mtu}"] if iface.mtu else []) + ["</file>"]
     if iface.ip and iface.netmask:
-        lines += [_ifcfg_file(iface.device), f"DEVICE={iface.device}", "TYPE=Bridge", f"IPADDR={iface.ip}",
-                  f"NETMASK={iface.netmask}", "BOOTPROTO=dhcp" if dhcp else "BOOTPROTO=none", onboot]
+        lines += [
+            _ifcfg_file(iface.device),
+            f"DEVICE={iface.device}",
+            "TYPE=Bridge",
+            f"IPADDR={iface.ip}",
+            f"NETMASK={iface.netmask}",
+            "BOOTPROTO=dhcp" if dhcp else "BOOTPROTO=none",
+            onboot,
+        ]
         lines += ([f"MTU={iface.mtu}"] if iface.mtu else []) + ["</file>"]
     else:
         lines.append(f"rm -f /etc/sysconfig/network-scripts/ifcfg-{iface.device}")
@@ -174,11 +188,23 @@ def _rule(rule: FirewallRule) -> list[str]:
 def config411(*, master_address: str, port: str | None, appliance: str, membership: str, os: str) -> str:
     """report/host/config411 and its plugins (appliance, group, master, os)."""
     port_part = f":{port}" if port else ""
-    return "\n".join([
-        '<file name="/etc/411.conf" perms="0600" owner="root:root">', "<![CDATA[<!-- 411 Configuration -->",
-        "<config>", f"<appliance>{appliance}</appliance>", f"<group>{membership.replace(' ', '_')}</group>",
-        f'<master url="http://{master_address}{port_part}/411.d/"/>', f"<os>{os}</os>", "</config>", "]]>",
-        "</file>"]) + "\n"
+    return (
+        "\n".join(
+            [
+                '<file name="/etc/411.conf" perms="0600" owner="root:root">',
+                "<![CDATA[<!-- 411 Configuration -->",
+                "<config>",
+                f"<appliance>{appliance}</appliance>",
+                f"<group>{membership.replace(' ', '_')}</group>",
+                f'<master url="http://{master_address}{port_part}/411.d/"/>',
+                f"<os>{os}</os>",
+                "</config>",
+                "]]>",
+                "</file>",
+            ]
+        )
+        + "\n"
+    )
 
 
 # where Rocks 7's rocks-pylib lives on a frontend (rocks.__path__[0])

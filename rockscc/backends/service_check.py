@@ -67,17 +67,24 @@ def check(checks: list[Check]) -> list[str]:
             tool = TOOLS[item.tool]
             binary = find_program(tool.program)
             if binary is None:
-                warnings.append(f"{item.path}: not checked: {tool.program} is not installed "
-                                f"(apt-get install {tool.package})")
+                warnings.append(
+                    f"{item.path}: not checked: {tool.program} is not installed (apt-get install {tool.package})"
+                )
                 continue
             directory = Path(scratch) / str(index)
             directory.mkdir()
             target = _stage(item, directory)
             argv = [binary, *(a.format(file=target, dir=directory, zone=item.zone) for a in tool.argv)]
-            running.append((item, directory, subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
-        failures = [message for item, directory, proc in running
-                    if (message := _verdict(item, directory, proc)) is not None]
+            running.append(
+                (
+                    item,
+                    directory,
+                    subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
+                )
+            )
+        failures = [
+            message for item, directory, proc in running if (message := _verdict(item, directory, proc)) is not None
+        ]
     if failures:
         raise RocksccError("; ".join(failures))
     return warnings
@@ -103,20 +110,41 @@ def _verdict(item: Check, directory: Path, proc: subprocess.Popen) -> str | None
         return f"{item.path}: {item.tool} did not finish within {TIMEOUT_S} s"
     if proc.returncode == 0:
         return None
-    return (f"{item.path}: rejected by {item.tool}: "
-            f"{_first_error(output.decode(errors='replace'), directory, item, proc.returncode)}")
+    return (
+        f"{item.path}: rejected by {item.tool}: "
+        f"{_first_error(output.decode(errors='replace'), directory, item, proc.returncode)}"
+    )
 
 
 def _first_error(output: str, directory: Path, item: Check, status: int) -> str:
     """The tool's complaint, with the scratch file named as the artifact."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    noise = ("Internet Systems Consortium", "Copyright", "All rights reserved", "For info, please visit",
-             "Config file:", "Database file:", "PID file:", "If you think you have received",
-             "Please report", "bugs on dhcp server", "exiting.", "before submitting a bug", "process and the")
-    useful = [line for line in lines if not line.startswith(noise) and not line.startswith("*")
-              and not line.startswith("zone ") or "error" in line]
+    noise = (
+        "Internet Systems Consortium",
+        "Copyright",
+        "All rights reserved",
+        "For info, please visit",
+        "Config file:",
+        "Database file:",
+        "PID file:",
+        "If you think you have received",
+        "Please report",
+        "bugs on dhcp server",
+        "exiting.",
+        "before submitting a bug",
+        "process and the",
+    )
+    useful = [
+        line
+        for line in lines
+        if not line.startswith(noise) and not line.startswith("*") and not line.startswith("zone ") or "error" in line
+    ]
     text = " / ".join(useful[:3]) or f"exit status {status}, no message"
-    for name, shown in ((directory / "snippet.conf", item.path), (directory / Path(item.path).name, item.path),
-                        (directory / "nginx.conf", "the check's nginx.conf"), (directory, "(scratch)")):
+    for name, shown in (
+        (directory / "snippet.conf", item.path),
+        (directory / Path(item.path).name, item.path),
+        (directory / "nginx.conf", "the check's nginx.conf"),
+        (directory, "(scratch)"),
+    ):
         text = text.replace(str(name), shown)
     return text

@@ -51,8 +51,23 @@ LOADERS = (
 GRUB_IMAGE = "bootx64.efi"
 GRUB_PREFIX = "(tftp)/uefi"  # where grub looks for grub.cfg-*: the boot files' uefi/ directory
 GRUB_MODULE_DIR = Path("/usr/lib/grub/x86_64-efi")
-GRUB_MODULES = ("normal", "configfile", "linux", "linuxefi", "chain", "efinet", "tftp", "http", "net",
-                "echo", "test", "sleep", "reboot", "halt", "all_video")
+GRUB_MODULES = (
+    "normal",
+    "configfile",
+    "linux",
+    "linuxefi",
+    "chain",
+    "efinet",
+    "tftp",
+    "http",
+    "net",
+    "echo",
+    "test",
+    "sleep",
+    "reboot",
+    "halt",
+    "all_video",
+)
 PXEFLASH = "pxeflash.img"
 
 
@@ -60,8 +75,11 @@ def sources_spec(site_dir: Path) -> dict[str, Any]:
     """The identity of every source the tree is made of: each loader's file (or its absence),
     grub-mkimage and its modules, the site's files (pipeline/specs.py: tftp_spec adds what the
     actions need)."""
-    return {"loaders": [_identify(loader) for loader in LOADERS], "grub": _grub_identity(),
-            "site": _site_files(site_dir)}
+    return {
+        "loaders": [_identify(loader) for loader in LOADERS],
+        "grub": _grub_identity(),
+        "site": _site_files(site_dir),
+    }
 
 
 def render_tftp(spec: dict[str, Any]) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -72,8 +90,10 @@ def render_tftp(spec: dict[str, Any]) -> tuple[list[tuple[str, bytes]], list[str
     warnings = []
     for name, source, package, needed_by, _identity in spec["loaders"]:
         if source is None:
-            warnings.append(f"{TFTP}/{name}: not in the tree: {package} is not installed "
-                            f"(apt-get install {package}; needed by {needed_by})")
+            warnings.append(
+                f"{TFTP}/{name}: not in the tree: {package} is not installed "
+                f"(apt-get install {package}; needed by {needed_by})"
+            )
         else:
             files[name] = _read(source)
     grub = spec["grub"]
@@ -86,8 +106,10 @@ def render_tftp(spec: dict[str, Any]) -> tuple[list[tuple[str, bytes]], list[str
         files[name] = _read(source)
     missing = [name for name in spec["needed"] if name not in files]
     if missing:
-        warnings.append(f"{TFTP}/: the PXE actions boot {', '.join(missing)}, which the tree lacks: put "
-                        f"them in the description's {SITE_DIR}/ directory (the installer's kernel and initrd)")
+        warnings.append(
+            f"{TFTP}/: the PXE actions boot {', '.join(missing)}, which the tree lacks: put "
+            f"them in the description's {SITE_DIR}/ directory (the installer's kernel and initrd)"
+        )
     readme = _readme(sorted(files)).encode()
     return [(f"{TFTP}/{name}", data) for name, data in sorted(files.items())] + [(f"{TFTP}/README", readme)], warnings
 
@@ -103,28 +125,44 @@ def build_grub_image(mkimage: str, modules: list[str]) -> bytes:
         return target.read_bytes()
 
 
-def placeholder_floppy(message: str = "rockscc pxeflash: no flash image installed. Put your own "
-                       "(a FreeDOS floppy with the flash tools) in the description's tftpboot/pxeflash.img "
-                       "and rebuild.") -> bytes:
+def placeholder_floppy(
+    message: str = "rockscc pxeflash: no flash image installed. Put your own "
+    "(a FreeDOS floppy with the flash tools) in the description's tftpboot/pxeflash.img "
+    "and rebuild.",
+) -> bytes:
     """A 1.44 MB floppy image whose boot sector prints `message` (BIOS teletype) and halts:
     16-bit code written out by hand, ds:si walking the text after it."""
     text = b"\r\n" + message.encode("ascii") + b"\r\n\0"
     start = 0x7C00 + 0x19  # where the text lands: after the 25 bytes of code below
-    code = bytes([
-        0x31, 0xC0,                          # xor ax, ax
-        0x8E, 0xD8,                          # mov ds, ax
-        0xBE, start & 0xFF, start >> 8,      # mov si, text
-        0xFC,                                # cld
-        0xAC,                                # next: lodsb
-        0x84, 0xC0,                          # test al, al
-        0x74, 0x09,                          # jz done
-        0xB4, 0x0E,                          # mov ah, 0Eh (teletype)
-        0xBB, 0x07, 0x00,                    # mov bx, 7
-        0xCD, 0x10,                          # int 10h
-        0xEB, 0xF2,                          # jmp next
-        0xF4,                                # done: hlt
-        0xEB, 0xFD,                          # jmp done
-    ])
+    code = bytes(
+        [
+            0x31,
+            0xC0,  # xor ax, ax
+            0x8E,
+            0xD8,  # mov ds, ax
+            0xBE,
+            start & 0xFF,
+            start >> 8,  # mov si, text
+            0xFC,  # cld
+            0xAC,  # next: lodsb
+            0x84,
+            0xC0,  # test al, al
+            0x74,
+            0x09,  # jz done
+            0xB4,
+            0x0E,  # mov ah, 0Eh (teletype)
+            0xBB,
+            0x07,
+            0x00,  # mov bx, 7
+            0xCD,
+            0x10,  # int 10h
+            0xEB,
+            0xF2,  # jmp next
+            0xF4,  # done: hlt
+            0xEB,
+            0xFD,  # jmp done
+        ]
+    )
     sector = code + text
     if len(sector) > 510:
         raise ValueError("pxeflash placeholder message too long for a boot sector")
@@ -187,7 +225,9 @@ def _read(path: str) -> bytes:
 
 
 def _readme(names: list[str]) -> str:
-    return ("Generated by rockscc: the TFTP (and HTTP) root of the cluster's network boot.\n"
-            "Per-host boot files: pxelinux.cfg/ (BIOS), uefi/ (grub), ipxe/ (iPXE scripts).\n"
-            "Shared files: " + ", ".join(names) + "\n"
-            f"Put site files (the installer's vmlinuz and initrd.img) in the description's {SITE_DIR}/.\n")
+    return (
+        "Generated by rockscc: the TFTP (and HTTP) root of the cluster's network boot.\n"
+        "Per-host boot files: pxelinux.cfg/ (BIOS), uefi/ (grub), ipxe/ (iPXE scripts).\n"
+        "Shared files: " + ", ".join(names) + "\n"
+        f"Put site files (the installer's vmlinuz and initrd.img) in the description's {SITE_DIR}/.\n"
+    )

@@ -41,4 +41,3 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         return "[ " + ", ".join(_value(v) for v in value) + " ]" if value else "[]"
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"  # xl's escapes: \\ and \'
-

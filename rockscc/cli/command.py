@@ -178,7 +178,9 @@ def _one_line(token: str) -> None:
 
         key, _, value = token.partition("=") if "=" in token else ("", "", token)
         where = f"{key}=…" if key else '"' + token[:40].encode("unicode_escape").decode() + '"'
-        raise RocksccError(f"{where}: {unprintable(value or token)} is not allowed (values are one line of printable text)")
+        raise RocksccError(
+            f"{where}: {unprintable(value or token)} is not allowed (values are one line of printable text)"
+        )
 
 
 def _attr(name: str) -> str:
@@ -197,7 +199,7 @@ def _fill_args(cls: type[Command], positional: list[str], params: dict[str, str]
             values[arg.name] = params.pop(arg.name)
         elif words:
             values[arg.name] = words.pop(0)
-    for arg in reversed(args[split + 1:]):
+    for arg in reversed(args[split + 1 :]):
         if arg.name in params:
             values[arg.name] = params.pop(arg.name)
         elif words and (split < len(args) and len(words) > (0 if args[split].optional else 1)):
@@ -214,10 +216,10 @@ def _fill_args(cls: type[Command], positional: list[str], params: dict[str, str]
     for arg in args:
         if arg.repeat:
             if not values[arg.name] and not arg.optional:
-                raise RocksccError(f'missing {arg.name} argument\nusage: {cls.usage()}')
+                raise RocksccError(f"missing {arg.name} argument\nusage: {cls.usage()}")
         elif arg.name not in values:
             if not arg.optional:
-                raise RocksccError(f'missing {arg.name} argument\nusage: {cls.usage()}')
+                raise RocksccError(f"missing {arg.name} argument\nusage: {cls.usage()}")
             values[arg.name] = None
         elif arg.kind == "int":
             try:

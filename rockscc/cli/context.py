@@ -17,7 +17,9 @@ if TYPE_CHECKING:  # the pipeline (lxml, Jinja2, pykickstart) is imported by com
 
 
 class Context:
-    def __init__(self, cluster_dir: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+    def __init__(
+        self, cluster_dir: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+    ) -> None:
         self.cluster_dir = cluster_dir
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
@@ -66,7 +68,9 @@ class Context:
     def warn(self, message: str) -> None:
         self.stderr.write(f"warning - {message}\n")
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], *, owner: bool = True, pad: str = "-") -> None:
+    def table(
+        self, header: Sequence[str], rows: Sequence[Sequence[Any]], *, owner: bool = True, pad: str = "-"
+    ) -> None:
         """A Rocks table, honouring output-header=, output-col= and output-format=json."""
         columns = [c for c in self.output.get("output-col", "").split(",") if c.strip()] or None
         fmt = self.output.get("output-format", "text").strip().lower()

@@ -19,11 +19,19 @@ def execute(words: list[str], ctx: Context) -> None:
     if name is None:
         typed = [w for w in words if "=" not in w]
         below = registry.subtree(words)
-        if below and len(below[0].split()) > len(typed) and typed[0] != "help" \
-                and all(n.split()[: len(typed)] == typed for n in below):
+        if (
+            below
+            and len(below[0].split()) > len(typed)
+            and typed[0] != "help"
+            and all(n.split()[: len(typed)] == typed for n in below)
+        ):
             ctx.out(listing(below))  # a partial command: list what it can become
             return
-        hint = f" (commands starting with \"{' '.join(below[0].split()[:1])}\": rockscc help)" if below else " (try: rockscc help)"
+        hint = (
+            f' (commands starting with "{" ".join(below[0].split()[:1])}": rockscc help)'
+            if below
+            else " (try: rockscc help)"
+        )
         raise RocksccError(f'invalid command "{" ".join(typed)}"{hint}')
     cls = registry.load(name)
     if rest[:1] == ["help"] or "--help" in rest or "-h" in rest:

@@ -10,11 +10,15 @@ from rockscc.cli import registry
 
 def reference() -> str:
     registry.unregister_all_extra()
-    lines = ["# rockscc command reference", "",
-             "Generated from the command declarations by `python -m rockscc.cli.reference > docs/cli.md`;",
-             "`rockscc <command> help` prints the same text. Commands follow Rocks' grammar:",
-             "`rockscc <verb> <object> [<subobject>…] [args…] [key=value…]`; every list command also takes",
-             "`output-header=no`, `output-col=a,b` and `output-format=json`.", ""]
+    lines = [
+        "# rockscc command reference",
+        "",
+        "Generated from the command declarations by `python -m rockscc.cli.reference > docs/cli.md`;",
+        "`rockscc <command> help` prints the same text. Commands follow Rocks' grammar:",
+        "`rockscc <verb> <object> [<subobject>…] [args…] [key=value…]`; every list command also takes",
+        "`output-header=no`, `output-col=a,b` and `output-format=json`.",
+        "",
+    ]
     names = registry.names()
     lines += [f"- [`{name}`](#{name.replace(' ', '-')})" for name in names]
     for name in names:

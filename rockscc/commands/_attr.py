@@ -116,8 +116,10 @@ class AddAttrBase(Command):
         for owner, table in tables:
             if name in table:
                 where = f" of {self.level} {owner}" if self.level else ""
-                raise RocksccError(f'attribute "{name}"{where} already exists (value "{table[name]}"); '
-                                   f"use set {self.level + ' ' if self.level else ''}attr to change it")
+                raise RocksccError(
+                    f'attribute "{name}"{where} already exists (value "{table[name]}"); '
+                    f"use set {self.level + ' ' if self.level else ''}attr to change it"
+                )
         for _, table in tables:
             table[name] = value
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 from rockscc.cli.command import Param
 from rockscc.pipeline import CompileOptions
 
-EVAL_PARAM = Param("eval", kind="bool", default=CompileOptions.evals,
-                   help="run <eval> scripts (no: replace each by a marked comment and warn)")
+EVAL_PARAM = Param(
+    "eval",
+    kind="bool",
+    default=CompileOptions.evals,
+    help="run <eval> scripts (no: replace each by a marked comment and warn)",
+)
 COMPILE_PARAMS = [EVAL_PARAM]
 
 
@@ -25,6 +29,16 @@ def sample_attrs(opts, *, arch: str, os: str, base: dict[str, str] | None = None
     from rockscc.model.defaults import global_attrs
     from rockscc.model.rocksversion import rocks_intrinsics
 
-    attrs = {**(global_attrs() if base is None else base), "hostname": opts.hostname, "Node_Hostname": opts.hostname, "membership": opts.membership,
-            "Node_Membership": opts.membership, "arch": arch, "Node_Architecture": arch, "os": os, **more, **opts.extra}
+    attrs = {
+        **(global_attrs() if base is None else base),
+        "hostname": opts.hostname,
+        "Node_Hostname": opts.hostname,
+        "membership": opts.membership,
+        "Node_Membership": opts.membership,
+        "arch": arch,
+        "Node_Architecture": arch,
+        "os": os,
+        **more,
+        **opts.extra,
+    }
     return {**rocks_intrinsics(attrs), **attrs}

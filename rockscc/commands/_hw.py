@@ -43,7 +43,9 @@ def parse_raids(text: str) -> list[Raid]:
             level = int(fields[1])
         except ValueError:
             raise RocksccError(f'raids: level "{fields[1]}" is not a number') from None
-        raids.append(Raid(check_path_safe("raid", fields[0]), level, fields[2].split("+"), fields[3] if len(fields) == 4 else ""))
+        raids.append(
+            Raid(check_path_safe("raid", fields[0]), level, fields[2].split("+"), fields[3] if len(fields) == 4 else "")
+        )
     return raids
 
 

@@ -68,6 +68,7 @@ class StateFileCommand(Command):
         for host in hosts:
             container = ctx.cluster.hosts[host.vm.container]
             warning = getattr(VMRuntime(ctx.cluster, host), self.action)(
-                opts.file or default_state_file(ctx.cluster, host, container))
+                opts.file or default_state_file(ctx.cluster, host, container)
+            )
             if warning:
                 ctx.warn(warning)

@@ -35,5 +35,11 @@ class AddAppliance(Command):
         if any(a.membership == membership for a in cluster.appliances.values()):
             raise RocksccError(f'membership "{membership}" is already used')
         cluster.appliances[name] = Appliance(
-            membership=membership, node=check_path_safe("node", opts.node or name), short_name=opts.short_name,
-            schedulable=opts.schedulable, public=opts.public, graph=check_path_safe("graph", opts.graph), os=opts.os)
+            membership=membership,
+            node=check_path_safe("node", opts.node or name),
+            short_name=opts.short_name,
+            schedulable=opts.schedulable,
+            public=opts.public,
+            graph=check_path_safe("graph", opts.graph),
+            os=opts.os,
+        )

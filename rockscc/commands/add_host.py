@@ -43,15 +43,24 @@ class AddHost(Command):
         membership = opts.membership or (inferred[0] if inferred else None)
         if membership is None:
             raise RocksccError(
-                f'cannot infer the membership of "{name}" (name it <appliance>-<rack>-<rank> or give membership=)')
+                f'cannot infer the membership of "{name}" (name it <appliance>-<rack>-<rank> or give membership=)'
+            )
         _, appliance = cluster.appliance_by_membership(membership)
         cluster.check_appliance_enabled(appliance)
         rack = opts.rack if opts.rack is not None else (inferred[1] if inferred else 0)
         rank = opts.rank if opts.rank is not None else (inferred[2] if inferred else 0)
         if opts.cpus < 1:
             raise RocksccError(f"cpus: {opts.cpus} must be at least 1")
-        host = Host(name=name, membership=appliance.membership, rack=rack, rank=rank, cpus=opts.cpus,
-                    os=opts.os, arch=opts.arch, comment=opts.comment)
+        host = Host(
+            name=name,
+            membership=appliance.membership,
+            rack=rack,
+            rank=rank,
+            cpus=opts.cpus,
+            os=opts.os,
+            arch=opts.arch,
+            comment=opts.comment,
+        )
         if (opts.ip or "").lower() != "none":
             ip = check_ip(opts.ip) if opts.ip else cluster.next_ip(opts.subnet, discovery_addresses(cluster))
             if opts.subnet not in cluster.networks:

@@ -15,10 +15,18 @@ class AddHostInterface(Command):
 
     name = "add host interface"
     args = [Arg("host", kind="host"), Arg("iface", help="device name, e.g. eth1")]
-    params = [Param("ip"), Param("mac"), Param("subnet", help="network name"), Param("name", help="host name on that network"),
-              Param("module", help="kernel driver"), Param("vlan", kind="int")]
-    examples = ["rockscc add host interface compute-0-0 eth1 subnet=public ip=auto",
-                "rockscc add host interface compute-0-0 ib0 ip=10.2.0.5 subnet=ib module=ib_ipoib"]
+    params = [
+        Param("ip"),
+        Param("mac"),
+        Param("subnet", help="network name"),
+        Param("name", help="host name on that network"),
+        Param("module", help="kernel driver"),
+        Param("vlan", kind="int"),
+    ]
+    examples = [
+        "rockscc add host interface compute-0-0 eth1 subnet=public ip=auto",
+        "rockscc add host interface compute-0-0 ib0 ip=10.2.0.5 subnet=ib module=ib_ipoib",
+    ]
     mutates = True
 
     def run(self, ctx, opts) -> None:

@@ -15,11 +15,16 @@ class AddHostPxeaction(Command):
 
     name = "add host pxeaction"
     args = [HOSTS_OR_GLOBAL]
-    params = [Param("action", required=True), Param("command", help='pxelinux command, e.g. "kernel vmlinuz"'),
-              Param("args", help='e.g. "append ks initrd=initrd.img …"')]
-    examples = ['rockscc add host pxeaction action="install ucsd" command="kernel vmlinuz" '
-                'args="append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6 ucsd=rocks"',
-                'rockscc add host pxeaction compute-0-0 action=install args="append ks initrd=initrd.img console=ttyS0"']
+    params = [
+        Param("action", required=True),
+        Param("command", help='pxelinux command, e.g. "kernel vmlinuz"'),
+        Param("args", help='e.g. "append ks initrd=initrd.img …"'),
+    ]
+    examples = [
+        'rockscc add host pxeaction action="install ucsd" command="kernel vmlinuz" '
+        'args="append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6 ucsd=rocks"',
+        'rockscc add host pxeaction compute-0-0 action=install args="append ks initrd=initrd.img console=ttyS0"',
+    ]
     mutates = True
 
     def run(self, ctx, opts) -> None:

@@ -17,13 +17,24 @@ class AddHostVm(Command):
 
     name = "add host vm"
     args = [Arg("container", kind="host", repeat=True, help="VM container hosts")]
-    params = [Param("membership", required=True), Param("name"), Param("ip"), Param("subnet", default="private"),
-              Param("mem", kind="int", default=1024, help="MB"), Param("cpus", kind="int", default=1),
-              Param("slice", kind="int"), Param("mac"), Param("num-macs", kind="int", default=1),
-              Param("disk", help="<type>:<path>,<device>,<mode>"), Param("disksize", kind="int", default=36, help="GB"),
-              Param("virt-type", default="para", choices=("para", "hvm"))]
-    examples = ['rockscc add host vm vm-container-0-0 membership="Compute"',
-                "rockscc add host vm vm-container-0-0 vm-container-0-1 membership=Compute mem=2048"]
+    params = [
+        Param("membership", required=True),
+        Param("name"),
+        Param("ip"),
+        Param("subnet", default="private"),
+        Param("mem", kind="int", default=1024, help="MB"),
+        Param("cpus", kind="int", default=1),
+        Param("slice", kind="int"),
+        Param("mac"),
+        Param("num-macs", kind="int", default=1),
+        Param("disk", help="<type>:<path>,<device>,<mode>"),
+        Param("disksize", kind="int", default=36, help="GB"),
+        Param("virt-type", default="para", choices=("para", "hvm")),
+    ]
+    examples = [
+        'rockscc add host vm vm-container-0-0 membership="Compute"',
+        "rockscc add host vm vm-container-0-0 vm-container-0-1 membership=Compute mem=2048",
+    ]
     mutates = True
 
     def run(self, ctx, opts) -> None:
@@ -50,8 +61,17 @@ class AddHostVm(Command):
         path = opts.disk or f"file:{disk_dir(cluster, container)}/{name}.hda,hda,w"
         vm = new_vm(container, slice_, opts.mem, [parse_disk(path, opts.disksize)])
         vm.virt_type = opts.virt_type
-        host = Host(name=name, membership=appliance.membership, rack=container.rack, rank=container.rank,
-                    cpus=opts.cpus, os=container.os, arch=container.arch, vm=vm, pxeboot="install")
+        host = Host(
+            name=name,
+            membership=appliance.membership,
+            rack=container.rack,
+            rank=container.rank,
+            cpus=opts.cpus,
+            os=container.os,
+            arch=container.arch,
+            vm=vm,
+            pxeboot="install",
+        )
         cluster.hosts[name] = host  # before allocating, so the next MAC/IP sees this VM's
         ip = check_ip(opts.ip) if opts.ip else cluster.next_ip(opts.subnet)
         for index in range(opts.num_macs):

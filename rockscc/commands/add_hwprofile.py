@@ -15,9 +15,11 @@ class AddHwprofile(Command):
 
     name = "add hwprofile"
     args = [Arg("profile")]
-    params = [Param("disks", required=True, help="e.g. sda:250G or hda:80G,hdb:80G"),
-              Param("raids", default="", help="e.g. md0:1:sda1+sdb1:/export"),
-              Param("frontend", kind="bool", default=False, help="the installer runs in frontend mode")]
+    params = [
+        Param("disks", required=True, help="e.g. sda:250G or hda:80G,hdb:80G"),
+        Param("raids", default="", help="e.g. md0:1:sda1+sdb1:/export"),
+        Param("frontend", kind="bool", default=False, help="the installer runs in frontend mode"),
+    ]
     examples = ["rockscc add hwprofile one-disk disks=sda:250G", "rockscc add hwprofile two-ide disks=hda:80G,hdb:80G"]
     mutates = True
 

@@ -14,8 +14,12 @@ class AddNetwork(Command):
 
     name = "add network"
     args = [Arg("network", help="the network's name")]
-    params = [Param("subnet", required=True), Param("netmask", required=True), Param("mtu", kind="int", default=1500),
-              Param("dnszone")]
+    params = [
+        Param("subnet", required=True),
+        Param("netmask", required=True),
+        Param("mtu", kind="int", default=1500),
+        Param("dnszone"),
+    ]
     examples = ["rockscc add network ib subnet=10.2.0.0 netmask=255.255.0.0"]
     mutates = True
 

@@ -26,8 +26,10 @@ class AddRoll(Command):
 
     name = "add roll"
     args = [Arg("path", help="roll directory, or pkg:<python module>")]
-    params = [Param("name", help="roll name (default: roll.toml's, else the directory's)"),
-              Param("enabled", kind="bool", default=True)]
+    params = [
+        Param("name", help="roll name (default: roll.toml's, else the directory's)"),
+        Param("enabled", kind="bool", default=True),
+    ]
     examples = ["rockscc add roll /export/rolls/viz", "rockscc add roll pkg:rockscc_hpc_roll"]
     mutates = True
 
@@ -53,7 +55,10 @@ class AddRoll(Command):
         for note in merge_declared(meta, declared):
             ctx.warn(note)
         install(cluster, spec, meta, enabled=opts.enabled)
-        ctx.out(f'added roll "{meta.name}" {meta.version}'.rstrip() + (f" with appliances {', '.join(meta.appliances)}" if meta.appliances else ""))
+        ctx.out(
+            f'added roll "{meta.name}" {meta.version}'.rstrip()
+            + (f" with appliances {', '.join(meta.appliances)}" if meta.appliances else "")
+        )
 
 
 def merge_declared(meta: RollMeta, declared: RollDeclarations) -> list[str]:

@@ -36,7 +36,9 @@ class Build(Command):
         Param("explain", kind="bool", default=False, help="say why each artifact was rebuilt"),
         Param("dry-run", kind="bool", default=False, help="say what would be rebuilt, write nothing"),
         Param("watch", kind="bool", default=False, help="rebuild whenever the description changes"),
-        Param("clean", kind="bool", default=False, help="delete every built artifact, the build log and the memo cache"),
+        Param(
+            "clean", kind="bool", default=False, help="delete every built artifact, the build log and the memo cache"
+        ),
         *COMPILE_PARAMS,
     ]
     examples = ["rockscc build", "rockscc build compute-0-0 --explain", "rockscc build -j 2 --out /tftpboot/rockscc"]
@@ -49,8 +51,9 @@ class Build(Command):
             ctx.out(f"removed {removed} artifacts")
             return
         hosts = [h.name for h in ctx.hosts(opts.host)] if opts.host else None
-        options = make.BuildOptions(hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain,
-                                    dry_run=opts.dry_run, progress=True)
+        options = make.BuildOptions(
+            hosts=hosts, out=out, jobs=opts.jobs, explain=opts.explain, dry_run=opts.dry_run, progress=True
+        )
         if opts.watch:
             from rockscc.pipeline.watch import watch
 

@@ -19,8 +19,11 @@ class Check(Command):
     os, arch) unless hosts=all. Exits 1 on any error."""
 
     name = "check"
-    params = [Param("hosts", default="representative", choices=("representative", "all", "none"),
-                    help="which hosts to compile")]
+    params = [
+        Param(
+            "hosts", default="representative", choices=("representative", "all", "none"), help="which hosts to compile"
+        )
+    ]
     examples = ["rockscc check", "rockscc check hosts=all"]
 
     def run(self, ctx, opts) -> None:
@@ -28,8 +31,11 @@ class Check(Command):
 
         cluster = ctx.cluster
         session = ctx.session(CompileOptions(evals=False))  # a lint runs no user code
-        live = {name: a for name, a in cluster.appliances.items()
-                if not a.roll or (a.roll in cluster.rolls and cluster.rolls[a.roll].enabled)}
+        live = {
+            name: a
+            for name, a in cluster.appliances.items()
+            if not a.roll or (a.roll in cluster.rolls and cluster.rolls[a.roll].enabled)
+        }
         roots = {name: a.node for name, a in live.items()}
         graphs = {a.graph for a in live.values()}
         used = {cluster.appliance_by_membership(h.membership)[0] for h in cluster.hosts.values()}

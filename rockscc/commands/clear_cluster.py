@@ -22,5 +22,16 @@ class ClearCluster(Command):
             raise RocksccError("clear cluster removes everything; give confirm=yes")
         cluster = ctx.cluster
         fresh = Cluster(root=cluster.root)
-        for field in ("cluster", "bootflags", "attrs", "os", "appliances", "networks", "pxeactions", "hwprofiles", "rolls", "hosts"):
+        for field in (
+            "cluster",
+            "bootflags",
+            "attrs",
+            "os",
+            "appliances",
+            "networks",
+            "pxeactions",
+            "hwprofiles",
+            "rolls",
+            "hosts",
+        ):
             setattr(cluster, field, getattr(fresh, field))

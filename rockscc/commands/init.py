@@ -31,7 +31,11 @@ class Init(Command):
         Param("frontend", default="frontend", help="frontend host name"),
         Param("bare", kind="bool", default=False, help="no built-in base nodes and graphs"),
         Param("password", help="root password for installed hosts (stored crypted)"),
-        Param("xen", kind="bool", help="add the built-in xen roll (vm-container appliance, global boot flag dom0_mem=1024M); default: yes unless bare"),
+        Param(
+            "xen",
+            kind="bool",
+            help="add the built-in xen roll (vm-container appliance, global boot flag dom0_mem=1024M); default: yes unless bare",
+        ),
     ]
     examples = ["rockscc init /tmp/c", "rockscc init --bare corpus-test"]
 
@@ -45,8 +49,9 @@ class Init(Command):
             (root / "graphs" / "default").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RocksccError(f"cannot create {root}: {exc.strerror}") from None
-        cluster, generated = new_cluster(root.resolve(), name=opts.name, frontend=opts.frontend,
-                                         bare=opts.bare, password=opts.password, xen=opts.xen)
+        cluster, generated = new_cluster(
+            root.resolve(), name=opts.name, frontend=opts.frontend, bare=opts.bare, password=opts.password, xen=opts.xen
+        )
         with locked(root):
             save(cluster)
         _gitignore(root)

@@ -38,8 +38,12 @@ class InsertEthers(Command):
         Param("out", help="build directory (default: build/ in the description)"),
         *COMPILE_PARAMS,  # the new hosts are built as `rockscc build` builds them
     ]
-    examples = ["rockscc insert-ethers", "rockscc insert-ethers appliance=Compute rack=1",
-                "rockscc insert-ethers appliance=nas rank=10", "rockscc insert-ethers record=macs.txt"]
+    examples = [
+        "rockscc insert-ethers",
+        "rockscc insert-ethers appliance=Compute rack=1",
+        "rockscc insert-ethers appliance=nas rank=10",
+        "rockscc insert-ethers record=macs.txt",
+    ]
 
     def run(self, ctx, opts) -> None:
         from rockscc.provision.discover import DiscoverOptions, watch
@@ -48,9 +52,17 @@ class InsertEthers(Command):
             value = getattr(opts, name)
             if value is not None and value < 0:
                 raise RocksccError(f"{name}: {value} must not be negative")
-        options = DiscoverOptions(appliance=opts.appliance, rack=opts.rack, rank=opts.rank, interface=opts.interface,
-                                  record=Path(opts.record) if opts.record else None, pxe_only=opts.pxe_only,
-                                  count=opts.count, out=Path(opts.out) if opts.out else None, compile=compile_options(opts))
+        options = DiscoverOptions(
+            appliance=opts.appliance,
+            rack=opts.rack,
+            rank=opts.rank,
+            interface=opts.interface,
+            record=Path(opts.record) if opts.record else None,
+            pxe_only=opts.pxe_only,
+            count=opts.count,
+            out=Path(opts.out) if opts.out else None,
+            compile=compile_options(opts),
+        )
         watch(ctx.root, options, _log)
 
 

@@ -19,9 +19,16 @@ class ListAppliance(Command):
         for name in opts.appliance:
             if name not in apps:
                 raise RocksccError(f'appliance "{name}" is not defined')
-        rows = [[n, a.membership, a.node, a.graph, a.short_name, _yn(a.schedulable), _yn(a.public), a.roll]
-                for n, a in apps.items() if not opts.appliance or n in opts.appliance]
-        ctx.table(["appliance", "membership", "node", "graph", "short-name", "schedulable", "public", "roll"], rows, owner=False)
+        rows = [
+            [n, a.membership, a.node, a.graph, a.short_name, _yn(a.schedulable), _yn(a.public), a.roll]
+            for n, a in apps.items()
+            if not opts.appliance or n in opts.appliance
+        ]
+        ctx.table(
+            ["appliance", "membership", "node", "graph", "short-name", "schedulable", "public", "roll"],
+            rows,
+            owner=False,
+        )
 
 
 def _yn(value: bool) -> str:

@@ -16,8 +16,10 @@ class ListBuild(Command):
 
     name = "list build"
     args = [Arg("host", repeat=True, optional=True, help="only these hosts' jobs (names, appliances, rackN, globs)")]
-    params = [Param("out", help="build directory (default: build/ in the description)"),
-              Param("json", kind="bool", default=False, help="print the full records as JSON")]
+    params = [
+        Param("out", help="build directory (default: build/ in the description)"),
+        Param("json", kind="bool", default=False, help="print the full records as JSON"),
+    ]
     examples = ["rockscc list build compute-0-0", "rockscc list build compute-0-0 json=yes"]
 
     def run(self, ctx, opts) -> None:
@@ -37,8 +39,14 @@ class ListBuild(Command):
         for job_id in ids:
             record = manifest.jobs[job_id]
             reads = sorted({**manifest.groups.get(record.get("group"), {}), **record.get("deps", {})})
-            rows.append([job_id, record.get("host") or "", " ".join(sorted(record["outputs"])) or "-",
-                         " ".join(reads) if reads else "its spec (json=yes)" if record.get("spec") else "-"])
+            rows.append(
+                [
+                    job_id,
+                    record.get("host") or "",
+                    " ".join(sorted(record["outputs"])) or "-",
+                    " ".join(reads) if reads else "its spec (json=yes)" if record.get("spec") else "-",
+                ]
+            )
         ctx.table(["job", "host", "artifacts", "reads"], rows, owner=False)
 
     @staticmethod

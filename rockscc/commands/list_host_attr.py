@@ -19,7 +19,9 @@ class ListHostAttr(Command):
     def run(self, ctx, opts) -> None:
         rows = []
         for host in opts.host:
-            sources = ctx.cluster.attr_sources(host) if opts.resolved else {k: (v, "host") for k, v in host.attrs.items()}
+            sources = (
+                ctx.cluster.attr_sources(host) if opts.resolved else {k: (v, "host") for k, v in host.attrs.items()}
+            )
             for key in sorted(sources, key=str.lower):
                 if opts.attr and key != opts.attr:
                     continue

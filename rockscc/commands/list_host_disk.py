@@ -21,6 +21,16 @@ class ListHostDisk(Command):
             for d in hw.disks if hw else []:
                 rows.append([host.name, d.name, format_size(d.size), d.sector_size, "", "", "", source])
                 for p in d.partitions:
-                    rows.append([host.name, p.device, format_size(p.size), p.start, p.fstype, p.mountpoint,
-                                 "yes" if p.rocks_release else "no", source])
+                    rows.append(
+                        [
+                            host.name,
+                            p.device,
+                            format_size(p.size),
+                            p.start,
+                            p.fstype,
+                            p.mountpoint,
+                            "yes" if p.rocks_release else "no",
+                            source,
+                        ]
+                    )
         ctx.table(["host", "device", "size", "sector", "fstype", "mountpoint", "rocks-release", "source"], rows)

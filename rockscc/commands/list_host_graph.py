@@ -16,8 +16,10 @@ class ListHostGraph(Command):
     name = "list host graph"
     args = [Arg("host", kind="host")]
     params = [Param("format", default="dot", choices=("dot", "svg"), help="output format"), *COMPILE_PARAMS]
-    examples = ["rockscc list host graph compute-0-0 > compute.dot",
-                "rockscc list host graph vm-container-0-0 format=svg > vc.svg"]
+    examples = [
+        "rockscc list host graph compute-0-0 > compute.dot",
+        "rockscc list host graph vm-container-0-0 format=svg > vc.svg",
+    ]
 
     def run(self, ctx, opts) -> None:
         host = opts.host[0] if isinstance(opts.host, list) else opts.host

@@ -18,5 +18,7 @@ class ListHostPartition(Command):
         rows = []
         for host in opts.host:
             for p in sorted(host.partitions, key=lambda p: p.device):
-                rows.append([host.name, p.device, p.mountpoint, p.start, format_size(p.size), "", p.fstype, p.flags, ""])
+                rows.append(
+                    [host.name, p.device, p.mountpoint, p.start, format_size(p.size), "", p.fstype, p.flags, ""]
+                )
         ctx.table(["host", "device", "mountpoint", "start", "size", "id", "type", "flags", "formatflags"], rows)

@@ -14,9 +14,11 @@ class ListHostPartitionPlan(Command):
 
     name = "list host partition plan"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [Param("text", kind="bool", default=False, help="print /tmp/partition-info instead of the table"),
-              Param("format", default="table", choices=("table", "svg"), help="svg: disk bars drawn to scale"),
-              *COMPILE_PARAMS]
+    params = [
+        Param("text", kind="bool", default=False, help="print /tmp/partition-info instead of the table"),
+        Param("format", default="table", choices=("table", "svg"), help="svg: disk bars drawn to scale"),
+        *COMPILE_PARAMS,
+    ]
     examples = ["rockscc list host partition plan compute-0-0", "rockscc list host partition plan nas text=yes"]
 
     def run(self, ctx, opts) -> None:

@@ -14,9 +14,11 @@ class ListHostVm(Command):
 
     name = "list host vm"
     args = [Arg("host", kind="host", repeat=True, optional=True)]
-    params = [Param("showdisks", kind="bool", default=False),
-              Param("status", kind="bool", default=True, help="ask libvirt for each VM's state"),
-              Param("timeout", kind="int", default=5, help="seconds to wait for the containers' answers")]
+    params = [
+        Param("showdisks", kind="bool", default=False),
+        Param("status", kind="bool", default=True, help="ask libvirt for each VM's state"),
+        Param("timeout", kind="int", default=5, help="seconds to wait for the containers' answers"),
+    ]
     examples = ["rockscc list host vm", "rockscc list host vm compute-0-0-0 showdisks=yes"]
 
     def run(self, ctx, opts) -> None:
@@ -31,19 +33,29 @@ class ListHostVm(Command):
             status = states.get(vm.container, {}).get(host.name)
             journal = moving.get(host.name)
             if journal is not None:
-                ctx.warn(f"the move of {host.name} to {journal.target} was interrupted "
-                         f"(rockscc move host vm {host.name} {journal.target} settles it)")
+                ctx.warn(
+                    f"the move of {host.name} to {journal.target} was interrupted "
+                    f"(rockscc move host vm {host.name} {journal.target} settles it)"
+                )
             macs = [i.mac for i in host.interfaces if i.mac] or [None]
             disks = vm.disks if opts.showdisks else []
             for i in range(max(len(macs), len(disks) or 1)):
                 first = i == 0
-                row = [host.name, vm.slice if first else None, vm.mem if first else None,
-                       host.cpus if first else None, macs[i] if i < len(macs) else None,
-                       vm.container if first else None, status if first else None]
+                row = [
+                    host.name,
+                    vm.slice if first else None,
+                    vm.mem if first else None,
+                    host.cpus if first else None,
+                    macs[i] if i < len(macs) else None,
+                    vm.container if first else None,
+                    status if first else None,
+                ]
                 if opts.showdisks:
                     row += [disks[i].spec() if i < len(disks) else None, disks[i].size if i < len(disks) else None]
                 rows.append(row)
-        header = ["vm-host", "slice", "mem", "cpus", "mac", "host", "status"] + (["disk", "disksize"] if opts.showdisks else [])
+        header = ["vm-host", "slice", "mem", "cpus", "mac", "host", "status"] + (
+            ["disk", "disksize"] if opts.showdisks else []
+        )
         ctx.table(header, rows)
 
     @staticmethod

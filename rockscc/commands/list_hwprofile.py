@@ -27,5 +27,14 @@ class ListHwprofile(Command):
             for d in hw.disks:
                 rows.append([name, d.name, format_size(d.size), d.sector_size, "", users])
             for r in hw.raids:
-                rows.append([name, r.name, f"raid{r.level}", "", "+".join(r.members) + (f" {r.mountpoint}" if r.mountpoint else ""), users])
+                rows.append(
+                    [
+                        name,
+                        r.name,
+                        f"raid{r.level}",
+                        "",
+                        "+".join(r.members) + (f" {r.mountpoint}" if r.mountpoint else ""),
+                        users,
+                    ]
+                )
         ctx.table(["profile", "device", "size", "sector", "members", "hosts"], rows)

@@ -28,8 +28,17 @@ class ListRoll(Command):
             except RocksccError as exc:
                 commands = f"(broken: {exc})"
             nodes = len(list((path / "nodes").glob("*.xml"))) if (path / "nodes").is_dir() else 0
-            rows.append([name, roll.version, "yes" if roll.enabled else "no", roll.path,
-                         ", ".join(appliances_of(cluster, name)), commands, nodes])
+            rows.append(
+                [
+                    name,
+                    roll.version,
+                    "yes" if roll.enabled else "no",
+                    roll.path,
+                    ", ".join(appliances_of(cluster, name)),
+                    commands,
+                    nodes,
+                ]
+            )
         ctx.table(["roll", "version", "enabled", "path", "appliances", "commands", "nodes"], rows, owner=False)
         for finding in conflicts(cluster):
             ctx.warn(str(finding))

@@ -103,7 +103,9 @@ def shell_lines(name: str, text: str):
 def _command_lines(name: str, text: str):
     for number, _raw, words in shell_lines(name, text):
         if words[0] != "rockscc":
-            raise RocksccError(f'{name}:{number}: a line must start with "rockscc", not "{words[0]}" (nothing was loaded)')
+            raise RocksccError(
+                f'{name}:{number}: a line must start with "rockscc", not "{words[0]}" (nothing was loaded)'
+            )
         if len(words) > 1 and words[1].startswith("-"):
             raise RocksccError(f"{name}:{number}: global options ({words[1]}) are not allowed inside load")
         if words[1:2] in (["load"], ["build"]):

@@ -10,8 +10,14 @@ from rockscc.commands.load import read_script, run_lines
 from rockscc.errors import RocksccError
 
 COLUMNS = ("name", "appliance", "rack", "rank", "interface", "ip", "mac", "network", "comment")
-ALIASES = {"host": "name", "hostname": "name", "interface_name": "interface", "device": "interface",
-           "subnet": "network", "membership": "appliance"}
+ALIASES = {
+    "host": "name",
+    "hostname": "name",
+    "interface_name": "interface",
+    "device": "interface",
+    "subnet": "network",
+    "membership": "appliance",
+}
 
 
 class LoadHostfile(Command):
@@ -53,7 +59,9 @@ def hostfile_commands(name: str, text: str):
                 header = _header(name, number, row)
                 continue
             if len(row) > len(header):
-                raise RocksccError(f"{name}:{number}: {len(row)} cells, but the header names {len(header)} columns (nothing was loaded)")
+                raise RocksccError(
+                    f"{name}:{number}: {len(row)} cells, but the header names {len(header)} columns (nothing was loaded)"
+                )
             cells = {key: value.strip() for key, value in zip(header, row, strict=False)}
             yield from _row_commands(name, number, cells, seen)
     except csv.Error as exc:
@@ -68,7 +76,9 @@ def _header(name: str, number: int, row: list[str]) -> list[str]:
         key = "_".join(cell.strip().lower().replace("-", " ").split())
         key = ALIASES.get(key, key)
         if key not in COLUMNS:
-            raise RocksccError(f'{name}:{number}: unknown column "{cell.strip()}" (columns: {", ".join(COLUMNS)}) (nothing was loaded)')
+            raise RocksccError(
+                f'{name}:{number}: unknown column "{cell.strip()}" (columns: {", ".join(COLUMNS)}) (nothing was loaded)'
+            )
         if key in header:
             raise RocksccError(f'{name}:{number}: column "{key}" named twice (nothing was loaded)')
         header.append(key)
@@ -84,19 +94,31 @@ def _row_commands(name: str, number: int, cells: dict[str, str], seen: dict[str,
     first = host not in seen
     seen[host] = seen.get(host, 0) + 1
     if first:
-        params = {"membership": cells.get("appliance"), "rack": cells.get("rack"), "rank": cells.get("rank"),
-                  "comment": cells.get("comment"), "ip": "none"}
+        params = {
+            "membership": cells.get("appliance"),
+            "rack": cells.get("rack"),
+            "rank": cells.get("rank"),
+            "comment": cells.get("comment"),
+            "ip": "none",
+        }
         yield number, ["add", "host", f"host={host}", *_params(params)]  # host=: a name like "help" stays a name
     elif any(cells.get(key) for key in ("appliance", "rack", "rank", "comment")):
-        raise RocksccError(f"{name}:{number}: host {host} was named on an earlier row: this row may only "
-                           f"add an interface (leave appliance, rack, rank and comment empty) (nothing was loaded)")
+        raise RocksccError(
+            f"{name}:{number}: host {host} was named on an earlier row: this row may only "
+            f"add an interface (leave appliance, rack, rank and comment empty) (nothing was loaded)"
+        )
     device = cells.get("interface") or ("eth0" if first else "")
     if not device:
-        raise RocksccError(f"{name}:{number}: the interface cell is empty (a host's second row adds an interface) "
-                           f"(nothing was loaded)")
+        raise RocksccError(
+            f"{name}:{number}: the interface cell is empty (a host's second row adds an interface) (nothing was loaded)"
+        )
     network = cells.get("network") or "private"
-    params = {"subnet": network, "ip": cells.get("ip") or "auto", "mac": cells.get("mac"),
-              "name": host if network == "private" else None}
+    params = {
+        "subnet": network,
+        "ip": cells.get("ip") or "auto",
+        "mac": cells.get("mac"),
+        "name": host if network == "private" else None,
+    }
     yield number, ["add", "host", "interface", f"host={host}", f"iface={device}", *_params(params)]
 
 

@@ -81,8 +81,9 @@ def translate(words: list[str], cluster) -> list[list[str]] | None:
         if params.get("virt-type") in ("None", ""):
             params.pop("virt-type")
         return [["set", "host", "vm", *positional[3:], *(f"{k}={v}" for k, v in params.items())]]
-    if head in (["add", "host", "pxeaction"], ["set", "host", "pxeboot"], ["set", "host", "bootflags"]) or \
-            positional[:2] in (["add", "appliance"],):
+    if head in (["add", "host", "pxeaction"], ["set", "host", "pxeboot"], ["set", "host", "bootflags"]) or positional[
+        :2
+    ] in (["add", "appliance"],):
         return [words]
     return None
 

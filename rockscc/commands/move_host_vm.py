@@ -23,9 +23,13 @@ class MoveHostVm(Command):
 
     name = "move host vm"
     args = [Arg("host", kind="host"), Arg("container", kind="host")]
-    params = [Param("live", kind="bool", default=False, help="migrate the running VM instead of saving and restoring it")]
-    examples = ["rockscc move host vm compute-0-0-0 vm-container-1-0",
-                "rockscc move host vm compute-0-0-0 vm-container-1-0 live=yes"]
+    params = [
+        Param("live", kind="bool", default=False, help="migrate the running VM instead of saving and restoring it")
+    ]
+    examples = [
+        "rockscc move host vm compute-0-0-0 vm-container-1-0",
+        "rockscc move host vm compute-0-0-0 vm-container-1-0 live=yes",
+    ]
 
     def run(self, ctx, opts) -> None:
         from rockscc.model.store import load, locked, save
@@ -42,6 +46,10 @@ class MoveHostVm(Command):
                 if settled:  # the interrupted move went through: what was asked is done
                     return
                 raise RocksccError(f"VM {host.name} is already on {target.name}")
-            if any(g.vm.slice == host.vm.slice for g in cluster.hosts.values() if g.vm and g.vm.container == target.name):
-                raise RocksccError(f"slice {host.vm.slice} of {target.name} is taken: set host vm {host.name} slice= first")
+            if any(
+                g.vm.slice == host.vm.slice for g in cluster.hosts.values() if g.vm and g.vm.container == target.name
+            ):
+                raise RocksccError(
+                    f"slice {host.vm.slice} of {target.name} is taken: set host vm {host.name} slice= first"
+                )
             move_vm(cluster, host, target, live=opts.live, say=ctx.out, warn=ctx.warn, save=commit)

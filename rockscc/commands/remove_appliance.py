@@ -22,5 +22,7 @@ class RemoveAppliance(Command):
                 raise RocksccError(f'appliance "{name}" is not defined')
             users = sorted(h.name for h in cluster.hosts.values() if h.membership == appliance.membership)
             if users:
-                raise RocksccError(f'appliance "{name}" has hosts ({", ".join(users[:5])}{" …" if len(users) > 5 else ""})')
+                raise RocksccError(
+                    f'appliance "{name}" has hosts ({", ".join(users[:5])}{" …" if len(users) > 5 else ""})'
+                )
             del cluster.appliances[name]

@@ -20,10 +20,14 @@ class RemoveHost(Command):
 
     name = "remove host"
     args = [Arg("host", kind="host", repeat=True)]
-    params = [Param("force", kind="bool", default=False,
-                    help=f"remove more than {HANDFUL} hosts at once, or a frontend")]
-    examples = ["rockscc remove host compute-0-3", "rockscc remove host 'compute-0-[4-7]'",
-                "rockscc remove host rack2 force=yes"]
+    params = [
+        Param("force", kind="bool", default=False, help=f"remove more than {HANDFUL} hosts at once, or a frontend")
+    ]
+    examples = [
+        "rockscc remove host compute-0-3",
+        "rockscc remove host 'compute-0-[4-7]'",
+        "rockscc remove host rack2 force=yes",
+    ]
     mutates = True
 
     def run(self, ctx, opts) -> None:
@@ -49,11 +53,15 @@ def refuse_unforced(cluster, hosts) -> None:
     (the machine everything is installed from) needs force=yes."""
     frontends = [h.name for h in hosts if cluster.is_frontend(h)]
     if frontends:
-        raise RocksccError(f"this would remove the frontend {', '.join(frontends)}; add force=yes if that is what you mean")
+        raise RocksccError(
+            f"this would remove the frontend {', '.join(frontends)}; add force=yes if that is what you mean"
+        )
     if len(hosts) > HANDFUL:
         shown = ", ".join(h.name for h in hosts[:3])
-        raise RocksccError(f"this would remove {len(hosts)} hosts ({shown}, …, {hosts[-1].name}); "
-                           f"add force=yes to remove more than {HANDFUL} at once")
+        raise RocksccError(
+            f"this would remove {len(hosts)} hosts ({shown}, …, {hosts[-1].name}); "
+            f"add force=yes to remove more than {HANDFUL} at once"
+        )
 
 
 def _undefine(ctx, cluster, host) -> None:

@@ -14,8 +14,10 @@ class RemoveHostPxeaction(Command):
     name = "remove host pxeaction"
     args = [HOSTS_OR_GLOBAL]
     params = [Param("action")]
-    examples = ['rockscc remove host pxeaction compute-0-0 action="install ucsd"',
-                'rockscc remove host pxeaction action="install ucsd"']
+    examples = [
+        'rockscc remove host pxeaction compute-0-0 action="install ucsd"',
+        'rockscc remove host pxeaction action="install ucsd"',
+    ]
     mutates = True
 
     def run(self, ctx, opts) -> None:
@@ -26,9 +28,13 @@ class RemoveHostPxeaction(Command):
                 raise RocksccError("action= is required to remove a global action")
             if cluster.pxeactions.pop(opts.action, None) is None:
                 raise RocksccError(f'global PXE action "{opts.action}" is not defined')
-            hosts_using = [h.name for h in cluster.hosts.values() if h.pxeboot == opts.action and opts.action not in h.pxeactions]
+            hosts_using = [
+                h.name for h in cluster.hosts.values() if h.pxeboot == opts.action and opts.action not in h.pxeactions
+            ]
             if hosts_using:
-                raise RocksccError(f'hosts boot action "{opts.action}": {", ".join(sorted(hosts_using)[:5])}; set their pxeboot first')
+                raise RocksccError(
+                    f'hosts boot action "{opts.action}": {", ".join(sorted(hosts_using)[:5])}; set their pxeboot first'
+                )
             return
         for host in hosts:
             labels = [opts.action] if opts.action else list(host.pxeactions)

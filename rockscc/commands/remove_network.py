@@ -21,5 +21,7 @@ class RemoveNetwork(Command):
                 raise RocksccError(f'network "{name}" is not defined')
             users = sorted({h.name for h in cluster.hosts.values() for i in h.interfaces if i.subnet == name})
             if users:
-                raise RocksccError(f'network "{name}" is used by {", ".join(users[:5])}{" …" if len(users) > 5 else ""}')
+                raise RocksccError(
+                    f'network "{name}" is used by {", ".join(users[:5])}{" …" if len(users) > 5 else ""}'
+                )
             del cluster.networks[name]

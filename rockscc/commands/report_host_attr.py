@@ -15,8 +15,10 @@ class ReportHostAttr(Command):
 
     name = "report host attr"
     args = [Arg("host", kind="host", repeat=True, optional=True)]
-    params = [Param("attr", help="print only this attribute's value"),
-              Param("pydict", kind="bool", default=False, help="a Python dictionary (ignored with attr=)")]
+    params = [
+        Param("attr", help="print only this attribute's value"),
+        Param("pydict", kind="bool", default=False, help="a Python dictionary (ignored with attr=)"),
+    ]
     examples = ["rockscc report host attr compute-0-0", "rockscc report host attr compute-0-0 attr=Kickstart_Lang"]
 
     def run(self, ctx, opts) -> None:

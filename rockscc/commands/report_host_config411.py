@@ -19,5 +19,12 @@ class ReportHostConfig411(Command):
         cluster = ctx.cluster
         for host in opts.host:
             attrs = cluster.resolve_attrs(host)
-            ctx.stdout.write(config411(master_address=attrs.get("Kickstart_PrivateAddress", ""), port=attrs.get("port411"),
-                                       appliance=attrs["appliance"], membership=host.membership, os=host.os))
+            ctx.stdout.write(
+                config411(
+                    master_address=attrs.get("Kickstart_PrivateAddress", ""),
+                    port=attrs.get("port411"),
+                    appliance=attrs["appliance"],
+                    membership=host.membership,
+                    os=host.os,
+                )
+            )

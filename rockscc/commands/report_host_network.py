@@ -22,5 +22,11 @@ class ReportHostNetwork(Command):
         for host in opts.host:
             fqdn, device, network = primary(cluster, host)
             major = cluster.attr(host, "rocks_version_major") or "5"
-            ctx.stdout.write(host_network(fqdn=fqdn, gateway=default_gateway(cluster, host, network), device=device,
-                                          rocks_major=int(major) if major.isdigit() else 5))
+            ctx.stdout.write(
+                host_network(
+                    fqdn=fqdn,
+                    gateway=default_gateway(cluster, host, network),
+                    device=device,
+                    rocks_major=int(major) if major.isdigit() else 5,
+                )
+            )

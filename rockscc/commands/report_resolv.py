@@ -23,4 +23,6 @@ class ReportResolv(Command):
 
     def run(self, ctx, opts) -> None:
         cluster = ctx.cluster
-        ctx.stdout.write(resolv(search=search_domains(cluster), servers=cluster.attrs.get(self.servers), local=self.local))
+        ctx.stdout.write(
+            resolv(search=search_domains(cluster), servers=cluster.attrs.get(self.servers), local=self.local)
+        )

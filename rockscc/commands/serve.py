@@ -37,24 +37,37 @@ class Serve(Command):
         Param("port", kind="int", default=80, help="HTTP port (the boot files' URLs name port 80)"),
         Param("dhcp", default="dnsmasq", choices=("dnsmasq", "isc", "none"), help="DHCP server"),
         Param("tftp", kind="bool", default=True, help="serve TFTP (with dhcp=isc or none)"),
-        Param("dns", kind="bool", default=False, help="answer DNS for the private domain (dnsmasq, from build/net/hosts)"),
+        Param(
+            "dns", kind="bool", default=False, help="answer DNS for the private domain (dnsmasq, from build/net/hosts)"
+        ),
         Param("tree", help="install tree served under /install/ (default: attribute install_tree)"),
         Param("out", help="build directory (default: build/ in the description)"),
         Param("verbose", kind="bool", default=False, help="log every DHCP option (dnsmasq --log-dhcp)"),
         *COMPILE_PARAMS,  # the install-done rebuilds are built as `rockscc build` builds them
     ]
-    examples = ["rockscc serve", "rockscc serve address=10.1.1.1 interface=eth0 dhcp=isc",
-                "rockscc serve tree=/export/rocks/install"]
+    examples = [
+        "rockscc serve",
+        "rockscc serve address=10.1.1.1 interface=eth0 dhcp=isc",
+        "rockscc serve tree=/export/rocks/install",
+    ]
 
     def run(self, ctx, opts) -> None:
         from rockscc.provision.serve import ServeOptions, serve
 
         if not 0 < opts.port < 65536:
             raise RocksccError(f"port: {opts.port} is not a TCP port")
-        options = ServeOptions(address=opts.address, interface=opts.interface, port=opts.port, dhcp=opts.dhcp,
-                               tftp=opts.tftp, dns=opts.dns, tree=Path(opts.tree) if opts.tree else None,
-                               out=Path(opts.out) if opts.out else None, verbose=opts.verbose,
-                               compile=compile_options(opts))
+        options = ServeOptions(
+            address=opts.address,
+            interface=opts.interface,
+            port=opts.port,
+            dhcp=opts.dhcp,
+            tftp=opts.tftp,
+            dns=opts.dns,
+            tree=Path(opts.tree) if opts.tree else None,
+            out=Path(opts.out) if opts.out else None,
+            verbose=opts.verbose,
+            compile=compile_options(opts),
+        )
         status = serve(ctx.root, options)
         if status:
             raise RocksccError("a daemon exited: see the log above")

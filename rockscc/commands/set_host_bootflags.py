@@ -15,8 +15,10 @@ class SetHostBootflags(Command):
     name = "set host bootflags"
     args = [HOSTS_OR_GLOBAL]
     params = [Param("flags", required=True)]
-    examples = ['rockscc set host bootflags compute-0-0 flags="dom0_mem=1024M ucsd=rocks"',
-                'rockscc set host bootflags flags="dom0_mem=1024M"']
+    examples = [
+        'rockscc set host bootflags compute-0-0 flags="dom0_mem=1024M ucsd=rocks"',
+        'rockscc set host bootflags flags="dom0_mem=1024M"',
+    ]
     mutates = True
 
     def run(self, ctx, opts) -> None:

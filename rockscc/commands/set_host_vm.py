@@ -16,8 +16,15 @@ class SetHostVm(Command):
 
     name = "set host vm"
     args = [Arg("host", kind="host")]
-    params = [Param("disk"), Param("disksize"), Param("mem", kind="int"), Param("cpus", kind="int"),
-              Param("physnode"), Param("slice", kind="int"), Param("virt-type", choices=("para", "hvm"))]
+    params = [
+        Param("disk"),
+        Param("disksize"),
+        Param("mem", kind="int"),
+        Param("cpus", kind="int"),
+        Param("physnode"),
+        Param("slice", kind="int"),
+        Param("virt-type", choices=("para", "hvm")),
+    ]
     examples = ["rockscc set host vm compute-0-0-0 mem=4096"]
     mutates = True
 
@@ -41,8 +48,11 @@ class SetHostVm(Command):
                 raise RocksccError("cpus must be at least 1")
             host.cpus = opts.cpus
         if opts.slice is not None:
-            taken = [g.name for g in cluster.hosts.values() if g.vm and g is not host and g.vm.container == vm.container
-                     and g.vm.slice == opts.slice]
+            taken = [
+                g.name
+                for g in cluster.hosts.values()
+                if g.vm and g is not host and g.vm.container == vm.container and g.vm.slice == opts.slice
+            ]
             if taken:
                 raise RocksccError(f"slice {opts.slice} of {vm.container} is used by {taken[0]}")
             vm.slice = opts.slice

@@ -25,5 +25,7 @@ class ShutdownHostVm(Command):
             raise RocksccError(f"timeout={opts.timeout}: seconds cannot be negative")
         running = shutdown([VMRuntime(ctx.cluster, h) for h in settled_vm_hosts(ctx, opts.host)], opts.timeout)
         if running:
-            raise RocksccError(f"{', '.join(running)} did not power off within {opts.timeout} s of pressing the power button "
-                               f"(the guest may ignore ACPI; stop host vm {' '.join(running)} pulls the cord)")
+            raise RocksccError(
+                f"{', '.join(running)} did not power off within {opts.timeout} s of pressing the power button "
+                f"(the guest may ignore ACPI; stop host vm {' '.join(running)} pulls the cord)"
+            )

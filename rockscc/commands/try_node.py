@@ -44,17 +44,29 @@ class TestNode(Command):
 
     name = "test node"
     args = [Arg("file", help="a node XML file")]
-    params = [Param("membership", default="Compute"), Param("hostname", default="compute-0-0"),
-              Param("arch", default="x86_64"), Param("os", default="linux"),
-              Param("dialect", choices=tuple(DIALECTS),
-                    help=f"kickstart dialect (default: the description's kickstart_dialect, else {DEFAULT_DIALECT})"),
-              Param("eval", kind="bool", default=False)]
+    params = [
+        Param("membership", default="Compute"),
+        Param("hostname", default="compute-0-0"),
+        Param("arch", default="x86_64"),
+        Param("os", default="linux"),
+        Param(
+            "dialect",
+            choices=tuple(DIALECTS),
+            help=f"kickstart dialect (default: the description's kickstart_dialect, else {DEFAULT_DIALECT})",
+        ),
+        Param("eval", kind="bool", default=False),
+    ]
     extra_params = True
     examples = ["rockscc test node nodes/compute.xml", "rockscc test node my-roll/nodes/viz.xml membership=Tile"]
 
     def run(self, ctx, opts) -> None:
         base = description_attrs(ctx, opts.membership)
-        dialect = opts.dialect or opts.extra.get("kickstart_dialect") or (base or {}).get("kickstart_dialect") or DEFAULT_DIALECT
+        dialect = (
+            opts.dialect
+            or opts.extra.get("kickstart_dialect")
+            or (base or {}).get("kickstart_dialect")
+            or DEFAULT_DIALECT
+        )
         if dialect not in DIALECTS:
             raise RocksccError(f'kickstart_dialect "{dialect}" of the description is not one of {", ".join(DIALECTS)}')
         attrs = sample_attrs(opts, arch=opts.arch, os=opts.os, rack="0", rank="0", base=base, kickstart_dialect=dialect)

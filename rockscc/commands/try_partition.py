@@ -21,12 +21,19 @@ class TestPartition(Command):
 
     name = "test partition"
     args = [Arg("file", help="a node file holding <pre> partition programs")]
-    params = [Param("disks", required=True, help="e.g. sda:80G,sdb:1T"), Param("raids", default=""),
-              Param("membership", default="Compute"), Param("hostname", default="compute-0-0"),
-              Param("base", kind="bool", default=True), Param("frontend", kind="bool", default=False)]
+    params = [
+        Param("disks", required=True, help="e.g. sda:80G,sdb:1T"),
+        Param("raids", default=""),
+        Param("membership", default="Compute"),
+        Param("hostname", default="compute-0-0"),
+        Param("base", kind="bool", default=True),
+        Param("frontend", kind="bool", default=False),
+    ]
     extra_params = True
-    examples = ["rockscc test partition nodes/replace-partition.xml disks=sda:80G",
-                "rockscc test partition my-partition.xml disks=hda:80G,hdb:80G membership='NAS Appliance'"]
+    examples = [
+        "rockscc test partition nodes/replace-partition.xml disks=sda:80G",
+        "rockscc test partition my-partition.xml disks=hda:80G,hdb:80G membership='NAS Appliance'",
+    ]
 
     def run(self, ctx, opts) -> None:
         from rockscc.partitions import PLAN_HEADER, plan_rows

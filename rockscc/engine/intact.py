@@ -67,7 +67,7 @@ class OutputCheck:
                 damaged = [j for j in jobs if not intact(jobs.sigs(j), self.base)]
                 data = marshal.dumps(damaged)
                 while data:
-                    data = data[os.write(write_fd, data):]
+                    data = data[os.write(write_fd, data) :]
             finally:
                 os._exit(0)
         os.close(write_fd)

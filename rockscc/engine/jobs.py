@@ -154,8 +154,7 @@ class DepResolver:
         key = (group, self.context(host))
         if key not in self._group_memo:
             recorded = self.groups.get(group)
-            self._group_memo[key] = recorded is not None and all(
-                self.value(k, host) == v for k, v in recorded.items())
+            self._group_memo[key] = recorded is not None and all(self.value(k, host) == v for k, v in recorded.items())
         return self._group_memo[key]
 
 

@@ -82,9 +82,11 @@ class BuildReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        text = (f"{self.jobs} jobs: {len(self.rebuilt)} rebuilt, {self.fresh} up to date; "
-                f"{self.written} files written, {self.unchanged} unchanged, {len(self.removed)} removed "
-                f"in {self.seconds:.2f}s")
+        text = (
+            f"{self.jobs} jobs: {len(self.rebuilt)} rebuilt, {self.fresh} up to date; "
+            f"{self.written} files written, {self.unchanged} unchanged, {len(self.removed)} removed "
+            f"in {self.seconds:.2f}s"
+        )
         if self.errors:
             text += f"; {len(self.errors)} error(s)"
         return text
@@ -110,8 +112,9 @@ def build_lock(outdir: Path, wait_message: Callable[[], None] | None = None) -> 
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def build(outdir: Path, options: BuildOptions, source: JobSource,
-          wait_message: Callable[[], None] | None = None) -> BuildReport:
+def build(
+    outdir: Path, options: BuildOptions, source: JobSource, wait_message: Callable[[], None] | None = None
+) -> BuildReport:
     """Build what is stale into `outdir` (see output_dir)."""
     started = time.perf_counter()
     mark = marks()  # ROCKSCC_TIMING=1: the phases on stderr
@@ -163,8 +166,10 @@ def _save_manifest(manifest: Manifest, outdir: Path) -> None:
     except (sqlite3.Error, OSError) as exc:  # the artifacts are written; the next build checks them all again
         manifest.close()
         why = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise RocksccError(f"cannot record the build in {outdir / MANIFEST_NAME}: {why} (every artifact is "
-                           "complete, old or new; the next build checks them all again)") from None
+        raise RocksccError(
+            f"cannot record the build in {outdir / MANIFEST_NAME}: {why} (every artifact is "
+            "complete, old or new; the next build checks them all again)"
+        ) from None
 
 
 def clean(root: Path, out: Path | None = None) -> int:
@@ -181,8 +186,9 @@ def clean(root: Path, out: Path | None = None) -> int:
     return removed
 
 
-def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions,
-                report: BuildReport) -> tuple[list, list]:
+def _stale_jobs(
+    plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps, options: BuildOptions, report: BuildReport
+) -> tuple[list, list]:
     """(jobs whose inputs changed, [(job, its record if it was checked exactly)] of jobs whose
     inputs did not: those are fresh if their outputs are intact, see _damaged)."""
     stale, unchanged = [], []
@@ -208,8 +214,9 @@ def _stale_jobs(plan, manifest: Manifest, resolver: DepResolver, stamps: Stamps,
     return stale, unchanged
 
 
-def _damaged(unchanged: list, manifest: Manifest, resolver: DepResolver, stamps: Stamps, check: OutputCheck,
-             report: BuildReport) -> list:
+def _damaged(
+    unchanged: list, manifest: Manifest, resolver: DepResolver, stamps: Stamps, check: OutputCheck, report: BuildReport
+) -> list:
     """Of the jobs whose inputs did not change, those whose outputs did (to rebuild); the rest
     are up to date."""
     damaged = []
@@ -306,8 +313,9 @@ class _Run:
         _FORKED = self
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                compiled = pool.imap_unordered(_run_forked, heavy,
-                                               chunksize=max(1, min(64, len(heavy) // (workers * 8))))
+                compiled = pool.imap_unordered(
+                    _run_forked, heavy, chunksize=max(1, min(64, len(heavy) // (workers * 8)))
+                )
                 for index in light:
                     yield self.run_one(index)
                     progress and progress()
@@ -358,8 +366,12 @@ class _Held:
     def holder(self, path: str) -> str | None:
         if self._by_path is None:
             jobs, absent = self.manifest.jobs, self.manifest.jobs.ABSENT
-            self._by_path = {p: job.id for job in self.plan if job.id not in self.running and jobs.stamp(job.id) is not absent
-                             for p in jobs.output_paths(job.id)}
+            self._by_path = {
+                p: job.id
+                for job in self.plan
+                if job.id not in self.running and jobs.stamp(job.id) is not absent
+                for p in jobs.output_paths(job.id)
+            }
         return self._by_path.get(path)
 
 
@@ -374,8 +386,16 @@ def _clash(job, result: JobResult, previous: dict, claimed: dict[str, str], held
     return None
 
 
-def _apply(results: Iterator, stale: list, manifest: Manifest, stamps: Stamps, outdir: Path, report: BuildReport,
-           claimed: dict[str, str], held: _Held) -> tuple[list, set[str]]:
+def _apply(
+    results: Iterator,
+    stale: list,
+    manifest: Manifest,
+    stamps: Stamps,
+    outdir: Path,
+    report: BuildReport,
+    claimed: dict[str, str],
+    held: _Held,
+) -> tuple[list, set[str]]:
     """Record each result as it arrives (writing the outputs the job did not write itself);
     returns (all results, the ids of the jobs that ran). `claimed`: output path -> job id."""
     ran: set[str] = set()
@@ -450,13 +470,17 @@ def _remember_files(results, resolver: DepResolver) -> None:
             resolver.value(key, None)
 
 
-def _remove_orphans(plan, manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions,
-                    report: BuildReport) -> None:
+def _remove_orphans(
+    plan, manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions, report: BuildReport
+) -> None:
     """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
     planned = {job.id for job in plan}
     wanted = set(options.hosts) if options.hosts is not None else None
-    orphans = [job_id for job_id in sorted(set(manifest.jobs) - planned)
-               if wanted is None or manifest.jobs.host_of(job_id) in wanted]  # a partial build tidies its hosts only
+    orphans = [
+        job_id
+        for job_id in sorted(set(manifest.jobs) - planned)
+        if wanted is None or manifest.jobs.host_of(job_id) in wanted
+    ]  # a partial build tidies its hosts only
     if not orphans:
         return
     # a file an existing job now writes stays (a job renamed or merged into another)

@@ -52,8 +52,10 @@ class Jobs:
         self.deleted: set[str] = set()
         self.restamped: dict[str, str | None] = {}
         if conn is not None:
-            self._index = {job_id: [host, stamp, sigs]
-                           for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs")}
+            self._index = {
+                job_id: [host, stamp, sigs]
+                for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs")
+            }
 
     def detach(self) -> None:
         """The connection is closed: records not loaded yet can no longer be (the build is over)."""
@@ -83,8 +85,10 @@ class Jobs:
             sigs = []
         record = json.loads(text)
         digests = record.pop("digests", {})
-        record.update(host=host, outputs={sigs[i]: [sigs[i + 1], sigs[i + 2], digests.get(sigs[i])]
-                                          for i in range(0, len(sigs), 3)})
+        record.update(
+            host=host,
+            outputs={sigs[i]: [sigs[i + 1], sigs[i + 2], digests.get(sigs[i])] for i in range(0, len(sigs), 3)},
+        )
         record["in"] = self.restamped.get(job_id, stamp)
         self._records[job_id] = record
         return record
@@ -184,17 +188,25 @@ class Manifest:
         conn = self._conn
         with conn:
             conn.executescript(_SCHEMA)
-            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("format", FORMAT), ("version", __version__)])
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)", [("format", FORMAT), ("version", __version__)]
+            )
             conn.executemany("DELETE FROM jobs WHERE id = ?", [(j,) for j in self.jobs.deleted])
-            conn.executemany("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?)",
-                             [self._row(j) for j in sorted(self.jobs.changed)])
-            conn.executemany("UPDATE jobs SET stamp = ? WHERE id = ?",
-                             [(s, j) for j, s in self.jobs.restamped.items() if j not in self.jobs.changed])
+            conn.executemany(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?)",
+                [self._row(j) for j in sorted(self.jobs.changed)],
+            )
+            conn.executemany(
+                "UPDATE jobs SET stamp = ? WHERE id = ?",
+                [(s, j) for j, s in self.jobs.restamped.items() if j not in self.jobs.changed],
+            )
             if self._files_dirty:
                 conn.execute("DELETE FROM files")
                 conn.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", [(k, *v) for k, v in self.files.items()])
-            conn.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?)",
-                             [(g, json.dumps(d, sort_keys=True)) for g, d in self.groups.items() if g not in self._known_groups])
+            conn.executemany(
+                "INSERT OR REPLACE INTO groups VALUES (?, ?)",
+                [(g, json.dumps(d, sort_keys=True)) for g, d in self.groups.items() if g not in self._known_groups],
+            )
             conn.execute("DELETE FROM groups WHERE id NOT IN (SELECT grp FROM jobs WHERE grp IS NOT NULL)")
         self.close()
         (outdir / ".rockscc-manifest.json").unlink(missing_ok=True)  # the log of rockscc before format 3
@@ -203,8 +215,14 @@ class Manifest:
         record = self.jobs[job_id]
         rest = {k: v for k, v in record.items() if k not in ("host", "in", "outputs")}
         rest["digests"] = {path: sig[2] for path, sig in record.get("outputs", {}).items()}
-        return (job_id, record.get("host"), record.get("in"), record.get("group"),
-                marshal.dumps(_flat_sigs(record)), json.dumps(rest, sort_keys=True))
+        return (
+            job_id,
+            record.get("host"),
+            record.get("in"),
+            record.get("group"),
+            marshal.dumps(_flat_sigs(record)),
+            json.dumps(rest, sort_keys=True),
+        )
 
     def outputs(self) -> set[str]:
         return {path for job_id in self.jobs for path in self.jobs.output_paths(job_id)}

@@ -63,7 +63,6 @@ class Stamps:
             return f"{job.salt}|{hosts.get(reads[0], '-')}"
         return f"{job.salt}|" + _hash("|".join(hosts.get(name, "-") for name in reads).encode()).hex()
 
-
     def stampable(self, record: dict, groups: dict) -> bool:
         """Whether a job's recorded dependencies are all covered by its stamp."""
         if any(key.startswith(UNSTAMPABLE_DEPS) for key in record.get("deps", {})):

@@ -74,8 +74,16 @@ def parse_cond(text: str) -> Cond:
         raise RocksccError(f'cond "{text}": syntax error at column {exc.column}') from None
     except LarkError as exc:
         raise RocksccError(f'cond "{text}": {exc}') from None
-    names = frozenset(str(t) for t in (tree.scan_values(lambda v: isinstance(v, Token) and v.type == "NAME")
-                                       if isinstance(tree, Tree) else [tree] if tree.type == "NAME" else []))
+    names = frozenset(
+        str(t)
+        for t in (
+            tree.scan_values(lambda v: isinstance(v, Token) and v.type == "NAME")
+            if isinstance(tree, Tree)
+            else [tree]
+            if tree.type == "NAME"
+            else []
+        )
+    )
     return Cond(text, tree, names)
 
 
@@ -122,9 +130,16 @@ def _literal(token: Token) -> Any:
 
 def _compare(left: Any, op: str, right: Any) -> bool:
     try:
-        return {"==": left == right, "!=": left != right}[op] if op in ("==", "!=") else {
-            "<": lambda: left < right, "<=": lambda: left <= right,
-            ">": lambda: left > right, ">=": lambda: left >= right}[op]()
+        return (
+            {"==": left == right, "!=": left != right}[op]
+            if op in ("==", "!=")
+            else {
+                "<": lambda: left < right,
+                "<=": lambda: left <= right,
+                ">": lambda: left > right,
+                ">=": lambda: left >= right,
+            }[op]()
+        )
     except TypeError:  # None or a string against a number: false, as in Rocks' Python 2 it was arbitrary
         return False
 
@@ -150,13 +165,19 @@ class Filter:
             cond = parse_cond(attrib.get("cond", ""))
         except RocksccError as exc:
             raise RocksccError(f"{where}: {exc}" if where else str(exc)) from None
-        return cls(comma_list(attrib.get("arch")), comma_list(attrib.get("os")),
-                   comma_list(attrib.get("release")), cond)
+        return cls(
+            comma_list(attrib.get("arch")), comma_list(attrib.get("os")), comma_list(attrib.get("release")), cond
+        )
 
     def and_(self, other: Filter) -> Filter:
         """A child overrides arch/os/release; conds are ANDed (Rocks 5.2+ edge semantics)."""
-        cond = other.cond if self.cond is TRUE else self.cond if other.cond is TRUE else \
-            parse_cond(f"({self.cond.text}) and ({other.cond.text})")
+        cond = (
+            other.cond
+            if self.cond is TRUE
+            else self.cond
+            if other.cond is TRUE
+            else parse_cond(f"({self.cond.text}) and ({other.cond.text})")
+        )
         return Filter(other.arch or self.arch, other.os or self.os, other.release or self.release, cond)
 
     @cached_property  # read for every item of every host: computed once per filter

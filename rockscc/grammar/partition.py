@@ -14,18 +14,38 @@ from rockscc.errors import RocksccError
 from rockscc.grammar import lalr_parser
 
 # command -> (options taking a value, flag options); None: accept any option (bootloader)
-_VALUED_PART = {"size", "maxsize", "ondisk", "ondrive", "fstype", "onpart", "usepart", "bytes-per-inode", "fsoptions",
-                "label", "start", "end", "passphrase", "fsprofile", "mkfsoptions", "type"}
+_VALUED_PART = {
+    "size",
+    "maxsize",
+    "ondisk",
+    "ondrive",
+    "fstype",
+    "onpart",
+    "usepart",
+    "bytes-per-inode",
+    "fsoptions",
+    "label",
+    "start",
+    "end",
+    "passphrase",
+    "fsprofile",
+    "mkfsoptions",
+    "type",
+}
 OPTIONS: dict[str, tuple[set[str], set[str]] | None] = {
     "clearpart": ({"drives", "list", "disklabel"}, {"all", "linux", "none", "initlabel"}),
     "zerombr": (set(), set()),
     "ignoredisk": ({"drives", "only-use"}, {"interactive"}),
     "part": (_VALUED_PART, {"grow", "asprimary", "noformat", "recommended", "encrypted", "hibernation"}),
-    "raid": ({"level", "device", "spares", "fstype", "bytes-per-inode", "fsoptions", "label", "passphrase", "mkfsoptions"},
-             {"noformat", "useexisting", "encrypted"}),
+    "raid": (
+        {"level", "device", "spares", "fstype", "bytes-per-inode", "fsoptions", "label", "passphrase", "mkfsoptions"},
+        {"noformat", "useexisting", "encrypted"},
+    ),
     "volgroup": ({"pesize", "reserved-space", "reserved-percent"}, {"noformat", "useexisting"}),
-    "logvol": ({"vgname", "name", "size", "maxsize", "percent", "fstype", "fsoptions", "label", "passphrase", "mkfsoptions"},
-               {"grow", "noformat", "useexisting", "recommended", "encrypted", "hibernation"}),
+    "logvol": (
+        {"vgname", "name", "size", "maxsize", "percent", "fstype", "fsoptions", "label", "passphrase", "mkfsoptions"},
+        {"grow", "noformat", "useexisting", "recommended", "encrypted", "hibernation"},
+    ),
     "bootloader": None,
     "autopart": ({"type", "fstype"}, {"encrypted", "nolvm", "nohome", "noboot", "noswap"}),
 }

@@ -43,10 +43,11 @@ def boot_action(cluster: Cluster, host: Host) -> tuple[str, PxeAction] | None:
         if "ks" in (action.args or "").split():
             from rockscc.model.defaults import DEBIAN12_INSTALL_ARGS, DEBIAN12_INSTALL_COMMAND
 
-            raise RocksccError(f"host {host.name} (kickstart_dialect={dialect}) would boot action {host.pxeboot}, "
-                               f"a kickstart installer: add the Debian installer's, e.g. rockscc add host pxeaction "
-                               f"action=\"{variant}\" command=\"{DEBIAN12_INSTALL_COMMAND}\" "
-                               f"args=\"{DEBIAN12_INSTALL_ARGS}\"")
+            raise RocksccError(
+                f"host {host.name} (kickstart_dialect={dialect}) would boot action {host.pxeboot}, "
+                f"a kickstart installer: add the Debian installer's, e.g. rockscc add host pxeaction "
+                f'action="{variant}" command="{DEBIAN12_INSTALL_COMMAND}" '
+                f'args="{DEBIAN12_INSTALL_ARGS}"'
+            )
         return host.pxeboot, action
     return host.pxeboot, action_of(cluster, host, host.pxeboot)
-

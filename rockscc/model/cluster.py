@@ -26,11 +26,15 @@ from rockscc.model.rocksversion import rocks_intrinsics, rocks_version_of
 
 ATTR_LEVELS = ("host", "appliance", "os", "global")
 # attributes every host has from its record (intrinsic_attrs); Node_* are Rocks 5.0's spellings
-INTRINSIC_ATTRS = frozenset("hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags ksmac".split())
+INTRINSIC_ATTRS = frozenset(
+    "hostname rack rank cpus appliance membership os arch hostaddr graph root bootflags ksmac".split()
+)
 
 
 def is_intrinsic(name: str) -> bool:
     return name in INTRINSIC_ATTRS or name.startswith("Node_")
+
+
 _HOST_NAME = re.compile(r"^(?P<appliance>.+)-(?P<rack>\d+)-(?P<rank>\d+)$")
 
 
@@ -89,8 +93,10 @@ class Cluster:
     def check_appliance_enabled(self, appliance: Appliance) -> None:
         roll = self.rolls.get(appliance.roll) if appliance.roll else None
         if appliance.roll and (roll is None or not roll.enabled):
-            raise RocksccError(f'appliance "{appliance.membership}" comes from roll "{appliance.roll}", which is disabled '
-                               f'(rockscc enable roll {appliance.roll})')
+            raise RocksccError(
+                f'appliance "{appliance.membership}" comes from roll "{appliance.roll}", which is disabled '
+                f"(rockscc enable roll {appliance.roll})"
+            )
 
     def appliance_name(self, host: Host) -> str:
         return self.appliance_by_membership(host.membership)[0]
@@ -136,7 +142,7 @@ class Cluster:
 
     def roll_path(self, roll: Roll) -> Path:
         if roll.path.startswith("builtin:"):  # rolls shipped with rockscc (rolls/<name>/)
-            return BUILTIN_BASE / "rolls" / roll.path[len("builtin:"):]
+            return BUILTIN_BASE / "rolls" / roll.path[len("builtin:") :]
         if roll.path.startswith("pkg:"):
             import importlib
 
@@ -148,8 +154,12 @@ class Cluster:
     # --- attributes ----------------------------------------------------------------------------
     def attr_levels(self, host: Host) -> list[tuple[str, dict[str, str]]]:
         """The attribute tables a host sees, least specific first: global, os, appliance, host."""
-        return [("global", self.attrs), ("os", self.os.get(host.os, {})),
-                ("appliance", self.appliance_of(host).attrs), ("host", host.attrs)]
+        return [
+            ("global", self.attrs),
+            ("os", self.os.get(host.os, {})),
+            ("appliance", self.appliance_of(host).attrs),
+            ("host", host.attrs),
+        ]
 
     def attr_sources(self, host: Host) -> dict[str, tuple[str, str]]:
         """Every attribute of `host` with the level it comes from (host > appliance > os > global)."""
@@ -255,8 +265,11 @@ class Cluster:
         (the DHCP discovery range) are skipped too."""
         if network not in self.networks:
             raise RocksccError(f'network "{network}" is not defined')
-        return self.host_table().book().next_ip(network, alloc.network_of(self.networks[network]),
-                                                alloc.as_ints(frozenset(reserved)))
+        return (
+            self.host_table()
+            .book()
+            .next_ip(network, alloc.network_of(self.networks[network]), alloc.as_ints(frozenset(reserved)))
+        )
 
     # --- host selection ------------------------------------------------------------------------
     def select_hosts(self, tokens: list[str], *, default_all: bool = True) -> list[Host]:
@@ -371,8 +384,10 @@ class Cluster:
                     value = getattr(iface, key)
                     others = sorted(table.holders(key, value) - {name}) if value else []
                     if others:
-                        raise SchemaError(("hosts", name, "interfaces", i, key),
-                                          f"{key.upper()} {value} is already used by host {others[0]}")
+                        raise SchemaError(
+                            ("hosts", name, "interfaces", i, key),
+                            f"{key.upper()} {value} is already used by host {others[0]}",
+                        )
 
     def _validate_vm_slots(self, slots: dict[tuple[str, int], list[str]]) -> None:
         """Each VM's container is a host, and no two VMs share a slice of one container."""
@@ -380,7 +395,9 @@ class Cluster:
             if container not in self.hosts:
                 raise SchemaError(("hosts", vms[0], "vm", "container"), f'VM container "{container}" is not a host')
             if len(vms) > 1:
-                raise SchemaError(("hosts", vms[1], "vm", "slice"), f"slice {slot} of {container} is already VM {vms[0]}'s")
+                raise SchemaError(
+                    ("hosts", vms[1], "vm", "slice"), f"slice {slot} of {container} is already VM {vms[0]}'s"
+                )
 
     def _validate_one_frontend(self, blame=()) -> None:
         """At most one host is the frontend: its boot file is the TFTP tree's pxelinux.cfg/default,
@@ -393,8 +410,10 @@ class Cluster:
         if len(frontends) > 1:
             culprit = next((name for name in frontends if name in blame), frontends[-1])
             first = next(name for name in frontends if name != culprit)
-            raise SchemaError(("hosts", culprit, "membership"),
-                              f"{first} and {culprit} would both be the frontend (a cluster has one)")
+            raise SchemaError(
+                ("hosts", culprit, "membership"),
+                f"{first} and {culprit} would both be the frontend (a cluster has one)",
+            )
 
     def _validate_unique_addresses(self) -> None:
         seen_ip: dict[str, str] = {}

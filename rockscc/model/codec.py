@@ -66,8 +66,11 @@ def _trusted_decoder(cls: Any):
     if origin is dict:
         item_type = typing.get_args(cls)[1]
         item = _trusted_decoder(item_type)
-        key_field = next((f.name for f in dataclasses.fields(item_type) if _is_key_field(f)), None) \
-            if dataclasses.is_dataclass(item_type) else None
+        key_field = (
+            next((f.name for f in dataclasses.fields(item_type) if _is_key_field(f)), None)
+            if dataclasses.is_dataclass(item_type)
+            else None
+        )
         if item is None:
             return None
         if key_field is None:
@@ -114,8 +117,9 @@ _ESCAPE = re.compile(r"\\(u00[01]|.)")  # one JSON escape; escaped backslashes p
 def json_strings_printable(text: str) -> bool:
     """Whether every string in a JSON text written by json.dumps(ensure_ascii=False) is printable:
     such a text escapes control characters below U+0020 and writes every other character as is."""
-    return text.isprintable() and not any(m[1] in ("b", "f", "n", "r", "t") or m[1].startswith("u00")
-                                          for m in _ESCAPE.finditer(text))
+    return text.isprintable() and not any(
+        m[1] in ("b", "f", "n", "r", "t") or m[1].startswith("u00") for m in _ESCAPE.finditer(text)
+    )
 
 
 # Decoders are built once per type (closures over the type's fields), so decoding ten thousand
@@ -172,7 +176,9 @@ def unprintable(value: str) -> str:
     import unicodedata
 
     char = next(c for c in value if not c.isprintable())
-    name = unicodedata.name(char, "") or {"\n": "line feed", "\r": "carriage return", "\t": "tab", "\0": "NUL"}.get(char, "")
+    name = unicodedata.name(char, "") or {"\n": "line feed", "\r": "carriage return", "\t": "tab", "\0": "NUL"}.get(
+        char, ""
+    )
     return f"the character U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
 
 
@@ -205,8 +211,11 @@ def _list_decoder(item):
 def _dict_decoder(item_type: Any, checked: bool):
     item = _decoder(item_type, checked)
     key = _string_type if checked else _string
-    key_field = next((f.name for f in dataclasses.fields(item_type) if _is_key_field(f)), None) \
-        if dataclasses.is_dataclass(item_type) else None
+    key_field = (
+        next((f.name for f in dataclasses.fields(item_type) if _is_key_field(f)), None)
+        if dataclasses.is_dataclass(item_type)
+        else None
+    )
 
     def decode_dict(value: Any) -> dict:
         if type(value) is not dict:
@@ -235,8 +244,9 @@ def _record_decoder(cls: type, checked: bool):
     # __init__ with keywords, which costs more than the decoding around it
     assert not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__"), cls
     defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
-    factories = [(f.name, f.default_factory) for f in dataclasses.fields(cls)
-                 if f.default_factory is not dataclasses.MISSING]
+    factories = [
+        (f.name, f.default_factory) for f in dataclasses.fields(cls) if f.default_factory is not dataclasses.MISSING
+    ]
     new = object.__new__
 
     def decode_record(value: Any) -> Any:

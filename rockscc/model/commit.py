@@ -72,7 +72,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
 def commit(root: Path, writes: dict[Path, bytes], deletes: list[Path], mode: int) -> None:
     """Write `writes` and delete `deletes` (paths under `root`), all or nothing."""
     if len(writes) == 1 and not deletes:
-        (path, data), = writes.items()
+        ((path, data),) = writes.items()
         atomic_write(path, data, mode)
         checkpoint("renamed")
         return
@@ -84,10 +84,15 @@ def commit(root: Path, writes: dict[Path, bytes], deletes: list[Path], mode: int
     creates = [str(p)[prefix:] for p in writes if not p.exists()]
     created = set(creates)
     replaces = [str(p)[prefix:] for p in writes if str(p)[prefix:] not in created]
-    temps = {target: f"{os.path.dirname(target)}/{_TEMP_MARK}{os.path.basename(target)}".lstrip("/")
-             for target in replaces}
-    journal = {"state": "prepare", "creates": creates, "renames": list(temps.items()),
-               "deletes": [str(p)[prefix:] for p in deletes]}
+    temps = {
+        target: f"{os.path.dirname(target)}/{_TEMP_MARK}{os.path.basename(target)}".lstrip("/") for target in replaces
+    }
+    journal = {
+        "state": "prepare",
+        "creates": creates,
+        "renames": list(temps.items()),
+        "deletes": [str(p)[prefix:] for p in deletes],
+    }
     atomic_write(root / JOURNAL, json.dumps(journal).encode(), 0o600)
     checkpoint("prepared")
     try:
@@ -180,7 +185,7 @@ def _write_new(path: Path, data: bytes, mode: int, *, sync: bool) -> None:
         os.fchmod(fd, mode)  # whatever the umask
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         if sync:
             os.fsync(fd)
     finally:

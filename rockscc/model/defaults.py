@@ -28,8 +28,10 @@ INSTALL_ARGS = "append ks initrd=initrd.img ramdisk_size=150000 lang= devfs=nomo
 # tftpboot/ as scripts/debian-mirror --tftpboot puts them): unattended, its preseed from `preseed`.
 # Not one of init's actions (Rocks' six stay exactly Rocks'): the site adds it as `install debian12`.
 DEBIAN12_INSTALL_COMMAND = "kernel debian12-linux"
-DEBIAN12_INSTALL_ARGS = ("append initrd=debian12-initrd.gz auto=true priority=critical preseed interface=auto "
-                         "netcfg/dhcp_timeout=60 fb=false")
+DEBIAN12_INSTALL_ARGS = (
+    "append initrd=debian12-initrd.gz auto=true priority=critical preseed interface=auto "
+    "netcfg/dhcp_timeout=60 fb=false"
+)
 
 # Rocks 5.0's six global PXE actions (nodes/pxe.xml), command and arguments exactly.
 PXE_ACTIONS = {
@@ -49,8 +51,15 @@ def crypt_password(password: str) -> str:
     return sha512_crypt.using(rounds=5000).hash(password)
 
 
-def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare: bool = False,
-                password: str | None = None, xen: bool | None = None) -> tuple[Cluster, str | None]:
+def new_cluster(
+    root,
+    *,
+    name: str = "cluster",
+    frontend: str = "frontend",
+    bare: bool = False,
+    password: str | None = None,
+    xen: bool | None = None,
+) -> tuple[Cluster, str | None]:
     """A fresh description; returns it and the generated root password (None if one was given)."""
     import secrets  # only init needs it
 
@@ -62,8 +71,9 @@ def new_cluster(root, *, name: str = "cluster", frontend: str = "frontend", bare
     for app, (membership, node, short, schedulable, public) in APPLIANCES.items():
         if bare and app not in ROCKS_APPLIANCES:
             continue
-        cluster.appliances[app] = Appliance(membership=membership, node=node, short_name=short,
-                                            schedulable=schedulable, public=public)
+        cluster.appliances[app] = Appliance(
+            membership=membership, node=node, short_name=short, schedulable=schedulable, public=public
+        )
     cluster.pxeactions = dict(PXE_ACTIONS)
     cluster.attrs = global_attrs(name, frontend, crypt_password(password))
     cluster.hosts[frontend] = Host(

@@ -77,8 +77,18 @@ def _appliances(c: Cluster) -> Iterator[str]:
             for key in sorted(set(meta.attrs if meta else {}) - set(a.attrs)):
                 yield line("remove", "appliance", "attr", name, Arg("attr", key))
         else:
-            yield line("add", "appliance", name, membership=a.membership, node=a.node, graph=a.graph,
-                       short_name=a.short_name, schedulable=a.schedulable, public=a.public, os=a.os)
+            yield line(
+                "add",
+                "appliance",
+                name,
+                membership=a.membership,
+                node=a.node,
+                graph=a.graph,
+                short_name=a.short_name,
+                schedulable=a.schedulable,
+                public=a.public,
+                os=a.os,
+            )
         for key, value in a.attrs.items():
             yield line("set", "appliance", "attr", name, Arg("attr", key), Arg("value", value))
     for name in c.rolls:
@@ -102,17 +112,29 @@ def _pxeactions(c: Cluster) -> Iterator[str]:
 def _hwprofiles(c: Cluster) -> Iterator[str]:
     for name, hw in c.hwprofiles.items():
         if any(d.partitions for d in hw.disks):
-            raise RocksccError(f"dump: hardware profile {name} declares existing partitions, which cannot be dumped yet")
-        yield line("add", "hwprofile", name, disks=_disks(hw.disks), raids=_raids(hw.raids) or None,
-                   frontend=hw.frontend or None)
+            raise RocksccError(
+                f"dump: hardware profile {name} declares existing partitions, which cannot be dumped yet"
+            )
+        yield line(
+            "add",
+            "hwprofile",
+            name,
+            disks=_disks(hw.disks),
+            raids=_raids(hw.raids) or None,
+            frontend=hw.frontend or None,
+        )
 
 
 def _disks(disks) -> str:
-    return ",".join(f"{d.name}:{format_size(d.size)}" + (f":{d.sector_size}" if d.sector_size != 512 else "") for d in disks)
+    return ",".join(
+        f"{d.name}:{format_size(d.size)}" + (f":{d.sector_size}" if d.sector_size != 512 else "") for d in disks
+    )
 
 
 def _raids(raids) -> str:
-    return ",".join(f"{r.name}:{r.level}:{'+'.join(r.members)}" + (f":{r.mountpoint}" if r.mountpoint else "") for r in raids)
+    return ",".join(
+        f"{r.name}:{r.level}:{'+'.join(r.members)}" + (f":{r.mountpoint}" if r.mountpoint else "") for r in raids
+    )
 
 
 def _hosts(c: Cluster) -> Iterator[str]:
@@ -124,33 +146,82 @@ def _hosts(c: Cluster) -> Iterator[str]:
 def _host(h: Host) -> Iterator[str]:
     if h.partitions or (h.hardware and (h.hardware.raids or h.hardware.frontend)):
         raise RocksccError(f"dump: host {h.name} has recorded partitions or its own raids, which cannot be dumped yet")
-    yield line("add", "host", Arg("host", h.name), membership=h.membership, rack=h.rack, rank=h.rank, cpus=h.cpus,
-               os=h.os, arch=h.arch, ip="none", comment=h.comment)
+    yield line(
+        "add",
+        "host",
+        Arg("host", h.name),
+        membership=h.membership,
+        rack=h.rack,
+        rank=h.rank,
+        cpus=h.cpus,
+        os=h.os,
+        arch=h.arch,
+        ip="none",
+        comment=h.comment,
+    )
     for i in h.interfaces:
-        yield line("add", "host", "interface", Arg("host", h.name), i.device, ip=i.ip, mac=i.mac, subnet=i.subnet,
-                   name=i.name, module=i.module, vlan=i.vlan)
+        yield line(
+            "add",
+            "host",
+            "interface",
+            Arg("host", h.name),
+            i.device,
+            ip=i.ip,
+            mac=i.mac,
+            subnet=i.subnet,
+            name=i.name,
+            module=i.module,
+            vlan=i.vlan,
+        )
     for key, value in h.attrs.items():
         yield line("set", "host", "attr", Arg("host", h.name), Arg("attr", key), Arg("value", value))
     for label, a in h.pxeactions.items():
         yield line("add", "host", "pxeaction", Arg("host", h.name), action=label, command=a.command, args=a.args)
-    yield line("set", "host", "pxeboot", Arg("host", h.name), action=h.pxeboot) if h.pxeboot else line("remove", "host", "pxeboot", Arg("host", h.name))
+    yield (
+        line("set", "host", "pxeboot", Arg("host", h.name), action=h.pxeboot)
+        if h.pxeboot
+        else line("remove", "host", "pxeboot", Arg("host", h.name))
+    )
     if h.bootflags is not None:
         yield line("set", "host", "bootflags", Arg("host", h.name), flags=h.bootflags)
     if h.vm is not None:
         yield vm_line(h)
     for disk in h.hardware.disks if h.hardware else []:  # before the profile: own disks replace its
-        yield line("add", "host", "disk", Arg("host", h.name), disk.name, size=format_size(disk.size), sector=disk.sector_size)
+        yield line(
+            "add", "host", "disk", Arg("host", h.name), disk.name, size=format_size(disk.size), sector=disk.sector_size
+        )
         for p in disk.partitions:
-            yield line("add", "host", "disk", "partition", Arg("host", h.name), p.device, start=p.start, size=format_size(p.size),
-                       fstype=p.fstype, mountpoint=p.mountpoint or None, rocks_release=p.rocks_release)
+            yield line(
+                "add",
+                "host",
+                "disk",
+                "partition",
+                Arg("host", h.name),
+                p.device,
+                start=p.start,
+                size=format_size(p.size),
+                fstype=p.fstype,
+                mountpoint=p.mountpoint or None,
+                rocks_release=p.rocks_release,
+            )
     if h.hwprofile:
         yield line("set", "host", "hwprofile", Arg("host", h.name), Arg("hwprofile", h.hwprofile))
 
 
 def vm_line(h: Host) -> str:
     vm = h.vm
-    return line("set", "host", "vm", Arg("host", h.name), physnode=vm.container, disk=" ".join(d.spec() for d in vm.disks),
-                disksize=" ".join(str(d.size) for d in vm.disks), mem=vm.mem, slice=vm.slice, virt_type=vm.virt_type)
+    return line(
+        "set",
+        "host",
+        "vm",
+        Arg("host", h.name),
+        physnode=vm.container,
+        disk=" ".join(d.spec() for d in vm.disks),
+        disksize=" ".join(str(d.size) for d in vm.disks),
+        mem=vm.mem,
+        slice=vm.slice,
+        virt_type=vm.virt_type,
+    )
 
 
 SECTIONS = [_settings, _networks, _appliances, _attrs, _pxeactions, _hwprofiles, _hosts]

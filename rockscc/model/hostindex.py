@@ -49,8 +49,18 @@ def addresses(host: Host) -> tuple[str, ...]:
 
 def make_row(host: Host, sig: str, data: str, digest: str, plain: bool) -> Row:
     vm = host.vm
-    return Row(sig, data, digest, plain, host.membership, host.rack, host.rank,
-               vm.container if vm else None, vm.slice if vm else None, f" {' '.join(addresses(host))} ")
+    return Row(
+        sig,
+        data,
+        digest,
+        plain,
+        host.membership,
+        host.rack,
+        host.rank,
+        vm.container if vm else None,
+        vm.slice if vm else None,
+        f" {' '.join(addresses(host))} ",
+    )
 
 
 class Index:
@@ -65,8 +75,12 @@ class Index:
         stamp = f"{FORMAT} {__version__}"  # a new rockscc may decode differently: start again
         found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if found is None or found[0] != stamp:
-            self._write(lambda: (self.db.execute("DELETE FROM hosts"),
-                                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,))))
+            self._write(
+                lambda: (
+                    self.db.execute("DELETE FROM hosts"),
+                    self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,)),
+                )
+            )
 
     def rows(self) -> dict[str, Row]:
         """Every row, by host name (in name order: what a host table iterates in), without the
@@ -100,10 +114,14 @@ class Index:
         if not changed and not removed:
             return
         marks = ", ".join("?" * (len(Row._fields) + 1))
-        self._write(lambda: (
-            self.db.executemany("DELETE FROM hosts WHERE name = ?", [(n,) for n in removed]),
-            self.db.executemany(f"INSERT OR REPLACE INTO hosts VALUES ({marks})",
-                                [(name, *row) for name, row in changed.items()])))
+        self._write(
+            lambda: (
+                self.db.executemany("DELETE FROM hosts WHERE name = ?", [(n,) for n in removed]),
+                self.db.executemany(
+                    f"INSERT OR REPLACE INTO hosts VALUES ({marks})", [(name, *row) for name, row in changed.items()]
+                ),
+            )
+        )
 
     def _write(self, statements) -> None:
         try:

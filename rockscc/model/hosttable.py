@@ -61,8 +61,9 @@ class HostTable(MutableMapping):
             self._decoded += 1
             if self._decoded == 64:  # reading many: fetch every record at once
                 every = self._fetch(None)
-                self.rows = {n: r._replace(data=every[n]) if r.data is None and n in every else r
-                             for n, r in self.rows.items()}
+                self.rows = {
+                    n: r._replace(data=every[n]) if r.data is None and n in every else r for n, r in self.rows.items()
+                }
                 text = self.rows[name].data
             else:
                 text = self._fetch([name])[name]
@@ -130,8 +131,14 @@ class HostTable(MutableMapping):
         """Every host's addresses, up to date with the records commands took out (made on first
         use: allocation, selection by address, a load)."""
         if self._book is None:
-            self._book = AddressBook.of({name: addresses(self._records[name]) if name in self._records
-                                         else tuple(self.rows[name].addrs.split()) for name in self._names})
+            self._book = AddressBook.of(
+                {
+                    name: addresses(self._records[name])
+                    if name in self._records
+                    else tuple(self.rows[name].addrs.split())
+                    for name in self._names
+                }
+            )
         for name in self._recent:
             self._book.update(name, self._records.get(name))
         return self._book
@@ -272,7 +279,7 @@ class AddressBook:
 
     def used(self, kind: str) -> set[str]:
         prefix = f"{kind}="
-        return {value[len(prefix):] for value in self.owners if value.startswith(prefix)}
+        return {value[len(prefix) :] for value in self.owners if value.startswith(prefix)}
 
     def holders(self, kind: str, value: str) -> set[str]:
         return self.owners.get(f"{kind}={value}", set())

@@ -33,11 +33,15 @@ def check_host_name(value: str) -> str:
 
 def check_attr_name(value: str) -> str:
     if not _ATTR.match(value or ""):
-        raise RocksccError(f'attribute name "{value}" must start with a letter or "_" and hold letters, digits, "_", ".", ":" or "-"')
+        raise RocksccError(
+            f'attribute name "{value}" must start with a letter or "_" and hold letters, digits, "_", ".", ":" or "-"'
+        )
     return value
 
 
-_DOTTED_QUAD = re.compile(r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$")
+_DOTTED_QUAD = re.compile(
+    r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
+)
 
 
 def check_ip(value: str, what: str = "IP address") -> str:
@@ -76,7 +80,9 @@ def check_word(kind: str, value: str) -> str:
 @lru_cache(maxsize=4096)  # many hosts share a value; only values that passed are kept
 def check_dns_name(kind: str, value: str) -> str:
     if len(value) > 253 or not _DNS.match(value or ""):
-        raise RocksccError(f'{kind} "{value}" is not a DNS name (labels of letters, digits, "-" and "_", joined by ".")')
+        raise RocksccError(
+            f'{kind} "{value}" is not a DNS name (labels of letters, digits, "-" and "_", joined by ".")'
+        )
     return value
 
 
@@ -105,5 +111,7 @@ def check_pxe_action(command: str, args: str | None) -> None:
     if word not in PXE_COMMANDS:
         raise RocksccError(f'PXE command "{command}" must start with one of {", ".join(PXE_COMMANDS)}')
     if args is not None and args.strip() and args.split(None, 1)[0] not in PXE_ARG_KEYWORDS:
-        raise RocksccError(f'PXE arguments "{args}" must start with one of {", ".join(PXE_ARG_KEYWORDS)} '
-                           '(e.g. "append ks initrd=initrd.img")')
+        raise RocksccError(
+            f'PXE arguments "{args}" must start with one of {", ".join(PXE_ARG_KEYWORDS)} '
+            '(e.g. "append ks initrd=initrd.img")'
+        )

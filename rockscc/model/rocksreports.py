@@ -86,15 +86,29 @@ def interfaces(cluster: Cluster, host: Host) -> list[Iface]:
     found = []
     for iface in host.interfaces:
         net = cluster.networks.get(iface.subnet or "")
-        found.append(Iface(iface.device, iface.mac or "", iface.ip or "", net.netmask if net else "",
-                           net.mtu if net else None, iface.module or "", iface.vlan, "", net is not None))
+        found.append(
+            Iface(
+                iface.device,
+                iface.mac or "",
+                iface.ip or "",
+                net.netmask if net else "",
+                net.mtu if net else None,
+                iface.module or "",
+                iface.vlan,
+                "",
+                net is not None,
+            )
+        )
     return found
 
 
 def routes(host: Host) -> list[tuple[str, str, str]]:
     """Rocks' standard routes with their network resolved to the host's device on it."""
-    return [(network, netmask, device) for network, netmask, via in STANDARD_ROUTES
-            if (device := device_on(host, via)) is not None]
+    return [
+        (network, netmask, device)
+        for network, netmask, via in STANDARD_ROUTES
+        if (device := device_on(host, via)) is not None
+    ]
 
 
 def firewall(host: Host) -> list[FirewallRule]:

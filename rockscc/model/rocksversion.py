@@ -17,15 +17,32 @@ from rockscc.errors import RocksccError
 
 # release names as Rocks' copyright banners and motd print them (`Rocks 7.0 (Manzanita)`)
 RELEASE_NAMES = {
-    "5.0": "V", "5.1": "V", "5.2": "Chimichanga", "5.3": "Rolled Tacos", "5.4": "Maverick",
-    "5.4.3": "Viper", "5.5": "Mamba", "6.0": "Mamba", "6.1": "Emerald Boa", "6.1.1": "Sand Boa",
-    "6.2": "SideWinder", "7.0": "Manzanita",
+    "5.0": "V",
+    "5.1": "V",
+    "5.2": "Chimichanga",
+    "5.3": "Rolled Tacos",
+    "5.4": "Maverick",
+    "5.4.3": "Viper",
+    "5.5": "Mamba",
+    "6.0": "Mamba",
+    "6.1": "Emerald Boa",
+    "6.1.1": "Sand Boa",
+    "6.2": "SideWinder",
+    "7.0": "Manzanita",
 }
 DEFAULT_DIALECT = "rhel5"  # the kickstart dialect of a host whose attributes name none (Rocks 5.0's)
 DIALECT_VERSIONS = {"rhel5": "5.0", "rhel6": "6.2"}  # every later dialect: LATEST
 LATEST = "7.0"
-DERIVED = ("rocks_version", "rocks_version_major", "rocks_release", "version", "release", "distribution",
-           "Info_RocksVersion", "Info_RocksRelease")
+DERIVED = (
+    "rocks_version",
+    "rocks_version_major",
+    "rocks_release",
+    "version",
+    "release",
+    "distribution",
+    "Info_RocksVersion",
+    "Info_RocksRelease",
+)
 
 
 def rocks_version_of(attrs: dict[str, str]) -> str:

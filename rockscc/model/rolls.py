@@ -47,16 +47,21 @@ def read_meta(path: Path, default_name: str) -> RollMeta:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise RocksccError(f"{meta_file}: {exc}") from None
     try:
-        appliances = {name: decode(Appliance, value, ("appliances", name)) for name, value in data.get("appliances", {}).items()}
+        appliances = {
+            name: decode(Appliance, value, ("appliances", name)) for name, value in data.get("appliances", {}).items()
+        }
     except SchemaError as exc:
         raise RocksccError(f"{meta_file}: {exc}") from None
     name = check_path_safe("roll", str(data.get("name", default_name)))
     commands = {" ".join(str(k).split()): str(v) for k, v in data.get("commands", {}).items()}
     meta = RollMeta(name, str(data.get("version", "")), str(data.get("description", "")), appliances, commands)
     meta.attrs = _strings(data.get("attrs", {}), meta_file, "attrs")
-    meta.os_attrs = {os: _strings(t, meta_file, f"os_attrs.{os}") for os, t in _table(data, "os_attrs", meta_file).items()}
-    meta.appliance_attrs = {a: _strings(t, meta_file, f"appliance_attrs.{a}")
-                            for a, t in _table(data, "appliance_attrs", meta_file).items()}
+    meta.os_attrs = {
+        os: _strings(t, meta_file, f"os_attrs.{os}") for os, t in _table(data, "os_attrs", meta_file).items()
+    }
+    meta.appliance_attrs = {
+        a: _strings(t, meta_file, f"appliance_attrs.{a}") for a, t in _table(data, "appliance_attrs", meta_file).items()
+    }
     if "bootflags" in data:
         meta.bootflags = str(data["bootflags"])
     return meta
@@ -88,8 +93,10 @@ def install(cluster: Cluster, path_spec: str, meta: RollMeta, *, enabled: bool =
             _defaults(existing.attrs, appliance.attrs)
             continue
         if existing is not None and existing.roll != meta.name:
-            raise RocksccError(f'roll "{meta.name}" adds appliance "{app_name}", which already exists '
-                               f'(membership "{existing.membership}", node "{existing.node}")')
+            raise RocksccError(
+                f'roll "{meta.name}" adds appliance "{app_name}", which already exists '
+                f'(membership "{existing.membership}", node "{existing.node}")'
+            )
         if any(a.membership == appliance.membership for n, a in cluster.appliances.items() if n != app_name):
             raise RocksccError(f'roll "{meta.name}": membership "{appliance.membership}" is already used')
         appliance.roll = meta.name
@@ -129,8 +136,10 @@ def check_unused(cluster: Cluster, roll: str, verb: str) -> None:
     memberships = {cluster.appliances[a].membership for a in appliances_of(cluster, roll)}
     users = sorted(h.name for h in cluster.hosts.values() if h.membership in memberships)
     if users:
-        raise RocksccError(f'cannot {verb} roll "{roll}": hosts of its appliances exist ({", ".join(users[:5])}'
-                           f'{" …" if len(users) > 5 else ""}); remove them first')
+        raise RocksccError(
+            f'cannot {verb} roll "{roll}": hosts of its appliances exist ({", ".join(users[:5])}'
+            f"{' …' if len(users) > 5 else ''}); remove them first"
+        )
 
 
 def conflicts(cluster: Cluster) -> list[Diagnostic]:
@@ -143,6 +152,8 @@ def conflicts(cluster: Cluster) -> list[Diagnostic]:
         nodes = cluster.roll_path(roll) / "nodes"
         for path in sorted(nodes.glob("*.xml")) if nodes.is_dir() else []:
             if path.name in seen:
-                found.append(Diagnostic(f"nodes/{path.name}", 0, f"defined by rolls {seen[path.name]} and {name}; {name} wins"))
+                found.append(
+                    Diagnostic(f"nodes/{path.name}", 0, f"defined by rolls {seen[path.name]} and {name}; {name} wins")
+                )
             seen[path.name] = name
     return found

@@ -56,8 +56,7 @@ def match(cluster: Cluster, token: str) -> list[str]:
     rack = _RACK.fullmatch(token)
     if rack:
         frontend = cluster.appliances["frontend"].membership if "frontend" in cluster.appliances else None
-        return [name for name in table
-                if table.summary(name)[1] == int(rack[1]) and table.summary(name)[0] != frontend]
+        return [name for name in table if table.summary(name)[1] == int(rack[1]) and table.summary(name)[0] != frontend]
     if any(c in token for c in "*?["):
         test = pattern(token)
         return [name for name in table if test(name)]
@@ -75,7 +74,7 @@ def pattern(token: str):
             end = token.find("]", i + 2)
             if end < 0:
                 raise RocksccError(f'host pattern "{token}": "[" without "]"')
-            body = token[i + 1:end]
+            body = token[i + 1 : end]
             if _RANGE.match(body):
                 ranges.append(_bounds(token, body))
                 parts.append(r"(\d+)")
@@ -98,8 +97,9 @@ def pattern(token: str):
             return False
         for text, spans in zip(found.groups(), ranges, strict=True):
             number, unpadded = int(text), len(text) == 1 or text[0] != "0"
-            if not any(low <= number <= high and (len(text) == width if width else unpadded)
-                       for low, high, width in spans):
+            if not any(
+                low <= number <= high and (len(text) == width if width else unpadded) for low, high, width in spans
+            ):
                 return False
         return True
 

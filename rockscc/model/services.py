@@ -35,8 +35,10 @@ def dns_domain(cluster: Cluster) -> str:
     value = cluster.attrs.get("Kickstart_PrivateDNSDomain") or "local"
     labels = value.rstrip(".").split(".")
     if len(value) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise RocksccError(f'attribute Kickstart_PrivateDNSDomain: {shown(value)} is not a domain name '
-                           '(labels of letters, digits, "-" and "_", separated by dots)')
+        raise RocksccError(
+            f"attribute Kickstart_PrivateDNSDomain: {shown(value)} is not a domain name "
+            '(labels of letters, digits, "-" and "_", separated by dots)'
+        )
     return value.rstrip(".")
 
 
@@ -48,8 +50,10 @@ def basedir(value: str | None) -> str:
     the install-done callback and the install tree are served."""
     path = (value or "install").strip("/")
     if not _URL_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
-        raise RocksccError(f"attribute Kickstart_PrivateKickstartBasedir: {shown(value)} is not a URL path "
-                           '(letters, digits, ".", "_", "~", "-", separated by "/")')
+        raise RocksccError(
+            f"attribute Kickstart_PrivateKickstartBasedir: {shown(value)} is not a URL path "
+            '(letters, digits, ".", "_", "~", "-", separated by "/")'
+        )
     return path
 
 
@@ -82,7 +86,9 @@ def discovery_range(cluster: Cluster) -> list[str] | None:
     network = network_of(private)
     for address in (first, last):
         if ipaddress.IPv4Address(address) not in network or address in (
-                str(network.network_address), str(network.broadcast_address)):
+            str(network.network_address),
+            str(network.broadcast_address),
+        ):
             raise RocksccError(f"{what}: {address} is not a host address of the private network {network}")
     if ipaddress.IPv4Address(first) > ipaddress.IPv4Address(last):
         raise RocksccError(f"{what}: {first} comes after {last}")

@@ -40,8 +40,23 @@ LOCKNAME = ".cluster.lock"
 MODE = 0o600  # cluster.toml holds the root password hash, host files may hold secret attributes
 DIR_MODE = 0o700
 OLD_CACHES = (".rockscc-cache/cluster.pickle", ".rockscc-cache/cluster.json", ".rockscc-cache/cache.key")  # never read
-__all__ = ["FILENAME", "HOSTS_DIR", "LOCKNAME", "add_host", "atomic_write", "description_signature",
-           "cluster_wide", "find_cluster_dir", "host_file", "hosts_digest", "load", "locate", "locked", "save", "transaction"]
+__all__ = [
+    "FILENAME",
+    "HOSTS_DIR",
+    "LOCKNAME",
+    "add_host",
+    "atomic_write",
+    "description_signature",
+    "cluster_wide",
+    "find_cluster_dir",
+    "host_file",
+    "hosts_digest",
+    "load",
+    "locate",
+    "locked",
+    "save",
+    "transaction",
+]
 
 
 def find_cluster_dir(start: Path | None = None) -> Path:
@@ -200,8 +215,9 @@ def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> No
             raise RocksccError(f"{where}:{locate(text, path)}: {dotted(path)}: {message}")
 
 
-def _conflict(name: str, row: Row, rows: dict[str, Row], owners: dict, slots: dict,
-              decode_row: bool) -> tuple[tuple, str] | None:
+def _conflict(
+    name: str, row: Row, rows: dict[str, Row], owners: dict, slots: dict, decode_row: bool
+) -> tuple[tuple, str] | None:
     host = decode(Host, json.loads(row.data)) if decode_row else Host(membership="")  # a row read now has its record
     for i, iface in enumerate(host.interfaces):
         for key in ("ip", "mac"):
@@ -256,7 +272,7 @@ def _migrate(root: Path, *, writer: bool) -> bool:
     """Move the hosts of cluster.toml into hosts/<name>.toml, as one commit; the comments in and
     around them move along. False when the description cannot be written here."""
     try:
-        with (nullcontext() if writer else locked(root)):
+        with nullcontext() if writer else locked(root):
             text = _read(root / FILENAME)
             data = _parse_toml(text, FILENAME)
             if "hosts" not in data:
@@ -392,7 +408,9 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
         with commit_lock(root, shared=False):
             commit.commit(root, writes, deletes, MODE)
     except OSError as exc:
-        raise RocksccError(f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)") from None
+        raise RocksccError(
+            f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)"
+        ) from None
     _record(cluster, table, changed, removed, plain)
 
 
@@ -447,7 +465,7 @@ def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | No
 
 def _toml_error(message: str, where: str, text: str) -> str:
     if message.endswith("(at end of document)"):
-        return f"{where}:{max(1, len(text.splitlines()))}: {message[:-len('(at end of document)')].strip()} at the end of the file"
+        return f"{where}:{max(1, len(text.splitlines()))}: {message[: -len('(at end of document)')].strip()} at the end of the file"
     match = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if not match:
         return f"{where}: {message}"
@@ -486,10 +504,10 @@ def locate(text: str, path: tuple) -> int:
                 continue
             here = table + _split_key(assign[1])
             # a key inside an inline table on this line
-            rest = target[len(here):]
+            rest = target[len(here) :]
             if target[: len(here)] == here and rest:
                 for key in rest:
-                    if re.search(rf'(?:^|[{{,\s"]){re.escape(key)}"?\s*=', line[assign.end():]):
+                    if re.search(rf'(?:^|[{{,\s"]){re.escape(key)}"?\s*=', line[assign.end() :]):
                         here = here + [key]
         matched = _common_prefix(here, target)
         if matched > best_len or (matched == best_len == len(here) and matched):

@@ -68,8 +68,11 @@ def _value(value: Any, inline: bool = False) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else \
-            {"nan": "nan", "inf": "inf", "-inf": "-inf"}[repr(value)]
+        return (
+            repr(value)
+            if value == value and value not in (float("inf"), float("-inf"))
+            else {"nan": "nan", "inf": "inf", "-inf": "-inf"}[repr(value)]
+        )
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(v, True)}" for k, v in value.items()) + " }" if value else "{}"
     if isinstance(value, list):
@@ -118,8 +121,14 @@ def _update(container: Any, new: dict) -> None:
 
 def _same_tables(old: Any, value: Any) -> bool:
     """Two arrays of tables of the same length: updated element by element (comments kept)."""
-    return (isinstance(value, list) and isinstance(old, list) and len(old) == len(value) and bool(value)
-            and all(isinstance(v, dict) for v in value) and all(isinstance(o, dict) for o in old))
+    return (
+        isinstance(value, list)
+        and isinstance(old, list)
+        and len(old) == len(value)
+        and bool(value)
+        and all(isinstance(v, dict) for v in value)
+        and all(isinstance(o, dict) for o in old)
+    )
 
 
 def _unwrap(item: Any) -> Any:

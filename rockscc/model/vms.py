@@ -15,8 +15,10 @@ def check_container(cluster: Cluster, host: Host) -> Host:
     if host.vm is not None:
         raise RocksccError(f'host "{host.name}" is a VM, not a VM container')
     if not cluster.is_vm_container(host):
-        raise RocksccError(f'host "{host.name}" is not a VM container (its appliance is '
-                           f'"{cluster.appliance_name(host)}"; VMs live on hosts of a vm-container appliance)')
+        raise RocksccError(
+            f'host "{host.name}" is not a VM container (its appliance is '
+            f'"{cluster.appliance_name(host)}"; VMs live on hosts of a vm-container appliance)'
+        )
     return host
 
 

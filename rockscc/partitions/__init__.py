@@ -51,8 +51,9 @@ class Planner:
             self._chains = ChainCache()
         return self._chains
 
-    def plan(self, pre_scripts: list, hardware: Hardware, host: str,
-             recorded: Sequence[ExistingPartition] = ()) -> PlannedHost:
+    def plan(
+        self, pre_scripts: list, hardware: Hardware, host: str, recorded: Sequence[ExistingPartition] = ()
+    ) -> PlannedHost:
         import json
 
         from rockscc.partitions.programs import chain_key
@@ -65,8 +66,15 @@ class Planner:
             self._plans[key] = self._remembered(key, pre_scripts, hardware_json, hardware, host, list(recorded))
         return self._plans[key]
 
-    def _remembered(self, key: tuple, pre_scripts, hardware_json: dict, hardware: Hardware, host: str,
-                    recorded: list[ExistingPartition]) -> PlannedHost:
+    def _remembered(
+        self,
+        key: tuple,
+        pre_scripts,
+        hardware_json: dict,
+        hardware: Hardware,
+        host: str,
+        recorded: list[ExistingPartition],
+    ) -> PlannedHost:
         """A plan from an earlier build's memo (the chain key covers programs and hardware), else
         run the chain and plan it, and remember the result (JSON: a memo entry is data, never code)."""
         import hashlib
@@ -85,9 +93,16 @@ class Planner:
 def _to_memo(planned: PlannedHost) -> bytes:
     import json
 
-    return json.dumps({"info_text": planned.info_text, "plan": planned.plan, "scheme": planned.scheme,
-                       "user_text": planned.user_text, "installer_text": planned.installer_text,
-                       "warnings": [[w.file, w.line, w.message] for w in planned.warnings]}).encode()
+    return json.dumps(
+        {
+            "info_text": planned.info_text,
+            "plan": planned.plan,
+            "scheme": planned.scheme,
+            "user_text": planned.user_text,
+            "installer_text": planned.installer_text,
+            "warnings": [[w.file, w.line, w.message] for w in planned.warnings],
+        }
+    ).encode()
 
 
 def _from_memo(data: bytes | None) -> PlannedHost | None:
@@ -101,24 +116,38 @@ def _from_memo(data: bytes | None) -> PlannedHost | None:
         texts = [entry["info_text"], entry["scheme"]]
         optional = [entry["user_text"], entry["installer_text"]]
         warnings = [Diagnostic(str(f), int(n), str(m)) for f, n, m in entry["warnings"]]
-        if not (all(isinstance(t, str) for t in texts) and all(t is None or isinstance(t, str) for t in optional)
-                and _plan_shaped(entry["plan"])):
+        if not (
+            all(isinstance(t, str) for t in texts)
+            and all(t is None or isinstance(t, str) for t in optional)
+            and _plan_shaped(entry["plan"])
+        ):
             return None
     except (ValueError, TypeError, KeyError):
         return None
     return PlannedHost(texts[0], entry["plan"], texts[1], optional[0], optional[1], warnings)
 
 
-_ROW_TYPES = {"disk": str, "device": str, "start": int, "end": int, "size": int, "fstype": str, "mountpoint": str,
-              "format": bool, "kind": str}
+_ROW_TYPES = {
+    "disk": str,
+    "device": str,
+    "start": int,
+    "end": int,
+    "size": int,
+    "fstype": str,
+    "mountpoint": str,
+    "format": bool,
+    "kind": str,
+}
 
 
 def _plan_shaped(plan) -> bool:
     """A planned table as layout.Plan.as_json writes it (what plan_rows and the JSON artifact read)."""
     if not isinstance(plan, dict) or not isinstance(plan.get("partitions"), list):
         return False
-    return all(isinstance(row, dict) and all(isinstance(row.get(k), t) for k, t in _ROW_TYPES.items())
-               for row in plan["partitions"])
+    return all(
+        isinstance(row, dict) and all(isinstance(row.get(k), t) for k, t in _ROW_TYPES.items())
+        for row in plan["partitions"]
+    )
 
 
 def _plan(chain, hardware: Hardware, host: str, recorded: list[ExistingPartition]) -> PlannedHost:
@@ -132,8 +161,14 @@ def _plan(chain, hardware: Hardware, host: str, recorded: list[ExistingPartition
     result = plan.as_json()
     result["scheme"] = decision.scheme
     result["reconnected"] = decision.reconnected
-    return PlannedHost(decision.text, result, decision.scheme, chain.user_partition_info, chain.installer_partition_info,
-                       list(chain.warnings))
+    return PlannedHost(
+        decision.text,
+        result,
+        decision.scheme,
+        chain.user_partition_info,
+        chain.installer_partition_info,
+        list(chain.warnings),
+    )
 
 
 PLAN_HEADER = ["disk", "device", "start", "end", "size", "fstype", "mountpoint", "format"]
@@ -147,6 +182,16 @@ def plan_rows(plan: dict) -> list[list]:
     for p in plan["partitions"]:
         on_disk = p["kind"] not in ("raid", "lvm")
         size = format_size(p["size"]) if p["size"] % 1024**2 == 0 else p["size"]
-        rows.append([p["disk"], p["device"], p["start"] if on_disk else "", p["end"] if on_disk else "", size,
-                     p["fstype"], p["mountpoint"], "yes" if p["format"] else "no"])
+        rows.append(
+            [
+                p["disk"],
+                p["device"],
+                p["start"] if on_disk else "",
+                p["end"] if on_disk else "",
+                size,
+                p["fstype"],
+                p["mountpoint"],
+                "yes" if p["format"] else "no",
+            ]
+        )
     return rows

@@ -20,11 +20,35 @@ import ast
 from functools import lru_cache
 
 SAFE_IMPORTS = frozenset({"rocks_partition", "os", "os.path", "re", "string", "math", "shlex", "subprocess", "json"})
-REFLECTIVE = frozenset({
-    "globals", "locals", "vars", "eval", "exec", "compile", "__import__", "getattr", "setattr", "delattr",
-    "__file__", "__dict__", "__builtins__", "__main__", "__spec__", "__loader__", "breakpoint",
-    "sys", "inspect", "importlib", "builtins", "_getframe", "f_globals", "f_locals", "gc",
-})
+REFLECTIVE = frozenset(
+    {
+        "globals",
+        "locals",
+        "vars",
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "getattr",
+        "setattr",
+        "delattr",
+        "__file__",
+        "__dict__",
+        "__builtins__",
+        "__main__",
+        "__spec__",
+        "__loader__",
+        "breakpoint",
+        "sys",
+        "inspect",
+        "importlib",
+        "builtins",
+        "_getframe",
+        "f_globals",
+        "f_locals",
+        "gc",
+    }
+)
 SOURCE_PATHS = (".rockscc", "/proc")
 
 
@@ -78,12 +102,20 @@ def _dead_constants(tree: ast.Module) -> list[tuple[int, int, int]]:
             used.add(node.arg)
     spans = []
     for statement in tree.body:
-        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                and isinstance(statement.targets[0], ast.Name)):
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
             continue
         name, value = statement.targets[0].id, statement.value
-        if (isinstance(value, ast.Constant) and isinstance(value.value, str) and value.lineno == value.end_lineno
-                and name not in used and stores.get(name) == 1):
+        if (
+            isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+            and value.lineno == value.end_lineno
+            and name not in used
+            and stores.get(name) == 1
+        ):
             spans.append((value.lineno, value.col_offset, value.end_col_offset))
     return spans
 

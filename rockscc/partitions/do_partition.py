@@ -57,8 +57,10 @@ def decide(user: str | None, hardware: Hardware, recorded: list[ExistingPartitio
     if scheme == "manual":
         return Decision(_ordered(lines), "manual", reconnected)
     targets = pool[:1] if scheme == "force-default-root-disk-only" else pool
-    lines += default_layout(targets, has_root=any(_mount_of(p) == "/" for d in hardware.disks
-                                                  if d.name in reconnected for p in d.partitions))
+    lines += default_layout(
+        targets,
+        has_root=any(_mount_of(p) == "/" for d in hardware.disks if d.name in reconnected for p in d.partitions),
+    )
     return Decision(_ordered(lines), scheme, reconnected)
 
 
@@ -69,9 +71,11 @@ def default_layout(disks: list[str], *, has_root: bool = False) -> list[str]:
     n = 1
     for disk in disks:
         if not has_root:
-            lines += [f"part / --size={ROOT_MB} --fstype=ext3 --ondisk={disk}",
-                      f"part /var --size={VAR_MB} --fstype=ext3 --ondisk={disk}",
-                      f"part swap --size={SWAP_MB} --ondisk={disk}"]
+            lines += [
+                f"part / --size={ROOT_MB} --fstype=ext3 --ondisk={disk}",
+                f"part /var --size={VAR_MB} --fstype=ext3 --ondisk={disk}",
+                f"part swap --size={SWAP_MB} --ondisk={disk}",
+            ]
             has_root = True
         lines.append(f"part /state/partition{n} --size=1 --fstype=ext3 --grow --ondisk={disk}")
         n += 1
@@ -109,7 +113,7 @@ def _is_rocks_disk(disk: Disk, hardware: Hardware) -> bool:
 
 def _matches_record(disk: Disk, recorded: list[ExistingPartition]) -> bool:
     """compareDiskInfo: the disk's layout is exactly what the partitions table recorded."""
-    mine = [p for p in recorded if p.device.startswith(disk.name) and p.device[len(disk.name):].isdigit()]
+    mine = [p for p in recorded if p.device.startswith(disk.name) and p.device[len(disk.name) :].isdigit()]
     if not mine or not disk.partitions:
         return False
     key = lambda p: (p.device, p.start, p.size, p.fstype, p.mountpoint)  # noqa: E731

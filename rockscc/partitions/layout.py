@@ -138,7 +138,9 @@ class _Planner:
         mount = d.words[0]
         size = _mib(d, "size", self) if d.opt("size") else None
         if d.opt("onpart"):
-            return Request(mount, 0, False, None, None, False, d.opt("fstype", ""), d, d.opt("onpart"), not d.opt("noformat"))
+            return Request(
+                mount, 0, False, None, None, False, d.opt("fstype", ""), d, d.opt("onpart"), not d.opt("noformat")
+            )
         if size is None:
             if d.opt("recommended") and mount == "swap":
                 size = 1024 * MIB
@@ -149,8 +151,16 @@ class _Planner:
             self.fail(d, f"--grow can never grow: --maxsize {maxsize // MIB} is not above --size {size // MIB}")
         if d.opt("ondisk") and d.opt("ondisk") not in self.disks:
             self._known(d, [d.opt("ondisk")])
-        fstype = d.opt("fstype", "swap" if mount == "swap" else "raid" if mount.startswith("raid.")
-                       else "lvmpv" if mount.startswith("pv.") else "ext3")
+        fstype = d.opt(
+            "fstype",
+            "swap"
+            if mount == "swap"
+            else "raid"
+            if mount.startswith("raid.")
+            else "lvmpv"
+            if mount.startswith("pv.")
+            else "ext3",
+        )
         return Request(mount, size, bool(d.opt("grow")), maxsize, d.opt("ondisk"), bool(d.opt("asprimary")), fstype, d)
 
     def _check_mounts(self) -> None:
@@ -193,8 +203,10 @@ class _Planner:
             with open(image, "wb") as fh:
                 fh.truncate(disk.size)
         except OSError as exc:
-            self.fail(None, f"disk {disk.name} ({format_size(disk.size)}): cannot make its sparse image in {tmp}: "
-                            f"{exc.strerror}")
+            self.fail(
+                None,
+                f"disk {disk.name} ({format_size(disk.size)}): cannot make its sparse image in {tmp}: {exc.strerror}",
+            )
         device = parted.getDevice(image)
         label = "gpt" if disk.size > TWO_TIB else "msdos"
         pdisk = parted.freshDisk(device, label)
@@ -205,18 +217,31 @@ class _Planner:
             onpart = next((r for r in all_requests if r.onpart == existing.device), None)
             mount = onpart.mount if onpart else existing.mountpoint
             fmt = onpart.format if onpart else False
-            self.plan.rows.append(Planned(disk.name, existing.device, start, start + existing.size // sector - 1,
-                                          existing.size, (onpart.fstype if onpart and onpart.fstype else existing.fstype),
-                                          mount, fmt))
+            self.plan.rows.append(
+                Planned(
+                    disk.name,
+                    existing.device,
+                    start,
+                    start + existing.size // sector - 1,
+                    existing.size,
+                    (onpart.fstype if onpart and onpart.fstype else existing.fstype),
+                    mount,
+                    fmt,
+                )
+            )
         for r in all_requests:
             if r.onpart and r.onpart.startswith(disk.name) and r.onpart not in {p.device for p in kept}:
-                self.fail(r.directive, f"--onpart {r.onpart}: no such partition on {disk.name}"
-                          + (" (the disk is cleared)" if cleared else ""))
+                self.fail(
+                    r.directive,
+                    f"--onpart {r.onpart}: no such partition on {disk.name}"
+                    + (" (the disk is cleared)" if cleared else ""),
+                )
         if requests:
             self._lay_out(disk, pdisk, device, requests, kept)
         pdisk.commitToDevice()  # write the table; commit() would also poke udev about a plain file
-        self.plan.disks.append({"name": disk.name, "size": disk.size, "sector_size": sector, "label": label,
-                                "sectors": device.length})
+        self.plan.disks.append(
+            {"name": disk.name, "size": disk.size, "sector_size": sector, "label": label, "sectors": device.length}
+        )
 
     def _lay_out(self, disk: Disk, pdisk, device, requests: list[Request], kept) -> None:
         sector = disk.sector_size
@@ -228,7 +253,9 @@ class _Planner:
         logical = pdisk.type == "msdos" and len(ordered) + len(kept) > 4
         n_primary = (3 - len(kept)) if logical else len(ordered)
         if logical and n_primary < 0:
-            self.fail(ordered[0].directive, f"{disk.name} has {len(kept)} kept partitions: no room for an extended partition")
+            self.fail(
+                ordered[0].directive, f"{disk.name} has {len(kept)} kept partitions: no room for an extended partition"
+            )
         overhead = align * (len(ordered) - n_primary) if logical else 0  # an EBR gap before each logical
         space = (last - first + 1 - overhead) * sector
         sizes = self._sizes(ordered, space, disk)
@@ -236,16 +263,40 @@ class _Planner:
         for i, (r, size) in enumerate(zip(ordered, sizes)):
             if logical and i == n_primary:
                 ext = self._add(pdisk, device, parted.PARTITION_EXTENDED, cursor, last)
-                self.plan.rows.append(Planned(disk.name, _devname(disk.name, ext.number), cursor, last,
-                                              (last - cursor + 1) * sector, "", "", True, "extended"))
+                self.plan.rows.append(
+                    Planned(
+                        disk.name,
+                        _devname(disk.name, ext.number),
+                        cursor,
+                        last,
+                        (last - cursor + 1) * sector,
+                        "",
+                        "",
+                        True,
+                        "extended",
+                    )
+                )
             is_logical = logical and i >= n_primary
             if is_logical:
                 cursor += align
             length = size // sector
             end = min(cursor + length - 1, last)
-            part = self._add(pdisk, device, parted.PARTITION_LOGICAL if is_logical else parted.PARTITION_NORMAL, cursor, end)
-            self.plan.rows.append(Planned(disk.name, _devname(disk.name, part.number), cursor, end, (end - cursor + 1) * sector,
-                                          r.fstype, r.mount, True, "logical" if is_logical else "primary"))
+            part = self._add(
+                pdisk, device, parted.PARTITION_LOGICAL if is_logical else parted.PARTITION_NORMAL, cursor, end
+            )
+            self.plan.rows.append(
+                Planned(
+                    disk.name,
+                    _devname(disk.name, part.number),
+                    cursor,
+                    end,
+                    (end - cursor + 1) * sector,
+                    r.fstype,
+                    r.mount,
+                    True,
+                    "logical" if is_logical else "primary",
+                )
+            )
             cursor = end + 1
             cursor = -(-cursor // align) * align
 
@@ -256,8 +307,9 @@ class _Planner:
         free = space - sum(sizes)
         if free < 0:
             culprit = requests[-1].directive
-            self.fail(culprit, f"does not fit on {disk.name}: needs {sum(sizes) // MIB} MiB, "
-                               f"{space // MIB} MiB available")
+            self.fail(
+                culprit, f"does not fit on {disk.name}: needs {sum(sizes) // MIB} MiB, {space // MIB} MiB available"
+            )
         growing = [i for i, r in enumerate(requests) if r.grow]
         while free >= MIB and growing:
             weight = sum(max(requests[i].size, MIB) for i in growing)
@@ -310,8 +362,13 @@ class _Planner:
                 self.fail(d, f"RAID{level} needs at least {need} members")
             smallest = min(p.size for p in parts)
             count = len(parts)
-            size = {"0": sum(p.size for p in parts), "1": smallest, "5": (count - 1) * smallest,
-                    "6": (count - 2) * smallest, "10": count // 2 * smallest}[level]
+            size = {
+                "0": sum(p.size for p in parts),
+                "1": smallest,
+                "5": (count - 1) * smallest,
+                "6": (count - 2) * smallest,
+                "10": count // 2 * smallest,
+            }[level]
             device = d.opt("device", f"md{len([r for r in self.plan.rows if r.kind == 'raid'])}")
             device = device if device.startswith("md") else f"md{device}"
             fstype = d.opt("fstype", "swap" if mount == "swap" else "ext3")
@@ -347,15 +404,19 @@ class _Planner:
                     self.fail(d, "logvol needs --size or --percent")
             free = total - sum(fixed)
             if free < 0:
-                self.fail(mine[-1], f"does not fit in volume group {name}: needs {sum(fixed) // MIB} MiB, "
-                                    f"{total // MIB} MiB available")
+                self.fail(
+                    mine[-1],
+                    f"does not fit in volume group {name}: needs {sum(fixed) // MIB} MiB, {total // MIB} MiB available",
+                )
             growing = [i for i, d in enumerate(mine) if d.opt("grow")]
             for i in growing:
                 fixed[i] += free // len(growing) // pesize * pesize
             for d, size in zip(mine, fixed):
                 lv = d.opt("name") or d.words[0].strip("/").replace("/", "_") or "lv"
                 fstype = d.opt("fstype", "swap" if d.words[0] == "swap" else "ext3")
-                self.plan.rows.append(Planned(name, f"{name}/{lv}", 0, 0, size, fstype, d.words[0], not d.opt("noformat"), "lvm"))
+                self.plan.rows.append(
+                    Planned(name, f"{name}/{lv}", 0, 0, size, fstype, d.words[0], not d.opt("noformat"), "lvm")
+                )
 
 
 def _mib(d: Directive, option: str, planner: _Planner) -> int:

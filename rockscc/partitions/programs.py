@@ -21,15 +21,23 @@ from rockscc.errors import Diagnostic, RocksccError
 from rockscc.partitions.deadvalues import canonical
 
 PYTHONS = ("python", "python2", "python3")
-PROGRAM_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
-               "PYTHONDONTWRITEBYTECODE": "1"}
-LIMITS = sandbox.Limits(cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20,
-                        tmp_mb=16, shm_mb=16)
+PROGRAM_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "TMPDIR": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+LIMITS = sandbox.Limits(
+    cpu_s=10, wall_s=20, mem_mb=1024, nproc=64, output_bytes=1 << 20, file_bytes=16 << 20, tmp_mb=16, shm_mb=16
+)
 PYTHON = "python"  # a step run by the sandbox's warm interpreter
 # exit statuses of a step the kernel stopped for a resource limit (128 + signal)
-LIMIT_KILLS = {"137": f"the CPU-time limit ({LIMITS.cpu_s} s) or the memory limit ({LIMITS.mem_mb} MiB)",
-               "152": f"the CPU-time limit ({LIMITS.cpu_s} s)",
-               "153": f"the file-size limit ({LIMITS.file_bytes >> 20} MiB)"}
+LIMIT_KILLS = {
+    "137": f"the CPU-time limit ({LIMITS.cpu_s} s) or the memory limit ({LIMITS.mem_mb} MiB)",
+    "152": f"the CPU-time limit ({LIMITS.cpu_s} s)",
+    "153": f"the file-size limit ({LIMITS.file_bytes >> 20} MiB)",
+}
 
 
 @dataclass
@@ -53,8 +61,10 @@ def interpreter_of(script, host: str) -> list[str]:
     try:
         return list(_interpreter(script.arg or "", script.interpreter or ""))
     except ValueError as exc:
-        raise RocksccError(f"host {host}: {script.origin}: %pre interpreter {exc.args[0]!r} is not one rockscc "
-                           "can run (Python, sh or bash)") from None
+        raise RocksccError(
+            f"host {host}: {script.origin}: %pre interpreter {exc.args[0]!r} is not one rockscc "
+            "can run (Python, sh or bash)"
+        ) from None
 
 
 @lru_cache(maxsize=1024)  # asked for every %pre of every host; a handful of distinct answers
@@ -107,8 +117,10 @@ def _discovered(hardware_json: dict) -> str:
 
 
 def _run(steps, hardware_json: dict, discovered: str, host: str, cache: ChainCache) -> ChainResult:
-    files = {"/tmp/discovered.disks": discovered.encode(),
-             "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode()}
+    files = {
+        "/tmp/discovered.disks": discovered.encode(),
+        "/tmp/.rockscc/hardware.json": json.dumps(hardware_json).encode(),
+    }
     return _run_stepwise(steps, files, host, cache)
 
 
@@ -139,23 +151,34 @@ def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) 
         if warning is not None:
             warnings.append(warning)
     user, installer = state.get("/tmp/user_partition_info"), state.get("/tmp/partition-info")
-    return ChainResult(user.decode(errors="replace") if user is not None else None,
-                       installer.decode(errors="replace") if installer is not None else None, warnings)
+    return ChainResult(
+        user.decode(errors="replace") if user is not None else None,
+        installer.decode(errors="replace") if installer is not None else None,
+        warnings,
+    )
 
 
 def _run_rest(rest, state: dict[str, bytes], host: str, cache: ChainCache) -> None:
     """Run `rest` (steps from the first one not memoized) in one task starting from `state`, and
     memoize each step that completed by the /tmp it started from."""
-    steps = [sandbox.Step(argv=() if argv[0] == PYTHON else (argv[0], sandbox.STEP_FILE), body=body.encode(),
-                          merge_output=True) for argv, body, _origin in rest]
+    steps = [
+        sandbox.Step(
+            argv=() if argv[0] == PYTHON else (argv[0], sandbox.STEP_FILE), body=body.encode(), merge_output=True
+        )
+        for argv, body, _origin in rest
+    ]
     result = sandbox.run(steps, files=state, env=PROGRAM_ENV, limits=LIMITS, collect=True)
     if result.error:
-        where = f" (in the %pre at {rest[result.step][2]})" if result.step is not None and result.step < len(rest) else ""
+        where = (
+            f" (in the %pre at {rest[result.step][2]})" if result.step is not None and result.step < len(rest) else ""
+        )
         raise RocksccError(f"host {host}: partition programs {_why(result)}{where}")
     for (argv, body, origin), step in zip(rest, result.steps):
         status = str(128 - step.status if step.status < 0 else step.status)  # as a shell reports a signal
         if status == "137" and result.oom_kills:
-            raise RocksccError(f"host {host}: the %pre at {origin} was killed by the memory limit ({LIMITS.mem_mb} MiB)")
+            raise RocksccError(
+                f"host {host}: the %pre at {origin} was killed by the memory limit ({LIMITS.mem_mb} MiB)"
+            )
         out = step.stdout
         if step.stopped == "output":  # stopped by rockscc: a failed step (anaconda would go on)
             status = "output"
@@ -191,6 +214,9 @@ def _step_warning(status: str, out: bytes, origin: str, host: str) -> Diagnostic
 
 def _tail(out: bytes) -> list[str]:
     """The last lines a failing step printed, without traceback frames: the message itself."""
-    lines = [line for line in out.decode(errors="replace").strip().splitlines()
-             if line.strip() and not line.startswith(("Traceback (most recent", "  File ", "    "))]
+    lines = [
+        line
+        for line in out.decode(errors="replace").strip().splitlines()
+        if line.strip() and not line.startswith(("Traceback (most recent", "  File ", "    "))
+    ]
     return [line[:200] for line in lines[-2:]]

@@ -49,12 +49,25 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
 
     resolver.register("hw", hw, per_host=True)
     # which files the compiler finds now: a graph's files, a node's files, an include's file
-    resolver.register("graph", _refusal_as_value(lambda name, host: depkeys.files_found(
-        path for path, _overlay in graph_files(session.tree().overlays, name))), per_host=False)
-    resolver.register("nodes", _refusal_as_value(lambda name, host: depkeys.files_found(
-        s.path for s in session.tree().sources(name))), per_host=False)
-    resolver.register("include", _refusal_as_value(lambda name, host: depkeys.include_signature(
-        session.tree().find_include(name))), per_host=False)
+    resolver.register(
+        "graph",
+        _refusal_as_value(
+            lambda name, host: depkeys.files_found(
+                path for path, _overlay in graph_files(session.tree().overlays, name)
+            )
+        ),
+        per_host=False,
+    )
+    resolver.register(
+        "nodes",
+        _refusal_as_value(lambda name, host: depkeys.files_found(s.path for s in session.tree().sources(name))),
+        per_host=False,
+    )
+    resolver.register(
+        "include",
+        _refusal_as_value(lambda name, host: depkeys.include_signature(session.tree().find_include(name))),
+        per_host=False,
+    )
 
     def walk(_, name):
         if name not in cluster.hosts:
@@ -63,19 +76,30 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
         return depkeys.walk_start(appliance.graph, appliance.node)
 
     resolver.register("walk", walk, per_host=True)
-    resolver.register("env", lambda _, host: depkeys.environment_signature(attrs_of(host)) if host in cluster.hosts
-                      else None, per_host=True)
-    resolver.register("model", lambda name, host: hosts_digest(cluster.root) if name == "hosts"
-                      else file_digest(cluster.root / name, manifest), per_host=False)
+    resolver.register(
+        "env",
+        lambda _, host: depkeys.environment_signature(attrs_of(host)) if host in cluster.hosts else None,
+        per_host=True,
+    )
+    resolver.register(
+        "model",
+        lambda name, host: (
+            hosts_digest(cluster.root) if name == "hosts" else file_digest(cluster.root / name, manifest)
+        ),
+        per_host=False,
+    )
     resolver.groups = manifest.groups
     resolver.context = lambda host: attr_context(cluster, host)
-    resolver.host_specific = lambda key: key.startswith(("hw:", "env:")) or (key.startswith("attr:") and is_intrinsic(key[5:]))
+    resolver.host_specific = lambda key: (
+        key.startswith(("hw:", "env:")) or (key.startswith("attr:") and is_intrinsic(key[5:]))
+    )
 
 
 def _refusal_as_value(handler):
     """A lookup that now refuses (a file or folder that has become a link out of its tree) gives
     a value no record holds: the job is rebuilt, and its compile reports the refusal as a build
     from scratch would, as that job's error."""
+
     def value(name, host):
         try:
             return handler(name, host)

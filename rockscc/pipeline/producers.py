@@ -48,16 +48,20 @@ def planned_hosts(session: Session, wanted: Wanted) -> Iterable[tuple[str, Host]
 def profile_jobs(session: Session, wanted: Wanted) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
     salt = session.profile_salt()
-    return [DepsJob(f"profile:{name}", name, partial(_profile, session, host), salt=salt, reads=(name,))
-            for name, host in planned_hosts(session, wanted)]
+    return [
+        DepsJob(f"profile:{name}", name, partial(_profile, session, host), salt=salt, reads=(name,))
+        for name, host in planned_hosts(session, wanted)
+    ]
 
 
 def _profile(session: Session, host: Host, resolver: DepResolver) -> tuple[list[Output], dict, list[str]]:
     built = session.compile(host, plan=True)
     outputs = [text_output(f"kickstart/{host.name}.ks", built.kickstart, KICKSTART_MODE)]
     if built.plan is not None:  # partitions/<host>.txt (the partition-info text) and .json (the planned table)
-        outputs += [text_output(f"partitions/{host.name}.txt", built.plan.info_text),
-                    text_output(f"partitions/{host.name}.json", built.plan.plan_json)]
+        outputs += [
+            text_output(f"partitions/{host.name}.txt", built.plan.info_text),
+            text_output(f"partitions/{host.name}.json", built.plan.plan_json),
+        ]
     deps = {session.dep_key(key): value for key, value in built.deps.items()}
     return outputs, deps, [str(w) for w in built.warnings]
 
@@ -69,8 +73,16 @@ def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
     covers all their records (a no-op build at ten thousand hosts compares one digest instead of
     computing this spec)."""
     cluster = session.cluster
-    return [SpecJob("net:cluster", None, partial(network_spec, cluster, wanted.outdir), render_network,
-                    salt="net-3", reads=tuple(cluster.hosts))]
+    return [
+        SpecJob(
+            "net:cluster",
+            None,
+            partial(network_spec, cluster, wanted.outdir),
+            render_network,
+            salt="net-3",
+            reads=tuple(cluster.hosts),
+        )
+    ]
 
 
 def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
@@ -80,10 +92,19 @@ def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
     checks = [service_check.Check("net/dhcpd.conf", files["net/dhcpd.conf"], "dhcpd")]
     if spec["next_server"] and spec["network"]:
         conf, hosts = dnsmasq_conf.render_conf(spec), dnsmasq_conf.render_hosts(spec)
-        files.update({dnsmasq_conf.CONF_FILE: conf, dnsmasq_conf.HOSTS_FILE: hosts,
-                      nginx_conf.CONF_FILE: nginx_conf.render_nginx(spec), **dns_zones.render_zones(spec)})
-        checks += [service_check.Check(dnsmasq_conf.CONF_FILE, conf, "dnsmasq"), *_dnsmasq_host_checks(conf, hosts),
-                   service_check.Check(nginx_conf.CONF_FILE, files[nginx_conf.CONF_FILE], "nginx")]
+        files.update(
+            {
+                dnsmasq_conf.CONF_FILE: conf,
+                dnsmasq_conf.HOSTS_FILE: hosts,
+                nginx_conf.CONF_FILE: nginx_conf.render_nginx(spec),
+                **dns_zones.render_zones(spec),
+            }
+        )
+        checks += [
+            service_check.Check(dnsmasq_conf.CONF_FILE, conf, "dnsmasq"),
+            *_dnsmasq_host_checks(conf, hosts),
+            service_check.Check(nginx_conf.CONF_FILE, files[nginx_conf.CONF_FILE], "nginx"),
+        ]
         for path, text in files.items():
             if path == dns_zones.NAMED_CONF:
                 checks.append(service_check.Check(path, text, "named-checkconf"))
@@ -97,9 +118,12 @@ def _dnsmasq_host_checks(conf: str, hosts: str) -> list[service_check.Check]:
     """The hosts file, which `dnsmasq --test` does not read, checked as dhcp-host lines."""
     lines = dnsmasq_conf.host_lines(hosts)
     base = "\n".join(line for line in conf.splitlines() if not line.startswith("dhcp-hostsfile="))
-    return [service_check.Check(dnsmasq_conf.HOSTS_FILE, base + "\n" + "\n".join(lines[i:i + DNSMASQ_CHUNK]) + "\n",
-                                "dnsmasq")
-            for i in range(0, len(lines), DNSMASQ_CHUNK)]
+    return [
+        service_check.Check(
+            dnsmasq_conf.HOSTS_FILE, base + "\n" + "\n".join(lines[i : i + DNSMASQ_CHUNK]) + "\n", "dnsmasq"
+        )
+        for i in range(0, len(lines), DNSMASQ_CHUNK)
+    ]
 
 
 def tftp_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
@@ -119,9 +143,10 @@ def boot_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
     ipxe/<host>.ipxe, all from the host's current action; the frontend's file is
     pxelinux.cfg/default. MAC-named copies (01-<mac>) when the attribute pxe_mac_files is true."""
     cluster = session.cluster
-    return [SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2",
-                    reads=(name,))
-            for name, host in planned_hosts(session, wanted)]
+    return [
+        SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2", reads=(name,))
+        for name, host in planned_hosts(session, wanted)
+    ]
 
 
 def render_boot(spec) -> list[Output]:
@@ -134,10 +159,13 @@ def vm_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
     """Per VM: the Xen configs (xen/<vm>.cfg to boot, xen/<vm>.install.cfg to install) and the
     libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
     cluster = session.cluster
-    return [SpecJob(f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1",
-                    reads=(name, host.vm.container))
-            for name, host in planned_hosts(session, wanted)
-            if host.vm is not None and host.vm.container in cluster.hosts]
+    return [
+        SpecJob(
+            f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1", reads=(name, host.vm.container)
+        )
+        for name, host in planned_hosts(session, wanted)
+        if host.vm is not None and host.vm.container in cluster.hosts
+    ]
 
 
 def render_vm(spec) -> list[Output]:
@@ -145,10 +173,12 @@ def render_vm(spec) -> list[Output]:
     from rockscc.backends.xen import xl_config
 
     name = spec["name"]
-    return [text_output(f"xen/{name}.cfg", xl_config(spec, "boot")),
-            text_output(f"xen/{name}.install.cfg", xl_config(spec, "install")),
-            text_output(f"libvirt/{name}.xml", domain_xml(spec, "boot")),
-            text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install"))]
+    return [
+        text_output(f"xen/{name}.cfg", xl_config(spec, "boot")),
+        text_output(f"xen/{name}.install.cfg", xl_config(spec, "install")),
+        text_output(f"libvirt/{name}.xml", domain_xml(spec, "boot")),
+        text_output(f"libvirt/{name}.install.xml", domain_xml(spec, "install")),
+    ]
 
 
 ALL = [network_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]

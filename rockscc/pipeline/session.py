@@ -67,14 +67,14 @@ PROCESS_WIDE = {
     "rockscc.grammar.xlcfg:_parser": "the xl config grammar's parser: built from a file shipped with rockscc",
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
     "rockscc.backends.kickstart:_line_parser": "pykickstart's parser per release for hole lines alone (holes.py): "
-                                              "built once, reset after each use",
+    "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
     "rockscc.sandbox.pool:_workers": "the sandbox worker process of this process (by pid: a forked build worker "
-                                     "starts its own); a process resource, not a cache",
+    "starts its own); a process resource, not a cache",
     "rockscc.xmlgraph.evals:_views": "what an <eval>'s `rocks` command reads (cluster.toml without secrets): one "
-                                     "entry, keyed by the file's inode, size and mtime, so never stale",
+    "entry, keyed by the file's inode, size and mtime, so never stale",
     "rockscc.model.codec:_decoder": "the decoder of each model type: a function of the code",
     "rockscc.model.codec:_trusted_decoder": "the decoder of each model type for rockscc's own cache: a function of the code",
     "rockscc.model.names:check_word": "a pure check of one value, bounded (lru_cache; only values that passed)",
@@ -83,7 +83,7 @@ PROCESS_WIDE = {
     "rockscc.model.names:check_pxe_action": "a pure check of one PXE action, bounded (lru_cache; only actions that passed)",
     "rockscc.memo:code_identity": "the running rockscc's own code: constant for a process",
     "rockscc.runtime.connection:_connections": "libvirt connections by URI: a process resource of the VM "
-                                               "commands, not a compile cache",
+    "commands, not a compile cache",
     "rockscc.runtime.move:observers": "not a cache: the hooks tests register to watch each step of a VM move",
     "rockscc.cli.registry:_builtin": "the built-in command modules: a function of the code",
     "rockscc.cli.registry:_plugins": "installed entry-point commands: a function of the installation",
@@ -181,8 +181,9 @@ class Session:
         attrs = self.cluster.resolve_attrs(host)
         appliance = self.cluster.appliance_of(host)
         evals = self.options.evals and not _says_no(attrs.get("eval"))
-        return HostInput(attrs=attrs, root=appliance.node, graph=appliance.graph, evals=evals,
-                         cluster_dir=self.cluster.root)
+        return HostInput(
+            attrs=attrs, root=appliance.node, graph=appliance.graph, evals=evals, cluster_dir=self.cluster.root
+        )
 
     def profile(self, host: Host) -> CompileResult:
         """The host's Profile (what its kickstart is made of) and what compiling it read."""
@@ -211,8 +212,9 @@ class Session:
         warnings = result.warnings + (planned.warnings if planned is not None else [])
         return HostCompile(kickstart.text, planned if plan else None, read, warnings)
 
-    def _preseed(self, host: Host, result: CompileResult, attrs: dict[str, str], read: dict, dialect: str, *,
-                 plan: bool) -> HostCompile:
+    def _preseed(
+        self, host: Host, result: CompileResult, attrs: dict[str, str], read: dict, dialect: str, *, plan: bool
+    ) -> HostCompile:
         """A Debian installer preseed (backends/preseed): rendered from the profile and the
         partition plan (its partman recipe), so the plan is always made."""
         from rockscc.backends import preseed
@@ -225,8 +227,9 @@ class Session:
         warnings = result.warnings + (planned.warnings if planned is not None else [])
         return HostCompile(rendered.text, planned if plan else None, read, warnings)
 
-    def _partitions(self, host: Host, pre: list, attrs: dict[str, str], read: dict, *,
-                    wanted: bool) -> tuple[PlannedHost | None, bool]:
+    def _partitions(
+        self, host: Host, pre: list, attrs: dict[str, str], read: dict, *, wanted: bool
+    ) -> tuple[PlannedHost | None, bool]:
         """(the host's plan, whether its kickstart inlines it): planned when its disks are declared
         and the plan is wanted or inlined (attribute partition_inline). Records what it read."""
         hardware = self.cluster.hardware_of(host)
@@ -290,8 +293,12 @@ class Session:
                 attrs[name] = f"&{name};"
         from rockscc.xmlgraph.compiler import HostInput, expand_nodes
 
-        host = HostInput(attrs, root=nodes[0].name if nodes else "", evals=self.options.evals,
-                         cluster_dir=self.cluster.root if self.cluster is not None else None)
+        host = HostInput(
+            attrs,
+            root=nodes[0].name if nodes else "",
+            evals=self.options.evals,
+            cluster_dir=self.cluster.root if self.cluster is not None else None,
+        )
         result = expand_nodes(tree, nodes, host)
         result.warnings = sorted(set(notes + result.warnings))
         return result
@@ -326,8 +333,15 @@ class Session:
         graph = tree.graph(appliance.graph)
         traversed, taken, filtered = graph.walk(appliance.node, self.cluster.resolve_attrs(host))
         names = traversed | {e.dst for e in filtered}
-        return HostWalk(host.name, traversed, graph.order(traversed), {(e.src, e.dst) for e in taken},
-                        {(e.src, e.dst) for e in filtered}, self._overlay_of(names), [o.name for o in tree.overlays])
+        return HostWalk(
+            host.name,
+            traversed,
+            graph.order(traversed),
+            {(e.src, e.dst) for e in taken},
+            {(e.src, e.dst) for e in filtered},
+            self._overlay_of(names),
+            [o.name for o in tree.overlays],
+        )
 
     def appliance_walks(self, appliances: list[str]) -> tuple[list[ApplianceWalk], dict[str, str], list[str]]:
         """The whole graph each appliance's profiles can be built from (`rockscc report graph`),

@@ -86,10 +86,8 @@ def host_entries(cluster: Cluster) -> list[dict[str, Any]]:
         iface = cluster.private_interface(host)
         if iface is None or not iface.ip:
             continue
-        entries.append({"name": name, "ip": iface.ip, "mac": iface.mac, "hexip": hex_ip(iface.ip),
-                        "ipxe": ipxe(host)})
+        entries.append({"name": name, "ip": iface.ip, "mac": iface.mac, "hexip": hex_ip(iface.ip), "ipxe": ipxe(host)})
     return entries
-
 
 
 def tftp_spec(cluster: Cluster) -> dict[str, Any]:
@@ -128,18 +126,34 @@ def vm_spec(cluster: Cluster, host: Host) -> dict[str, Any]:
         "cpus": host.cpus,
         "macs": [i.mac for i in host.interfaces if i.mac],
         "network": c_attrs.get("vm_network", "bridge"),  # bridge | user
-        "bridge": _word(container, "vm_bridge", c_attrs.get("vm_bridge", "xenbr{index}" if hypervisor == "xen" else "br{index}"),
-                        lambda kind, v: check_word(kind, v.replace("{index}", "0"))),
-        "disks": [{"type": d.vbd_type, "path": d.path, "device": d.device, "mode": d.mode, "size": d.size}
-                  for d in vm.disks],
-        "install": {"kernel": _word(container, "xen_install_kernel", c_attrs.get("xen_install_kernel", XEN_KERNEL), check_path),
-                    "ramdisk": _word(container, "xen_install_ramdisk", c_attrs.get("xen_install_ramdisk", XEN_RAMDISK),
-                                     check_path),
-                    "args": install_args(cluster, host, attrs)},
-        "bootloader": _word(container, "xen_bootloader", c_attrs.get("xen_bootloader", "pygrub"),
-                            lambda kind, v: check_path(kind, v) if v.startswith("/") else check_word(kind, v)),
-        "serial_log": _word(container, "vm_serial_log", c_attrs.get("vm_serial_log", ""),
-                            lambda kind, v: v and check_path(kind, v.replace("{name}", "x"))),
+        "bridge": _word(
+            container,
+            "vm_bridge",
+            c_attrs.get("vm_bridge", "xenbr{index}" if hypervisor == "xen" else "br{index}"),
+            lambda kind, v: check_word(kind, v.replace("{index}", "0")),
+        ),
+        "disks": [
+            {"type": d.vbd_type, "path": d.path, "device": d.device, "mode": d.mode, "size": d.size} for d in vm.disks
+        ],
+        "install": {
+            "kernel": _word(container, "xen_install_kernel", c_attrs.get("xen_install_kernel", XEN_KERNEL), check_path),
+            "ramdisk": _word(
+                container, "xen_install_ramdisk", c_attrs.get("xen_install_ramdisk", XEN_RAMDISK), check_path
+            ),
+            "args": install_args(cluster, host, attrs),
+        },
+        "bootloader": _word(
+            container,
+            "xen_bootloader",
+            c_attrs.get("xen_bootloader", "pygrub"),
+            lambda kind, v: check_path(kind, v) if v.startswith("/") else check_word(kind, v),
+        ),
+        "serial_log": _word(
+            container,
+            "vm_serial_log",
+            c_attrs.get("vm_serial_log", ""),
+            lambda kind, v: v and check_path(kind, v.replace("{name}", "x")),
+        ),
     }
 
 

@@ -16,8 +16,13 @@ from rockscc.errors import RocksccError
 ARMED_MS = 200  # how soon after watching starts the first round runs (and how often the watcher wakes)
 
 
-def watch(root: Path, outdir: Path, build_once: Callable[[], None], out: Callable[[str], None],
-          sources: Callable[[], list[Path]] = list) -> None:
+def watch(
+    root: Path,
+    outdir: Path,
+    build_once: Callable[[], None],
+    out: Callable[[str], None],
+    sources: Callable[[], list[Path]] = list,
+) -> None:
     """Build, then build again on every change, until Ctrl-C. A round runs only once the watcher
     is active (its first, empty, yield): a save during the first build, or just after a roll came
     or went, is seen by the next round instead of being lost between two watchers."""
@@ -31,8 +36,9 @@ def watch(root: Path, outdir: Path, build_once: Callable[[], None], out: Callabl
     paths = _watched(root, sources, [root])
     first, due = True, True  # due: a round owed before any change is seen (watching just began)
     while True:
-        for changes in watch_changes(*paths, watch_filter=relevant, raise_interrupt=False,
-                                     yield_on_timeout=True, rust_timeout=ARMED_MS):
+        for changes in watch_changes(
+            *paths, watch_filter=relevant, raise_interrupt=False, yield_on_timeout=True, rust_timeout=ARMED_MS
+        ):
             if changes:
                 out(f"changed: {', '.join(sorted({_shown(Path(p), root) for _, p in changes}))}")
             elif not due:
@@ -44,8 +50,11 @@ def watch(root: Path, outdir: Path, build_once: Callable[[], None], out: Callabl
                 paths, due = now, True
                 out(f"watching {', '.join(map(str, paths))} for changes")
                 break
-            out(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)" if first
-                else "watching for changes")  # the round is over
+            out(
+                f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)"
+                if first
+                else "watching for changes"
+            )  # the round is over
             first = False
         else:
             return  # Ctrl-C

@@ -30,9 +30,15 @@ class Daemon:
 
     def start(self) -> None:
         try:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, text=True, errors="replace",
-                                         start_new_session=True)  # Ctrl-C reaches serve, which stops it
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                start_new_session=True,
+            )  # Ctrl-C reaches serve, which stops it
         except OSError as exc:
             raise RocksccError(f"cannot start {self.name} ({self.argv[0]}): {exc.strerror}") from None
         self.log(f"{self.name}: started, pid {self.proc.pid}: {' '.join(self.argv)}")
@@ -77,15 +83,23 @@ def program(name: str, package: str) -> str:
     return path
 
 
-def dnsmasq(outdir: Path, interface: str, address: str, log, *, dhcp: bool, dns: bool, domain: str,
-            verbose: bool) -> Daemon:
+def dnsmasq(
+    outdir: Path, interface: str, address: str, log, *, dhcp: bool, dns: bool, domain: str, verbose: bool
+) -> Daemon:
     """DHCP and TFTP from the build's dnsmasq.conf, or (dhcp=False) TFTP alone."""
     state = state_dir(outdir)
     # dnsmasq replaces and, when it exits, deletes its pid and lease files: both in serve's state
-    argv = [program("dnsmasq", "dnsmasq-base"), "--keep-in-foreground", "--log-facility=-",
-            f"--interface={interface}", f"--listen-address={address}", "--bind-interfaces",
-            f"--pid-file={state}/dnsmasq.pid", f"--dhcp-leasefile={state}/dnsmasq.leases",
-            f"--user={getpass.getuser()}"]
+    argv = [
+        program("dnsmasq", "dnsmasq-base"),
+        "--keep-in-foreground",
+        "--log-facility=-",
+        f"--interface={interface}",
+        f"--listen-address={address}",
+        "--bind-interfaces",
+        f"--pid-file={state}/dnsmasq.pid",
+        f"--dhcp-leasefile={state}/dnsmasq.leases",
+        f"--user={getpass.getuser()}",
+    ]
     if dhcp:
         argv.append(f"--conf-file={outdir}/net/dnsmasq.conf")
     else:
@@ -93,8 +107,14 @@ def dnsmasq(outdir: Path, interface: str, address: str, log, *, dhcp: bool, dns:
         empty.write_text("# rockscc serve: dnsmasq serves TFTP only; its options are on the command line\n")
         argv += [f"--conf-file={empty}", "--enable-tftp", f"--tftp-root={outdir}/tftp"]
     if dns:  # the private domain from the build's hosts file, nothing forwarded
-        argv += ["--port=53", "--no-resolv", "--no-hosts", f"--addn-hosts={outdir}/net/hosts",
-                 f"--domain={domain}", f"--local=/{domain}/"]
+        argv += [
+            "--port=53",
+            "--no-resolv",
+            "--no-hosts",
+            f"--addn-hosts={outdir}/net/hosts",
+            f"--domain={domain}",
+            f"--local=/{domain}/",
+        ]
     else:
         argv.append("--port=0")
     if verbose:
@@ -106,8 +126,18 @@ def isc_dhcpd(outdir: Path, interface: str, log) -> Daemon:
     state = state_dir(outdir)
     leases = state / "dhcpd.leases"
     leases.touch()
-    argv = [program("dhcpd", "isc-dhcp-server"), "-4", "-d", "-cf", str(outdir / "net" / "dhcpd.conf"),
-            "-lf", str(leases), "-pf", str(state / "dhcpd.pid"), interface]
+    argv = [
+        program("dhcpd", "isc-dhcp-server"),
+        "-4",
+        "-d",
+        "-cf",
+        str(outdir / "net" / "dhcpd.conf"),
+        "-lf",
+        str(leases),
+        "-pf",
+        str(state / "dhcpd.pid"),
+        interface,
+    ]
     return Daemon("dhcpd", argv, log)
 
 

@@ -19,15 +19,15 @@ MESSAGE_TYPES = {1: "DISCOVER", 3: "REQUEST", 8: "INFORM"}  # what clients send 
 
 # udp and dst port 67, fragments excluded; the packet starts at the IPv4 header (SOCK_DGRAM)
 _FILTER = [
-    (0x30, 0, 0, 9),        # ldb [9]               protocol
-    (0x15, 0, 6, 17),       # jeq #17 (udp)         else drop
-    (0x28, 0, 0, 6),        # ldh [6]               flags + fragment offset
-    (0x45, 4, 0, 0x1FFF),   # jset #0x1fff          a fragment: drop
-    (0xB1, 0, 0, 0),        # ldxb 4*([0]&0xf)      IP header length
-    (0x48, 0, 0, 2),        # ldh [x+2]             UDP destination port
-    (0x15, 0, 1, 67),       # jeq #67               else drop
-    (0x06, 0, 0, 0xFFFF),   # ret: accept
-    (0x06, 0, 0, 0),        # ret: drop
+    (0x30, 0, 0, 9),  # ldb [9]               protocol
+    (0x15, 0, 6, 17),  # jeq #17 (udp)         else drop
+    (0x28, 0, 0, 6),  # ldh [6]               flags + fragment offset
+    (0x45, 4, 0, 0x1FFF),  # jset #0x1fff          a fragment: drop
+    (0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf)      IP header length
+    (0x48, 0, 0, 2),  # ldh [x+2]             UDP destination port
+    (0x15, 0, 1, 67),  # jeq #67               else drop
+    (0x06, 0, 0, 0xFFFF),  # ret: accept
+    (0x06, 0, 0, 0),  # ret: drop
 ]
 
 
@@ -54,9 +54,13 @@ def parse_request(payload: bytes) -> DhcpRequest | None:
     if kind is None:
         return None
     arch = options.get(93)
-    return DhcpRequest(mac=mac, kind=kind, vendor_class=_text(options.get(60, b"")),
-                       user_class=_user_class(options.get(77, b"")),
-                       arch=int.from_bytes(arch[:2], "big") if arch and len(arch) >= 2 else None)
+    return DhcpRequest(
+        mac=mac,
+        kind=kind,
+        vendor_class=_text(options.get(60, b"")),
+        user_class=_user_class(options.get(77, b"")),
+        arch=int.from_bytes(arch[:2], "big") if arch and len(arch) >= 2 else None,
+    )
 
 
 def parse_ip_udp(packet: bytes) -> bytes | None:
@@ -66,10 +70,10 @@ def parse_ip_udp(packet: bytes) -> bytes | None:
     header = (packet[0] & 0x0F) * 4
     if header < 20 or len(packet) < header + 8:
         return None
-    dport, length = struct.unpack("!HH", packet[header + 2: header + 6])
+    dport, length = struct.unpack("!HH", packet[header + 2 : header + 6])
     if dport != 67:
         return None
-    return packet[header + 8: header + max(length, 8)]
+    return packet[header + 8 : header + max(length, 8)]
 
 
 def _options(data: bytes) -> dict[int, bytes]:
@@ -83,7 +87,7 @@ def _options(data: bytes) -> dict[int, bytes]:
         if code == 255 or i + 1 >= len(data):
             break
         size = data[i + 1]
-        value = data[i + 2: i + 2 + size]
+        value = data[i + 2 : i + 2 + size]
         if len(value) < size:
             break  # truncated
         found[code] = found.get(code, b"") + value  # RFC 3396: a long option may come split

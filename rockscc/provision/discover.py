@@ -116,7 +116,8 @@ class Inserter:
         host = cluster.hosts[next(reversed(cluster.hosts))]
         self._known = (description_signature(self.root), cluster.used_macs())
         report = Session(cluster, self.options.compile).build(
-            BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out))
+            BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out)
+        )
         self.done += 1
         return Added(host.name, request.mac, host.interfaces[0].ip, time.perf_counter() - started, report.errors)
 
@@ -126,8 +127,13 @@ class Inserter:
         name = f"{self.appliance}-{rack}-{rank}"
         ip = cluster.next_ip("private", discovery_addresses(cluster))
         self.next_rank = rank + 1
-        host = Host(name=name, membership=self.membership, rack=rack, rank=rank,
-                    interfaces=[Interface(device="eth0", ip=ip, mac=mac, subnet="private", name=name)])
+        host = Host(
+            name=name,
+            membership=self.membership,
+            rack=rack,
+            rank=rank,
+            interfaces=[Interface(device="eth0", ip=ip, mac=mac, subnet="private", name=name)],
+        )
         if "install" in cluster.pxeactions:
             host.pxeboot = "install"  # its first network boot installs it
         return host
@@ -138,8 +144,11 @@ class Inserter:
         # from the host table's rows: decoding every record would cost the whole cluster twice
         # more (the decode, then the transaction's check of what each taken-out record changed)
         table = cluster.host_table()
-        taken = {rank for membership, host_rack, rank in map(table.summary, table)
-                 if membership == self.membership and host_rack == rack}
+        taken = {
+            rank
+            for membership, host_rack, rank in map(table.summary, table)
+            if membership == self.membership and host_rack == rack
+        }
         rank = self.next_rank if self.next_rank is not None else max(taken, default=-1) + 1
         while rank in taken or f"{self.appliance}-{rack}-{rank}" in cluster.hosts:
             rank += 1
@@ -158,8 +167,11 @@ def watch(root: Path, options: DiscoverOptions, log: Callable[[str], None]) -> i
         raise RocksccError(str(exc)) from None
     except OSError as exc:
         raise RocksccError(f"cannot watch DHCP requests on {interface}: {exc.strerror}") from None
-    what = f"recording new MACs to {options.record}" if options.record else \
-        f"adding new {inserter.membership} hosts as {inserter.appliance}-{options.rack}-N"
+    what = (
+        f"recording new MACs to {options.record}"
+        if options.record
+        else f"adding new {inserter.membership} hosts as {inserter.appliance}-{options.rack}-N"
+    )
     log(f"insert-ethers: watching DHCP requests on {interface}, {what}; Ctrl-C stops")
     with sniffer, stop:
         while not stop.requested and (options.count is None or inserter.done < options.count):

@@ -29,8 +29,11 @@ from rockscc.model import Cluster
 from rockscc.pipeline.specs import host_entries
 
 # per-host boot file directories: (file name prefix, names anyone may have, suffix)
-PER_HOST_DIRS = {"pxelinux.cfg": ("", ("default",), ""), "uefi": ("grub.cfg-", ("grub.cfg",), ""),
-                 "ipxe": ("", (), ".ipxe")}
+PER_HOST_DIRS = {
+    "pxelinux.cfg": ("", ("default",), ""),
+    "uefi": ("grub.cfg-", ("grub.cfg",), ""),
+    "ipxe": ("", (), ".ipxe"),
+}
 CALLBACK = "sbin/public/setPxeboot.cgi"
 
 
@@ -101,8 +104,12 @@ class Routes:
         if len(parts) == 2 and parts[0] == "kickstart" and parts[1].endswith(".ks"):
             wanted = parts[1][:-3]
             if wanted != host:
-                return Answer(403, host=host, note=f"refused: the kickstart of {wanted}, asked from "
-                                                   f"{'the address of ' + host if host else 'an address of no host'}")
+                return Answer(
+                    403,
+                    host=host,
+                    note=f"refused: the kickstart of {wanted}, asked from "
+                    f"{'the address of ' + host if host else 'an address of no host'}",
+                )
             return self._kickstart(host, wanted)
         if self.tree is None:
             return Answer(404, host=host, note="no install tree (serve tree=DIR or attribute install_tree)")
@@ -119,7 +126,7 @@ class Routes:
         prefix, public, suffix = PER_HOST_DIRS[directory]
         if name in public:
             return None
-        key = name[len(prefix):len(name) - len(suffix)] if name.startswith(prefix) and name.endswith(suffix) else None
+        key = name[len(prefix) : len(name) - len(suffix)] if name.startswith(prefix) and name.endswith(suffix) else None
         owner = self.owner[directory].get(key) if key else None
         if owner is not None and owner == host:
             return None
@@ -148,8 +155,13 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], routes: Routes, log: Callable[[str], None],
-                 on_callback: Callable[[str, str], tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        routes: Routes,
+        log: Callable[[str], None],
+        on_callback: Callable[[str, str], tuple[int, str]],
+    ) -> None:
         self.routes = routes
         self.log = log
         self.on_callback = on_callback

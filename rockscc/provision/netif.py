@@ -31,9 +31,11 @@ def interface_for(address: str, interface: str | None) -> str:
     holders = addresses()
     holder = holders.get(address)
     if holder is None:
-        raise RocksccError(f"address {address} is on no interface here: rockscc binds only to addresses that "
-                           "exist and never changes the network configuration (configure the private interface, "
-                           "or give address=)")
+        raise RocksccError(
+            f"address {address} is on no interface here: rockscc binds only to addresses that "
+            "exist and never changes the network configuration (configure the private interface, "
+            "or give address=)"
+        )
     if interface and interface != holder:
         raise RocksccError(f"address {address} is on interface {holder}, not {interface}")
     return holder

@@ -76,18 +76,40 @@ class Service:
         except OSError as exc:
             raise RocksccError(f"cannot listen on {address}:{options.port}: {exc.strerror}") from None
         threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-        self.log(f"http: serving {self.outdir} on http://{address}:{options.port}/"
-                 + (f", install tree {tree}" if tree else ""))
+        self.log(
+            f"http: serving {self.outdir} on http://{address}:{options.port}/"
+            + (f", install tree {tree}" if tree else "")
+        )
         domain = dns_domain(cluster) if options.dns else ""
         if options.dhcp == "dnsmasq":
-            self.daemons.append(daemons.dnsmasq(self.outdir, interface, address, self.log, dhcp=True,
-                                                dns=options.dns, domain=domain, verbose=options.verbose))
+            self.daemons.append(
+                daemons.dnsmasq(
+                    self.outdir,
+                    interface,
+                    address,
+                    self.log,
+                    dhcp=True,
+                    dns=options.dns,
+                    domain=domain,
+                    verbose=options.verbose,
+                )
+            )
         else:
             if options.dhcp == "isc":
                 self.daemons.append(daemons.isc_dhcpd(self.outdir, interface, self.log))
             if options.tftp or options.dns:
-                self.daemons.append(daemons.dnsmasq(self.outdir, interface, address, self.log, dhcp=False,
-                                                    dns=options.dns, domain=domain, verbose=False))
+                self.daemons.append(
+                    daemons.dnsmasq(
+                        self.outdir,
+                        interface,
+                        address,
+                        self.log,
+                        dhcp=False,
+                        dns=options.dns,
+                        domain=domain,
+                        verbose=False,
+                    )
+                )
         for daemon in self.daemons:
             daemon.start()
         self.watched = self._signatures()
@@ -111,8 +133,13 @@ class Service:
         return 0
 
     def _signatures(self) -> dict[str, tuple | None]:
-        files = {name: self.outdir / name for name in ("net/dnsmasq.conf", "net/dnsmasq.hosts", "net/dhcpd.conf", "net/hosts")}
-        return {FILENAME: description_signature(self.root)} | {name: file_signature(path) for name, path in files.items()}
+        files = {
+            name: self.outdir / name
+            for name in ("net/dnsmasq.conf", "net/dnsmasq.hosts", "net/dhcpd.conf", "net/hosts")
+        }
+        return {FILENAME: description_signature(self.root)} | {
+            name: file_signature(path) for name, path in files.items()
+        }
 
     def _follow_changes(self) -> None:
         now = self._signatures()

@@ -58,8 +58,12 @@ def broken_connection(exc) -> bool:
     import libvirt
 
     return exc.get_error_domain() in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) and exc.get_error_code() in (
-        libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_INVALID_CONN,
-        libvirt.VIR_ERR_INTERNAL_ERROR)
+        libvirt.VIR_ERR_SYSTEM_ERROR,
+        libvirt.VIR_ERR_RPC,
+        libvirt.VIR_ERR_NO_CONNECT,
+        libvirt.VIR_ERR_INVALID_CONN,
+        libvirt.VIR_ERR_INTERNAL_ERROR,
+    )
 
 
 def _quiet(_ctx, _error) -> None:

@@ -55,8 +55,10 @@ def pending_moves(root: Path) -> dict[str, Journal]:
 def refuse_if_moving(root: Path, vm: str) -> None:
     journal = pending_move(root, vm)
     if journal is not None:
-        raise RocksccError(f"a move of {vm} to {journal.target} was interrupted: 'rockscc move host vm {vm} "
-                           f"{journal.target}' finishes or undoes it first")
+        raise RocksccError(
+            f"a move of {vm} to {journal.target} was interrupted: 'rockscc move host vm {vm} "
+            f"{journal.target}' finishes or undoes it first"
+        )
 
 
 def write_journal(root: Path, journal: Journal) -> None:

@@ -53,8 +53,15 @@ def checkpoint(step: str, **info) -> None:
 class Move:
     """One move of one VM. `save` writes the description (the cluster this move edits)."""
 
-    def __init__(self, cluster, host, journal: Journal, say: Callable[[str], None], warn: Callable[[str], None],
-                 save: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        cluster,
+        host,
+        journal: Journal,
+        say: Callable[[str], None],
+        warn: Callable[[str], None],
+        save: Callable[[], None],
+    ) -> None:
         self.cluster, self.host, self.journal = cluster, host, journal
         self.say, self.warn, self.save_description = say, warn, save
         self.source, self.target = cluster.hosts[journal.source], cluster.hosts[journal.target]
@@ -119,8 +126,9 @@ class Move:
         if self.dst_store.exists(new):  # an old copy no VM of the description uses (checked in plan)
             self.dst_store.remove(new)
         self.record(created=[*self.journal.created, new])
-        copy_verified(self.src_store, old, self.dst_store, new,
-                      progress=lambda done: checkpoint("copying", path=old, done=done))
+        copy_verified(
+            self.src_store, old, self.dst_store, new, progress=lambda done: checkpoint("copying", path=old, done=done)
+        )
 
     def _restore_on_target(self):
         import libvirt
@@ -157,8 +165,10 @@ class Move:
         compiled = compiled_for(self.cluster, self.host, self.target, j.disks)
         # the running domain and its definition on the target, both rewritten (without PERSIST_XML
         # libvirt would define it there with the source's disk paths)
-        params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: retarget(running, compiled, j.vm),
-                  libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: retarget(config, compiled, j.vm)}
+        params = {
+            libvirt.VIR_MIGRATE_PARAM_DEST_XML: retarget(running, compiled, j.vm),
+            libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: retarget(config, compiled, j.vm),
+        }
         devices = [dev for dev, path in disk_sources(running).items() if path in j.disks]
         if devices:
             params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = devices
@@ -167,8 +177,12 @@ class Move:
             params[libvirt.VIR_MIGRATE_PARAM_URI] = f"tcp://{address}"
         drop_stale_definition(self)
         self.record(phase="restoring")
-        flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_PAUSED
-                 | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if devices else 0))
+        flags = (
+            libvirt.VIR_MIGRATE_LIVE
+            | libvirt.VIR_MIGRATE_PERSIST_DEST
+            | libvirt.VIR_MIGRATE_PAUSED
+            | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if devices else 0)
+        )
         with libvirt_errors(j.vm, self.source.name, "migrating"):
             moved = dom.migrate3(self.dst_conn, params, flags)
         self.record(phase="restored")
@@ -189,11 +203,15 @@ class Move:
 
         with libvirt_errors(self.journal.vm, self.target.name, "reading the definition of"):
             sources = disk_sources(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE))
-        wrong = [path for path in sources.values() if path in self.journal.disks and path not in self.journal.disks.values()]
+        wrong = [
+            path for path in sources.values() if path in self.journal.disks and path not in self.journal.disks.values()
+        ]
         missing = [new for new in self.journal.disks.values() if new not in sources.values()]
         if wrong or missing:
-            raise RocksccError(f"libvirt on {self.target.name} runs {self.journal.vm} on {', '.join(sorted(sources.values()))} "
-                               f"instead of {', '.join(sorted(self.journal.disks.values()))}")
+            raise RocksccError(
+                f"libvirt on {self.target.name} runs {self.journal.vm} on {', '.join(sorted(sources.values()))} "
+                f"instead of {', '.join(sorted(self.journal.disks.values()))}"
+            )
 
     def persist(self, dom) -> None:
         """Make the restored (transient) domain a defined one on the target, as it was on the source."""
@@ -252,13 +270,17 @@ class Move:
         reason = str(exc) if isinstance(exc, RocksccError) else f"{type(exc).__name__}: {exc}"
         if j.phase == "committed":  # only resuming failed: the VM is on the target, paused
             drop_journal(self.cluster.root, j.vm)
-            raise RocksccError(f"{j.vm} moved to {j.target} but did not resume: {reason} (resume host vm {j.vm})") from None
+            raise RocksccError(
+                f"{j.vm} moved to {j.target} but did not resume: {reason} (resume host vm {j.vm})"
+            ) from None
         try:
             outcome = roll_back(self)
         except Exception as back:
             problem = str(back) if isinstance(back, RocksccError) else f"{type(back).__name__}: {back}"
-            raise RocksccError(f"moving {j.vm} to {j.target} failed: {reason}; putting it back failed too: {problem} "
-                               f"(rockscc move host vm {j.vm} {j.target} settles the move once {j.source} answers)") from None
+            raise RocksccError(
+                f"moving {j.vm} to {j.target} failed: {reason}; putting it back failed too: {problem} "
+                f"(rockscc move host vm {j.vm} {j.target} settles the move once {j.source} answers)"
+            ) from None
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise exc
         raise RocksccError(f"moving {j.vm} to {j.target} failed: {reason}; {outcome}") from None
@@ -311,8 +333,11 @@ def _migrate_back(move: Move, moved) -> None:
     if address:
         params[libvirt.VIR_MIGRATE_PARAM_URI] = f"tcp://{address}"
     # not PERSIST_DEST: the source kept its own definition, which the VM takes up again
-    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
-             | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if devices else 0))
+    flags = (
+        libvirt.VIR_MIGRATE_LIVE
+        | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+        | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if devices else 0)
+    )
     with libvirt_errors(j.vm, j.target, f"migrating back to {j.source}"):
         moved.migrate3(move.src_conn, params, flags)
 
@@ -346,11 +371,15 @@ def _restart_on_source(move: Move) -> str:
             move.src_store.remove(j.state_src)
             return f"{j.vm} runs on {j.source} again (restored from its saved state) and the description is unchanged"
         if dom is None:
-            raise RocksccError(f"{j.vm} is neither running nor defined on {j.source} and its saved state {j.state_src} "
-                               f"is gone (start host vm {j.vm} boots it from its disk)")
+            raise RocksccError(
+                f"{j.vm} is neither running nor defined on {j.source} and its saved state {j.state_src} "
+                f"is gone (start host vm {j.vm} boots it from its disk)"
+            )
         dom.create()
-    return (f"its saved state {j.state_src} was lost, so {j.vm} was booted again from its disk on {j.source}; "
-            "the description is unchanged")
+    return (
+        f"its saved state {j.state_src} was lost, so {j.vm} was booted again from its disk on {j.source}; "
+        "the description is unchanged"
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -404,8 +433,11 @@ def _restore_paused(conn, path: str, xml: str, name: str):
         conn.restoreFlags(path, xml, libvirt.VIR_DOMAIN_SAVE_PAUSED)
         return conn.lookupByName(name)
     except libvirt.libvirtError as exc:
-        if exc.get_error_code() not in (libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED, libvirt.VIR_ERR_INVALID_ARG,
-                                        libvirt.VIR_ERR_NO_SUPPORT):
+        if exc.get_error_code() not in (
+            libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED,
+            libvirt.VIR_ERR_INVALID_ARG,
+            libvirt.VIR_ERR_NO_SUPPORT,
+        ):
             raise
     conn.saveImageDefineXML(path, xml, 0)
     conn.restoreFlags(path, None, 0)
@@ -448,8 +480,9 @@ def check_space(move: Move, with_state: bool = False) -> None:
     free += sum(move.dst_store.allocated(new) for _, new in files if move.dst_store.exists(new))  # replaced
     if need > free:
         what = "the disks and saved state" if with_state else "the disks"
-        raise RocksccError(f"{j.target} has {free // 2**20} MiB free in {directory}, {what} of {j.vm} need "
-                           f"{need // 2**20} MiB")
+        raise RocksccError(
+            f"{j.target} has {free // 2**20} MiB free in {directory}, {what} of {j.vm} need {need // 2**20} MiB"
+        )
 
 
 def plan(cluster, host, target, live: bool) -> Journal:
@@ -460,23 +493,36 @@ def plan(cluster, host, target, live: bool) -> Journal:
 
     source = cluster.hosts[host.vm.container]
     if same_daemon(cluster, source, target):
-        raise RocksccError(f"{source.name} and {target.name} are managed by the same libvirt: a VM cannot move "
-                           "between them (give each container its own libvirt_uri)")
+        raise RocksccError(
+            f"{source.name} and {target.name} are managed by the same libvirt: a VM cannot move "
+            "between them (give each container its own libvirt_uri)"
+        )
     src_kind, dst_kind = hypervisor_of(cluster, source), hypervisor_of(cluster, target)
     if src_kind != dst_kind:
         raise RocksccError(f"{host.name} is a {src_kind} VM and {target.name} runs {dst_kind}: it cannot move there")
-    journal = Journal(vm=host.name, source=source.name, target=target.name, live=live,
-                      state_src=default_state_file(cluster, host, source),
-                      state_dst=default_state_file(cluster, host, target))
+    journal = Journal(
+        vm=host.name,
+        source=source.name,
+        target=target.name,
+        live=live,
+        state_src=default_state_file(cluster, host, source),
+        state_dst=default_state_file(cluster, host, target),
+    )
     new_dir = disk_dir(cluster, target)
     for disk in host.vm.disks:
         if disk.vbd_type != "phy":  # a block device is the same on every container (shared storage)
             journal.disks[disk.path] = f"{new_dir}/{os.path.basename(disk.path)}"
     if len(set(journal.disks.values())) != len(journal.disks):
-        raise RocksccError(f"two disks of {host.name} have the same file name: on {target.name} both would be "
-                           f"{new_dir}/<name>; rename one (set host vm disk=)")
-    taken = {d.path for g in cluster.hosts.values() if g.vm and g is not host and g.vm.container == target.name
-             for d in g.vm.disks}
+        raise RocksccError(
+            f"two disks of {host.name} have the same file name: on {target.name} both would be "
+            f"{new_dir}/<name>; rename one (set host vm disk=)"
+        )
+    taken = {
+        d.path
+        for g in cluster.hosts.values()
+        if g.vm and g is not host and g.vm.container == target.name
+        for d in g.vm.disks
+    }
     clash = sorted(taken & set(journal.disks.values()))
     if clash:
         raise RocksccError(f"{clash[0]} on {target.name} is a disk of another VM")
@@ -487,20 +533,26 @@ def plan(cluster, host, target, live: bool) -> Journal:
         journal.uuid = dom.UUIDString() if dom is not None else ""
         running = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE) if state is not None else ""
     if state in (4, 6):
-        raise RocksccError(f"{host.name} is {'being shut down' if state == 4 else 'crashed'} on {source.name}: "
-                           f"stop host vm {host.name} first, then move it")
+        raise RocksccError(
+            f"{host.name} is {'being shut down' if state == 4 else 'crashed'} on {source.name}: "
+            f"stop host vm {host.name} first, then move it"
+        )
     journal.state = "off" if state is None else "paused" if state in (3, 7) else "running"
     if live and journal.state == "off":
         raise RocksccError(f"live=yes moves a running VM, and {host.name} is not running on {source.name}")
     if journal.state == "off" and store_for(cluster, source).exists(journal.state_src):
-        raise RocksccError(f"{host.name} is saved in {journal.state_src} on {source.name}: "
-                           f"restore host vm {host.name} first, then move it")
+        raise RocksccError(
+            f"{host.name} is saved in {journal.state_src} on {source.name}: "
+            f"restore host vm {host.name} first, then move it"
+        )
     if running:
         using = set(disk_sources(running).values())
         named = {d.path for d in host.vm.disks}
         if using != named:
-            raise RocksccError(f"{host.name} runs on {', '.join(sorted(using))} but the description names "
-                               f"{', '.join(sorted(named))}: stop host vm and start host vm apply the description first")
+            raise RocksccError(
+                f"{host.name} runs on {', '.join(sorted(using))} but the description names "
+                f"{', '.join(sorted(named))}: stop host vm and start host vm apply the description first"
+            )
     with libvirt_errors(host.name, target.name, "looking for"):
         try:
             other = connect(cluster, target).lookupByName(host.name)

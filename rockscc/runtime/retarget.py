@@ -53,13 +53,17 @@ def _disks(running, compiled, vm: str) -> None:
         dev = disk.find("target").get("dev")
         new = wanted.pop(dev, None)
         if new is None:
-            raise RocksccError(f"VM {vm} runs with disk {dev}, which the description does not list "
-                               "(detach it, or add it with set host vm disk=)")
+            raise RocksccError(
+                f"VM {vm} runs with disk {dev}, which the description does not list "
+                "(detach it, or add it with set host vm disk=)"
+            )
         disk.set("type", new.get("type"))
         _swap(disk, "source", new.find("source"))
     if wanted:
-        raise RocksccError(f"the description lists disk {', '.join(sorted(wanted))} of VM {vm}, which it does not run "
-                           "with (stop host vm and start host vm apply the description)")
+        raise RocksccError(
+            f"the description lists disk {', '.join(sorted(wanted))} of VM {vm}, which it does not run "
+            "with (stop host vm and start host vm apply the description)"
+        )
 
 
 def _interfaces(running, compiled, vm: str) -> None:

@@ -94,8 +94,8 @@ class Blocks:
             return
         run, run_zero = 0, None
         for i in range(0, size, BLOCK):
-            part = view[i:i + BLOCK]
-            zero = part == _ZEROS[:len(part)]
+            part = view[i : i + BLOCK]
+            zero = part == _ZEROS[: len(part)]
             if zero != run_zero and i > run:
                 self._run(start + run, view[run:i], run_zero)
                 run = i
@@ -133,10 +133,10 @@ class Digest:
             size = min(self.WINDOW - within, len(view) - done)
             if size == self.WINDOW:  # a whole window of data: hashed as it is, not copied
                 self._hash.update(struct.pack("<Q", index))
-                self._hash.update(view[done:done + size])
+                self._hash.update(view[done : done + size])
                 self._index += 1
             else:
-                self._window[within:within + size] = view[done:done + size]
+                self._window[within : within + size] = view[done : done + size]
                 self._dirty = True
             done += size
 
@@ -452,7 +452,7 @@ class _StreamSink(_Coalesce):
 
     def write_data(self, offset: int, data: memoryview) -> None:
         while data:
-            data = data[self.stream.send(bytes(data)):]
+            data = data[self.stream.send(bytes(data)) :]
 
     def write_hole(self, length: int) -> None:
         self.stream.sendHole(length, 0)
@@ -474,7 +474,8 @@ def pool_for(conn, directory: str):
             return pool
     name = "rockscc-" + directory.strip("/").replace("/", "-")
     pool = conn.storagePoolDefineXML(
-        f"<pool type='dir'><name>{escape(name)}</name><target><path>{escape(directory)}</path></target></pool>", 0)
+        f"<pool type='dir'><name>{escape(name)}</name><target><path>{escape(directory)}</path></target></pool>", 0
+    )
     pool.build(0)
     pool.create(0)
     pool.setAutostart(1)
@@ -482,9 +483,11 @@ def pool_for(conn, directory: str):
 
 
 def volume_xml(name: str, capacity: int, mode: int = 0o600) -> str:
-    return (f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
-            f"<allocation unit='bytes'>0</allocation><target><format type='raw'/>"
-            f"<permissions><mode>{mode:04o}</mode></permissions></target></volume>")
+    return (
+        f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
+        f"<allocation unit='bytes'>0</allocation><target><format type='raw'/>"
+        f"<permissions><mode>{mode:04o}</mode></permissions></target></volume>"
+    )
 
 
 # --- copying ---------------------------------------------------------------------------------------
@@ -516,8 +519,10 @@ def copy_verified(src, src_path: str, dst, dst_path: str, progress: Callable[[in
         raise
     if found != expected:
         dst.remove(dst_path)
-        raise RocksccError(f"the copy of {src_path} on {dst.container} differs from the original "
-                           f"(sha256 of the content {found[:12]}… instead of {expected[:12]}…)")
+        raise RocksccError(
+            f"the copy of {src_path} on {dst.container} differs from the original "
+            f"(sha256 of the content {found[:12]}… instead of {expected[:12]}…)"
+        )
     return expected
 
 

@@ -47,7 +47,9 @@ class VMRuntime:
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
-            raise RocksccError(f"looking for VM {self.name} on {self.container.name}: {exc.get_error_message()}") from None
+            raise RocksccError(
+                f"looking for VM {self.name} on {self.container.name}: {exc.get_error_message()}"
+            ) from None
 
     def status(self) -> str | None:
         dom = self.domain()

@@ -72,20 +72,42 @@ class TaskResult:
         return self.error is None
 
 
-def run(steps: list[Step], *, files: dict[str, bytes] | None = None, env: dict[str, str] | None = None,
-        limits: Limits = Limits(), collect: bool = False, description: DescriptionView | None = None) -> TaskResult:
+def run(
+    steps: list[Step],
+    *,
+    files: dict[str, bytes] | None = None,
+    env: dict[str, str] | None = None,
+    limits: Limits = Limits(),
+    collect: bool = False,
+    description: DescriptionView | None = None,
+) -> TaskResult:
     """Run one task; raises SandboxUnavailable where no sandbox can be had."""
     from rockscc.sandbox import pool
 
-    request = json.dumps({
-        "steps": [{"argv": list(s.argv), "body": None if s.body is None else base64.b64encode(s.body).decode(),
-                   "stdin": base64.b64encode(s.stdin).decode(), "merge": s.merge_output} for s in steps],
-        "files": {name: base64.b64encode(data).decode() for name, data in (files or {}).items()},
-        "env": dict(env or {}), "collect": collect,
-        "limits": {"cpu_s": limits.cpu_s, "memory_bytes": limits.mem_mb << 20, "file_bytes": limits.file_bytes,
-                   "output_bytes": limits.output_bytes, "tmp_bytes": limits.tmp_mb << 20,
-                   "shm_bytes": limits.shm_mb << 20},
-    }).encode()
+    request = json.dumps(
+        {
+            "steps": [
+                {
+                    "argv": list(s.argv),
+                    "body": None if s.body is None else base64.b64encode(s.body).decode(),
+                    "stdin": base64.b64encode(s.stdin).decode(),
+                    "merge": s.merge_output,
+                }
+                for s in steps
+            ],
+            "files": {name: base64.b64encode(data).decode() for name, data in (files or {}).items()},
+            "env": dict(env or {}),
+            "collect": collect,
+            "limits": {
+                "cpu_s": limits.cpu_s,
+                "memory_bytes": limits.mem_mb << 20,
+                "file_bytes": limits.file_bytes,
+                "output_bytes": limits.output_bytes,
+                "tmp_bytes": limits.tmp_mb << 20,
+                "shm_bytes": limits.shm_mb << 20,
+            },
+        }
+    ).encode()
     # each step may return its outputs and a whole /tmp, in base64
     answer_limit = len(steps) * ((limits.tmp_mb << 20) + 2 * limits.output_bytes) * 4 // 3 + (1 << 20)
     worker = pool.worker(description)
@@ -122,7 +144,11 @@ def _read_answer(raw: bytes, count: int, collect: bool, result: TaskResult) -> N
 
 
 def _step_result(item, collect: bool) -> StepResult:
-    if not isinstance(item, dict) or not isinstance(item.get("status"), int) or item.get("stopped") not in (None, "output"):
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("status"), int)
+        or item.get("stopped") not in (None, "output")
+    ):
         raise ValueError("a step result of the wrong shape")
     files = item.get("files")
     if collect:
@@ -131,5 +157,10 @@ def _step_result(item, collect: bool) -> StepResult:
         files = {k: base64.b64decode(v, validate=True) for k, v in files.items()}
     elif files is not None:
         raise ValueError("files from a task that collects none")
-    return StepResult(item["status"], base64.b64decode(item["out"], validate=True),
-                      base64.b64decode(item["err"], validate=True), item["stopped"], files)
+    return StepResult(
+        item["status"],
+        base64.b64decode(item["out"], validate=True),
+        base64.b64decode(item["err"], validate=True),
+        item["stopped"],
+        files,
+    )

@@ -30,8 +30,10 @@ class WorkerCgroups:
 
     def descriptors(self) -> tuple[int, int]:
         """Directory descriptors for the worker (the caller closes them once it started)."""
-        return (os.open(self.memory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC),
-                os.open(self.pids, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        return (
+            os.open(self.memory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC),
+            os.open(self.pids, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC),
+        )
 
     def join(self) -> None:
         """Move the calling process in (the worker's preexec, before it drops to the sandbox uid)."""
@@ -48,9 +50,10 @@ def create(uid: int, gid: int, memory_bytes: int, pids: int) -> WorkerCgroups:
     """A worker's cgroups, or SandboxUnavailable naming what is missing."""
     made = []
     try:
-        for controller, limits in (("memory", [("memory.limit_in_bytes", memory_bytes),
-                                               ("memory.memsw.limit_in_bytes", memory_bytes)]),
-                                   ("pids", [("pids.max", pids)])):
+        for controller, limits in (
+            ("memory", [("memory.limit_in_bytes", memory_bytes), ("memory.memsw.limit_in_bytes", memory_bytes)]),
+            ("pids", [("pids.max", pids)]),
+        ):
             base = _own_cgroup(controller)
             _sweep(base)
             path = os.path.join(base, f"{PREFIX}{os.getpid()}-{next(_counter)}")
@@ -67,7 +70,8 @@ def create(uid: int, gid: int, memory_bytes: int, pids: int) -> WorkerCgroups:
         raise SandboxUnavailable(
             f"the sandbox needs its own memory and pids cgroups (cgroup v1 under {ROOT}/memory and "
             f"{ROOT}/pids, writable by this user: run as root or delegate them): "
-            f"{exc.filename or ''}: {exc.strerror}") from None
+            f"{exc.filename or ''}: {exc.strerror}"
+        ) from None
     return WorkerCgroups(*made)
 
 
@@ -95,7 +99,7 @@ def _sweep(base: str) -> None:
         if not name.startswith(PREFIX):
             continue
         try:
-            os.kill(int(name[len(PREFIX):].split("-")[0]), 0)
+            os.kill(int(name[len(PREFIX) :].split("-")[0]), 0)
         except ProcessLookupError:
             _remove_tree(os.path.join(base, name))
         except (ValueError, PermissionError):

@@ -46,8 +46,10 @@ def sandbox_ids() -> tuple[int, int]:
 def bwrap_path() -> str:
     path = shutil.which("bwrap")
     if not path:
-        raise SandboxUnavailable("bubblewrap (bwrap) is not installed, so build-time code cannot run sandboxed: "
-                                 "install it (apt-get install bubblewrap; scripts/setup does) or build with --eval=no")
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so build-time code cannot run sandboxed: "
+            "install it (apt-get install bubblewrap; scripts/setup does) or build with --eval=no"
+        )
     return path
 
 
@@ -72,8 +74,10 @@ class Worker:
                 ready = None
             if not isinstance(ready, dict) or ready.get("ready") is not True:
                 why = ready.get("missing") if isinstance(ready, dict) else _last_line(errors)
-                raise SandboxUnavailable(f"the sandbox cannot run on this machine, so build-time code does not run "
-                                         f"(build with --eval=no to skip evals): {why or 'the worker did not start'}")
+                raise SandboxUnavailable(
+                    f"the sandbox cannot run on this machine, so build-time code does not run "
+                    f"(build with --eval=no to skip evals): {why or 'the worker did not start'}"
+                )
         except BaseException:
             theirs.close()
             self.close()
@@ -82,8 +86,16 @@ class Worker:
             os.close(errors)
             os.rmdir(stage)  # bwrap has bound what it needed: the worker keeps its own mounts
 
-    def _spawn(self, bwrap: str, uid: int, gid: int, description: view.DescriptionView | None, theirs: socket.socket,
-               errors: int, stage: str) -> subprocess.Popen:
+    def _spawn(
+        self,
+        bwrap: str,
+        uid: int,
+        gid: int,
+        description: view.DescriptionView | None,
+        theirs: socket.socket,
+        errors: int,
+        stage: str,
+    ) -> subprocess.Popen:
         """bwrap with the view's arguments, the supervisor inside; the worker's process joins its
         cgroups, stages the view's sources and drops to the sandbox's uid before bwrap runs."""
         args = view.Arguments(stage)
@@ -95,16 +107,47 @@ class Worker:
             view.rocks_commands(args)
             if description is not None:
                 view.description(args, description)
-            command = [bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
-                       "--unshare-cgroup", "--die-with-parent", "--new-session", "--hostname", "localhost",
-                       "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", *args.argv,
-                       "--remount-ro", "/", "--chdir", "/",
-                       "--", view.interpreter(), "-S", "-E", "-B", SUPERVISOR,
-                       str(theirs.fileno()), str(memory_fd), str(pids_fd), PYLIB]
-            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
-                                    pass_fds=[theirs.fileno(), *args.fds],
-                                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **view.interpreter_env()},
-                                    preexec_fn=partial(_become_sandbox_user, uid, gid, self.cgroups, args))
+            command = [
+                bwrap,
+                "--unshare-user",
+                "--unshare-pid",
+                "--unshare-ipc",
+                "--unshare-net",
+                "--unshare-uts",
+                "--unshare-cgroup",
+                "--die-with-parent",
+                "--new-session",
+                "--hostname",
+                "localhost",
+                "--cap-add",
+                "CAP_SYS_ADMIN",
+                "--cap-add",
+                "CAP_SETPCAP",
+                *args.argv,
+                "--remount-ro",
+                "/",
+                "--chdir",
+                "/",
+                "--",
+                view.interpreter(),
+                "-S",
+                "-E",
+                "-B",
+                SUPERVISOR,
+                str(theirs.fileno()),
+                str(memory_fd),
+                str(pids_fd),
+                PYLIB,
+            ]
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                pass_fds=[theirs.fileno(), *args.fds],
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **view.interpreter_env()},
+                preexec_fn=partial(_become_sandbox_user, uid, gid, self.cgroups, args),
+            )
         finally:
             args.close()
 
@@ -181,8 +224,9 @@ def _become_sandbox_user(uid: int, gid: int, groups: cgroups.WorkerCgroups, args
 def _valid_done(done, task_id: int) -> bool:
     if not isinstance(done, dict) or done.get("id") != task_id or not isinstance(done.get("timeout"), bool):
         return False
-    counters_ok = all(isinstance(done.get(k), int) and not isinstance(done.get(k), bool)
-                      for k in ("oom_kills", "pid_limit_hits"))
+    counters_ok = all(
+        isinstance(done.get(k), int) and not isinstance(done.get(k), bool) for k in ("oom_kills", "pid_limit_hits")
+    )
     step = done.get("step")
     return counters_ok and (step is None or (isinstance(step, int) and not isinstance(step, bool)))
 
@@ -190,7 +234,7 @@ def _valid_done(done, task_id: int) -> bool:
 def _write_all(fd: int, data: bytes) -> None:
     view_ = memoryview(data)
     while view_:
-        view_ = view_[os.write(fd, view_):]
+        view_ = view_[os.write(fd, view_) :]
     os.lseek(fd, 0, os.SEEK_SET)
 
 

@@ -236,7 +236,10 @@ def task_init(request_fd, answer_fd, progress_fd):
                 result["files"] = snapshot("/tmp", limits["tmp_bytes"])
         except OSError as exc:
             end_leftovers()
-            answer = {"steps": [], "error": "the sandbox could not run step %d: %s: %s" % (index, exc.filename, exc.strerror)}
+            answer = {
+                "steps": [],
+                "error": "the sandbox could not run step %d: %s: %s" % (index, exc.filename, exc.strerror),
+            }
             break
         answer["steps"].append(result)
     write_answer(answer_fd, answer)
@@ -284,7 +287,7 @@ def write_files(files):
 def write_answer(fd, answer):
     data = json.dumps(answer).encode()
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
     os.close(fd)
 
 
@@ -313,8 +316,12 @@ def run_step(step, env, limits):
             os.close(fd)
     stdin = base64.b64decode(step["stdin"])
     outputs, stopped, status = capture(pid, stdin_w, stdin, out_r, err_r, limits["output_bytes"])
-    return {"status": status, "out": base64.b64encode(outputs[0]).decode(),
-            "err": base64.b64encode(outputs[1]).decode(), "stopped": stopped}
+    return {
+        "status": status,
+        "out": base64.b64encode(outputs[0]).decode(),
+        "err": base64.b64encode(outputs[1]).decode(),
+        "stopped": stopped,
+    }
 
 
 def capture(pid, stdin_w, stdin, out_r, err_r, limit):
@@ -334,7 +341,7 @@ def capture(pid, stdin_w, stdin, out_r, err_r, limit):
         ready_r, ready_w, _ = select.select(list(readers) + [pidfd], writers, [])
         if ready_w:
             try:
-                stdin = stdin[os.write(stdin_w, stdin[:65536]):]
+                stdin = stdin[os.write(stdin_w, stdin[:65536]) :]
             except BlockingIOError:
                 pass
             except BrokenPipeError:
@@ -405,8 +412,10 @@ def run_python(step, env):
         with open(STEP_PATH) as fh:
             source = fh.read()
         sys.argv = [STEP_PATH]
-        exec(compile(source, STEP_PATH, "exec"), {"__name__": "__main__", "__file__": STEP_PATH,
-                                                  "__builtins__": __builtins__})
+        exec(
+            compile(source, STEP_PATH, "exec"),
+            {"__name__": "__main__", "__file__": STEP_PATH, "__builtins__": __builtins__},
+        )
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int) and exc.code is not None:
@@ -525,9 +534,10 @@ def read_memfd(fd):
 
 # --- cgroups (v1, delegated: the parent made and chowned the two directories) ------------------
 def make_cgroups(name, memory_cg, pids_cg, memory_bytes, pids):
-    for directory, settings in ((memory_cg, [("memory.limit_in_bytes", memory_bytes),
-                                             ("memory.memsw.limit_in_bytes", memory_bytes)]),
-                                (pids_cg, [("pids.max", pids)])):
+    for directory, settings in (
+        (memory_cg, [("memory.limit_in_bytes", memory_bytes), ("memory.memsw.limit_in_bytes", memory_bytes)]),
+        (pids_cg, [("pids.max", pids)]),
+    ):
         try:
             os.mkdir(name, 0o755, dir_fd=directory)
         except FileExistsError:  # left by a task whose processes were still exiting
@@ -610,8 +620,12 @@ def describe(exc):
 
 
 def mount(source, target, fstype, flags, data):
-    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
-                  data and data.encode()) != 0:
+    if (
+        libc.mount(
+            source and source.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode()
+        )
+        != 0
+    ):
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), target)
 
 

@@ -28,8 +28,17 @@ LIB = "/opt/rockscc/lib"  # rockscc's package (and its nodes/, graphs/, rolls/) 
 SITE = "/opt/rockscc/site"  # the virtual environment's site-packages inside the sandbox
 DESCRIPTION = "/opt/rockscc/description"
 ROCKS_BIN = "/opt/rocks/bin"  # where Rocks' node files call `rocks` and `python` by absolute path
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "timezone",
-             "mime.types", "protocols", "services")
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "localtime",
+    "timezone",
+    "mime.types",
+    "protocols",
+    "services",
+)
 SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 
@@ -89,8 +98,12 @@ def stage_sources(args: Arguments) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
 
     def mount(source, target, fstype, flags, data=None):
-        if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
-                      data and data.encode()) != 0:
+        if (
+            libc.mount(
+                source and source.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode()
+            )
+            != 0
+        ):
             raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), target)
 
     if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
@@ -120,8 +133,11 @@ def system(args: Arguments, uid: int, gid: int) -> None:
     for name in ETC_FILES:
         if os.path.exists("/etc/" + name):
             args.argv += ["--ro-bind", "/etc/" + name, "/etc/" + name]
-    args.data(f"root:x:0:0:root:/root:/bin/sh\nrockscc:x:{uid}:{gid}:rockscc sandbox:/tmp:/bin/sh\n"
-              "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", "/etc/passwd")
+    args.data(
+        f"root:x:0:0:root:/root:/bin/sh\nrockscc:x:{uid}:{gid}:rockscc sandbox:/tmp:/bin/sh\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        "/etc/passwd",
+    )
     args.data(f"root:x:0:\nrockscc:x:{gid}:\nnogroup:x:65534:\n", "/etc/group")
     args.data("127.0.0.1\tlocalhost\n::1\tlocalhost\n", "/etc/hosts")
     args.data("localhost\n", "/etc/hostname")
@@ -151,7 +167,7 @@ def site_packages() -> str | None:
 def rocks_commands(args: Arguments) -> None:
     """`rocks` and `python` where Rocks' files call them (/opt/rocks/bin) and on PATH."""
     env = " ".join(f"{k}={v}" for k, v in {"PYTHONPATH": f"{LIB}:{SITE}", **interpreter_env()}.items())
-    shim = f"#!/bin/sh\n{env} exec {interpreter()} -m rockscc -C {DESCRIPTION} \"$@\"\n"
+    shim = f'#!/bin/sh\n{env} exec {interpreter()} -m rockscc -C {DESCRIPTION} "$@"\n'
     args.argv += ["--dir", ROCKS_BIN]
     args.data(shim, f"{ROCKS_BIN}/rocks", 0o555)
     args.data(shim, f"{ROCKS_BIN}/rockscc", 0o555)

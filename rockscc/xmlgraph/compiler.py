@@ -74,8 +74,11 @@ class NodeTree:
         if name not in self._graphs:
             self._graphs[name] = Graph.load(self.overlays, name)
             if not self._graphs[name].files:
-                raise RocksccError(f'graph "{name}" has no files (looked in graphs/{name}/ of '
-                                   + ", ".join(o.name for o in self.overlays) + ")")
+                raise RocksccError(
+                    f'graph "{name}" has no files (looked in graphs/{name}/ of '
+                    + ", ".join(o.name for o in self.overlays)
+                    + ")"
+                )
         return self._graphs[name]
 
     def file_hash(self, path: Path) -> str:
@@ -93,8 +96,9 @@ class NodeTree:
 
     def compile_file(self, path: Path) -> ir.CompiledNode:
         """A node file outside the index (`rockscc test node FILE`), named after its file."""
-        return _compile_source(NodeSource(path, str(path), self.overlays[-1].name if self.overlays else "test"),
-                               path.stem)
+        return _compile_source(
+            NodeSource(path, str(path), self.overlays[-1].name if self.overlays else "test"), path.stem
+        )
 
     def compiled(self, name: str, origin: str = "") -> list[ir.CompiledNode]:
         """The compiled node files making node `name` (N.xml + extend-N.xml, or replace-N.xml)."""
@@ -102,8 +106,11 @@ class NodeTree:
             sources = self.index.sources(name)
             if sources is None:
                 where = f" (edge at {origin})" if origin else ""
-                raise RocksccError(f'cannot find node "{name}": no nodes/{name}.xml in '
-                                   + ", ".join(o.name for o in self.overlays) + where)
+                raise RocksccError(
+                    f'cannot find node "{name}": no nodes/{name}.xml in '
+                    + ", ".join(o.name for o in self.overlays)
+                    + where
+                )
             self._compiled[name] = [_compile_source(s, name) for s in sources]
         return self._compiled[name]
 
@@ -146,7 +153,9 @@ class NodeTree:
 def _compile_source(source: NodeSource, name: str) -> ir.CompiledNode:
     root = read_xml(source.path, source.display)
     if root.tag not in ("kickstart", "jumpstart"):
-        raise RocksccError(f"{source.display}:{root.sourceline}: a node file's top element must be <kickstart>, not <{root.tag}>")
+        raise RocksccError(
+            f"{source.display}:{root.sourceline}: a node file's top element must be <kickstart>, not <{root.tag}>"
+        )
     return ir.compile_node(root, name, source.display, source.overlay)
 
 
@@ -158,8 +167,15 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     return expand_nodes(tree, compiled, host, order=order, read=walk_attrs, deps=deps)
 
 
-def expand_nodes(tree: NodeTree, nodes: list[ir.CompiledNode], host: HostInput, *, order: list[str] | None = None,
-                 read: list[str] = (), deps: dict[str, str | None] | None = None) -> CompileResult:
+def expand_nodes(
+    tree: NodeTree,
+    nodes: list[ir.CompiledNode],
+    host: HostInput,
+    *,
+    order: list[str] | None = None,
+    read: list[str] = (),
+    deps: dict[str, str | None] | None = None,
+) -> CompileResult:
     """Expand compiled nodes, in the order given, for the host. `read`: attributes already read
     (the walk's edge tests); `deps`: files already read (the graph and node files)."""
     expander = Expander(tree, host.attrs, evals=host.evals, cluster_dir=host.cluster_dir)

@@ -26,10 +26,10 @@ from rockscc.model.secrets import is_secret
 
 PYTHONS = {"python", "/opt/rocks/bin/python", "/usr/bin/python", "python2", "python3", "/usr/bin/python3"}
 SHELLS = {"sh": "/bin/sh", "bash": "/bin/bash", "/bin/sh": "/bin/sh", "/bin/bash": "/bin/bash"}
-LIMITS = sandbox.Limits(cpu_s=20, wall_s=30, mem_mb=2048, nproc=256, output_bytes=4 << 20, file_bytes=64 << 20,
-                        tmp_mb=64, shm_mb=16)
-BASE_ENV = {"PATH": "/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-            "TMPDIR": "/tmp"}
+LIMITS = sandbox.Limits(
+    cpu_s=20, wall_s=30, mem_mb=2048, nproc=256, output_bytes=4 << 20, file_bytes=64 << 20, tmp_mb=64, shm_mb=16
+)
+BASE_ENV = {"PATH": "/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
 
 
 PYTHON_ATTR = "rocks_eval_python"  # the interpreter for shell="python" (Rocks: Python 2.7)
@@ -55,8 +55,10 @@ def python_interpreter(configured: str | None, script: str, origin: str) -> str 
     if configured:
         path = os.path.normpath(configured)
         if not path.startswith("/usr/") or not os.path.isfile(path) or not os.access(path, os.X_OK):
-            raise RocksccError(f'{origin}: <eval shell="python">: attribute {PYTHON_ATTR}="{configured}" is not an '
-                               "executable under /usr (the sandbox's system is /usr): e.g. /usr/local/bin/python2.7")
+            raise RocksccError(
+                f'{origin}: <eval shell="python">: attribute {PYTHON_ATTR}="{configured}" is not an '
+                "executable under /usr (the sandbox's system is /usr): e.g. /usr/local/bin/python2.7"
+            )
         return path
     try:
         compile(script, origin, "exec", dont_inherit=True)
@@ -65,7 +67,8 @@ def python_interpreter(configured: str | None, script: str, origin: str) -> str 
         raise RocksccError(
             f'{origin}: <eval shell="python"> is not Python 3 ({where}{getattr(exc, "msg", exc)}); Rocks ran it with '
             f"Python 2.7. Name a Python 2 interpreter under /usr with `rockscc set attr {PYTHON_ATTR} "
-            "/usr/local/bin/python2.7` (Debian 12 ships none: build one), or port the eval to Python 3") from None
+            "/usr/local/bin/python2.7` (Debian 12 ships none: build one), or port the eval to Python 3"
+        ) from None
     return None
 
 
@@ -75,8 +78,7 @@ def python_prelude(applet_dirs: list[str]) -> str:
     return f"import sys\nimport os\nsys.path.extend({applet_dirs!r})\n"
 
 
-def step_for(shell: str, script: str, origin: str, python: str | None = None,
-             applets: list[str] = ()) -> sandbox.Step:
+def step_for(shell: str, script: str, origin: str, python: str | None = None, applets: list[str] = ()) -> sandbox.Step:
     """The script as a sandbox step: Python in the sandbox's warm interpreter (or the one
     rocks_eval_python names) after Rocks' prelude, a shell or another interpreter reading the
     script on its standard input."""
@@ -87,12 +89,22 @@ def step_for(shell: str, script: str, origin: str, python: str | None = None,
         return sandbox.Step(argv=(SHELLS[shell], "-s"), stdin=script.encode())
     if os.path.isabs(shell) and os.access(shell, os.X_OK) and shell.startswith(("/usr/", "/bin/", "/sbin/")):
         return sandbox.Step(argv=(shell,), stdin=script.encode())
-    raise RocksccError(f'{origin}: <eval shell="{shell}">: no such interpreter in the sandbox '
-                       "(Python, sh, bash or a program under /usr)")
+    raise RocksccError(
+        f'{origin}: <eval shell="{shell}">: no such interpreter in the sandbox '
+        "(Python, sh, bash or a program under /usr)"
+    )
 
 
-def run_eval(shell: str, script: str, env: dict[str, str], origin: str, cluster_dir: Path | None, *,
-             python: str | None = None, has_applets: bool = False) -> EvalRun:
+def run_eval(
+    shell: str,
+    script: str,
+    env: dict[str, str],
+    origin: str,
+    cluster_dir: Path | None,
+    *,
+    python: str | None = None,
+    has_applets: bool = False,
+) -> EvalRun:
     """The script's stdout, and how it failed if it exited non-zero; the sandbox stopping it
     (time, memory, output) is an error naming the eval's file:line and its stderr."""
     view = _view(cluster_dir) if wants_description(shell, script, has_applets) else None
@@ -134,7 +146,9 @@ def _failure(result: sandbox.TaskResult) -> str | None:
     if step.stopped == "output":
         return f"killed: more than {LIMITS.output_bytes} bytes of output"
     if step.status < 0:
-        return f"killed by signal {-step.status}" + (f" (the CPU-time limit, {LIMITS.cpu_s} s)" if step.status in (-9, -24) else "")
+        return f"killed by signal {-step.status}" + (
+            f" (the CPU-time limit, {LIMITS.cpu_s} s)" if step.status in (-9, -24) else ""
+        )
     return None
 
 
@@ -177,8 +191,11 @@ def description_view(cluster) -> sandbox.DescriptionView:
 
     data = public_data(cluster)
     root = cluster.root.resolve()
-    trees = {name: str(cluster.root / name) for name in ("nodes", "graphs", "include")
-             if (cluster.root / name).is_dir() and (cluster.root / name).resolve().is_relative_to(root)}  # no link out
+    trees = {
+        name: str(cluster.root / name)
+        for name in ("nodes", "graphs", "include")
+        if (cluster.root / name).is_dir() and (cluster.root / name).resolve().is_relative_to(root)
+    }  # no link out
     for name, roll in cluster.rolls.items():
         if roll.path.startswith(("builtin:", "pkg:")):
             continue
@@ -186,7 +203,9 @@ def description_view(cluster) -> sandbox.DescriptionView:
         if path.is_dir():
             trees[inside] = str(path)
         data["rolls"][name]["path"] = inside
-    builtin = {name: str(BUILTIN_BASE / name) for name in ("nodes", "graphs", "rolls") if (BUILTIN_BASE / name).is_dir()}
+    builtin = {
+        name: str(BUILTIN_BASE / name) for name in ("nodes", "graphs", "rolls") if (BUILTIN_BASE / name).is_dir()
+    }
     text = tomli_w.dumps(data)
     key = hashlib.sha256(repr((text, sorted(trees.items()), sorted(builtin.items()))).encode()).hexdigest()
     return sandbox.DescriptionView(key, text, trees, builtin)

@@ -73,8 +73,16 @@ class Expander:
         owner, perms = owner or earlier_owner, perms or earlier_perms
         self.file_modes[name] = (owner, perms)
         body = self._file_include(op, node) if op.include else self.fill(op.body, node)
-        return render_file(name, mode=op.mode, expanded=op.expanded, owner=owner, perms=perms,
-                           expr=self.fill(op.expr, node), src=self.fill(op.src, node), body=body)
+        return render_file(
+            name,
+            mode=op.mode,
+            expanded=op.expanded,
+            owner=owner,
+            perms=perms,
+            expr=self.fill(op.expr, node),
+            src=self.fill(op.src, node),
+            body=body,
+        )
 
     def _file_include(self, op: ir.FileOp, node: ir.CompiledNode) -> str:
         """`<file include="PATH">` (Rocks 6.2+ profile.py `Pass1NodeHandler.startElement_file`): the
@@ -83,8 +91,10 @@ class Expander:
         directory). Rocks used an empty body for a missing file; rockscc also warns."""
         file, line = op.origin.rsplit(":", 1)
         if Path(op.include).is_absolute() or ".." in Path(op.include).parts:
-            raise RocksccError(f'{op.origin}: <file include="{op.include}">: a build reads only files of the '
-                               "description and its rolls: name it relative to one (e.g. include/motd)")
+            raise RocksccError(
+                f'{op.origin}: <file include="{op.include}">: a build reads only files of the '
+                "description and its rolls: name it relative to one (e.g. include/motd)"
+            )
         path = None
         for root, candidate in self.tree.file_candidates(op.include):  # a file made later in a higher overlay wins
             found = candidate.is_file()
@@ -92,12 +102,20 @@ class Expander:
             if found:
                 real = outside(candidate, root)
                 if real is not None:
-                    raise RocksccError(f'{op.origin}: <file include="{op.include}">: leads outside {root} (a link to {real})')
+                    raise RocksccError(
+                        f'{op.origin}: <file include="{op.include}">: leads outside {root} (a link to {real})'
+                    )
                 path = candidate
                 break
         if path is None:
-            self.warnings.append(Diagnostic(file, int(line), f'<file include="{op.include}">: no such file in any '
-                                            "overlay (the description, a roll, the base); body left empty, as in Rocks"))
+            self.warnings.append(
+                Diagnostic(
+                    file,
+                    int(line),
+                    f'<file include="{op.include}">: no such file in any '
+                    "overlay (the description, a roll, the base); body left empty, as in Rocks",
+                )
+            )
             return self.fill(op.body, node)
         root = parse_xml_text(f"<file-include>{path.read_text(errors='replace')}</file-include>", op.include)
         return self.fill(op.body, node) + self.fill(ir._parts(root, node), node)
@@ -108,14 +126,18 @@ class Expander:
         value = self.vars.get(part.name)
         if value is None:
             self.deps[f"attr:{part.name}"] = None
-            self.warnings.append(Diagnostic(node.display, 0, f'<var name="{part.name}"/> is undefined (empty string, as in Rocks)'))
+            self.warnings.append(
+                Diagnostic(node.display, 0, f'<var name="{part.name}"/> is undefined (empty string, as in Rocks)')
+            )
             return ""
         return value
 
     def _entity(self, part: ir.Entity) -> str:
         value = self.attr(part.name)
         if value is None:
-            raise RocksccError(f"{part.origin}: undefined entity &{part.name}; (no attribute {part.name} for this host)")
+            raise RocksccError(
+                f"{part.origin}: undefined entity &{part.name}; (no attribute {part.name} for this host)"
+            )
         return value
 
     def _varset(self, part: ir.VarSet) -> None:
@@ -129,8 +151,11 @@ class Expander:
     def _eval(self, part: ir.Eval, node: ir.CompiledNode) -> str:
         script = self.fill(part.script, node)
         if not self.evals:
-            self.warnings.append(Diagnostic(part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]),
-                                            "<eval> not run (eval disabled)"))
+            self.warnings.append(
+                Diagnostic(
+                    part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]), "<eval> not run (eval disabled)"
+                )
+            )
             return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
         output = self._run_eval(part, script)
         if part.mode == "xml":
@@ -150,26 +175,37 @@ class Expander:
         if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
             from rockscc.model.store import hosts_digest
 
-            self.deps["model:cluster.toml"] = _digest_of(self.cluster_dir / "cluster.toml")  # it may read anything there
+            self.deps["model:cluster.toml"] = _digest_of(
+                self.cluster_dir / "cluster.toml"
+            )  # it may read anything there
             self.deps["model:hosts"] = hosts_digest(self.cluster_dir)  # the host files too
         policy = (self.attr(evals.ERRORS_ATTR) or evals.DEFAULT_POLICY).strip().lower()
         if policy not in evals.ERROR_POLICIES:
-            raise RocksccError(f'{part.origin}: attribute {evals.ERRORS_ATTR}="{policy}": not one of '
-                               + ", ".join(evals.ERROR_POLICIES))
+            raise RocksccError(
+                f'{part.origin}: attribute {evals.ERRORS_ATTR}="{policy}": not one of '
+                + ", ".join(evals.ERROR_POLICIES)
+            )
         python = None
         if part.shell in evals.PYTHONS:
             python = evals.python_interpreter(self.attr(evals.PYTHON_ATTR), script, part.origin)
         env = {k: v for k, v in self.vars.items() if v is not None}
-        run = evals.run_eval(part.shell, script, env, part.origin, self.cluster_dir, python=python,
-                             has_applets=has_applets)
+        run = evals.run_eval(
+            part.shell, script, env, part.origin, self.cluster_dir, python=python, has_applets=has_applets
+        )
         if run.failure is not None:
             self.failed_evals += 1
             if policy == "fail":
                 raise RocksccError(f"{part.origin}: <eval> failed ({run.failure})")
             if policy == "warn":
                 file, line = part.origin.rsplit(":", 1)
-                self.warnings.append(Diagnostic(file, int(line), f"<eval> failed ({run.failure}); its output is used, "
-                                                f"as Rocks did (attribute {evals.ERRORS_ATTR}=fail stops the build)"))
+                self.warnings.append(
+                    Diagnostic(
+                        file,
+                        int(line),
+                        f"<eval> failed ({run.failure}); its output is used, "
+                        f"as Rocks did (attribute {evals.ERRORS_ATTR}=fail stops the build)",
+                    )
+                )
         return run.stdout
 
     def _record_applets(self) -> bool:
@@ -200,7 +236,9 @@ class Expander:
         path = self._find_include(part)
         if path is None:
             if part.required:
-                raise RocksccError(f"{part.origin}: <include file=\"{part.file}\">: no include/{part.file} in any overlay")
+                raise RocksccError(
+                    f'{part.origin}: <include file="{part.file}">: no include/{part.file} in any overlay'
+                )
             return ""
         text = path.read_text(errors="replace")
         if part.mode == "xml":
@@ -234,8 +272,13 @@ class Expander:
                 failed_before = self.failed_evals
                 profile.main.append((_main_line(item, self.fill(item.parts, node)), item.origin))
                 # a command missing its eval's output is no command: the installer would stop on it
-                why = "was not run" if EVAL_SKIPPED in profile.main[-1][0] else \
-                    "failed" if self.failed_evals > failed_before else None
+                why = (
+                    "was not run"
+                    if EVAL_SKIPPED in profile.main[-1][0]
+                    else "failed"
+                    if self.failed_evals > failed_before
+                    else None
+                )
                 if why:
                     line = " ".join(profile.main[-1][0].replace("\n", " ").split())
                     profile.main[-1] = (f"# rockscc: not emitted, its <eval> {why}: {line}", item.origin)
@@ -243,8 +286,14 @@ class Expander:
                 self._package(item, self.fill(item.parts, node).strip(), profile)
                 contributed = True
             elif kind in ("pre", "post"):
-                script = Script(kind, self.fill(item.parts, node), item.attr("arg", "") or "",
-                                item.attr("interpreter", "") or "", item.origin, label)
+                script = Script(
+                    kind,
+                    self.fill(item.parts, node),
+                    item.attr("arg", "") or "",
+                    item.attr("interpreter", "") or "",
+                    item.origin,
+                    label,
+                )
                 (profile.pre if kind == "pre" else profile.post).append(script)
                 contributed = True
             elif kind == "debug":

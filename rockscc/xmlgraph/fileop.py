@@ -41,8 +41,7 @@ def here_doc_word(body: str) -> str:
     return word
 
 
-def render_file(name: str, *, mode: str, expanded: bool, owner: str, perms: str, expr: str, src: str,
-                body: str) -> str:
+def render_file(name: str, *, mode: str, expanded: bool, owner: str, perms: str, expr: str, src: str, body: str) -> str:
     """The shell that writes one `<file>` (its values already filled for the host)."""
     target = quote(name)
     out = ["\n", f'mkdir -p "$(dirname {target})"\n']
@@ -58,8 +57,10 @@ def render_file(name: str, *, mode: str, expanded: bool, owner: str, perms: str,
         if src:
             out.append(f"cat {src} | ({command}) > {target}\n")
         else:
-            out.append(f'rockscc_pipe=$(mktemp) && cat {target} | ({command}) > "$rockscc_pipe" '
-                       f'&& cat "$rockscc_pipe" > {target}; rm -f "$rockscc_pipe"\n')
+            out.append(
+                f'rockscc_pipe=$(mktemp) && cat {target} | ({command}) > "$rockscc_pipe" '
+                f'&& cat "$rockscc_pipe" > {target}; rm -f "$rockscc_pipe"\n'
+            )
     else:
         word = here_doc_word(body)
         delimiter = word if expanded else f"'{word}'"

@@ -78,7 +78,9 @@ class Graph:
             elif element.tag == "order":
                 self._read_order(element, where)
             elif element.tag not in ("description", "changelog", "copyright"):
-                self.warnings.append(Diagnostic(display, element.sourceline, f"unknown graph element <{element.tag}> ignored"))
+                self.warnings.append(
+                    Diagnostic(display, element.sourceline, f"unknown graph element <{element.tag}> ignored")
+                )
 
     def _read_edge(self, element, where: str, display: str) -> None:
         base = Filter.from_attrib(element.attrib, where.split(" ")[0])
@@ -97,8 +99,10 @@ class Graph:
             elif child.tag == "from" and dst:
                 self._add(Edge(target, dst, combined, origin))
             else:
-                raise RocksccError(f"{display}:{child.sourceline}: <{child.tag}> inside an <edge> without a matching "
-                                   f"{'from' if child.tag == 'to' else 'to'}= attribute")
+                raise RocksccError(
+                    f"{display}:{child.sourceline}: <{child.tag}> inside an <edge> without a matching "
+                    f"{'from' if child.tag == 'to' else 'to'}= attribute"
+                )
         if not children and not (src and dst):
             raise RocksccError(f"{display}:{element.sourceline}: <edge> needs from= and to= (or <to>/<from> children)")
 

@@ -139,12 +139,22 @@ def _compile_children(root, node: CompiledNode, inherited: Filter) -> None:
                 if isinstance(child.tag, str):
                     _main_child(child, node, filt)
         elif tag == "package":
-            node.items.append(Item("package", filt, origin, _parts(element, node, strip=True), _attrs(element, "type", "disable", "debian")))
+            node.items.append(
+                Item(
+                    "package",
+                    filt,
+                    origin,
+                    _parts(element, node, strip=True),
+                    _attrs(element, "type", "disable", "debian"),
+                )
+            )
         elif tag in ("pre", "post", "configure"):
             kind = "post" if tag == "configure" else tag
             if tag == "configure" and "post" not in element.get("phase", "post"):
                 continue
-            node.items.append(Item(kind, filt, origin, _parts(element, node), _attrs(element, "arg", "interpreter", "chroot")))
+            node.items.append(
+                Item(kind, filt, origin, _parts(element, node), _attrs(element, "arg", "interpreter", "chroot"))
+            )
         elif tag == "debug":
             node.items.append(Item("debug", filt, origin, _parts(element, node)))
         elif tag == "boot":
@@ -156,7 +166,9 @@ def _compile_children(root, node: CompiledNode, inherited: Filter) -> None:
         elif tag in ("eval", "include", "sinclude"):
             node.items.append(Item("fragment", filt, origin, _parts_of_element(element, node)))
         elif tag in MAIN_COMMANDS or tag == "file":
-            node.warnings.append(Diagnostic(node.display, line, f"<{tag}> outside <main>/<post> is ignored (as in Rocks)"))
+            node.warnings.append(
+                Diagnostic(node.display, line, f"<{tag}> outside <main>/<post> is ignored (as in Rocks)")
+            )
         elif tag in ("kickstart", "attributes"):
             _compile_children(element, node, filt)
         else:
@@ -170,9 +182,12 @@ def _main_child(child, node: CompiledNode, inherited: Filter) -> None:
     if tag not in MAIN_COMMANDS:
         node.warnings.append(Diagnostic(node.display, line, f"<{tag}> is not a kickstart command kgen knows; ignored"))
         return
-    filt = inherited.and_(Filter.from_attrib(child.attrib, f"{node.display}:{line}")) if _has_filter(child) else inherited
-    node.items.append(Item("main", filt, f"{node.display}:{line}", _parts(child, node),
-                           (("tag", tag),) + _attrs(child, "partition")))
+    filt = (
+        inherited.and_(Filter.from_attrib(child.attrib, f"{node.display}:{line}")) if _has_filter(child) else inherited
+    )
+    node.items.append(
+        Item("main", filt, f"{node.display}:{line}", _parts(child, node), (("tag", tag),) + _attrs(child, "partition"))
+    )
 
 
 def _has_filter(element) -> bool:
@@ -208,7 +223,9 @@ def _parts_of_element(child, node: CompiledNode) -> list:
         return _file_shell(child, node)
     if tag in DROPPED or tag == "service":  # <service>: Solaris SMF, Rocks' sunos generator only
         return []
-    node.warnings.append(Diagnostic(node.display, child.sourceline or 0, f"unexpected <{tag}> inside a script; its text is kept"))
+    node.warnings.append(
+        Diagnostic(node.display, child.sourceline or 0, f"unexpected <{tag}> inside a script; its text is kept")
+    )
     return list(_parts(child, node))
 
 
@@ -234,8 +251,8 @@ def _text(text: str | None, parts: list, node: CompiledNode, first_line: int) ->
     pos = 0
     for match in ENTITY_REF.finditer(text):
         if match.start() > pos:
-            parts.append(text[pos:match.start()])
-        line = first_line + text[:match.start()].count("\n")
+            parts.append(text[pos : match.start()])
+        line = first_line + text[: match.start()].count("\n")
         parts.append(Entity(match[1], f"{node.display}:{line}"))
         node.entity_names.add(match[1])
         pos = match.end()
@@ -247,7 +264,7 @@ def attr_parts(value: str, origin: str) -> list:
     """An attribute value with `&entity;` placeholders, as parts."""
     parts, pos = [], 0
     for match in ENTITY_REF.finditer(value):
-        parts.append(value[pos:match.start()])
+        parts.append(value[pos : match.start()])
         parts.append(Entity(match[1], origin))
         pos = match.end()
     parts.append(value[pos:])
@@ -264,16 +281,34 @@ def _file_shell(element, node: CompiledNode) -> list:
         return []
     mode = element.get("mode", "create")
     if mode not in ("create", "append", "pipe"):
-        node.warnings.append(Diagnostic(node.display, line, f'<file mode="{mode}">: not create, append or pipe; '
-                                        "written as create (as Rocks did)"))
+        node.warnings.append(
+            Diagnostic(
+                node.display,
+                line,
+                f'<file mode="{mode}">: not create, append or pipe; written as create (as Rocks did)',
+            )
+        )
         mode = "create"
     filt = Filter.from_attrib(element.attrib, origin) if _has_filter(element) else Filter()
 
     def attr(key: str) -> tuple:
         return tuple(attr_parts(element.get(key) or "", origin))
 
-    return [FileOp(attr("name"), mode, element.get("vars") == "expanded", attr("owner"), attr("perms"), attr("expr"),
-                   attr("src"), element.get("include") or "", _parts(element, node), filt, origin)]
+    return [
+        FileOp(
+            attr("name"),
+            mode,
+            element.get("vars") == "expanded",
+            attr("owner"),
+            attr("perms"),
+            attr("expr"),
+            attr("src"),
+            element.get("include") or "",
+            _parts(element, node),
+            filt,
+            origin,
+        )
+    ]
 
 
 def _strip(parts: list) -> list:

@@ -8,7 +8,9 @@ from rockscc.errors import Diagnostic, RocksccError
 from rockscc.xmlgraph.compiler import NodeTree
 
 
-def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set[str] = frozenset()) -> list[Diagnostic]:
+def lint_tree(
+    tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set[str] = frozenset()
+) -> list[Diagnostic]:
     """Graphs, order, node files: `roots` maps appliance names to their graph root node; a
     missing root is an error for appliances in `used` (some host has them), else a warning."""
     found: list[Diagnostic] = list(tree.index.shadowed())
@@ -25,7 +27,11 @@ def lint_tree(tree: NodeTree, graphs: set[str], roots: dict[str, str], used: set
         for appliance, root in sorted(roots.items()):
             if root not in nodes:
                 severity, note = ("error", "") if appliance in used else ("warning", " (no host uses it)")
-                found.append(Diagnostic(f"graphs/{name}", 0, f'appliance {appliance}{note}: root node "{root}" is in no edge', severity))
+                found.append(
+                    Diagnostic(
+                        f"graphs/{name}", 0, f'appliance {appliance}{note}: root node "{root}" is in no edge', severity
+                    )
+                )
             else:
                 reachable |= _all_reachable(graph, root)
                 if appliance in used:
@@ -61,12 +67,25 @@ def _missing_nodes(tree: NodeTree, graph, certain: set[str]) -> list[Diagnostic]
                     continue
                 file, _, line = edge.origin.split(" ")[0].rpartition(":")
                 if end == edge.dst and edge.src in certain and not edge.filter:
-                    found.append(Diagnostic(file, int(line or 0), f'edge {edge.src} -> {edge.dst}: no node file for '
-                                            f'"{end}", which hosts of a used appliance always reach', "error"))
+                    found.append(
+                        Diagnostic(
+                            file,
+                            int(line or 0),
+                            f"edge {edge.src} -> {edge.dst}: no node file for "
+                            f'"{end}", which hosts of a used appliance always reach',
+                            "error",
+                        )
+                    )
                 else:
-                    found.append(Diagnostic(file, int(line or 0), f'edge {edge.src} -> {edge.dst}: no node file for '
-                                            f'"{end}" (a node of a roll not added?); no used appliance always reaches it',
-                                            "warning"))
+                    found.append(
+                        Diagnostic(
+                            file,
+                            int(line or 0),
+                            f"edge {edge.src} -> {edge.dst}: no node file for "
+                            f'"{end}" (a node of a roll not added?); no used appliance always reaches it',
+                            "warning",
+                        )
+                    )
     return found
 
 

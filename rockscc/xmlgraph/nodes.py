@@ -51,7 +51,9 @@ class NodeIndex:
         for _name, kinds in sorted(self.found.items()):
             for sources in kinds.values():
                 for hidden in sources[:-1]:
-                    notes.append(Diagnostic(hidden.display, 0, f"node file of {hidden.overlay} is shadowed by {sources[-1]}"))
+                    notes.append(
+                        Diagnostic(hidden.display, 0, f"node file of {hidden.overlay} is shadowed by {sources[-1]}")
+                    )
         return notes
 
     def names(self) -> set[str]:
@@ -61,5 +63,5 @@ class NodeIndex:
 def _split(stem: str) -> tuple[str, str]:
     for prefix in ("extend", "replace"):
         if stem.startswith(prefix + "-"):
-            return prefix, stem[len(prefix) + 1:]
+            return prefix, stem[len(prefix) + 1 :]
     return "plain", stem

@@ -93,8 +93,13 @@ def _take(line: str, origin: str, found: RollDeclarations) -> None:
     if target is None:
         return
     if not literal:
-        found.skipped.append(Diagnostic(origin.rsplit(":", 1)[0], int(origin.rsplit(":", 1)[1]),
-                                        f"rocks {verb} {' '.join(words[:3])} …: its value is known only at install time; not taken"))
+        found.skipped.append(
+            Diagnostic(
+                origin.rsplit(":", 1)[0],
+                int(origin.rsplit(":", 1)[1]),
+                f"rocks {verb} {' '.join(words[:3])} …: its value is known only at install time; not taken",
+            )
+        )
         return
     kind, args, params = target
     if kind == "appliance":
@@ -113,16 +118,19 @@ def _classify(verb: str, words: list[str]):
     """(kind, positional args, key=value params) of a rocks command line this scan takes, else None."""
     head = words[:3]
     table = [
-        (["appliance", "attr"], "appliance attr"), (["os", "attr"], "os attr"), (["attr"], "attr"),
-        (["appliance"], "appliance"), (["host", "bootflags"], "bootflags"),
+        (["appliance", "attr"], "appliance attr"),
+        (["os", "attr"], "os attr"),
+        (["attr"], "attr"),
+        (["appliance"], "appliance"),
+        (["host", "bootflags"], "bootflags"),
     ]
     for prefix, kind in table:
-        if head[:len(prefix)] == prefix:
+        if head[: len(prefix)] == prefix:
             if kind == "bootflags" and verb != "set":
                 return None
             if kind == "appliance" and verb != "add":
                 return None
-            rest = words[len(prefix):]
+            rest = words[len(prefix) :]
             args = [w for w in rest if "=" not in w]
             params = dict(w.split("=", 1) for w in rest if "=" in w)
             if kind.endswith("attr"):  # attr=/value= fill trailing positionals (Rocks 6/7)
@@ -134,8 +142,11 @@ def _classify(verb: str, words: list[str]):
 def appliance_fields(declared: DeclaredAppliance) -> dict:
     """The declaration as rockscc's appliance fields (Rocks: compute= is schedulable=)."""
     params = declared.params
-    fields: dict = {"membership": params.get("membership") or declared.name.replace("-", " ").title(),
-                    "node": params.get("node", ""), "graph": params.get("graph") or "default"}
+    fields: dict = {
+        "membership": params.get("membership") or declared.name.replace("-", " ").title(),
+        "node": params.get("node", ""),
+        "graph": params.get("graph") or "default",
+    }
     if "short-name" in params:
         fields["short_name"] = params["short-name"]
     if "compute" in params:

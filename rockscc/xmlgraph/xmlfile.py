@@ -21,8 +21,16 @@ _PREDEFINED = {"lt", "gt", "amp", "quot", "apos"}
 _ENTITY = re.compile(r"&([A-Za-z_][A-Za-z0-9_.:-]*);")
 ENTITY_REF = re.compile(f"{ENTITY_OPEN}([^{ENTITY_CLOSE}]*){ENTITY_CLOSE}")
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                          remove_comments=True, remove_pis=True, strip_cdata=True, huge_tree=False)
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    remove_comments=True,
+    remove_pis=True,
+    strip_cdata=True,
+    huge_tree=False,
+)
 
 
 def _protect_entities(text: str) -> str:

@@ -27,14 +27,40 @@ def require_qemu(*files: Path) -> None:
 
 
 class Guest:
-    def __init__(self, net: PrivateNet, name: str, mac: str, serial: Path, *, uefi: bool = False,
-                 reboot: bool = False, memory: int = 128, disk: Path | None = None) -> None:
+    def __init__(
+        self,
+        net: PrivateNet,
+        name: str,
+        mac: str,
+        serial: Path,
+        *,
+        uefi: bool = False,
+        reboot: bool = False,
+        memory: int = 128,
+        disk: Path | None = None,
+    ) -> None:
         self.name, self.mac, self.serial = name, mac, serial
         device = f"virtio-net-pci,netdev=n0,mac={mac}" + (",romfile=" if uefi else "")
-        argv = [QEMU, "-machine", "accel=tcg", "-m", str(memory), "-nographic", "-monitor", "none", "-display", "none",
-                "-netdev", f"tap,id=n0,ifname={net.tap()},script=no,downscript=no", "-device", device,
-                "-boot", ("order=nc" if disk else "n") + (",reboot-timeout=1000" if reboot else ""),
-                "-serial", f"file:{serial}"]
+        argv = [
+            QEMU,
+            "-machine",
+            "accel=tcg",
+            "-m",
+            str(memory),
+            "-nographic",
+            "-monitor",
+            "none",
+            "-display",
+            "none",
+            "-netdev",
+            f"tap,id=n0,ifname={net.tap()},script=no,downscript=no",
+            "-device",
+            device,
+            "-boot",
+            ("order=nc" if disk else "n") + (",reboot-timeout=1000" if reboot else ""),
+            "-serial",
+            f"file:{serial}",
+        ]
         if not reboot:
             argv.append("-no-reboot")
         if disk is not None:  # the network boots first; a boot file saying localboot hands over to the disk
@@ -79,8 +105,12 @@ def run_until(guests: dict[Guest, str], timeout: float) -> dict[Guest, str]:
 
 def serve_in(net: PrivateNet, root: Path, log: Path) -> subprocess.Popen:
     """`rockscc serve` for the description, in the private network, logging to `log`."""
-    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "serve"], stdout=log.open("w"),
-                     stderr=subprocess.STDOUT)
-    if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30) or proc.poll() is not None:
+    proc = net.popen(
+        [sys.executable, "-m", "rockscc", "-C", str(root), "serve"], stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
+    if (
+        not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30)
+        or proc.poll() is not None
+    ):
         pytest.fail(f"serve did not start:\n{log.read_text()}")
     return proc

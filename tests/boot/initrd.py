@@ -16,8 +16,16 @@ import stat
 from pathlib import Path
 
 BUSYBOX = Path("/bin/busybox")  # busybox-static
-MODULES = ("virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
-           "failover", "net_failover", "virtio_net")
+MODULES = (
+    "virtio_ring",
+    "virtio",
+    "virtio_pci_modern_dev",
+    "virtio_pci_legacy_dev",
+    "virtio_pci",
+    "failover",
+    "net_failover",
+    "virtio_net",
+)
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin

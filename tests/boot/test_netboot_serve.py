@@ -32,8 +32,10 @@ pytestmark = [pytest.mark.qemu, pytest.mark.netboot]
 KERNEL = REPO / ".cache" / "pxe" / "vmlinuz"  # scripts/fetch-pxe-kernel (run by scripts/setup)
 MODULES = REPO / ".cache" / "pxe" / "modules"
 SERVER = "http://10.1.1.1"
-INSTALL_ARGS = (f"append ks initrd=initrd.img console=ttyS0 panic=-1 rockscc_probe={SERVER}/install/kickstart/"
-                f"compute-0-0.ks rockscc_done={SERVER}/install/sbin/public/setPxeboot.cgi")
+INSTALL_ARGS = (
+    f"append ks initrd=initrd.img console=ttyS0 panic=-1 rockscc_probe={SERVER}/install/kickstart/"
+    f"compute-0-0.ks rockscc_done={SERVER}/install/sbin/public/setPxeboot.cgi"
+)
 LOADER_WORDS = ("BOOT_IMAGE=", "initrd=")  # what pxelinux and grub add to a command line themselves
 
 
@@ -69,12 +71,16 @@ def boots(tmp_path_factory):
     cli(root, f'add host pxeaction action=install command="kernel vmlinuz" args="{INSTALL_ARGS}"')
     for name in ("compute-0-0", "compute-0-3", "compute-0-4"):  # BIOS guests that load pxelinux from their iPXE ROM
         cli(root, f"set host attr {name} pxe_ipxe no")
-    cli(root, 'add host pxeaction compute-0-3 action=memtest command="kernel memtest" args="append console=ttyS0,115200"')
+    cli(
+        root,
+        'add host pxeaction compute-0-3 action=memtest command="kernel memtest" args="append console=ttyS0,115200"',
+    )
     cli(root, "set host pxeboot compute-0-3 action=memtest")
     cli(root, "set host pxeboot compute-0-4 action=pxeflash")
     cli(root, "build")
-    kickstarts = {name: hashlib.sha256((root / "build" / "kickstart" / f"{name}.ks").read_bytes()).hexdigest()
-                  for name in macs}
+    kickstarts = {
+        name: hashlib.sha256((root / "build" / "kickstart" / f"{name}.ks").read_bytes()).hexdigest() for name in macs
+    }
     with PrivateNet() as net:
         net.advertise_ipv6_router()
         log = tmp / "serve.log"
@@ -88,15 +94,26 @@ def boots(tmp_path_factory):
             "memtest": Guest(net, "compute-0-3", macs["compute-0-3"], tmp / "memtest.log", memory=48),
             "pxeflash": Guest(net, "compute-0-4", macs["compute-0-4"], tmp / "pxeflash.log", memory=48),
         }
-        markers = {"bios": "ROCKSCC-END", "uefi": "ROCKSCC-END", "ipxe": "ROCKSCC-END", "memtest": "Memtest86+",
-                   "pxeflash": "no flash image installed"}
+        markers = {
+            "bios": "ROCKSCC-END",
+            "uefi": "ROCKSCC-END",
+            "ipxe": "ROCKSCC-END",
+            "memtest": "Memtest86+",
+            "pxeflash": "no flash image installed",
+        }
         consoles = run_until({guests[k]: markers[k] for k in guests}, timeout=240)
         seconds = time.monotonic() - started
         assert net.stop(serve) == 0
     each = ", ".join(f"{kind} {guest.seconds or 0:.0f} s" for kind, guest in guests.items())
     print(f"\nnetboot: five guests in parallel, {seconds:.0f} s ({each})")
-    return {"root": root, "macs": macs, "kickstarts": kickstarts, "log": log.read_text(), "seconds": seconds,
-            "consoles": {kind: consoles[guest] for kind, guest in guests.items()}}
+    return {
+        "root": root,
+        "macs": macs,
+        "kickstarts": kickstarts,
+        "log": log.read_text(),
+        "seconds": seconds,
+        "consoles": {kind: consoles[guest] for kind, guest in guests.items()},
+    }
 
 
 def command_line(console: str) -> list[str]:
@@ -129,15 +146,20 @@ def test_a_guest_asking_for_another_hosts_kickstart_gets_403(boots):
     for kind, status in (("bios", "200"), ("uefi", "403"), ("ipxe", "403")):
         assert re.search(rf"ROCKSCC-PROBE \S*{probe} {status}\b", boots["consoles"][kind]), kind
     for asker, ip in (("compute-0-1", "10.1.255.253"), ("compute-0-2", "10.1.255.252")):
-        assert (f"http {ip} ({asker}) GET /{probe} 403 " in boots["log"] and
-                f"refused: the kickstart of compute-0-0, asked from the address of {asker}" in boots["log"])
+        assert (
+            f"http {ip} ({asker}) GET /{probe} 403 " in boots["log"]
+            and f"refused: the kickstart of compute-0-0, asked from the address of {asker}" in boots["log"]
+        )
 
 
 def test_the_install_done_callback_switches_each_guest_to_os(boots):
     root = boots["root"]
     cluster = load(root)
-    for kind, name, hexip in (("bios", "compute-0-0", "0A01FFFE"), ("uefi", "compute-0-1", "0A01FFFD"),
-                              ("ipxe", "compute-0-2", "0A01FFFC")):
+    for kind, name, hexip in (
+        ("bios", "compute-0-0", "0A01FFFE"),
+        ("uefi", "compute-0-1", "0A01FFFD"),
+        ("ipxe", "compute-0-2", "0A01FFFC"),
+    ):
         assert re.search(r"ROCKSCC-DONE \S+ 200\b", boots["consoles"][kind]), kind
         assert cluster.hosts[name].pxeboot == "os"
         assert (root / "build" / "tftp" / "pxelinux.cfg" / hexip).read_text().endswith("\tlocalboot 0\n")
@@ -167,8 +189,11 @@ def test_insert_ethers_names_guests_in_power_on_order_and_each_boots_its_own_fil
         net.advertise_ipv6_router()
         serve_log, insert_log = tmp_path / "serve.log", tmp_path / "insert.log"
         serve = serve_in(net, root, serve_log)
-        insert = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "insert-ethers", "appliance=Compute",
-                            "count=3"], stdout=insert_log.open("w"), stderr=subprocess.STDOUT)
+        insert = net.popen(
+            [sys.executable, "-m", "rockscc", "-C", str(root), "insert-ethers", "appliance=Compute", "count=3"],
+            stdout=insert_log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         assert wait_for(lambda: "watching DHCP requests" in insert_log.read_text(), 30), insert_log.read_text()
         started = time.monotonic()
         guests = []
@@ -188,5 +213,8 @@ def test_insert_ethers_names_guests_in_power_on_order_and_each_boots_its_own_fil
     assert all(fetched.values()), serve_log.read_text()[-3000:]
     cluster = load(root)
     assert [cluster.hosts[f"compute-0-{i}"].interfaces[0].mac for i in range(3)] == macs
-    assert [cluster.hosts[f"compute-0-{i}"].interfaces[0].ip for i in range(3)] == \
-        ["10.1.255.254", "10.1.255.253", "10.1.255.252"]
+    assert [cluster.hosts[f"compute-0-{i}"].interfaces[0].ip for i in range(3)] == [
+        "10.1.255.254",
+        "10.1.255.253",
+        "10.1.255.252",
+    ]

@@ -43,7 +43,15 @@ def test_seed_add_global_then_host_action(rockscc):
     assert "install ucsd" in rockscc("list host pxeaction compute-0-1").out
     # host row overriding the global "install"
     assert rockscc(f'add host pxeaction compute-0-0 action="install" command="kernel vmlinuz" args="{UCSD}"').rc == 0
-    own = {r[0]: r for r in (line.split(None, 1) for line in rockscc("list host pxeaction compute-0-0 output-col=action,args output-header=no").out.splitlines())}
+    own = {
+        r[0]: r
+        for r in (
+            line.split(None, 1)
+            for line in rockscc(
+                "list host pxeaction compute-0-0 output-col=action,args output-header=no"
+            ).out.splitlines()
+        )
+    }
     assert rockscc("list host pxeaction compute-0-0 output-format=json").rc == 0
     assert rockscc('set host pxeboot compute-0-0 action="install ucsd"').rc == 0
     assert lines(rockscc("list host pxeboot compute-0-0").out)[1] == ["install", "ucsd"]
@@ -107,7 +115,8 @@ def test_boot_files_from_the_build(rockscc, cluster_dir):
     assert rockscc("build").rc == 0
     build = cluster_dir / "build" / "tftp"
     assert (build / "pxelinux.cfg" / "0A01FFFE").read_text() == (
-        f"default rocks\nprompt 0\nlabel rocks\n\tkernel vmlinuz\n\t{INSTALL_FILE}\n")
+        f"default rocks\nprompt 0\nlabel rocks\n\tkernel vmlinuz\n\t{INSTALL_FILE}\n"
+    )
     assert not (build / "pxelinux.cfg" / "0A01FFFD").exists()  # no action, no file
     assert (build / "pxelinux.cfg" / "default").read_text().endswith(f"\t{INSTALL_FILE}\n")  # the frontend's file
     assert rockscc("set host pxeboot compute-0-0 action=os").rc == 0

@@ -34,9 +34,27 @@ def _require() -> None:
 
 def boot(tftp: Path, serial: Path, until: tuple[str, ...], timeout: float = 120) -> str:
     """Boot the guest, return the serial console once any `until` text shows up (or on timeout)."""
-    command = [QEMU, "-machine", "accel=tcg", "-m", "256", "-nographic", "-no-reboot", "-monitor", "none",
-               "-netdev", f"user,id=n0,tftp={tftp},bootfile=pxelinux.0", "-device", "e1000,netdev=n0",
-               "-boot", "n", "-serial", f"file:{serial}", "-display", "none"]
+    command = [
+        QEMU,
+        "-machine",
+        "accel=tcg",
+        "-m",
+        "256",
+        "-nographic",
+        "-no-reboot",
+        "-monitor",
+        "none",
+        "-netdev",
+        f"user,id=n0,tftp={tftp},bootfile=pxelinux.0",
+        "-device",
+        "e1000,netdev=n0",
+        "-boot",
+        "n",
+        "-serial",
+        f"file:{serial}",
+        "-display",
+        "none",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout
     text = ""
@@ -66,8 +84,13 @@ def test_pxe_boot_reaches_the_kernel_with_the_actions_args_then_localboot(rocksc
     # the guest's address under QEMU user networking is 10.0.2.15 (file 0A00020F)
     assert rockscc("set network private subnet=10.0.0.0 netmask=255.0.0.0").rc == 0
     assert rockscc("add host compute-0-0 ip=10.0.2.15").rc == 0
-    assert rockscc('add host pxeaction compute-0-0 action="install ucsd" command="kernel vmlinuz" '
-                   'args="append console=ttyS0 ucsd=rocks panic=-1"').rc == 0
+    assert (
+        rockscc(
+            'add host pxeaction compute-0-0 action="install ucsd" command="kernel vmlinuz" '
+            'args="append console=ttyS0 ucsd=rocks panic=-1"'
+        ).rc
+        == 0
+    )
     assert rockscc('set host pxeboot compute-0-0 action="install ucsd"').rc == 0
     assert rockscc("build").rc == 0
     tftp = tmp_path / "tftp"

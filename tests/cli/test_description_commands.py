@@ -48,9 +48,14 @@ def test_set_host_attr_and_sources(rockscc):
 
 def test_set_host_fields_and_rename(rockscc, cluster_dir):
     assert rockscc("add host compute-0-0").rc == 0
-    for cmd in ("set host rack compute-0-0 4", "set host rank compute-0-0 7", "set host cpus compute 16",
-                "set host comment compute-0-0 comment='GPU node'", "set host membership compute-0-0 nas",
-                "set host name compute-0-0 storage-4-7"):
+    for cmd in (
+        "set host rack compute-0-0 4",
+        "set host rank compute-0-0 7",
+        "set host cpus compute 16",
+        "set host comment compute-0-0 comment='GPU node'",
+        "set host membership compute-0-0 nas",
+        "set host name compute-0-0 storage-4-7",
+    ):
         assert rockscc(cmd).rc == 0, (cmd, rockscc(cmd).err)
     host = load(cluster_dir).hosts["storage-4-7"]
     assert (host.rack, host.rank, host.cpus, host.comment, host.membership) == (4, 7, 16, "GPU node", "NAS Appliance")
@@ -90,12 +95,20 @@ def test_appliances_and_memberships(rockscc):
 
 
 def test_dump_then_load_into_a_fresh_description_is_equal(rockscc, cluster_dir, tmp_path):
-    for cmd in ("add host compute-0-0", "add host nas-0-0", "add host interface compute-0-0 eth1 subnet=public ip=auto",
-                "set host attr compute-0-0 Kickstart_Timezone 'Europe/Paris'", "set os attr linux odd 'a \"quoted\" $value'",
-                "add network ib subnet=10.2.0.0 netmask=255.255.0.0", "set host pxeboot nas-0-0 action=os",
-                "add host pxeaction compute-0-0 action=install args='append ks console=ttyS0'",
-                "set host bootflags flags=dom0_mem=1024M", "set host bootflags nas-0-0 flags='a=1 b=2'",
-                "remove appliance tile", "set host comment nas-0-0 comment='rack #3'"):
+    for cmd in (
+        "add host compute-0-0",
+        "add host nas-0-0",
+        "add host interface compute-0-0 eth1 subnet=public ip=auto",
+        "set host attr compute-0-0 Kickstart_Timezone 'Europe/Paris'",
+        "set os attr linux odd 'a \"quoted\" $value'",
+        "add network ib subnet=10.2.0.0 netmask=255.255.0.0",
+        "set host pxeboot nas-0-0 action=os",
+        "add host pxeaction compute-0-0 action=install args='append ks console=ttyS0'",
+        "set host bootflags flags=dom0_mem=1024M",
+        "set host bootflags nas-0-0 flags='a=1 b=2'",
+        "remove appliance tile",
+        "set host comment nas-0-0 comment='rack #3'",
+    ):
         assert rockscc(cmd).rc == 0, (cmd, rockscc(cmd).err)
     dumped = rockscc("dump").out
     (tmp_path / "d.sh").write_text(dumped)
@@ -103,7 +116,7 @@ def test_dump_then_load_into_a_fresh_description_is_equal(rockscc, cluster_dir, 
     assert run_cli("init", str(fresh), "password=other").rc == 0
     result = run_cli("-C", str(fresh), "load", str(tmp_path / "d.sh"))
     assert result.rc == 0, result.err
-    assert load(fresh) .__dict__ | {"root": None} == load(cluster_dir).__dict__ | {"root": None}
+    assert load(fresh).__dict__ | {"root": None} == load(cluster_dir).__dict__ | {"root": None}
     assert (fresh / "cluster.toml").read_text() == (cluster_dir / "cluster.toml").read_text()
 
 
@@ -111,7 +124,7 @@ def test_load_with_a_bad_500th_line_changes_nothing(rockscc, cluster_dir, tmp_pa
     lines = [f"rockscc add host compute-{i // 100}-{i % 100}" for i in range(499)]
     lines.append("rockscc add host ../evil")
     lines += ["rockscc add host compute-9-9"]
-    (tmp_path / "bulk.sh").write_text("# bulk add\n\n" .join([""]) + "\n".join(lines) + "\n")
+    (tmp_path / "bulk.sh").write_text("# bulk add\n\n".join([""]) + "\n".join(lines) + "\n")
     before = (cluster_dir / "cluster.toml").read_bytes()
     result = rockscc(f"load {tmp_path / 'bulk.sh'}")
     assert result.rc == 1
@@ -121,17 +134,37 @@ def test_load_with_a_bad_500th_line_changes_nothing(rockscc, cluster_dir, tmp_pa
 
 def test_load_reads_stdin_and_skips_comments(cluster_dir):
     script = "# new hosts\n\nrockscc add host compute-0-5  # inline comment\nrockscc set host rack compute-0-5 2\n"
-    done = subprocess.run([sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "load", "-"], input=script,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "load", "-"],
+        input=script,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert load(cluster_dir).hosts["compute-0-5"].rack == 2
 
 
 def test_twenty_concurrent_writers_all_land(rockscc, cluster_dir):
     assert rockscc("add host compute-0-0").rc == 0
-    procs = [subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "set", "host", "attr",
-                               "compute-0-0", f"attr_{i}", f"value-{i}"], stderr=subprocess.PIPE)
-             for i in range(20)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rockscc",
+                "-C",
+                str(cluster_dir),
+                "set",
+                "host",
+                "attr",
+                "compute-0-0",
+                f"attr_{i}",
+                f"value-{i}",
+            ],
+            stderr=subprocess.PIPE,
+        )
+        for i in range(20)
+    ]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     attrs = load(cluster_dir).hosts["compute-0-0"].attrs
     assert {f"attr_{i}": f"value-{i}" for i in range(20)}.items() <= attrs.items()
@@ -169,7 +202,11 @@ def test_bad_input_gives_one_line_error_and_changes_nothing(rockscc, cluster_dir
 
 
 def test_malformed_cluster_toml_is_located(rockscc, cluster_dir):
-    text = (cluster_dir / "cluster.toml").read_text().replace('Info_ClusterName = "cluster"', 'Info_ClusterName = cluster', 1)
+    text = (
+        (cluster_dir / "cluster.toml")
+        .read_text()
+        .replace('Info_ClusterName = "cluster"', "Info_ClusterName = cluster", 1)
+    )
     (cluster_dir / "cluster.toml").write_text(text)
     result = rockscc("list host")
     assert result.rc == 1 and result.err.startswith("error - ") and "cluster.toml:" in result.err
@@ -189,11 +226,19 @@ def test_a_hosts_own_disks_never_edit_its_shared_profile(rockscc, cluster_dir, t
     """Within one transaction, a host's first own disk copies its profile; later edits must not
     reach the profile (it once shared the profile's Disk objects)."""
     script = tmp_path / "disks.sh"
-    script.write_text("\n".join([
-        "rockscc add host compute-0-0", "rockscc add host compute-0-1",
-        "rockscc add hwprofile p disks=sda:80G", "rockscc set host hwprofile compute p",
-        "rockscc add host disk compute-0-0 sdb size=10G",
-        "rockscc add host disk partition compute-0-0 sda1 size=1G mountpoint=/ rocks-release=yes"]) + "\n")
+    script.write_text(
+        "\n".join(
+            [
+                "rockscc add host compute-0-0",
+                "rockscc add host compute-0-1",
+                "rockscc add hwprofile p disks=sda:80G",
+                "rockscc set host hwprofile compute p",
+                "rockscc add host disk compute-0-0 sdb size=10G",
+                "rockscc add host disk partition compute-0-0 sda1 size=1G mountpoint=/ rocks-release=yes",
+            ]
+        )
+        + "\n"
+    )
     assert rockscc(f"load {script}").rc == 0
     cluster = load(cluster_dir)
     assert cluster.hwprofiles["p"].disks[0].partitions == []

@@ -17,8 +17,14 @@ from tests.conftest import run_cli
 
 # one line of printable text, leaning on what quoting and command-line parsing find hard
 TRICKY = ["=", "-", "--", "help", "#", "'", '"', "\\", ";", "{}", "$x", "%end", " ", "a=b", "-h", "ä", "☃"]
-text = st.lists(st.one_of(st.sampled_from(TRICKY), st.text(st.characters(blacklist_categories=("Cc", "Cs", "Co",
-                "Cn", "Zl", "Zp", "Zs", "Cf")), max_size=4)), min_size=1, max_size=5).map("".join)
+text = st.lists(
+    st.one_of(
+        st.sampled_from(TRICKY),
+        st.text(st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Zs", "Cf")), max_size=4),
+    ),
+    min_size=1,
+    max_size=5,
+).map("".join)
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.:-]{0,8}", fullmatch=True)
 
 
@@ -30,8 +36,12 @@ def fresh(tmp_path_factory):
 
 
 # each example runs init-dump-load (seconds): a few, and the first failure as found (no shrinking)
-@settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(attrs=st.dictionaries(names, text, max_size=4), comment=text, label=text, args=text, membership=text)
 def test_dump_then_load_recreates_the_description(tmp_path_factory, fresh, attrs, comment, label, args, membership):
     tmp = tmp_path_factory.mktemp("roundtrip")
@@ -61,8 +71,13 @@ def edit(root, attrs, comment, label, args, membership) -> None:
             cluster.os["linux"] = dict(attrs)
         cluster.pxeactions[label] = PxeAction("kernel vmlinuz", "append " + args)
         cluster.appliances["compute"].membership = membership
-        cluster.hosts["compute-0-0"] = Host(membership=membership, comment=comment, attrs=dict(attrs), pxeboot=label,
-                                            interfaces=[Interface("eth0", ip="10.1.255.254", subnet="private")])
+        cluster.hosts["compute-0-0"] = Host(
+            membership=membership,
+            comment=comment,
+            attrs=dict(attrs),
+            pxeboot=label,
+            interfaces=[Interface("eth0", ip="10.1.255.254", subnet="private")],
+        )
 
 
 def test_a_value_the_command_line_would_read_otherwise_is_dumped_by_name(cluster_dir):

@@ -33,4 +33,6 @@ def test_a_long_load_through_a_pipe_prints_only_its_summary(tmp_path, cluster_di
     script = "".join(f"rockscc add host compute-0-{i}\n" for i in range(600))
     (tmp_path / "s.sh").write_text(script)
     result = rockscc(f"load {tmp_path / 's.sh'}")
-    assert result.rc == 0 and result.out == f"loaded 600 command line(s) from {tmp_path / 's.sh'}\n" and result.err == ""
+    assert (
+        result.rc == 0 and result.out == f"loaded 600 command line(s) from {tmp_path / 's.sh'}\n" and result.err == ""
+    )

@@ -20,10 +20,28 @@ from tests.conftest import REPO
 
 # third-party packages and rockscc's own layers an edit has no use for (`remove host` reads the VM
 # move journal, rockscc.runtime.journal: a JSON file, no libvirt; the rest of the runtime is heavy)
-HEAVY = ("lark", "jinja2", "lxml", "pykickstart", "libvirt", "parted", "tomlkit", "importlib.metadata", "email",
-         "rockscc.pipeline", "rockscc.backends", "rockscc.xmlgraph", "rockscc.grammar", "rockscc.engine",
-         "rockscc.runtime.vms", "rockscc.runtime.connection", "rockscc.runtime.move", "rockscc.partitions",
-         "rockscc.sandbox", "rockscc.provision")
+HEAVY = (
+    "lark",
+    "jinja2",
+    "lxml",
+    "pykickstart",
+    "libvirt",
+    "parted",
+    "tomlkit",
+    "importlib.metadata",
+    "email",
+    "rockscc.pipeline",
+    "rockscc.backends",
+    "rockscc.xmlgraph",
+    "rockscc.grammar",
+    "rockscc.engine",
+    "rockscc.runtime.vms",
+    "rockscc.runtime.connection",
+    "rockscc.runtime.move",
+    "rockscc.partitions",
+    "rockscc.sandbox",
+    "rockscc.provision",
+)
 
 PROBE = """
 import json, sys
@@ -35,8 +53,14 @@ print(json.dumps({"rc": rc, "modules": sorted(sys.modules)}))
 
 def imported(*argv: str, cwd: Path) -> tuple[set[str], int]:
     """The modules a fresh `rockscc argv…` has imported when it finishes, and its exit status."""
-    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.splitlines()[-1])
     return set(report["modules"]), report["rc"]
@@ -60,20 +84,27 @@ def test_version_and_help_import_neither_the_model_nor_the_command_table(argv, t
     modules, rc = imported(*argv, cwd=tmp_path)
     assert rc == 0
     assert heavy(modules) == []
-    assert sorted(m for m in modules if m.startswith("rockscc.")) == ["rockscc.cli", "rockscc.cli.main",
-                                                                      "rockscc.errors"]
+    assert sorted(m for m in modules if m.startswith("rockscc.")) == [
+        "rockscc.cli",
+        "rockscc.cli.main",
+        "rockscc.errors",
+    ]
 
 
-@pytest.mark.parametrize("argv", [
-    ["set", "host", "attr", "compute-0-1", "rack_switch", "sw1"],
-    ["add", "host", "compute-0-5"],
-    ["set", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:09"],
-    ["remove", "host", "compute-0-0"],
-    ["list", "host", "compute-0-1"],
-    ["list", "host"],
-    ["list", "host", "interface", "compute-0-1"],
-    ["set", "host", "pxeboot", "compute-0-1", "action=install"],
-], ids=" ".join)
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["set", "host", "attr", "compute-0-1", "rack_switch", "sw1"],
+        ["add", "host", "compute-0-5"],
+        ["set", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:09"],
+        ["remove", "host", "compute-0-0"],
+        ["list", "host", "compute-0-1"],
+        ["list", "host"],
+        ["list", "host", "interface", "compute-0-1"],
+        ["set", "host", "pxeboot", "compute-0-1", "action=install"],
+    ],
+    ids=" ".join,
+)
 def test_edits_and_listings_import_only_their_own_command(argv, edited: Path) -> None:
     modules, rc = imported("-C", str(edited), *argv, cwd=edited)
     assert rc == 0

@@ -85,8 +85,12 @@ class Description:
         """A build from scratch of a copy of the description (its build directory and caches left
         behind), in a directory of its own."""
         copy = self.base / f"clean-{next(_counter)}"
-        shutil.copytree(self.root, copy, symlinks=True,
-                        ignore=lambda directory, names: [n for n in names if n == "build" or n.startswith(".")])
+        shutil.copytree(
+            self.root,
+            copy,
+            symlinks=True,
+            ignore=lambda directory, names: [n for n in names if n == "build" or n.startswith(".")],
+        )
         return Build.of(run_cli("-C", str(copy), "build", *argv), copy), copy
 
     def check(self, *argv: str) -> Build:
@@ -102,8 +106,9 @@ class Description:
         return incremental
 
 
-def assert_same_builds(incremental: Build, root: Path, clean: Build, copy: Path,
-                       before: dict[str, tuple[bytes, int]]) -> None:
+def assert_same_builds(
+    incremental: Build, root: Path, clean: Build, copy: Path, before: dict[str, tuple[bytes, int]]
+) -> None:
     """`before`: the artifacts before the incremental build (what one that stops before any job,
     e.g. on a description that does not load, must leave as they were)."""
     assert incremental.failed == clean.failed, (incremental.result.err, clean.result.err)
@@ -117,11 +122,13 @@ def assert_same_builds(incremental: Build, root: Path, clean: Build, copy: Path,
     mine, theirs = artifacts(root / "build", root), artifacts(copy / "build", copy)
     for path in kept:
         mine.pop(path, None)
-    assert set(mine) == set(theirs), f"only incremental: {sorted(set(mine) - set(theirs))}; " \
-                                     f"only from scratch: {sorted(set(theirs) - set(mine))}"
+    assert set(mine) == set(theirs), (
+        f"only incremental: {sorted(set(mine) - set(theirs))}; only from scratch: {sorted(set(theirs) - set(mine))}"
+    )
     different = sorted(path for path in mine if mine[path] != theirs[path])
     assert not different, f"differ from a build from scratch: {different}\n" + _first_difference(
-        different[0], mine, theirs)
+        different[0], mine, theirs
+    )
 
 
 def assert_reasons_name_inputs(build: Build) -> None:
@@ -167,6 +174,12 @@ def _first_difference(path: str, mine: dict, theirs: dict) -> str:
         return f"{path}: mode {oct(mode_a)} incremental, {oct(mode_b)} from scratch"
     import difflib
 
-    diff = difflib.unified_diff(b.decode(errors="replace").splitlines(), a.decode(errors="replace").splitlines(),
-                                "from scratch", "incremental", lineterm="", n=2)
+    diff = difflib.unified_diff(
+        b.decode(errors="replace").splitlines(),
+        a.decode(errors="replace").splitlines(),
+        "from scratch",
+        "incremental",
+        lineterm="",
+        n=2,
+    )
     return "\n".join(list(diff)[:40])

@@ -19,8 +19,16 @@ def build(root: Path, **options) -> make.BuildReport:
     return Session(load(root)).build(make.BuildOptions(**options))
 
 
-NET_FILES = {"net/hosts", "net/dhcpd.conf", "net/dnsmasq.conf", "net/dnsmasq.hosts", "net/nginx-rockscc.conf",
-             "net/zones/local", "net/zones/1.10.in-addr.arpa", "net/zones/named.conf"}
+NET_FILES = {
+    "net/hosts",
+    "net/dhcpd.conf",
+    "net/dnsmasq.conf",
+    "net/dnsmasq.hosts",
+    "net/nginx-rockscc.conf",
+    "net/zones/local",
+    "net/zones/1.10.in-addr.arpa",
+    "net/zones/named.conf",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -103,8 +111,10 @@ def test_a_vanished_job_does_not_take_the_files_another_job_now_writes(cluster_d
     from rockscc.engine.jobs import SpecJob
 
     original = producers.network_jobs
-    renamed = lambda session, wanted: [SpecJob("net:old-name", None, job.spec, job.render, job.salt)  # noqa: E731
-                                       for job in original(session, wanted)]
+    renamed = lambda session, wanted: [
+        SpecJob("net:old-name", None, job.spec, job.render, job.salt)  # noqa: E731
+        for job in original(session, wanted)
+    ]
     monkeypatch.setattr(producers, "ALL", [renamed])
     build(cluster_dir)
     monkeypatch.setattr(producers, "ALL", [original])

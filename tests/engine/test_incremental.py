@@ -23,9 +23,15 @@ from tests.conftest import run_cli
 @pytest.fixture
 def cluster(cluster_dir):
     run = lambda *a: run_cli("-C", str(cluster_dir), *a)  # noqa: E731
-    for cmd in (["add", "host", "compute-0-0"], ["add", "host", "compute-0-1"], ["add", "host", "nas-0-0"],
-                ["add", "host", "vm-container-0-0"], ["add", "host", "vm", "vm-container-0-0", "membership=Compute"],
-                ["add", "hwprofile", "one", "disks=sda:80G"], ["set", "host", "hwprofile", "compute", "one"]):
+    for cmd in (
+        ["add", "host", "compute-0-0"],
+        ["add", "host", "compute-0-1"],
+        ["add", "host", "nas-0-0"],
+        ["add", "host", "vm-container-0-0"],
+        ["add", "host", "vm", "vm-container-0-0", "membership=Compute"],
+        ["add", "hwprofile", "one", "disks=sda:80G"],
+        ["set", "host", "hwprofile", "compute", "one"],
+    ):
         assert run(*cmd).rc == 0, cmd
     first = build(cluster_dir)
     assert not first.errors, first.errors
@@ -65,8 +71,10 @@ def test_unread_attribute_rebuilds_nothing(cluster):
 def test_global_attribute_rebuilds_every_reader(cluster):
     root, run = cluster
     assert run("set", "attr", "Kickstart_Keyboard", "de").rc == 0
-    assert rebuilt(build(root)) == {f"profile:{h}" for h in
-                                    ("frontend", "compute-0-0", "compute-0-1", "nas-0-0", "vm-container-0-0", "compute-0-0-0")}
+    assert rebuilt(build(root)) == {
+        f"profile:{h}"
+        for h in ("frontend", "compute-0-0", "compute-0-1", "nas-0-0", "vm-container-0-0", "compute-0-0-0")
+    }
 
 
 def test_node_file_rebuilds_only_hosts_whose_path_includes_it(cluster):
@@ -129,9 +137,14 @@ def test_build_errors_are_all_reported_and_keep_previous_artifacts(cluster):
 
 def _snapshot(root: Path) -> dict[str, bytes]:
     """The artifacts: not the manifest, not the memo cache (SQLite keeps that consistent itself)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in (root / "build").rglob("*")
-            if p.is_file() and not p.name.startswith((MANIFEST, ".rockscc-build.")) and ".tmp" not in p.name
-            and ".rockscc-cache" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in (root / "build").rglob("*")
+        if p.is_file()
+        and not p.name.startswith((MANIFEST, ".rockscc-build."))
+        and ".tmp" not in p.name
+        and ".rockscc-cache" not in p.parts
+    }
 
 
 def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
@@ -141,13 +154,21 @@ def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
     engine_new = Session(load(root), CompileOptions(evals=False)).build(make.BuildOptions(out=root / "expected"))
     assert not engine_new.errors
     # the service configs name the build directory they are in: "expected" stands for "build" there too
-    new = {k.replace("expected", "build", 1): v.replace(b"/expected/", b"/build/") for k, v in
-           ((str(p.relative_to(root)), p.read_bytes()) for p in (root / "expected").rglob("*")
-            if p.is_file() and not p.name.startswith((MANIFEST, ".rockscc-build.")) and ".rockscc-cache" not in p.parts)}
+    new = {
+        k.replace("expected", "build", 1): v.replace(b"/expected/", b"/build/")
+        for k, v in (
+            (str(p.relative_to(root)), p.read_bytes())
+            for p in (root / "expected").rglob("*")
+            if p.is_file() and not p.name.startswith((MANIFEST, ".rockscc-build.")) and ".rockscc-cache" not in p.parts
+        )
+    }
     rng = random.Random(7)
     for trial in range(12):
-        proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(root), "build", "--eval=no"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rockscc", "-C", str(root), "build", "--eval=no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.05, 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -162,8 +183,15 @@ def test_sigkill_at_random_points_never_leaves_partial_artifacts(cluster):
 def test_two_concurrent_builds_do_not_corrupt(cluster):
     root, run = cluster
     assert run("set", "attr", "Kickstart_Keyboard", "it").rc == 0
-    procs = [subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(root), "build", "--eval=no"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rockscc", "-C", str(root), "build", "--eval=no"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     manifest = Manifest.load(root / "build")
@@ -232,13 +260,19 @@ def test_a_damaged_or_planted_build_log_rebuilds_and_touches_nothing_outside(clu
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     (root / "victim.txt").write_text("keep me too")
-    bad = {"boot:compute-0-0": b"\xff garbage", "boot:compute-0-1": marshal.dumps([1, 2, 3]),
-           "vm:compute-0-0-0": marshal.dumps({"a": 1}), "boot:nas-0-0": marshal.dumps([["x"], 1, 2])}
+    bad = {
+        "boot:compute-0-0": b"\xff garbage",
+        "boot:compute-0-1": marshal.dumps([1, 2, 3]),
+        "vm:compute-0-0-0": marshal.dumps({"a": 1}),
+        "boot:nas-0-0": marshal.dumps([["x"], 1, 2]),
+    }
     with sqlite3.connect(root / "build" / MANIFEST) as conn:
         for job_id, blob in bad.items():
             assert conn.execute("UPDATE jobs SET sigs = ? WHERE id = ?", (blob, job_id)).rowcount == 1
-        conn.execute("INSERT INTO jobs SELECT 'boot:gone-0-0', 'gone-0-0', stamp, grp, ?, record FROM jobs WHERE id = 'boot:frontend'",
-                     (marshal.dumps([str(victim), 1, 1, "../victim.txt", 1, 1, "tftp/../../victim.txt", 1, 1]),))
+        conn.execute(
+            "INSERT INTO jobs SELECT 'boot:gone-0-0', 'gone-0-0', stamp, grp, ?, record FROM jobs WHERE id = 'boot:frontend'",
+            (marshal.dumps([str(victim), 1, 1, "../victim.txt", 1, 1, "tftp/../../victim.txt", 1, 1]),),
+        )
     report = build(root)
     assert not report.errors, report.errors
     assert set(bad) <= rebuilt(report)

@@ -62,8 +62,10 @@ ATTRS = {
     "eval": ["no", "yes"],
     "vm_network": ["bridge", "user"],
 }
-GLOBAL_ONLY = {"dhcp_discovery_range": ["10.1.200.1-10.1.200.20", "10.1.200.1-10.1.200.30"],
-               "Kickstart_PrivateDNSDomain": ["local", "cluster.test"]}
+GLOBAL_ONLY = {
+    "dhcp_discovery_range": ["10.1.200.1-10.1.200.20", "10.1.200.1-10.1.200.30"],
+    "Kickstart_PrivateDNSDomain": ["local", "cluster.test"],
+}
 ACTIONS = ["install", "os", "memtest", "install headless", "rescue"]
 
 PIECES = [
@@ -131,10 +133,15 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @initialize()
     def a_small_cluster(self) -> None:
         (self.base / "disks").mkdir()
-        for argv in (["add", "host", "compute-0-0"], ["add", "host", "nas-0-0"], ["add", "host", "vm-container-0-0"],
-                     ["set", "attr", "libvirt_uri", "test:///default"],
-                     ["set", "attr", "vm_disk_dir", str(self.base / "disks")],
-                     ["add", "hwprofile", "p1", "disks=sda:80G"], ["set", "host", "hwprofile", "compute-0-0", "p1"]):
+        for argv in (
+            ["add", "host", "compute-0-0"],
+            ["add", "host", "nas-0-0"],
+            ["add", "host", "vm-container-0-0"],
+            ["set", "attr", "libvirt_uri", "test:///default"],
+            ["set", "attr", "vm_disk_dir", str(self.base / "disks")],
+            ["add", "hwprofile", "p1", "disks=sda:80G"],
+            ["set", "host", "hwprofile", "compute-0-0", "p1"],
+        ):
             self.desc.must(*argv)
         for roll in ("r1", "r2"):
             (self.rolls / roll / "nodes").mkdir(parents=True)
@@ -163,8 +170,12 @@ class IncrementalBuilds(RuleBasedStateMachine):
         return sorted(p for overlay in OVERLAYS for p in (self.overlay_dir(overlay) / sub).glob(pattern))
 
     # --- node, graph and include files ----------------------------------------------------------
-    @rule(data=st.data(), overlay=st.sampled_from(OVERLAYS), name=st.sampled_from(SITE_NODES + BASE_NODES),
-          kind=st.sampled_from(["", "extend-", "replace-"]))
+    @rule(
+        data=st.data(),
+        overlay=st.sampled_from(OVERLAYS),
+        name=st.sampled_from(SITE_NODES + BASE_NODES),
+        kind=st.sampled_from(["", "extend-", "replace-"]),
+    )
     def write_node_file(self, data, overlay, name, kind) -> None:
         self.desc.write(f"nodes/{kind}{name}.xml", data.draw(node_text(name)), self.overlay_dir(overlay))
         self.check()
@@ -176,7 +187,9 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.check()
 
     @precondition(lambda self: self.files("nodes"))
-    @rule(data=st.data(), name=st.sampled_from(SITE_NODES + BASE_NODES), kind=st.sampled_from(["", "extend-", "replace-"]))
+    @rule(
+        data=st.data(), name=st.sampled_from(SITE_NODES + BASE_NODES), kind=st.sampled_from(["", "extend-", "replace-"])
+    )
     def rename_node_file(self, data, name, kind) -> None:
         path = data.draw(st.sampled_from(self.files("nodes")))
         path.rename(path.with_name(f"{kind}{name}.xml"))
@@ -231,15 +244,21 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.check()
 
     # --- attributes -----------------------------------------------------------------------------
-    @rule(data=st.data(), level=st.sampled_from(["global", "os", "appliance", "host"]),
-          name=st.sampled_from(sorted(ATTRS)))
+    @rule(
+        data=st.data(),
+        level=st.sampled_from(["global", "os", "appliance", "host"]),
+        name=st.sampled_from(sorted(ATTRS)),
+    )
     def set_attribute(self, data, level, name) -> None:
         value = data.draw(st.sampled_from(ATTRS[name]))
         self.cli(*self._attr_target(data, level, "set"), name, value)
         self.check()
 
-    @rule(data=st.data(), level=st.sampled_from(["global", "os", "appliance", "host"]),
-          name=st.sampled_from(sorted(ATTRS)))
+    @rule(
+        data=st.data(),
+        level=st.sampled_from(["global", "os", "appliance", "host"]),
+        name=st.sampled_from(sorted(ATTRS)),
+    )
     def remove_attribute(self, data, level, name) -> None:
         self.cli(*self._attr_target(data, level, "remove"), name)
         self.check()
@@ -281,10 +300,19 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @rule(data=st.data(), field=st.sampled_from(["membership", "os", "arch", "rack", "rank", "cpus", "comment"]))
     def change_host_record(self, data, field) -> None:
         host = data.draw(st.sampled_from(sorted(self.cluster().hosts)))
-        value = data.draw(st.sampled_from({"membership": ["Compute", "NAS Appliance", "Frontend"],
-                                           "os": ["linux", "sunos"], "arch": ["x86_64", "i386"],
-                                           "rack": ["0", "1"], "rank": ["0", "5"], "cpus": ["1", "4"],
-                                           "comment": ["a", "b"]}[field]))
+        value = data.draw(
+            st.sampled_from(
+                {
+                    "membership": ["Compute", "NAS Appliance", "Frontend"],
+                    "os": ["linux", "sunos"],
+                    "arch": ["x86_64", "i386"],
+                    "rack": ["0", "1"],
+                    "rank": ["0", "5"],
+                    "cpus": ["1", "4"],
+                    "comment": ["a", "b"],
+                }[field]
+            )
+        )
         self.cli("set", "host", field, host, value)
         self.check()
 
@@ -292,10 +320,12 @@ class IncrementalBuilds(RuleBasedStateMachine):
     def change_interface(self, data, change) -> None:
         host = data.draw(st.sampled_from(sorted(self.cluster().hosts)))
         n = data.draw(st.integers(1, 9))
-        argv = {"add eth1": ["add", "host", "interface", host, "eth1", "subnet=public", "ip=auto"],
-                "remove eth1": ["remove", "host", "interface", host, "eth1"],
-                "mac eth0": ["set", "host", "interface", host, "eth0", f"mac=52:54:00:00:00:0{n}"],
-                "ip eth0": ["set", "host", "interface", host, "eth0", f"ip=10.1.200.{100 + n}"]}[change]
+        argv = {
+            "add eth1": ["add", "host", "interface", host, "eth1", "subnet=public", "ip=auto"],
+            "remove eth1": ["remove", "host", "interface", host, "eth1"],
+            "mac eth0": ["set", "host", "interface", host, "eth0", f"mac=52:54:00:00:00:0{n}"],
+            "ip eth0": ["set", "host", "interface", host, "eth0", f"ip=10.1.200.{100 + n}"],
+        }[change]
         self.cli(*argv)
         self.check()
 
@@ -304,11 +334,13 @@ class IncrementalBuilds(RuleBasedStateMachine):
     def change_hardware(self, data, change) -> None:
         host = data.draw(st.sampled_from(sorted(self.cluster().hosts)))
         size = data.draw(st.sampled_from(["40G", "80G"]))
-        argv = {"profile": ["set", "host", "hwprofile", host, data.draw(st.sampled_from(["p1", "p2"]))],
-                "no profile": ["set", "host", "hwprofile", host, ""],
-                "new profile": ["add", "hwprofile", "p2", f"disks=sda:{size},sdb:{size}"],
-                "disk": ["add", "host", "disk", host, "sdc", f"size={size}"],
-                "no disk": ["remove", "host", "disk", host, "sdc"]}[change]
+        argv = {
+            "profile": ["set", "host", "hwprofile", host, data.draw(st.sampled_from(["p1", "p2"]))],
+            "no profile": ["set", "host", "hwprofile", host, ""],
+            "new profile": ["add", "hwprofile", "p2", f"disks=sda:{size},sdb:{size}"],
+            "disk": ["add", "host", "disk", host, "sdc", f"size={size}"],
+            "no disk": ["remove", "host", "disk", host, "sdc"],
+        }[change]
         if change == "new profile":
             self.cli("remove", "hwprofile", "p2")
         self.cli(*argv)
@@ -323,8 +355,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @rule(data=st.data(), per_host=st.booleans(), extra=st.sampled_from(["console=ttyS0", "quiet", "ks"]))
     def add_pxeaction(self, data, per_host, extra) -> None:
         hosts = [data.draw(st.sampled_from(sorted(self.cluster().hosts)))] if per_host else []
-        self.cli("add", "host", "pxeaction", *hosts, "action=install",
-                      f"args=append ks initrd=initrd.img {extra}")
+        self.cli("add", "host", "pxeaction", *hosts, "action=install", f"args=append ks initrd=initrd.img {extra}")
         self.check()
 
     @rule(data=st.data(), per_host=st.booleans(), flags=st.sampled_from(["acpi=off", "noapic", "console=ttyS1"]))
@@ -333,8 +364,12 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.cli("set", "host", "bootflags", *hosts, f"flags={flags}")
         self.check()
 
-    @rule(name=st.sampled_from(["vmlinuz", "initrd.img", "pxeflash.img"]), size=st.integers(1, 3),
-          fill=st.sampled_from([b"a", b"b"]), remove=st.booleans())
+    @rule(
+        name=st.sampled_from(["vmlinuz", "initrd.img", "pxeflash.img"]),
+        size=st.integers(1, 3),
+        fill=st.sampled_from([b"a", b"b"]),
+        remove=st.booleans(),
+    )
     def change_tftpboot(self, name, size, fill, remove) -> None:
         path = self.desc.root / "tftpboot" / name
         if remove:
@@ -350,13 +385,14 @@ class IncrementalBuilds(RuleBasedStateMachine):
         containers = sorted(h for h, host in cluster.hosts.items() if host.membership == "VM Container")
         vms = sorted(h for h, host in cluster.hosts.items() if host.vm is not None)
         if change == "add" and containers:
-            self.cli("add", "host", "vm", data.draw(st.sampled_from(containers)), "membership=Compute",
-                          "disksize=1")
+            self.cli("add", "host", "vm", data.draw(st.sampled_from(containers)), "membership=Compute", "disksize=1")
         elif vms and change != "add":
             vm = data.draw(st.sampled_from(vms))
-            argv = {"mem": ["set", "host", "vm", vm, f"mem={data.draw(st.sampled_from([512, 1024, 2048]))}"],
-                    "remove": ["remove", "host", "vm", vm, "force=yes"],
-                    "create": ["create", "host", "vm", vm, *(["eval=no"] if "--eval=no" in self.build_args else [])]}[change]
+            argv = {
+                "mem": ["set", "host", "vm", vm, f"mem={data.draw(st.sampled_from([512, 1024, 2048]))}"],
+                "remove": ["remove", "host", "vm", vm, "force=yes"],
+                "create": ["create", "host", "vm", vm, *(["eval=no"] if "--eval=no" in self.build_args else [])],
+            }[change]
             self.cli(*argv)
         self.check()
 
@@ -380,8 +416,12 @@ def forked_workers(monkeypatch):
 
 
 def test_incremental_builds_equal_builds_from_scratch(forked_workers):
-    run_state_machine_as_test(IncrementalBuilds, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)))
+    run_state_machine_as_test(
+        IncrementalBuilds,
+        settings=settings(
+            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
+    )
     print_outcomes()
 
 

@@ -114,8 +114,12 @@ def test_an_appliance_root_changed_by_hand(desc):
 
 
 def test_an_eval_reads_every_variable_not_only_those_its_text_shows(desc):
-    desc.write("nodes/extend-compute.xml", node(
-        '<post><eval shell="python">import os; print("flag=" + os.environ.get("site_flag", "unset"))</eval></post>'))
+    desc.write(
+        "nodes/extend-compute.xml",
+        node(
+            '<post><eval shell="python">import os; print("flag=" + os.environ.get("site_flag", "unset"))</eval></post>'
+        ),
+    )
     desc.check()
     desc.must("set", "attr", "site_flag", "on")
     build = desc.check()
@@ -124,7 +128,10 @@ def test_an_eval_reads_every_variable_not_only_those_its_text_shows(desc):
 
 
 def test_an_xml_eval_records_what_it_reads(desc):
-    desc.write("nodes/extend-compute.xml", node('<eval shell="sh" mode="xml">echo "&lt;package&gt;$site_pkg&lt;/package&gt;"</eval>'))
+    desc.write(
+        "nodes/extend-compute.xml",
+        node('<eval shell="sh" mode="xml">echo "&lt;package&gt;$site_pkg&lt;/package&gt;"</eval>'),
+    )
     desc.must("set", "attr", "site_pkg", "first")
     desc.check()
     desc.must("set", "attr", "site_pkg", "second")
@@ -167,14 +174,17 @@ def test_an_order_cycle_that_feeds_another_node_names_its_files(desc):
     """Issue 14: it ended in an internal error (exit 70)."""
     for name in ("site-a", "site-b"):
         desc.write(f"nodes/{name}.xml", node(f"<package>{name}</package>"))
-    desc.write("graphs/default/site.xml", """<graph>
+    desc.write(
+        "graphs/default/site.xml",
+        """<graph>
 <edge from="compute" to="site-a"/>
 <order head="site-a" tail="site-b"/>
 <order head="site-b" tail="site-a"/>
 <order head="site-b" tail="ssh"/>
 <order head="base" tail="base"/>
 </graph>
-""")
+""",
+    )
     build = desc.check("--eval=no")
     message = build.errors["profile:compute-0-0"]
     assert build.result.rc == 1 and "internal error" not in build.result.err
@@ -189,9 +199,12 @@ def test_create_host_vm_then_build_is_a_no_op(desc, tmp_path):
 
     desc.write("nodes/extend-compute.xml", node('<post><eval shell="sh">echo ran-$Kickstart_Timezone</eval></post>'))
     (tmp_path / "disks").mkdir()
-    for argv in (["add", "host", "vm-container-0-0"], ["set", "attr", "libvirt_uri", "test:///default"],
-                 ["set", "attr", "vm_disk_dir", str(tmp_path / "disks")],
-                 ["add", "host", "vm", "vm-container-0-0", "membership=Compute", "disksize=1"]):
+    for argv in (
+        ["add", "host", "vm-container-0-0"],
+        ["set", "attr", "libvirt_uri", "test:///default"],
+        ["set", "attr", "vm_disk_dir", str(tmp_path / "disks")],
+        ["add", "host", "vm", "vm-container-0-0", "membership=Compute", "disksize=1"],
+    ):
         desc.must(*argv)
     desc.check()
     try:
@@ -209,8 +222,11 @@ def test_watch_sees_the_files_of_a_roll_outside_the_description(desc, tmp_path):
     desc.write("nodes/extend-compute.xml", node("<package>first</package>"), roll)
     desc.must("add", "roll", str(roll))
     log = tmp_path / "watch.log"
-    proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(desc.root), "build", "--watch", "--eval=no"],
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rockscc", "-C", str(desc.root), "build", "--watch", "--eval=no"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         _wait_for(log, "for changes (Ctrl-C to stop)")
         assert str(roll) in log.read_text()

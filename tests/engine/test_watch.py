@@ -23,8 +23,11 @@ def test_watch_rebuilds_on_save_and_reports_errors_at_file_line(cluster_dir, tmp
     assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
     log = tmp_path / "watch.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch", "--eval=no"],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch", "--eval=no"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(log, "watching")
         node = cluster_dir / "nodes" / "extend-compute.xml"
@@ -51,8 +54,11 @@ def test_a_save_during_the_first_build_is_not_lost(cluster_dir, tmp_path):
     node.write_text('<kickstart><post><eval shell="sh">sleep 2; echo slow</eval></post></kickstart>\n')
     log = tmp_path / "watch.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch"],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while not started.exists():

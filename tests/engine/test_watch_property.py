@@ -81,7 +81,10 @@ class WatchedBuilds(IncrementalBuilds):
         self.seen = 0
         self.watcher = subprocess.Popen(
             [sys.executable, "-m", "rockscc", "-C", str(self.desc.root), "build", "--watch", "--explain", *args],
-            stdout=self.log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.watcher_args = args
         self._wait(lambda text: "for changes (Ctrl-C to stop)" in text, "the watcher to start")
         self.state = self._state()
@@ -99,15 +102,15 @@ class WatchedBuilds(IncrementalBuilds):
     def _round(self, changed: bool) -> str:
         """The watcher's output since the last check, once its rounds for this edit are over."""
         if changed:
-            self._wait(lambda text: "changed: " in text[self.seen:], "a round after the edit")
+            self._wait(lambda text: "changed: " in text[self.seen :], "a round after the edit")
         while True:  # quiet: no new output for a while, and no build holding the lock
             size = self.log.stat().st_size
             time.sleep(QUIET_S)
             with self._build_lock():
-                if self.log.stat().st_size == size and _ended(self.log.read_text()[self.seen:]):
+                if self.log.stat().st_size == size and _ended(self.log.read_text()[self.seen :]):
                     break
         text = self.log.read_text()
-        new, self.seen = text[self.seen:], len(text)
+        new, self.seen = text[self.seen :], len(text)
         assert "Traceback" not in new, new
         return new
 
@@ -167,6 +170,10 @@ class _Lock:
 
 
 def test_watch_keeps_build_equal_to_a_build_from_scratch():
-    run_state_machine_as_test(WatchedBuilds, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)))
+    run_state_machine_as_test(
+        WatchedBuilds,
+        settings=settings(
+            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
+    )
     print_outcomes()

@@ -46,6 +46,8 @@ DISTRIBUTION = "rocks-dist/lan/x86_64"  # the intrinsic attribute Node_Distribut
 
 def tree_of(link: Path) -> Path:
     return Path(str(link)[: -len(DISTRIBUTION) - 1])
+
+
 DISK = 16 * 1024**3
 NODE = """<?xml version="1.0"?>
 <kickstart>
@@ -73,24 +75,33 @@ def describe(root: Path, mirror: Path) -> None:
     assert run_cli("init", str(root), "password=secret", "xen=no").rc == 0
     (root / "nodes").mkdir(exist_ok=True)
     (root / "nodes" / "extend-compute.xml").write_text(NODE)
-    for line in (f"add host compute-0-0 mac={MAC}", "add hwprofile vm disks=vda:16G",
-                 "set host hwprofile compute-0-0 vm", f"set host bootflags compute-0-0 flags='{FLAGS}'",
-                 "set appliance attr compute kickstart_dialect debian12",
-                 "set appliance attr compute debian_allow_unauthenticated yes",
-                 f"set attr install_tree {tree_of(mirror)}",
-                 f'add host pxeaction action="install debian12" command="{DEBIAN12_INSTALL_COMMAND}" '
-                 f'args="{DEBIAN12_INSTALL_ARGS} console=ttyS0,115200 log_host=10.1.1.1 log_port={SYSLOG_PORT}"',
-                 "set host pxeboot compute-0-0 action=install"):
+    for line in (
+        f"add host compute-0-0 mac={MAC}",
+        "add hwprofile vm disks=vda:16G",
+        "set host hwprofile compute-0-0 vm",
+        f"set host bootflags compute-0-0 flags='{FLAGS}'",
+        "set appliance attr compute kickstart_dialect debian12",
+        "set appliance attr compute debian_allow_unauthenticated yes",
+        f"set attr install_tree {tree_of(mirror)}",
+        f'add host pxeaction action="install debian12" command="{DEBIAN12_INSTALL_COMMAND}" '
+        f'args="{DEBIAN12_INSTALL_ARGS} console=ttyS0,115200 log_host=10.1.1.1 log_port={SYSLOG_PORT}"',
+        "set host pxeboot compute-0-0 action=install",
+    ):
         cli(root, line)
-    subprocess.run([str(REPO / "scripts" / "debian-mirror"), "--netboot-only", "--tftpboot", str(root / "tftpboot")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(REPO / "scripts" / "debian-mirror"), "--netboot-only", "--tftpboot", str(root / "tftpboot")],
+        check=True,
+        capture_output=True,
+    )
     cli(root, "build")
 
 
 def syslog_listener(net: PrivateNet, log: Path) -> subprocess.Popen:
-    program = ("import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-               f"s.bind(('10.1.1.1',{SYSLOG_PORT}))\nf=open(sys.argv[1],'ab',0)\n"
-               "while True:\n d=s.recv(65536)\n f.write(d.rstrip(b'\\n')+b'\\n')\n")
+    program = (
+        "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        f"s.bind(('10.1.1.1',{SYSLOG_PORT}))\nf=open(sys.argv[1],'ab',0)\n"
+        "while True:\n d=s.recv(65536)\n f.write(d.rstrip(b'\\n')+b'\\n')\n"
+    )
     return net.popen([sys.executable, "-c", program, str(log)])
 
 
@@ -98,8 +109,9 @@ def mirror_for(root: Path) -> tuple[Path, list[str]]:
     """The offline mirror with what the host's preseed asks pkgsel for; the udebs upstream refused."""
     preseed = (root / "build" / "kickstart" / "compute-0-0.ks").read_text()
     include = re.search(r"^d-i pkgsel/include string (.*)$", preseed, re.M)[1].split()
-    done = subprocess.run([str(REPO / "scripts" / "debian-mirror"), *include], capture_output=True, text=True,
-                          timeout=3600)
+    done = subprocess.run(
+        [str(REPO / "scripts" / "debian-mirror"), *include], capture_output=True, text=True, timeout=3600
+    )
     assert done.returncode in (0, 3), done.stderr
     missing = (CACHE / "missing").read_text().split() if done.returncode == 3 else []
     return CACHE / "mirror", missing
@@ -132,12 +144,14 @@ def install(tmp_path_factory, request):
         def seen(pattern: str) -> bool:
             return re.search(pattern, syslog.read_text(errors="replace")) is not None
 
-        assert wait_for(lambda: seen(r"successfully loaded preseed file") or not guest.running(), 900, 2), \
+        assert wait_for(lambda: seen(r"successfully loaded preseed file") or not guest.running(), 900, 2), (
             f"the installer did not load its preseed:\n{syslog.read_text()[-3000:]}\n{serve_log.read_text()[-2000:]}"
+        )
         times["preseed loaded"] = time.monotonic() - started
         udeb = re.compile(r"GET /install/rocks-dist/lan/x86_64/pool/udeb/\S+\.udeb 200")
-        assert wait_for(lambda: udeb.search(serve_log.read_text()) or not guest.running(), 900, 2), \
+        assert wait_for(lambda: udeb.search(serve_log.read_text()) or not guest.running(), 900, 2), (
             f"the installer did not load components from the mirror:\n{syslog.read_text()[-3000:]}"
+        )
         times["components from the mirror"] = time.monotonic() - started
         stage_one = {"syslog": syslog.read_text(errors="replace"), "serve": serve_log.read_text(), "times": dict(times)}
         full = any(item.get_closest_marker("install") for item in request.session.items)
@@ -147,17 +161,27 @@ def install(tmp_path_factory, request):
             return {"stage_one": stage_one, "missing": missing}
         # the install: partitioning, base system, packages, grub, the late command (install-done),
         # the reboot, and the installed system's login prompt on the serial console
-        assert wait_for(lambda: "install done" in serve_log.read_text() or not guest.running(), 5400, 10), \
+        assert wait_for(lambda: "install done" in serve_log.read_text() or not guest.running(), 5400, 10), (
             f"no install-done callback:\n{syslog.read_text()[-4000:]}"
+        )
         times["install-done callback"] = time.monotonic() - started
-        assert wait_for(lambda: re.search(r"compute-0-0 login:", guest.console()) or not guest.running(), 900, 5), \
+        assert wait_for(lambda: re.search(r"compute-0-0 login:", guest.console()) or not guest.running(), 900, 5), (
             f"no login prompt after the reboot:\n{guest.console()[-3000:]}"
+        )
         times["login prompt"] = time.monotonic() - started
         guest.stop()
         net.stop(server)
     plan = json.loads(cli(root, "list host partition plan compute-0-0 output-format=json").out)
-    return {"stage_one": stage_one, "missing": [], "disk": disk, "plan": plan, "root": root, "times": times,
-            "syslog": syslog.read_text(errors="replace"), "serve": serve_log.read_text()}
+    return {
+        "stage_one": stage_one,
+        "missing": [],
+        "disk": disk,
+        "plan": plan,
+        "root": root,
+        "times": times,
+        "syslog": syslog.read_text(errors="replace"),
+        "serve": serve_log.read_text(),
+    }
 
 
 @pytest.mark.netboot
@@ -176,8 +200,10 @@ def test_the_installer_boots_from_serve_and_loads_the_preseed_compiled_for_the_g
 @pytest.mark.install
 def test_the_guest_installs_and_its_disk_holds_what_the_description_says(install):
     if install["missing"]:
-        pytest.skip(f"the Debian archive reachable here refused {len(install['missing'])} of the installer's udebs "
-                    f"({', '.join(install['missing'][:6])}…): the mirror cannot carry an install")
+        pytest.skip(
+            f"the Debian archive reachable here refused {len(install['missing'])} of the installer's udebs "
+            f"({', '.join(install['missing'][:6])}…): the mirror cannot carry an install"
+        )
     print(f"\ninstall: {install['times']}")
     disk = install["disk"]
     table = json.loads(subprocess.run(["sfdisk", "-J", str(disk)], capture_output=True, text=True, check=True).stdout)
@@ -203,6 +229,7 @@ def test_the_guest_installs_and_its_disk_holds_what_the_description_says(install
 
 
 def _debugfs(disk: Path, offset: int, request: str) -> str:
-    done = subprocess.run(["debugfs", "-R", request, f"{disk}?offset={offset}"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        ["debugfs", "-R", request, f"{disk}?offset={offset}"], capture_output=True, text=True, timeout=60
+    )
     return done.stdout

@@ -16,8 +16,12 @@ from rockscc.model.store import FILENAME, HOSTS_DIR, add_host, transaction
 
 
 def new_host(name: str, ip: str, mac: str | None, **kw) -> Host:
-    return Host(name=name, membership="Compute", interfaces=[Interface(device="eth0", ip=ip, mac=mac,
-                                                                       subnet="private", name=name)], **kw)
+    return Host(
+        name=name,
+        membership="Compute",
+        interfaces=[Interface(device="eth0", ip=ip, mac=mac, subnet="private", name=name)],
+        **kw,
+    )
 
 
 def snapshot(root) -> dict[str, bytes]:
@@ -27,16 +31,23 @@ def snapshot(root) -> dict[str, bytes]:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,15}", fullmatch=True).filter(lambda n: ".." not in n),
-       attrs=st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), st.text(max_size=12), max_size=3),
-       comment=st.one_of(st.none(), st.text(max_size=20)), mac=st.booleans())
+@given(
+    name=st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,15}", fullmatch=True).filter(lambda n: ".." not in n),
+    attrs=st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), st.text(max_size=12), max_size=3),
+    comment=st.one_of(st.none(), st.text(max_size=20)),
+    mac=st.booleans(),
+)
 def test_an_added_host_is_its_own_file_and_reloads_equal(cluster_dir, rockscc, name, attrs, comment, mac):
     if name in load(cluster_dir).hosts:
         return
     top = (cluster_dir / FILENAME).read_bytes()
     try:
-        cluster = add_host(cluster_dir, lambda c: new_host(name, c.next_ip("private"), "52:54:00:12:34:56" if mac else None,
-                                                           attrs=attrs, comment=comment))
+        cluster = add_host(
+            cluster_dir,
+            lambda c: new_host(
+                name, c.next_ip("private"), "52:54:00:12:34:56" if mac else None, attrs=attrs, comment=comment
+            ),
+        )
     except RocksccError as exc:  # a value that is not one line of printable text: refused, nothing written
         assert not all(v.isprintable() for v in [*attrs.values(), comment or ""]), exc
         assert not (cluster_dir / HOSTS_DIR / f"{name}.toml").exists()
@@ -53,11 +64,13 @@ def test_an_added_host_is_its_own_file_and_reloads_equal(cluster_dir, rockscc, n
 def test_a_host_is_checked_like_any_other(cluster_dir, rockscc):
     assert rockscc("add host compute-0-0 mac=52:54:00:00:00:01").rc == 0
     before = snapshot(cluster_dir)
-    for host, message in ((new_host("compute-0-1", "10.1.255.254", None), "IP 10.1.255.254 is already used by host compute-0-0"),
-                          (new_host("compute-0-1", "10.1.255.200", "52:54:00:00:00:01"), "MAC 52:54:00:00:00:01 is already used"),
-                          (new_host("compute-0-0", "10.1.255.200", None), 'host "compute-0-0" already exists'),
-                          (new_host("bad/name", "10.1.255.200", None), "must not contain"),
-                          (Host(name="x", membership="Nobody"), 'membership "Nobody" is not defined')):
+    for host, message in (
+        (new_host("compute-0-1", "10.1.255.254", None), "IP 10.1.255.254 is already used by host compute-0-0"),
+        (new_host("compute-0-1", "10.1.255.200", "52:54:00:00:00:01"), "MAC 52:54:00:00:00:01 is already used"),
+        (new_host("compute-0-0", "10.1.255.200", None), 'host "compute-0-0" already exists'),
+        (new_host("bad/name", "10.1.255.200", None), "must not contain"),
+        (Host(name="x", membership="Nobody"), 'membership "Nobody" is not defined'),
+    ):
         with pytest.raises(RocksccError, match=message):
             add_host(cluster_dir, lambda c, host=host: host)
         assert snapshot(cluster_dir) == before  # nothing written

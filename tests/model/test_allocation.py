@@ -25,8 +25,10 @@ def from_scratch(held: dict[str, str], reserved: set[int]) -> str | None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(ops=st.lists(st.one_of(st.just("allocate"), st.integers(0, 1000), st.just("renumber")), max_size=80),
-       reserved=st.sets(st.integers(1, 30), max_size=6))
+@given(
+    ops=st.lists(st.one_of(st.just("allocate"), st.integers(0, 1000), st.just("renumber")), max_size=80),
+    reserved=st.sets(st.integers(1, 30), max_size=6),
+)
 def test_resuming_allocation_equals_the_rule_from_scratch(ops, reserved) -> None:
     reserved_ints = frozenset(int(NET.network_address) + r for r in reserved)
     book, held, made = AddressBook(), {}, 0

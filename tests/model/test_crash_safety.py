@@ -25,8 +25,9 @@ ADDED = 30
 
 def rockscc(root: Path, *argv: str, fault: str = "") -> subprocess.CompletedProcess:
     env = dict(os.environ, ROCKSCC_FAULT=fault) if fault else dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "rockscc", "-C", str(root), *argv], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rockscc", "-C", str(root), *argv], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def state(root: Path) -> dict:
@@ -43,8 +44,11 @@ def base(tmp_path_factory) -> tuple[Path, Path, dict, dict]:
     (root.parent / "setup.sh").write_text("\n".join(lines) + "\n")
     assert rockscc(root, "load", str(root.parent / "setup.sh")).returncode == 0
     script = [f"rockscc add host compute-1-{i}" for i in range(ADDED)]
-    script += ["rockscc set host attr compute-0-1 colour blue", "rockscc remove host compute-0-2",
-               "rockscc set attr Kickstart_Timezone UTC"]
+    script += [
+        "rockscc set host attr compute-0-1 colour blue",
+        "rockscc remove host compute-0-2",
+        "rockscc set attr Kickstart_Timezone UTC",
+    ]
     (root.parent / "edit.sh").write_text("\n".join(script) + "\n")
     old = state(root)
     done = root.parent / "done"
@@ -60,15 +64,24 @@ def copy_of(base_root: Path, tmp_path: Path) -> Path:
 
 
 def leftovers(root: Path) -> list[str]:
-    return [str(p.relative_to(root)) for p in root.rglob(".rockscc-tmp-*")] + \
-        ([JOURNAL] if (root / JOURNAL).exists() else [])
+    return [str(p.relative_to(root)) for p in root.rglob(".rockscc-tmp-*")] + (
+        [JOURNAL] if (root / JOURNAL).exists() else []
+    )
 
 
-@pytest.mark.parametrize("fault, expect", [
-    ("commit:prepared:1", "old"), ("commit:written:1", "old"), ("commit:written:17", "old"),
-    (f"commit:written:{ADDED + 2}", "old"), ("commit:committed:1", "new"), ("commit:rename:1", "new"),
-    ("commit:rename:2", "new"), ("commit:delete:1", "new"),
-])
+@pytest.mark.parametrize(
+    "fault, expect",
+    [
+        ("commit:prepared:1", "old"),
+        ("commit:written:1", "old"),
+        ("commit:written:17", "old"),
+        (f"commit:written:{ADDED + 2}", "old"),
+        ("commit:committed:1", "new"),
+        ("commit:rename:1", "new"),
+        ("commit:rename:2", "new"),
+        ("commit:delete:1", "new"),
+    ],
+)
 def test_a_load_killed_at_any_step_leaves_old_or_new(base, tmp_path, fault, expect) -> None:
     base_root, script, old, new = base
     root = copy_of(base_root, tmp_path)
@@ -80,10 +93,13 @@ def test_a_load_killed_at_any_step_leaves_old_or_new(base, tmp_path, fault, expe
     assert "compute-9-0" in load(root).hosts
 
 
-@pytest.mark.parametrize("first, second, expect", [
-    ("commit:written:20", "commit:rollback:3", "old"),  # killed again while rolling back
-    ("commit:rename:1", "commit:rename:1", "new"),  # killed again while rolling forward
-])
+@pytest.mark.parametrize(
+    "first, second, expect",
+    [
+        ("commit:written:20", "commit:rollback:3", "old"),  # killed again while rolling back
+        ("commit:rename:1", "commit:rename:1", "new"),  # killed again while rolling forward
+    ],
+)
 def test_a_recovery_killed_again_still_ends_old_or_new(base, tmp_path, first, second, expect) -> None:
     base_root, script, old, new = base
     root = copy_of(base_root, tmp_path)
@@ -96,8 +112,10 @@ def test_a_recovery_killed_again_still_ends_old_or_new(base, tmp_path, first, se
 def test_a_single_edit_killed_after_its_rename_is_new(base, tmp_path) -> None:
     base_root, _script, _old, _new = base
     root = copy_of(base_root, tmp_path)
-    assert rockscc(root, "set", "host", "attr", "compute-0-3", "colour", "red",
-                   fault="commit:renamed:1").returncode == -signal.SIGKILL
+    assert (
+        rockscc(root, "set", "host", "attr", "compute-0-3", "colour", "red", fault="commit:renamed:1").returncode
+        == -signal.SIGKILL
+    )
     assert load(root).hosts["compute-0-3"].attrs["colour"] == "red"
 
 
@@ -107,8 +125,11 @@ def test_loads_killed_at_random_times_leave_old_or_new(base, tmp_path) -> None:
     rng = random.Random(17)
     for attempt in range(8):
         root = copy_of(base_root, tmp_path / str(attempt))
-        proc = subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(root), "load", str(script)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rockscc", "-C", str(root), "load", str(script)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.2, 2.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

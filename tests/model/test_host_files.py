@@ -24,8 +24,9 @@ def legacy_text(root: Path) -> str:
     text = "# the cluster of the physics lab\n" + text
     for name, host in data["hosts"].items():
         body = plain(host)
-        text += f"\n# {name}: bought in 2009\n[hosts.{name}]\n" + body.replace("[[interfaces]]", f"[[hosts.{name}.interfaces]]") \
-            .replace("[attrs]", f"[hosts.{name}.attrs]")
+        text += f"\n# {name}: bought in 2009\n[hosts.{name}]\n" + body.replace(
+            "[[interfaces]]", f"[[hosts.{name}.interfaces]]"
+        ).replace("[attrs]", f"[hosts.{name}.attrs]")
     return text
 
 
@@ -69,12 +70,19 @@ def test_a_one_file_description_with_an_error_is_not_split(cluster_dir: Path, ro
 def test_comments_in_a_host_file_survive_an_edit(cluster_dir: Path, rockscc) -> None:
     assert rockscc("add host compute-0-0").rc == 0
     path = cluster_dir / HOSTS_DIR / "compute-0-0.toml"
-    text = path.read_text().replace('membership = "Compute"', '# rack 0, bottom shelf\nmembership = "Compute"  # GPU node')
+    text = path.read_text().replace(
+        'membership = "Compute"', '# rack 0, bottom shelf\nmembership = "Compute"  # GPU node'
+    )
     path.write_text(text + "\n# keep attrs below\n[attrs]\nowner = 'physics'   # single quotes on purpose\n")
     assert rockscc("set host attr compute-0-0 colour blue").rc == 0
     assert rockscc("set host cpus compute-0-0 16").rc == 0
     edited = path.read_text()
-    for kept in ("# rack 0, bottom shelf", "# GPU node", "# keep attrs below", "owner = 'physics'   # single quotes on purpose"):
+    for kept in (
+        "# rack 0, bottom shelf",
+        "# GPU node",
+        "# keep attrs below",
+        "owner = 'physics'   # single quotes on purpose",
+    ):
         assert kept in edited, edited
     host = load(cluster_dir).hosts["compute-0-0"]
     assert host.attrs == {"owner": "physics", "colour": "blue"} and host.cpus == 16
@@ -82,20 +90,25 @@ def test_comments_in_a_host_file_survive_an_edit(cluster_dir: Path, rockscc) -> 
 
 def test_comments_in_cluster_toml_survive_an_edit(cluster_dir: Path, rockscc) -> None:
     path = cluster_dir / FILENAME
-    path.write_text("# our cluster, see the wiki\n" + path.read_text().replace(
-        "[networks.private]", "# do not renumber\n[networks.private]"))
+    path.write_text(
+        "# our cluster, see the wiki\n"
+        + path.read_text().replace("[networks.private]", "# do not renumber\n[networks.private]")
+    )
     assert rockscc("set attr Kickstart_Timezone UTC").rc == 0
     text = path.read_text()
     assert text.startswith("# our cluster, see the wiki") and "# do not renumber\n[networks.private]" in text
     assert load(cluster_dir).attrs["Kickstart_Timezone"] == "UTC"
 
 
-_scalars = st.one_of(st.text(max_size=12), st.integers(-2**63, 2**63 - 1), st.booleans())
+_scalars = st.one_of(st.text(max_size=12), st.integers(-(2**63), 2**63 - 1), st.booleans())
 _keys = st.text(min_size=1, max_size=8)
-_tables = st.recursive(st.dictionaries(_keys, _scalars, max_size=4),
-                       lambda inner: st.dictionaries(_keys, st.one_of(_scalars, inner, st.lists(inner, max_size=3),
-                                                                      st.lists(_scalars, max_size=3)), max_size=4),
-                       max_leaves=20)
+_tables = st.recursive(
+    st.dictionaries(_keys, _scalars, max_size=4),
+    lambda inner: st.dictionaries(
+        _keys, st.one_of(_scalars, inner, st.lists(inner, max_size=3), st.lists(_scalars, max_size=3)), max_size=4
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -23,24 +23,38 @@ def mode(path: Path) -> int:
 
 def rockscc_with_umask(umask: int, *argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
     code = f"import os, sys; os.umask({umask}); from rockscc.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 def test_nothing_rockscc_writes_is_group_or_world_writable_and_secrets_are_private(tmp_path):
     root = tmp_path / "c"
-    for argv in (["init", str(root), "password=x"], ["-C", str(root), "add", "host", "compute-0-0"],
-                 ["-C", str(root), "add", "hwprofile", "d", "disks=sda:80G"],
-                 ["-C", str(root), "set", "host", "hwprofile", "compute-0-0", "d"],
-                 ["-C", str(root), "build", "--eval=no"]):
+    for argv in (
+        ["init", str(root), "password=x"],
+        ["-C", str(root), "add", "host", "compute-0-0"],
+        ["-C", str(root), "add", "hwprofile", "d", "disks=sda:80G"],
+        ["-C", str(root), "set", "host", "hwprofile", "compute-0-0", "d"],
+        ["-C", str(root), "build", "--eval=no"],
+    ):
         result = rockscc_with_umask(0, *argv)
         assert result.returncode == 0, result.stderr
     for path in [root, *root.rglob("*")]:  # directories: nobody else may write; files: not the world
         if not path.is_symlink():
             assert not mode(path) & (0o022 if path.is_dir() else 0o002), f"{path} is {oct(mode(path))}"
-    private = [root / "cluster.toml", *(root / "hosts").glob("*.toml"), root / ".rockscc-cache" / "hosts.sqlite",
-               root / "build" / ".rockscc-manifest.sqlite", root / "build" / ".rockscc-cache" / "memo.sqlite",
-               *(root / "build" / "kickstart").glob("*.ks")]
+    private = [
+        root / "cluster.toml",
+        *(root / "hosts").glob("*.toml"),
+        root / ".rockscc-cache" / "hosts.sqlite",
+        root / "build" / ".rockscc-manifest.sqlite",
+        root / "build" / ".rockscc-cache" / "memo.sqlite",
+        *(root / "build" / "kickstart").glob("*.ks"),
+    ]
     assert len(private) > 6
     for path in private:
         assert mode(path) == 0o600, f"{path} is {oct(mode(path))}"
@@ -53,10 +67,14 @@ def test_no_pickle_anywhere(tmp_path):
     lark's cache=True would put one any user could plant)."""
     root, scratch = tmp_path / "c", tmp_path / "tmp"
     scratch.mkdir()
-    for argv in (["init", str(root), "password=x"], ["-C", str(root), "add", "host", "compute-0-0"],
-                 ["-C", str(root), "add", "hwprofile", "d", "disks=sda:80G"],
-                 ["-C", str(root), "set", "host", "hwprofile", "compute-0-0", "d"],
-                 ["-C", str(root), "build", "--eval=no"], ["-C", str(root), "list", "host"]):
+    for argv in (
+        ["init", str(root), "password=x"],
+        ["-C", str(root), "add", "host", "compute-0-0"],
+        ["-C", str(root), "add", "hwprofile", "d", "disks=sda:80G"],
+        ["-C", str(root), "set", "host", "hwprofile", "compute-0-0", "d"],
+        ["-C", str(root), "build", "--eval=no"],
+        ["-C", str(root), "list", "host"],
+    ):
         assert rockscc_with_umask(0o022, *argv, env={"TMPDIR": str(scratch)}).returncode == 0
     for path in [*root.rglob("*"), *scratch.rglob("*")]:
         if path.is_file():
@@ -100,16 +118,27 @@ def test_an_index_row_for_other_bytes_of_a_host_file_is_not_used(cluster_dir):
 
 
 def test_secret_attributes_are_named_as_such():
-    for name in ("Kickstart_PrivateRootPassword", "db_passwd", "api_token", "ssh_private_key", "vault_secret",
-                 "Kickstart_PublicRootPassword", "ldap_credentials"):
+    for name in (
+        "Kickstart_PrivateRootPassword",
+        "db_passwd",
+        "api_token",
+        "ssh_private_key",
+        "vault_secret",
+        "Kickstart_PublicRootPassword",
+        "ldap_credentials",
+    ):
         assert is_secret(name), name
     for name in ("Kickstart_PrivateKickstartHost", "Kickstart_Timezone", "Info_ClusterName", "vm_disk_dir"):
         assert not is_secret(name), name
 
 
 def test_the_public_view_holds_no_secret_at_any_level(cluster_dir):
-    for line in ("set host attr frontend db_password h", "set os attr linux api_token o",
-                 "set appliance attr compute my_secret a", "set attr ldap_passwd g"):
+    for line in (
+        "set host attr frontend db_password h",
+        "set os attr linux api_token o",
+        "set appliance attr compute my_secret a",
+        "set attr ldap_passwd g",
+    ):
         assert run_cli("-C", str(cluster_dir), *line.split()).rc == 0
     text = json.dumps(public_data(load(cluster_dir)))
     for word in ("Password", "password", "passwd", "token", "secret", "$6$"):

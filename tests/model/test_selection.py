@@ -85,8 +85,13 @@ def test_removing_many_hosts_or_the_frontend_needs_force(many, cluster_dir) -> N
 
 
 @settings(max_examples=200, deadline=None)
-@given(low=st.integers(0, 300), span=st.integers(0, 50), extra=st.integers(0, 400), n=st.integers(0, 500),
-       pad=st.booleans())
+@given(
+    low=st.integers(0, 300),
+    span=st.integers(0, 50),
+    extra=st.integers(0, 400),
+    n=st.integers(0, 500),
+    pad=st.booleans(),
+)
 def test_ranges_against_a_plain_reading(low, span, extra, n, pad) -> None:
     high = low + span
     width = len(str(max(high, extra, n))) + 1 if pad else 0

@@ -26,8 +26,9 @@ def test_hand_edit_is_seen_despite_the_index(cluster_dir: Path) -> None:
     path.write_text(path.read_text().replace('membership = "Frontend"', 'membership = "Frontend"\ncpus = 8'))
     assert load(cluster_dir).hosts["frontend"].cpus == 8
     text = (cluster_dir / FILENAME).read_text()
-    (cluster_dir / FILENAME).write_text(text.replace('Kickstart_Timezone = "America/Los_Angeles"',
-                                                     'Kickstart_Timezone = "Europe/Paris"'))
+    (cluster_dir / FILENAME).write_text(
+        text.replace('Kickstart_Timezone = "America/Los_Angeles"', 'Kickstart_Timezone = "Europe/Paris"')
+    )
     assert load(cluster_dir).attrs["Kickstart_Timezone"] == "Europe/Paris"
 
 
@@ -63,7 +64,9 @@ def test_a_planted_index_row_does_not_outvote_the_file(cluster_dir: Path) -> Non
 
     load(cluster_dir)
     db = sqlite3.connect(cluster_dir / INDEX)
-    db.execute("UPDATE hosts SET data = replace(data, '\"Frontend\"', '\"Compute\"'), sig = 'x' WHERE name = 'frontend'")
+    db.execute(
+        "UPDATE hosts SET data = replace(data, '\"Frontend\"', '\"Compute\"'), sig = 'x' WHERE name = 'frontend'"
+    )
     db.commit()
     db.close()
     assert load(cluster_dir).hosts["frontend"].membership == "Frontend"  # its signature is not the file's
@@ -128,13 +131,16 @@ def test_a_duplicate_address_made_by_hand_names_the_file(cluster_dir: Path, rock
     load(cluster_dir)
     path = cluster_dir / HOSTS_DIR / "compute-0-0.toml"
     path.write_text(path.read_text().replace("10.1.255.254", "10.1.1.1"))
-    with pytest.raises(RocksccError, match=r"hosts/compute-0-0.toml:\d+: interfaces\[0\].ip: IP 10.1.1.1 is already used by host frontend"):
+    with pytest.raises(
+        RocksccError,
+        match=r"hosts/compute-0-0.toml:\d+: interfaces\[0\].ip: IP 10.1.1.1 is already used by host frontend",
+    ):
         load(cluster_dir)
 
 
 def test_cluster_toml_errors_name_line_and_key(cluster_dir: Path) -> None:
     path = cluster_dir / FILENAME
-    path.write_text(path.read_text().replace("[networks.private]\n", "[networks.private]\nmtu = \"big\"\n"))
+    path.write_text(path.read_text().replace("[networks.private]\n", '[networks.private]\nmtu = "big"\n'))
     with pytest.raises(RocksccError, match=r"^cluster.toml:\d+: networks.private.mtu: expected an integer"):
         load(cluster_dir)
 

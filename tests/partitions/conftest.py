@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO, run_cli
 
-SEED = (REPO / "examples" / "cluster" / "nodes" / "replace-partition.xml")
+SEED = REPO / "examples" / "cluster" / "nodes" / "replace-partition.xml"
 
 
 def program(tmp_path: Path, body: str, interpreter: str = "/opt/rocks/bin/python") -> Path:

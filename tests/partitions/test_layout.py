@@ -22,11 +22,15 @@ def rows(p):
 
 
 def test_msdos_layout_sectors_and_grow():
-    p = plan("clearpart --all --initlabel\npart / --size=1000 --ondisk=sda\npart /data --size=1 --grow --ondisk=sda\n",
-             ("sda", 10 * G))
+    p = plan(
+        "clearpart --all --initlabel\npart / --size=1000 --ondisk=sda\npart /data --size=1 --grow --ondisk=sda\n",
+        ("sda", 10 * G),
+    )
     assert p.disks[0]["label"] == "msdos"
-    assert rows(p) == [("sda1", 2048, 2048 + 1000 * 2048 - 1, 1000 * MIB, "/", "primary"),
-                       ("sda2", 2050048, 10 * G // 512 - 1, 10 * G - 2050048 * 512, "/data", "primary")]
+    assert rows(p) == [
+        ("sda1", 2048, 2048 + 1000 * 2048 - 1, 1000 * MIB, "/", "primary"),
+        ("sda2", 2050048, 10 * G // 512 - 1, 10 * G - 2050048 * 512, "/data", "primary"),
+    ]
 
 
 def test_disk_over_2_tib_gets_gpt_and_grows_to_the_backup_header():
@@ -48,8 +52,10 @@ def test_more_than_four_partitions_use_an_extended_partition():
 
 
 def test_maxsize_caps_growth_and_the_rest_goes_to_others():
-    p = plan("part / --size=1000 --grow --maxsize=2000 --ondisk=sda\npart /data --size=1000 --grow --ondisk=sda\n",
-             ("sda", 10 * G))
+    p = plan(
+        "part / --size=1000 --grow --maxsize=2000 --ondisk=sda\npart /data --size=1000 --grow --ondisk=sda\n",
+        ("sda", 10 * G),
+    )
     assert p.rows[0].size == 2000 * MIB
     assert p.rows[1].end == 10 * G // 512 - 1
 
@@ -86,8 +92,11 @@ ERRORS = [
     ("part / --size=100 --ondisk=sdz\n", 'unknown disk "sdz"'),
     ("part / --size=100\npart / --size=100\n", "mount point / is already used (line 1)"),
     ("part /data --size=100\n", "no partition is mounted at /"),
-    ("part / --size=100\npart raid.1 --size=100 --ondisk=sda\npart raid.2 --size=100 --ondisk=sda\n"
-     "raid /r --level=1 raid.1 raid.2\n", "survives no disk failure"),
+    (
+        "part / --size=100\npart raid.1 --size=100 --ondisk=sda\npart raid.2 --size=100 --ondisk=sda\n"
+        "raid /r --level=1 raid.1 raid.2\n",
+        "survives no disk failure",
+    ),
     ("part / --size=100 --grow --maxsize=50\n", "can never grow"),
     ("part / --onpart sda9\n", "--onpart sda9: no such partition"),
     ("part /\n", "needs --size"),

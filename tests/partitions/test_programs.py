@@ -54,8 +54,9 @@ def test_seed_program_two_disks_writes_nothing_and_rocks_default_applies(tmp_pat
 def test_schemes_manual_and_force_default(tmp_path, test_partition):
     manual = test_partition(program(tmp_path, "echo 'rocks manual' > /tmp/user_partition_info", ""), "disks=sda:80G")
     assert manual.rc == 0 and info(manual.out) == []
-    forced = test_partition(program(tmp_path, "echo 'rocks force-default' > /tmp/user_partition_info", ""),
-                            "disks=sda:80G,sdb:80G")
+    forced = test_partition(
+        program(tmp_path, "echo 'rocks force-default' > /tmp/user_partition_info", ""), "disks=sda:80G,sdb:80G"
+    )
     assert "part /state/partition2 --size=1 --fstype=ext3 --grow --ondisk=sdb" in forced.out
 
 
@@ -84,7 +85,11 @@ HOSTILE = [
     ("socket connect", "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)", "OSError"),
     ("write to /etc", "open('/etc/rockscc-pwned', 'w').write('x')", "Read-only file system"),
     ("fork bomb", "import os\nwhile True:\n    os.fork()", "fork"),
-    ("1 GB of output", "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024): sys.stdout.write(chunk)", "MiB of output"),
+    (
+        "1 GB of output",
+        "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024): sys.stdout.write(chunk)",
+        "MiB of output",
+    ),
 ]
 
 
@@ -105,13 +110,18 @@ def test_a_program_cannot_write_into_the_cluster_directory(tmp_path, cluster_dir
     victim = cluster_dir / "cluster.toml"
     (cluster_dir / "nodes").mkdir(exist_ok=True)
     (cluster_dir / "nodes" / "replace-partition.xml").write_text(
-        f"<kickstart><pre>echo rocks force-default > /tmp/user_partition_info; echo pwned > {victim} || exit 9; echo 'rocks force-default' > /tmp/user_partition_info</pre></kickstart>\n")
+        f"<kickstart><pre>echo rocks force-default > /tmp/user_partition_info; echo pwned > {victim} || exit 9; echo 'rocks force-default' > /tmp/user_partition_info</pre></kickstart>\n"
+    )
     assert run_cli("-C", str(cluster_dir), "add", "hwprofile", "d", "disks=sda:80G").rc == 0
     assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
     assert run_cli("-C", str(cluster_dir), "set", "host", "hwprofile", "compute-0-0", "d").rc == 0
     result = run_cli("-C", str(cluster_dir), "list", "host", "partition", "plan", "compute-0-0")
     assert result.rc == 0, result.err
-    assert "Read-only file system" in result.err or "Permission denied" in result.err or "Directory nonexistent" in result.err
+    assert (
+        "Read-only file system" in result.err
+        or "Permission denied" in result.err
+        or "Directory nonexistent" in result.err
+    )
     assert victim.read_bytes() != b"pwned\n" and b"[attrs]" in victim.read_bytes()
 
 
@@ -135,7 +145,12 @@ def test_example_one_disk_sda(example):
 
 def test_example_two_ide_disks_use_the_root_disk_only(example):
     rows = plan_rows(example, "compute-0-1")
-    assert [(r[1], r[6]) for r in rows] == [("hda1", "/"), ("hda2", "/var"), ("hda3", "swap"), ("hda4", "/state/partition1")]
+    assert [(r[1], r[6]) for r in rows] == [
+        ("hda1", "/"),
+        ("hda2", "/var"),
+        ("hda3", "swap"),
+        ("hda4", "/state/partition1"),
+    ]
 
 
 def test_example_nas_raid5_over_four_disks(example):
@@ -150,8 +165,12 @@ def test_example_nas_raid5_over_four_disks(example):
 
 def test_example_rocks_release_disk_is_reconnected(example):
     text = run_cli("-C", str(example), "list", "host", "partition", "plan", "compute-0-2", "text=yes").out.splitlines()
-    assert text == ["part / --fstype ext3 --onpart sda1", "part /var --fstype ext3 --onpart sda2",
-                    "part swap --noformat --onpart sda3", "part /mydata --noformat --onpart sda4"]
+    assert text == [
+        "part / --fstype ext3 --onpart sda1",
+        "part /var --fstype ext3 --onpart sda2",
+        "part swap --noformat --onpart sda3",
+        "part /mydata --noformat --onpart sda4",
+    ]
     rows = plan_rows(example, "compute-0-2")
     assert [(r[1], r[-1]) for r in rows] == [("sda1", "yes"), ("sda2", "yes"), ("sda3", "no"), ("sda4", "no")]
 
@@ -197,16 +216,28 @@ def _chain_for(body: str, host: str):
 ONE_DISK = {"disks": [{"name": "sda", "size": 80 * 1024**3, "sector_size": 512}], "raids": []}
 
 
-@pytest.mark.parametrize("body, shared", [
-    # the seed deck's shape: the host name is recorded, never read: one run serves every host
-    ("import rocks_partition\nnodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('rocks manual\\n')\n", True),
-    # the name is read: every host its own run and its own answer
-    ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('# %s\\n' % nodename)\n", False),
-    ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write(f'# {nodename}\\n')\n", False),
-    # reached by reflection, or by a module that could: left exactly as written
-    ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('# %(nodename)s\\n' % globals())\n", False),
-    ("import sys\nnodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write(sys.modules['__main__'].nodename)\n", False),
-])
+@pytest.mark.parametrize(
+    "body, shared",
+    [
+        # the seed deck's shape: the host name is recorded, never read: one run serves every host
+        (
+            "import rocks_partition\nnodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('rocks manual\\n')\n",
+            True,
+        ),
+        # the name is read: every host its own run and its own answer
+        ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('# %s\\n' % nodename)\n", False),
+        ("nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write(f'# {nodename}\\n')\n", False),
+        # reached by reflection, or by a module that could: left exactly as written
+        (
+            "nodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write('# %(nodename)s\\n' % globals())\n",
+            False,
+        ),
+        (
+            "import sys\nnodename = 'HOSTNAME'\nopen('/tmp/user_partition_info', 'w').write(sys.modules['__main__'].nodename)\n",
+            False,
+        ),
+    ],
+)
 def test_values_a_program_records_but_never_reads_do_not_make_hosts_distinct(body, shared):
     from rockscc.partitions import programs
 
@@ -231,11 +262,13 @@ def test_what_a_step_leaves_running_does_not_live_into_the_next(tmp_path, test_p
     """A background writer and the rest of a fork bomb are ended with their step: the steps
     after them run, and see only what the step itself left in /tmp."""
     node = tmp_path / "two.xml"
-    node.write_text("<kickstart>\n"
-                    "<pre>(sleep 0.3; echo 'part / --size=1 --grow' > /tmp/user_partition_info) &amp;</pre>\n"
-                    "<pre arg=\"--interpreter /opt/rocks/bin/python\">import os\nwhile True:\n    os.fork()\n</pre>\n"
-                    "<pre>sleep 0.6; [ -f /tmp/user_partition_info ] || echo 'rocks force-default-root-disk-only' "
-                    "&gt; /tmp/user_partition_info</pre>\n</kickstart>\n")
+    node.write_text(
+        "<kickstart>\n"
+        "<pre>(sleep 0.3; echo 'part / --size=1 --grow' > /tmp/user_partition_info) &amp;</pre>\n"
+        '<pre arg="--interpreter /opt/rocks/bin/python">import os\nwhile True:\n    os.fork()\n</pre>\n'
+        "<pre>sleep 0.6; [ -f /tmp/user_partition_info ] || echo 'rocks force-default-root-disk-only' "
+        "&gt; /tmp/user_partition_info</pre>\n</kickstart>\n"
+    )
     result = test_partition(node, "disks=sda:80G", "base=no")
     assert result.rc == 0, result.err
     assert "process limit" in result.err  # the fork bomb is reported against its own %pre

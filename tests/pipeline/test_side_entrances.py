@@ -23,14 +23,17 @@ def built(cluster_dir, tmp_path):
     run = lambda *a: run_cli("-C", str(cluster_dir), *a)  # noqa: E731
     (cluster_dir / "nodes" / "extend-compute.xml").write_text(EVAL_NODE)
     (tmp_path / "disks").mkdir()
-    for command in (["add", "host", "compute-0-0"], ["add", "host", "compute-0-1"],
-                    ["add", "hwprofile", "two", "disks=sda:80G,sdb:80G"],
-                    ["set", "host", "hwprofile", "compute", "two"],
-                    ["set", "host", "attr", "compute-0-1", "partition_inline", "yes"],
-                    ["add", "host", "vm-container-0-0"],
-                    ["set", "host", "attr", "vm-container-0-0", "libvirt_uri", "test:///default"],
-                    ["set", "host", "attr", "vm-container-0-0", "vm_disk_dir", str(tmp_path / "disks")],
-                    ["add", "host", "vm", "vm-container-0-0", "membership=Compute", "disksize=1"]):
+    for command in (
+        ["add", "host", "compute-0-0"],
+        ["add", "host", "compute-0-1"],
+        ["add", "hwprofile", "two", "disks=sda:80G,sdb:80G"],
+        ["set", "host", "hwprofile", "compute", "two"],
+        ["set", "host", "attr", "compute-0-1", "partition_inline", "yes"],
+        ["add", "host", "vm-container-0-0"],
+        ["set", "host", "attr", "vm-container-0-0", "libvirt_uri", "test:///default"],
+        ["set", "host", "attr", "vm-container-0-0", "vm_disk_dir", str(tmp_path / "disks")],
+        ["add", "host", "vm", "vm-container-0-0", "membership=Compute", "disksize=1"],
+    ):
         result = run(*command)
         assert result.rc == 0, (command, result.err)
     result = run("build")
@@ -60,8 +63,10 @@ def test_list_host_partition_plan_prints_the_built_plan(built):
 
 def test_report_host_vm_prints_the_built_configs(built):
     run, build = built
-    assert run("report", "host", "vm", "config", "compute-0-0-0").out == \
-        (build / "libvirt" / "compute-0-0-0.install.xml").read_text()
+    assert (
+        run("report", "host", "vm", "config", "compute-0-0-0").out
+        == (build / "libvirt" / "compute-0-0-0.install.xml").read_text()
+    )
     assert run("report", "host", "vm", "compute-0-0-0").out == (build / "xen" / "compute-0-0-0.install.cfg").read_text()
 
 
@@ -135,10 +140,18 @@ def test_every_compiling_command_takes_the_options_of_build():
     assert {"build", "create host vm", "start host vm", "list host profile", "serve", "insert-ethers"} <= set(found)
 
 
-@pytest.mark.parametrize("command", ["list host profile compute-0-0", "list host xml compute-0-0",
-                                     "list host partition plan compute-0-0", "report host vm compute-0-0-0",
-                                     "report host vm config compute-0-0-0", "list host graph compute-0-0",
-                                     "report graph compute"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "list host profile compute-0-0",
+        "list host xml compute-0-0",
+        "list host partition plan compute-0-0",
+        "report host vm compute-0-0-0",
+        "report host vm config compute-0-0-0",
+        "list host graph compute-0-0",
+        "report graph compute",
+    ],
+)
 def test_side_entrances_accept_build_s_eval_option(built, command):
     run, _build = built
     assert run(*command.split(), "eval=no").rc == 0

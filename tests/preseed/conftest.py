@@ -47,9 +47,13 @@ def compile_preseed(cluster_dir: Path, host: str):
 @pytest.fixture
 def debian_cluster(cluster_dir: Path) -> Path:
     """The init description with compute-0-0 on one 20 GiB virtio disk, boot flags, debian12."""
-    for line in ("add host compute-0-0", "add hwprofile vm disks=vda:20G", "set host hwprofile compute-0-0 vm",
-                 "set host bootflags compute-0-0 flags='console=ttyS0,115200 rockscc.flag=1'",
-                 "set attr kickstart_dialect debian12"):
+    for line in (
+        "add host compute-0-0",
+        "add hwprofile vm disks=vda:20G",
+        "set host hwprofile compute-0-0 vm",
+        "set host bootflags compute-0-0 flags='console=ttyS0,115200 rockscc.flag=1'",
+        "set attr kickstart_dialect debian12",
+    ):
         result = run_cli("-C", str(cluster_dir), *shlex.split(line))
         assert result.rc == 0, (line, result.err)
     return cluster_dir
@@ -70,20 +74,42 @@ class DebianInstaller:
             (work / f"{n}.cfg").write_text(text)
         (work / "run.sh").write_text(_LOADER)
         (work / "decode.sh").write_text(_DECODE)
-        done = subprocess.run(["bwrap", "--bind", str(self.root), "/", "--dev", "/dev", "--proc", "/proc",
-                               "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "/bin/sh",
-                               "/tmp/rockscc-test/run.sh", str(len(texts))],
-                              capture_output=True, timeout=300)
+        done = subprocess.run(
+            [
+                "bwrap",
+                "--bind",
+                str(self.root),
+                "/",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--unshare-all",
+                "--die-with-parent",
+                "--cap-drop",
+                "ALL",
+                "/bin/sh",
+                "/tmp/rockscc-test/run.sh",
+                str(len(texts)),
+            ],
+            capture_output=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr.decode()
         results = []
         for n in range(len(texts)):
             answers = {}
             for name in ("questions.dat", "passwords.dat"):
                 answers.update(_rfc822_values((work / f"{n}.{name}").read_text(errors="replace")))
-            results.append({"answers": answers, "status": int((work / f"{n}.status").read_text()),
-                            "decoded": (work / f"{n}.decoded").read_text().splitlines(),
-                            "expanded": (work / f"{n}.expanded").read_text().splitlines(),
-                            "log": (work / f"{n}.log").read_text(errors="replace")})
+            results.append(
+                {
+                    "answers": answers,
+                    "status": int((work / f"{n}.status").read_text()),
+                    "decoded": (work / f"{n}.decoded").read_text().splitlines(),
+                    "expanded": (work / f"{n}.expanded").read_text().splitlines(),
+                    "log": (work / f"{n}.log").read_text(errors="replace"),
+                }
+            )
         return results
 
 
@@ -135,13 +161,15 @@ def _rfc822_values(text: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def debian_installer(tmp_path_factory) -> DebianInstaller:
-    done = subprocess.run([str(REPO / "scripts" / "debian-mirror"), "--netboot-only"], capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(
+        [str(REPO / "scripts" / "debian-mirror"), "--netboot-only"], capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr
     root = tmp_path_factory.mktemp("d-i") / "root"
     root.mkdir()
-    initrd = subprocess.run(f"zcat {CACHE / 'netboot' / 'initrd.gz'} | cpio -id --quiet", shell=True, cwd=root,
-                            capture_output=True)
+    initrd = subprocess.run(
+        f"zcat {CACHE / 'netboot' / 'initrd.gz'} | cpio -id --quiet", shell=True, cwd=root, capture_output=True
+    )
     assert initrd.returncode == 0, initrd.stderr
     for udeb in sorted((CACHE / "netboot" / "udebs").glob("*.udeb")):
         subprocess.run(["dpkg-deb", "-x", str(udeb), str(root)], check=True)

@@ -52,8 +52,9 @@ def test_compute_host_answers_what_its_description_says(debian_cluster: Path):
     assert answers["mirror/http/directory"].startswith("/install/")
     assert answers["debian-installer/add-kernel-opts"] == "console=ttyS0,115200 rockscc.flag=1"
     assert answers["grub-installer/bootdev"] == answers["partman-auto/disk"] == "/dev/vda"
-    assert answers["pkgsel/include"].split() == sorted(["chrony", "environment-modules", "gcc", "make",
-                                                        "openssh-client", "openssh-server", "rsync", "rsyslog", "wget"])
+    assert answers["pkgsel/include"].split() == sorted(
+        ["chrony", "environment-modules", "gcc", "make", "openssh-client", "openssh-server", "rsync", "rsyslog", "wget"]
+    )
     # every post body reaches the late command's script, in order; the %pre chain the early one
     late = decoded(answers["preseed/late_command"])
     assert late == rendered.late_script
@@ -69,9 +70,11 @@ def test_compute_host_answers_what_its_description_says(debian_cluster: Path):
 
 
 def test_attribute_edits_reach_the_answers(debian_cluster: Path):
-    for line in ("set host attr compute-0-0 Kickstart_Timezone Europe/Paris",
-                 "set host attr compute-0-0 Kickstart_Keyboard de-latin1",
-                 "set host attr compute-0-0 Kickstart_Lang fr_FR"):
+    for line in (
+        "set host attr compute-0-0 Kickstart_Timezone Europe/Paris",
+        "set host attr compute-0-0 Kickstart_Keyboard de-latin1",
+        "set host attr compute-0-0 Kickstart_Lang fr_FR",
+    ):
         cli(debian_cluster, line)
     answers = answers_of(compile_preseed(debian_cluster, "compute-0-0")[0])
     assert answers["time/zone"] == "Europe/Paris"
@@ -79,14 +82,17 @@ def test_attribute_edits_reach_the_answers(debian_cluster: Path):
     assert answers["debian-installer/locale"] == "fr_FR.UTF-8"
 
 
-@pytest.mark.parametrize(("attr", "value", "message"), [
-    ("Kickstart_Timezone", "Mars/Olympus_Mons", "not a time zone"),
-    ("Kickstart_Keyboard", "klingon", "no X keyboard layout"),
-    ("Kickstart_Lang", "english", "not a locale"),
-    ("Kickstart_PrivateRootPassword", "hunter2", r"not a crypt\(3\) hash"),
-    ("Kickstart_PrivateKickstartHost", "user@10.1.1.1", "http:// mirror URL"),
-    ("Kickstart_PrivateDNSDomain", "bad_domain", "not a host name"),
-])
+@pytest.mark.parametrize(
+    ("attr", "value", "message"),
+    [
+        ("Kickstart_Timezone", "Mars/Olympus_Mons", "not a time zone"),
+        ("Kickstart_Keyboard", "klingon", "no X keyboard layout"),
+        ("Kickstart_Lang", "english", "not a locale"),
+        ("Kickstart_PrivateRootPassword", "hunter2", r"not a crypt\(3\) hash"),
+        ("Kickstart_PrivateKickstartHost", "user@10.1.1.1", "http:// mirror URL"),
+        ("Kickstart_PrivateDNSDomain", "bad_domain", "not a host name"),
+    ],
+)
 def test_bad_values_are_refused_naming_the_node_file(debian_cluster: Path, attr, value, message):
     cli(debian_cluster, f"set host attr compute-0-0 {attr} {value}")
     with pytest.raises(RocksccError, match=message) as error:
@@ -103,20 +109,23 @@ def extend_compute(cluster: Path, body: str) -> None:
     site_node(cluster, "extend-compute", body)
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("<main><nfs>--server 10.1.1.1 --dir /x</nfs></main>", "HTTP mirror"),
-    ("<main><part>/data --size=100</part></main>", "partitioning comes only from the host's partition plan"),
-    ("<main><include>/tmp/other</include></main>", "cannot include files"),
-    ("<main><rootpw>--lock</rootpw></main>", "needs an ordinary user"),
-    ("<main><bootloader>--location=partition</bootloader></main>", "MBR of the first planned disk"),
-    ("<main><network>--bootproto=static --hostname=x.local</network></main>", "needs --ip"),
-    ("<main><upgrade/></main>", "only installs"),
-    ('<main><timezone>--bogus Europe/Paris</timezone></main>', "option --bogus"),
-    ('<main><bootloader>--append="unbalanced</bootloader></main>', "No closing quotation"),
-    ('<post arg="--nochroot" interpreter="/usr/bin/python">print(1)</post>', "d-i runs only sh"),
-    ('<post arg="--bogus">true</post>', "option --bogus"),
-    ("<main><services>--enabled='a b'</services></main>", "not a service name"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("<main><nfs>--server 10.1.1.1 --dir /x</nfs></main>", "HTTP mirror"),
+        ("<main><part>/data --size=100</part></main>", "partitioning comes only from the host's partition plan"),
+        ("<main><include>/tmp/other</include></main>", "cannot include files"),
+        ("<main><rootpw>--lock</rootpw></main>", "needs an ordinary user"),
+        ("<main><bootloader>--location=partition</bootloader></main>", "MBR of the first planned disk"),
+        ("<main><network>--bootproto=static --hostname=x.local</network></main>", "needs --ip"),
+        ("<main><upgrade/></main>", "only installs"),
+        ("<main><timezone>--bogus Europe/Paris</timezone></main>", "option --bogus"),
+        ('<main><bootloader>--append="unbalanced</bootloader></main>', "No closing quotation"),
+        ('<post arg="--nochroot" interpreter="/usr/bin/python">print(1)</post>', "d-i runs only sh"),
+        ('<post arg="--bogus">true</post>', "option --bogus"),
+        ("<main><services>--enabled='a b'</services></main>", "not a service name"),
+    ],
+)
 def test_what_d_i_cannot_do_is_refused(debian_cluster: Path, body, message):
     extend_compute(debian_cluster, body)
     with pytest.raises(RocksccError, match=message):
@@ -124,8 +133,11 @@ def test_what_d_i_cannot_do_is_refused(debian_cluster: Path, body, message):
 
 
 def test_no_counterpart_commands_become_notes_and_services_become_commands(debian_cluster: Path):
-    extend_compute(debian_cluster, "<main><auth>--useshadow</auth><services>--enabled=chrony --disabled=rsync</services>"
-                                   "<network>--device=eth1 --bootproto=dhcp</network></main>")
+    extend_compute(
+        debian_cluster,
+        "<main><auth>--useshadow</auth><services>--enabled=chrony --disabled=rsync</services>"
+        "<network>--device=eth1 --bootproto=dhcp</network></main>",
+    )
     rendered = compile_preseed(debian_cluster, "compute-0-0")[0]
     assert "# nodes/extend-compute.xml:3: auth --useshadow — not applied" in rendered.text
     assert "configure this one in a <post>" in rendered.text
@@ -134,13 +146,16 @@ def test_no_counterpart_commands_become_notes_and_services_become_commands(debia
 
 
 def test_packages_map_through_attributes_and_the_table_and_unknown_ones_are_all_named(debian_cluster: Path):
-    extend_compute(debian_cluster, '<package debian="htop btop">Top-Tool</package>\n<package debian="">kudzu2</package>\n'
-                                   "<package>httpd</package>\n<package>numactl</package>")
+    extend_compute(
+        debian_cluster,
+        '<package debian="htop btop">Top-Tool</package>\n<package debian="">kudzu2</package>\n'
+        "<package>httpd</package>\n<package>numactl</package>",
+    )
     rendered = compile_preseed(debian_cluster, "compute-0-0")[0]
     include = answers_of(rendered)["pkgsel/include"].split()
     assert {"htop", "btop", "apache2", "numactl"} <= set(include)
     assert "Top-Tool" not in include and "kudzu2" not in include and "httpd" not in include
-    assert "package kudzu2 -> nothing (debian=\"\")" in rendered.text
+    assert 'package kudzu2 -> nothing (debian="")' in rendered.text
     extend_compute(debian_cluster, "<package>Bad_Name</package>\n<package>@Weird Group</package>")
     with pytest.raises(RocksccError) as error:
         compile_preseed(debian_cluster, "compute-0-0")
@@ -167,17 +182,39 @@ def partition_program(cluster: Path, lines: list[str]) -> None:
     site_node(cluster, "replace-partition", PROGRAM.format(lines="\n".join(lines)))
 
 
-@pytest.mark.parametrize(("lines", "disks", "message"), [
-    (["clearpart --all", "part / --size=4000 --ondisk=vda", "part /data --size=1 --grow --ondisk=vdb"],
-     "vda:20G,vdb:10G", "lays out one disk"),
-    (["clearpart --all", "part / --size=4000"], "vda:20G", r"leaves \d+ MiB free after vda1"),
-    (["clearpart --all", "part raid.01 --size=4000 --ondisk=vda", "part raid.02 --size=4000 --ondisk=vdb",
-      "raid / --level=1 --device=md0 raid.01 raid.02"], "vda:20G,vdb:20G", "md RAID and LVM"),
-    (["clearpart --all", "part pv.01 --size=1 --grow", "volgroup vg pv.01", "logvol / --vgname=vg --size=4000 --name=root"],
-     "vda:20G", "md RAID and LVM"),
-    (["clearpart --all", "part / --size=4000 --fstype=ntfs", "part swap --size=1 --grow"], "vda:20G", "'ntfs'"),
-    (["clearpart --all", "part / --size=4000", "part /a{b --size=1 --grow"], "vda:20G", "mount point"),
-])
+@pytest.mark.parametrize(
+    ("lines", "disks", "message"),
+    [
+        (
+            ["clearpart --all", "part / --size=4000 --ondisk=vda", "part /data --size=1 --grow --ondisk=vdb"],
+            "vda:20G,vdb:10G",
+            "lays out one disk",
+        ),
+        (["clearpart --all", "part / --size=4000"], "vda:20G", r"leaves \d+ MiB free after vda1"),
+        (
+            [
+                "clearpart --all",
+                "part raid.01 --size=4000 --ondisk=vda",
+                "part raid.02 --size=4000 --ondisk=vdb",
+                "raid / --level=1 --device=md0 raid.01 raid.02",
+            ],
+            "vda:20G,vdb:20G",
+            "md RAID and LVM",
+        ),
+        (
+            [
+                "clearpart --all",
+                "part pv.01 --size=1 --grow",
+                "volgroup vg pv.01",
+                "logvol / --vgname=vg --size=4000 --name=root",
+            ],
+            "vda:20G",
+            "md RAID and LVM",
+        ),
+        (["clearpart --all", "part / --size=4000 --fstype=ntfs", "part swap --size=1 --grow"], "vda:20G", "'ntfs'"),
+        (["clearpart --all", "part / --size=4000", "part /a{b --size=1 --grow"], "vda:20G", "mount point"),
+    ],
+)
 def test_plans_partman_cannot_reproduce_are_refused(cluster_dir: Path, lines, disks, message):
     cli(cluster_dir, "add host compute-0-0")
     cli(cluster_dir, f"add hwprofile hw disks={disks}")
@@ -190,12 +227,28 @@ def test_plans_partman_cannot_reproduce_are_refused(cluster_dir: Path, lines, di
 # --- Debian's own code reads what rockscc wrote -------------------------------------------------------
 LAYOUTS = {
     "rocks default (4 primaries)": ("vda:20G", None),
-    "six partitions: 3 primary, extended, logicals": ("vda:40G", [
-        "clearpart --all", "part / --size=6000", "part /var --size=3000", "part /tmp --size=1000 --fstype=ext4",
-        "part /scratch --size=2000 --fstype=xfs", "part swap --size=1024", "part /data --size=1 --grow --fstype=ext4"]),
-    "gpt above 2 TiB, with a BIOS boot partition": ("vda:3T", [
-        "clearpart --all", "part biosboot --size=1 --fstype=biosboot", "part / --size=10000 --fstype=ext4",
-        "part swap --size=2000", "part /state/partition1 --size=1 --grow --fstype=ext4"]),
+    "six partitions: 3 primary, extended, logicals": (
+        "vda:40G",
+        [
+            "clearpart --all",
+            "part / --size=6000",
+            "part /var --size=3000",
+            "part /tmp --size=1000 --fstype=ext4",
+            "part /scratch --size=2000 --fstype=xfs",
+            "part swap --size=1024",
+            "part /data --size=1 --grow --fstype=ext4",
+        ],
+    ),
+    "gpt above 2 TiB, with a BIOS boot partition": (
+        "vda:3T",
+        [
+            "clearpart --all",
+            "part biosboot --size=1 --fstype=biosboot",
+            "part / --size=10000 --fstype=ext4",
+            "part swap --size=2000",
+            "part /state/partition1 --size=1 --grow --fstype=ext4",
+        ],
+    ),
 }
 
 
@@ -230,13 +283,20 @@ def test_d_i_loads_every_answer_and_partman_decodes_the_plan(cluster_dir: Path, 
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(bodies=st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
-                               max_size=300), min_size=1, max_size=4))
+@given(
+    bodies=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=300),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_busybox_sh_writes_every_post_body_byte_for_byte(tmp_path_factory, debian_installer, bodies):
     """The late command's script, run by d-i's own busybox sh with a stand-in in-target that
     keeps what it is asked to run: each section's file holds its body exactly (here-document
     delimiters, quotes, backslashes, `$`, `EOF` lines and all)."""
-    posts = [Script("post", body, origin=f"nodes/x.xml:{n}", node="nodes/x.xml (site)") for n, body in enumerate(bodies)]
+    posts = [
+        Script("post", body, origin=f"nodes/x.xml:{n}", node="nodes/x.xml (site)") for n, body in enumerate(bodies)
+    ]
     script = commands([], posts, [], []).late_script
     root = debian_installer.root
     work = root / "tmp" / "rockscc-sh"
@@ -244,11 +304,33 @@ def test_busybox_sh_writes_every_post_body_byte_for_byte(tmp_path_factory, debia
     (work / "target").mkdir(parents=True)
     (work / "late.sh").write_text(script.replace("/target", "/tmp/rockscc-sh/target"))
     (work / "bin").mkdir()
-    (work / "bin" / "in-target").write_text('#!/bin/sh\nshift\ncp "/tmp/rockscc-sh/target$1" "/tmp/rockscc-sh/ran.$(basename $1)"\n')
+    (work / "bin" / "in-target").write_text(
+        '#!/bin/sh\nshift\ncp "/tmp/rockscc-sh/target$1" "/tmp/rockscc-sh/ran.$(basename $1)"\n'
+    )
     (work / "bin" / "in-target").chmod(0o755)
-    done = subprocess.run(["bwrap", "--bind", str(root), "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
-                           "--die-with-parent", "--cap-drop", "ALL", "--setenv", "PATH", "/tmp/rockscc-sh/bin:/bin:/usr/bin",
-                           "/bin/sh", "/tmp/rockscc-sh/late.sh"], capture_output=True, timeout=60)
+    done = subprocess.run(
+        [
+            "bwrap",
+            "--bind",
+            str(root),
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--unshare-all",
+            "--die-with-parent",
+            "--cap-drop",
+            "ALL",
+            "--setenv",
+            "PATH",
+            "/tmp/rockscc-sh/bin:/bin:/usr/bin",
+            "/bin/sh",
+            "/tmp/rockscc-sh/late.sh",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     for n, body in enumerate(bodies, 1):
         expected = body.strip("\n") + "\n"
@@ -276,7 +358,6 @@ def test_debconf_rejection_is_one_line_naming_the_host():
         preseed._debconf_check("d-i\n", "h1")
     with pytest.raises(RocksccError, match="Unknown type bogus"):
         preseed._debconf_check("d-i a/b bogus 1\n", "h1")
-
 
 
 def test_checks_running_at_once_each_give_their_own_verdict(debian_cluster: Path):

@@ -18,8 +18,15 @@ import time
 from urllib.parse import urlsplit
 
 
-def bootp_discover(mac: str, *, vendor: str = "PXEClient:Arch:00000:UNDI:002001", arch: int | None = 0,
-                   user_class: str | None = None, kind: int = 1, xid: int = 0x1234ABCD) -> bytes:
+def bootp_discover(
+    mac: str,
+    *,
+    vendor: str = "PXEClient:Arch:00000:UNDI:002001",
+    arch: int | None = 0,
+    user_class: str | None = None,
+    kind: int = 1,
+    xid: int = 0x1234ABCD,
+) -> bytes:
     chaddr = bytes.fromhex(mac.replace(":", "")) + b"\0" * 10
     header = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, xid, 0, 0x8000, 0, 0, 0, 0) + chaddr + b"\0" * 192
     options = b"\x63\x82\x53\x63" + bytes([53, 1, kind])

@@ -78,16 +78,30 @@ def test_kickstart_cgi_answers_each_address_with_its_own_kickstart(routes, clust
 
 
 def test_shared_files_go_to_anyone(routes):
-    for path in ("/pxelinux.0", "/bootx64.efi", "/pxelinux.cfg/default", "/uefi/grub.cfg", "/memtest",
-                 "/install/rocks-dist/lan/x86_64/comps.xml"):
+    for path in (
+        "/pxelinux.0",
+        "/bootx64.efi",
+        "/pxelinux.cfg/default",
+        "/uefi/grub.cfg",
+        "/memtest",
+        "/install/rocks-dist/lan/x86_64/comps.xml",
+    ):
         assert routes.answer("10.9.9.9", "GET", path).status == 200, path
 
 
-@pytest.mark.parametrize("path", [
-    "/../../etc/passwd", "/pxelinux.cfg/../../kickstart/compute-0-0.ks", "/%2e%2e/kickstart/compute-0-0.ks",
-    "/install/../kickstart/compute-0-0.ks", "/install/escape", "/install/kickstart/../sbin/kickstart.cgi",
-    "/ipxe/compute-0-0.ipxe%00", "/uefi/grub.cfg-0A01FFFE/../grub.cfg-0A01FFFE",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../etc/passwd",
+        "/pxelinux.cfg/../../kickstart/compute-0-0.ks",
+        "/%2e%2e/kickstart/compute-0-0.ks",
+        "/install/../kickstart/compute-0-0.ks",
+        "/install/escape",
+        "/install/kickstart/../sbin/kickstart.cgi",
+        "/ipxe/compute-0-0.ipxe%00",
+        "/uefi/grub.cfg-0A01FFFE/../grub.cfg-0A01FFFE",
+    ],
+)
 def test_paths_built_to_escape_are_refused(routes, path):
     answer = routes.answer("10.1.255.253", "GET", path)  # compute-0-1 asking for compute-0-0's files
     assert answer.status in (400, 403, 404), path
@@ -119,8 +133,12 @@ def test_the_server_answers_and_logs_by_the_connecting_address(cluster_dir, rock
     assert rockscc("build --eval=no").rc == 0
     lines: list[str] = []
     done: list[tuple[str, str]] = []
-    server = Server(("127.0.0.1", 0), Routes(load(cluster_dir), cluster_dir / "build"), lines.append,
-                    lambda host, action: (done.append((host, action)) or (200, f"{host}: next boot {action}")))
+    server = Server(
+        ("127.0.0.1", 0),
+        Routes(load(cluster_dir), cluster_dir / "build"),
+        lines.append,
+        lambda host, action: done.append((host, action)) or (200, f"{host}: next boot {action}"),
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server_address[1]

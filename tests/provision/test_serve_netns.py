@@ -43,16 +43,23 @@ def net():
 
 @pytest.fixture
 def described(cluster_dir, rockscc):
-    for command in ("add host compute-0-0 mac=52:54:00:00:00:01", "add host compute-0-1 mac=52:54:00:00:00:02",
-                    "set host attr compute-0-1 pxe_ipxe no", "set attr dhcp_discovery_range 10.1.200.1-10.1.200.20"):
+    for command in (
+        "add host compute-0-0 mac=52:54:00:00:00:01",
+        "add host compute-0-1 mac=52:54:00:00:00:02",
+        "set host attr compute-0-1 pxe_ipxe no",
+        "set attr dhcp_discovery_range 10.1.200.1-10.1.200.20",
+    ):
         assert rockscc(command).rc == 0, command
     assert rockscc("build --eval=no").rc == 0
     return cluster_dir
 
 
 def start_serve(net: PrivateNet, root: Path, log: Path, *args: str) -> subprocess.Popen:
-    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "serve", *args],
-                     stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = net.popen(
+        [sys.executable, "-m", "rockscc", "-C", str(root), "serve", *args],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30):
         pytest.fail(f"serve did not start:\n{log.read_text()}")
     assert proc.poll() is None, log.read_text()
@@ -67,8 +74,24 @@ def ask(net: PrivateNet, interface: str, mac: str, firmware: str, tmp_path: Path
         script.chmod(0o755)
     net.set_mac(interface, mac)
     vendor, arch, user_class = FIRMWARE[firmware]
-    argv = ["busybox", "udhcpc", "-i", interface, "-n", "-q", "-t", str(tries), "-T", "2", "-s", str(script),
-            "-V", vendor, "-x", f"0x5d:{arch}"]
+    argv = [
+        "busybox",
+        "udhcpc",
+        "-i",
+        interface,
+        "-n",
+        "-q",
+        "-t",
+        str(tries),
+        "-T",
+        "2",
+        "-s",
+        str(script),
+        "-V",
+        vendor,
+        "-x",
+        f"0x5d:{arch}",
+    ]
     if user_class:
         argv += ["-x", "0x4d:" + user_class.encode().hex()]
     out = net.run(argv, check=False).stdout
@@ -81,10 +104,14 @@ def test_each_firmware_gets_its_loader_from_either_server(net, described, tmp_pa
     serve = start_serve(net, described, tmp_path / "serve.log", f"dhcp={dhcp}")
     client = net.veth()
     expected = {  # compute-0-0: iPXE gets its script; compute-0-1 has pxe_ipxe=no
-        ("52:54:00:00:00:01", "bios"): "pxelinux.0", ("52:54:00:00:00:01", "uefi"): "bootx64.efi",
-        ("52:54:00:00:00:01", "ipxe"): IPXE_SCRIPT, ("52:54:00:00:00:01", "ipxe-uefi"): IPXE_SCRIPT,
-        ("52:54:00:00:00:02", "bios"): "pxelinux.0", ("52:54:00:00:00:02", "uefi"): "bootx64.efi",
-        ("52:54:00:00:00:02", "ipxe"): "pxelinux.0", ("52:54:00:00:00:02", "ipxe-uefi"): "bootx64.efi",
+        ("52:54:00:00:00:01", "bios"): "pxelinux.0",
+        ("52:54:00:00:00:01", "uefi"): "bootx64.efi",
+        ("52:54:00:00:00:01", "ipxe"): IPXE_SCRIPT,
+        ("52:54:00:00:00:01", "ipxe-uefi"): IPXE_SCRIPT,
+        ("52:54:00:00:00:02", "bios"): "pxelinux.0",
+        ("52:54:00:00:00:02", "uefi"): "bootx64.efi",
+        ("52:54:00:00:00:02", "ipxe"): "pxelinux.0",
+        ("52:54:00:00:00:02", "ipxe-uefi"): "bootx64.efi",
     }
     for (mac, firmware), boot_file in expected.items():
         bound = ask(net, client, mac, firmware, tmp_path)
@@ -114,14 +141,20 @@ def test_without_a_discovery_range_unknown_clients_get_no_answer(net, described,
 
 def test_serve_binds_only_where_told_and_stops_every_daemon(net, described, tmp_path):
     log = tmp_path / "serve.log"
-    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(described), "serve", "address=10.1.9.9"],
-                     stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = net.popen(
+        [sys.executable, "-m", "rockscc", "-C", str(described), "serve", "address=10.1.9.9"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     assert proc.wait(30) == 1
     assert "address 10.1.9.9 is on no interface here" in log.read_text()
     assert net.pids() == []  # nothing left running
     other = f"rbx{net.tag}"[:15]  # a second network on this machine: serve must not answer there
-    for argv in (["ip", "link", "add", other, "type", "bridge"], ["ip", "addr", "add", "10.9.0.1/16", "dev", other],
-                 ["ip", "link", "set", other, "up"]):
+    for argv in (
+        ["ip", "link", "add", other, "type", "bridge"],
+        ["ip", "addr", "add", "10.9.0.1/16", "dev", other],
+        ["ip", "link", "set", other, "up"],
+    ):
         net.run(argv)
     outside = f"rvx{net.tag}"[:15]
     net.run(["ip", "link", "add", outside, "type", "veth", "peer", "name", f"rvy{net.tag}"[:15]])
@@ -156,34 +189,70 @@ def test_serve_and_the_nginx_config_answer_every_address_alike(net, described, t
     start_serve(net, described, tmp_path / "serve.log", "dhcp=none", "tftp=no", "port=8080")
     build = described / "build"
     main = tmp_path / "nginx.conf"
-    main.write_text(f"user root;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\ndaemon off;\n"
-                    f"events {{}}\nhttp {{ access_log {tmp_path}/access.log; include {build}/net/nginx-rockscc.conf; }}\n")
-    net.popen(["nginx", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)], stderr=subprocess.DEVNULL)
-    paths = ["/install/sbin/kickstart.cgi", "/install/kickstart/compute-0-0.ks", "/install/kickstart/compute-0-1.ks",
-             "/install/kickstart/nobody.ks", "/pxelinux.cfg/0A01FFFE", "/pxelinux.cfg/0A01FFFD",
-             "/pxelinux.cfg/default", "/uefi/grub.cfg", "/uefi/grub.cfg-0A01FFFE", "/uefi/grub.cfg-0A01FFFD",
-             "/ipxe/compute-0-0.ipxe", "/ipxe/compute-0-1.ipxe", "/pxelinux.0", "/bootx64.efi", "/no-such-file",
-             "/install/rocks-dist/lan/x86_64/", "/pxelinux.cfg/../kickstart/compute-0-0.ks"]
-    wait_for(lambda: net.run(["busybox", "wget", "-q", "-O", "-", "http://10.1.1.1/pxelinux.0"],
-                             check=False, text=False).returncode == 0, 10)
+    main.write_text(
+        f"user root;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\ndaemon off;\n"
+        f"events {{}}\nhttp {{ access_log {tmp_path}/access.log; include {build}/net/nginx-rockscc.conf; }}\n"
+    )
+    net.popen(
+        ["nginx", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)], stderr=subprocess.DEVNULL
+    )
+    paths = [
+        "/install/sbin/kickstart.cgi",
+        "/install/kickstart/compute-0-0.ks",
+        "/install/kickstart/compute-0-1.ks",
+        "/install/kickstart/nobody.ks",
+        "/pxelinux.cfg/0A01FFFE",
+        "/pxelinux.cfg/0A01FFFD",
+        "/pxelinux.cfg/default",
+        "/uefi/grub.cfg",
+        "/uefi/grub.cfg-0A01FFFE",
+        "/uefi/grub.cfg-0A01FFFD",
+        "/ipxe/compute-0-0.ipxe",
+        "/ipxe/compute-0-1.ipxe",
+        "/pxelinux.0",
+        "/bootx64.efi",
+        "/no-such-file",
+        "/install/rocks-dist/lan/x86_64/",
+        "/pxelinux.cfg/../kickstart/compute-0-0.ks",
+    ]
+    wait_for(
+        lambda: (
+            net.run(
+                ["busybox", "wget", "-q", "-O", "-", "http://10.1.1.1/pxelinux.0"], check=False, text=False
+            ).returncode
+            == 0
+        ),
+        10,
+    )
     answers = {}
     for port in (8080, 80):
         for source in ("10.1.255.254", "10.1.255.253", "10.1.200.5"):
-            out = net.run([sys.executable, str(HELPER), "http", source,
-                           *(f"http://10.1.1.1:{port}{p}" for p in paths)]).stdout
+            out = net.run(
+                [sys.executable, str(HELPER), "http", source, *(f"http://10.1.1.1:{port}{p}" for p in paths)]
+            ).stdout
             for line, path in zip(out.splitlines(), paths):
                 status, digest, _url = line.split()
                 answers[(port, source, path)] = (int(status), digest if status == "200" else "")
+
     def agree(a, b, path):  # a dot-segment: nginx resolves it (then 404), serve refuses it (400)
         return a == b or (".." in path and a[0] >= 400 and b[0] >= 400)
 
-    differ = {(s, p): (answers[(8080, s, p)], answers[(80, s, p)]) for _, s, p in answers
-              if not agree(answers[(8080, s, p)], answers[(80, s, p)], p)}
+    differ = {
+        (s, p): (answers[(8080, s, p)], answers[(80, s, p)])
+        for _, s, p in answers
+        if not agree(answers[(8080, s, p)], answers[(80, s, p)], p)
+    }
     assert not differ, differ
-    own = {("10.1.255.254", "/install/kickstart/compute-0-0.ks"), ("10.1.255.253", "/install/kickstart/compute-0-1.ks"),
-           ("10.1.255.254", "/pxelinux.cfg/0A01FFFE"), ("10.1.255.253", "/pxelinux.cfg/0A01FFFD"),
-           ("10.1.255.254", "/uefi/grub.cfg-0A01FFFE"), ("10.1.255.253", "/uefi/grub.cfg-0A01FFFD"),
-           ("10.1.255.254", "/ipxe/compute-0-0.ipxe"), ("10.1.255.253", "/ipxe/compute-0-1.ipxe")}
+    own = {
+        ("10.1.255.254", "/install/kickstart/compute-0-0.ks"),
+        ("10.1.255.253", "/install/kickstart/compute-0-1.ks"),
+        ("10.1.255.254", "/pxelinux.cfg/0A01FFFE"),
+        ("10.1.255.253", "/pxelinux.cfg/0A01FFFD"),
+        ("10.1.255.254", "/uefi/grub.cfg-0A01FFFE"),
+        ("10.1.255.253", "/uefi/grub.cfg-0A01FFFD"),
+        ("10.1.255.254", "/ipxe/compute-0-0.ipxe"),
+        ("10.1.255.253", "/ipxe/compute-0-1.ipxe"),
+    }
     for (port, source, path), (status, _digest) in answers.items():
         if path.startswith(("/install/kickstart/compute", "/pxelinux.cfg/0A", "/uefi/grub.cfg-", "/ipxe/")):
             assert status == (200 if (source, path) in own else 403), (port, source, path, status)
@@ -195,8 +264,11 @@ def test_serve_and_the_nginx_config_answer_every_address_alike(net, described, t
 
 # --- insert-ethers ---------------------------------------------------------------------------------
 def start_insert_ethers(net: PrivateNet, root: Path, log: Path, *args: str) -> subprocess.Popen:
-    proc = net.popen([sys.executable, "-m", "rockscc", "-C", str(root), "insert-ethers", "eval=no", *args],
-                     stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = net.popen(
+        [sys.executable, "-m", "rockscc", "-C", str(root), "insert-ethers", "eval=no", *args],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     if not wait_for(lambda: "watching DHCP requests" in log.read_text() or proc.poll() is not None, 30):
         pytest.fail(f"insert-ethers did not start:\n{log.read_text()}")
     assert proc.poll() is None, log.read_text()
@@ -231,9 +303,11 @@ def test_insert_ethers_names_new_machines_in_power_on_order_and_they_boot(net, d
         assert bound["ip"] == f"10.1.255.{252 - index}"
     assert insert.wait(30) == 0
     cluster = load(described)
-    assert [(n, cluster.hosts[n].interfaces[0].mac, cluster.hosts[n].pxeboot) for n in sorted(cluster.hosts)
-            if n.startswith("compute-0-") and n not in ("compute-0-0", "compute-0-1")] == \
-        [(f"compute-0-{i + 2}", mac, "install") for i, mac in enumerate(macs)]
+    assert [
+        (n, cluster.hosts[n].interfaces[0].mac, cluster.hosts[n].pxeboot)
+        for n in sorted(cluster.hosts)
+        if n.startswith("compute-0-") and n not in ("compute-0-0", "compute-0-1")
+    ] == [(f"compute-0-{i + 2}", mac, "install") for i, mac in enumerate(macs)]
     assert "52:54:00:aa:aa:aa" not in cluster.used_macs()
     for index in range(3):
         name = f"compute-0-{index + 2}"
@@ -261,7 +335,13 @@ def test_insert_ethers_record_mode_only_records_macs(net, described, tmp_path):
     log = tmp_path / "insert.log"
     start_insert_ethers(net, described, log, f"record={record}", "count=2")
     sender = net.veth()
-    send(net, sender, ["52:54:00:cc:00:01", "52:54:00:00:00:01", "52:54:00:cc:00:01", "52:54:00:cc:00:02"], "--gap", "0.05")
+    send(
+        net,
+        sender,
+        ["52:54:00:cc:00:01", "52:54:00:00:00:01", "52:54:00:cc:00:01", "52:54:00:cc:00:02"],
+        "--gap",
+        "0.05",
+    )
     assert wait_for(lambda: "2 recorded" in log.read_text(), 30), log.read_text()
     lines = [line.split("\t") for line in record.read_text().splitlines()]
     assert [line[0] for line in lines] == ["52:54:00:cc:00:01", "52:54:00:cc:00:02"]
@@ -280,15 +360,21 @@ def test_ctrl_c_at_any_moment_leaves_a_whole_description(net, described, tmp_pat
     for trial in range(3):
         log = tmp_path / f"insert-{trial}.log"
         insert = start_insert_ethers(net, described, log)
-        batch = macs[sent: sent + 10]
+        batch = macs[sent : sent + 10]
         send(net, sender, batch, "--gap", "0.02")
         sent += len(batch)
         time.sleep(rng.uniform(0.0, 1.5))
         insert.send_signal(signal.SIGINT)
         assert insert.wait(60) == 0, log.read_text()
         cluster = load(described)
-        added = sorted((h for h in cluster.hosts.values() if h.name not in ("compute-0-0", "compute-0-1")
-                        and h.membership == "Compute"), key=lambda h: h.rank)
+        added = sorted(
+            (
+                h
+                for h in cluster.hosts.values()
+                if h.name not in ("compute-0-0", "compute-0-1") and h.membership == "Compute"
+            ),
+            key=lambda h: h.rank,
+        )
         assert [h.name for h in added] == [f"compute-0-{i + 2}" for i in range(len(added))]
         assert [h.interfaces[0].mac for h in added] == macs[: len(added)]  # arrival order, none skipped
         macs = [h.interfaces[0].mac for h in added] + [m for m in macs if m not in set(cluster.used_macs())]

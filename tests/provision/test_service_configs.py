@@ -36,17 +36,29 @@ def tools_installed():
 
 @pytest.fixture
 def built(cluster_dir, rockscc):
-    for command in ("add host compute-0-0 mac=52:54:00:00:00:01", "add host compute-0-1 mac=52:54:00:00:00:02",
-                    "add host nas-0-0", "set host attr compute-0-1 pxe_ipxe no",
-                    "set attr dhcp_discovery_range 10.1.200.1-10.1.200.50"):
+    for command in (
+        "add host compute-0-0 mac=52:54:00:00:00:01",
+        "add host compute-0-1 mac=52:54:00:00:00:02",
+        "add host nas-0-0",
+        "set host attr compute-0-1 pxe_ipxe no",
+        "set attr dhcp_discovery_range 10.1.200.1-10.1.200.50",
+    ):
         assert rockscc(command).rc == 0, command
     result = rockscc("build --eval=no")
     assert result.rc == 0, result.err
     return cluster_dir / "build", result
 
 
-SERVICE_FILES = ["net/dhcpd.conf", "net/hosts", "net/dnsmasq.conf", "net/dnsmasq.hosts", "net/nginx-rockscc.conf",
-                 "net/zones/local", "net/zones/1.10.in-addr.arpa", "net/zones/named.conf"]
+SERVICE_FILES = [
+    "net/dhcpd.conf",
+    "net/hosts",
+    "net/dnsmasq.conf",
+    "net/dnsmasq.hosts",
+    "net/nginx-rockscc.conf",
+    "net/zones/local",
+    "net/zones/1.10.in-addr.arpa",
+    "net/zones/named.conf",
+]
 
 
 def test_every_build_checks_its_service_configs_with_their_own_tools(built):
@@ -56,8 +68,10 @@ def test_every_build_checks_its_service_configs_with_their_own_tools(built):
         assert (out / name).is_file(), name
     # and the files as written pass the same tools again, run here directly
     assert subprocess.run(["dhcpd", "-t", "-cf", out / "net/dhcpd.conf"], capture_output=True).returncode == 0
-    assert subprocess.run(["dnsmasq", "--test", f"--conf-file={out / 'net/dnsmasq.conf'}"],
-                          capture_output=True).returncode == 0
+    assert (
+        subprocess.run(["dnsmasq", "--test", f"--conf-file={out / 'net/dnsmasq.conf'}"], capture_output=True).returncode
+        == 0
+    )
     for zone in ("local", "1.10.in-addr.arpa"):
         check = subprocess.run(["named-checkzone", zone, out / "net/zones" / zone], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout
@@ -78,7 +92,10 @@ def test_dhcp_configs_pick_the_loader_by_client_architecture(built):
     assert "dhcp-range=10.1.200.1,10.1.200.50,255.255.0.0,10m" in dnsmasq
     assert f"tftp-root={out}/tftp" in dnsmasq
     hosts = (out / "net/dnsmasq.hosts").read_text().splitlines()[1:]
-    assert hosts == ["52:54:00:00:00:01,10.1.255.254,compute-0-0", "52:54:00:00:00:02,10.1.255.253,compute-0-1,set:noipxe"]
+    assert hosts == [
+        "52:54:00:00:00:01,10.1.255.254,compute-0-0",
+        "52:54:00:00:00:02,10.1.255.253,compute-0-1,set:noipxe",
+    ]
 
 
 def test_dns_zones_hold_every_private_host_forward_and_reverse(built):
@@ -136,22 +153,27 @@ def test_a_missing_checker_is_a_warning_naming_its_package(built, rockscc, monke
     assert rockscc("add host compute-0-2").rc == 0
     result = rockscc("build --eval=no")
     assert result.rc == 0
-    assert ("net/nginx-rockscc.conf: not checked: nginx-not-installed-here is not installed (apt-get install nginx)"
-            in result.err)
+    assert (
+        "net/nginx-rockscc.conf: not checked: nginx-not-installed-here is not installed (apt-get install nginx)"
+        in result.err
+    )
 
 
-@pytest.mark.parametrize("attr, value, message", [
-    ("dhcp_discovery_range", "10.1.200.1", "is not FIRST-LAST"),
-    ("dhcp_discovery_range", "10.1.200.9-10.1.200.1", "10.1.200.9 comes after 10.1.200.1"),
-    ("dhcp_discovery_range", "10.2.0.1-10.2.0.9", "10.2.0.1 is not a host address of the private network"),
-    ("dhcp_discovery_range", "10.1.0.0-10.1.0.9", "10.1.0.0 is not a host address"),
-    ("dhcp_discovery_range", "a-b", '"a" is not an IPv4 address'),
-    ("Kickstart_PrivateDNSDomain", 'local"; evil', "is not a domain name"),
-    ("Kickstart_PrivateDNSDomain", "lo cal", "is not a domain name"),
-    ("Kickstart_PrivateKickstartHost", "10.1.1.1; evil", "is not an IPv4 address"),
-    ("Kickstart_PrivateKickstartBasedir", "install/../kickstart", "is not a URL path"),
-    ("Kickstart_PrivateKickstartBasedir", "in stall", "is not a URL path"),
-])
+@pytest.mark.parametrize(
+    "attr, value, message",
+    [
+        ("dhcp_discovery_range", "10.1.200.1", "is not FIRST-LAST"),
+        ("dhcp_discovery_range", "10.1.200.9-10.1.200.1", "10.1.200.9 comes after 10.1.200.1"),
+        ("dhcp_discovery_range", "10.2.0.1-10.2.0.9", "10.2.0.1 is not a host address of the private network"),
+        ("dhcp_discovery_range", "10.1.0.0-10.1.0.9", "10.1.0.0 is not a host address"),
+        ("dhcp_discovery_range", "a-b", '"a" is not an IPv4 address'),
+        ("Kickstart_PrivateDNSDomain", 'local"; evil', "is not a domain name"),
+        ("Kickstart_PrivateDNSDomain", "lo cal", "is not a domain name"),
+        ("Kickstart_PrivateKickstartHost", "10.1.1.1; evil", "is not an IPv4 address"),
+        ("Kickstart_PrivateKickstartBasedir", "install/../kickstart", "is not a URL path"),
+        ("Kickstart_PrivateKickstartBasedir", "in stall", "is not a URL path"),
+    ],
+)
 def test_bad_attribute_values_fail_the_build_naming_the_attribute(built, rockscc, attr, value, message):
     out, _ = built
     before = {name: (out / name).read_bytes() for name in SERVICE_FILES}
@@ -185,10 +207,13 @@ NAME = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,12}(\.[a-z0-9][a-z0-9-]{0,5})?", ful
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(names=st.lists(NAME, min_size=1, max_size=6, unique=True),
-       domain=st.one_of(st.from_regex(r"[a-z][a-z0-9-]{0,10}(\.[a-z]{2,5}){0,2}", fullmatch=True),
-                        st.text(min_size=1, max_size=12)),
-       discovery=st.booleans())
+@given(
+    names=st.lists(NAME, min_size=1, max_size=6, unique=True),
+    domain=st.one_of(
+        st.from_regex(r"[a-z][a-z0-9-]{0,10}(\.[a-z]{2,5}){0,2}", fullmatch=True), st.text(min_size=1, max_size=12)
+    ),
+    discovery=st.booleans(),
+)
 def test_any_description_gives_configs_their_tools_accept_or_a_clear_error(names, domain, discovery, tmp_path_factory):
     """Host names of every shape the description allows, any domain text: the build's service
     configs either pass every checker or the build stops with one line naming the value."""
@@ -201,9 +226,16 @@ def test_any_description_gives_configs_their_tools_accept_or_a_clear_error(names
     if discovery:
         cluster.attrs["dhcp_discovery_range"] = "10.1.100.1-10.1.100.9"
     for i, name in enumerate(names):
-        cluster.hosts[name] = Host(name=name, membership="Compute", attrs={"pxe_ipxe": "no"} if i % 2 else {},
-                                   interfaces=[Interface(device="eth0", ip=f"10.1.255.{250 - i}",
-                                                         mac=f"52:54:00:00:01:{i:02x}", subnet="private", name=name)])
+        cluster.hosts[name] = Host(
+            name=name,
+            membership="Compute",
+            attrs={"pxe_ipxe": "no"} if i % 2 else {},
+            interfaces=[
+                Interface(
+                    device="eth0", ip=f"10.1.255.{250 - i}", mac=f"52:54:00:00:01:{i:02x}", subnet="private", name=name
+                )
+            ],
+        )
     cluster.validate()
     try:
         outputs, warnings = producers.render_network(network_spec(cluster, root / "build"))
@@ -213,8 +245,12 @@ def test_any_description_gives_configs_their_tools_accept_or_a_clear_error(names
         return
     assert not warnings
     written = {o.path for o in outputs}
-    assert {"net/dnsmasq.conf", "net/dnsmasq.hosts", f"{dns_zones.ZONE_DIR}/{domain.rstrip('.')}",
-            "net/dhcpd.conf"} <= written
+    assert {
+        "net/dnsmasq.conf",
+        "net/dnsmasq.hosts",
+        f"{dns_zones.ZONE_DIR}/{domain.rstrip('.')}",
+        "net/dhcpd.conf",
+    } <= written
 
 
 # --- the TFTP tree -----------------------------------------------------------------------------------
@@ -259,21 +295,38 @@ def test_boot_files_name_the_kickstart_url_and_loaders_from_the_tree_root(built)
     assert "kernel /vmlinuz ks=http://10.1.1.1/install/sbin/kickstart.cgi " in ipxe and "initrd /initrd.img" in ipxe
 
 
-@pytest.mark.parametrize("network, zone, inside", [
-    ("10.1.0.0/16", "1.10.in-addr.arpa", {"a": "254.255", "b": "1.16"}),
-    ("10.1.0.0/20", "1.10.in-addr.arpa", {"a": None, "b": None, "c": "3.2"}),  # its /16 zone, its own hosts only
-    ("10.1.2.0/24", "2.1.10.in-addr.arpa", {"c": "3", "a": None}),
-])
+@pytest.mark.parametrize(
+    "network, zone, inside",
+    [
+        ("10.1.0.0/16", "1.10.in-addr.arpa", {"a": "254.255", "b": "1.16"}),
+        ("10.1.0.0/20", "1.10.in-addr.arpa", {"a": None, "b": None, "c": "3.2"}),  # its /16 zone, its own hosts only
+        ("10.1.2.0/24", "2.1.10.in-addr.arpa", {"c": "3", "a": None}),
+    ],
+)
 def test_reverse_zones_on_and_off_octet_boundaries(network, zone, inside):
-    hosts = [{"name": "a", "ip": "10.1.255.254"}, {"name": "b", "ip": "10.1.16.1"}, {"name": "c", "ip": "10.1.2.3"},
-             {"name": "x", "ip": "10.2.0.1"}]
-    spec = {"domain": "local", "network": network, "hosts": hosts, "frontend": None, "next_server": "10.1.1.1",
-            "outdir": "/srv/build"}
+    hosts = [
+        {"name": "a", "ip": "10.1.255.254"},
+        {"name": "b", "ip": "10.1.16.1"},
+        {"name": "c", "ip": "10.1.2.3"},
+        {"name": "x", "ip": "10.2.0.1"},
+    ]
+    spec = {
+        "domain": "local",
+        "network": network,
+        "hosts": hosts,
+        "frontend": None,
+        "next_server": "10.1.1.1",
+        "outdir": "/srv/build",
+    }
     files = dns_zones.render_zones(spec, serial=1)
     reverse = files[f"net/zones/{zone}"]
     for name, owner in inside.items():
         assert (f"{owner}\tIN\tPTR\t{name}.local." in reverse) if owner else (f"\t{name}.local." not in reverse)
     assert "x.local" not in reverse and "10.2.0.1" not in files["net/zones/local"]
-    check = validate.check([validate.Check(f"net/zones/{zone}", reverse, "named-checkzone", zone=zone),
-                            validate.Check("net/zones/local", files["net/zones/local"], "named-checkzone", zone="local")])
+    check = validate.check(
+        [
+            validate.Check(f"net/zones/{zone}", reverse, "named-checkzone", zone=zone),
+            validate.Check("net/zones/local", files["net/zones/local"], "named-checkzone", zone="local"),
+        ]
+    )
     assert check == []

@@ -71,8 +71,9 @@ def test_the_site_s_values_win_over_a_roll_s(bare, tmp_path):
 
 def test_roll_toml_wins_over_post_scripts(bare, tmp_path):
     roll = copy_roll(tmp_path, "rocks-7", "core")
-    (roll / "roll.toml").write_text('name = "core"\n[appliances.login]\nmembership = "Login Nodes"\nnode = "login"\n'
-                                    '[attrs]\nssh_use_dns = false\n')
+    (roll / "roll.toml").write_text(
+        'name = "core"\n[appliances.login]\nmembership = "Login Nodes"\nnode = "login"\n[attrs]\nssh_use_dns = false\n'
+    )
     assert cli(bare, "add", "roll", str(roll)).rc == 0
     cluster = load(bare)
     assert cluster.appliances["login"].membership == "Login Nodes"
@@ -86,7 +87,13 @@ def test_rocks5_xen_roll_brings_vm_container_and_the_global_boot_flag(bare, tmp_
     assert result.rc == 0, result.err
     cluster = load(bare)
     vc = cluster.appliances["vm-container"]
-    assert (vc.membership, vc.node, vc.short_name, vc.schedulable, vc.public) == ("VM Container", "vm-container", "vc", False, True)
+    assert (vc.membership, vc.node, vc.short_name, vc.schedulable, vc.public) == (
+        "VM Container",
+        "vm-container",
+        "vc",
+        False,
+        True,
+    )
     assert cluster.bootflags == "dom0_mem=1024M"
     assert cli(bare, "report", "host", "bootflags").out == "dom0_mem=1024M\n"
 
@@ -104,7 +111,10 @@ def test_a_roll_clashing_with_an_appliance_changes_nothing(tmp_path):
 
 def test_lines_with_install_time_values_are_reported_not_taken(bare, tmp_path):
     roll = tmp_path / "r"
-    write(roll, "nodes/r-server.xml", """<kickstart>
+    write(
+        roll,
+        "nodes/r-server.xml",
+        """<kickstart>
 <post>
 /opt/rocks/bin/rocks set attr Fixed yes
 /opt/rocks/bin/rocks set attr FromEntity &Kickstart_PublicHostname;
@@ -116,7 +126,8 @@ rocks add appliance attr r-node  color  "light blue"   # a comment
 </post>
 <post os="sunos">rocks set attr SolarisOnly yes</post>
 <post><file name="/tmp/x">rocks set attr InAFileBody yes</file></post>
-</kickstart>""")
+</kickstart>""",
+    )
     write(roll, "graphs/default/r.xml", '<graph><edge from="r-node" to="r-server"/></graph>')
     result = cli(bare, "add", "roll", str(roll))
     assert result.rc == 0, result.err
@@ -127,7 +138,12 @@ rocks add appliance attr r-node  color  "light blue"   # a comment
     for name in ("FromEntity", "FromShell", "SolarisOnly", "InAFileBody"):
         assert name not in cluster.attrs
     node = cluster.appliances["r-node"]
-    assert (node.membership, node.public, node.schedulable, node.attrs) == ("R Node", True, False, {"color": "light blue"})
+    assert (node.membership, node.public, node.schedulable, node.attrs) == (
+        "R Node",
+        True,
+        False,
+        {"color": "light blue"},
+    )
 
 
 def test_a_broken_node_file_does_not_stop_the_intake(bare, tmp_path):
@@ -160,12 +176,16 @@ def test_add_attr_spellings(bare):
 
 # --- check and test node --------------------------------------------------------------------------
 def test_check_warns_on_edges_to_nodes_of_absent_rolls(bare):
-    write(bare, "graphs/default/g.xml", """<graph>
+    write(
+        bare,
+        "graphs/default/g.xml",
+        """<graph>
 <edge from="compute" to="client"/>
 <edge from="client" to="ganglia-client" cond="ganglia"/>
 <edge from="viz-server" to="client"/>
 <edge from="server" to="client"/>
-</graph>""")
+</graph>""",
+    )
     for name in ("compute", "client", "server", "nas"):
         write(bare, f"nodes/{name}.xml", "<kickstart/>")
     assert cli(bare, "add", "host", "compute-0-0").rc == 0
@@ -176,17 +196,26 @@ def test_check_warns_on_edges_to_nodes_of_absent_rolls(bare):
 
 
 def test_check_errors_on_a_node_every_host_reaches(bare):
-    write(bare, "graphs/default/g.xml", '<graph>\n<edge from="compute" to="absent"/>\n<edge from="server" to="nas"/></graph>')
+    write(
+        bare,
+        "graphs/default/g.xml",
+        '<graph>\n<edge from="compute" to="absent"/>\n<edge from="server" to="nas"/></graph>',
+    )
     for name in ("compute", "server", "nas"):
         write(bare, f"nodes/{name}.xml", "<kickstart/>")
     assert cli(bare, "add", "host", "compute-0-0").rc == 0
     result = cli(bare, "check")
     assert result.rc == 1
-    assert 'graphs/default/g.xml:2: error: edge compute -> absent: no node file for "absent", which hosts of a used appliance always reach' in result.out
+    assert (
+        'graphs/default/g.xml:2: error: edge compute -> absent: no node file for "absent", which hosts of a used appliance always reach'
+        in result.out
+    )
 
 
 def test_test_node_takes_the_dialect_and_attributes_of_its_description(bare, tmp_path):
-    node = write(tmp_path, "n.xml", '<kickstart><post cond="rocks_version_major == 7">R7 &Site_Thing;</post></kickstart>')
+    node = write(
+        tmp_path, "n.xml", '<kickstart><post cond="rocks_version_major == 7">R7 &Site_Thing;</post></kickstart>'
+    )
     with transaction(bare) as cluster:
         cluster.attrs.update({"kickstart_dialect": "rhel7", "Site_Thing": "from-the-description"})
     inside = run_cli("test", "node", str(node), cwd=bare)
@@ -205,9 +234,37 @@ from hypothesis import strategies as st  # noqa: E402
 
 from rockscc.xmlgraph.rollscan import scan_roll  # noqa: E402
 
-WORDS = st.sampled_from(["rocks", "/opt/rocks/bin/rocks", "add", "set", "appliance", "attr", "os", "host", "bootflags",
-                         "x", "membership='A B", 'node="n"', "flags=", "\\", "\\\n", "'", '"', "$X", "`y`", "&amp;",
-                         "#", "attr=", "value=", "\n", "linux", "=", "compute=yes"])
+WORDS = st.sampled_from(
+    [
+        "rocks",
+        "/opt/rocks/bin/rocks",
+        "add",
+        "set",
+        "appliance",
+        "attr",
+        "os",
+        "host",
+        "bootflags",
+        "x",
+        "membership='A B",
+        'node="n"',
+        "flags=",
+        "\\",
+        "\\\n",
+        "'",
+        '"',
+        "$X",
+        "`y`",
+        "&amp;",
+        "#",
+        "attr=",
+        "value=",
+        "\n",
+        "linux",
+        "=",
+        "compute=yes",
+    ]
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -49,10 +49,12 @@ def make_roll(root: Path) -> Path:
     (roll / "roll.toml").write_text(ROLL_TOML)
     (roll / "commands" / "report_viz.py").write_text(COMMAND)
     (roll / "nodes" / "wall.xml").write_text("<kickstart><package>xorg-x11-server-Xorg</package></kickstart>\n")
-    (roll / "nodes" / "viz-tools.xml").write_text("<kickstart><package>viz-tools</package>"
-                                                  "<post>echo viz for &hostname;</post></kickstart>\n")
+    (roll / "nodes" / "viz-tools.xml").write_text(
+        "<kickstart><package>viz-tools</package><post>echo viz for &hostname;</post></kickstart>\n"
+    )
     (roll / "graphs" / "default" / "viz.xml").write_text(
-        '<graph><edge from="wall" to="client"/><edge from="compute" to="viz-tools"/></graph>\n')
+        '<graph><edge from="wall" to="client"/><edge from="compute" to="viz-tools"/></graph>\n'
+    )
     return roll
 
 
@@ -118,15 +120,32 @@ def test_test_node_on_every_rocks5_node_file(path):
 
 
 def test_test_node_shows_the_fragment_with_attributes():
-    result = run_cli("test", "node", str(REPO / "nodes" / "compute.xml"), "hostname=c-9-9", "rack=9", "rank=9",
-                     "Info_ClusterName=demo")
+    result = run_cli(
+        "test",
+        "node",
+        str(REPO / "nodes" / "compute.xml"),
+        "hostname=c-9-9",
+        "rack=9",
+        "rank=9",
+        "Info_ClusterName=demo",
+    )
     assert result.rc == 0, result.err
     assert "c-9-9 (Compute, rack 9 rank 9) of cluster demo" in result.out and "gcc" in result.out
 
 
-@pytest.mark.parametrize("dialect, line", [("rhel6", "%end"), ("rhel5", "%packages"), ("rhel7", "  %end"),
-                                           ("rhel5", "  %post --nochroot"), ("rhel9", "%end   # done"),
-                                           ("rhel5", "%end"), ("rhel8", "\t%include /tmp/x"), ("rhel6", " %ksappend x")])
+@pytest.mark.parametrize(
+    "dialect, line",
+    [
+        ("rhel6", "%end"),
+        ("rhel5", "%packages"),
+        ("rhel7", "  %end"),
+        ("rhel5", "  %post --nochroot"),
+        ("rhel9", "%end   # done"),
+        ("rhel5", "%end"),
+        ("rhel8", "\t%include /tmp/x"),
+        ("rhel6", " %ksappend x"),
+    ],
+)
 def test_a_body_line_the_installer_would_read_as_a_section_boundary_is_refused(tmp_path, dialect, line):
     """As pykickstart reads a section body: the first word after leading white space."""
     node = tmp_path / "nodes" / "odd.xml"
@@ -134,8 +153,10 @@ def test_a_body_line_the_installer_would_read_as_a_section_boundary_is_refused(t
     node.write_text(f"<kickstart>\n<post>\necho one\n{line}\necho two\n</post>\n</kickstart>\n")
     result = run_cli("test", "node", str(node), f"dialect={dialect}")
     assert result.rc == 1, result.out
-    assert f"odd.xml:2: a line of this %post body, '{line.strip()}', would be read by the installer as a section line" \
+    assert (
+        f"odd.xml:2: a line of this %post body, '{line.strip()}', would be read by the installer as a section line"
         in result.err
+    )
     node.write_text("<kickstart>\n<post>\necho one %end\n%endless is a word\n# %end\n</post>\n</kickstart>\n")
     assert run_cli("test", "node", str(node), f"dialect={dialect}").rc == 0
 
@@ -225,11 +246,13 @@ def test_cli_reference_is_up_to_date():
 
 
 def test_pykickstart_starts_without_requests_and_leaves_the_real_one_importable():
-    script = ("import sys\nfrom rockscc.backends.kickstart import _parser\n_parser('RHEL5')\n"
-              "assert 'requests' not in sys.modules, 'requests was imported'\n"
-              "import requests, pykickstart.load\nassert hasattr(requests, 'Session')\n"
-              "try:\n    pykickstart.load.requests.get('http://example.invalid/ks.cfg')\n"
-              "except pykickstart.load.RequestException as exc:\n    print(exc)\n")
+    script = (
+        "import sys\nfrom rockscc.backends.kickstart import _parser\n_parser('RHEL5')\n"
+        "assert 'requests' not in sys.modules, 'requests was imported'\n"
+        "import requests, pykickstart.load\nassert hasattr(requests, 'Session')\n"
+        "try:\n    pykickstart.load.requests.get('http://example.invalid/ks.cfg')\n"
+        "except pykickstart.load.RequestException as exc:\n    print(exc)\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "does not fetch kickstart %include URLs" in result.stdout

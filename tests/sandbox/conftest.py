@@ -66,15 +66,22 @@ def node_with_pre(path: Path, body: str, python: bool = True) -> Path:
 
 def node_with_eval(path: Path, body: str, shell: str = "python") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'<kickstart>\n<post>\nEVAL-BEGIN\n<eval shell="{shell}"><![CDATA[\n{body}\n]]></eval>\nEVAL-END\n'
-                    "</post>\n</kickstart>\n")
+    path.write_text(
+        f'<kickstart>\n<post>\nEVAL-BEGIN\n<eval shell="{shell}"><![CDATA[\n{body}\n]]></eval>\nEVAL-END\n'
+        "</post>\n</kickstart>\n"
+    )
     return path
 
 
 @pytest.fixture
 def site(cluster_dir):
     """A description with a one-disk compute host whose site node files the test writes."""
-    for line in ("add hwprofile d disks=sda:80G", "add host compute-0-0", "add host compute-0-1",
-                 "set host hwprofile compute-0-0 d", "set host hwprofile compute-0-1 d"):
+    for line in (
+        "add hwprofile d disks=sda:80G",
+        "add host compute-0-0",
+        "add host compute-0-1",
+        "set host hwprofile compute-0-0 d",
+        "set host hwprofile compute-0-1 d",
+    ):
         assert run_cli("-C", str(cluster_dir), *line.split()).rc == 0
     return cluster_dir

@@ -243,8 +243,10 @@ sys.stdout.flush()
 
 
 def program(cluster_dir, sockets, *, exit_status: int = 0) -> str:
-    head = (f"CLUSTER = {str(cluster_dir)!r}\nUNIX_PATH = {sockets.unix_path!r}\nABSTRACT = {sockets.abstract!r}\n"
-            f"TCP_PORT = {sockets.tcp_port}\n")
+    head = (
+        f"CLUSTER = {str(cluster_dir)!r}\nUNIX_PATH = {sockets.unix_path!r}\nABSTRACT = {sockets.abstract!r}\n"
+        f"TCP_PORT = {sockets.tcp_port}\n"
+    )
     tail = f"sys.exit({exit_status})\n" if exit_status else ""
     return head + PROBES + tail
 

@@ -47,8 +47,10 @@ def test_through_a_pre_chain_in_a_build(site, host_sockets):
     """Both hosts run the program (it reads nothing of the host: one run is memoized for both,
     so the second host's run is forced by a different text)."""
     node = site / "nodes" / "replace-partition.xml"
-    node.write_text('<kickstart>\n<pre arg="--interpreter /opt/rocks/bin/python">HOST = "<var name="Node_Hostname"/>"'
-                    f"<![CDATA[\nprint(HOST)\n{program(site, host_sockets, exit_status=3)}\n]]></pre>\n</kickstart>\n")
+    node.write_text(
+        '<kickstart>\n<pre arg="--interpreter /opt/rocks/bin/python">HOST = "<var name="Node_Hostname"/>"'
+        f"<![CDATA[\nprint(HOST)\n{program(site, host_sockets, exit_status=3)}\n]]></pre>\n</kickstart>\n"
+    )
     result = run_cli("-C", str(site), "build", "--eval=no")
     assert result.rc == 0, result.err
     for host in ("compute-0-0", "compute-0-1"):  # the program fails (exit 3): a warning with its last line
@@ -60,16 +62,22 @@ def test_through_a_pre_chain_in_a_build(site, host_sockets):
 def test_through_a_debian_hosts_pre_chain(site, host_sockets):
     """A debian12 host's plan (its partman recipe) comes from the same %pre chain, in the same
     sandbox: the build and `list host profile` (the preseed) alike."""
-    for line in ("set host attr compute-0-1 kickstart_dialect debian12",
-                 "add host pxeaction action='install debian12' 'command=kernel debian12-linux' "
-                 "'args=append initrd=debian12-initrd.gz auto=true priority=critical preseed'"):
+    for line in (
+        "set host attr compute-0-1 kickstart_dialect debian12",
+        "add host pxeaction action='install debian12' 'command=kernel debian12-linux' "
+        "'args=append initrd=debian12-initrd.gz auto=true priority=critical preseed'",
+    ):
         assert run_cli("-C", str(site), *shlex.split(line)).rc == 0
     node = site / "nodes" / "replace-partition.xml"
-    node.write_text('<kickstart>\n<pre arg="--interpreter /opt/rocks/bin/python">HOST = "<var name="Node_Hostname"/>"'
-                    f"<![CDATA[\nprint(HOST)\n{program(site, host_sockets, exit_status=3)}\n]]></pre>\n</kickstart>\n")
+    node.write_text(
+        '<kickstart>\n<pre arg="--interpreter /opt/rocks/bin/python">HOST = "<var name="Node_Hostname"/>"'
+        f"<![CDATA[\nprint(HOST)\n{program(site, host_sockets, exit_status=3)}\n]]></pre>\n</kickstart>\n"
+    )
     result = run_cli("-C", str(site), "build", "--eval=no", "compute-0-1")
     assert result.rc == 0, result.err
-    warning = next(line for line in result.err.splitlines() if "compute-0-1" in line and "replace-partition.xml" in line)
+    warning = next(
+        line for line in result.err.splitlines() if "compute-0-1" in line and "replace-partition.xml" in line
+    )
     assert verdict(warning) == "none", result.err
     assert (site / "build" / "kickstart" / "compute-0-1.ks").read_text().startswith("# debian-installer preseed")
     result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-1")
@@ -86,8 +94,10 @@ def test_through_test_partition(tmp_path, host_sockets):
 
 
 def test_a_shell_program_gets_the_same_sandbox(tmp_path):
-    body = ("echo $(grep -E '^(Cap(Eff|Prm|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status)\n"
-            "echo $(id -u) $(ls /) $(cat /etc/shadow 2>&1) $(touch /etc/x 2>&1); exit 3")
+    body = (
+        "echo $(grep -E '^(Cap(Eff|Prm|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status)\n"
+        "echo $(id -u) $(ls /) $(cat /etc/shadow 2>&1) $(touch /etc/x 2>&1); exit 3"
+    )
     node = node_with_pre(tmp_path / "nodes" / "sh.xml", body, python=False)
     result = run_cli("test", "partition", str(node), "disks=sda:80G")
     warning = result.err
@@ -100,9 +110,11 @@ def test_a_shell_program_gets_the_same_sandbox(tmp_path):
 
 def test_a_program_that_exits_early_cannot_leave_processes_behind(tmp_path):
     """A double-forked daemon outlives its step in the installer; here it dies with the task."""
-    node = node_with_pre(tmp_path / "nodes" / "daemon.xml",
-                         "(setsid sh -c 'exec sleep 7777' &) ; echo rocks force-default > /tmp/user_partition_info",
-                         python=False)
+    node = node_with_pre(
+        tmp_path / "nodes" / "daemon.xml",
+        "(setsid sh -c 'exec sleep 7777' &) ; echo rocks force-default > /tmp/user_partition_info",
+        python=False,
+    )
     result = run_cli("test", "partition", str(node), "disks=sda:80G")
     assert result.rc == 0, result.err
     time.sleep(0.2)
@@ -121,9 +133,11 @@ def _cmdline(pid: str) -> bytes:
 # --- attacks that end the task: the error a user sees -------------------------------------------
 def test_memory_across_children_is_one_limit(tmp_path):
     """Three children of 400 MiB each: within the per-process limit, over the task's (1 GiB)."""
-    body = ("import os, time\nfor i in range(3):\n    if os.fork() == 0:\n        b = bytearray(400 << 20)\n"
-            "        for j in range(0, len(b), 4096): b[j] = 1\n        time.sleep(30)\n        os._exit(0)\n"
-            "time.sleep(30)\n")
+    body = (
+        "import os, time\nfor i in range(3):\n    if os.fork() == 0:\n        b = bytearray(400 << 20)\n"
+        "        for j in range(0, len(b), 4096): b[j] = 1\n        time.sleep(30)\n        os._exit(0)\n"
+        "time.sleep(30)\n"
+    )
     node = node_with_pre(tmp_path / "nodes" / "mem.xml", body)
     result = run_cli("test", "partition", str(node), "disks=sda:80G")
     assert result.rc == 1
@@ -131,10 +145,13 @@ def test_memory_across_children_is_one_limit(tmp_path):
     assert "memory limit (1024 MiB)" in result.err and "mem.xml" in result.err
 
 
-@pytest.mark.parametrize("python, body", [
-    (True, "import os\nwhile True:\n    os.fork()"),
-    (False, "bomb() { bomb | bomb & }; bomb\nsleep 1\necho rocks manual > /tmp/user_partition_info"),
-])
+@pytest.mark.parametrize(
+    "python, body",
+    [
+        (True, "import os\nwhile True:\n    os.fork()"),
+        (False, "bomb() { bomb | bomb & }; bomb\nsleep 1\necho rocks manual > /tmp/user_partition_info"),
+    ],
+)
 def test_a_fork_bomb_meets_the_process_limit(tmp_path, python, body):
     """Whatever the bomb leaves is killed when its step ends; the chain goes on."""
     node = node_with_pre(tmp_path / "nodes" / "bomb.xml", body, python=python)
@@ -160,8 +177,10 @@ def test_an_eval_over_its_output_or_time_limit_is_one_error(site, monkeypatch):
 
     node_with_eval(site / "nodes" / "extend-compute.xml", "yes", shell="sh")
     result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-0")
-    assert result.rc == 1 and "extend-compute.xml:4: <eval> failed (killed: more than 4194304 bytes of output)" \
-        in result.err, result.err
+    assert (
+        result.rc == 1
+        and "extend-compute.xml:4: <eval> failed (killed: more than 4194304 bytes of output)" in result.err
+    ), result.err
     monkeypatch.setattr(evals, "LIMITS", replace(evals.LIMITS, wall_s=2))
     node_with_eval(site / "nodes" / "extend-compute.xml", "sleep 60", shell="sh")
     result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-0")
@@ -172,8 +191,9 @@ def test_an_eval_over_its_output_or_time_limit_is_one_error(site, monkeypatch):
 def test_links_out_of_the_sandbox_are_not_results(tmp_path):
     """A result file that is a link (to a file of the sandbox's view, the only files it could
     name) is not read: the default scheme applies."""
-    node = node_with_pre(tmp_path / "nodes" / "link.xml",
-                         "ln -s /etc/passwd /tmp/user_partition_info; mkfifo /tmp/fifo", python=False)
+    node = node_with_pre(
+        tmp_path / "nodes" / "link.xml", "ln -s /etc/passwd /tmp/user_partition_info; mkfifo /tmp/fifo", python=False
+    )
     result = run_cli("test", "partition", str(node), "disks=sda:80G")
     assert result.rc == 0, result.err
     assert "root:x" not in result.out and "part / --size=8000" in result.out  # Rocks' default scheme
@@ -182,10 +202,12 @@ def test_links_out_of_the_sandbox_are_not_results(tmp_path):
 def test_a_forged_plan_never_reaches_another_host_or_the_memo(site):
     """The attack that worked before: write a reply for the worker to read, claiming a plan.
     The forgery reaches nothing; once the program is gone the plan is the default again."""
-    program = ("import os\nfor fd in range(64):\n    try:\n"
-               "        os.write(os.open('/proc/1/fd/%d' % fd, os.O_WRONLY), b'{\"forged\": 1}\\n')\n"
-               "    except OSError:\n        pass\n"
-               "open('/tmp/user_partition_info', 'w').write('part / --size=1 --grow\\n')\n")
+    program = (
+        "import os\nfor fd in range(64):\n    try:\n"
+        "        os.write(os.open('/proc/1/fd/%d' % fd, os.O_WRONLY), b'{\"forged\": 1}\\n')\n"
+        "    except OSError:\n        pass\n"
+        "open('/tmp/user_partition_info', 'w').write('part / --size=1 --grow\\n')\n"
+    )
     node = node_with_pre(site / "nodes" / "replace-partition.xml", program)
     assert run_cli("-C", str(site), "build", "--eval=no").rc == 0
     forged = json.loads((site / "build" / "partitions" / "compute-0-0.json").read_text())

@@ -31,12 +31,23 @@ def good_step(**changes) -> dict:
     return step
 
 
-@pytest.mark.parametrize("raw", [
-    b"", b"{", b"null", b'"text"', b"[]", json.dumps({"steps": [], "error": None}).encode(),  # one result short
-    answer([good_step(status="0")]), answer([good_step(stopped="everything")]), answer([good_step(out="%%%")]),
-    answer([good_step(files={"/etc/passwd": ""})]), answer([good_step(), good_step()]),
-    json.dumps({"steps": [good_step()], "error": None, "extra": 1}).encode(),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"{",
+        b"null",
+        b'"text"',
+        b"[]",
+        json.dumps({"steps": [], "error": None}).encode(),  # one result short
+        answer([good_step(status="0")]),
+        answer([good_step(stopped="everything")]),
+        answer([good_step(out="%%%")]),
+        answer([good_step(files={"/etc/passwd": ""})]),
+        answer([good_step(), good_step()]),
+        json.dumps({"steps": [good_step()], "error": None, "extra": 1}).encode(),
+    ],
+)
 def test_an_answer_that_does_not_read_is_that_tasks_error(raw):
     result = sandbox.TaskResult()
     sandbox._read_answer(raw, 1, False, result)
@@ -74,8 +85,9 @@ def test_a_worker_answering_out_of_protocol_fails_that_task(monkeypatch):
 def test_answers_are_attributed_to_their_own_task():
     """Tasks in a row, each answering with what it was given: no answer ever carries another's."""
     for i in range(20):
-        result = sandbox.run([Step(argv=("/bin/cat", "/tmp/mine"))], files={"/tmp/mine": f"task {i}".encode()},
-                             collect=True)
+        result = sandbox.run(
+            [Step(argv=("/bin/cat", "/tmp/mine"))], files={"/tmp/mine": f"task {i}".encode()}, collect=True
+        )
         assert result.steps[0].stdout == f"task {i}".encode()
         assert set(result.steps[0].files) == {"/tmp/mine"}
 
@@ -86,8 +98,10 @@ def test_without_bubblewrap_nothing_runs(tmp_path, monkeypatch):
     node = node_with_pre(tmp_path / "nodes" / "p.xml", "echo rocks manual > /tmp/user_partition_info", python=False)
     result = run_cli("test", "partition", str(node), "disks=sda:80G")
     assert result.rc == 1
-    assert result.err == ("error - bubblewrap (bwrap) is not installed, so build-time code cannot run sandboxed: "
-                          "install it (apt-get install bubblewrap; scripts/setup does) or build with --eval=no\n")
+    assert result.err == (
+        "error - bubblewrap (bwrap) is not installed, so build-time code cannot run sandboxed: "
+        "install it (apt-get install bubblewrap; scripts/setup does) or build with --eval=no\n"
+    )
 
 
 @needs_root
@@ -130,10 +144,13 @@ def test_the_filter_jumps_land_on_its_returns():
 
 @needs_root
 def test_the_rocks_command_in_an_eval_reads_no_secrets(site):
-    node_with_eval(site / "nodes" / "extend-compute.xml",
-                   "rocks list attr | grep -c Password; grep -c Password /opt/rockscc/description/cluster.toml; "
-                   "rocks list host compute-0-0 output-header=no output-col=rack; "
-                   "rocks add host compute-0-5 2>&1 | tail -1", shell="sh")
+    node_with_eval(
+        site / "nodes" / "extend-compute.xml",
+        "rocks list attr | grep -c Password; grep -c Password /opt/rockscc/description/cluster.toml; "
+        "rocks list host compute-0-0 output-header=no output-col=rack; "
+        "rocks add host compute-0-5 2>&1 | tail -1",
+        shell="sh",
+    )
     result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-0")
     assert result.rc == 0, result.err
     lines = result.out.split("EVAL-BEGIN\n")[1].split("\nEVAL-END")[0].splitlines()
@@ -160,9 +177,11 @@ def test_the_view_leaves_out_a_tree_linking_out_of_the_description(site, tmp_pat
     outside.mkdir()
     (outside / "motd.txt").write_text("OUTSIDE-TEXT\n")
     (site / "include").symlink_to(outside)
-    node_with_eval(site / "nodes" / "extend-compute.xml",
-                   "rocks list host >/dev/null; ls /opt/rockscc/description; cat /opt/rockscc/description/include/motd.txt",
-                   shell="sh")
+    node_with_eval(
+        site / "nodes" / "extend-compute.xml",
+        "rocks list host >/dev/null; ls /opt/rockscc/description; cat /opt/rockscc/description/include/motd.txt",
+        shell="sh",
+    )
     result = run_cli("-C", str(site), "list", "host", "profile", "compute-0-0")
     assert "OUTSIDE-TEXT" not in result.out + result.err
     assert "No such file" in result.err, result.err  # the eval's cat failed: its stderr in the error

@@ -24,11 +24,14 @@ def vmc(cluster_dir, tmp_path):
     def run(*argv):
         return run_cli("-C", str(cluster_dir), *argv)
 
-    for cmd in (["add", "host", "vm-container-0-0"], ["add", "host", "vm-container-1-0"],
-                ["set", "host", "attr", "vm-container-0-0", "libvirt_uri", "test:///default"],
-                ["set", "host", "attr", "vm-container-1-0", "libvirt_uri", f"test://{tmp_path / 'node2.xml'}"],
-                ["set", "host", "attr", "vm-container-0-0", "vm_disk_dir", str(tmp_path / "disks0")],
-                ["set", "host", "attr", "vm-container-1-0", "vm_disk_dir", str(tmp_path / "disks1")]):
+    for cmd in (
+        ["add", "host", "vm-container-0-0"],
+        ["add", "host", "vm-container-1-0"],
+        ["set", "host", "attr", "vm-container-0-0", "libvirt_uri", "test:///default"],
+        ["set", "host", "attr", "vm-container-1-0", "libvirt_uri", f"test://{tmp_path / 'node2.xml'}"],
+        ["set", "host", "attr", "vm-container-0-0", "vm_disk_dir", str(tmp_path / "disks0")],
+        ["set", "host", "attr", "vm-container-1-0", "vm_disk_dir", str(tmp_path / "disks1")],
+    ):
         result = run(*cmd)
         assert result.rc == 0, result.err
     yield run, cluster_dir, tmp_path

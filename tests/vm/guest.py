@@ -25,8 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 KERNEL = REPO / ".cache" / "pxe" / "vmlinuz"  # scripts/fetch-pxe-kernel (run by scripts/setup)
 MODULES = REPO / ".cache" / "pxe" / "modules"
-LOAD_ORDER = ("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk",
-              "button", "evdev")
+LOAD_ORDER = (
+    "virtio_ring",
+    "virtio",
+    "virtio_pci_legacy_dev",
+    "virtio_pci_modern_dev",
+    "virtio_pci",
+    "virtio_blk",
+    "button",
+    "evdev",
+)
 BUSYBOX = Path("/bin/busybox")  # busybox-static
 MBR = Path("/usr/lib/syslinux/mbr/mbr.bin")  # syslinux-common
 
@@ -43,7 +51,7 @@ export PATH=/bin
 mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-for m in {' '.join(LOAD_ORDER)}; do insmod /lib/modules/$m.ko; done
+for m in {" ".join(LOAD_ORDER)}; do insmod /lib/modules/$m.ko; done
 say() {{ echo "rockscc-guest: $*" > /dev/ttyS0; }}
 disk=/dev/vda
 i=0; while [ ! -b $disk ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
@@ -107,9 +115,17 @@ def _cpio_entry(name: str, mode: int, data: bytes = b"", rdev: tuple[int, int] =
 
 def initrd_bytes() -> bytes:
     """A gzip'd newc cpio: /init, a static busybox, the modules and /dev/console."""
-    entries = [("dev", 0o40755, b""), ("proc", 0o40755, b""), ("sys", 0o40755, b""), ("tmp", 0o41777, b""),
-               ("bin", 0o40755, b""), ("lib", 0o40755, b""), ("lib/modules", 0o40755, b""),
-               ("init", 0o100755, INIT.encode()), ("bin/busybox", 0o100755, BUSYBOX.read_bytes())]
+    entries = [
+        ("dev", 0o40755, b""),
+        ("proc", 0o40755, b""),
+        ("sys", 0o40755, b""),
+        ("tmp", 0o41777, b""),
+        ("bin", 0o40755, b""),
+        ("lib", 0o40755, b""),
+        ("lib/modules", 0o40755, b""),
+        ("init", 0o100755, INIT.encode()),
+        ("bin/busybox", 0o100755, BUSYBOX.read_bytes()),
+    ]
     entries += [(f"lib/modules/{m}.ko", 0o100644, (MODULES / f"{m}.ko").read_bytes()) for m in LOAD_ORDER]
     out = io.BytesIO()
     for ino, (name, mode, data) in enumerate(entries, start=1):
@@ -144,7 +160,9 @@ def build_disk(path: Path, work: Path, size: int = DISK_BYTES) -> None:
 
 
 def _run(*argv: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=os.environ | {"MTOOLS_SKIP_CHECK": "1"})
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, env=os.environ | {"MTOOLS_SKIP_CHECK": "1"}
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {done.stderr.strip() or done.stdout.strip()}")
 
@@ -160,6 +178,7 @@ class DiskState:
     @classmethod
     def read(cls, image: Path) -> DiskState:
         with open(image, "rb") as fh:
+
             def sector(n: int, count: int = 1) -> bytes:
                 fh.seek(n * SECTOR)
                 return fh.read(count * SECTOR)
@@ -169,8 +188,12 @@ class DiskState:
             actual = hashlib.sha256(sector(PAYLOAD, PAYLOAD_SECTORS)).hexdigest()
             boots = sector(BOOTS).rstrip(b"\0").split()
             beat = sector(BEAT).rstrip(b"\0").split()
-        return cls(recorded, recorded == actual, int(boots[1]) if len(boots) == 2 else 0,
-                   (int(beat[1]), int(beat[2])) if len(beat) == 3 else None)
+        return cls(
+            recorded,
+            recorded == actual,
+            int(boots[1]) if len(boots) == 2 else 0,
+            (int(beat[1]), int(beat[2])) if len(beat) == 3 else None,
+        )
 
 
 def console_lines(log: Path) -> list[str]:

@@ -22,8 +22,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CAPS_CACHE = REPO / ".cache" / "libvirt-qemu-caps"  # QEMU capability probes (~8 s each) kept between runs
-PRIVATE = {"/run/libvirt": "run", "/var/lib/libvirt": "lib", "/etc/libvirt": "etc", "/var/log/libvirt": "log",
-           "/var/cache/libvirt": "cache"}
+PRIVATE = {
+    "/run/libvirt": "run",
+    "/var/lib/libvirt": "lib",
+    "/etc/libvirt": "etc",
+    "/var/log/libvirt": "log",
+    "/var/cache/libvirt": "cache",
+}
 QEMU_CONF = """# test daemon: no cgroups (two daemons would share the host's), no confinement, QEMU as root and
 # in the daemon's own mount namespace (a private /dev per QEMU fails here once the machine is busy)
 cgroup_controllers = [ ]
@@ -54,7 +59,7 @@ class Hypervisor:
         """Where a path of this hypervisor's file system is, seen from the test."""
         for inside, mine in PRIVATE.items():
             if path == inside or path.startswith(inside + "/"):
-                return self.base / mine / path[len(inside):].lstrip("/")
+                return self.base / mine / path[len(inside) :].lstrip("/")
         raise ValueError(f"{path} is not in a private directory of the test hypervisor")
 
     def pid(self, daemon: str) -> int | None:
@@ -71,8 +76,9 @@ class Hypervisor:
         self.base.chmod(0o755)
         (self.base / "log" / "qemu").mkdir(exist_ok=True)
         etc = self.base / "etc"
-        (etc / "libvirtd.conf").write_text(f'host_uuid = "{uuid.uuid4()}"\n'
-                                           'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
+        (etc / "libvirtd.conf").write_text(
+            f'host_uuid = "{uuid.uuid4()}"\nlog_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n'
+        )
         (etc / "qemu.conf").write_text(QEMU_CONF)
         (etc / "hooks").mkdir(exist_ok=True)
         (etc / "hooks" / "qemu").write_text(HOOK)
@@ -83,8 +89,9 @@ class Hypervisor:
 
     def start(self) -> None:
         """Start virtlogd and libvirtd inside the namespaces (the mount namespace is made here)."""
-        binds = " && ".join(f"mkdir -p {inside} && mount --bind {self.base / mine} {inside}"
-                            for inside, mine in PRIVATE.items())
+        binds = " && ".join(
+            f"mkdir -p {inside} && mount --bind {self.base / mine} {inside}" for inside, mine in PRIVATE.items()
+        )
         script = f"{binds} && {self._daemons_cmd(virtlogd=True)}"
         _run(["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation", "private", "sh", "-c", script])
         self.wait_until_answering()
@@ -99,8 +106,9 @@ class Hypervisor:
     def inside(self, *argv: str) -> subprocess.CompletedProcess:
         """Run a command in the hypervisor's namespaces."""
         holder = self.pid("virtlogd")
-        return subprocess.run(["nsenter", "-t", str(holder), "-m", "-n", *argv], capture_output=True, text=True,
-                              timeout=TIMEOUT)
+        return subprocess.run(
+            ["nsenter", "-t", str(holder), "-m", "-n", *argv], capture_output=True, text=True, timeout=TIMEOUT
+        )
 
     def kill_libvirtd(self) -> None:
         pid = self.pid("libvirtd")
@@ -117,14 +125,17 @@ class Hypervisor:
             if done.returncode == 0:
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"libvirtd in {self.netns} did not answer: {done.stderr.decode()}\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"libvirtd in {self.netns} did not answer: {done.stderr.decode()}\n{self.log_tail()}"
+                )
             time.sleep(0.2)
 
     def stop(self) -> None:
         """Destroy every domain, stop the daemons by pid, kill any QEMU left over."""
         if self.pid("libvirtd"):
-            names = subprocess.run(["virsh", "-c", self.uri, "list", "--name"], capture_output=True, text=True,
-                                   timeout=TIMEOUT).stdout.split()
+            names = subprocess.run(
+                ["virsh", "-c", self.uri, "list", "--name"], capture_output=True, text=True, timeout=TIMEOUT
+            ).stdout.split()
             for name in names:
                 subprocess.run(["virsh", "-c", self.uri, "destroy", name], capture_output=True, timeout=TIMEOUT)
         for daemon in ("libvirtd", "virtlogd"):
@@ -161,8 +172,23 @@ class HypervisorPair:
     def start(self) -> None:
         for ns in self.netns:
             _run(["ip", "netns", "add", ns])
-        _run(["ip", "link", "add", self.veth[0], "netns", self.netns[0], "type", "veth", "peer", "name", self.veth[1],
-              "netns", self.netns[1]])
+        _run(
+            [
+                "ip",
+                "link",
+                "add",
+                self.veth[0],
+                "netns",
+                self.netns[0],
+                "type",
+                "veth",
+                "peer",
+                "name",
+                self.veth[1],
+                "netns",
+                self.netns[1],
+            ]
+        )
         for hv, ns, dev in ((self.a, self.netns[0], self.veth[0]), (self.b, self.netns[1], self.veth[1])):
             for address in hv.addresses:
                 _run(["ip", "-n", ns, "addr", "add", f"{address}/24", "dev", dev])
@@ -190,8 +216,11 @@ class HypervisorPair:
 
 
 def missing_tools() -> list[str]:
-    return [t for t in ("libvirtd", "virtlogd", "virsh", "qemu-system-x86_64", "ip", "unshare", "nsenter")
-            if shutil.which(t) is None]
+    return [
+        t
+        for t in ("libvirtd", "virtlogd", "virsh", "qemu-system-x86_64", "ip", "unshare", "nsenter")
+        if shutil.which(t) is None
+    ]
 
 
 def _run(argv: list[str]) -> None:

@@ -18,9 +18,11 @@ from tests.vm import guest
 
 # container → (hypervisor, its address, disk directory there). Two containers share hypervisor b: the
 # second's disk directory is a small tmpfs (a target that fills up).
-CONTAINERS = {"vm-container-0-0": ("a", "10.99.0.1", "/var/lib/libvirt/images/c00"),
-              "vm-container-1-0": ("b", "10.99.0.2", "/var/lib/libvirt/images/c10"),
-              "vm-container-2-0": ("b", "10.99.0.3", "/var/lib/libvirt/small")}
+CONTAINERS = {
+    "vm-container-0-0": ("a", "10.99.0.1", "/var/lib/libvirt/images/c00"),
+    "vm-container-1-0": ("b", "10.99.0.2", "/var/lib/libvirt/images/c10"),
+    "vm-container-2-0": ("b", "10.99.0.3", "/var/lib/libvirt/small"),
+}
 SMALL_MIB = 128  # holds a test VM's disk and saved state (~100 MiB), little more
 SERIAL_LOG = "/var/log/libvirt/qemu/{name}.console"
 # libvirt domain state → STATUS of list host vm (Rocks: xm list's r/b active, p paused)
@@ -60,11 +62,18 @@ class Site:
             hv = self.hv_named(hv_name)
             self.ok("add", "host", name)
             self.ok("set", "host", "interface", name, "eth0", f"ip={address}")
-            for attr, value in (("libvirt_uri", hv.uri), ("vm_hypervisor", "qemu"), ("vm_network", "user"),
-                                ("vm_disk_dir", directory), ("vm_serial_log", SERIAL_LOG)):
+            for attr, value in (
+                ("libvirt_uri", hv.uri),
+                ("vm_hypervisor", "qemu"),
+                ("vm_network", "user"),
+                ("vm_disk_dir", directory),
+                ("vm_serial_log", SERIAL_LOG),
+            ):
                 self.ok("set", "host", "attr", name, attr, f"value={value}")
             hv.host_path(directory).mkdir(parents=True, exist_ok=True)
-        small = self.pair.b.inside("mount", "-t", "tmpfs", "-o", f"size={SMALL_MIB}m", "tmpfs", CONTAINERS["vm-container-2-0"][2])
+        small = self.pair.b.inside(
+            "mount", "-t", "tmpfs", "-o", f"size={SMALL_MIB}m", "tmpfs", CONTAINERS["vm-container-2-0"][2]
+        )
         assert small.returncode == 0, small.stderr
 
     def hv_named(self, name: str):
@@ -105,10 +114,14 @@ class Site:
         """What rockscc says: list host vm (STATUS, MACs, container) and dump host vm (disks, memory)."""
         rows = json.loads(self.ok("list", "host", "vm", vm, "output-format=json").out)
         dump = dict(word.split("=", 1) for word in shlex.split(self.ok("dump", "host", "vm", vm).out)[5:])
-        return {"status": rows[0]["status"], "container": rows[0]["host"],
-                "macs": [r["mac"] for r in rows if r["mac"]], "physnode": dump["physnode"],
-                "disks": [spec.split(":", 1)[1].rsplit(",", 2)[0] for spec in dump["disk"].split()],
-                "mem": int(dump["mem"])}
+        return {
+            "status": rows[0]["status"],
+            "container": rows[0]["host"],
+            "macs": [r["mac"] for r in rows if r["mac"]],
+            "physnode": dump["physnode"],
+            "disks": [spec.split(":", 1)[1].rsplit(",", 2)[0] for spec in dump["disk"].split()],
+            "mem": int(dump["mem"]),
+        }
 
     def libvirt(self, vm: str) -> list[Domain]:
         """Every domain named `vm` on the two hypervisors, as libvirt reports it."""
@@ -130,8 +143,11 @@ class Site:
             root = etree.fromstring(xml.encode())
             macs = [m.get("address") for m in root.iterfind("devices/interface/mac")]
             config = _disks(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) if dom.isPersistent() else None
-            found.append(Domain(name, dom.state()[0], _disks(xml), macs, int(root.findtext("currentMemory")) // 1024, xml,
-                                config))
+            found.append(
+                Domain(
+                    name, dom.state()[0], _disks(xml), macs, int(root.findtext("currentMemory")) // 1024, xml, config
+                )
+            )
         return found
 
     def agree(self, vm: str) -> dict:

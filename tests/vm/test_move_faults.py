@@ -62,7 +62,9 @@ def before(site, vm) -> Before:
     lines = site.wait_console(vm, view["container"], lambda lines: beats(lines))
     state = site.disk_state(vm)
     assert state.payload_ok
-    return Before((site.root / "cluster.toml").read_bytes(), view["container"], max(beats(lines))[:2], state.payload_sum)
+    return Before(
+        (site.root / "cluster.toml").read_bytes(), view["container"], max(beats(lines))[:2], state.payload_sum
+    )
 
 
 def put_back(site, vm, was: Before, result, message: str, rebooted: bool = False) -> None:
@@ -78,7 +80,9 @@ def runs_as_before(site, vm, was: Before, rebooted: bool = False) -> None:
     assert (site.root / "cluster.toml").read_bytes() == was.toml
     view = site.agree(vm)
     assert view["status"] == "active" and view["container"] == was.container
-    lines = site.wait_console(vm, was.container, lambda lines: any(b[:2] > was.top and b[2] == "ok" for b in beats(lines)))
+    lines = site.wait_console(
+        vm, was.container, lambda lines: any(b[:2] > was.top and b[2] == "ok" for b in beats(lines))
+    )
     new = [b for b in beats(lines) if b[:2] > was.top]
     assert all(b[2] == "ok" for b in new)
     if rebooted:
@@ -223,8 +227,13 @@ def test_description_not_written(site, vm, monkeypatch):
 
 # --- the rockscc process killed ---------------------------------------------------------------------------------
 def _killed_move(site, vm, step: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rockscc", "-C", str(site.root), "move", "host", "vm", vm, B],
-                          env=os.environ | {FAULT_ENV: f"move:{step}:kill"}, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rockscc", "-C", str(site.root), "move", "host", "vm", vm, B],
+        env=os.environ | {FAULT_ENV: f"move:{step}:kill"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_killed_during_the_copy_is_undone_by_the_next_move(site, vm):

@@ -25,7 +25,7 @@ def test_seed_deck_replay(site, guest_disk):
     assert site.agree(vm)["status"] is None
     # report: the configs the container gets
     config = site.ok("report", "host", "vm", "config", vm).out
-    assert "<boot dev=\"network\"/>" in config and f"/var/lib/libvirt/images/c00/{vm}.vda" in config
+    assert '<boot dev="network"/>' in config and f"/var/lib/libvirt/images/c00/{vm}.vda" in config
     assert f"name = '{vm}'" in site.ok("report", "host", "vm", vm).out
 
     site.ok(f"create host vm {vm}")
@@ -34,8 +34,11 @@ def test_seed_deck_replay(site, guest_disk):
     [dom] = site.libvirt(vm)
     assert "<boot dev='network'/>" in dom.xml  # the install variant
 
-    for command, status in ((f"pause host vm {vm}", "paused"), (f"resume host vm {vm}", "active"),
-                            (f"stop host vm {vm}", None)):
+    for command, status in (
+        (f"pause host vm {vm}", "paused"),
+        (f"resume host vm {vm}", "active"),
+        (f"stop host vm {vm}", None),
+    ):
         site.ok(command)
         assert site.agree(vm)["status"] == status, command
 
@@ -60,9 +63,12 @@ def test_seed_deck_replay(site, guest_disk):
     site.wait_console(vm, A, lambda lines: len(beats(lines)) >= 3)
     source_image = site.host_path(A, f"/var/lib/libvirt/images/c00/{vm}.vda")
     result = site.ok(f"move host vm {vm} {B}")
-    assert result.out.splitlines() == ["Saving the VM's current state.", f"Copying the VM's current state to {B}.",
-                                       f"Moving virtual disk (/var/lib/libvirt/images/c00/{vm}.vda) to {B}",
-                                       f"Restarting the VM on {B}."]
+    assert result.out.splitlines() == [
+        "Saving the VM's current state.",
+        f"Copying the VM's current state to {B}.",
+        f"Moving virtual disk (/var/lib/libvirt/images/c00/{vm}.vda) to {B}",
+        f"Restarting the VM on {B}.",
+    ]
     view = site.agree(vm)
     assert view["container"] == B and view["disks"] == [f"/var/lib/libvirt/images/c10/{vm}.vda"]
     assert [d.hypervisor for d in site.libvirt(vm)] == ["b"]  # the old definition is gone from a

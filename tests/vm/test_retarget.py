@@ -17,10 +17,22 @@ from rockscc.errors import RocksccError
 from rockscc.runtime.retarget import disk_sources, macs, retarget
 from tests.vm.test_domain_xml import BASE
 
-SPEC = BASE | {"hypervisor": "kvm", "virt_type": "hvm", "bridge": "br{index}", "serial_log": "/var/log/c0/{name}.log",
-               "disks": [{"type": "file", "path": "/state/partition1/xen/disks/compute-0-0-0.hda", "device": "hda",
-                          "mode": "w", "size": 36},
-                         {"type": "phy", "path": "/dev/vg0/data", "device": "hdb", "mode": "r", "size": 10}]}
+SPEC = BASE | {
+    "hypervisor": "kvm",
+    "virt_type": "hvm",
+    "bridge": "br{index}",
+    "serial_log": "/var/log/c0/{name}.log",
+    "disks": [
+        {
+            "type": "file",
+            "path": "/state/partition1/xen/disks/compute-0-0-0.hda",
+            "device": "hda",
+            "mode": "w",
+            "size": 36,
+        },
+        {"type": "phy", "path": "/dev/vg0/data", "device": "hdb", "mode": "r", "size": 10},
+    ],
+}
 
 
 def target_spec() -> dict:
@@ -35,7 +47,7 @@ def running():
     import libvirt
 
     conn = libvirt.open("test:///default")
-    xml = domain_xml(SPEC, "boot").replace("<domain type=\"kvm\">", "<domain type=\"test\">")
+    xml = domain_xml(SPEC, "boot").replace('<domain type="kvm">', '<domain type="test">')
     dom = conn.defineXML(xml)
     yield dom.XMLDesc(0)
     dom.undefine()
@@ -61,16 +73,24 @@ def test_container_parts_change_and_abi_parts_do_not(running, tmp_path):
 def test_user_networking_on_the_target_drops_the_bridge(running):
     out = retarget(running, domain_xml(target_spec() | {"network": "user"}, "boot"), "compute-0-0-0")
     interfaces = etree.fromstring(out.encode()).findall("devices/interface")
-    assert [i.get("type") for i in interfaces] == ["user", "user"] and not [i.find("source") for i in interfaces
-                                                                            if i.find("source") is not None]
+    assert [i.get("type") for i in interfaces] == ["user", "user"] and not [
+        i.find("source") for i in interfaces if i.find("source") is not None
+    ]
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda s: s["disks"].pop(), "runs with disk hdb, which the description does not list"),
-    (lambda s: s["disks"].append({"type": "file", "path": "/x/extra.img", "device": "hdc", "mode": "w", "size": 1}),
-     "the description lists disk hdc"),
-    (lambda s: s["macs"].pop(), "runs with interface 00:16:3e:00:00:02"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda s: s["disks"].pop(), "runs with disk hdb, which the description does not list"),
+        (
+            lambda s: s["disks"].append(
+                {"type": "file", "path": "/x/extra.img", "device": "hdc", "mode": "w", "size": 1}
+            ),
+            "the description lists disk hdc",
+        ),
+        (lambda s: s["macs"].pop(), "runs with interface 00:16:3e:00:00:02"),
+    ],
+)
 def test_a_domain_that_differs_from_the_description_is_refused(running, change, message):
     spec = target_spec()
     change(spec)

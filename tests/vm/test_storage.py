@@ -15,8 +15,12 @@ from rockscc.errors import RocksccError
 from rockscc.runtime.storage import BLOCK, Blocks, Digest, LocalStore, copy_verified, digest_of, is_local
 
 # a file: (offset, data) writes over a sparse file of a size
-writes = st.lists(st.tuples(st.integers(0, 3 << 20), st.one_of(st.binary(min_size=1, max_size=9000),
-                                                                  st.integers(1, 70000).map(bytes))), max_size=8)
+writes = st.lists(
+    st.tuples(
+        st.integers(0, 3 << 20), st.one_of(st.binary(min_size=1, max_size=9000), st.integers(1, 70000).map(bytes))
+    ),
+    max_size=8,
+)
 sizes = st.integers(0, 4 << 20)
 
 
@@ -135,9 +139,18 @@ def test_a_full_target_is_an_error_naming_it(tmp_path):
     assert not (tmp_path / "copy").exists()
 
 
-@pytest.mark.parametrize("uri,local", [
-    ("test:///default", True), ("qemu:///system", True), ("qemu+unix:///system", True),
-    ("qemu+unix:///system?socket=/run/other/libvirt-sock", False), ("qemu+ssh://vm-container-0-0/system", False),
-    ("xen+ssh://vm-container-0-0/system", False), ("qemu+tcp://10.1.1.1/system", False), ("xen:///system", True)])
+@pytest.mark.parametrize(
+    "uri,local",
+    [
+        ("test:///default", True),
+        ("qemu:///system", True),
+        ("qemu+unix:///system", True),
+        ("qemu+unix:///system?socket=/run/other/libvirt-sock", False),
+        ("qemu+ssh://vm-container-0-0/system", False),
+        ("xen+ssh://vm-container-0-0/system", False),
+        ("qemu+tcp://10.1.1.1/system", False),
+        ("xen:///system", True),
+    ],
+)
 def test_which_containers_share_this_file_system(uri, local):
     assert is_local(uri) is local

@@ -20,13 +20,21 @@ def status(run, vm: str) -> str:
 
 def test_seed_add_and_list(vmc):
     run, root, _ = vmc
-    result = run("add", "host", "vm", "vm-container-0-0", 'membership=Compute')
+    result = run("add", "host", "vm", "vm-container-0-0", "membership=Compute")
     assert result.out == 'added VM on node "vm-container-0-0" slice "0" with vm_name "compute-0-0-0"\n'
     result = run("add", "host", "vm", "vm-container-1-0", "membership=Compute", "mem=900")
     assert result.rc == 0
     out = run("list", "host", "vm").out.splitlines()
     assert out[0].split() == ["VM-HOST", "SLICE", "MEM", "CPUS", "MAC", "HOST", "STATUS"]
-    assert out[1].split() == ["compute-0-0-0:", "0", "1024", "1", "00:16:3e:00:00:01", "vm-container-0-0", "-" * len("STATUS")]
+    assert out[1].split() == [
+        "compute-0-0-0:",
+        "0",
+        "1024",
+        "1",
+        "00:16:3e:00:00:01",
+        "vm-container-0-0",
+        "-" * len("STATUS"),
+    ]
     assert out[2].split()[:6] == ["compute-1-0-0:", "0", "900", "1", "00:16:3e:00:00:02", "vm-container-1-0"]
     assert run("set", "host", "vm", "compute-0-0-0", "mem=4096").rc == 0
     assert load(root).hosts["compute-0-0-0"].vm.mem == 4096
@@ -103,8 +111,11 @@ def _domains(uri: str) -> dict[str, tuple[bool, str]]:
     from rockscc.runtime.retarget import disk_sources
 
     conn = connect_uri(uri, "test")
-    return {d.name(): (bool(d.isActive()), " ".join(disk_sources(d.XMLDesc(0)).values()))
-            for d in conn.listAllDomains() if d.name().startswith("compute-")}
+    return {
+        d.name(): (bool(d.isActive()), " ".join(disk_sources(d.XMLDesc(0)).values()))
+        for d in conn.listAllDomains()
+        if d.name().startswith("compute-")
+    }
 
 
 def test_move_between_containers(vmc):
@@ -135,7 +146,9 @@ def test_move_of_a_stopped_vm_moves_its_disks(vmc):
     assert result.rc == 0, result.err
     assert "Saving" not in result.out and "Moving virtual disk" in result.out
     assert same_content(tmp_path / "disks1" / "compute-0-0-0.hda", disk)
-    assert "compute-0-0-0" not in _domains("test:///default")  # no definition left on a disk the description does not name
+    assert "compute-0-0-0" not in _domains(
+        "test:///default"
+    )  # no definition left on a disk the description does not name
     assert run("start", "host", "vm", "compute-0-0-0").rc == 0
     assert _domains(f"test://{tmp_path / 'node2.xml'}")["compute-0-0-0"][0]
 
@@ -175,10 +188,12 @@ def test_move_refuses_before_touching_the_vm(vmc):
     run, root, tmp_path = vmc
     _running_vm(run, tmp_path)
     before = (root / "cluster.toml").read_bytes()
-    cases = [(["move", "host", "vm", "compute-0-0-0", "vm-container-0-0"], "already on vm-container-0-0"),
-             (["move", "host", "vm", "compute-0-0-0", "frontend"], "is not a VM container"),
-             (["move", "host", "vm", "vm-container-0-0", "vm-container-1-0"], "is not a VM"),
-             (["move", "host", "vm", "compute-0-0-0", "vm-container-1-0", "live=yes"], "migrat")]
+    cases = [
+        (["move", "host", "vm", "compute-0-0-0", "vm-container-0-0"], "already on vm-container-0-0"),
+        (["move", "host", "vm", "compute-0-0-0", "frontend"], "is not a VM container"),
+        (["move", "host", "vm", "vm-container-0-0", "vm-container-1-0"], "is not a VM"),
+        (["move", "host", "vm", "compute-0-0-0", "vm-container-1-0", "live=yes"], "migrat"),
+    ]
     for argv, message in cases:
         result = run(*argv)
         assert result.rc == 1 and message in result.err, (argv, result.err)
@@ -200,13 +215,26 @@ def test_interrupted_move_blocks_the_vm_until_settled(vmc):
     from rockscc.runtime.journal import Journal, write_journal
 
     state = str(tmp_path / "disks0" / "compute-0-0-0.saved")
-    write_journal(root, Journal(vm="compute-0-0-0", source="vm-container-0-0", target="vm-container-1-0",
-                                uuid=load_uuid(state), disks={str(disk): str(tmp_path / "disks1" / "compute-0-0-0.hda")},
-                                state_src=state, state_dst=str(tmp_path / "disks1" / "compute-0-0-0.saved"),
-                                phase="saved"))
-    for argv in (["start", "host", "vm", "compute-0-0-0"], ["restore", "host", "vm", "compute-0-0-0"],
-                 ["remove", "host", "vm", "compute-0-0-0"], ["remove", "host", "compute-0-0-0"],
-                 ["set", "host", "vm", "compute-0-0-0", "physnode=vm-container-1-0"]):
+    write_journal(
+        root,
+        Journal(
+            vm="compute-0-0-0",
+            source="vm-container-0-0",
+            target="vm-container-1-0",
+            uuid=load_uuid(state),
+            disks={str(disk): str(tmp_path / "disks1" / "compute-0-0-0.hda")},
+            state_src=state,
+            state_dst=str(tmp_path / "disks1" / "compute-0-0-0.saved"),
+            phase="saved",
+        ),
+    )
+    for argv in (
+        ["start", "host", "vm", "compute-0-0-0"],
+        ["restore", "host", "vm", "compute-0-0-0"],
+        ["remove", "host", "vm", "compute-0-0-0"],
+        ["remove", "host", "compute-0-0-0"],
+        ["set", "host", "vm", "compute-0-0-0", "physnode=vm-container-1-0"],
+    ):
         result = run(*argv)
         assert result.rc == 1 and "move host vm compute-0-0-0 vm-container-1-0' finishes or undoes it" in result.err
     assert "was interrupted" in run("list", "host", "vm").err
@@ -232,7 +260,10 @@ BAD = [
     (["add", "host", "vm", "vm-container-0-0", "membership=Nope"], "Nope"),
     (["add", "host", "vm", "vm-container-0-0", "membership=Compute", "mem=12"], "at least 64 MB"),
     (["add", "host", "vm", "vm-container-0-0", "membership=Compute", "mem=lots"], "not an integer"),
-    (["add", "host", "vm", "vm-container-0-0", "membership=Compute", "name=frontend"], 'host "frontend" already exists'),
+    (
+        ["add", "host", "vm", "vm-container-0-0", "membership=Compute", "name=frontend"],
+        'host "frontend" already exists',
+    ),
     (["add", "host", "vm", "vm-container-0-0", "membership=Compute", "disk=file:rel/x,hda,w"], "absolute"),
     (["start", "host", "vm", "frontend"], "is not a VM"),
 ]
@@ -249,9 +280,26 @@ def test_bad_vm_input(vmc, argv, message):
 
 def test_concurrent_adds_never_share_slices_or_macs(vmc):
     run, root, _ = vmc
-    procs = [subprocess.Popen([sys.executable, "-m", "rockscc", "-C", str(root), "add", "host", "vm",
-                               "vm-container-0-0", "vm-container-1-0", "membership=Compute"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rockscc",
+                "-C",
+                str(root),
+                "add",
+                "host",
+                "vm",
+                "vm-container-0-0",
+                "vm-container-1-0",
+                "membership=Compute",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     cluster = load(root)
     vms = [h for h in cluster.hosts.values() if h.vm]
@@ -319,18 +367,33 @@ def test_list_costs_one_bounded_wait_per_silent_container(vmc):
     run, root, tmp_path = vmc
     server = _SilentServer()
     try:
-        for cmd in (["add", "host", "vm-container-2-0"],
-                    ["set", "host", "attr", "vm-container-2-0", "libvirt_uri", f"value=qemu+tcp://127.0.0.1:{server.port}/system"]):
+        for cmd in (
+            ["add", "host", "vm-container-2-0"],
+            [
+                "set",
+                "host",
+                "attr",
+                "vm-container-2-0",
+                "libvirt_uri",
+                f"value=qemu+tcp://127.0.0.1:{server.port}/system",
+            ],
+        ):
             assert run(*cmd).rc == 0
         for _ in range(3):
             assert run("add", "host", "vm", "vm-container-2-0", "membership=Compute").rc == 0
         assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute").rc == 0
-        done = subprocess.run([sys.executable, "-m", "rockscc", "-C", str(root), "list", "host", "vm", "timeout=1"],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "rockscc", "-C", str(root), "list", "host", "vm", "timeout=1"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         warnings = done.stderr.splitlines()
-        assert warnings == [f"warning - VM container vm-container-2-0 at qemu+tcp://127.0.0.1:{server.port}/system "
-                            "did not answer within 1 s"]
+        assert warnings == [
+            f"warning - VM container vm-container-2-0 at qemu+tcp://127.0.0.1:{server.port}/system "
+            "did not answer within 1 s"
+        ]
         rows = [line.split() for line in done.stdout.splitlines()[1:]]
         assert len(rows) == 4 and all(set(row[-1]) == {"-"} for row in rows)
         assert len(server.accepted) == 1  # one connection for the container, not one per VM
@@ -355,11 +418,13 @@ def test_shutdown_and_reboot_on_the_test_driver(vmc):
     assert status(run, "compute-0-0-0") == "active"
     assert run("shutdown", "host", "vm", "compute-0-0-0", "timeout=5").rc == 0
     assert set(status(run, "compute-0-0-0")) == {"-"}
-    for argv, message in ((["shutdown", "host", "vm", "compute-0-0-0"], "not running on vm-container-0-0"),
-                          (["reboot", "host", "vm", "compute-0-0-0"], "not running on vm-container-0-0"),
-                          (["shutdown", "host", "vm", "compute-0-0-0", "timeout=-1"], "cannot be negative"),
-                          (["shutdown", "host", "vm", "compute-0-0-0", "timeout=soon"], "not an integer"),
-                          (["list", "host", "vm", "timeout=0"], "at least 1 second"),
-                          (["move", "host", "vm", "compute-0-0-0", "vm-container-1-0", "live=maybe"], "not a boolean")):
+    for argv, message in (
+        (["shutdown", "host", "vm", "compute-0-0-0"], "not running on vm-container-0-0"),
+        (["reboot", "host", "vm", "compute-0-0-0"], "not running on vm-container-0-0"),
+        (["shutdown", "host", "vm", "compute-0-0-0", "timeout=-1"], "cannot be negative"),
+        (["shutdown", "host", "vm", "compute-0-0-0", "timeout=soon"], "not an integer"),
+        (["list", "host", "vm", "timeout=0"], "at least 1 second"),
+        (["move", "host", "vm", "compute-0-0-0", "vm-container-1-0", "live=maybe"], "not a boolean"),
+    ):
         result = run(*argv)
         assert result.rc == 1 and result.err.startswith("error - ") and message in result.err, (argv, result.err)

@@ -13,8 +13,16 @@ from tests.conftest import CORPUS, run_cli
 
 # the appliance Rocks 5.0's Xen roll declares (nodes/xen-server.xml `rocks add appliance vm-container …`):
 # copy_rocks5 merges that roll's files into the site, so its declaration is made by hand
-ROCKS5_XEN_APPLIANCE = ("add", "appliance", "vm-container", "membership=VM Container", "node=vm-container",
-                        "short-name=vc", "schedulable=no", "public=yes")
+ROCKS5_XEN_APPLIANCE = (
+    "add",
+    "appliance",
+    "vm-container",
+    "membership=VM Container",
+    "node=vm-container",
+    "short-name=vc",
+    "schedulable=no",
+    "public=yes",
+)
 
 
 def make_bare(root: Path, hosts: list[str] = (), **attrs: str) -> Path:
@@ -50,10 +58,15 @@ def copy_rocks7(root: Path) -> list[str]:
             shutil.copyfile(path, root / sub / path.name)
     graph = (root / "graphs/default/base.xml").read_text()
     named = set(re.findall(r'(?:from|to)="([^"]+)"', graph)) | {
-        t.strip() for t in re.findall(r"<(?:to|from)>([^<]+)</", graph)}
+        t.strip() for t in re.findall(r"<(?:to|from)>([^<]+)</", graph)
+    }
     missing = sorted(n for n in named if not (root / "nodes" / f"{n}.xml").exists())
     for name in missing:
-        write(root, f"nodes/{name}.xml", "<kickstart><description>stand-in: a node of another roll</description></kickstart>\n")
+        write(
+            root,
+            f"nodes/{name}.xml",
+            "<kickstart><description>stand-in: a node of another roll</description></kickstart>\n",
+        )
     return missing
 
 

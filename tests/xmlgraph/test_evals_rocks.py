@@ -34,8 +34,9 @@ def test_a_failing_eval_is_used_and_warned_by_default(bare):
     assert "nodes/t.xml:2: warning: <eval> failed (exit status 4: oops); its output is used" in result.err
 
 
-@pytest.mark.parametrize("policy, rc, warned", [("ignore", 0, False), ("warn", 0, True), ("fail", 1, False),
-                                                ("WARN", 0, True)])
+@pytest.mark.parametrize(
+    "policy, rc, warned", [("ignore", 0, False), ("warn", 0, True), ("fail", 1, False), ("WARN", 0, True)]
+)
 def test_rocks_eval_errors(bare, policy, rc, warned):
     set_attrs(bare, rocks_eval_errors=policy)
     result = profile(bare, FAILING)
@@ -62,13 +63,20 @@ def test_a_main_command_whose_eval_failed_is_not_emitted(bare):
 # --- Python ---------------------------------------------------------------------------------------
 def test_python3_clean_evals_run_with_rocks_prelude(bare):
     """Rocks' three prelude lines import sys and os for the script (Pass1NodeHandler.startElement_eval)."""
-    out = ok(profile(bare, '<kickstart><post><eval shell="python">print(os.sep + sys.version.split()[0][:1])</eval></post></kickstart>'))
+    out = ok(
+        profile(
+            bare,
+            '<kickstart><post><eval shell="python">print(os.sep + sys.version.split()[0][:1])</eval></post></kickstart>',
+        )
+    )
     assert "/3" in out
 
 
 def test_include_applets_are_importable_and_inputs(bare):
     write(bare, "include/applets/siteapplet.py", "GREETING = 'hello'\n")
-    node = '<kickstart><post><eval shell="python">import siteapplet; print(siteapplet.GREETING)</eval></post></kickstart>'
+    node = (
+        '<kickstart><post><eval shell="python">import siteapplet; print(siteapplet.GREETING)</eval></post></kickstart>'
+    )
     assert "hello" in ok(profile(bare, node))
     assert run_cli("-C", str(bare), "build").rc == 0
     write(bare, "include/applets/siteapplet.py", "GREETING = 'changed'\n")
@@ -101,12 +109,17 @@ def test_the_interpreter_attribute_reaches_rebuilds(bare):
     assert f"X{PY3}" in (bare / "build/kickstart/compute-0-0.ks").read_text()
 
 
-@pytest.mark.parametrize("value", ["/opt/python2/bin/python", "/usr/bin/no-such-python", "python2", "/usr/../etc/passwd"])
+@pytest.mark.parametrize(
+    "value", ["/opt/python2/bin/python", "/usr/bin/no-such-python", "python2", "/usr/../etc/passwd"]
+)
 def test_a_bad_interpreter_attribute_is_an_error(bare, value):
     set_attrs(bare, rocks_eval_python=value)
     result = profile(bare, '<kickstart>\n<post><eval shell="python">print(1)</eval></post></kickstart>')
     assert result.rc == 1
-    assert f'nodes/t.xml:2: <eval shell="python">: attribute rocks_eval_python="{value}" is not an executable under /usr' in result.err
+    assert (
+        f'nodes/t.xml:2: <eval shell="python">: attribute rocks_eval_python="{value}" is not an executable under /usr'
+        in result.err
+    )
 
 
 def test_a_shell_eval_is_not_affected(bare):
@@ -132,31 +145,43 @@ def cli(root, line):
 def test_report_host_network(reporting):
     """core report/host/network `run_linux`; Rocks 7 adds /etc/hostname."""
     out = cli(reporting, "report host network compute-0-1")
-    assert out.splitlines()[:5] == ['<file name="/etc/sysconfig/network">', "NETWORKING=yes",
-                                    "HOSTNAME=compute-0-1.local", "GATEWAY=10.1.1.1", "GATEWAYDEV=eth0"]
+    assert out.splitlines()[:5] == [
+        '<file name="/etc/sysconfig/network">',
+        "NETWORKING=yes",
+        "HOSTNAME=compute-0-1.local",
+        "GATEWAY=10.1.1.1",
+        "GATEWAYDEV=eth0",
+    ]
     assert '<file name="/etc/hostname">' not in out  # rhel5: Rocks 5
     set_attrs(reporting, kickstart_dialect="rhel7")
-    assert cli(reporting, "report host network compute-0-1").endswith('<file name="/etc/hostname">\ncompute-0-1.local\n</file>\n')
+    assert cli(reporting, "report host network compute-0-1").endswith(
+        '<file name="/etc/hostname">\ncompute-0-1.local\n</file>\n'
+    )
 
 
 def test_report_host_interface_plain_and_bridged(reporting):
     """core report/host/interface `writeConfig` and, for a KVM container, `writeBridgedConfig`."""
     out = cli(reporting, "report host interface compute-0-1")
     assert out.startswith('<file name="/etc/modprobe.d/eth0.conf">\nalias eth0 e1000\n</file>\n')
-    assert "DEVICE=eth0\nHWADDR=52:54:00:00:00:01\nIPADDR=" in out and "NETMASK=255.255.0.0\nBOOTPROTO=none\nONBOOT=yes\nMTU=1500" in out
+    assert (
+        "DEVICE=eth0\nHWADDR=52:54:00:00:00:01\nIPADDR=" in out
+        and "NETMASK=255.255.0.0\nBOOTPROTO=none\nONBOOT=yes\nMTU=1500" in out
+    )
     with transaction(reporting) as cluster:
         cluster.hosts["compute-0-1"].attrs["kvm"] = "true"
     bridged = cli(reporting, "report host interface compute-0-1")
     assert '<file name="/etc/sysconfig/network-scripts/ifcfg-peth0">' in bridged
     assert "alias peth0 e1000" in bridged and 'BRIDGE="eth0"' in bridged and "TYPE=Bridge" in bridged
     only = cli(reporting, "report host interface compute-0-1 iface=eth0")  # Rocks: the alias file, then bare lines
-    assert only.split("</file>\n", 1)[1].startswith("DEVICE=eth0\n") and "<file name=\"/etc/sysconfig" not in only
+    assert only.split("</file>\n", 1)[1].startswith("DEVICE=eth0\n") and '<file name="/etc/sysconfig' not in only
 
 
 def test_report_host_route_firewall_config411(reporting):
     routes = cli(reporting, "report host route compute-0-1")
-    assert routes == ('<file name="/etc/sysconfig/static-routes">\nany net 224.0.0.0 netmask 255.255.255.0 dev eth0\n'
-                      "any host 255.255.255.255 dev eth0\n</file>\n")
+    assert routes == (
+        '<file name="/etc/sysconfig/static-routes">\nany net 224.0.0.0 netmask 255.255.255.0 dev eth0\n'
+        "any host 255.255.255.255 dev eth0\n</file>\n"
+    )
     firewall = cli(reporting, "report host firewall compute-0-1")
     assert "-A INPUT -j ACCEPT -i lo" in firewall and "-A INPUT -i eth0 -j ACCEPT" in firewall
     assert "SSH-PUBLIC" not in firewall  # a compute host is not on the public network
@@ -171,16 +196,22 @@ def test_report_host_route_firewall_config411(reporting):
 
 def test_report_host_attr_dbhost_resolv(reporting):
     attrs = cli(reporting, "report host attr compute-0-1")
-    assert "hostname:compute-0-1\n" in attrs and attrs.splitlines() == sorted(attrs.splitlines(), key=lambda line: line.split(":")[0])
+    assert "hostname:compute-0-1\n" in attrs and attrs.splitlines() == sorted(
+        attrs.splitlines(), key=lambda line: line.split(":")[0]
+    )
     assert cli(reporting, "report host attr compute-0-1 attr=rack") == "0\n"
     pydict = cli(reporting, "report host attr compute-0-1 pydict=true")
     assert not pydict.endswith("\n") and eval(pydict)["hostname"] == "compute-0-1"  # noqa: S307 - the test reads a literal
     missing = run_cli("-C", str(reporting), "report", "host", "attr", "compute-0-1", "attr=nope")
     assert missing.rc == 1 and "attribute nope does not exist" in missing.err
-    assert cli(reporting, "report dbhost") == ('<file name="/opt/rocks/lib/python2.7/site-packages/rocks/__init__.py" '
-                                               'mode="append">\nDatabaseHost = "frontend"\n</file>\n')
+    assert cli(reporting, "report dbhost") == (
+        '<file name="/opt/rocks/lib/python2.7/site-packages/rocks/__init__.py" '
+        'mode="append">\nDatabaseHost = "frontend"\n</file>\n'
+    )
     assert cli(reporting, "report resolv private") == "search local example.org\nnameserver 10.1.1.1\n"
-    assert cli(reporting, "report resolv") == "search local example.org\nnameserver 127.0.0.1\nnameserver 198.51.100.1\n"
+    assert (
+        cli(reporting, "report resolv") == "search local example.org\nnameserver 127.0.0.1\nnameserver 198.51.100.1\n"
+    )
 
 
 def test_rocks7_networking_evals_build_files_from_the_description(bare):
@@ -188,15 +219,28 @@ def test_rocks7_networking_evals_build_files_from_the_description(bare):
     call `rocks report …` in their evals; with rockscc's answers their <file>s reach the kickstart."""
     for name in ("networking-client", "routes-client", "client-firewall", "resolv"):
         shutil.copyfile(CORPUS / "rocks-7/base/nodes" / f"{name}.xml", bare / "nodes" / f"{name}.xml")
-    write(bare, "graphs/default/g.xml", "<graph>" + "".join(
-        f'<edge from="compute" to="{n}"/>' for n in ("networking-client", "routes-client", "client-firewall", "resolv")) + "</graph>")
+    write(
+        bare,
+        "graphs/default/g.xml",
+        "<graph>"
+        + "".join(
+            f'<edge from="compute" to="{n}"/>'
+            for n in ("networking-client", "routes-client", "client-firewall", "resolv")
+        )
+        + "</graph>",
+    )
     write(bare, "nodes/compute.xml", "<kickstart/>")
     set_attrs(bare, kickstart_dialect="rhel7")
     result = run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0")
     out = ok(result)
     assert "warning: <eval> failed" not in result.err
-    for name in ("/etc/sysconfig/network", "/etc/hostname", "/etc/sysconfig/network-scripts/ifcfg-eth0",
-                 "/etc/sysconfig/static-routes", "/etc/sysconfig/iptables"):
+    for name in (
+        "/etc/sysconfig/network",
+        "/etc/hostname",
+        "/etc/sysconfig/network-scripts/ifcfg-eth0",
+        "/etc/sysconfig/static-routes",
+        "/etc/sysconfig/iptables",
+    ):
         assert f"cat > {name} << 'EOF'" in out, name
     assert "nameserver 10.1.1.1" in out
 
@@ -217,7 +261,9 @@ def test_rocks7_compute_and_frontend_with_evals_on(tmp_path):
     for host in ("compute-0-0", "frontend"):
         result = run_cli("-C", str(root), "list", "host", "profile", host)
         assert result.rc == 0, result.err[-2000:]
-        failed = {line.split(": warning")[0].split(" - ")[-1] for line in result.err.splitlines() if "<eval> failed" in line}
+        failed = {
+            line.split(": warning")[0].split(" - ")[-1] for line in result.err.splitlines() if "<eval> failed" in line
+        }
         # each failure is one of: Python 2 code, a frontend file, a Rocks tool rockscc does not ship
         assert failed and all(f.startswith(f"{host}: nodes/") for f in failed)
         if host == "compute-0-0":  # the frontend's networking nodes call `rocks report` in its %post instead
@@ -233,7 +279,11 @@ def test_report_values_cannot_inject_xml_into_an_eval(bare):
     assert "&lt;/file&gt;" in out and out.count("<file ") == 1
     write(bare, "graphs/default/g.xml", '<graph><edge from="compute" to="t"/></graph>')
     write(bare, "nodes/compute.xml", "<kickstart/>")
-    write(bare, "nodes/t.xml", '<kickstart><post><eval mode="xml">rocks report host network compute-0-0</eval></post></kickstart>')
+    write(
+        bare,
+        "nodes/t.xml",
+        '<kickstart><post><eval mode="xml">rocks report host network compute-0-0</eval></post></kickstart>',
+    )
     result = run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0")
     assert result.rc == 0, result.err
     assert "/etc/shadow" not in result.out.replace('GATEWAY=1.2.3.4</file><file name="/etc/shadow">x', "")

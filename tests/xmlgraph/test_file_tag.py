@@ -32,10 +32,13 @@ def test_os_on_a_nested_file_keeps_only_this_os(bare, tmp_path):
     """Rocks 7 core rocks/gen.py `Generator.parseFile` returns '' for a <file os=X> when X is not the
     generator's os (CVS 1.61: "file tag needs to support os conditionals"): base's mail-client.xml
     appends a Solaris postfix line that must not reach a Linux host."""
-    out = posts_of(bare, f"""<kickstart><post>
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
 <file name="{tmp_path}/main.cf" mode="append" os="linux">linux line</file>
 <file name="{tmp_path}/main.cf" mode="append" os="sunos">sunos line</file>
-</post></kickstart>""")
+</post></kickstart>""",
+    )
     assert "sunos line" not in out
     assert run_posts(out, tmp_path).returncode == 0
     assert (tmp_path / "main.cf").read_text() == "linux line\n"
@@ -60,9 +63,12 @@ def test_expr_follows_the_mode(bare, tmp_path, mode, expected):
     with gt = '>>' for mode="append" (Rocks 5.0's parseFile the same): the command's output is
     appended, then the body; with create the body's `cat >` then replaces what expr wrote."""
     (tmp_path / "f").write_text("old\n")
-    out = posts_of(bare, f"""<kickstart><post>
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
 <file name="{tmp_path}/f" mode="{mode}" expr="echo expr">body</file>
-</post></kickstart>""")
+</post></kickstart>""",
+    )
     assert run_posts(out, tmp_path).returncode == 0
     assert (tmp_path / "f").read_text() == expected
 
@@ -81,10 +87,13 @@ def test_pipe_with_src_filters_the_source_into_the_file(bare, tmp_path):
     """Rocks 7 core rocks/gen.py `Generator.parseFile`, mode == 'pipe' with src:
     `cat SRC | (TEXT) > NAME` (the text stripped): the command is run, not written as text."""
     (tmp_path / "in").write_text("keep\ndrop me\nkeep too\n")
-    out = posts_of(bare, f"""<kickstart><post>
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
 <file name="{tmp_path}/out" mode="pipe" src="{tmp_path}/in">
 grep -v drop
-</file></post></kickstart>""")
+</file></post></kickstart>""",
+    )
     assert "<< " not in section(out, "%post")[1]  # no here-doc: the body is a command
     assert run_posts(out, tmp_path).returncode == 0
     assert (tmp_path / "out").read_text() == "keep\nkeep too\n"
@@ -96,12 +105,17 @@ def test_pipe_without_src_filters_the_file_in_place(bare, tmp_path):
     target = tmp_path / "conf"
     target.write_text("a=1\nb=2\n")
     target.chmod(0o640)
-    out = posts_of(bare, f"""<kickstart><post>
-<file name="{target}" mode="pipe">sed -e s/2/3/</file></post></kickstart>""")
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
+<file name="{target}" mode="pipe">sed -e s/2/3/</file></post></kickstart>""",
+    )
     assert run_posts(out, tmp_path).returncode == 0
     assert target.read_text() == "a=1\nb=3\n"
     assert target.stat().st_mode & 0o777 == 0o640  # rockscc copies back: the file keeps its mode
-    again = posts_of(bare, f'<kickstart><post><file name="{target}" mode="pipe">sed -e s/2/3/</file></post></kickstart>')
+    again = posts_of(
+        bare, f'<kickstart><post><file name="{target}" mode="pipe">sed -e s/2/3/</file></post></kickstart>'
+    )
     assert again == out  # Rocks' mktemp() name made each kickstart differ; rockscc's does not
 
 
@@ -109,7 +123,9 @@ def test_include_inlines_a_file_of_the_description_with_entities(bare, tmp_path)
     """Rocks 6.2+/7 core rocks/profile.py `Pass1NodeHandler.startElement_file`: with include=, the
     named file's contents are put into the <file> (raw XML, so its &attr; are filled in pass 2)."""
     write(bare, "include/motd.txt", "Welcome to &hostname;\n")
-    out = posts_of(bare, f'<kickstart><post><file name="{tmp_path}/motd" include="include/motd.txt"/></post></kickstart>')
+    out = posts_of(
+        bare, f'<kickstart><post><file name="{tmp_path}/motd" include="include/motd.txt"/></post></kickstart>'
+    )
     assert run_posts(out, tmp_path).returncode == 0
     assert (tmp_path / "motd").read_text() == "Welcome to compute-0-0\n"
 
@@ -145,10 +161,13 @@ def test_include_outside_the_description_is_refused(bare, tmp_path, path):
 def test_later_file_keeps_the_earlier_owner_and_perms(bare, tmp_path):
     """Rocks core rocks/gen.py `Generator.rcsBegin` (CVS 1.63): 'Revert to the previous perms and
     owner settings for all file tags that do not specify these optional attributes'."""
-    out = posts_of(bare, f"""<kickstart><post>
-<file name="{tmp_path}/a" perms="0600" owner="{__import__('os').getuid()}">first</file>
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
+<file name="{tmp_path}/a" perms="0600" owner="{__import__("os").getuid()}">first</file>
 <file name="{tmp_path}/a" mode="append">second</file>
-</post></kickstart>""")
+</post></kickstart>""",
+    )
     body = section(out, "%post")[1]
     assert body.count("chmod 0600") == 2 and body.count("chown ") == 2
     (tmp_path / "a").write_text("")
@@ -173,8 +192,11 @@ def test_cond_on_a_nested_file(bare, tmp_path):
 
 def test_no_body_touches_and_unknown_mode_warns(bare, tmp_path):
     """Rocks 7 `Generator.parseFile`: no text → `touch NAME`; any mode but append/pipe is create."""
-    result = profile(bare, f"""<kickstart>
-<post><file name="{tmp_path}/t"/><file name="{tmp_path}/u" mode="weird">x</file></post></kickstart>""")
+    result = profile(
+        bare,
+        f"""<kickstart>
+<post><file name="{tmp_path}/t"/><file name="{tmp_path}/u" mode="weird">x</file></post></kickstart>""",
+    )
     assert result.rc == 0
     assert 'nodes/t.xml:2: warning: <file mode="weird">' in result.err
     assert run_posts(result.out, tmp_path).returncode == 0
@@ -186,7 +208,9 @@ def test_include_through_a_link_out_of_the_description_is_refused(bare, tmp_path
     (tmp_path / "secret").write_text("root:hash\n")
     (bare / "include").mkdir(exist_ok=True)
     (bare / "include" / "innocent").symlink_to(tmp_path / "secret")
-    result = profile(bare, f'<kickstart>\n<post><file name="{tmp_path}/m" include="include/innocent"/></post></kickstart>')
+    result = profile(
+        bare, f'<kickstart>\n<post><file name="{tmp_path}/m" include="include/innocent"/></post></kickstart>'
+    )
     assert result.rc == 1 and "leads outside" in result.err and "root:hash" not in result.out
 
 
@@ -196,8 +220,13 @@ from hypothesis import strategies as st  # noqa: E402
 
 from rockscc.xmlgraph.fileop import render_file  # noqa: E402
 
-LINES = st.lists(st.one_of(st.sampled_from(["EOF", "EOF_1", "'EOF'", "$HOME", "`date`", "\\", "%end", ""]),
-                           st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)), max_size=8)
+LINES = st.lists(
+    st.one_of(
+        st.sampled_from(["EOF", "EOF_1", "'EOF'", "$HOME", "`date`", "\\", "%end", ""]),
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
+    ),
+    max_size=8,
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

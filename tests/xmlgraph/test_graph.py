@@ -21,31 +21,43 @@ def order_of(root) -> list[str]:
 
 
 def test_edge_forms_and_filters(bare):
-    setup(bare, """
+    setup(
+        bare,
+        """
 <edge from="compute" to="a"/>
 <edge from="compute"><to>b</to><to arch="ia64">skipped</to><to> c </to></edge>
 <edge to="d"><from>c</from></edge>
 <edge from="compute" to="e" cond="rack == 5"/>
-<edge from="server" to="a"/>""", ["compute", "a", "b", "c", "d", "e", "skipped"])
+<edge from="server" to="a"/>""",
+        ["compute", "a", "b", "c", "d", "e", "skipped"],
+    )
     assert set(order_of(bare)) == {"compute", "a", "b", "c", "d"}
 
 
 def test_a_node_is_included_if_any_path_passes(bare):
-    setup(bare, """
+    setup(
+        bare,
+        """
 <edge from="compute" to="x" arch="ia64"/>
 <edge from="compute" to="y"/>
 <edge from="y" to="x"/>
-<edge from="server" to="y"/>""", ["compute", "x", "y"])
+<edge from="server" to="y"/>""",
+        ["compute", "x", "y"],
+    )
     assert "x" in order_of(bare)
 
 
 def test_order_head_tail_and_alphabetical_tail(bare):
-    setup(bare, """
+    setup(
+        bare,
+        """
 <edge from="compute"><to>zeta</to><to>alpha</to><to>mid</to><to>last</to><to>first</to></edge>
 <edge from="server" to="alpha"/>
 <order head="HEAD"><tail>first</tail></order>
 <order head="last" tail="TAIL"/>
-<order head="mid" tail="alpha"/>""", ["compute", "zeta", "alpha", "mid", "last", "first"])
+<order head="mid" tail="alpha"/>""",
+        ["compute", "zeta", "alpha", "mid", "last", "first"],
+    )
     order = order_of(bare)
     assert order[0] == "first"
     assert order.index("mid") < order.index("alpha")
@@ -54,19 +66,27 @@ def test_order_head_tail_and_alphabetical_tail(bare):
 
 
 def test_output_order_is_stable_for_ties(bare):
-    setup(bare, """
+    setup(
+        bare,
+        """
 <edge from="compute"><to>b</to><to>a</to><to>c</to></edge>
 <edge from="server" to="a"/>
-<order head="HEAD"><tail>c</tail><tail>b</tail><tail>a</tail></order>""", ["compute", "a", "b", "c"])
+<order head="HEAD"><tail>c</tail><tail>b</tail><tail>a</tail></order>""",
+        ["compute", "a", "b", "c"],
+    )
     assert order_of(bare)[:3] == ["a", "b", "c"]
 
 
 def test_order_cycle_names_the_files_and_lines(bare):
-    setup(bare, """
+    setup(
+        bare,
+        """
 <edge from="compute"><to>a</to><to>b</to></edge>
 <edge from="server" to="a"/>
 <order head="a" tail="b"/>
-<order head="b" tail="a"/>""", ["compute", "a", "b"])
+<order head="b" tail="a"/>""",
+        ["compute", "a", "b"],
+    )
     result = run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0")
     assert result.rc == 1
     assert "order cycle: a -> b -> a" in result.err
@@ -76,9 +96,13 @@ def test_order_cycle_names_the_files_and_lines(bare):
 
 
 def test_edge_to_a_missing_node_file(bare):
-    setup(bare, """
+    setup(
+        bare,
+        """
 <edge from="compute" to="ghost"/>
-<edge from="server" to="compute"/>""", ["compute"])
+<edge from="server" to="compute"/>""",
+        ["compute"],
+    )
     result = run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0")
     assert result.rc == 1
     assert 'cannot find node "ghost"' in result.err and "graphs/default/g.xml:3" in result.err
@@ -102,8 +126,11 @@ def test_check_reports_unreachable_nodes_and_unknown_graph_tags(bare):
 
 
 def test_list_host_graph_dot_marks_filtered_edges(bare):
-    setup(bare, '<edge from="compute" to="a"/>\n<edge from="compute" to="b" arch="ia64"/>\n<edge from="server" to="a"/>',
-          ["compute", "a", "b"])
+    setup(
+        bare,
+        '<edge from="compute" to="a"/>\n<edge from="compute" to="b" arch="ia64"/>\n<edge from="server" to="a"/>',
+        ["compute", "a", "b"],
+    )
     result = run_cli("-C", str(bare), "list", "host", "graph", "compute-0-0")
     assert result.rc == 0, result.err
     assert '"compute" -> "a";' in result.out

@@ -31,8 +31,12 @@ def full_verdict(text: str, dialect: str) -> bool:
     from pykickstart.parser import KickstartParser
     from pykickstart.version import makeVersion
 
-    parser = KickstartParser(makeVersion(dialect_of(dialect).pykickstart), followIncludes=False,
-                             errorsAreFatal=True, missingIncludeIsFatal=False)
+    parser = KickstartParser(
+        makeVersion(dialect_of(dialect).pykickstart),
+        followIncludes=False,
+        errorsAreFatal=True,
+        missingIncludeIsFatal=False,
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -59,9 +63,12 @@ def profile(tmp_path_factory):
 
 # What host values are made of, hostile characters included: quotes, backslashes, comment and
 # section marks, white space shlex and str.split disagree on, line breaks of every kind.
-HOSTILE = st.text(alphabet=st.sampled_from(list("az09-._=,:/") + [" ", "\t", '"', "'", "\\", "#", "%", "\x0b",
-                                                                  "\x0c", "\u2028", "\x1c", "\n", "\r", "é"]),
-                  max_size=12)
+HOSTILE = st.text(
+    alphabet=st.sampled_from(
+        list("az09-._=,:/") + [" ", "\t", '"', "'", "\\", "#", "%", "\x0b", "\x0c", "\u2028", "\x1c", "\n", "\r", "é"]
+    ),
+    max_size=12,
+)
 NAME = st.one_of(st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True), HOSTILE)
 IP = st.one_of(st.ip_addresses(v=4).map(str), HOSTILE)
 MAC = st.one_of(st.from_regex(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", fullmatch=True), HOSTILE)
@@ -71,10 +78,30 @@ MAC = st.one_of(st.from_regex(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", fullmatch=True), 
 def network_line(draw) -> str:
     """A `network` line as a node file might write it with the host's values in it."""
     options = [f"--hostname={draw(NAME)}.{draw(NAME)}"]
-    options += draw(st.lists(st.sampled_from([
-        "--bootproto=dhcp", "--bootproto=static", "--bootproto=bogus", "--onboot=yes", "--onboot=maybe",
-        "--noipv6", "--mtu=9000", "--mtu=lots", "--bridgeopts=stp=yes", "--nodefroute", "--activate",
-        "--bindto=mac", "--vlanid=7", "--interfacename=vlan7", "--unknown-option"]), max_size=3))
+    options += draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "--bootproto=dhcp",
+                    "--bootproto=static",
+                    "--bootproto=bogus",
+                    "--onboot=yes",
+                    "--onboot=maybe",
+                    "--noipv6",
+                    "--mtu=9000",
+                    "--mtu=lots",
+                    "--bridgeopts=stp=yes",
+                    "--nodefroute",
+                    "--activate",
+                    "--bindto=mac",
+                    "--vlanid=7",
+                    "--interfacename=vlan7",
+                    "--unknown-option",
+                ]
+            ),
+            max_size=3,
+        )
+    )
     if draw(st.booleans()):
         options.append(f"--ip={draw(IP)}")
     if draw(st.booleans()):
@@ -99,8 +126,9 @@ def host_main(draw, base: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return main
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data(), dialect=st.sampled_from(KICKSTART_DIALECTS))
 def test_fast_path_accepts_exactly_what_pykickstart_accepts(profile, data, dialect) -> None:
     main = data.draw(host_main(profile.main))
@@ -120,8 +148,12 @@ def test_the_default_configuration_has_a_hole_and_a_shared_skeleton(profile) -> 
     kickstart = Renderer().render(profile, "rhel5")
     skeleton, holes = split_holes(kickstart.head)
     assert len(holes) == 1 and holes[0].startswith("network ") and "compute-0-0" in holes[0]
-    other = Renderer().render(dataclasses.replace(profile, main=[
-        (line.replace("compute-0-0", "compute-9-99"), origin) for line, origin in profile.main]), "rhel5")
+    other = Renderer().render(
+        dataclasses.replace(
+            profile, main=[(line.replace("compute-0-0", "compute-9-99"), origin) for line, origin in profile.main]
+        ),
+        "rhel5",
+    )
     assert split_holes(other.head)[0] == skeleton
     assert "compute-0-0" not in skeleton
 
@@ -164,12 +196,17 @@ def test_no_pykickstart_code_reads_a_hole_command() -> None:
 
 
 def test_a_bad_hole_is_reported_with_pykickstart_s_message_and_line(profile) -> None:
-    main = [(line if not line.startswith("network") else "network --bootproto=bogus --hostname=x", origin)
-            for line, origin in profile.main]
+    main = [
+        (line if not line.startswith("network") else "network --bootproto=bogus --hostname=x", origin)
+        for line, origin in profile.main
+    ]
     bad = dataclasses.replace(profile, main=main)
     kickstart = Renderer().render(bad, "rhel7")
-    with pytest.raises(RocksccError, match=r"host compute-0-0: kickstart rejected by pykickstart RHEL7 at line \d+ "
-                                           r"\(from nodes/networking.xml:8\): .*bogus"):
+    with pytest.raises(
+        RocksccError,
+        match=r"host compute-0-0: kickstart rejected by pykickstart RHEL7 at line \d+ "
+        r"\(from nodes/networking.xml:8\): .*bogus",
+    ):
         Validator(Memo()).validate(kickstart, "rhel7", "compute-0-0", bad)
 
 
@@ -178,6 +215,7 @@ def test_builds_write_what_pykickstart_accepts_and_refuse_what_it_rejects(cluste
     a per-host domain; the build's kickstarts are the rendered texts, byte for byte, for
     exactly the hosts whose whole text pykickstart accepts; a second build after a change
     (verdicts from the memo) agrees too."""
+
     def cli(*argv: str):
         return run_cli("-C", str(cluster_dir), *argv)
 

@@ -23,9 +23,16 @@ def set_attrs(root, **attrs):
         cluster.attrs.update(attrs)
 
 
-@pytest.mark.parametrize("dialect, version, release", [
-    ("rhel5", "5.0", "V"), ("rhel6", "6.2", "SideWinder"), ("rhel7", "7.0", "Manzanita"),
-    ("rhel8", "7.0", "Manzanita"), ("rhel9", "7.0", "Manzanita")])
+@pytest.mark.parametrize(
+    "dialect, version, release",
+    [
+        ("rhel5", "5.0", "V"),
+        ("rhel6", "6.2", "SideWinder"),
+        ("rhel7", "7.0", "Manzanita"),
+        ("rhel8", "7.0", "Manzanita"),
+        ("rhel9", "7.0", "Manzanita"),
+    ],
+)
 def test_derived_from_the_dialect(bare, dialect, version, release):
     set_attrs(bare, kickstart_dialect=dialect)
     out = ok(profile(bare, NODE))
@@ -51,8 +58,11 @@ def test_an_unknown_version_has_an_empty_release_name(bare):
 
 @pytest.mark.parametrize("bad", ["seven", ".7", "x.0", "7a"])
 def test_a_malformed_rocks_version_is_refused_where_it_is_set(bare, bad):
-    for argv in (["set", "attr", "rocks_version", bad], ["set", "host", "attr", "compute-0-0", "rocks_version", bad],
-                 ["set", "appliance", "attr", "compute", "rocks_version", bad]):
+    for argv in (
+        ["set", "attr", "rocks_version", bad],
+        ["set", "host", "attr", "compute-0-0", "rocks_version", bad],
+        ["set", "appliance", "attr", "compute", "rocks_version", bad],
+    ):
         before = (bare / "cluster.toml").read_bytes()
         result = run_cli("-C", str(bare), *argv)
         assert result.rc == 1 and f'attribute rocks_version="{bad}": not a Rocks version' in result.err

@@ -62,8 +62,9 @@ def cyclic_components(edges) -> set[frozenset[str]]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(NODES), st.sampled_from(NODES)), max_size=9),
-       st.sets(st.sampled_from(NODES[:5])))
+@given(
+    st.lists(st.tuples(st.sampled_from(NODES), st.sampled_from(NODES)), max_size=9), st.sets(st.sampled_from(NODES[:5]))
+)
 def test_order_or_every_cycle_with_its_origins(pairs, traversed):
     orders = order_edges(pairs)
     edges = all_edges(orders)
@@ -100,12 +101,15 @@ def test_order_or_every_cycle_with_its_origins(pairs, traversed):
             assert position[head] < position[tail], (head, tail, result)
 
 
-@pytest.mark.parametrize("pairs, expected", [
-    ([("a", "a")], "order cycle: a -> a (graphs/default/g.xml:1 (site))"),
-    ([("a", "b"), ("b", "a"), ("b", "c")], "order cycle: a -> b -> a"),  # c is stuck behind it, not in it
-    ([("a", "b"), ("b", "a"), ("c", "d"), ("d", "c")], "2 order cycles: a -> b -> a"),
-    ([(TAIL, HEAD), ("a", "b")], "order cycle: HEAD -> a -> b -> TAIL -> HEAD"),  # through implicit edges
-])
+@pytest.mark.parametrize(
+    "pairs, expected",
+    [
+        ([("a", "a")], "order cycle: a -> a (graphs/default/g.xml:1 (site))"),
+        ([("a", "b"), ("b", "a"), ("b", "c")], "order cycle: a -> b -> a"),  # c is stuck behind it, not in it
+        ([("a", "b"), ("b", "a"), ("c", "d"), ("d", "c")], "2 order cycles: a -> b -> a"),
+        ([(TAIL, HEAD), ("a", "b")], "order cycle: HEAD -> a -> b -> TAIL -> HEAD"),  # through implicit edges
+    ],
+)
 def test_cycle_shapes(pairs, expected):
     with pytest.raises(RocksccError) as error:
         Graph("default", orders=order_edges(pairs)).order({"a", "b", "c"})

@@ -22,20 +22,34 @@ R7 = CORPUS / "rocks-7"
 # what this site types where the installer offers a default or asks (site name, networks,
 # certificate fields, time zone); every other question is answered with the screen's default
 SITE_ANSWERS = {
-    "Info_ClusterName": "Example Cluster", "Kickstart_PublicHostname": "frontend.example.org",
-    "Info_CertificateOrganization": "Example U", "Info_CertificateLocality": "Springfield",
-    "Info_CertificateState": "Oregon", "Info_CertificateCountry": "US",
-    "Info_ClusterContact": "admin@example.org", "Info_ClusterURL": "http://frontend.example.org/",
-    "Kickstart_Timezone": "America/Los_Angeles", "Kickstart_PrivateHostname": "frontend",
-    "Kickstart_PublicDNSDomain": "example.org", "Kickstart_PrivateInterface": "eth0",
-    "Kickstart_PublicInterface": "eth1", "Kickstart_PublicAddress": "198.51.100.10",
-    "Kickstart_PublicNetmask": "255.255.255.0", "Kickstart_PublicNetwork": "198.51.100.0",
-    "Kickstart_PublicBroadcast": "198.51.100.255", "Kickstart_PublicNetmaskCIDR": "24",
-    "Kickstart_PublicGateway": "198.51.100.1", "Kickstart_PublicDNSServers": "198.51.100.1",
-    "Kickstart_PublicNTPHost": "pool.ntp.org", "Kickstart_PublicMTU": "1500",
-    "Kickstart_PrivateNetwork": "10.1.0.0", "Kickstart_PrivateBroadcast": "10.1.255.255",
-    "Kickstart_PrivateNetmaskCIDR": "16", "Kickstart_Multicast": "224.0.0.0",
-    "Private_PureRootPassword": "", "Confirm_Private_PureRootPassword": "",  # never stored (crypted instead)
+    "Info_ClusterName": "Example Cluster",
+    "Kickstart_PublicHostname": "frontend.example.org",
+    "Info_CertificateOrganization": "Example U",
+    "Info_CertificateLocality": "Springfield",
+    "Info_CertificateState": "Oregon",
+    "Info_CertificateCountry": "US",
+    "Info_ClusterContact": "admin@example.org",
+    "Info_ClusterURL": "http://frontend.example.org/",
+    "Kickstart_Timezone": "America/Los_Angeles",
+    "Kickstart_PrivateHostname": "frontend",
+    "Kickstart_PublicDNSDomain": "example.org",
+    "Kickstart_PrivateInterface": "eth0",
+    "Kickstart_PublicInterface": "eth1",
+    "Kickstart_PublicAddress": "198.51.100.10",
+    "Kickstart_PublicNetmask": "255.255.255.0",
+    "Kickstart_PublicNetwork": "198.51.100.0",
+    "Kickstart_PublicBroadcast": "198.51.100.255",
+    "Kickstart_PublicNetmaskCIDR": "24",
+    "Kickstart_PublicGateway": "198.51.100.1",
+    "Kickstart_PublicDNSServers": "198.51.100.1",
+    "Kickstart_PublicNTPHost": "pool.ntp.org",
+    "Kickstart_PublicMTU": "1500",
+    "Kickstart_PrivateNetwork": "10.1.0.0",
+    "Kickstart_PrivateBroadcast": "10.1.255.255",
+    "Kickstart_PrivateNetmaskCIDR": "16",
+    "Kickstart_Multicast": "224.0.0.0",
+    "Private_PureRootPassword": "",
+    "Confirm_Private_PureRootPassword": "",  # never stored (crypted instead)
 }
 
 
@@ -74,8 +88,9 @@ def rocks7_cluster(root: Path, rolls: list[str]) -> Path:
 
 def test_the_answers_are_only_the_installer_s_questions():
     assert set(SITE_ANSWERS) <= set(installer_questions())
-    assert {"Info_ClusterName", "Kickstart_Timezone", "Info_CertificateState", "Kickstart_PrivateNetwork"} \
-        <= set(installer_questions())
+    assert {"Info_ClusterName", "Kickstart_Timezone", "Info_CertificateState", "Kickstart_PrivateNetwork"} <= set(
+        installer_questions()
+    )
 
 
 @pytest.mark.parametrize("extra", [[], ["kvm"], ["hpc"], ["sge"]], ids=["base+core", "+kvm", "+hpc", "+sge"])
@@ -88,8 +103,14 @@ def test_every_appliance_builds(tmp_path, extra):
     from rockscc.model.defaults import global_attrs
 
     # every other global attribute came from `init` (Rocks' frontend defaults) or a roll's posts
-    rolls_declared = {"ssh_use_dns", "port411", "Info_GoogleOTPUsers", "Info_GoogleOTPRoot", "cpu_mode",
-                      "vm_mac_base_addr_mask"}
+    rolls_declared = {
+        "ssh_use_dns",
+        "port411",
+        "Info_GoogleOTPUsers",
+        "Info_GoogleOTPRoot",
+        "cpu_mode",
+        "vm_mac_base_addr_mask",
+    }
     assert set_by_hand <= set(global_attrs()) | rolls_declared
     result = run_cli("-C", str(root), "build", "eval=no")
     if "kvm" in extra:
@@ -108,7 +129,9 @@ def test_every_appliance_builds(tmp_path, extra):
         KickstartParser(parser_version, followIncludes=False, missingIncludeIsFatal=False).readKickstartFromString(text)
         assert "canonical_maps = dbm:" not in text  # mail-client.xml's Solaris line: os= on a nested <file>
         assert "Rocks 7.0 (Manzanita)" in text  # base.xml's motd: &version; (&release;)
-        assert re.search(r"^bootloader --location=mbr", text, re.M)  # cond="rocks_version_major >= 6 and Bootloader is None"
+        assert re.search(
+            r"^bootloader --location=mbr", text, re.M
+        )  # cond="rocks_version_major >= 6 and Bootloader is None"
     compute = (root / "build/kickstart/compute-0-0.ks").read_text()
     if "sge" in extra:
         assert "sge" in compute.lower()

@@ -38,12 +38,17 @@ def section(text: str, header: str) -> list[str]:
 
 
 def test_var_plain_val_ref_and_undefined(bare):
-    out = ok(profile(bare, """<kickstart>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart>
 <post>host=<var name="Node_Hostname"/> rack=<var name="rack"/></post>
 <var name="Greeting" val="hello"/>
 <var name="Copy" ref="Node_Membership"/>
 <post>g=<var name="Greeting"/> c=<var name="Copy"/> u=[<var name="Nope"/>]</post>
-</kickstart>"""))
+</kickstart>""",
+        )
+    )
     assert "host=compute-0-0 rack=0" in out
     assert "g=hello c=Compute u=[]" in out
 
@@ -62,15 +67,24 @@ def test_entities_from_attributes_and_undefined_entity_error(bare):
     assert "nodes/t.xml:3: undefined entity &NoSuchAttr;" in result.err
 
 
-@pytest.mark.parametrize("cond,expected", [
-    ('rack == 0', True), ('rack != 0', False), ('rack &lt; 1 and not missing', True),
-    ('missing is None', True), ('missing is not None', False), ('flag', True), ('flag == False', False),
-    ('(rack &gt;= 1) or membership == "Compute"', True), ('cpus &lt;= 0.5', False),
-])
+@pytest.mark.parametrize(
+    "cond,expected",
+    [
+        ("rack == 0", True),
+        ("rack != 0", False),
+        ("rack &lt; 1 and not missing", True),
+        ("missing is None", True),
+        ("missing is not None", False),
+        ("flag", True),
+        ("flag == False", False),
+        ('(rack &gt;= 1) or membership == "Compute"', True),
+        ("cpus &lt;= 0.5", False),
+    ],
+)
 def test_cond_grammar(bare, cond, expected):
     with transaction(bare) as cluster:
         cluster.hosts["compute-0-0"].attrs["flag"] = "yes"
-    out = ok(profile(bare, f'<kickstart><post cond=\'{cond}\'>MARK</post></kickstart>'))
+    out = ok(profile(bare, f"<kickstart><post cond='{cond}'>MARK</post></kickstart>"))
     assert ("MARK" in out) is expected
 
 
@@ -81,31 +95,46 @@ def test_bad_cond_syntax_is_located(bare):
 
 
 def test_arch_and_os_lists_with_spaces(bare):
-    out = ok(profile(bare, """<kickstart>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart>
 <post arch="i386, x86_64">A1</post><post arch="ia64">A2</post>
 <post os="linux">O1</post><post os="sunos">O2</post>
 <package arch="x86_64">pkg-x86</package><package arch="i386">pkg-i386</package>
-</kickstart>"""))
+</kickstart>""",
+        )
+    )
     assert "A1" in out and "A2" not in out and "O1" in out and "O2" not in out
     assert "pkg-x86" in out and "pkg-i386" not in out
 
 
 def test_packages_meta_disable_and_order(bare):
-    out = ok(profile(bare, """<kickstart>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart>
 <package>zsh</package><package type="meta">Base</package><package>Apple</package>
 <package disable="yes">bad</package><package disable="no">alsobad</package>
 <package disable="1">zsh</package>
-</kickstart>"""))
+</kickstart>""",
+        )
+    )
     packages = out.split("%packages --ignoremissing\n", 1)[1].split("\n\n")[0].splitlines()
     assert packages == ["@Base", "Apple", "zsh", "-alsobad", "-bad"]  # an enable beats a disable
 
 
 def test_pre_post_arg_interpreter_and_three_posts(bare):
-    out = ok(profile(bare, """<kickstart>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart>
 <pre arg="--interpreter /usr/bin/python">print(1)</pre>
 <post interpreter="/bin/bash">echo two</post>
 <post arg="--nochroot">echo three</post>
-</kickstart>"""))
+</kickstart>""",
+        )
+    )
     assert "%pre --interpreter /usr/bin/python\nprint(1)" in out
     assert re.search(r"%post --interpreter[= ]/bin/bash\necho two", out)
     assert "%post --nochroot\necho three" in out
@@ -114,12 +143,17 @@ def test_pre_post_arg_interpreter_and_three_posts(bare):
 
 
 def test_file_tag_here_doc_modes_owner_perms_vars_expr(bare):
-    out = ok(profile(bare, """<kickstart><post>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart><post>
 <file name="/etc/a b" perms="0600" owner="root:root">literal $HOME &amp; &hostname;</file>
 <file name="/etc/c" mode="append" vars="expanded">$HOME</file>
 <file name="/etc/d" expr="date"/>
 <file name="/etc/e"/>
-</post></kickstart>"""))
+</post></kickstart>""",
+        )
+    )
     assert "cat > '/etc/a b' << 'EOF'\nliteral $HOME & compute-0-0\nEOF" in out
     assert "chmod 0600 '/etc/a b'" in out and "chown root:root '/etc/a b'" in out
     assert "cat >> /etc/c << EOF\n$HOME\nEOF" in out
@@ -128,13 +162,16 @@ def test_file_tag_here_doc_modes_owner_perms_vars_expr(bare):
 
 
 def test_main_whitelist_debug_and_dropped_elements(bare):
-    result = profile(bare, """<kickstart>
+    result = profile(
+        bare,
+        """<kickstart>
 <description>gone</description><changelog>gone</changelog><copyright>gone</copyright>
 <main><lang>en_US</lang><timezone>UTC</timezone><frobnicate>x</frobnicate></main>
 <debug>look here</debug>
 <screen-title>installer DSL</screen-title><screen><title>x</title></screen>
 <bogus>?</bogus>
-</kickstart>""")
+</kickstart>""",
+    )
     out = ok(result)
     assert "lang en_US" in out and "timezone UTC" in out and "frobnicate" not in out
     assert "# look here" in out and "gone" not in out and "installer DSL" not in out
@@ -144,16 +181,24 @@ def test_main_whitelist_debug_and_dropped_elements(bare):
 
 def test_include_and_sinclude(bare):
     write(bare, "include/motd.txt", "hello from include\n")
-    out = ok(profile(bare, """<kickstart><post>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart><post>
 <include file="motd.txt"/><sinclude file="absent.txt"/>
-</post></kickstart>"""))
+</post></kickstart>""",
+        )
+    )
     assert "hello from include" in out
     result = profile(bare, '<kickstart>\n<post><include file="absent.txt"/></post></kickstart>')
     assert result.rc == 1 and 'nodes/t.xml:2: <include file="absent.txt">' in result.err
 
 
 def test_several_xml_declarations_cdata_and_comments(bare):
-    out = ok(profile(bare, """<?xml version="1.0"?>
+    out = ok(
+        profile(
+            bare,
+            """<?xml version="1.0"?>
 <?xml version="1.0" standalone="no"?>
 <kickstart>
 <!-- a comment -->
@@ -161,7 +206,9 @@ def test_several_xml_declarations_cdata_and_comments(bare):
 if [ 1 < 2 ]; then echo "<?xml dropped, as Rocks dropped every such line"; fi
 echo kept
 ]]></post>
-</kickstart>"""))
+</kickstart>""",
+        )
+    )
     assert "echo kept" in out and "dropped" not in out
 
 
@@ -188,13 +235,21 @@ def test_eval_failure_names_file_line_and_stderr(bare):
 
 def test_eval_has_no_network(bare):
     """The eval's network namespace has a loopback device and nothing else."""
-    result = profile(bare, """<kickstart><post>NET=<eval>tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' \\n'</eval></post></kickstart>""")
+    result = profile(
+        bare,
+        """<kickstart><post>NET=<eval>tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' \\n'</eval></post></kickstart>""",
+    )
     out = ok(result)
     assert "NET=lo\n" in out
 
 
 def test_eval_can_run_rockscc_commands_as_rocks(bare):
-    out = ok(profile(bare, "<kickstart><post>H=<eval>rocks list host compute-0-0 output-header=no output-col=rack</eval></post></kickstart>"))
+    out = ok(
+        profile(
+            bare,
+            "<kickstart><post>H=<eval>rocks list host compute-0-0 output-header=no output-col=rack</eval></post></kickstart>",
+        )
+    )
     assert re.search(r"H=0\s", out)
 
 
@@ -217,22 +272,30 @@ def test_rocks_evals_calling_opt_rocks_bin_rocks_run_rockscc(bare):
     from tests.conftest import run_cli as cli
 
     assert cli("-C", str(bare), "set", "host", "bootflags", "compute-0-0", "flags=dom0_mem=1024M ucsd=rocks").rc == 0
-    out = ok(profile(bare, """<kickstart><post>
+    out = ok(
+        profile(
+            bare,
+            """<kickstart><post>
 <eval mode="xml">
 BOOTFLAGS=`/opt/rocks/bin/rocks report host bootflags $Node_Hostname`
 echo "args = \\"$BOOTFLAGS\\""
 </eval>
-</post></kickstart>"""))
+</post></kickstart>""",
+        )
+    )
     assert 'args = "dom0_mem=1024M ucsd=rocks"' in out
 
 
-@pytest.mark.parametrize("name, make", [
-    ("/etc/hostname", None),
-    ("../cluster.toml", None),
-    ("sub/../../cluster.toml", None),
-    ("leak.txt", lambda root: (root / "include" / "leak.txt").symlink_to("/etc/hostname")),
-    ("dir/x.txt", lambda root: (root / "include" / "dir").symlink_to("/etc")),
-])
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("/etc/hostname", None),
+        ("../cluster.toml", None),
+        ("sub/../../cluster.toml", None),
+        ("leak.txt", lambda root: (root / "include" / "leak.txt").symlink_to("/etc/hostname")),
+        ("dir/x.txt", lambda root: (root / "include" / "dir").symlink_to("/etc")),
+    ],
+)
 def test_an_include_reads_nothing_outside_the_trees(bare, name, make):
     """<include> names a file under include/ of the description or a roll: an absolute path, a
     `..`, or a link (file or folder) out of the tree is one error naming the node file's line."""

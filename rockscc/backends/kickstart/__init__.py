@@ -32,9 +32,14 @@ def _template(name: str):
     renders nothing)."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
-                             autoescape=False, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
     return env.get_template(name)
+
 
 INSTALL_LOG = "/var/log/rocks-install.log"
 PARTITION_INFO = "/tmp/partition-info"  # written by the partition step (do_partition), not a user %pre
@@ -80,7 +85,9 @@ class Renderer:
                     line, partition_info = inlined, None
             command = line.split(None, 1)[0] if line.strip() else ""
             if command in dialect.dropped:
-                main.append(f"# rockscc: {command} is not a {dialect.pykickstart} command (from {origin}): {line.strip()}")
+                main.append(
+                    f"# rockscc: {command} is not a {dialect.pykickstart} command (from {origin}): {line.strip()}"
+                )
             else:
                 main.append(line)
         head = _TRAILING_SPACE.sub("", _template("head.j2").render(profile=profile, dialect=dialect, main=main))
@@ -119,7 +126,9 @@ class Renderer:
             body = []
             for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
                 if texts:
-                    body.append(f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF")
+                    body.append(
+                        f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF"
+                    )
             out.append(Script("post", "\n".join(body)))
         return out
 
@@ -129,7 +138,8 @@ class Renderer:
             node = node_label.split(" (")[0]
             found = self._log_posts[node_label] = (
                 Script("post", _log(f"{node}: begin post section"), node=node_label),
-                Script("post", _log(f"{node}: end post section"), node=node_label))
+                Script("post", _log(f"{node}: end post section"), node=node_label),
+            )
         return found
 
 
@@ -140,7 +150,7 @@ def _inline_partitions(line: str, info_text: str) -> str | None:
     for i, text in enumerate(lines):
         if text.rstrip() == PARTITION_INCLUDE:
             directives = info_text.split("\n")
-            lines[i:i + 1] = directives[:-1] if directives[-1] == "" else directives
+            lines[i : i + 1] = directives[:-1] if directives[-1] == "" else directives
             return "\n".join(lines)
     return None
 
@@ -156,8 +166,21 @@ def template_identity() -> str:
 # %include, in every dialect (without %end, a section line ends the body; %end ends it too), and
 # any line that starts, after white space, with %ksappend (fetched and spliced in before parsing).
 # tests/xmlgraph checks SECTION_WORDS against pykickstart's own table of each dialect.
-SECTION_WORDS = frozenset({"%addon", "%anaconda", "%certificate", "%onerror", "%packages", "%post", "%pre",
-                           "%pre-install", "%traceback", "%end", "%include"})
+SECTION_WORDS = frozenset(
+    {
+        "%addon",
+        "%anaconda",
+        "%certificate",
+        "%onerror",
+        "%packages",
+        "%post",
+        "%pre",
+        "%pre-install",
+        "%traceback",
+        "%end",
+        "%include",
+    }
+)
 
 
 def section_line(line: str) -> bool:
@@ -170,15 +193,19 @@ def _check_body(script: Script, dialect: Dialect) -> None:
     refuse it, naming the node. Lines are split as pykickstart splits them (str.splitlines)."""
     for line in script.body.splitlines():
         if "%" in line and section_line(line):
-            raise RocksccError(f"{script.origin or script.node}: a line of this %{script.kind} body, "
-                               f"{line.strip()!r}, would be read by the installer as a section line "
-                               f"({line.split()[0]}), not as part of the script ({dialect.name} kickstart)")
+            raise RocksccError(
+                f"{script.origin or script.node}: a line of this %{script.kind} body, "
+                f"{line.strip()!r}, would be read by the installer as a section line "
+                f"({line.split()[0]}), not as part of the script ({dialect.name} kickstart)"
+            )
 
 
 def _check_header(header: str, script: Script) -> None:
     if not header.isprintable():
-        raise RocksccError(f"{script.origin or script.node}: the %{script.kind} header {header!r} is not one line "
-                           "(its arg= or interpreter= holds a line break or another control character)")
+        raise RocksccError(
+            f"{script.origin or script.node}: the %{script.kind} header {header!r} is not one line "
+            "(its arg= or interpreter= holds a line break or another control character)"
+        )
 
 
 def _log(message: str) -> str:
@@ -260,8 +287,9 @@ class Validator:
         self._valid: set[tuple[str, bytes]] = set()
         self._valid_lines: set[tuple[str, str]] = set()
 
-    def validate(self, kickstart: Kickstart, dialect_name: str, host: str, profile: Profile, *,
-                 fragment: bool = False) -> None:
+    def validate(
+        self, kickstart: Kickstart, dialect_name: str, host: str, profile: Profile, *, fragment: bool = False
+    ) -> None:
         """pykickstart must accept the kickstart, nothing may be left unexpanded, and every %include
         must be written by some %pre. Errors name the host and the node file. A `fragment` (one node
         file's part of a kickstart, `rockscc test node`) is checked by pykickstart only: the rest of
@@ -278,8 +306,9 @@ class Validator:
         (holes.py). True means pykickstart accepts the whole text; False that the whole text
         must be read (tests/xmlgraph/test_holes.py: the two verdicts are the same)."""
         head, holes = split_holes(kickstart.head)
-        return (self._skeleton_valid(_skeleton(head, kickstart.headers, dialect), dialect)
-                and all(self._line_valid(line, dialect) for line in holes))
+        return self._skeleton_valid(_skeleton(head, kickstart.headers, dialect), dialect) and all(
+            self._line_valid(line, dialect) for line in holes
+        )
 
     def _skeleton_valid(self, skeleton: str, dialect: Dialect) -> bool:
         key = (dialect.name, hashlib.sha256(skeleton.encode()).digest())
@@ -355,14 +384,18 @@ def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profil
     try:
         _read(parser, text)
     except ValueError as exc:  # pykickstart splits command lines with shlex: an unbalanced quote
-        raise RocksccError(f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}: {exc} "
-                           "(a quote without its pair in a command line)") from None
+        raise RocksccError(
+            f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}: {exc} "
+            "(a quote without its pair in a command line)"
+        ) from None
     except KickstartError as exc:
         line = getattr(exc, "lineno", None)
         origin = _origin_of_line(text, line, profile) if line else ""
         message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise RocksccError(f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}"
-                           f"{f' at line {line}' if line else ''}{origin}: {message}") from None
+        raise RocksccError(
+            f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}"
+            f"{f' at line {line}' if line else ''}{origin}: {message}"
+        ) from None
 
 
 def _check_own_rules(head: str, host: str, profile: Profile) -> None:

@@ -54,12 +54,15 @@ def render(profile: Profile, plan: dict | None, dialect: str = "debian12", optio
         raise RocksccError(f'"{dialect}" is not a preseed dialect ({", ".join(DIALECTS)})')
     host = profile.host
     if plan is None:
-        raise RocksccError(f"host {host}: kickstart_dialect={dialect} needs the host's disks (set host hwprofile, or "
-                           f"add host disk): its partman recipe is the host's partition plan")
+        raise RocksccError(
+            f"host {host}: kickstart_dialect={dialect} needs the host's disks (set host hwprofile, or "
+            f"add host disk): its partman recipe is the host's partition plan"
+        )
     main = main_answers(profile.main)
     recipe = plan_recipe(plan, host)
-    packages, package_notes = debian_packages(profile.packages, profile.disabled, profile.debian_names,
-                                              profile.package_origins)
+    packages, package_notes = debian_packages(
+        profile.packages, profile.disabled, profile.debian_names, profile.package_origins
+    )
     scripts = commands(profile.pre, profile.post, main.services, _boot_scripts(profile))
     answers = _dedupe(main.answers + _fixed(dialect, main, recipe, packages, scripts, options))
     _require(answers, host)
@@ -73,8 +76,11 @@ def _boot_scripts(profile: Profile) -> list[Script]:
     body = []
     for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
         if texts:
-            body.append(f"mkdir -p /etc/sysconfig\ncat >> /etc/sysconfig/{name} << 'EOF'\n"
-                        + "\n".join(t.strip("\n") for t in texts) + "\nEOF")
+            body.append(
+                f"mkdir -p /etc/sysconfig\ncat >> /etc/sysconfig/{name} << 'EOF'\n"
+                + "\n".join(t.strip("\n") for t in texts)
+                + "\nEOF"
+            )
     return [Script("post", "\n".join(body))] if body else []
 
 
@@ -113,14 +119,19 @@ def _fixed(dialect: str, main, recipe: Recipe, packages: list[str], scripts, opt
     if scripts.early:
         answers.append(Answer("partman/early_command", "string", scripts.early, "the %pre sections"))
     if main.bootloader:
-        answers += [Answer("grub-installer/only_debian", "boolean", "true", made),
-                    Answer("grub-installer/with_other_os", "boolean", "false", made),
-                    Answer("grub-installer/bootdev", "string", recipe.disk, "the partition plan")]
+        answers += [
+            Answer("grub-installer/only_debian", "boolean", "true", made),
+            Answer("grub-installer/with_other_os", "boolean", "false", made),
+            Answer("grub-installer/bootdev", "string", recipe.disk, "the partition plan"),
+        ]
     if not any(a.question == "finish-install/reboot_in_progress" for a in main.answers):
         answers.append(Answer("finish-install/reboot_in_progress", "note", "", made))
     if options.allow_unauthenticated:
-        answers.append(Answer("debian-installer/allow_unauthenticated", "boolean", "true",
-                              "attribute debian_allow_unauthenticated"))
+        answers.append(
+            Answer(
+                "debian-installer/allow_unauthenticated", "boolean", "true", "attribute debian_allow_unauthenticated"
+            )
+        )
     return answers
 
 
@@ -150,8 +161,12 @@ def _require(answers: list[Answer], host: str) -> None:
 
 
 def _text(profile: Profile, dialect: str, answers: list[Answer], notes: list[str]) -> str:
-    lines = [f"# debian-installer preseed ({dialect}) for {profile.host}, compiled by rockscc", "#",
-             "# Node Traversal Order", "#"]
+    lines = [
+        f"# debian-installer preseed ({dialect}) for {profile.host}, compiled by rockscc",
+        "#",
+        "# Node Traversal Order",
+        "#",
+    ]
     lines += [f"# {node}" for node in profile.commented]
     lines.append("#")
     if notes:
@@ -168,8 +183,11 @@ def _text(profile: Profile, dialect: str, answers: list[Answer], notes: list[str
 
 
 def _line(answer: Answer) -> str:
-    return f"{answer.owner} {answer.question} {answer.type} {answer.value}".rstrip(" ") if answer.value else \
-        f"{answer.owner} {answer.question} {answer.type}"
+    return (
+        f"{answer.owner} {answer.question} {answer.type} {answer.value}".rstrip(" ")
+        if answer.value
+        else f"{answer.owner} {answer.question} {answer.type}"
+    )
 
 
 def _one_line(text: str) -> str:
@@ -192,8 +210,10 @@ def check(preseed: Preseed, host: str) -> None:
         if "\n" in answer.value or "\r" in answer.value:
             raise RocksccError(f"{where}: the answer has a line break: a preseed answer is one line")
         if _GLOB.search(answer.value):
-            raise RocksccError(f"{where}: the answer has {_GLOB.search(answer.value)[0]!r}: d-i's preseed loader "
-                               f"expands glob characters (put such text in a <post>)")
+            raise RocksccError(
+                f"{where}: the answer has {_GLOB.search(answer.value)[0]!r}: d-i's preseed loader "
+                f"expands glob characters (put such text in a <post>)"
+            )
         if answer.value.endswith("\\"):
             raise RocksccError(f"{where}: the answer ends with a backslash, which continues a preseed line")
         if answer.type == "boolean" and answer.value not in ("true", "false"):
@@ -243,11 +263,17 @@ def _debconf_check(text: str, host: str) -> None:
             rc = os.path.join(private, "debconf.conf")
             with open(rc, "w") as fh:
                 fh.write(_PRIVATE_DB.format(dir=private))
-            done = subprocess.run(["debconf-set-selections", "--checkonly"], input=text.encode(), capture_output=True,
-                                  timeout=60, env={**os.environ, "DEBCONF_SYSTEMRC": rc})
+            done = subprocess.run(
+                ["debconf-set-selections", "--checkonly"],
+                input=text.encode(),
+                capture_output=True,
+                timeout=60,
+                env={**os.environ, "DEBCONF_SYSTEMRC": rc},
+            )
     except FileNotFoundError:
-        raise RocksccError("debconf-set-selections is missing: install Debian's debconf package "
-                           "(it validates debian12 preseeds)") from None
+        raise RocksccError(
+            "debconf-set-selections is missing: install Debian's debconf package (it validates debian12 preseeds)"
+        ) from None
     except subprocess.TimeoutExpired:
         raise RocksccError(f"host {host}: debconf-set-selections --checkonly did not finish in 60 s") from None
     said = done.stderr.decode(errors="replace").strip()

@@ -101,15 +101,19 @@ def main_answers(lines: list[tuple[str, str]]) -> Main:
             if command == "zerombr":
                 main.notes.append(f"{origin}: {text} — the partman recipe clears the disks it lays out")
                 continue
-            raise RocksccError(f"{origin}: {text}: for debian12, partitioning comes only from the host's partition "
-                               f"plan (a partition program writing /tmp/user_partition_info), not from <main>")
+            raise RocksccError(
+                f"{origin}: {text}: for debian12, partitioning comes only from the host's partition "
+                f"plan (a partition program writing /tmp/user_partition_info), not from <main>"
+            )
         elif command == "network":
             networks += 1
             if networks == 1:
                 _network(words, origin, main)
             else:
-                main.notes.append(f"{origin}: {text} — not applied: d-i configures the install interface only "
-                                  f"(configure this one in a <post>)")
+                main.notes.append(
+                    f"{origin}: {text} — not applied: d-i configures the install interface only "
+                    f"(configure this one in a <post>)"
+                )
         elif command in _HANDLERS:
             _HANDLERS[command](words, origin, main)
         else:
@@ -143,16 +147,35 @@ def _options(words: list[str], origin: str, command: str, known: set[str]) -> tu
     return options, rest
 
 
-_TAKES_VALUE = {"url", "hostname", "ip", "netmask", "gateway", "nameserver", "device", "bootproto", "append",
-                "location", "driveorder", "ntpservers", "enabled", "disabled", "proxy", "password", "md5pass"}
+_TAKES_VALUE = {
+    "url",
+    "hostname",
+    "ip",
+    "netmask",
+    "gateway",
+    "nameserver",
+    "device",
+    "bootproto",
+    "append",
+    "location",
+    "driveorder",
+    "ntpservers",
+    "enabled",
+    "disabled",
+    "proxy",
+    "password",
+    "md5pass",
+}
 
 
 def _include(text: str, origin: str, main: Main) -> None:
     """Only the partition step's include, which the partman recipe stands for."""
     target = text.split(None, 1)[1].strip() if len(text.split()) > 1 else ""
     if target != PARTITION_INFO:
-        raise RocksccError(f"{origin}: {text}: d-i cannot include files written at install time "
-                           f"(only {PARTITION_INFO}, which the partman recipe stands for)")
+        raise RocksccError(
+            f"{origin}: {text}: d-i cannot include files written at install time "
+            f"(only {PARTITION_INFO}, which the partman recipe stands for)"
+        )
 
 
 def _url(words: list[str], origin: str, main: Main) -> None:
@@ -183,8 +206,10 @@ def _keyboard(words: list[str], origin: str, main: Main) -> None:
         raise RocksccError(f"{origin}: keyboard {' '.join(words)}: one keymap name expected")
     layout = xkb_layout(words[0])
     if layout is None:
-        raise RocksccError(f"{origin}: keyboard {words[0]}: no X keyboard layout rockscc knows for this keymap "
-                           f"(use an XKB layout name such as us, gb, de, fr)")
+        raise RocksccError(
+            f"{origin}: keyboard {words[0]}: no X keyboard layout rockscc knows for this keymap "
+            f"(use an XKB layout name such as us, gb, de, fr)"
+        )
     main.answers.append(Answer("keyboard-configuration/xkb-keymap", "select", layout, origin))
 
 
@@ -196,12 +221,16 @@ def _timezone(words: list[str], origin: str, main: Main) -> None:
     if not _time_zone(zone):
         raise RocksccError(f"{origin}: timezone {zone}: not a time zone of the tz database")
     utc = "utc" in options or "isUtc" in options
-    main.answers += [Answer("time/zone", "string", zone, origin),
-                     Answer("clock-setup/utc", "boolean", "true" if utc else "false", origin)]
+    main.answers += [
+        Answer("time/zone", "string", zone, origin),
+        Answer("clock-setup/utc", "boolean", "true" if utc else "false", origin),
+    ]
     servers = options.get("ntpservers", "")
     if servers:
-        main.answers += [Answer("clock-setup/ntp", "boolean", "true", origin),
-                         Answer("clock-setup/ntp-server", "string", servers.split(",")[0], origin)]
+        main.answers += [
+            Answer("clock-setup/ntp", "boolean", "true", origin),
+            Answer("clock-setup/ntp-server", "string", servers.split(",")[0], origin),
+        ]
     else:
         main.answers.append(Answer("clock-setup/ntp", "boolean", "false", origin))
 
@@ -223,53 +252,96 @@ def _rootpw(words: list[str], origin: str, main: Main) -> None:
         raise RocksccError(f"{origin}: rootpw --lock: d-i then needs an ordinary user, which rockscc does not create")
     if len(rest) != 1:
         raise RocksccError(f"{origin}: rootpw: one password expected")
-    main.answers += [Answer("passwd/root-login", "boolean", "true", origin),
-                     Answer("passwd/make-user", "boolean", "false", origin)]
+    main.answers += [
+        Answer("passwd/root-login", "boolean", "true", origin),
+        Answer("passwd/make-user", "boolean", "false", origin),
+    ]
     if "iscrypted" in options:
         if not _CRYPT.match(rest[0]):
             raise RocksccError(f"{origin}: rootpw --iscrypted: the value is not a crypt(3) hash ($6$…, $5$…, $y$…)")
         main.answers.append(Answer("passwd/root-password-crypted", "password", rest[0], origin))
     else:
-        main.answers += [Answer("passwd/root-password", "password", rest[0], origin),
-                         Answer("passwd/root-password-again", "password", rest[0], origin)]
+        main.answers += [
+            Answer("passwd/root-password", "password", rest[0], origin),
+            Answer("passwd/root-password-again", "password", rest[0], origin),
+        ]
 
 
 def _network(words: list[str], origin: str, main: Main) -> None:
-    options, _ = _options(words, origin, "network", {"bootproto", "hostname", "device", "ip", "netmask", "gateway",
-                                                     "nameserver", "onboot", "noipv6", "mtu", "activate"})
+    options, _ = _options(
+        words,
+        origin,
+        "network",
+        {
+            "bootproto",
+            "hostname",
+            "device",
+            "ip",
+            "netmask",
+            "gateway",
+            "nameserver",
+            "onboot",
+            "noipv6",
+            "mtu",
+            "activate",
+        },
+    )
     fqdn = options.get("hostname", "")
     host, _, domain = fqdn.partition(".")
     if fqdn and (not _LABEL.match(host) or (domain and not all(_LABEL.match(p) for p in domain.split(".")))):
-        raise RocksccError(f"{origin}: network --hostname={fqdn}: not a host name d-i accepts "
-                           f"(letters, digits and inner hyphens, labels of at most 63)")
+        raise RocksccError(
+            f"{origin}: network --hostname={fqdn}: not a host name d-i accepts "
+            f"(letters, digits and inner hyphens, labels of at most 63)"
+        )
     main.hostname, main.domain = host, domain
     device = options.get("device", "")
     main.answers.append(Answer("netcfg/choose_interface", "select", device or "auto", origin))
     if host:
-        main.answers += [Answer("netcfg/get_hostname", "string", host, origin),
-                         Answer("netcfg/hostname", "string", host, origin),
-                         Answer("netcfg/get_domain", "string", domain, origin)]
+        main.answers += [
+            Answer("netcfg/get_hostname", "string", host, origin),
+            Answer("netcfg/hostname", "string", host, origin),
+            Answer("netcfg/get_domain", "string", domain, origin),
+        ]
     proto = options.get("bootproto", "dhcp")
     if proto == "static":
         for option in ("ip", "netmask"):
             if not options.get(option):
                 raise RocksccError(f"{origin}: network --bootproto=static needs --{option}")
-        main.answers += [Answer("netcfg/disable_autoconfig", "boolean", "true", origin),
-                         Answer("netcfg/get_ipaddress", "string", options["ip"], origin),
-                         Answer("netcfg/get_netmask", "string", options["netmask"], origin),
-                         Answer("netcfg/get_gateway", "string", options.get("gateway", ""), origin),
-                         Answer("netcfg/get_nameservers", "string", options.get("nameserver", "").replace(",", " "),
-                                origin),
-                         Answer("netcfg/confirm_static", "boolean", "true", origin)]
+        main.answers += [
+            Answer("netcfg/disable_autoconfig", "boolean", "true", origin),
+            Answer("netcfg/get_ipaddress", "string", options["ip"], origin),
+            Answer("netcfg/get_netmask", "string", options["netmask"], origin),
+            Answer("netcfg/get_gateway", "string", options.get("gateway", ""), origin),
+            Answer("netcfg/get_nameservers", "string", options.get("nameserver", "").replace(",", " "), origin),
+            Answer("netcfg/confirm_static", "boolean", "true", origin),
+        ]
     elif proto not in ("dhcp", "bootp"):
         raise RocksccError(f"{origin}: network --bootproto={proto}: d-i knows dhcp and static")
     main.answers.append(Answer("netcfg/wireless_wep", "string", "", origin))
 
 
 def _bootloader(words: list[str], origin: str, main: Main) -> None:
-    options, _ = _options(words, origin, "bootloader", {"location", "append", "driveorder", "md5pass", "password",
-                                                       "iscrypted", "upgrade", "useLilo", "lba32", "linear",
-                                                       "nolinear", "timeout", "boot-drive", "leavebootorder"})
+    options, _ = _options(
+        words,
+        origin,
+        "bootloader",
+        {
+            "location",
+            "append",
+            "driveorder",
+            "md5pass",
+            "password",
+            "iscrypted",
+            "upgrade",
+            "useLilo",
+            "lba32",
+            "linear",
+            "nolinear",
+            "timeout",
+            "boot-drive",
+            "leavebootorder",
+        },
+    )
     for option in ("md5pass", "password", "upgrade", "useLilo"):
         if option in options:
             raise RocksccError(f"{origin}: bootloader --{option}: no debian12 counterpart")
@@ -278,8 +350,10 @@ def _bootloader(words: list[str], origin: str, main: Main) -> None:
         main.bootloader = False
         main.answers.append(Answer("grub-installer/skip", "boolean", "true", origin))
     elif location != "mbr":
-        raise RocksccError(f"{origin}: bootloader --location={location}: d-i installs grub in the MBR of the "
-                           f"first planned disk (or --location=none)")
+        raise RocksccError(
+            f"{origin}: bootloader --location={location}: d-i installs grub in the MBR of the "
+            f"first planned disk (or --location=none)"
+        )
     main.boot_flags = " ".join(options.get("append", "").split())
     main.answers.append(Answer("debian-installer/add-kernel-opts", "string", main.boot_flags, origin))
 

@@ -33,8 +33,9 @@ class Commands:
     notes: tuple[str, ...]  # sections not run by d-i, and why
 
 
-def commands(pre: list[Script], posts: list[Script], services: list[tuple[str, str, str]],
-             boot: list[Script]) -> Commands:
+def commands(
+    pre: list[Script], posts: list[Script], services: list[tuple[str, str, str]], boot: list[Script]
+) -> Commands:
     notes: list[str] = []
     early_script = _pre_script(pre, notes)
     late_script = _post_script(posts + boot, services)
@@ -68,21 +69,29 @@ def _pre_script(pre: list[Script], notes: list[str]) -> str:
         options = _header(script)
         where = script.origin or script.node
         if options["interpreter"] not in SHELLS:
-            notes.append(f"{where}: %pre with {options['interpreter']} — ran at build time for the partition plan; "
-                         f"d-i has no such interpreter")
+            notes.append(
+                f"{where}: %pre with {options['interpreter']} — ran at build time for the partition plan; "
+                f"d-i has no such interpreter"
+            )
             continue
         lines += _run(n, script, f"{PRE_DIR}/{n}", f"sh {PRE_DIR}/{n}", options, where)
     if not lines:
         return ""
-    return "\n".join(["#!/bin/sh", "# rockscc: the %pre sections, run by d-i before partman", f"mkdir -p {PRE_DIR}",
-                      *lines]) + "\n"
+    return (
+        "\n".join(
+            ["#!/bin/sh", "# rockscc: the %pre sections, run by d-i before partman", f"mkdir -p {PRE_DIR}", *lines]
+        )
+        + "\n"
+    )
 
 
 def _post_script(posts: list[Script], services: list[tuple[str, str, str]]) -> str:
-    lines = ["#!/bin/sh",
-             "# rockscc: the %post sections, run by d-i in the installed system (in-target) after its packages",
-             f"mkdir -p /target{POST_DIR} /target/var/log /mnt",
-             "ln -sfn /target /mnt/sysimage  # what --nochroot sections of Rocks nodes call the new system"]
+    lines = [
+        "#!/bin/sh",
+        "# rockscc: the %post sections, run by d-i in the installed system (in-target) after its packages",
+        f"mkdir -p /target{POST_DIR} /target/var/log /mnt",
+        "ln -sfn /target /mnt/sysimage  # what --nochroot sections of Rocks nodes call the new system",
+    ]
     for n, script in enumerate(posts, 1):
         options = _header(script)
         where = script.origin or script.node or "the first-boot files"
@@ -99,8 +108,10 @@ def _post_script(posts: list[Script], services: list[tuple[str, str, str]]) -> s
         if node:
             lines.append(f"printf '%s\\n' {shlex.quote(node + ': end post section')} >> /target{INSTALL_LOG}")
     for verb, unit, origin in services:
-        lines.append(f"in-target systemctl {verb} {shlex.quote(unit)} || logger -t rockscc "
-                     f"{shlex.quote(f'systemctl {verb} {unit} ({origin}) failed')}")
+        lines.append(
+            f"in-target systemctl {verb} {shlex.quote(unit)} || logger -t rockscc "
+            f"{shlex.quote(f'systemctl {verb} {unit} ({origin}) failed')}"
+        )
     lines.append(f"rm -rf /target{POST_DIR}")
     return "\n".join(lines) + "\n"
 
@@ -126,6 +137,8 @@ def _command(script: str, directory: str, question: str) -> str:
     encoded = base64.b64encode(script.encode()).decode()
     command = f"mkdir -p {directory} && echo {encoded} | base64 -d > {directory}/run.sh && sh {directory}/run.sh"
     if len(command) >= ARG_LIMIT:
-        raise RocksccError(f"{question} would be {len(command)} bytes, over the {ARG_LIMIT} bytes one command "
-                           f"may have: the sections are too large for a preseed (move files into packages)")
+        raise RocksccError(
+            f"{question} would be {len(command)} bytes, over the {ARG_LIMIT} bytes one command "
+            f"may have: the sections are too large for a preseed (move files into packages)"
+        )
     return command

@@ -15,9 +15,15 @@ from rockscc.errors import RocksccError
 
 # RPM name (or @group) -> Debian names ("" = nothing to install: the base system has it)
 RPM_TO_DEBIAN = {
-    "@core": "", "@base": "", "@Core": "", "@Base": "",
-    "@x11": "xorg", "@X Window System": "xorg", "@base-x": "xorg",
-    "@development": "build-essential", "@Development Tools": "build-essential",
+    "@core": "",
+    "@base": "",
+    "@Core": "",
+    "@Base": "",
+    "@x11": "xorg",
+    "@X Window System": "xorg",
+    "@base-x": "xorg",
+    "@development": "build-essential",
+    "@Development Tools": "build-essential",
     "openssh-clients": "openssh-client",
     "httpd": "apache2",
     "mod_ssl": "",
@@ -68,8 +74,9 @@ RPM_TO_DEBIAN = {
 _DEBIAN_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 
 
-def debian_packages(packages: list[str], disabled: list[str], debian_names: dict[str, str],
-                    origins: dict[str, str]) -> tuple[list[str], list[str]]:
+def debian_packages(
+    packages: list[str], disabled: list[str], debian_names: dict[str, str], origins: dict[str, str]
+) -> tuple[list[str], list[str]]:
     """(the Debian packages to install, sorted; notes for the preseed's comments). Every package
     that cannot be mapped is named in one error."""
     names: set[str] = set()
@@ -90,14 +97,18 @@ def debian_packages(packages: list[str], disabled: list[str], debian_names: dict
         words = mapped.split()
         bad = [w for w in words if not _DEBIAN_NAME.match(w)]
         if bad:
-            raise RocksccError(f"{origin}: <package debian=\"{mapped}\">: {bad[0]!r} is not a Debian package name")
+            raise RocksccError(f'{origin}: <package debian="{mapped}">: {bad[0]!r} is not a Debian package name')
         names.update(words)
         if words != [package]:
             notes.append(f"{origin}: package {package} -> {' '.join(words) or 'nothing'} ({how})")
     if unmapped:
-        raise RocksccError("no Debian name for package" + ("s " if len(unmapped) > 1 else " ") + ", ".join(unmapped)
-                           + ': say it in the node file with <package debian="NAME">, or debian="" to install '
-                             "nothing on Debian hosts")
+        raise RocksccError(
+            "no Debian name for package"
+            + ("s " if len(unmapped) > 1 else " ")
+            + ", ".join(unmapped)
+            + ': say it in the node file with <package debian="NAME">, or debian="" to install '
+            "nothing on Debian hosts"
+        )
     for package in disabled:
         notes.append(f"{origins.get(package, '')}: -{package} — d-i installs no groups, nothing to leave out")
     return sorted(names), notes

@@ -37,12 +37,16 @@ def plan_recipe(plan: dict, host: str) -> Recipe:
         raise RocksccError(f"host {host}: the partition plan has no partitions: nothing for partman to lay out")
     special = [r for r in rows if r["kind"] in ("raid", "lvm")]
     if special:
-        raise RocksccError(f"host {host}: {special[0]['device']} ({special[0]['kind']}): debian12 lays out plain "
-                           f"partitions only; md RAID and LVM plans are not translated to partman yet")
+        raise RocksccError(
+            f"host {host}: {special[0]['device']} ({special[0]['kind']}): debian12 lays out plain "
+            f"partitions only; md RAID and LVM plans are not translated to partman yet"
+        )
     disks = sorted({r["disk"] for r in rows})
     if len(disks) > 1:
-        raise RocksccError(f"host {host}: the plan has partitions on {', '.join(disks)}: partman-auto lays out one "
-                           f"disk (use a partition program that partitions only the root disk)")
+        raise RocksccError(
+            f"host {host}: the plan has partitions on {', '.join(disks)}: partman-auto lays out one "
+            f"disk (use a partition program that partitions only the root disk)"
+        )
     disk = next(d for d in plan["disks"] if d["name"] == disks[0])
     _check_layout(rows, disk, host)
     entries, parts = [], []
@@ -62,19 +66,25 @@ def _check_layout(rows: list[dict], disk: dict, host: str) -> None:
     cursor = align
     for row in rows:
         if not row["format"]:
-            raise RocksccError(f"host {host}: {row['device']} ({row['mountpoint'] or 'no mount point'}) keeps its "
-                               f"data: partman-auto makes a new partition table, so debian12 cannot keep it")
+            raise RocksccError(
+                f"host {host}: {row['device']} ({row['mountpoint'] or 'no mount point'}) keeps its "
+                f"data: partman-auto makes a new partition table, so debian12 cannot keep it"
+            )
         expected = cursor + (align if row["kind"] == "logical" else 0)
         if row["start"] != expected:
-            raise RocksccError(f"host {host}: {row['device']} starts at sector {row['start']}, where partman-auto "
-                               f"would put it at {expected}: only a plan laid out from the start of a cleared disk "
-                               f"can be reproduced by partman")
+            raise RocksccError(
+                f"host {host}: {row['device']} starts at sector {row['start']}, where partman-auto "
+                f"would put it at {expected}: only a plan laid out from the start of a cleared disk "
+                f"can be reproduced by partman"
+            )
         cursor = -(-(row["end"] + 1) // align) * align
     end_of_disk = disk["sectors"] - (34 if disk["label"] == "gpt" else 0)
     if end_of_disk - rows[-1]["end"] - 1 > align:
         free = (end_of_disk - rows[-1]["end"] - 1) * sector // MIB
-        raise RocksccError(f"host {host}: the plan leaves {free} MiB free after {rows[-1]['device']}: partman-auto's "
-                           f"last partition takes the rest of the disk (let the last partition --grow)")
+        raise RocksccError(
+            f"host {host}: the plan leaves {free} MiB free after {rows[-1]['device']}: partman-auto's "
+            f"last partition takes the rest of the disk (let the last partition --grow)"
+        )
 
 
 def _entry(row: dict, disk: dict, host: str, last: bool) -> str:
@@ -100,12 +110,16 @@ def _entry(row: dict, disk: dict, host: str, last: bool) -> str:
         body = "method{ biosgrub }"
         parted = "free"
     else:
-        raise RocksccError(f"host {host}: {row['device']} has file system {fstype or 'none'!r} "
-                           f"({mount or 'no mount point'}): not one partman can make on debian12")
+        raise RocksccError(
+            f"host {host}: {row['device']} has file system {fstype or 'none'!r} "
+            f"({mount or 'no mount point'}): not one partman can make on debian12"
+        )
     return f"{low} {megabytes} {high} {parted} {primary}{body} ."
 
 
 def _check_mount(mount: str, row: dict, host: str) -> None:
     if not _MOUNT.match(mount) or "//" in mount or "/./" in mount + "/" or "/../" in mount + "/":
-        raise RocksccError(f"host {host}: {row['device']}: mount point {mount!r} is not one partman takes "
-                           f"(an absolute path of letters, digits and . _ + -)")
+        raise RocksccError(
+            f"host {host}: {row['device']}: mount point {mount!r} is not one partman takes "
+            f"(an absolute path of letters, digits and . _ + -)"
+        )

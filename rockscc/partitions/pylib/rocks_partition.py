@@ -57,7 +57,9 @@ class RocksPartition:
             if disk in raids:
                 r = raids[disk]
                 parts = " ".join("raid.%s" % m for m in r["members"])
-                info[disk] = [(disk, "", "", "", r.get("fstype", ""), parts, "--level=%d" % r["level"], r.get("mountpoint", ""))]
+                info[disk] = [
+                    (disk, "", "", "", r.get("fstype", ""), parts, "--level=%d" % r["level"], r.get("mountpoint", ""))
+                ]
                 continue
             d = by_name.get(disk)
             if d is None or not d.get("partitions"):
@@ -100,13 +102,13 @@ class RocksPartition:
     def gptDrive(self, devname):
         for d in _hardware()["disks"]:
             if d["name"] == devname:
-                return d["size"] > 2 * 1024 ** 4
+                return d["size"] > 2 * 1024**4
         return False
 
     def listDiskPartitionNumbers(self, disk):
         for d in _hardware()["disks"]:
             if d["name"] == disk:
-                return [p["device"][len(disk):] for p in d.get("partitions", [])]
+                return [p["device"][len(disk) :] for p in d.get("partitions", [])]
         return []
 
     # --- the tuple accessors of getNodePartInfo rows -------------------------------------------
@@ -148,8 +150,8 @@ class RocksPartition:
 
     def defaultRootDisk(self, disk):
         RocksPartition.mountpoints += ["/", "/var", "swap"]
-        return ["part / --size=%d --fstype=ext3 --ondisk=%s" % (self.RocksGetPartsize("root"), disk),
-                "part /var --size=%d --fstype=ext3 --ondisk=%s" % (self.RocksGetPartsize("var"), disk),
-                "part swap --size=%d --ondisk=%s" % (self.RocksGetPartsize("swap"), disk)] + self.defaultDataDisk(disk)
-
-
+        return [
+            "part / --size=%d --fstype=ext3 --ondisk=%s" % (self.RocksGetPartsize("root"), disk),
+            "part /var --size=%d --fstype=ext3 --ondisk=%s" % (self.RocksGetPartsize("var"), disk),
+            "part swap --size=%d --ondisk=%s" % (self.RocksGetPartsize("swap"), disk),
+        ] + self.defaultDataDisk(disk)
