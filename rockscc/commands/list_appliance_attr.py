@@ -6,6 +6,6 @@ from rockscc.commands._attr import ListAttrBase
 
 
 class ListApplianceAttr(ListAttrBase):
-    """List the attributes set at the appliance levelappliance."""
+    """List the attributes set at the appliance level."""
 
     level = "appliance"

@@ -6,6 +6,6 @@ from rockscc.commands._attr import ListAttrBase
 
 
 class ListOsAttr(ListAttrBase):
-    """List the attributes set at the os levelos."""
+    """List the attributes set at the os level."""
 
     level = "os"

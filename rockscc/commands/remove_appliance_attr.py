@@ -6,6 +6,6 @@ from rockscc.commands._attr import RemoveAttrBase
 
 
 class RemoveApplianceAttr(RemoveAttrBase):
-    """Remove an attribute from the appliance levelappliance."""
+    """Remove an attribute from the appliance level."""
 
     level = "appliance"

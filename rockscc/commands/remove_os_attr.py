@@ -6,6 +6,6 @@ from rockscc.commands._attr import RemoveAttrBase
 
 
 class RemoveOsAttr(RemoveAttrBase):
-    """Remove an attribute from the os levelos."""
+    """Remove an attribute from the os level."""
 
     level = "os"
