@@ -406,6 +406,8 @@ class Cluster:
         one in the description. Memberships come from the host table's rows: no record decoded."""
         memberships = {a.membership for name, a in self.appliances.items() if name == "frontend"}
         table = self.host_table()
+        if blame and not any(table.summary(name)[0] in memberships for name in blame if name in table):
+            return  # only a host that is a frontend can make a second one: no scan per load line
         frontends = [name for name in table if table.summary(name)[0] in memberships]
         if len(frontends) > 1:
             culprit = next((name for name in frontends if name in blame), frontends[-1])
