@@ -40,7 +40,7 @@ def execute(words: list[str], ctx: Context) -> None:
     opts, ctx.output = cls.bind(rest)
     command = cls()
     if cls.mutates and not ctx.in_transaction:
-        with transaction(ctx.root) as cluster:
+        with transaction(ctx.root, lazy=True) as cluster:
             ctx.use(cluster, in_transaction=True)
             try:
                 _run(command, ctx, opts)
