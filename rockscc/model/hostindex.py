@@ -85,11 +85,15 @@ class Index:
         self.db = _open(root / INDEX)
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.execute(f"CREATE TABLE IF NOT EXISTS hosts (name TEXT PRIMARY KEY, {', '.join(Row._fields)})")
-        self.db.execute("CREATE TABLE IF NOT EXISTS addrs (value TEXT, name TEXT, PRIMARY KEY (value, name)) WITHOUT ROWID")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS addrs (value TEXT, name TEXT, PRIMARY KEY (value, name)) WITHOUT ROWID"
+        )
         self.db.execute("CREATE INDEX IF NOT EXISTS addrs_by_name ON addrs (name)")
         self.db.execute("CREATE INDEX IF NOT EXISTS hosts_by_container ON hosts (container)")
         self.db.execute("CREATE INDEX IF NOT EXISTS hosts_by_membership ON hosts (membership)")
-        self.db.execute("CREATE TABLE IF NOT EXISTS ips (num INTEGER, name TEXT, PRIMARY KEY (num, name)) WITHOUT ROWID")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS ips (num INTEGER, name TEXT, PRIMARY KEY (num, name)) WITHOUT ROWID"
+        )
         self.db.execute("CREATE INDEX IF NOT EXISTS ips_by_name ON ips (name)")
         stamp = f"{FORMAT} {__version__}"  # a new rockscc may decode differently: start again
         found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
@@ -172,9 +176,7 @@ class Index:
         self._write(
             lambda: (
                 self.db.executemany("DELETE FROM hosts WHERE name = ?", [(n,) for n in removed]),
-                self.db.executemany(
-                    "DELETE FROM addrs WHERE name = ?", [(n,) for n in (*removed, *changed)]
-                ),
+                self.db.executemany("DELETE FROM addrs WHERE name = ?", [(n,) for n in (*removed, *changed)]),
                 self.db.executemany(
                     f"INSERT OR REPLACE INTO hosts VALUES ({marks})", [(name, *row) for name, row in changed.items()]
                 ),

@@ -296,18 +296,27 @@ class HostFiles:
             for key in ("ip", "mac"):
                 value = getattr(iface, key)
                 token = f"{key}={value}"
-                others = sorted(
-                    o for o in self.holders(token) if o != name and f" {token} " in self.row(o).addrs
-                ) if value else []
+                others = (
+                    sorted(o for o in self.holders(token) if o != name and f" {token} " in self.row(o).addrs)
+                    if value
+                    else []
+                )
                 if others:
-                    _located(self.root, name, ("interfaces", i, key), f"{key.upper()} {value} is already used by host {others[0]}")
+                    _located(
+                        self.root,
+                        name,
+                        ("interfaces", i, key),
+                        f"{key.upper()} {value} is already used by host {others[0]}",
+                    )
         if row.container is not None:
             if row.container not in self.listed:
                 _located(self.root, name, ("vm", "container"), f'VM container "{row.container}" is not a host')
             for other in sorted(self.vms() - {name}):
                 theirs = self.row(other)
                 if (theirs.container, theirs.slot) == (row.container, row.slot):
-                    _located(self.root, name, ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {other}'s")
+                    _located(
+                        self.root, name, ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {other}'s"
+                    )
 
 
 def _located(root: Path, name: str, path: tuple, message: str) -> None:
