@@ -173,9 +173,14 @@ def remove_stray_temps(directory: Path) -> None:
         entries = list(os.scandir(directory))
     except OSError:
         return
-    for entry in entries:
-        if entry.name.startswith(_TEMP_MARK):
-            _unlink(Path(entry.path))
+    remove_temps(directory, [entry.name for entry in entries])
+
+
+def remove_temps(directory: Path, names: list[str]) -> None:
+    """The temp files among `names` (a listing of `directory` the caller made anyway)."""
+    for name in names:
+        if name.startswith(_TEMP_MARK):
+            _unlink(directory / name)
 
 
 def _write_new(path: Path, data: bytes, mode: int, *, sync: bool) -> None:

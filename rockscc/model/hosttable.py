@@ -72,6 +72,11 @@ class HostTable(MutableMapping):
             return None
         return self.view.row(name)
 
+    def check_files(self) -> None:
+        """Check every host file against the index now (read and check what changed), as a
+        command using all hosts does; raises RocksccError naming a file and line."""
+        self._all_rows()
+
     def _all_rows(self) -> dict[str, Row]:
         """Every loaded host's row (every file checked once: a command using all hosts)."""
         if self.view is None:
