@@ -629,7 +629,8 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
         raise RocksccError(
             f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)"
         ) from None
-    _record(cluster, table, changed, removed, plain)
+    with phase("index"):
+        _record(cluster, table, changed, removed, plain)
 
 
 def _make_hosts_dir(root: Path) -> None:
