@@ -175,11 +175,15 @@ def remove_stray_temps(directory: Path) -> None:
     remove_temps(directory, [entry.name for entry in entries])
 
 
+def temps(names: list[str]) -> list[str]:
+    """The temp files of commits among `names` (a listing of a directory)."""
+    return [name for name in names if name.startswith(_TEMP_MARK)]
+
+
 def remove_temps(directory: Path, names: list[str]) -> None:
-    """The temp files among `names` (a listing of `directory` the caller made anyway)."""
-    for name in names:
-        if name.startswith(_TEMP_MARK):
-            _unlink(directory / name)
+    """Remove these temp files of `directory` (a listing the caller made anyway)."""
+    for name in temps(names):
+        _unlink(directory / name)
 
 
 def _write_new(path: Path, data: bytes, mode: int, *, sync: bool) -> None:

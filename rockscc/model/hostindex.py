@@ -21,6 +21,7 @@ from rockscc.model.records import Host
 
 INDEX = ".rockscc-cache/hosts.sqlite"
 FORMAT = "4"
+HELD_ABOVE = "held-above:"  # meta rows of the allocator (highest_free)
 
 
 class Row(NamedTuple):
@@ -101,6 +102,7 @@ class Index:
             self._write(
                 lambda: (
                     self.db.execute("DELETE FROM hosts"),
+                    self.db.execute("DELETE FROM meta"),
                     self.db.execute("DELETE FROM addrs"),
                     self.db.execute("DELETE FROM ips"),
                     self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,)),
@@ -117,6 +119,13 @@ class Index:
         make = Row._make
         return {r[0]: make(r[1:]) for r in self.db.execute(f"SELECT name, {fields} FROM hosts ORDER BY name")}
 
+    def meta(self, key: str) -> str | None:
+        found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if found is None else found[0]
+
+    def set_meta(self, key: str, value: str) -> bool:
+        return self._write(lambda: self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value)))
+
     def names(self) -> list[str]:
         """Every indexed host name, in name order."""
         # one string, split here: a hundred thousand rows fetched one by one cost ten times more
@@ -124,6 +133,9 @@ class Index:
             "SELECT group_concat(name, char(10)) FROM (SELECT name FROM hosts ORDER BY name)"
         ).fetchone()
         return joined.split("\n") if joined else []
+
+    def has(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM hosts WHERE name = ?", (name,)).fetchone() is not None
 
     def row(self, name: str) -> Row | None:
         """One host's row without its record (`data` None), None if it has none."""
@@ -143,20 +155,33 @@ class Index:
         """The hosts whose rows are of `membership`."""
         return [r[0] for r in self.db.execute("SELECT name FROM hosts WHERE membership = ?", (membership,))]
 
-    def highest_free(self, below: int, first: int) -> int | None:
+    def highest_free(self, below: int, first: int, top: int) -> int | None:
         """The highest address (an integer) from `below` down to `first` that no row holds;
         None if all are held. A run of held addresses is skipped in one query (its lowest
-        member found through the index), so ten thousand addresses in a row cost one step."""
+        member found through the index); and the meta row `held-above:FIRST:TOP` remembers
+        below which address a search from `top` (broadcast - 1) ended, every address above it
+        being held — kept true by `apply` as addresses are freed — so the next allocation of a
+        hundred thousand hosts' network starts there."""
+        key = f"{HELD_ABOVE}{first}:{top}"
+        from_top = below == top
+        if from_top:
+            hint = self.meta(key)
+            if hint is not None and first <= int(hint) < below:
+                below = int(hint)
+        found = None
         while below >= first:
             if self.db.execute("SELECT 1 FROM ips WHERE num = ?", (below,)).fetchone() is None:
-                return below
+                found = below
+                break
             (start,) = self.db.execute(
                 "SELECT max(num) FROM ips a WHERE num BETWEEN ? AND ? AND NOT EXISTS"
                 " (SELECT 1 FROM ips b WHERE b.num = a.num - 1)",
                 (first, below),
             ).fetchone()
             below = (start if start is not None else first) - 1
-        return None
+        if from_top and found is not None:
+            self.set_meta(key, str(found))
+        return found
 
     def vms(self) -> list[str]:
         """The hosts whose rows are VMs (have a container)."""
@@ -172,13 +197,15 @@ class Index:
         """{name: (signature, record JSON)} of every host."""
         return {name: (sig, data) for name, sig, data in self.db.execute("SELECT name, sig, data FROM hosts")}
 
-    def apply(self, changed: dict[str, Row], removed: set[str] | frozenset = frozenset()) -> None:
-        """Record new rows and forget removed hosts, in one SQLite transaction."""
+    def apply(self, changed: dict[str, Row], removed: set[str] | frozenset = frozenset()) -> bool:
+        """Record new rows and forget removed hosts, in one SQLite transaction; False if the
+        index could not be written (busy, read-only: the rows are simply not there)."""
         if not changed and not removed:
-            return
+            return True
         marks = ", ".join("?" * (len(Row._fields) + 1))
-        self._write(
+        return self._write(
             lambda: (
+                self._free(changed, removed),
                 self.db.executemany("DELETE FROM hosts WHERE name = ?", [(n,) for n in removed]),
                 self.db.executemany("DELETE FROM addrs WHERE name = ?", [(n,) for n in (*removed, *changed)]),
                 self.db.executemany(
@@ -196,7 +223,24 @@ class Index:
             )
         )
 
-    def _write(self, statements) -> None:
+    def _free(self, changed: dict[str, Row], removed) -> None:
+        """Addresses the rows being replaced or removed held and no longer hold: the
+        `held-above` marks below them move up (the highest free address is now theirs)."""
+        hints = self.db.execute("SELECT key, value FROM meta WHERE key LIKE ?", (HELD_ABOVE + "%",)).fetchall()
+        if not hints:
+            return
+        freed = set()
+        for name in (*removed, *changed):
+            old = {num for (num,) in self.db.execute("SELECT num FROM ips WHERE name = ?", (name,))}
+            freed |= old.difference(_ips(changed[name].addrs)) if name in changed else old
+        if not freed:
+            return
+        for key, value in hints:
+            first, top = (int(x) for x in key[len(HELD_ABOVE) :].split(":"))
+            mark = max([int(value), *(x for x in freed if first <= x <= top)])
+            self.db.execute("UPDATE meta SET value = ? WHERE key = ?", (str(mark), key))
+
+    def _write(self, statements) -> bool:
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -206,7 +250,8 @@ class Index:
                 self.db.execute("ROLLBACK")
                 raise
         except sqlite3.Error:
-            pass  # a busy or read-only index only makes the next load re-read those files
+            return False  # a busy or read-only index only makes the next load re-read those files
+        return True
 
     def close(self) -> None:
         self.db.close()

@@ -1,10 +1,13 @@
 """`cluster.hosts`: every host of the description, each record made only when it is used.
 
-The store hands the table one index row per host (hostindex.Row); a record is decoded from its
+The store hands the table its view of the host files (store.HostFiles: the names listed, each
+host's index row checked against its file when first asked for); a record is decoded from its
 row the first time a command looks at it. Names, memberships, racks, ranks, VM slots and the
-addresses of every host are answered from the rows, so selecting, allocating and checking one
-host against the others reads none of the others' records. What a transaction changed is what
-it looked at and now encodes differently (`changes`): only those hosts are validated and written.
+addresses of every host are answered from the rows, and a single edit's questions (who holds
+this address, which hosts are VMs or frontends, the highest free address) through the index's
+lookups, so selecting, allocating and checking one host against the others reads none of the
+others' records. What a transaction changed is what it looked at and now encodes differently
+(`changes`): only those hosts are validated and written.
 
 Addresses (`AddressBook`) are kept up to date as commands edit records in place: a record a
 command took out may change at any time until the command ends, so queries re-read the records
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
 class HostTable(MutableMapping):
     def __init__(self, files: HostFiles | None = None) -> None:
         self.view = files  # the host files as loaded (store.HostFiles): rows checked before use
-        self._names: dict[str, None] = dict.fromkeys(files.names if files is not None else ())
+        self._listing: dict[str, None] | None = None if files is not None else {}  # every name, made on demand
+        self._added: dict[str, None] = {}  # names set here while the listing is not made (in order)
         self._records: dict[str, Host] = {}
         self._original: dict[str, str] = {}  # the JSON each record was decoded from (the record shares its
         # lists and tables with what it was decoded from: only the text stays as loaded)
@@ -49,10 +53,22 @@ class HostTable(MutableMapping):
         return table
 
     # --- the mapping ---------------------------------------------------------------------------
+    @property
+    def _names(self) -> dict[str, None]:
+        """Every host name, in order (the loaded ones by name, then those added): made the first
+        time a command asks for all hosts — one edit of ten thousand never does."""
+        if self._listing is None:
+            names = dict.fromkeys(self.view.names)
+            for name in self._deleted:
+                names.pop(name, None)
+            names.update(self._added)
+            self._listing = names
+        return self._listing
+
     def __getitem__(self, name: str) -> Host:
         host = self._records.get(name)
         if host is None:
-            if name not in self._names:
+            if name not in self:
                 raise KeyError(name)
             host = self._records[name] = self._decode(name)
         self._recent.add(name)
@@ -68,7 +84,7 @@ class HostTable(MutableMapping):
 
     def loaded_row(self, name: str) -> Row | None:
         """The row of a host as loaded (checked against its file), None for a host new here."""
-        if self.view is None or name not in self.view.listed:
+        if self.view is None or not self.view.has(name):
             return None
         return self.view.row(name)
 
@@ -85,16 +101,21 @@ class HostTable(MutableMapping):
         return self.view.rows
 
     def __setitem__(self, name: str, host: Host) -> None:
-        self._names[name] = None
+        if self._listing is not None:
+            self._listing[name] = None
+        elif name in self._deleted or not self.view.has(name):
+            self._added[name] = None
         self._records[name] = host
         self._recent.add(name)
         if self._book is not None:
             self._book.update(name, host)
 
     def __delitem__(self, name: str) -> None:
-        if name not in self._names:
+        if name not in self:
             raise KeyError(name)
-        del self._names[name]
+        if self._listing is not None:
+            del self._listing[name]
+        self._added.pop(name, None)
         self._deleted.add(name)
         self._records.pop(name, None)
         self._recent.discard(name)
@@ -102,7 +123,11 @@ class HostTable(MutableMapping):
             self._book.update(name, None)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._names
+        if self._listing is not None:
+            return name in self._listing
+        if name in self._added:
+            return True
+        return isinstance(name, str) and name not in self._deleted and self.view.has(name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -129,8 +154,8 @@ class HostTable(MutableMapping):
         """(container, slice) → the VMs there, every host of the table."""
         maybe = set(self._records) | (self.view.vms() if self.view is not None else set())
         slots: dict[tuple[str, int], list[str]] = {}
-        for name in self._names:
-            if name not in maybe:
+        for name in sorted(maybe) if self._listing is None else self._names:
+            if name not in maybe or name not in self:
                 continue
             host = self._records.get(name)
             if host is not None:
@@ -147,7 +172,8 @@ class HostTable(MutableMapping):
         maybe = {name for name, host in self._records.items() if host.membership in memberships}
         if self.view is not None:
             maybe.update(n for m in memberships for n in self.view.members(m))
-        return [name for name in self._names if name in maybe and self.summary(name)[0] in memberships]
+        order = sorted(maybe) if self._listing is None else self._names
+        return [name for name in order if name in maybe and name in self and self.summary(name)[0] in memberships]
 
     def next_ip(self, net_name: str, network, reserved: frozenset[int]) -> str:
         """The highest address of `network` (an IPv4Network) neither held nor reserved, as Rocks
@@ -158,9 +184,10 @@ class HostTable(MutableMapping):
             return self.book().next_ip(net_name, network, reserved)
         import ipaddress
 
-        first, value = int(network.network_address) + 1, int(network.broadcast_address) - 1
+        first, top = int(network.network_address) + 1, int(network.broadcast_address) - 1
+        value = top
         while True:
-            found = self.view.index.highest_free(value, first)
+            found = self.view.index.highest_free(value, first, top)
             if found is None:
                 raise RocksccError(f'network "{net_name}" ({network}) has no free address left')
             ip = str(ipaddress.IPv4Address(found))
@@ -190,11 +217,11 @@ class HostTable(MutableMapping):
         if self._book is not None:
             return set(self.book().holders(kind, value))
         key = f"{kind}={value}"
-        found = {name for name, host in self._records.items() if name in self._names and key in addresses(host)}
+        found = {name for name, host in self._records.items() if name in self and key in addresses(host)}
         if self.view is not None:
             token = f" {key} "
             for name in self.view.holders(key):
-                if name in self._names and name not in self._records and token in self.view.row(name).addrs:
+                if name not in self._records and name in self and token in self.view.row(name).addrs:
                     found.add(name)
         return found
 
@@ -216,8 +243,7 @@ class HostTable(MutableMapping):
             data = encode(host)
             if name not in self._original or data != json.loads(self._original[name]):
                 changed[name] = (host, data)
-        loaded = self.view.listed if self.view is not None else set()
-        removed = {name for name in self._deleted if name not in self._names and name in loaded}
+        removed = {name for name in self._deleted if name not in self and self.view is not None and self.view.has(name)}
         return changed, removed
 
     def original(self, name: str) -> dict | None:
@@ -233,6 +259,7 @@ class HostTable(MutableMapping):
         if self.view is not None:
             self.view.rebase(rows, removed)
         self._deleted.clear()
+        self._added.clear()  # the view has them now
         for name in rows:
             self._original[name] = rows[name].data
         for name in removed:

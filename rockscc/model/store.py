@@ -15,6 +15,7 @@ cluster.toml) is split on first use, as one commit.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import json
 import os
@@ -98,7 +99,7 @@ def _load(root: Path, *, writer: bool, lazy: bool = False) -> Cluster:
         data = _parse_toml(text, FILENAME)
         if "hosts" not in data:
             cluster = _cluster_wide(text, data, root)
-            files = HostFiles.listed(root, cluster, writer=writer)
+            files = HostFiles.open(root, cluster, writer=writer, trust_stamp=lazy)
             if not lazy:
                 files.verify_all()
             cluster.hosts = HostTable(files)
@@ -136,6 +137,7 @@ def _cluster_wide(text: str, data: dict, root: Path) -> Cluster:
 
 
 BULK = 64  # a command that uses more hosts than this checks all files at once (one pass)
+LISTING = "listing"  # the index's meta key: hosts/'s stamp when its listing last matched the index
 RACY_NS = 50_000_000  # a file changed this recently may change again with the same signature
 
 
@@ -151,31 +153,73 @@ class HostFiles:
     (`verify_all`), as `load` without `lazy` does before it returns.
     """
 
-    def __init__(self, root: Path, cluster: Cluster, index: Index, names: list[str]) -> None:
+    def __init__(
+        self, root: Path, cluster: Cluster, index: Index, names: list[str] | None, stamp: str | None = None
+    ) -> None:
         self.root, self.cluster, self.index = root, cluster, index
-        self.names = names  # the listing when loaded, in name order
-        self.listed = set(names)
+        self._names = names  # the listing when loaded, in name order (None: the index's, read on demand)
+        self._listed = set(names) if names is not None else None
+        self._added: set[str] = set()  # written by this process since (while the names are not read)
+        self._gone: set[str] = set()
         self.rows: dict[str, Row] = {}  # rows checked against their files (data None until fetched)
         self.complete = False  # every listed host's row is in `rows`
+        self.stamp = stamp  # hosts/'s stamp when its listing matched the index (None: unknown)
         self._misses = 0
         self._fetched = 0
 
+    @property
+    def names(self) -> list[str]:
+        """Every listed host, in name order."""
+        if self._names is None:
+            names = self.index.names()
+            if self._added or self._gone:
+                names = sorted(set(names).union(self._added).difference(self._gone))
+            self._names, self._listed = names, set(names)
+        return self._names
+
+    @property
+    def listed(self) -> set[str]:
+        self.names
+        return self._listed
+
+    def has(self, name: str) -> bool:
+        """Whether a host of this name was listed (or written since by this process): one
+        indexed lookup when the listing is the index's and was not read."""
+        if self._listed is not None:
+            return name in self._listed
+        if name in self._gone:
+            return False
+        return name in self._added or name in self.rows or self.index.has(name)
+
     @classmethod
-    def listed(cls, root: Path, cluster: Cluster, *, writer: bool = False) -> HostFiles:
+    def open(cls, root: Path, cluster: Cluster, *, writer: bool = False, trust_stamp: bool = False) -> HostFiles:
         """The hosts of hosts/ now; files the index does not know are read (a few one by one and
-        checked through the index, many all at once), rows of files gone are dropped."""
-        listed = _host_names(root, writer=writer)
+        checked through the index, many all at once), rows of files gone are dropped.
+        `trust_stamp`: when hosts/ is as it was when its listing last matched the index (its
+        mtime, ctime and inode: any file created, removed or renamed there changes them), the
+        index's names are the listing and hosts/ is not read (the command line; a hundred
+        thousand names cost 0.2 s to list and compare)."""
         index = Index(root)
+        stamp, racy = _dir_stamp(root)
+        if trust_stamp and stamp is not None and index.meta(LISTING) == stamp:
+            return cls(root, cluster, index, None, stamp)  # names read when a command needs them all
+        listed, temps = _host_names(root, writer=writer)
         indexed = index.names()
         if len(indexed) == len(listed) and set(indexed) == listed:
-            return cls(root, cluster, index, indexed)
-        files = cls(root, cluster, index, sorted(listed))
-        index.apply({}, set(indexed) - listed)
-        new = sorted(listed.difference(indexed))
-        if len(new) > BULK:
-            files.verify_all()
-        for name in new:
-            files.row(name)
+            files = cls(root, cluster, index, indexed)
+        else:
+            files = cls(root, cluster, index, sorted(listed))
+            index.apply({}, set(indexed) - listed)
+            new = sorted(listed.difference(indexed))
+            if len(new) > BULK:
+                files.verify_all()
+            for name in new:
+                files.row(name)
+            if set(index.names()) != listed:  # the index could not record it all: list again next time
+                stamp = None
+        if stamp is not None and not racy and not temps:  # (temps: a writer lists, and removes them)
+            index.set_meta(LISTING, stamp)
+        files.stamp = stamp
         return files
 
     def row(self, name: str) -> Row:
@@ -183,7 +227,7 @@ class HostFiles:
         row = self.rows.get(name)
         if row is not None:
             return row
-        if name not in self.listed:
+        if not self.has(name):
             raise KeyError(name)
         self._misses += 1
         if self._misses > BULK:
@@ -220,21 +264,21 @@ class HostFiles:
     def holders(self, value: str) -> set[str]:
         """Listed hosts whose rows may hold `value` ("ip=…"): the index's, and rows read again."""
         token = f" {value} "
-        found = {name for name in self.index.holders(value) if name in self.listed}
+        found = {name for name in self.index.holders(value) if self.has(name)}
         return found | {name for name, row in self.rows.items() if token in row.addrs}
 
     def members(self, membership: str) -> set[str]:
         """Listed hosts whose rows may be of `membership`."""
         if self.complete:
             return {name for name, row in self.rows.items() if row.membership == membership}
-        found = {name for name in self.index.members(membership) if name in self.listed}
+        found = {name for name in self.index.members(membership) if self.has(name)}
         return found | {name for name, row in self.rows.items() if row.membership == membership}
 
     def vms(self) -> set[str]:
         """Listed hosts whose rows may be VMs."""
         if self.complete:
             return {name for name, row in self.rows.items() if row.container is not None}
-        found = {name for name in self.index.vms() if name in self.listed}
+        found = {name for name in self.index.vms() if self.has(name)}
         return found | {name for name, row in self.rows.items() if row.container is not None}
 
     def verify_all(self) -> None:
@@ -244,6 +288,8 @@ class HostFiles:
             return
         with commit_lock(self.root, shared=True):
             found = _host_stats(self.root)
+            if len(found) != len(self.listed):  # hosts/ changed since it was listed (or trusted)
+                self.index.set_meta(LISTING, "")  # the next command lists it
             missing = self.listed.difference(found)
             if missing:
                 raise RocksccError(f"{HOSTS_DIR}/{min(missing)}.toml: removed while this command ran")
@@ -267,12 +313,21 @@ class HostFiles:
         """What a commit of this process wrote: its rows, the hosts it removed."""
         for name in removed:
             self.rows.pop(name, None)
-            self.listed.discard(name)
         self.rows.update(rows)
-        added = set(rows).difference(self.listed)
-        if added or removed:
-            self.listed |= added
-            self.names = sorted(self.listed)
+        if self._listed is None:  # names not read: remembered until they are
+            self._gone = (self._gone | removed).difference(rows)
+            self._added = (self._added | set(rows)).difference(removed)
+            return
+        added = set(rows).difference(self._listed)
+        if len(added) + len(removed) > BULK:
+            self._listed = (self._listed | added).difference(removed)
+            self._names = sorted(self._listed)
+            return
+        for name in removed & self._listed:  # a few: in place (a sort of ten thousand names is not)
+            self._names.pop(bisect.bisect_left(self._names, name))
+        for name in added:
+            bisect.insort(self._names, name)
+        self._listed = (self._listed | added).difference(removed)
 
     def _refresh(self, name: str, st: os.stat_result) -> Row:
         """Read a host's file again (it is new or changed since the index saw it), check it
@@ -322,7 +377,7 @@ class HostFiles:
                         f"{key.upper()} {value} is already used by host {others[0]}",
                     )
         if row.container is not None:
-            if row.container not in self.listed:
+            if not self.has(row.container):
                 _located(self.root, name, ("vm", "container"), f'VM container "{row.container}" is not a host')
             for other in sorted(self.vms() - {name}):
                 theirs = self._peek(other)
@@ -338,18 +393,43 @@ def _located(root: Path, name: str, path: tuple, message: str) -> None:
     raise RocksccError(f"{HOSTS_DIR}/{name}.toml:{locate(text, path)}: {dotted(path)}: {message}")
 
 
-def _host_names(root: Path, *, writer: bool = False) -> set[str]:
+def _host_names(root: Path, *, writer: bool = False) -> tuple[set[str], bool]:
     """The hosts of hosts/ (its file names; nothing stat'ed: listdir is a tenth of scandir's
-    cost). A writer also removes the temp files of commits that died before their journal."""
+    cost), and whether temp files of an interrupted commit were there (a writer removes them)."""
     try:
         entries = os.listdir(root / HOSTS_DIR)
     except FileNotFoundError:
-        return set()
+        return set(), False
     except OSError as exc:
         raise RocksccError(f"{root / HOSTS_DIR}: cannot read: {exc.strerror}") from None
-    if writer:
-        commit.remove_temps(root / HOSTS_DIR, entries)
-    return {e[:-5] for e in entries if e.endswith(".toml") and not e.startswith(".")}
+    temps = commit.temps(entries)
+    if writer and temps:
+        commit.remove_temps(root / HOSTS_DIR, temps)
+    return {e[:-5] for e in entries if e.endswith(".toml") and not e.startswith(".")}, bool(temps)
+
+
+def _seal(root: Path) -> str | None:
+    """After a commit whose listing is known: set hosts/'s mtime one nanosecond back, so that
+    its mtime and ctime differ. Any later change there by anyone sets both to the time of that
+    change, so the stamp changes even within the same tick of the file system's clock (a script
+    copying a host file in just after an edit is seen)."""
+    path = root / HOSTS_DIR
+    try:
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 1))
+    except OSError:
+        return None
+    return _dir_stamp(root)[0]
+
+
+def _dir_stamp(root: Path) -> tuple[str | None, bool]:
+    """hosts/'s stamp (mtime, ctime, inode; None if there is none) and whether it is racy: changed
+    so recently that a change within the same tick of the file system's clock could keep it."""
+    try:
+        st = os.stat(root / HOSTS_DIR)
+    except OSError:
+        return None, True
+    return f"{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}", time.time_ns() - st.st_ctime_ns < RACY_NS
 
 
 def _host_stats(root: Path) -> dict[str, os.stat_result]:
@@ -624,13 +704,18 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
         if changed:
             _make_hosts_dir(root)
         with commit_lock(root, shared=False):
+            # hosts/ as this transaction listed it (no one else changed it since): after the
+            # commit its listing is known without reading it (docs/architecture.md: the limit)
+            view = table.view
+            known = view is not None and view.stamp is not None and _dir_stamp(root)[0] == view.stamp
             commit.commit(root, writes, deletes, MODE)
+            listing = _seal(root) if known else None
     except OSError as exc:
         raise RocksccError(
             f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)"
         ) from None
     with phase("index"):
-        _record(cluster, table, changed, removed, plain)
+        _record(cluster, table, changed, removed, plain, listing)
 
 
 def _make_hosts_dir(root: Path) -> None:
@@ -653,9 +738,12 @@ def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str
     return new, tomledit.is_plain(new, data)
 
 
-def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str], plain: dict[str, bool]) -> None:
-    """The index rows of what was written, and the cluster object as now on disk (it may be
-    edited and saved again: insert-ethers, move host vm)."""
+def _record(
+    cluster: Cluster, table: HostTable, changed: dict, removed: set[str], plain: dict[str, bool], listing: str | None
+) -> None:
+    """The index rows of what was written, hosts/'s stamp if its listing is known (`listing`),
+    and the cluster object as now on disk (it may be edited and saved again: insert-ethers, move
+    host vm)."""
     rows = {}
     for name, (host, data) in changed.items():
         try:
@@ -665,7 +753,10 @@ def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str]
         rows[name] = make_row(host, _recorded(st), json.dumps(data), host_digest(host), plain[name])
     index = table.view.index if table.view is not None else Index(cluster.root)
     index.end_read()
-    index.apply(rows, removed)
+    recorded = index.apply(rows, removed)
+    if table.view is not None:
+        table.view.stamp = listing if recorded and len(rows) == len(changed) else None
+        index.set_meta(LISTING, table.view.stamp or "")
     table.rebase(rows, removed)
     cluster._top = (_read(cluster.root / FILENAME), cluster.to_data(hosts=False))
 

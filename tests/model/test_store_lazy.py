@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from rockscc.errors import RocksccError
 from rockscc.model import load
 from rockscc.model.codec import encode
-from rockscc.model.hostindex import INDEX, Index
+from rockscc.model.hostindex import INDEX, Index, Row
 from rockscc.model.store import HOSTS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +107,31 @@ def test_files_added_and_removed_by_hand_are_seen_by_any_command(hosts: Path, ro
     addrs = {n for (n,) in db.execute("SELECT DISTINCT name FROM addrs")}
     db.close()
     assert "compute-0-3" not in names | addrs and "compute-0-9" in names
+
+
+def test_a_file_copied_in_just_after_an_edit_is_seen_by_a_command_trusting_the_listing(hosts: Path, rockscc) -> None:
+    """An edit records hosts/'s stamp after its commit (the next command reads no listing);
+    a file copied in by a script the moment the edit returns, within the same tick of the file
+    system's clock, still changes the stamp (the edit set hosts/'s mtime apart from its ctime)."""
+    template = host_path(hosts, "compute-0-0").read_text()
+    for i in range(10):
+        assert rockscc(f"set host attr compute-0-1 n {i}").rc == 0
+        db = sqlite3.connect(hosts / INDEX)
+        (stamp,) = db.execute("SELECT value FROM meta WHERE key = 'listing'").fetchone()
+        db.close()
+        st = os.stat(hosts / HOSTS_DIR)
+        assert stamp == f"{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"  # trusted by the next command
+        assert st.st_mtime_ns != st.st_ctime_ns  # sealed: the kernel sets both alike at any change
+        name = f"compute-5-{i}"
+        host_path(hosts, name).write_text(
+            template.replace("10.1.255.254", f"10.1.5.{i + 1}").replace('"52:54', '"62:54')
+        )
+        after = os.stat(hosts / HOSTS_DIR)
+        assert after.st_mtime_ns == after.st_ctime_ns  # so the stamp changed, whatever the clock's tick
+        result = rockscc(f"list host {name}")
+        assert result.rc == 0, result.err
+        host_path(hosts, name).unlink()
+        assert rockscc(f"list host {name}").rc != 0
 
 
 def test_a_file_added_by_hand_with_a_taken_address_stops_every_command(hosts: Path, rockscc) -> None:
@@ -223,14 +248,45 @@ def test_concurrent_edits_of_different_hosts_all_land(hosts: Path) -> None:
 
 
 # --- the allocator's indexed search ----------------------------------------------------------
+BASE = int(ipaddress.IPv4Address("10.0.0.0"))
+
+
+def ip_row(numbers: set[int]) -> Row:
+    addrs = " ".join(f"ip={ipaddress.IPv4Address(BASE + n)}" for n in sorted(numbers))
+    return Row("sig", "{}", "d", True, "Compute", 0, 0, None, None, f" {addrs} ")
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(held=st.sets(st.integers(1, 40), max_size=40), below=st.integers(1, 40))
-def test_highest_free_through_the_index_is_the_plain_search(tmp_path: Path, held: set[int], below: int) -> None:
-    index = Index(tmp_path)
-    index.db.execute("DELETE FROM ips")
-    index.db.executemany("INSERT INTO ips VALUES (?, 'h')", [(n,) for n in held])
-    expected = next((n for n in range(below, 0, -1) if n not in held), None)
-    assert index.highest_free(below, 1) == expected
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["allocate", "free", "hold", "renumber"]), st.integers(0, 7), st.integers(1, 30)),
+        max_size=40,
+    )
+)
+def test_highest_free_through_the_index_is_the_plain_search(tmp_path: Path, ops) -> None:
+    """Through any sequence of allocations, hosts removed, addresses taken and renumbered (rows
+    applied to the index), the indexed search — with its held-above mark — finds what a plain
+    search from broadcast - 1 finds."""
+    index = Index(tmp_path / str(len(list(tmp_path.iterdir()))))
+    first, top = BASE + 1, BASE + 30
+    held: dict[str, set[int]] = {}
+    for op, host, number in ops:
+        name = f"h{host}"
+        if op == "allocate":
+            taken = set().union(*held.values())
+            expected = next((BASE + n for n in range(30, 0, -1) if n not in taken), None)
+            assert index.highest_free(top, first, top) == expected
+            if expected is not None:
+                held.setdefault(name, set()).add(expected - BASE)
+        elif op == "free":
+            held.pop(name, None)
+            assert index.apply({}, {name})
+            continue
+        elif op == "hold":
+            held.setdefault(name, set()).add(number)
+        else:
+            held[name] = {number}
+        assert index.apply({name: ip_row(held.get(name, set()))})
     index.close()
 
 
