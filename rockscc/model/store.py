@@ -179,7 +179,9 @@ class HostFiles:
 
     @property
     def listed(self) -> set[str]:
-        self.names
+        """The names, as a set (read as `names` are)."""
+        if self._listed is None:
+            _ = self.names
         return self._listed
 
     def has(self, name: str) -> bool:
