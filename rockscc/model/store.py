@@ -144,8 +144,9 @@ RACY_NS = 50_000_000  # a file changed this recently may change again with the s
 class HostFiles:
     """The host files as the index knows them, each checked against its file before use.
 
-    Made from the listing of hosts/ (names only, no stat: files added or removed by hand are
-    always seen). A host's row is checked when a command first uses the host — its file's
+    Made from the listing of hosts/ (names only, no stat), or from the index's names when
+    hosts/ still has the stamp of the last listing that matched them (`open`): files added or
+    removed by hand are seen either way. A host's row is checked when a command first uses the host — its file's
     signature (size, mtime, ctime, inode) against the row's, the file read again if they differ,
     its addresses, MACs and VM slot then checked against the other hosts through the index's
     lookups — so a command pays for the hosts it uses. A command that uses more than BULK
@@ -551,7 +552,7 @@ def description_signature(root: Path) -> tuple:
 
 
 def hosts_digest(root: Path) -> str:
-    """A digest of the host files as they are (name, size, mtime, inode of each): what a
+    """A digest of the host files as they are (name, size, mtime, ctime, inode of each): what a
     build step that reads the whole description depends on besides cluster.toml."""
     import hashlib
 
