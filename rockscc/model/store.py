@@ -236,7 +236,11 @@ class HostFiles:
         if self._misses > BULK:
             self.verify_all()
             return self.rows[name]
-        st = _stat(self.root, name)
+        try:
+            st = _stat(self.root, name)
+        except RocksccError:
+            self.index.set_meta(LISTING, "")  # listed, gone: the next command lists hosts/
+            raise
         row = self.index.row(name)
         if row is None or row.sig != _sig(st):
             return self._refresh(name, st)
@@ -291,9 +295,9 @@ class HostFiles:
             return
         with commit_lock(self.root, shared=True):
             found = _host_stats(self.root)
-            if len(found) != len(self.listed):  # hosts/ changed since it was listed (or trusted)
-                self.index.set_meta(LISTING, "")  # the next command lists it
             missing = self.listed.difference(found)
+            if missing or len(found) != len(self.listed):  # hosts/ changed since it was listed (or trusted)
+                self.index.set_meta(LISTING, "")  # the next command lists it
             if missing:
                 raise RocksccError(f"{HOSTS_DIR}/{min(missing)}.toml: removed while this command ran")
             indexed = self.index.rows()  # a read transaction: records fetched later are of this snapshot

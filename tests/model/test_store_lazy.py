@@ -134,6 +134,33 @@ def test_a_file_copied_in_just_after_an_edit_is_seen_by_a_command_trusting_the_l
         assert rockscc(f"list host {name}").rc != 0
 
 
+def absorb_into_the_stamp(root: Path) -> None:
+    """What the documented window does: a change of hosts/ taken for an edit's own (the index's
+    listing stamp made to match hosts/ as it is now, whatever the index holds)."""
+    st = os.stat(root / HOSTS_DIR)
+    db = sqlite3.connect(root / INDEX)
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('listing', ?)", (f"{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}",))
+    db.commit()
+    db.close()
+
+
+def test_a_change_absorbed_into_the_stamp_heals_at_the_next_command_using_all_hosts(hosts: Path, rockscc) -> None:
+    text = host_path(hosts, "compute-0-0").read_text().replace("10.1.255.254", "10.1.7.7")
+    host_path(hosts, "compute-0-8").write_text(text)
+    host_path(hosts, "compute-0-3").unlink()
+    absorb_into_the_stamp(hosts)
+    assert rockscc("list host compute-0-8").rc != 0  # the window: not seen by a command trusting the stamp
+    result = rockscc("list host compute-0-3")
+    assert result.rc != 0 and "compute-0-3.toml: removed while this command ran" in result.err
+    assert rockscc("list host compute-0-8").rc == 0  # that command forgot the stamp
+    absorb_into_the_stamp(hosts)  # again, now for a file renamed by hand (the count kept)
+    host_path(hosts, "compute-0-8").rename(host_path(hosts, "compute-0-9"))
+    absorb_into_the_stamp(hosts)
+    assert rockscc("list host").rc != 0  # a whole read notices (compute-0-8 is gone) …
+    result = rockscc("list host")
+    assert result.rc == 0 and "compute-0-9" in result.out and "compute-0-8" not in result.out  # … and heals
+
+
 def test_a_file_added_by_hand_with_a_taken_address_stops_every_command(hosts: Path, rockscc) -> None:
     text = host_path(hosts, "compute-0-0").read_text().replace("rank = 0", "rank = 9")
     host_path(hosts, "compute-0-9").write_text(text)  # compute-0-0's IP and MAC-less interface
