@@ -242,6 +242,11 @@ class Index:
             self.db.execute("UPDATE meta SET value = ? WHERE key = ?", (str(mark), key))
 
     def _write(self, statements) -> bool:
+        if self.db.in_transaction:
+            # a read snapshot is open (verify_all): not written now. (A BEGIN IMMEDIATE that fails
+            # inside a read transaction still takes SQLite's write lock and keeps it until that
+            # transaction ends: every other writer of the index would then wait.)
+            return False
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from rockscc.errors import RocksccError
 from rockscc.model import load
 from rockscc.model.codec import encode
+from rockscc.model.records import Host
 from rockscc.model.hostindex import INDEX, Index, Row
 from rockscc.model.store import HOSTS_DIR
 
@@ -237,6 +238,24 @@ def test_deleted_or_damaged_index_is_rebuilt_by_a_single_command(hosts: Path, ro
         assert load(hosts, lazy=True).to_data() == before
         result = rockscc("set host interface compute-0-0 eth0 ip=10.1.255.253")  # compute-0-1's
         assert result.rc != 0 and "already used by host compute-0-1" in result.err
+
+
+def test_a_refused_transaction_leaves_the_index_writable(hosts: Path) -> None:
+    """A transaction that allocated an address (the allocator records a mark in the index) and
+    was then refused holds no write lock on the index (it did: every later writer waited 30 s)."""
+    from rockscc.model.store import transaction
+
+    cluster = None
+    with pytest.raises(RocksccError):
+        with transaction(hosts) as cluster:
+            ip = cluster.next_ip("private")
+            cluster.hosts["compute-0-5"] = Host(name="compute-0-5", membership="Compute", attrs={"a": "\x00"})
+            assert ip
+    assert cluster is not None  # still referenced: its index connection is alive
+    probe = sqlite3.connect(hosts / INDEX, timeout=0.1, isolation_level=None)
+    probe.execute("BEGIN IMMEDIATE")
+    probe.execute("COMMIT")
+    probe.close()
 
 
 def test_a_file_removed_while_a_command_runs_is_an_error_not_a_ghost(hosts: Path) -> None:
