@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from rockscc.errors import RocksccError
 from rockscc.model import load
 from rockscc.model.codec import encode
-from rockscc.model.records import Host
 from rockscc.model.hostindex import INDEX, Index, Row
+from rockscc.model.records import Host
 from rockscc.model.store import HOSTS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
