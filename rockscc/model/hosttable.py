@@ -113,6 +113,28 @@ class HostTable(MutableMapping):
         row = self.rows[name]
         return row.membership, row.rack, row.rank
 
+    def vm_container(self, name: str) -> str | None:
+        """The container of a VM (None: not a VM), from its record if taken out, else from its row."""
+        host = self._records.get(name)
+        if host is not None or name not in self.rows:
+            host = self[name]
+            return host.vm.container if host.vm else None
+        return self.rows[name].container
+
+    def containers(self) -> dict[str, str]:
+        """VM name → its container, every VM of the table (from the rows where no record was taken out)."""
+        out = {}
+        rows, taken = self.rows, self._records
+        for name in self._names:
+            if name in taken or name not in rows:
+                vm = self[name].vm
+                container = vm.container if vm else None
+            else:
+                container = rows[name].container
+            if container is not None:
+                out[name] = container
+        return out
+
     def vm_slots(self) -> dict[tuple[str, int], list[str]]:
         """(container, slice) → the VMs there, every host of the table."""
         slots: dict[tuple[str, int], list[str]] = {}
@@ -211,7 +233,8 @@ class HostTable(MutableMapping):
         return host_digest(host)
 
     def digests(self) -> dict[str, str]:
-        return {name: self.digest(name) for name in self._names}
+        rows, taken = self.rows, self._records  # most hosts of a build: a record never taken out
+        return {name: rows[name].digest if name not in taken else self.digest(name) for name in self._names}
 
 
 class AddressBook:

@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import re
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,6 +32,7 @@ from rockscc.model.codec import SchemaError, check_strings, decode, dotted, enco
 from rockscc.model.commit import atomic_write, commit_lock
 from rockscc.model.hostindex import Index, Row, make_row
 from rockscc.model.hosttable import HostTable
+from rockscc.model.overlay import RACY_NS
 from rockscc.model.records import Host
 from rockscc.model.timing import phase
 
@@ -160,18 +162,32 @@ def _host_files(root: Path) -> dict[str, str]:
     found = {}
     for entry in entries:
         if entry.name.endswith(".toml") and not entry.name.startswith("."):
-            st = entry.stat()
-            found[entry.name[:-5]] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+            found[entry.name[:-5]] = _stat_signature(entry.stat())
     return found
 
 
 def _signature(path: Path) -> str | None:
-    """A host file's signature as the index records it (size, mtime, inode)."""
+    """A host file's signature as the index records it (size, mtime, ctime, inode)."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return _stat_signature(st)
+
+
+def _stat_signature(st: os.stat_result) -> str:
+    """Size, mtime, ctime and inode, as git judges a file unchanged: the ctime and inode give away
+    a rewrite whose mtime was put back (`cp -p`, `touch -r`), which size and mtime would not."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _row_signature(sig: str) -> str:
+    """The signature an index row keeps of a file read with signature `sig`: the same, unless the
+    file was racily recent then (model/overlay.py: a same-sized rewrite within one clock tick
+    keeps every time), in which case a mark that no file's signature has: the next load reads
+    the file again instead of trusting the row."""
+    _size, mtime, ctime, _inode = (int(part) for part in sig.split(":"))
+    return f"{sig}:racy" if max(mtime, ctime) >= time.time_ns() - RACY_NS else sig
 
 
 def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
@@ -185,7 +201,7 @@ def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
     except SchemaError as exc:
         raise RocksccError(_host_error(text, where, exc)) from None
     encoded = encode(host)
-    return make_row(host, sig, json.dumps(encoded), host_digest(host), tomledit.is_plain(text, encoded))
+    return make_row(host, _row_signature(sig), json.dumps(encoded), host_digest(host), tomledit.is_plain(text, encoded))
 
 
 def _host_error(text: str, where: str, exc: SchemaError) -> str:
@@ -441,7 +457,7 @@ def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str]
     for name, (host, data) in changed.items():
         sig = _signature(host_file(cluster.root, name))
         if sig is not None:
-            rows[name] = make_row(host, sig, json.dumps(data), host_digest(host), plain[name])
+            rows[name] = make_row(host, _row_signature(sig), json.dumps(data), host_digest(host), plain[name])
     index = Index(cluster.root)
     try:
         index.apply(rows, removed)
