@@ -271,7 +271,7 @@ def _record_host_stamps(
 ) -> None:
     """Record the stamp of each planned host whose every job now holds its own current stamp
     (fresh or rebuilt, none failed, none that reads the whole description); forget the others'
-    and, after a build of every host, those of hosts that are gone."""
+    and those of the hosts the build was for that are gone."""
     jobs_of: dict[str, list] = {}
     for job in plan:
         if job.host is not None:
@@ -283,9 +283,9 @@ def _record_host_stamps(
         jobs = jobs_of.get(host, [])
         fresh = bool(jobs) and all(job.stamp is not None and recorded(job.id) == job.stamp for job in jobs)
         manifest.set_host_stamp(host, stamp if fresh else None)
-    if options.hosts is None:
-        for host in [h for h in manifest.hosts if h not in host_stamps]:
-            manifest.set_host_stamp(host, None)
+    asked = manifest.hosts if options.hosts is None else set(options.hosts).intersection(manifest.hosts)
+    for host in [h for h in asked if h not in host_stamps]:
+        manifest.set_host_stamp(host, None)
 
 
 def _damaged(

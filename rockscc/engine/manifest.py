@@ -38,7 +38,10 @@ CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, host TEXT, stamp TEXT, grp
 CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, deps TEXT);
 CREATE TABLE IF NOT EXISTS hosts (name TEXT PRIMARY KEY, stamp TEXT);
+CREATE INDEX IF NOT EXISTS jobs_index ON jobs (id, host, stamp, sigs);
 """
+# jobs_index covers what every build reads of every job (Jobs.__init__): a scan of it reads a
+# few MB, where a scan of the table reads every record too (20 MB at ten thousand hosts).
 
 
 class Jobs:

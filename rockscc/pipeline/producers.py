@@ -5,7 +5,6 @@ decides which jobs are stale."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -36,7 +35,7 @@ class Wanted:
     hosts: list[str] | None = None
 
 
-def planned_hosts(session: Session, wanted: Wanted) -> Iterable[str]:
+def planned_hosts(session: Session, wanted: Wanted) -> list[str]:
     """The names of the hosts to make jobs for: all of them, or those of a build limited to a
     few hosts (the engine keeps only their jobs: not making the others spares planning ten
     thousand jobs to build one host, as insert-ethers does). Names, not records: a job looks its
@@ -50,10 +49,12 @@ def planned_hosts(session: Session, wanted: Wanted) -> Iterable[str]:
 
 def profile_jobs(session: Session, wanted: Wanted) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
+    names = planned_hosts(session, wanted)
+    if not names:
+        return []  # a build where every host is settled: the kickstart backend is not even imported
     salt = session.profile_salt()
     return [
-        DepsJob(f"profile:{name}", name, partial(_profile, session, name), salt=salt, reads=(name,))
-        for name in planned_hosts(session, wanted)
+        DepsJob(f"profile:{name}", name, partial(_profile, session, name), salt=salt, reads=(name,)) for name in names
     ]
 
 
@@ -203,9 +204,8 @@ def render_vm(spec) -> list[Output]:
 
 
 ALL = [network_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]
-# The jobs of one host, and the salts of the spec jobs among them (the profile job's is the
-# session's template identity): a host's stamp (Session.host_stamps) covers all of them, so a
-# producer of host jobs added here must add its salt, and read no record but the host's own and
-# its VM container's (or widen host_stamps).
+# The jobs of one host. A host's stamp (Session.host_stamps) covers all of them: their salts
+# through rockscc's code identity (templates and this module included), and the records they
+# read. A producer of host jobs added here must read no record but the host's own and its VM
+# container's (or widen host_stamps).
 HOST_JOBS = (profile_jobs, boot_jobs, vm_jobs)
-HOST_SALTS = f"{BOOT_SALT}|{VM_SALT}"

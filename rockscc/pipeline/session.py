@@ -50,7 +50,7 @@ from rockscc.engine.make import BuildOptions, BuildReport, build, output_dir
 from rockscc.engine.manifest import Manifest
 from rockscc.engine.stamps import Stamps
 from rockscc.errors import Diagnostic, RocksccError
-from rockscc.memo import Memo
+from rockscc.memo import Memo, code_identity
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
 from rockscc.model.defaults import DEFAULT_DIALECT, PRESEED_DIALECTS
@@ -415,12 +415,13 @@ class Session:
 
     def host_stamps(self, hosts: list[str] | None) -> dict[str, str]:
         """Each host's stamp (Stamps.of_hosts): of every host, or of those of `hosts` in the
-        description. It covers each of the host's jobs (producers.HOST_JOBS): their salts, and the
-        records they read (its own; a VM's container's too), looked up in the host index."""
+        description. It covers each of the host's jobs (producers.HOST_JOBS): their salts (the
+        templates, the backends' code: rockscc's code identity, which holds them all, so a
+        no-op build need not import the kickstart backend to learn its templates' digest), and
+        the records they read (its own; a VM's container's too), looked up in the host index."""
         table = self.cluster.host_table()
         names = list(table) if hosts is None else [name for name in dict.fromkeys(hosts) if name in table]
-        salt = f"{self.profile_salt()}|{producers.HOST_SALTS}"
-        return self.stamps().of_hosts(salt, table.containers(), names)
+        return self.stamps().of_hosts(code_identity(), table.containers(), names)
 
     @cached_property
     def tree_signature(self) -> tuple:
