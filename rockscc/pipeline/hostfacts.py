@@ -31,8 +31,22 @@ KEY = "all"  # one entry, replaced: old descriptions' facts do not pile up in th
 
 
 class Facts(NamedTuple):
-    entry: dict[str, Any] | None  # the host's line of the network files (specs.host_entries), None: no address
-    boots: tuple[str, ...]  # the kernels and initrds its own PXE actions load (specs.needed_files)
+    """A host's facts, as the memo keeps them: [name, digest, ip, mac, hexip, ipxe, boots] (ip
+    None: the host has no private address, and no entry in the network files)."""
+
+    name: str
+    digest: str
+    ip: str | None
+    mac: str | None
+    hexip: str | None
+    ipxe: bool | None
+    boots: list[str]  # the kernels and initrds its own PXE actions load (specs.needed_files)
+
+    def entry(self) -> dict[str, Any] | None:
+        """The host's line of the network files (specs.host_entry), None without an address."""
+        if self.ip is None:
+            return None
+        return {"name": self.name, "ip": self.ip, "mac": self.mac, "hexip": self.hexip, "ipxe": self.ipxe}
 
 
 def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[str, Facts]:
@@ -44,31 +58,19 @@ def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[st
     known = _load(memo, scope)
     ipxe = host_flag(cluster, "pxe_ipxe", default=True)
     facts: dict[str, Facts] = {}
-    rows = []
     computed = 0
     for name, digest in digests.items():
-        row = known.get(name)
-        if row is None or row[1] != digest:
+        found = known.get(name)
+        if found is None or found.digest != digest:
             host: Host = table[name]
-            entry = host_entry(cluster, name, host, ipxe)
+            entry = host_entry(cluster, name, host, ipxe) or dict.fromkeys(("ip", "mac", "hexip", "ipxe"))
             boots = action_files(host.pxeactions.values())
-            fields = [entry[f] for f in _ENTRY_FIELDS] if entry is not None else [None] * len(_ENTRY_FIELDS)
-            row = [name, digest, *fields, boots]
+            found = Facts(name, digest, entry["ip"], entry["mac"], entry["hexip"], entry["ipxe"], boots)
             computed += 1
-        rows.append(row)
-        facts[name] = _facts_of(row)
-    if computed or len(rows) != len(known):
-        memo.remember(NAMESPACE, KEY, json.dumps({"scope": scope, "hosts": rows}).encode())
+        facts[name] = found
+    if computed or len(facts) != len(known):
+        memo.remember(NAMESPACE, KEY, json.dumps({"scope": scope, "hosts": list(facts.values())}).encode())
     return facts
-
-
-_ENTRY_FIELDS = ("ip", "mac", "hexip", "ipxe")  # a row: [name, digest, ip, mac, hexip, ipxe, boots]
-
-
-def _facts_of(row: list) -> Facts:
-    name, _digest, ip, mac, hexip, ipxe, boots = row
-    entry = None if ip is None else {"name": name, "ip": ip, "mac": mac, "hexip": hexip, "ipxe": ipxe}
-    return Facts(entry, tuple(boots))
 
 
 def host_boots(cluster: Cluster, memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]]) -> list[str]:
@@ -89,8 +91,8 @@ def host_boots(cluster: Cluster, memo: Memo, stamps: Stamps, facts: Callable[[],
     return names
 
 
-def _load(memo: Memo, scope: str) -> dict[str, list]:
-    """{name: row} as recorded under this description scope; {} when none is (or what is there
+def _load(memo: Memo, scope: str) -> dict[str, Facts]:
+    """{name: facts} as recorded under this description scope; {} when none is (or what is there
     is not what this module writes: a damaged cache is recomputed)."""
     blob = memo.get(NAMESPACE, KEY)
     if blob is None:
@@ -99,22 +101,21 @@ def _load(memo: Memo, scope: str) -> dict[str, list]:
         data = json.loads(blob)
         if data.get("scope") != scope:
             return {}
-        rows = data["hosts"]
-        if type(rows) is list and all(_well_formed(row) for row in rows):
-            return {row[0]: row for row in rows}
+        facts = [Facts(*row) for row in data["hosts"]]  # a row of another length: TypeError
+        if all(_well_formed(item) for item in facts):
+            return {item.name: item for item in facts}
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return {}
 
 
-def _well_formed(row) -> bool:
+def _well_formed(item: Facts) -> bool:
+    """What the network files and the TFTP tree would be made of is of the types made here."""
     return (
-        type(row) is list
-        and len(row) == 7
-        and type(row[0]) is str
-        and type(row[1]) is str
-        and (row[2] is None or (type(row[2]) is str and type(row[4]) is str and type(row[5]) is bool))
-        and (row[3] is None or type(row[3]) is str)
-        and type(row[6]) is list
-        and all(type(name) is str for name in row[6])
+        type(item.name) is str
+        and type(item.digest) is str
+        and (item.ip is None or (type(item.ip) is str and type(item.hexip) is str and type(item.ipxe) is bool))
+        and (item.mac is None or type(item.mac) is str)
+        and type(item.boots) is list
+        and all(type(name) is str for name in item.boots)
     )

@@ -70,7 +70,7 @@ def network_spec(cluster: Cluster, outdir: Path, facts: dict[str, Facts] | None 
     if facts is None:
         hosts = host_entries(cluster)
     else:
-        hosts = [facts[name].entry for name in sorted(facts) if facts[name].entry is not None]
+        hosts = [entry for name in sorted(facts) if (entry := facts[name].entry()) is not None]
     return {
         "outdir": str(outdir),
         "next_server": kickstart_server(server) if server else "",
