@@ -142,9 +142,13 @@ def _host_rows(root: Path, cluster: Cluster) -> tuple[dict[str, Row], Callable]:
     gone = set(rows) - set(found)
     if stale or gone:
         fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
+        # a file read again with the record its row holds (racily recent when last read: _row_signature)
+        # was checked against the others then; those changed since are among the fresh ones
+        changed = {n: r for n, r in fresh.items() if n not in rows or rows[n].digest != r.digest}
         rows = {n: r for n, r in rows.items() if n not in gone} | fresh
         index.end_read()
-        _check_across(rows, fresh, root)  # before the index records them
+        if changed or gone:
+            _check_across(rows, changed, root)  # before the index records them
         index.apply(fresh, gone)
         rows = index.rows()
     if stale:  # what the index could not record (busy, read-only) is still this snapshot's
