@@ -31,7 +31,8 @@ inherits its parent's (copy on write).
     _stamps     one build's input stamps (engine/stamps.py), made again by each build
 
 A build's own state is the engine's, made per build: the manifest (engine/manifest.py), the
-DepResolver's values (engine/jobs.py), the input stamps and their group verdicts (engine/stamps.py).
+DepResolver's values (engine/jobs.py); and the session's, made again by each build (Session.build
+drops them): the input stamps and their group verdicts (engine/stamps.py), the hosts' facts.
 
 Process-wide state outside any session is listed in PROCESS_WIDE below, each with why it may be
 (tests/test_caches.py fails when a module-level cache is added and not listed there).
