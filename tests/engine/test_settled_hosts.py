@@ -1,7 +1,8 @@
 """Attacks on the short cuts of an incremental build's fixed cost (issue 17/18): hosts whose stamp
 is the recorded one are not planned at all (engine/make.py: settled hosts), the cluster-wide specs
 read each host's facts from a cache kept by record digest (pipeline/hostfacts.py), and the host
-index trusts a host file whose signature it recorded (model/store.py). Each test changes
+index trusts a host file whose signature it recorded (model/store.py; its racily recent rule is
+attacked in tests/model/test_store_lazy.py). Each test changes
 something the short cuts could miss and checks the incremental build against a build from
 scratch (tests/engine/differential.py)."""
 
@@ -16,7 +17,6 @@ import pytest
 from rockscc.engine.manifest import NAME as MANIFEST
 from rockscc.memo import DIRNAME, FILENAME
 from rockscc.model import load
-from rockscc.model.hostindex import INDEX
 from tests.engine.differential import Description
 
 
@@ -63,30 +63,6 @@ def test_a_host_file_edited_by_hand_with_its_size_and_mtime_put_back(desc):
     build = desc.check("--eval=no")
     assert "profile:compute-0-0" in build.rebuilt
     assert "Europe/Rome" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
-
-
-def test_a_racily_recent_host_file_is_read_again_by_the_next_load(desc):
-    """A host file rewritten in place within one clock tick of the previous write, with the same
-    size, keeps every time and its inode: nothing in its signature tells. So the index keeps no
-    trusted signature of a file younger than 2 s (its row's never matches: the next load reads
-    the file again), and trusts it once it is older."""
-    path = desc.root / "hosts/compute-0-1.toml"
-    rewrite_in_place(path, "compute-0-1", "compute-0-1")  # written now: racily recent
-    load(desc.root)
-    assert index_signature(desc, "compute-0-1").endswith(":racy")
-    load(desc.root)  # read again, and still not trusted
-    assert index_signature(desc, "compute-0-1").endswith(":racy")
-    time.sleep(2.1)
-    load(desc.root)
-    assert not index_signature(desc, "compute-0-1").endswith(":racy")
-    settled_build(desc)
-
-
-def index_signature(desc, host: str) -> str:
-    with sqlite3.connect(desc.root / INDEX) as db:
-        (sig,) = db.execute("SELECT sig FROM hosts WHERE name = ?", (host,)).fetchone()
-    db.close()
-    return sig
 
 
 def test_a_vm_container_changed_while_the_vm_record_did_not(desc):
