@@ -73,7 +73,7 @@ def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[st
     return facts
 
 
-def host_boots(cluster: Cluster, memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]]) -> list[str]:
+def host_boots(memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]]) -> list[str]:
     """The files the hosts' own PXE actions boot (the TFTP tree's spec, made on every build):
     kept in the memo by the digest of every host record and of the description minus its hosts
     (a pure function of that key), so a build where no host changed reads no host's facts."""

@@ -407,7 +407,7 @@ class Session:
 
     def host_boots(self) -> list[str]:
         """The files the hosts' own PXE actions boot (pipeline/hostfacts.py)."""
-        return hostfacts.host_boots(self.cluster, self.memo, self.stamps(), self.host_facts)
+        return hostfacts.host_boots(self.memo, self.stamps(), self.host_facts)
 
     def stamps(self) -> Stamps:
         if self._stamps is None:
