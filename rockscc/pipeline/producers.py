@@ -23,8 +23,6 @@ BOOT_MODE = 0o664  # as Rocks left the tftp tree: group-writable
 # dnsmasq checks each new dhcp-host against all before it: ten thousand in one file cost half a
 # second, in chunks of this many a tenth (the description already keeps MACs and addresses unique)
 DNSMASQ_CHUNK = 2000
-BOOT_SALT = "boot-2"  # the boot and VM files' template/code identity: a change here rebuilds them
-VM_SALT = "vm-1"
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,7 @@ def vm_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
         container = table.vm_container(name)  # from the host index: no record decoded
         if container is not None and container in cluster.hosts:
             spec = partial(_host_spec, vm_spec, cluster, name)
-            jobs.append(SpecJob(f"vm:{name}", name, spec, render_vm, salt=VM_SALT, reads=(name, container)))
+            jobs.append(SpecJob(f"vm:{name}", name, spec, render_vm, salt="vm-1", reads=(name, container)))
     return jobs
 
 
@@ -203,9 +201,9 @@ def render_vm(spec) -> list[Output]:
     ]
 
 
-ALL = [network_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]
 # The jobs of one host. A host's stamp (Session.host_stamps) covers all of them: their salts
 # through rockscc's code identity (templates and this module included), and the records they
 # read. A producer of host jobs added here must read no record but the host's own and its VM
 # container's (or widen host_stamps).
-HOST_JOBS = (profile_jobs, boot_jobs, vm_jobs)
+HOST_JOBS = [profile_jobs, boot_jobs, vm_jobs]
+ALL = [network_jobs, *HOST_JOBS, tftp_jobs]
