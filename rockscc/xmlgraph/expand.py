@@ -8,8 +8,8 @@ from pathlib import Path
 from rockscc.errors import Diagnostic, RocksccError
 from rockscc.model.overlay import outside
 from rockscc.xmlgraph import evals, ir
-from rockscc.xmlgraph.expansions import ATTR, FILE_MODE, MISSING, VAR, Effects
 from rockscc.xmlgraph.depkeys import environment_signature, include_signature
+from rockscc.xmlgraph.expansions import ATTR, FILE_MODE, MISSING, VAR, Effects
 from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
