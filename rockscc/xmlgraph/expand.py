@@ -40,10 +40,6 @@ class Expander:
         if self._reads is not None and (kind, name) not in self._written and (kind, name) not in self._reads:
             self._reads[kind, name] = value
 
-    def _current(self, kind: str, name: str) -> object:
-        state = self.attrs if kind == ATTR else self.vars if kind == VAR else self.file_modes
-        return state.get(name, MISSING)
-
     def _set_var(self, name: str, value: str) -> None:
         self.vars[name] = value
         if self._written is not None:
@@ -296,7 +292,7 @@ class Expander:
         if self.expansions is None:
             return self._items(node.items, node, label, profile)
         entry = self.expansions.entry(node, self.evals, self.cluster_dir)
-        effects = entry.find(self._current)
+        effects = entry.find(self.attrs, self.vars, self.file_modes)
         if effects is not None:
             self.vars.update(effects.vars)
             self.file_modes.update(effects.file_modes)

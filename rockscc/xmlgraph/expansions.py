@@ -21,6 +21,7 @@ per host, rockscc does too), and a node whose expansion raised an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 
 MISSING = object()  # "no such key" as a recorded value: absent differs from any string
 CAP = 256  # recorded value combinations per node; a node past it is looked up, not recorded
@@ -50,23 +51,30 @@ class Effects:
 
 @dataclass
 class NodeEntry:
-    """The recorded expansions of one node: per sequence of names read, value tuple -> Effects."""
+    """The recorded expansions of one node: per *shape* (the names read, by kind: attributes,
+    variables, file modes), the values read -> Effects."""
 
     node: object  # kept so that the id() the table is keyed by stays this node's
     shapes: dict[tuple, dict[tuple, Effects]] = field(default_factory=dict)
     recorded: int = 0
 
-    def find(self, current) -> Effects | None:
-        for names, table in self.shapes.items():
-            found = table.get(tuple(current(kind, name) for kind, name in names))
+    def find(self, attrs: dict, vars: dict, file_modes: dict) -> Effects | None:
+        for (a, v, f), table in self.shapes.items():  # one shape, or a few: filters choose what is read
+            values = (*map(attrs.get, a, repeat(MISSING)), *map(vars.get, v, repeat(MISSING)))
+            if f:
+                values += tuple(map(file_modes.get, f, repeat(MISSING)))
+            found = table.get(values)
             if found is not None:
                 return found
         return None
 
     def add(self, reads: dict[tuple, object], effects: Effects) -> None:
+        """Record an expansion under what it read: {(kind, name): value read}."""
         if self.recorded >= CAP:
             return
-        self.shapes.setdefault(tuple(reads), {})[tuple(reads.values())] = effects
+        shape = tuple(tuple(name for kind, name in reads if kind == k) for k in (ATTR, VAR, FILE_MODE))
+        values = tuple(value for k in (ATTR, VAR, FILE_MODE) for (kind, _), value in reads.items() if kind == k)
+        self.shapes.setdefault(shape, {})[values] = effects
         self.recorded += 1
 
     @property
