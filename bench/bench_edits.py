@@ -4,7 +4,8 @@ edits and listings. Run by hand; prints figures, asserts nothing.
     .venv/bin/python bench/bench_edits.py 10000
     .venv/bin/python bench/bench_edits.py --runs=9 1000 10000
 
-For each size: `rockscc init`, then one `load` of a script with three lines per host
+For each size: `rockscc init`, then one `load` of a script with three lines per host (above
+60 000 hosts, first a line widening the private network to a /15)
 (`add host compute-R-K` with its address allocated, `set host interface … eth0 mac=…`,
 `set host pxeboot … action=install`), timed once, with the store's phases (ROCKSCC_TIMING=1:
 snapshot, commands, validation, writing, index). Then each single command, median (and min,
@@ -51,6 +52,8 @@ def run(root: Path, *argv: str, timing: bool = False) -> tuple[float, float, str
 
 def script(count: int) -> str:
     lines = []
+    if count > 60000:  # more hosts than the default private network (10.1.0.0/16) has addresses
+        lines.append("rockscc set network private netmask=255.254.0.0")
     for i in range(count):
         name = f"compute-{i // 1000}-{i % 1000}"
         mac = f"52:54:{(i >> 24) & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
@@ -76,10 +79,11 @@ def bench(count: int, runs: int) -> None:
         subprocess.run([*ROCKSCC, "init", str(root), "password=bench"], check=True, capture_output=True)
         path = root.parent / "hosts.sh"
         path.write_text(script(count))
-        seconds, cpu, phases, _rss = run(root, "load", str(path), timing=True)
+        seconds, cpu, phases, rss = run(root, "load", str(path), timing=True)
         print(
             f"\n{count} hosts: load of {3 * count} lines  {seconds:7.2f} s  CPU {cpu:.2f} s"
-            f"  ({seconds / count * 1e3:.2f} ms a host)"
+            f"  ({seconds / count * 1e3:.2f} ms a host)  peak RSS {rss / 1024:.0f} MiB"
+            f"  (load average {os.getloadavg()[0]:.2f})"
         )
         for line in phases.splitlines():
             if line.startswith("timing"):
@@ -99,6 +103,15 @@ def bench(count: int, runs: int) -> None:
                 samples[name].append(run(root, *argv(i))[:2])
         for name, _ in singles:
             print(f"  {name:<22} {figures(samples[name])}")
+        print(f"  where the time of one edit goes (set host attr, ROCKSCC_TIMING=1, median of {runs}):")
+        timed: dict[str, list[float]] = {}
+        for i in range(runs):
+            for line in run(root, "set", "host", "attr", one, "bench", f"t{i}", timing=True)[2].splitlines():
+                if line.startswith("timing"):
+                    label, value = line[len("timing ") :].rsplit(None, 2)[0].strip(), float(line.split()[-2])
+                    timed.setdefault(label, []).append(value)
+        print("    " + "   ".join(f"{label} {statistics.median(v):.3f} s" for label, v in timed.items()))
+        print(f"  load average now {os.getloadavg()[0]:.2f}")
         cold = []
         for _ in range(max(1, runs // 3)):
             shutil.rmtree(root / ".rockscc-cache", ignore_errors=True)

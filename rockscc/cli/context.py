@@ -38,7 +38,7 @@ class Context:
     @property
     def cluster(self) -> Cluster:
         if self._cluster is None:
-            self._cluster = load(self.root)
+            self._cluster = load(self.root, lazy=True)  # each host file checked when used
         return self._cluster
 
     @property

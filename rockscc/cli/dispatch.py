@@ -10,10 +10,13 @@ from rockscc.errors import RocksccError
 from rockscc.model import transaction
 from rockscc.model.codec import SchemaError, dotted
 from rockscc.model.store import cluster_wide
+from rockscc.model.timing import phase, started
 
 
 def execute(words: list[str], ctx: Context) -> None:
     """Run one command line (also used by `load` for each of its lines)."""
+    if not ctx.loaded:
+        started()
     _roll_commands(ctx)
     name, rest = registry.resolve(words)
     if name is None:
@@ -40,22 +43,25 @@ def execute(words: list[str], ctx: Context) -> None:
     opts, ctx.output = cls.bind(rest)
     command = cls()
     if cls.mutates and not ctx.in_transaction:
-        with transaction(ctx.root) as cluster:
+        with transaction(ctx.root, lazy=True) as cluster:
             ctx.use(cluster, in_transaction=True)
             try:
-                _run(command, ctx, opts)
+                with phase("command"):
+                    _run(command, ctx, opts)
             finally:
                 ctx.in_transaction = False
         for hook in ctx.after_commit:
             hook()
         ctx.after_commit.clear()
-    else:
+    elif ctx.in_transaction:  # a line of `load`: its phases are the load's
         _run(command, ctx, opts)
-        if ctx.in_transaction:  # a line of `load`: the hosts it edited are checked and settled now
-            try:
-                ctx.cluster.end_command()
-            except SchemaError as exc:
-                raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+        try:  # the hosts the line edited are checked and settled now
+            ctx.cluster.end_command()
+        except SchemaError as exc:
+            raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
+    else:
+        with phase("command"):
+            _run(command, ctx, opts)
 
 
 def _roll_commands(ctx: Context) -> None:

@@ -30,6 +30,7 @@ class Check(Command):
         from rockscc.model.rolls import conflicts
 
         cluster = ctx.cluster
+        cluster.host_table().check_files()  # every host file against the index, not only those compiled
         session = ctx.session(CompileOptions(evals=False))  # a lint runs no user code
         live = {
             name: a

@@ -265,10 +265,8 @@ class Cluster:
         (the DHCP discovery range) are skipped too."""
         if network not in self.networks:
             raise RocksccError(f'network "{network}" is not defined')
-        return (
-            self.host_table()
-            .book()
-            .next_ip(network, alloc.network_of(self.networks[network]), alloc.as_ints(frozenset(reserved)))
+        return self.host_table().next_ip(
+            network, alloc.network_of(self.networks[network]), alloc.as_ints(frozenset(reserved))
         )
 
     # --- host selection ------------------------------------------------------------------------
@@ -357,7 +355,8 @@ class Cluster:
         no VM is left on a removed container. Costs what the edit touched, not the cluster."""
         for name, (host, _data) in changed.items():
             self._validate_host(name, host)
-        self._validate_one_frontend(blame=changed)
+        if changed:  # removing hosts makes no second frontend
+            self._validate_one_frontend(blame=changed)
         self._validate_addresses_of({name: host for name, (host, _data) in changed.items()})
         if removed or any(host.vm for host, _ in changed.values()):
             self._validate_vm_slots(self.host_table().vm_slots())
@@ -408,7 +407,7 @@ class Cluster:
         table = self.host_table()
         if blame and not any(table.summary(name)[0] in memberships for name in blame if name in table):
             return  # only a host that is a frontend can make a second one: no scan per load line
-        frontends = [name for name in table if table.summary(name)[0] in memberships]
+        frontends = table.with_membership(memberships)
         if len(frontends) > 1:
             culprit = next((name for name in frontends if name in blame), frontends[-1])
             first = next(name for name in frontends if name != culprit)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING
 
 from rockscc.errors import RocksccError
 from rockscc.model.alloc import ip_int
@@ -24,16 +25,18 @@ from rockscc.model.codec import decode_trusted, encode
 from rockscc.model.hostindex import Row, addresses
 from rockscc.model.records import Host
 
+if TYPE_CHECKING:
+    from rockscc.model.store import HostFiles
+
 
 class HostTable(MutableMapping):
-    def __init__(self, rows: dict[str, Row] | None = None, fetch=None) -> None:
-        self.rows = rows or {}  # as loaded (what `changes` compares with)
-        self._fetch = fetch  # names → {name: record JSON} for rows read without it (data None)
-        self._decoded = 0
-        self._names: dict[str, None] = dict.fromkeys(self.rows)
+    def __init__(self, files: HostFiles | None = None) -> None:
+        self.view = files  # the host files as loaded (store.HostFiles): rows checked before use
+        self._names: dict[str, None] = dict.fromkeys(files.names if files is not None else ())
         self._records: dict[str, Host] = {}
         self._original: dict[str, str] = {}  # the JSON each record was decoded from (the record shares its
         # lists and tables with what it was decoded from: only the text stays as loaded)
+        self._deleted: set[str] = set()  # names deleted in this transaction (some may be back)
         self._recent: set[str] = set()  # records taken out since the last command boundary
         self._book: AddressBook | None = None
 
@@ -56,22 +59,30 @@ class HostTable(MutableMapping):
         return host
 
     def _decode(self, name: str) -> Host:
-        text = self.rows[name].data
-        if text is None:
-            self._decoded += 1
-            if self._decoded == 64:  # reading many: fetch every record at once
-                every = self._fetch(None)
-                self.rows = {
-                    n: r._replace(data=every[n]) if r.data is None and n in every else r for n, r in self.rows.items()
-                }
-                text = self.rows[name].data
-            else:
-                text = self._fetch([name])[name]
+        text = self.view.data(name)
         data = json.loads(text)
         host = decode_trusted(Host, data)  # checked when its file was read (the row is that file's)
         host.name = name
         self._original[name] = text
         return host
+
+    def loaded_row(self, name: str) -> Row | None:
+        """The row of a host as loaded (checked against its file), None for a host new here."""
+        if self.view is None or name not in self.view.listed:
+            return None
+        return self.view.row(name)
+
+    def check_files(self) -> None:
+        """Check every host file against the index now (read and check what changed), as a
+        command using all hosts does; raises RocksccError naming a file and line."""
+        self._all_rows()
+
+    def _all_rows(self) -> dict[str, Row]:
+        """Every loaded host's row (every file checked once: a command using all hosts)."""
+        if self.view is None:
+            return {}
+        self.view.verify_all()
+        return self.view.rows
 
     def __setitem__(self, name: str, host: Host) -> None:
         self._names[name] = None
@@ -84,6 +95,7 @@ class HostTable(MutableMapping):
         if name not in self._names:
             raise KeyError(name)
         del self._names[name]
+        self._deleted.add(name)
         self._records.pop(name, None)
         self._recent.discard(name)
         if self._book is not None:
@@ -110,32 +122,60 @@ class HostTable(MutableMapping):
         host = self._records.get(name)
         if host is not None:
             return host.membership, host.rack, host.rank
-        row = self.rows[name]
+        row = self.view.row(name)
         return row.membership, row.rack, row.rank
 
     def vm_slots(self) -> dict[tuple[str, int], list[str]]:
         """(container, slice) → the VMs there, every host of the table."""
+        maybe = set(self._records) | (self.view.vms() if self.view is not None else set())
         slots: dict[tuple[str, int], list[str]] = {}
         for name in self._names:
+            if name not in maybe:
+                continue
             host = self._records.get(name)
             if host is not None:
                 key = (host.vm.container, host.vm.slice) if host.vm else None
             else:
-                row = self.rows[name]
+                row = self.view.row(name)
                 key = (row.container, row.slot) if row.container is not None else None
             if key is not None:
                 slots.setdefault(key, []).append(name)
         return slots
 
+    def with_membership(self, memberships: set[str]) -> list[str]:
+        """The hosts of these memberships, in table order (an indexed lookup; rows checked)."""
+        maybe = {name for name, host in self._records.items() if host.membership in memberships}
+        if self.view is not None:
+            maybe.update(n for m in memberships for n in self.view.members(m))
+        return [name for name in self._names if name in maybe and self.summary(name)[0] in memberships]
+
+    def next_ip(self, net_name: str, network, reserved: frozenset[int]) -> str:
+        """The highest address of `network` (an IPv4Network) neither held nor reserved, as Rocks
+        counted (down from broadcast - 1): from the address book in a load, else through the
+        index (a run of held addresses skipped in one lookup), each candidate checked against
+        the records taken out and its holders' files."""
+        if self._book is not None or self.view is None:
+            return self.book().next_ip(net_name, network, reserved)
+        import ipaddress
+
+        first, value = int(network.network_address) + 1, int(network.broadcast_address) - 1
+        while True:
+            found = self.view.index.highest_free(value, first)
+            if found is None:
+                raise RocksccError(f'network "{net_name}" ({network}) has no free address left')
+            ip = str(ipaddress.IPv4Address(found))
+            if found not in reserved and not self.holders("ip", ip):
+                return ip
+            value = found - 1
+
     def book(self) -> AddressBook:
         """Every host's addresses, up to date with the records commands took out (made on first
         use: allocation, selection by address, a load)."""
         if self._book is None:
+            rows = self._all_rows()
             self._book = AddressBook.of(
                 {
-                    name: addresses(self._records[name])
-                    if name in self._records
-                    else tuple(self.rows[name].addrs.split())
+                    name: addresses(self._records[name]) if name in self._records else tuple(rows[name].addrs.split())
                     for name in self._names
                 }
             )
@@ -145,19 +185,17 @@ class HostTable(MutableMapping):
 
     def holders(self, kind: str, value: str) -> set[str]:
         """The hosts holding an address, MAC or interface name: from the book if one is made,
-        else by one pass over the rows (~1 ms at 10 000 hosts, where making the book costs 50)."""
+        else the records taken out and the rows the index names as holders (each checked
+        against its file): an indexed lookup, whatever the number of hosts."""
         if self._book is not None:
             return set(self.book().holders(kind, value))
         key = f"{kind}={value}"
-        token = f" {key} "
-        found = set()
-        for name in self._names:
-            host = self._records.get(name)
-            if host is not None:
-                if key in addresses(host):
+        found = {name for name, host in self._records.items() if name in self._names and key in addresses(host)}
+        if self.view is not None:
+            token = f" {key} "
+            for name in self.view.holders(key):
+                if name in self._names and name not in self._records and token in self.view.row(name).addrs:
                     found.add(name)
-            elif token in self.rows[name].addrs:
-                found.add(name)
         return found
 
     def recent(self) -> set[str]:
@@ -178,22 +216,23 @@ class HostTable(MutableMapping):
             data = encode(host)
             if name not in self._original or data != json.loads(self._original[name]):
                 changed[name] = (host, data)
-        removed = {name for name in self.rows if name not in self._names}
+        loaded = self.view.listed if self.view is not None else set()
+        removed = {name for name in self._deleted if name not in self._names and name in loaded}
         return changed, removed
 
     def original(self, name: str) -> dict | None:
         """The record of a host as loaded (encoded), None for a host new in this transaction."""
         if name in self._original:
             return json.loads(self._original[name])
-        row = self.rows.get(name)
-        if row is None:
+        if self.loaded_row(name) is None:
             return None
-        return json.loads(row.data if row.data is not None else self._fetch([name])[name])
+        return json.loads(self.view.data(name))
 
     def rebase(self, rows: dict[str, Row], removed: set[str]) -> None:
         """The table as just saved: `rows` are the new rows of the hosts written."""
-        self.rows = {n: r for n, r in self.rows.items() if n not in removed}
-        self.rows.update(rows)
+        if self.view is not None:
+            self.view.rebase(rows, removed)
+        self._deleted.clear()
         for name in rows:
             self._original[name] = rows[name].data
         for name in removed:
@@ -205,12 +244,13 @@ class HostTable(MutableMapping):
 
         host = self._records.get(name)
         if host is None:
-            return self.rows[name].digest
+            return self.view.row(name).digest
         if name in self._original and encode(host) == json.loads(self._original[name]):
-            return self.rows[name].digest
+            return self.view.row(name).digest
         return host_digest(host)
 
     def digests(self) -> dict[str, str]:
+        self._all_rows()
         return {name: self.digest(name) for name in self._names}
 
 

@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import re
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -73,9 +74,11 @@ def host_file(root: Path, name: str) -> Path:
 
 
 # --- reading -------------------------------------------------------------------------------------
-def load(root: Path) -> Cluster:
-    """The description as it is now (a snapshot: commits by others after this are not seen)."""
-    return _load(root, writer=False)
+def load(root: Path, *, lazy: bool = False) -> Cluster:
+    """The description as it is now (a snapshot: commits by others after this are not seen).
+    Every host file is checked against the index; `lazy`: only the listing of hosts/ now, each
+    host's file when the host is first used (HostFiles: what the command line reads)."""
+    return _load(root, writer=False, lazy=lazy)
 
 
 def cluster_wide(root: Path) -> Cluster:
@@ -86,7 +89,7 @@ def cluster_wide(root: Path) -> Cluster:
     return _cluster_wide(text, data, root)
 
 
-def _load(root: Path, *, writer: bool) -> Cluster:
+def _load(root: Path, *, writer: bool, lazy: bool = False) -> Cluster:
     if commit.has_journal(root):  # a commit was interrupted: finish or undo it first
         with commit_lock(root, shared=False):
             commit.recover(root)
@@ -95,13 +98,16 @@ def _load(root: Path, *, writer: bool) -> Cluster:
         data = _parse_toml(text, FILENAME)
         if "hosts" not in data:
             cluster = _cluster_wide(text, data, root)
-            cluster.hosts = HostTable(*_host_rows(root, cluster))
+            files = HostFiles.listed(root, cluster, writer=writer)
+            if not lazy:
+                files.verify_all()
+            cluster.hosts = HostTable(files)
             cluster._top = (text, data)
             return cluster
     # a description from before the split: split it once, then read it as any other
     if not _migrate(root, writer=writer):
         return _legacy(text, data, root)  # read-only: used as it is
-    return _load(root, writer=writer)
+    return _load(root, writer=writer, lazy=lazy)
 
 
 def _read(path: Path, hint: str = "") -> str:
@@ -129,28 +135,224 @@ def _cluster_wide(text: str, data: dict, root: Path) -> Cluster:
     return cluster
 
 
-def _host_rows(root: Path, cluster: Cluster) -> tuple[dict[str, Row], Callable]:
-    """Every host file's index row, by name, and how to fetch the records the rows leave out;
-    files changed since the index last saw them are read and checked again (their own values,
-    and against every other host) and recorded in the index."""
-    index = Index(root)
-    rows = index.rows()
-    found = _host_files(root)
-    stale = {name: sig for name, sig in found.items() if name not in rows or rows[name].sig != sig}
-    gone = set(rows) - set(found)
-    if stale or gone:
-        fresh = {name: _read_host(root, name, sig, cluster) for name, sig in stale.items()}
-        rows = {n: r for n, r in rows.items() if n not in gone} | fresh
-        index.end_read()
-        _check_across(rows, fresh, root)  # before the index records them
-        index.apply(fresh, gone)
-        rows = index.rows()
-    if stale:  # what the index could not record (busy, read-only) is still this snapshot's
-        rows = dict(sorted((rows | {n: r for n, r in fresh.items() if n not in rows or rows[n].sig != r.sig}).items()))
-    return rows, index.data
+BULK = 64  # a command that uses more hosts than this checks all files at once (one pass)
+RACY_NS = 50_000_000  # a file changed this recently may change again with the same signature
 
 
-def _host_files(root: Path) -> dict[str, str]:
+class HostFiles:
+    """The host files as the index knows them, each checked against its file before use.
+
+    Made from the listing of hosts/ (names only, no stat: files added or removed by hand are
+    always seen). A host's row is checked when a command first uses the host — its file's
+    signature (size, mtime, ctime, inode) against the row's, the file read again if they differ,
+    its addresses, MACs and VM slot then checked against the other hosts through the index's
+    lookups — so a command pays for the hosts it uses. A command that uses more than BULK
+    hosts, or all of them (a listing, a build, an address book), checks every file at once
+    (`verify_all`), as `load` without `lazy` does before it returns.
+    """
+
+    def __init__(self, root: Path, cluster: Cluster, index: Index, names: list[str]) -> None:
+        self.root, self.cluster, self.index = root, cluster, index
+        self.names = names  # the listing when loaded, in name order
+        self.listed = set(names)
+        self.rows: dict[str, Row] = {}  # rows checked against their files (data None until fetched)
+        self.complete = False  # every listed host's row is in `rows`
+        self._misses = 0
+        self._fetched = 0
+
+    @classmethod
+    def listed(cls, root: Path, cluster: Cluster, *, writer: bool = False) -> HostFiles:
+        """The hosts of hosts/ now; files the index does not know are read (a few one by one and
+        checked through the index, many all at once), rows of files gone are dropped."""
+        listed = _host_names(root, writer=writer)
+        index = Index(root)
+        indexed = index.names()
+        if len(indexed) == len(listed) and set(indexed) == listed:
+            return cls(root, cluster, index, indexed)
+        files = cls(root, cluster, index, sorted(listed))
+        index.apply({}, set(indexed) - listed)
+        new = sorted(listed.difference(indexed))
+        if len(new) > BULK:
+            files.verify_all()
+        for name in new:
+            files.row(name)
+        return files
+
+    def row(self, name: str) -> Row:
+        """The host's row, checked against its file (KeyError: no such host was listed)."""
+        row = self.rows.get(name)
+        if row is not None:
+            return row
+        if name not in self.listed:
+            raise KeyError(name)
+        self._misses += 1
+        if self._misses > BULK:
+            self.verify_all()
+            return self.rows[name]
+        st = _stat(self.root, name)
+        row = self.index.row(name)
+        if row is None or row.sig != _sig(st):
+            return self._refresh(name, st)
+        self.rows[name] = row
+        return row
+
+    def data(self, name: str) -> str:
+        """The host's record (JSON), of the file its row was checked against."""
+        row = self.row(name)
+        if row.data is not None:
+            return row.data
+        self._fetched += 1
+        if self._fetched == BULK:  # reading many: fetch every record at once
+            self.verify_all()
+            for other, (sig, data) in self.index.records().items():
+                known = self.rows.get(other)
+                if known is not None and known.data is None and known.sig == sig:
+                    self.rows[other] = known._replace(data=data)
+            row = self.rows[name]
+            if row.data is not None:
+                return row.data
+        found = self.index.record(name)
+        if found is None or found[0] != row.sig:  # the index moved on since: the file decides
+            return self._refresh(name, _stat(self.root, name)).data
+        row = self.rows[name] = row._replace(data=found[1])
+        return row.data
+
+    def holders(self, value: str) -> set[str]:
+        """Listed hosts whose rows may hold `value` ("ip=…"): the index's, and rows read again."""
+        token = f" {value} "
+        found = {name for name in self.index.holders(value) if name in self.listed}
+        return found | {name for name, row in self.rows.items() if token in row.addrs}
+
+    def members(self, membership: str) -> set[str]:
+        """Listed hosts whose rows may be of `membership`."""
+        if self.complete:
+            return {name for name, row in self.rows.items() if row.membership == membership}
+        found = {name for name in self.index.members(membership) if name in self.listed}
+        return found | {name for name, row in self.rows.items() if row.membership == membership}
+
+    def vms(self) -> set[str]:
+        """Listed hosts whose rows may be VMs."""
+        if self.complete:
+            return {name for name, row in self.rows.items() if row.container is not None}
+        found = {name for name in self.index.vms() if name in self.listed}
+        return found | {name for name, row in self.rows.items() if row.container is not None}
+
+    def verify_all(self) -> None:
+        """Check every listed host's file against its row at once (stat each; read what changed,
+        and check it against all the others)."""
+        if self.complete:
+            return
+        with commit_lock(self.root, shared=True):
+            found = _host_stats(self.root)
+            missing = self.listed.difference(found)
+            if missing:
+                raise RocksccError(f"{HOSTS_DIR}/{min(missing)}.toml: removed while this command ran")
+            indexed = self.index.rows()  # a read transaction: records fetched later are of this snapshot
+            fresh = {}
+            for name in self.names:
+                if name in self.rows:
+                    continue
+                row = indexed.get(name)
+                if row is None or row.sig != _sig(found[name]):
+                    fresh[name] = _read_host(self.root, name, found[name], self.cluster)
+        rows = {name: self.rows.get(name) or fresh.get(name) or indexed[name] for name in self.names}
+        if fresh:
+            self.index.end_read()
+            _check_across(rows, fresh, self.root)  # before the index records them
+            self.index.apply(fresh, set(indexed).difference(found))
+            self.index.rows()  # a new snapshot, which holds what was just recorded
+        self.rows, self.complete = rows, True
+
+    def rebase(self, rows: dict[str, Row], removed: set[str]) -> None:
+        """What a commit of this process wrote: its rows, the hosts it removed."""
+        for name in removed:
+            self.rows.pop(name, None)
+            self.listed.discard(name)
+        self.rows.update(rows)
+        added = set(rows).difference(self.listed)
+        if added or removed:
+            self.listed |= added
+            self.names = sorted(self.listed)
+
+    def _refresh(self, name: str, st: os.stat_result) -> Row:
+        """Read a host's file again (it is new or changed since the index saw it), check it
+        against the other hosts and record it."""
+        with commit_lock(self.root, shared=True):  # never a file of a commit in progress
+            row = _read_host(self.root, name, st, self.cluster)
+        self.rows[name] = row  # seen by the checks of the hosts they read in turn
+        try:
+            self._check_one(name, row)
+        except BaseException:
+            del self.rows[name]
+            raise
+        self.index.end_read()
+        self.index.apply({name: row})
+        return row
+
+    def _peek(self, name: str) -> Row:
+        """Another host's row as its file is now, not checked against the others (a conflict
+        found while checking one host is that host's to report)."""
+        row = self.rows.get(name)
+        if row is not None:
+            return row
+        st = _stat(self.root, name)
+        row = self.index.row(name)
+        if row is not None and row.sig == _sig(st):
+            return row
+        with commit_lock(self.root, shared=True):
+            return _read_host(self.root, name, st, self.cluster)
+
+    def _check_one(self, name: str, row: Row) -> None:
+        """What _check_across checks, for one host: through the index, not every row."""
+        host = decode(Host, json.loads(row.data))
+        for i, iface in enumerate(host.interfaces):
+            for key in ("ip", "mac"):
+                value = getattr(iface, key)
+                token = f"{key}={value}"
+                others = (
+                    sorted(o for o in self.holders(token) if o != name and f" {token} " in self._peek(o).addrs)
+                    if value
+                    else []
+                )
+                if others:
+                    _located(
+                        self.root,
+                        name,
+                        ("interfaces", i, key),
+                        f"{key.upper()} {value} is already used by host {others[0]}",
+                    )
+        if row.container is not None:
+            if row.container not in self.listed:
+                _located(self.root, name, ("vm", "container"), f'VM container "{row.container}" is not a host')
+            for other in sorted(self.vms() - {name}):
+                theirs = self._peek(other)
+                if (theirs.container, theirs.slot) == (row.container, row.slot):
+                    _located(
+                        self.root, name, ("vm", "slice"), f"slice {row.slot} of {row.container} is already VM {other}'s"
+                    )
+
+
+def _located(root: Path, name: str, path: tuple, message: str) -> None:
+    """Raise `message` at the line of `path` in the host's file."""
+    text = _read(host_file(root, name))
+    raise RocksccError(f"{HOSTS_DIR}/{name}.toml:{locate(text, path)}: {dotted(path)}: {message}")
+
+
+def _host_names(root: Path, *, writer: bool = False) -> set[str]:
+    """The hosts of hosts/ (its file names; nothing stat'ed: listdir is a tenth of scandir's
+    cost). A writer also removes the temp files of commits that died before their journal."""
+    try:
+        entries = os.listdir(root / HOSTS_DIR)
+    except FileNotFoundError:
+        return set()
+    except OSError as exc:
+        raise RocksccError(f"{root / HOSTS_DIR}: cannot read: {exc.strerror}") from None
+    if writer:
+        commit.remove_temps(root / HOSTS_DIR, entries)
+    return {e[:-5] for e in entries if e.endswith(".toml") and not e.startswith(".")}
+
+
+def _host_stats(root: Path) -> dict[str, os.stat_result]:
     try:
         entries = list(os.scandir(root / HOSTS_DIR))
     except FileNotFoundError:
@@ -160,21 +362,37 @@ def _host_files(root: Path) -> dict[str, str]:
     found = {}
     for entry in entries:
         if entry.name.endswith(".toml") and not entry.name.startswith("."):
-            st = entry.stat()
-            found[entry.name[:-5]] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+            try:
+                found[entry.name[:-5]] = entry.stat()
+            except FileNotFoundError:
+                continue  # removed meanwhile
     return found
 
 
-def _signature(path: Path) -> str | None:
-    """A host file's signature as the index records it (size, mtime, inode)."""
+def _stat(root: Path, name: str) -> os.stat_result:
     try:
-        st = path.stat()
-    except OSError:
-        return None
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        return host_file(root, name).stat()
+    except FileNotFoundError:
+        raise RocksccError(f"{HOSTS_DIR}/{name}.toml: removed while this command ran") from None
+    except OSError as exc:
+        raise RocksccError(f"{HOSTS_DIR}/{name}.toml: cannot read: {exc.strerror}") from None
 
 
-def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
+def _sig(st: os.stat_result) -> str:
+    """A host file's signature: any write changes its ctime (which no user call sets back)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _recorded(st: os.stat_result) -> str:
+    """The signature an index row records for a file read or written now. A file changed within
+    the last RACY_NS may be changed again within the same tick of the file system's clock,
+    keeping its signature: such a row is marked racy ("~"), matches no file, and the file is read
+    again by the next command (git's racy-clean rule)."""
+    sig = _sig(st)
+    return "~" + sig if time.time_ns() - st.st_ctime_ns < RACY_NS else sig
+
+
+def _read_host(root: Path, name: str, st: os.stat_result, cluster: Cluster) -> Row:
     where = f"{HOSTS_DIR}/{name}.toml"
     text = _read(host_file(root, name))
     data = _parse_toml(text, where)
@@ -185,7 +403,7 @@ def _read_host(root: Path, name: str, sig: str, cluster: Cluster) -> Row:
     except SchemaError as exc:
         raise RocksccError(_host_error(text, where, exc)) from None
     encoded = encode(host)
-    return make_row(host, sig, json.dumps(encoded), host_digest(host), tomledit.is_plain(text, encoded))
+    return make_row(host, _recorded(st), json.dumps(encoded), host_digest(host), tomledit.is_plain(text, encoded))
 
 
 def _host_error(text: str, where: str, exc: SchemaError) -> str:
@@ -247,7 +465,7 @@ def _legacy(text: str, data: dict, root: Path) -> Cluster:
 
 def description_signature(root: Path) -> tuple:
     """Changes whenever any file of the description does (for pollers: serve, insert-ethers)."""
-    return (file_signature(root / FILENAME), tuple(sorted(_host_files(root).items())))
+    return (file_signature(root / FILENAME), tuple(sorted((n, _sig(st)) for n, st in _host_stats(root).items())))
 
 
 def hosts_digest(root: Path) -> str:
@@ -255,7 +473,7 @@ def hosts_digest(root: Path) -> str:
     build step that reads the whole description depends on besides cluster.toml."""
     import hashlib
 
-    return hashlib.sha256(repr(sorted(_host_files(root).items())).encode()).hexdigest()
+    return hashlib.sha256(repr(sorted((n, _sig(st)) for n, st in _host_stats(root).items())).encode()).hexdigest()
 
 
 def file_signature(path: Path) -> tuple | None:
@@ -347,14 +565,14 @@ def locked(root: Path) -> Iterator[None]:
 
 
 @contextmanager
-def transaction(root: Path) -> Iterator[Cluster]:
-    """Lock, load, let the caller edit, validate and save; on any exception nothing is written."""
+def transaction(root: Path, *, lazy: bool = False) -> Iterator[Cluster]:
+    """Lock, load (`lazy`: as `load`), let the caller edit, validate and save; on any exception
+    nothing is written."""
     with locked(root):
-        commit.remove_stray_temps(root)
-        commit.remove_stray_temps(root / HOSTS_DIR)
         for old in OLD_CACHES:
             (root / old).unlink(missing_ok=True)
-        cluster = _load(root, writer=True)
+        cluster = _load(root, writer=True, lazy=lazy)  # an interrupted commit is finished first:
+        commit.remove_stray_temps(root)  # only then are temp files strays (hosts/: when listed)
         yield cluster
         save(cluster)
 
@@ -411,7 +629,8 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
         raise RocksccError(
             f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)"
         ) from None
-    _record(cluster, table, changed, removed, plain)
+    with phase("index"):
+        _record(cluster, table, changed, removed, plain)
 
 
 def _make_hosts_dir(root: Path) -> None:
@@ -423,7 +642,7 @@ def _make_hosts_dir(root: Path) -> None:
 
 def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str, bool]:
     """The new text of a host's file, and whether it is plain (rockscc's own layout)."""
-    row = table.rows.get(name)
+    row = table.loaded_row(name)
     if row is None or row.plain:
         return tomledit.plain(data), True
     try:
@@ -439,14 +658,14 @@ def _record(cluster: Cluster, table: HostTable, changed: dict, removed: set[str]
     edited and saved again: insert-ethers, move host vm)."""
     rows = {}
     for name, (host, data) in changed.items():
-        sig = _signature(host_file(cluster.root, name))
-        if sig is not None:
-            rows[name] = make_row(host, sig, json.dumps(data), host_digest(host), plain[name])
-    index = Index(cluster.root)
-    try:
-        index.apply(rows, removed)
-    finally:
-        index.close()
+        try:
+            st = host_file(cluster.root, name).stat()
+        except OSError:
+            continue
+        rows[name] = make_row(host, _recorded(st), json.dumps(data), host_digest(host), plain[name])
+    index = table.view.index if table.view is not None else Index(cluster.root)
+    index.end_read()
+    index.apply(rows, removed)
     table.rebase(rows, removed)
     cluster._top = (_read(cluster.root / FILENAME), cluster.to_data(hosts=False))
 

@@ -22,6 +22,12 @@ def phase(name: str) -> Iterator[None]:
         sys.stderr.write(f"timing {name:<12} {time.perf_counter() - start:8.3f} s\n")
 
 
+def started() -> None:
+    """Report the CPU time the process spent before its command (interpreter, imports)."""
+    if os.environ.get("ROCKSCC_TIMING"):
+        sys.stderr.write(f"timing {'start (CPU)':<12} {time.process_time():8.3f} s\n")
+
+
 def marks():
     """`mark = marks()`, then `mark("phase")` after each phase: one line each in the code timed,
     printing the time since the previous mark (nothing unless ROCKSCC_TIMING is set)."""

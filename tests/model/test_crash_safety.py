@@ -109,6 +109,20 @@ def test_a_recovery_killed_again_still_ends_old_or_new(base, tmp_path, first, se
     assert leftovers(root) == []
 
 
+@pytest.mark.parametrize("fault", ["commit:committed:1", "commit:rename:1", "commit:rename:2"])
+def test_a_writer_opening_after_a_kill_past_the_commit_point_rolls_forward(base, tmp_path, fault) -> None:
+    """The next process is a writer: it finishes the commit before it clears temp files (the
+    temp files a committed journal renames are no strays)."""
+    base_root, script, _old, new = base
+    root = copy_of(base_root, tmp_path)
+    assert rockscc(root, "load", str(script), fault=fault).returncode == -signal.SIGKILL
+    assert rockscc(root, "set", "host", "attr", "compute-0-5", "size", "9").returncode == 0
+    after = state(root)
+    assert after["hosts"]["compute-0-5"].pop("attrs") == {"size": "9"}
+    assert after == new
+    assert leftovers(root) == []
+
+
 def test_a_single_edit_killed_after_its_rename_is_new(base, tmp_path) -> None:
     base_root, _script, _old, _new = base
     root = copy_of(base_root, tmp_path)
