@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from functools import lru_cache
 
 SAFE_IMPORTS = frozenset({"rocks_partition", "os", "os.path", "re", "string", "math", "shlex", "subprocess", "json"})
@@ -74,7 +75,9 @@ def dead_spans(body: str) -> list[tuple[int, int, int]]:
     if any(path in body for path in SOURCE_PATHS):
         return []
     try:
-        tree = ast.parse(body)
+        with warnings.catch_warnings():  # a program's own invalid escapes are not rockscc's to report
+            warnings.simplefilter("ignore")
+            tree = ast.parse(body)
     except (SyntaxError, ValueError):
         return []  # Python 2, or not Python: runs as written
     return _dead_constants(tree) if _plainly_closed(tree) else []

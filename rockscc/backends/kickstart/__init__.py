@@ -308,7 +308,8 @@ class Validator:
         self._valid: set[tuple[str, bytes]] = set()
         self._valid_lines: set[tuple[str, str]] = set()
         self._valid_shapes: set[tuple[str, str]] = set()  # (dialect, line with its host names blanked)
-        self._accepted: set[tuple[str, str, tuple[str, ...]]] = set()  # (dialect, head, headers) fast_accepts said yes to
+        # (dialect, head, section headers) that fast_accepts said yes to
+        self._accepted: set[tuple[str, str, tuple[str, ...]]] = set()
 
     def validate(
         self, kickstart: Kickstart, dialect_name: str, host: str, profile: Profile, *, fragment: bool = False
