@@ -75,6 +75,7 @@ PROCESS_WIDE = {
     "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
+    "rockscc.partitions.deadvalues:_templates": "program shapes for canonical(): derived from texts alone, bounded",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
     "rockscc.sandbox.pool:_workers": "the sandbox worker process of this process (by pid: a forked build worker "
     "starts its own); a process resource, not a cache",
