@@ -43,6 +43,8 @@ def full_verdict(text: str, dialect: str) -> bool:
             parser.readKickstartFromString(text, reset=True)
     except (ValueError, KickstartError):
         return False
+    except Exception:  # pykickstart failing on its own (IndexError on `--ip=\x1c""`): not accepted
+        return False
     return True
 
 
@@ -289,3 +291,15 @@ def test_builds_write_what_pykickstart_accepts_and_refuse_what_it_rejects(cluste
                 assert f"host {name}: kickstart rejected by pykickstart" in result.err
                 assert not written.exists() or round_
         assert cli("set", "host", "attr", "compute-0-4", "Kickstart_PrivateDNSDomain", "other.org").rc == 0
+
+
+@pytest.mark.parametrize("dialect", KICKSTART_DIALECTS)
+def test_pykickstart_failing_on_its_own_is_a_refusal_not_a_traceback(profile, dialect) -> None:
+    """pykickstart raises IndexError (not a KickstartError) on this line, which str.splitlines
+    cuts at \\x1c: the fast path refuses it and the full check names the host in one line, as
+    for any rejected kickstart (Hypothesis found it)."""
+    main = [*profile.main, ('network --hostname=.a --ip=\x1c""', "nodes/networking.xml:8")]
+    kickstart = Renderer().render(dataclasses.replace(profile, main=main), dialect)
+    assert not Validator(Memo()).fast_accepts(kickstart, dialect_of(dialect))
+    with pytest.raises(RocksccError, match=r"host compute-0-0: pykickstart \S+ cannot read the kickstart"):
+        Validator(Memo()).validate(kickstart, dialect, "compute-0-0", profile)

@@ -424,6 +424,8 @@ def _accepts(parser, text: str) -> bool:
         _read(parser, text)
     except (ValueError, KickstartError):
         return False
+    except Exception:  # pykickstart's own failure (an IndexError on a line it splits oddly): the
+        return False  # installer reads with the same code, so the kickstart is no good either
     return True
 
 
@@ -455,6 +457,11 @@ def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profil
         raise RocksccError(
             f"host {host}: kickstart rejected by pykickstart {dialect.pykickstart}"
             f"{f' at line {line}' if line else ''}{origin}: {message}"
+        ) from None
+    except Exception as exc:  # a failure of pykickstart itself: anaconda would fail alike
+        raise RocksccError(
+            f"host {host}: pykickstart {dialect.pykickstart} cannot read the kickstart "
+            f"({type(exc).__name__}: {exc}); the installer reads it with the same code"
         ) from None
 
 
