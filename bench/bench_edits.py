@@ -53,7 +53,7 @@ def run(root: Path, *argv: str, timing: bool = False) -> tuple[float, float, str
 def script(count: int) -> str:
     lines = []
     if count > 60000:  # more hosts than the default private network (10.1.0.0/16) has addresses
-        lines.append("rockscc set network private subnet=10.0.0.0 netmask=255.254.0.0")
+        lines.append("rockscc set network private subnet=10.0.0.0 netmask=255.254.0.0")  # a /15 starts at an even octet
     for i in range(count):
         name = f"compute-{i // 1000}-{i % 1000}"
         mac = f"52:54:{(i >> 24) & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"

@@ -65,6 +65,10 @@ class JobSource(Protocol):
     def stamps(self) -> Stamps:
         """The jobs' input stamps."""
 
+    def host_stamps(self, hosts: list[str] | None) -> dict[str, str]:
+        """The stamp of each host (of every host, or of those of `hosts` that exist): a digest of
+        everything any job of the host could read (Stamps.of_hosts)."""
+
     def warm_up(self, jobs: list, resolver: DepResolver) -> None:
         """Fill shared caches before the build forks its workers."""
 
@@ -125,25 +129,30 @@ def build(
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
         check = stack.enter_context(closing(OutputCheck(manifest.jobs, outdir, every_job=options.hosts is None)))
         resolver = DepResolver()
-        plan = source.jobs(resolver, manifest, outdir, options.hosts)
+        stamps = source.stamps()
+        host_stamps = source.host_stamps(options.hosts)
+        settled = _settled(host_stamps, manifest)
+        plan = source.jobs(resolver, manifest, outdir, [h for h in host_stamps if h not in settled])
         if options.hosts is not None:
             wanted = set(options.hosts)
             plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
-        report.jobs = len(plan)
+        settled_jobs = [job_id for ids in settled.values() for job_id in ids]
+        report.jobs = len(plan) + len(settled_jobs)
         mark("plan")
-        stamps = source.stamps()
         stale, unchanged = _stale_jobs(plan, manifest, resolver, stamps, options, report)
         mark("stale check")
         if options.dry_run:
             _damaged(unchanged, manifest, resolver, stamps, check, report)
+            _damaged_settled(settled_jobs, source, resolver, manifest, outdir, stamps, check, report)
             report.seconds = time.perf_counter() - started
             return report
         claimed: dict[str, str] = {}
-        held = _Held(manifest, plan, {job.id for job in stale})
+        held = _Held(manifest, [job.id for job in plan] + settled_jobs, {job.id for job in stale})
         run = _Run(stale, resolver, options, outdir, source)
         results, new_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
         damaged = _damaged(unchanged, manifest, resolver, stamps, check, report)
+        damaged += _damaged_settled(settled_jobs, source, resolver, manifest, outdir, stamps, check, report)
         if damaged:
             run = _Run(damaged, resolver, options, outdir, source)
             more, more_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held)
@@ -151,7 +160,8 @@ def build(
         mark("run jobs")
         source.memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
         _remember_files(results, resolver)
-        _remove_orphans(plan, manifest, new_jobs, outdir, options, report)
+        _remove_orphans({job.id for job in plan} | set(settled_jobs), manifest, new_jobs, outdir, options, report)
+        _record_host_stamps(host_stamps, settled, plan, manifest, options)
         _save_manifest(manifest, outdir)
         mark("record")
     report.seconds = time.perf_counter() - started
@@ -212,6 +222,70 @@ def _stale_jobs(
         stale.append(job)
         report.rebuilt.append((job.id, why))
     return stale, unchanged
+
+
+def _settled(host_stamps: dict[str, str], manifest: Manifest) -> dict[str, list[str]]:
+    """The hosts whose stamp is the one recorded, with their recorded jobs: nothing any of their
+    jobs could read changed since each was last found fresh under its own stamp, so none is
+    planned (at ten thousand hosts, making and stamping their twenty thousand jobs is most of a
+    no-op build); only their outputs are checked (_damaged_settled)."""
+    recorded = manifest.hosts
+    same = {host for host, stamp in host_stamps.items() if recorded.get(host) == stamp}
+    if not same:
+        return {}
+    settled: dict[str, list[str]] = {}
+    for job_id, host in manifest.jobs.hosts():
+        if host in same:
+            settled.setdefault(host, []).append(job_id)
+    return settled
+
+
+def _damaged_settled(
+    job_ids: list[str],
+    source: JobSource,
+    resolver: DepResolver,
+    manifest: Manifest,
+    outdir: Path,
+    stamps: Stamps,
+    check: OutputCheck,
+    report: BuildReport,
+) -> list:
+    """Of the settled hosts' jobs, those whose outputs changed on disk, made now (to rebuild);
+    the rest are up to date."""
+    broken = [job_id for job_id in job_ids if not check.ok(job_id)]
+    report.fresh += len(job_ids) - len(broken)
+    if not broken:
+        return []
+    hosts = sorted({manifest.jobs.host_of(job_id) for job_id in broken})
+    wanted = set(broken)
+    jobs = [job for job in source.jobs(resolver, manifest, outdir, hosts) if job.id in wanted]
+    for job in jobs:
+        job.stamp = stamps.of(job)
+        job.fingerprint, _ = job.current(manifest.jobs.get(job.id), resolver)
+        report.rebuilt.append((job.id, "an output is missing or was changed outside rockscc"))
+    return jobs
+
+
+def _record_host_stamps(
+    host_stamps: dict[str, str], settled: dict, plan: list, manifest: Manifest, options: BuildOptions
+) -> None:
+    """Record the stamp of each planned host whose every job now holds its own current stamp
+    (fresh or rebuilt, none failed, none that reads the whole description); forget the others'
+    and those of the hosts the build was for that are gone."""
+    jobs_of: dict[str, list] = {}
+    for job in plan:
+        if job.host is not None:
+            jobs_of.setdefault(job.host, []).append(job)
+    recorded = manifest.jobs.stamp
+    for host, stamp in host_stamps.items():
+        if host in settled:
+            continue
+        jobs = jobs_of.get(host, [])
+        fresh = bool(jobs) and all(job.stamp is not None and recorded(job.id) == job.stamp for job in jobs)
+        manifest.set_host_stamp(host, stamp if fresh else None)
+    asked = manifest.hosts if options.hosts is None else set(options.hosts).intersection(manifest.hosts)
+    for host in [h for h in asked if h not in host_stamps]:
+        manifest.set_host_stamp(host, None)
 
 
 def _damaged(
@@ -359,18 +433,18 @@ class _Held:
     valid description has no two jobs writing one path (one frontend, unique addresses). Built on
     first need, when a job writes a path it did not write before."""
 
-    def __init__(self, manifest: Manifest, plan: list, running: set[str]) -> None:
-        self.manifest, self.plan, self.running = manifest, plan, running
+    def __init__(self, manifest: Manifest, planned: list[str], running: set[str]) -> None:
+        self.manifest, self.planned, self.running = manifest, planned, running
         self._by_path: dict[str, str] | None = None
 
     def holder(self, path: str) -> str | None:
         if self._by_path is None:
             jobs, absent = self.manifest.jobs, self.manifest.jobs.ABSENT
             self._by_path = {
-                p: job.id
-                for job in self.plan
-                if job.id not in self.running and jobs.stamp(job.id) is not absent
-                for p in jobs.output_paths(job.id)
+                p: job_id
+                for job_id in self.planned
+                if job_id not in self.running and jobs.stamp(job_id) is not absent
+                for p in jobs.output_paths(job_id)
             }
         return self._by_path.get(path)
 
@@ -471,10 +545,10 @@ def _remember_files(results, resolver: DepResolver) -> None:
 
 
 def _remove_orphans(
-    plan, manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions, report: BuildReport
+    planned: set[str], manifest: Manifest, ran: set[str], outdir: Path, options: BuildOptions, report: BuildReport
 ) -> None:
-    """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote."""
-    planned = {job.id for job in plan}
+    """Jobs that no longer exist (a removed host, a VM gone): delete what they wrote. `planned`:
+    the ids of the jobs of this build (settled hosts' included)."""
     wanted = set(options.hosts) if options.hosts is not None else None
     orphans = [
         job_id

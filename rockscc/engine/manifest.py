@@ -9,7 +9,10 @@ one row, not the whole log) holds
   inode: pipeline/deps.py), sha256, so unchanged files are not re-hashed;
 - `groups`: id -> {dependency key: value}, the part of many jobs' dependencies that does not
   depend on which host reads it (node and graph files, options, non-intrinsic attributes), stored
-  once and checked once per attribute context instead of once per host.
+  once and checked once per attribute context instead of once per host;
+- `hosts`: host -> its *host stamp* (stamps.py: Stamps.of_hosts), recorded when every job of the
+  host was left fresh under its own input stamp: a build that finds the host stamp equal does
+  not plan the host's jobs at all (engine/make.py: settled hosts), only checks their outputs.
 `rockscc list build` prints it. A build commits its changes in one transaction at its end; a build
 killed before that leaves the previous log, whose records then disagree with the files on disk,
 so the next build redoes that work. An unreadable log means a full rebuild, never an error.
@@ -34,7 +37,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, host TEXT, stamp TEXT, grp TEXT, sigs BLOB, record TEXT);
 CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, deps TEXT);
+CREATE TABLE IF NOT EXISTS hosts (name TEXT PRIMARY KEY, stamp TEXT);
+CREATE INDEX IF NOT EXISTS jobs_index ON jobs (id, host, stamp, sigs);
 """
+# jobs_index covers what every build reads of every job (Jobs.__init__): a scan of it reads a
+# few MB, where a scan of the table reads every record too (20 MB at ten thousand hosts).
 
 
 class Jobs:
@@ -124,6 +131,10 @@ class Jobs:
     def __len__(self) -> int:
         return len(self._index)
 
+    def hosts(self) -> Iterator[tuple[str, str | None]]:
+        """(job id, its host) of every job recorded."""
+        return ((job_id, entry[0]) for job_id, entry in self._index.items())
+
     def host_of(self, job_id: str) -> str | None:
         return self._index[job_id][0]
 
@@ -141,12 +152,15 @@ class Manifest:
         self.jobs = Jobs(conn)
         self.files: dict[str, list] = {}
         self.groups: dict[str, dict[str, Any]] = {}
+        self.hosts: dict[str, str] = {}  # host -> its host stamp (see above)
+        self._hosts_changed: set[str] = set()
         self.dirty = conn is None  # a loaded manifest is clean until a build changes something in it
         self._files_dirty = False
         self._conn = conn
         if conn is not None:
             self.files = {key: [size, mtime, sha] for key, size, mtime, sha in conn.execute("SELECT * FROM files")}
             self.groups = {gid: json.loads(deps) for gid, deps in conn.execute("SELECT id, deps FROM groups")}
+            self.hosts = _host_stamps(conn)
         self._known_groups = set(self.groups)
 
     @classmethod
@@ -172,6 +186,17 @@ class Manifest:
             self._conn = None
             self.jobs.detach()
 
+    def set_host_stamp(self, host: str, stamp: str | None) -> None:
+        """Record a host's stamp (None: forget it, the host's jobs are planned next time)."""
+        if self.hosts.get(host) == stamp:
+            return
+        if stamp is None:
+            del self.hosts[host]
+        else:
+            self.hosts[host] = stamp
+        self._hosts_changed.add(host)
+        self.dirty = True
+
     def file_changed(self) -> None:
         self._files_dirty = self.dirty = True
 
@@ -185,6 +210,7 @@ class Manifest:
             self._conn = sqlite3.connect(outdir / NAME, timeout=30)
             self._files_dirty = True
             self.jobs.changed |= set(self.jobs)
+            self._hosts_changed |= set(self.hosts)
         conn = self._conn
         with conn:
             conn.executescript(_SCHEMA)
@@ -208,6 +234,12 @@ class Manifest:
                 [(g, json.dumps(d, sort_keys=True)) for g, d in self.groups.items() if g not in self._known_groups],
             )
             conn.execute("DELETE FROM groups WHERE id NOT IN (SELECT grp FROM jobs WHERE grp IS NOT NULL)")
+            gone = [(h,) for h in self._hosts_changed if h not in self.hosts]
+            conn.executemany("DELETE FROM hosts WHERE name = ?", gone)
+            conn.executemany(
+                "INSERT OR REPLACE INTO hosts VALUES (?, ?)",
+                [(h, self.hosts[h]) for h in sorted(self._hosts_changed) if h in self.hosts],
+            )
         self.close()
         (outdir / ".rockscc-manifest.json").unlink(missing_ok=True)  # the log of rockscc before format 3
 
@@ -226,6 +258,15 @@ class Manifest:
 
     def outputs(self) -> set[str]:
         return {path for job_id in self.jobs for path in self.jobs.output_paths(job_id)}
+
+
+def _host_stamps(conn: sqlite3.Connection) -> dict[str, str]:
+    """The hosts table (none in a log written before it existed: every host is planned once)."""
+    try:
+        rows = conn.execute("SELECT name, stamp FROM hosts").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return {name: stamp for name, stamp in rows if type(name) is str and type(stamp) is str}
 
 
 def _checked_sigs(blob: bytes) -> list | None:

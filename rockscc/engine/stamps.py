@@ -29,6 +29,13 @@ def _hash(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+def description_digest(cluster: Cluster) -> bytes:
+    """A digest of the description minus its hosts (every field of the Cluster but `hosts`: a
+    field added later is covered) and of rockscc's version."""
+    description = [getattr(cluster, f.name) for f in fields(cluster) if f.name != "hosts"]
+    return _hash(repr([__version__, description]).encode())
+
+
 class Stamps:
     """The stamps of one build. `options`: every option that changes what a compile produces (a
     dataclass: its repr names each field, so an option added later is covered); `tree_signature`:
@@ -42,16 +49,39 @@ class Stamps:
 
     @cached_property
     def _global(self) -> bytes:
-        c = self.cluster
-        description = [getattr(c, f.name) for f in fields(c) if f.name != "hosts"]  # new fields included
-        everything_but_hosts = [__version__, self.options, description, self.tree_signature()]
+        everything_but_hosts = [description_digest(self.cluster), self.options, self.tree_signature()]
         return _hash(repr(everything_but_hosts).encode())
+
+    @cached_property
+    def digests(self) -> dict[str, str]:
+        """Each host record's digest (hex), by name in the host table's order."""
+        return self.cluster.host_digests()
 
     @cached_property
     def _hosts(self) -> dict[str, str]:
         """Per host: the global digest and the host record's digest (hex)."""
         prefix = self._global.hex()
-        return {name: f"{prefix}{digest}" for name, digest in self.cluster.host_digests().items()}
+        return {name: f"{prefix}{digest}" for name, digest in self.digests.items()}
+
+    @cached_property
+    def hosts_digest(self) -> str:
+        """A digest of every host record and of the description minus its hosts (hex)."""
+        return _hash(repr([self._global, list(self.digests.items())]).encode()).hex()
+
+    def of_hosts(self, salt: str, containers: dict[str, str], names) -> dict[str, str]:
+        """Each host's stamp: everything any job of the host could read, when its jobs (each made
+        with a salt that `salt` names) read the host's record and, for a VM, its container's
+        (`containers`: VM → container). Equal host stamps, and every job of the host fresh under
+        its own stamp when the host stamp was recorded, mean each of its jobs would find its stamp
+        equal now (engine/make.py). Ten thousand of them on every build: string joins, no hashing."""
+        prefix = _hash(self._global + salt.encode()).hex()
+        digests = self.digests
+        out = {}
+        for name in names:
+            container = containers.get(name)
+            stamp = f"{prefix}{digests[name]}"
+            out[name] = stamp if container is None else f"{stamp}|{digests.get(container, '-')}"
+        return out
 
     def of(self, job) -> str | None:
         """The job's stamp, or None when it reads more than a few hosts' records."""

@@ -150,6 +150,29 @@ class HostTable(MutableMapping):
         row = self.view.row(name)
         return row.membership, row.rack, row.rank
 
+    def vm_container(self, name: str) -> str | None:
+        """The container of a VM (None: not a VM), from its record if taken out, else from its row."""
+        row = self.loaded_row(name) if name not in self._records else None
+        if row is None:
+            vm = self[name].vm
+            return vm.container if vm else None
+        return row.container
+
+    def containers(self) -> dict[str, str]:
+        """VM name → its container, every VM of the table (from the rows where no record was taken
+        out: every file checked, as a build does)."""
+        rows, taken = self._all_rows(), self._records
+        out = {}
+        for name in self._names:
+            if name in taken or name not in rows:
+                vm = self[name].vm
+                container = vm.container if vm else None
+            else:
+                container = rows[name].container
+            if container is not None:
+                out[name] = container
+        return out
+
     def vm_slots(self) -> dict[tuple[str, int], list[str]]:
         """(container, slice) → the VMs there, every host of the table."""
         maybe = set(self._records) | (self.view.vms() if self.view is not None else set())

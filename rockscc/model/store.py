@@ -311,8 +311,13 @@ class HostFiles:
         rows = {name: self.rows.get(name) or fresh.get(name) or indexed[name] for name in self.names}
         if fresh:
             self.index.end_read()
-            _check_across(rows, fresh, self.root)  # before the index records them
-            self.index.apply(fresh, set(indexed).difference(found))
+            gone = set(indexed).difference(found)
+            # a file read again only because its row was racy holds the record its row holds,
+            # checked against the others when it was recorded: the check of all rows is for changes
+            changed = {n: r for n, r in fresh.items() if n not in indexed or indexed[n].digest != r.digest}
+            if changed or gone:
+                _check_across(rows, changed, self.root)  # before the index records them
+            self.index.apply(fresh, gone)
             self.index.rows()  # a new snapshot, which holds what was just recorded
         self.rows, self.complete = rows, True
 

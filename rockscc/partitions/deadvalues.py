@@ -17,6 +17,8 @@ obvious ways: `__file__`, `sys`, `/proc`, the sandbox's `.rockscc` directory).
 from __future__ import annotations
 
 import ast
+import re
+import warnings
 from functools import lru_cache
 
 SAFE_IMPORTS = frozenset({"rocks_partition", "os", "os.path", "re", "string", "math", "shlex", "subprocess", "json"})
@@ -55,16 +57,73 @@ SOURCE_PATHS = (".rockscc", "/proc")
 @lru_cache(maxsize=256)  # a program shared by many hosts is parsed once
 def canonical(body: str) -> str:
     """`body` with the values of unread module-level string constants blanked, or `body` itself."""
-    if not any(path in body for path in SOURCE_PATHS):
-        try:
+    if any(path in body for path in SOURCE_PATHS):
+        return body
+    for template in _templates:  # the same program with other values in its dead constants
+        if template.pattern.fullmatch(body):
+            return template.text
+    spans = dead_spans(body)
+    if not spans:
+        return body
+    text = _blank(body, spans)
+    _remember(body, spans, text)
+    return text
+
+
+def dead_spans(body: str) -> list[tuple[int, int, int]]:
+    """The dead constants canonical() blanks, found by parsing `body` (no template)."""
+    if any(path in body for path in SOURCE_PATHS):
+        return []
+    try:
+        with warnings.catch_warnings():  # a program's own invalid escapes are not rockscc's to report
+            warnings.simplefilter("ignore")
             tree = ast.parse(body)
-        except (SyntaxError, ValueError):
-            return body  # Python 2, or not Python: runs as written
-        if _plainly_closed(tree):
-            spans = _dead_constants(tree)
-            if spans:
-                return _blank(body, spans)
-    return body
+    except (SyntaxError, ValueError):
+        return []  # Python 2, or not Python: runs as written
+    return _dead_constants(tree) if _plainly_closed(tree) else []
+
+
+# --- programs that differ only in their dead constants' values -----------------------------------
+# The seed program records the host's name in a dead constant, so each host's text is new and the
+# lru_cache above never hits. But two texts that differ only *inside* the quotes of dead constants,
+# by characters that cannot end or escape a one-line string literal, tokenize alike: same tree,
+# same dead constants, and since the whole literal is blanked, the same canonical text. A template
+# is the first text with each such literal's content made a wildcard of those characters; a text
+# it matches whole gets the template's canonical text without being parsed.
+_SAFE = r"[ !#-&(-\[\]-~]*"  # printable ASCII except ' " and backslash: stays inside its literal
+_LITERAL = re.compile(r"[uU]?(['\"])" + _SAFE + r"\1")
+_TEMPLATES = 16  # distinct program shapes remembered (per process)
+
+
+class _Template:
+    def __init__(self, pattern: re.Pattern, text: str) -> None:
+        self.pattern, self.text = pattern, text
+
+
+_templates: list[_Template] = []
+
+
+def _remember(body: str, spans: list[tuple[int, int, int]], text: str) -> None:
+    """Make `body`'s template, if each dead literal is a plain one-line literal of safe characters."""
+    lines = body.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    holes = []
+    for line_no, start, end in spans:
+        raw = lines[line_no - 1].encode()
+        literal = raw[start:end].decode(errors="replace")
+        if not _LITERAL.fullmatch(literal):
+            return
+        first = starts[line_no - 1] + len(raw[:start].decode()) + literal.index(literal[-1]) + 1
+        holes.append((first, first + len(literal) - literal.index(literal[-1]) - 2))
+    pieces, at = [], 0
+    for first, last in sorted(holes):
+        pieces += [re.escape(body[at:first]), _SAFE]
+        at = last
+    pieces.append(re.escape(body[at:]))
+    _templates.insert(0, _Template(re.compile("".join(pieces), re.DOTALL), text))
+    del _templates[_TEMPLATES:]
 
 
 def _plainly_closed(tree: ast.Module) -> bool:

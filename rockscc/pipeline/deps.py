@@ -18,8 +18,6 @@ from rockscc.model import Cluster, Host
 from rockscc.model.cluster import is_intrinsic
 from rockscc.model.overlay import racy, stat_identity
 from rockscc.model.store import hosts_digest
-from rockscc.xmlgraph import depkeys
-from rockscc.xmlgraph.graph import graph_files
 
 if TYPE_CHECKING:
     from rockscc.pipeline.session import Session
@@ -52,20 +50,20 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
     resolver.register(
         "graph",
         _refusal_as_value(
-            lambda name, host: depkeys.files_found(
-                path for path, _overlay in graph_files(session.tree().overlays, name)
+            lambda name, host: _depkeys().files_found(
+                path for path, _overlay in _graph_files(session.tree().overlays, name)
             )
         ),
         per_host=False,
     )
     resolver.register(
         "nodes",
-        _refusal_as_value(lambda name, host: depkeys.files_found(s.path for s in session.tree().sources(name))),
+        _refusal_as_value(lambda name, host: _depkeys().files_found(s.path for s in session.tree().sources(name))),
         per_host=False,
     )
     resolver.register(
         "include",
-        _refusal_as_value(lambda name, host: depkeys.include_signature(session.tree().find_include(name))),
+        _refusal_as_value(lambda name, host: _depkeys().include_signature(session.tree().find_include(name))),
         per_host=False,
     )
 
@@ -73,12 +71,12 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
         if name not in cluster.hosts:
             return None
         appliance = cluster.appliance_of(cluster.hosts[name])
-        return depkeys.walk_start(appliance.graph, appliance.node)
+        return _depkeys().walk_start(appliance.graph, appliance.node)
 
     resolver.register("walk", walk, per_host=True)
     resolver.register(
         "env",
-        lambda _, host: depkeys.environment_signature(attrs_of(host)) if host in cluster.hosts else None,
+        lambda _, host: _depkeys().environment_signature(attrs_of(host)) if host in cluster.hosts else None,
         per_host=True,
     )
     resolver.register(
@@ -93,6 +91,20 @@ def register(resolver: DepResolver, session: Session, manifest: Manifest) -> Non
     resolver.host_specific = lambda key: (
         key.startswith(("hw:", "env:")) or (key.startswith("attr:") and is_intrinsic(key[5:]))
     )
+
+
+def _depkeys():
+    """xmlgraph.depkeys, imported when a key is first evaluated: a build whose hosts are all
+    settled evaluates none, and does not load lxml."""
+    from rockscc.xmlgraph import depkeys
+
+    return depkeys
+
+
+def _graph_files(overlays, name: str):
+    from rockscc.xmlgraph.graph import graph_files
+
+    return graph_files(overlays, name)
 
 
 def _refusal_as_value(handler):

@@ -5,7 +5,6 @@ decides which jobs are stale."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, nginx_conf, service_check
 from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob
 from rockscc.engine.output import Output, text_output
-from rockscc.model import Host
 from rockscc.pipeline.specs import boot_spec, network_spec, tftp_spec, vm_spec
 
 if TYPE_CHECKING:
@@ -35,26 +33,31 @@ class Wanted:
     hosts: list[str] | None = None
 
 
-def planned_hosts(session: Session, wanted: Wanted) -> Iterable[tuple[str, Host]]:
-    """(name, host) of the hosts to make jobs for: all of them, or those of a build limited to a
+def planned_hosts(session: Session, wanted: Wanted) -> list[str]:
+    """The names of the hosts to make jobs for: all of them, or those of a build limited to a
     few hosts (the engine keeps only their jobs: not making the others spares planning ten
-    thousand jobs to build one host, as insert-ethers does)."""
+    thousand jobs to build one host, as insert-ethers does). Names, not records: a job looks its
+    host's record up when it runs or makes its spec, so planning a no-op build of ten thousand
+    hosts decodes none of them (the host table decodes a record when it is first asked for)."""
     hosts = session.cluster.hosts
     if wanted.hosts is None:
-        return hosts.items()
-    return [(name, hosts[name]) for name in wanted.hosts if name in hosts]
+        return list(hosts)
+    return [name for name in wanted.hosts if name in hosts]
 
 
 def profile_jobs(session: Session, wanted: Wanted) -> list[DepsJob]:
     """One job per physical or virtual host: its kickstart, and its partition plan."""
+    names = planned_hosts(session, wanted)
+    if not names:
+        return []  # a build where every host is settled: the kickstart backend is not even imported
     salt = session.profile_salt()
     return [
-        DepsJob(f"profile:{name}", name, partial(_profile, session, host), salt=salt, reads=(name,))
-        for name, host in planned_hosts(session, wanted)
+        DepsJob(f"profile:{name}", name, partial(_profile, session, name), salt=salt, reads=(name,)) for name in names
     ]
 
 
-def _profile(session: Session, host: Host, resolver: DepResolver) -> tuple[list[Output], dict, list[str]]:
+def _profile(session: Session, name: str, resolver: DepResolver) -> tuple[list[Output], dict, list[str]]:
+    host = session.cluster.hosts[name]
     built = session.compile(host, plan=True)
     outputs = [text_output(f"kickstart/{host.name}.ks", built.kickstart, KICKSTART_MODE)]
     if built.plan is not None:  # partitions/<host>.txt (the partition-info text) and .json (the planned table)
@@ -77,7 +80,7 @@ def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
         SpecJob(
             "net:cluster",
             None,
-            partial(network_spec, cluster, wanted.outdir),
+            lambda: network_spec(cluster, wanted.outdir, session.host_facts()),
             render_network,
             salt="net-3",
             reads=tuple(cluster.hosts),
@@ -128,7 +131,11 @@ def _dnsmasq_host_checks(conf: str, hosts: str) -> list[service_check.Check]:
 
 def tftp_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
     """`tftp:loaders`: the TFTP tree's loaders and the site's files (backends/tftp.py)."""
-    return [SpecJob("tftp:loaders", None, partial(tftp_spec, session.cluster), render_tftp, salt="tftp-1")]
+    return [
+        SpecJob(
+            "tftp:loaders", None, lambda: tftp_spec(session.cluster, session.host_boots()), render_tftp, salt="tftp-1"
+        )
+    ]
 
 
 def render_tftp(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
@@ -144,9 +151,21 @@ def boot_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
     pxelinux.cfg/default. MAC-named copies (01-<mac>) when the attribute pxe_mac_files is true."""
     cluster = session.cluster
     return [
-        SpecJob(f"boot:{name}", name, partial(boot_spec, cluster, host), render_boot, salt="boot-2", reads=(name,))
-        for name, host in planned_hosts(session, wanted)
+        SpecJob(
+            f"boot:{name}",
+            name,
+            partial(_host_spec, boot_spec, cluster, name),
+            render_boot,
+            salt="boot-2",
+            reads=(name,),
+        )
+        for name in planned_hosts(session, wanted)
     ]
+
+
+def _host_spec(spec, cluster, name: str):
+    """A host's spec, its record looked up when the spec is made (only for a job whose stamp changed)."""
+    return spec(cluster, cluster.hosts[name])
 
 
 def render_boot(spec) -> list[Output]:
@@ -159,13 +178,14 @@ def vm_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
     """Per VM: the Xen configs (xen/<vm>.cfg to boot, xen/<vm>.install.cfg to install) and the
     libvirt domain XML of both modes (libvirt/<vm>.xml, libvirt/<vm>.install.xml)."""
     cluster = session.cluster
-    return [
-        SpecJob(
-            f"vm:{name}", name, partial(vm_spec, cluster, host), render_vm, salt="vm-1", reads=(name, host.vm.container)
-        )
-        for name, host in planned_hosts(session, wanted)
-        if host.vm is not None and host.vm.container in cluster.hosts
-    ]
+    table = cluster.host_table()
+    jobs = []
+    for name in planned_hosts(session, wanted):
+        container = table.vm_container(name)  # from the host index: no record decoded
+        if container is not None and container in cluster.hosts:
+            spec = partial(_host_spec, vm_spec, cluster, name)
+            jobs.append(SpecJob(f"vm:{name}", name, spec, render_vm, salt="vm-1", reads=(name, container)))
+    return jobs
 
 
 def render_vm(spec) -> list[Output]:
@@ -181,4 +201,9 @@ def render_vm(spec) -> list[Output]:
     ]
 
 
-ALL = [network_jobs, profile_jobs, boot_jobs, vm_jobs, tftp_jobs]
+# The jobs of one host. A host's stamp (Session.host_stamps) covers all of them: their salts
+# through rockscc's code identity (templates and this module included), and the records they
+# read. A producer of host jobs added here must read no record but the host's own and its VM
+# container's (or widen host_stamps).
+HOST_JOBS = [profile_jobs, boot_jobs, vm_jobs]
+ALL = [network_jobs, *HOST_JOBS, tftp_jobs]

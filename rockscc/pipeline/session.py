@@ -26,9 +26,13 @@ inherits its parent's (copy on write).
                 partitions/programs.py: ChainCache); plans through `memo`
     _dep_keys   dependency keys with their file paths resolved
     _salt       the kickstart templates' identity
+    _facts      what the cluster-wide specs read of each host, one build's (pipeline/hostfacts.py; kept
+                between builds through `memo`, by each host record's digest)
+    _stamps     one build's input stamps (engine/stamps.py), made again by each build
 
 A build's own state is the engine's, made per build: the manifest (engine/manifest.py), the
-DepResolver's values (engine/jobs.py), the input stamps and their group verdicts (engine/stamps.py).
+DepResolver's values (engine/jobs.py); and the session's, made again by each build (Session.build
+drops them): the input stamps and their group verdicts (engine/stamps.py), the hosts' facts.
 
 Process-wide state outside any session is listed in PROCESS_WIDE below, each with why it may be
 (tests/test_caches.py fails when a module-level cache is added and not listed there).
@@ -47,13 +51,14 @@ from rockscc.engine.make import BuildOptions, BuildReport, build, output_dir
 from rockscc.engine.manifest import Manifest
 from rockscc.engine.stamps import Stamps
 from rockscc.errors import Diagnostic, RocksccError
-from rockscc.memo import Memo
+from rockscc.memo import Memo, code_identity
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
 from rockscc.model.defaults import DEFAULT_DIALECT, PRESEED_DIALECTS
 from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature
 from rockscc.partitions import PlannedHost, Planner
-from rockscc.pipeline import deps, producers
+from rockscc.pipeline import deps, hostfacts, producers
+from rockscc.pipeline.hostfacts import Facts
 
 if TYPE_CHECKING:  # the stages are imported where they are used: a no-op build loads neither lxml nor Jinja2
     from rockscc.backends.kickstart import Renderer, Validator
@@ -70,6 +75,7 @@ PROCESS_WIDE = {
     "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
+    "rockscc.partitions.deadvalues:_templates": "program shapes for canonical(): derived from texts alone, bounded",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
     "rockscc.sandbox.pool:_workers": "the sandbox worker process of this process (by pid: a forked build worker "
     "starts its own); a process resource, not a cache",
@@ -139,6 +145,8 @@ class Session:
         self._cluster_tree: NodeTree | None = None
         self._dep_keys: dict[str, str] = {}
         self._salt: str | None = None
+        self._facts: dict[str, Facts] | None = None
+        self._stamps: Stamps | None = None
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -384,6 +392,7 @@ class Session:
 
     def build(self, options: BuildOptions, wait_message: Callable[[], None] | None = None) -> BuildReport:
         """Build what is stale (engine/make.py), with this session's jobs, stamps and memo."""
+        self._stamps = self._facts = None  # one build's: the description may have changed since the last
         return build(output_dir(self.root, options.out), options, self, wait_message)
 
     def jobs(self, resolver: DepResolver, manifest: Manifest, outdir: Path, hosts: list[str] | None) -> list:
@@ -391,8 +400,30 @@ class Session:
         wanted = producers.Wanted(outdir, hosts)
         return [job for producer in producers.ALL for job in producer(self, wanted)]
 
+    def host_facts(self) -> dict[str, Facts]:
+        """What the cluster-wide specs read of every host (pipeline/hostfacts.py), once a build."""
+        if self._facts is None:
+            self._facts = hostfacts.host_facts(self.cluster, self.memo, self.stamps().digests)
+        return self._facts
+
+    def host_boots(self) -> list[str]:
+        """The files the hosts' own PXE actions boot (pipeline/hostfacts.py)."""
+        return hostfacts.host_boots(self.memo, self.stamps(), self.host_facts)
+
     def stamps(self) -> Stamps:
-        return Stamps(self.cluster, self.options, lambda: self.tree_signature)
+        if self._stamps is None:
+            self._stamps = Stamps(self.cluster, self.options, lambda: self.tree_signature)
+        return self._stamps
+
+    def host_stamps(self, hosts: list[str] | None) -> dict[str, str]:
+        """Each host's stamp (Stamps.of_hosts): of every host, or of those of `hosts` in the
+        description. It covers each of the host's jobs (producers.HOST_JOBS): their salts (the
+        templates, the backends' code: rockscc's code identity, which holds them all, so a
+        no-op build need not import the kickstart backend to learn its templates' digest), and
+        the records they read (its own; a VM's container's too), looked up in the host index."""
+        table = self.cluster.host_table()
+        names = list(table) if hosts is None else [name for name in dict.fromkeys(hosts) if name in table]
+        return self.stamps().of_hosts(code_identity(), table.containers(), names)
 
     @cached_property
     def tree_signature(self) -> tuple:

@@ -6,7 +6,7 @@ service configs, the TFTP tree."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rockscc.backends import tftp
 from rockscc.backends.pxe import EFI_VARIANTS, parse_action
@@ -18,6 +18,9 @@ from rockscc.model.cluster import truthy
 from rockscc.model.names import check_path, check_word
 from rockscc.model.services import basedir, discovery_range, dns_domain, dns_servers, host_flag, kickstart_server
 from rockscc.model.vms import hypervisor_of
+
+if TYPE_CHECKING:
+    from rockscc.pipeline.hostfacts import Facts
 
 XEN_KERNEL = "/boot/kickstart/xen/vmlinuz"
 XEN_RAMDISK = "/boot/kickstart/xen/initrd-xen.iso.gz"
@@ -57,12 +60,17 @@ def kickstart_url(cluster: Cluster, host: Host) -> str | None:
     return f"http://{kickstart_server(server)}/{path}/sbin/kickstart.cgi"
 
 
-def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
+def network_spec(cluster: Cluster, outdir: Path, facts: dict[str, Facts] | None = None) -> dict[str, Any]:
     """Everything the network files depend on (hosts, dhcpd.conf, dnsmasq, DNS zones, nginx).
     Without a private network or a kickstart host there is nothing to serve: hosts and
-    dhcpd.conf only (next_server "", network None)."""
+    dhcpd.conf only (next_server "", network None). `facts`: each host's, as hostfacts.py keeps
+    them (None: read from the records)."""
     private = cluster.networks.get("private")
     server = cluster.attrs.get("Kickstart_PrivateKickstartHost")
+    if facts is None:
+        hosts = host_entries(cluster)
+    else:
+        hosts = [entry for name in sorted(facts) if (entry := facts[name].entry()) is not None]
     return {
         "outdir": str(outdir),
         "next_server": kickstart_server(server) if server else "",
@@ -73,33 +81,47 @@ def network_spec(cluster: Cluster, outdir: Path) -> dict[str, Any]:
         "basedir": basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")),
         "tree": cluster.attrs.get("install_tree") or None,
         "frontend": cluster.attrs.get("Kickstart_PrivateHostname") or None,
-        "hosts": host_entries(cluster),
+        "hosts": hosts,
     }
 
 
 def host_entries(cluster: Cluster) -> list[dict[str, Any]]:
     """Hosts with a private address, by name: name, ip, mac (or None), hexip, ipxe."""
     ipxe = host_flag(cluster, "pxe_ipxe", default=True)
-    entries = []
-    for name in sorted(cluster.hosts):
-        host = cluster.hosts[name]
-        iface = cluster.private_interface(host)
-        if iface is None or not iface.ip:
-            continue
-        entries.append({"name": name, "ip": iface.ip, "mac": iface.mac, "hexip": hex_ip(iface.ip), "ipxe": ipxe(host)})
-    return entries
+    entries = (host_entry(cluster, name, cluster.hosts[name], ipxe) for name in sorted(cluster.hosts))
+    return [entry for entry in entries if entry is not None]
 
 
-def tftp_spec(cluster: Cluster) -> dict[str, Any]:
+def host_entry(cluster: Cluster, name: str, host: Host, ipxe) -> dict[str, Any] | None:
+    """A host's entry of the network files (None without a private address); `ipxe`: the
+    host_flag of pxe_ipxe."""
+    iface = cluster.private_interface(host)
+    if iface is None or not iface.ip:
+        return None
+    return {"name": name, "ip": iface.ip, "mac": iface.mac, "hexip": hex_ip(iface.ip), "ipxe": ipxe(host)}
+
+
+def tftp_spec(cluster: Cluster, host_boots: list[str] | None = None) -> dict[str, Any]:
     """What the TFTP tree's shared files are made of: the identity of each source (loaders,
-    grub, the site's tftpboot/ files) and the files the PXE actions boot."""
-    return {**tftp.sources_spec(cluster.root / tftp.SITE_DIR), "needed": needed_files(cluster)}
+    grub, the site's tftpboot/ files) and the files the PXE actions boot. `host_boots`: the
+    files of the hosts' own actions, as hostfacts.py keeps them (None: read from the records)."""
+    return {**tftp.sources_spec(cluster.root / tftp.SITE_DIR), "needed": needed_files(cluster, host_boots)}
 
 
-def needed_files(cluster: Cluster) -> list[str]:
+def needed_files(cluster: Cluster, host_boots: list[str] | None = None) -> list[str]:
     """The kernels and initrds the PXE actions (global and per host) load from the tree."""
+    names = set(action_files(cluster.pxeactions.values()))
+    if host_boots is None:
+        for host in cluster.hosts.values():
+            names.update(action_files(host.pxeactions.values()))
+    else:
+        names.update(host_boots)
+    return sorted(names)
+
+
+def action_files(actions) -> list[str]:
+    """The files of the TFTP tree that PXE actions load (their EFI variants too), sorted."""
     names: set[str] = set()
-    actions = list(cluster.pxeactions.values()) + [a for h in cluster.hosts.values() for a in h.pxeactions.values()]
     for action in actions:
         spec = parse_action(action.command, action.args)
         for name in (spec.kernel, spec.initrd):

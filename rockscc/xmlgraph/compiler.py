@@ -4,7 +4,8 @@ backends' job; pipeline.Session chains the two.
 
 Shared work: graphs, node files and their compiled form are loaded once per tree; the walk and
 order are cached per (graph, root, values of the attributes edge tests read), so ten thousand
-hosts of one appliance cost one walk. Only part-filling is done per host. The tree's caches are
+hosts of one appliance cost one walk; a node's expansion is shared by the hosts that read the
+same values in it (expansions.py), so only the nodes that read what differs are filled per host. The tree's caches are
 the session's: a session holds its trees.
 """
 
@@ -19,6 +20,7 @@ from rockscc.model.overlay import Overlay, find_include
 from rockscc.xmlgraph import ir
 from rockscc.xmlgraph.depkeys import files_found, walk_start
 from rockscc.xmlgraph.expand import Expander
+from rockscc.xmlgraph.expansions import NodeExpansions
 from rockscc.xmlgraph.graph import Graph
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
 from rockscc.xmlgraph.profile import Profile, Script
@@ -65,6 +67,7 @@ class NodeTree:
         self._walks: dict[tuple, tuple[list[str], list[str]]] = {}
         self._walk_inputs: dict[tuple, tuple[list[ir.CompiledNode], dict[str, str | None]]] = {}
         self._hashes: dict[Path, str] = {}
+        self.expansions = NodeExpansions()  # one node's expansion shared by hosts (expansions.py)
 
     @classmethod
     def load(cls, overlays: list[Overlay]) -> NodeTree:

@@ -9,6 +9,7 @@ from rockscc.errors import Diagnostic, RocksccError
 from rockscc.model.overlay import outside
 from rockscc.xmlgraph import evals, ir
 from rockscc.xmlgraph.depkeys import environment_signature, include_signature
+from rockscc.xmlgraph.expansions import ATTR, FILE_MODE, MISSING, VAR, Effects
 from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
@@ -27,11 +28,29 @@ class Expander:
         self.warnings: list[Diagnostic] = []
         self.file_modes: dict[str, tuple[str, str]] = {}  # file name -> (owner, perms) of its last <file>
         self.failed_evals = 0  # evals that exited non-zero and were let through (rocks_eval_errors)
+        # while a node is recorded (expansions.py): (kind, name) -> value read before the node
+        # wrote it, and (kind, name) -> None of what it wrote; None when not recording
+        self._reads: dict[tuple, object] | None = None
+        self._written: dict[tuple, None] | None = None
+        self._ran_eval = False
+        self.expansions = getattr(tree, "expansions", None)
+
+    # --- what a node's expansion reads and writes, recorded when asked --------------------------
+    def _read(self, kind: str, name: str, value: object) -> None:
+        if self._reads is not None and (kind, name) not in self._written and (kind, name) not in self._reads:
+            self._reads[kind, name] = value
+
+    def _set_var(self, name: str, value: str) -> None:
+        self.vars[name] = value
+        if self._written is not None:
+            self._written[VAR, name] = None
 
     # --- reading the host's values (each read is a dependency) ---------------------------------
     def attr(self, name: str) -> str | None:
         value = self.attrs.get(name)
         self.deps[f"attr:{name}"] = value
+        if self._reads is not None:
+            self._read(ATTR, name, self.attrs.get(name, MISSING))
         return value
 
     def passes(self, item: ir.Item) -> bool:
@@ -69,6 +88,9 @@ class Expander:
                 return ""
         name = self.fill(op.name, node)
         owner, perms = self.fill(op.owner, node), self.fill(op.perms, node)
+        if self._reads is not None:
+            self._read(FILE_MODE, name, self.file_modes.get(name, MISSING))
+            self._written[FILE_MODE, name] = None
         earlier_owner, earlier_perms = self.file_modes.get(name, ("", ""))
         owner, perms = owner or earlier_owner, perms or earlier_perms
         self.file_modes[name] = (owner, perms)
@@ -121,6 +143,9 @@ class Expander:
         return self.fill(op.body, node) + self.fill(ir._parts(root, node), node)
 
     def _var(self, part: ir.Var, node: ir.CompiledNode) -> str:
+        if self._reads is not None:  # whether it is an attribute decides what is recorded below
+            self._read(ATTR, part.name, self.attrs.get(part.name, MISSING))
+            self._read(VAR, part.name, self.vars.get(part.name, MISSING))
         if part.name in self.attrs:
             self.attr(part.name)
         value = self.vars.get(part.name)
@@ -142,11 +167,14 @@ class Expander:
 
     def _varset(self, part: ir.VarSet) -> None:
         if part.val is not None:
-            self.vars[part.name] = part.val
+            self._set_var(part.name, part.val)
         else:
+            if self._reads is not None:
+                self._read(ATTR, part.ref, self.attrs.get(part.ref, MISSING))
+                self._read(VAR, part.ref, self.vars.get(part.ref, MISSING))
             if part.ref in self.attrs:
                 self.attr(part.ref)
-            self.vars[part.name] = self.vars.get(part.ref, "")
+            self._set_var(part.name, self.vars.get(part.ref, ""))
 
     def _eval(self, part: ir.Eval, node: ir.CompiledNode) -> str:
         script = self.fill(part.script, node)
@@ -170,6 +198,7 @@ class Expander:
         a program may read any of them, and one added later, not only the `$NAME`s its text
         shows) and, when it may call `rocks`, the description. What else it reads on the build
         machine is not tracked (docs/incremental.md)."""
+        self._ran_eval = True  # its program may read anything: this node is not shared (expansions.py)
         self.deps["env:"] = environment_signature(self.attrs)
         has_applets = part.shell in evals.PYTHONS and self._record_applets()
         if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
@@ -253,10 +282,75 @@ class Expander:
             label = f"{node.display} ({node.overlay})"
             profile.nodes.append(label)
             self.warnings.extend(node.warnings)
-            contributed = self._items(node.items, node, label, profile)
-            if contributed:
+            if self._node(node, label, profile):
                 profile.commented.append(label)
         return profile
+
+    def _node(self, node: ir.CompiledNode, label: str, profile: Profile) -> bool:
+        """Expand one node into the profile: replayed when a host with the same values read has
+        been expanded (expansions.py), else expanded and, while its entry has room, recorded."""
+        if self.expansions is None:
+            return self._items(node.items, node, label, profile)
+        entry = self.expansions.entry(node, self.evals, self.cluster_dir)
+        effects = entry.find(self.attrs, self.vars, self.file_modes)
+        if effects is not None:
+            self.vars.update(effects.vars)
+            self.file_modes.update(effects.file_modes)
+            return self._replay(effects, profile)
+        if entry.full:
+            return self._items(node.items, node, label, profile)
+        effects, reads = self._record(node, label)
+        if not self._ran_eval:
+            entry.add(reads, effects)
+        return self._replay(effects, profile)
+
+    def _record(self, node: ir.CompiledNode, label: str) -> tuple[Effects, dict[tuple, object]]:
+        """Expand a node into an empty profile with fresh deps and warnings, noting what it read
+        and wrote; its effects are then replayed onto the host's (the same as expanding in place)."""
+        deps, warnings = self.deps, self.warnings
+        self.deps, self.warnings, self._reads, self._written, self._ran_eval = {}, [], {}, {}, False
+        part = _NodePart()
+        try:
+            contributed = self._items(node.items, node, label, part)
+            written = self._written
+            effects = Effects(
+                contributed,
+                tuple(part.main),
+                tuple(part.pre),
+                tuple(part.post),
+                tuple(part.debug),
+                tuple(part.boot_pre),
+                tuple(part.boot_post),
+                tuple(part.ops),
+                tuple(part.package_origins.items()),
+                tuple(part.debian_names.items()),
+                tuple((n, self.vars[n]) for kind, n in written if kind == VAR),
+                tuple((n, self.file_modes[n]) for kind, n in written if kind == FILE_MODE),
+                tuple(self.deps.items()),
+                tuple(self.warnings),
+            )
+            return effects, self._reads
+        finally:
+            self.deps, self.warnings, self._reads, self._written = deps, warnings, None, None
+
+    def _replay(self, effects: Effects, profile: Profile) -> bool:
+        """The node's profile entries, dependencies and warnings (its variables and file modes are
+        set by the caller on a hit: a recorded node set them itself)."""
+        profile.main.extend(effects.main)
+        profile.pre.extend(effects.pre)
+        profile.post.extend(effects.post)
+        profile.debug.extend(effects.debug)
+        profile.boot_pre.extend(effects.boot_pre)
+        profile.boot_post.extend(effects.boot_post)
+        for name, origin in effects.package_origins:
+            profile.package_origins.setdefault(name, origin)
+        for name, value in effects.debian_names:
+            profile.debian_names[name] = value
+        for op, name in effects.package_ops:
+            profile.enable(name) if op == "enable" else profile.disable(name)
+        self.deps.update(effects.deps)
+        self.warnings.extend(effects.warnings)
+        return effects.contributed
 
     def _items(self, items: list[ir.Item], node: ir.CompiledNode, label: str, profile: Profile) -> bool:
         contributed = False
@@ -332,6 +426,21 @@ class Expander:
             profile.disable(name)
         else:
             profile.enable(name)
+
+
+class _NodePart(Profile):
+    """One node's own profile entries while it is recorded, its package operations in order
+    (enable/disable depend on what earlier nodes did: they are replayed, not their result)."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.ops: list[tuple[str, str]] = []
+
+    def enable(self, name: str) -> None:
+        self.ops.append(("enable", name))
+
+    def disable(self, name: str) -> None:
+        self.ops.append(("disable", name))
 
 
 def _digest_of(path: Path) -> str | None:

@@ -6,7 +6,7 @@ means).
 A Hypothesis state machine edits a description at random: node files (plain, extend-, replace-,
 shadowing base nodes, with filters, entities, variables, includes and evals), graph files (edges,
 orders, cycles), include files, rolls (added, enabled, disabled, removed, their own files), attributes
-at every level, hosts (added, removed, renamed), interfaces, hardware profiles and host disks, PXE
+at every level, hosts (added, removed, renamed, their files edited by hand in place), interfaces, hardware profiles and host disks, PXE
 actions and boot flags, VMs (and `create host vm` on libvirt's test driver), the kickstart dialect,
 the build's options, the service configs' attributes and the TFTP tree's site files; builds of a
 few hosts in between. After every step it builds and compares.
@@ -22,6 +22,7 @@ rules; `--hypothesis-seed=N` repeats a run.)
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -295,6 +296,28 @@ class IncrementalBuilds(RuleBasedStateMachine):
         hosts = sorted(h for h in self.cluster().hosts if h != "frontend")
         if hosts:
             self.cli("set", "host", "name", data.draw(st.sampled_from(hosts)), new)
+        self.check()
+
+    @rule(data=st.data(), zone=st.sampled_from(["Europe/Oslo", "Europe/Rome"]), keep_mtime=st.booleans())
+    def hand_edit_host_file(self, data, zone, keep_mtime) -> None:
+        """A host file edited by hand in place (same inode), its mtime put back or not: a value of
+        the same length keeps its size too, which only the ctime gives away (model/store.py)."""
+        hosts = sorted(p.stem for p in (self.desc.root / "hosts").glob("*.toml"))
+        if not hosts:
+            return
+        path = self.desc.root / "hosts" / f"{data.draw(st.sampled_from(hosts))}.toml"
+        before, text = path.stat(), path.read_text()
+        if "Kickstart_Timezone = " in text:
+            text = re.sub(r'Kickstart_Timezone = "[^"]*"', f'Kickstart_Timezone = "{zone}"', text)
+        elif "[attrs]\n" in text:
+            text = text.replace("[attrs]\n", f'[attrs]\nKickstart_Timezone = "{zone}"\n', 1)
+        else:
+            text += f'\n[attrs]\nKickstart_Timezone = "{zone}"\n'
+        with open(path, "r+") as f:
+            f.write(text)
+            f.truncate()
+        if keep_mtime:
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         self.check()
 
     @rule(data=st.data(), field=st.sampled_from(["membership", "os", "arch", "rack", "rank", "cpus", "comment"]))

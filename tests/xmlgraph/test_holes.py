@@ -43,6 +43,8 @@ def full_verdict(text: str, dialect: str) -> bool:
             parser.readKickstartFromString(text, reset=True)
     except (ValueError, KickstartError):
         return False
+    except Exception:  # pykickstart failing on its own (IndexError on `--ip=\x1c""`): not accepted
+        return False
     return True
 
 
@@ -195,6 +197,56 @@ def test_no_pykickstart_code_reads_a_hole_command() -> None:
                 assert not reference.search(path.read_text()), path
 
 
+@pytest.mark.parametrize("dialect", KICKSTART_DIALECTS)
+def test_a_host_name_is_a_plain_string_to_pykickstart(dialect) -> None:
+    """What line shapes rest on (Validator._line_valid): `network --hostname` takes one argument
+    of no type and no choices, and no parse of the network command reads the host name."""
+    import inspect
+
+    from pykickstart.version import makeVersion
+
+    command = makeVersion(dialect_of(dialect).pykickstart).commands["network"]
+    (action,) = [a for a in command.op._actions if "--hostname" in a.option_strings]
+    assert (action.type, action.choices, action.nargs, action.const) == (None, None, None, None)
+    for klass in type(command).__mro__:
+        if "parse" in vars(klass):
+            assert "hostname" not in inspect.getsource(vars(klass)["parse"]), klass
+
+
+PLAIN_NAME = st.from_regex(r"[a-z0-9][a-z0-9.-]{0,20}", fullmatch=True)
+# a plain name but for one character that may end, quote, escape or comment out the value
+NEAR_PLAIN = st.builds(
+    "{}{}{}".format,
+    PLAIN_NAME,
+    st.sampled_from(list("\"'\\#%=,:/é-") + ["\x0b", "\x0c", "\u2028", "\x1c", "\x85", "\r"]),
+    PLAIN_NAME,
+)
+VALID_OPTIONS = ["--bootproto=dhcp", "--onboot=yes", "--noipv6", "--mtu=9000", "--activate", "--device=eth0"]
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(data=st.data(), dialect=st.sampled_from(KICKSTART_DIALECTS))
+def test_a_line_of_a_known_shape_gets_pykickstart_s_verdict(profile, data, dialect) -> None:
+    """A line validated for one host, then the same line with another host's name (plain, or
+    hostile): the second verdict, maybe taken from the first's shape, is pykickstart's."""
+    options = data.draw(st.lists(st.sampled_from(VALID_OPTIONS), max_size=3, unique=True))
+    spacing = data.draw(st.sampled_from([" ", "  ", "\t"]))
+    words = data.draw(st.permutations(["--hostname=\0", *options]))
+    first, second = (
+        "network" + spacing + spacing.join(words).replace("\0", name)
+        for name in (data.draw(PLAIN_NAME), data.draw(st.one_of(PLAIN_NAME, NEAR_PLAIN, HOSTILE, NAME)))
+    )
+    validator, renderer = Validator(Memo()), Renderer()
+    texts = []
+    for line in (first, second):
+        main = [(line if text.startswith("network") else text, origin) for text, origin in profile.main]
+        texts.append(renderer.render(dataclasses.replace(profile, main=main), dialect))
+    validator.fast_accepts(texts[0], dialect_of(dialect))
+    assert validator.fast_accepts(texts[1], dialect_of(dialect)) == full_verdict(texts[1].text, dialect), second
+
+
 def test_a_bad_hole_is_reported_with_pykickstart_s_message_and_line(profile) -> None:
     main = [
         (line if not line.startswith("network") else "network --bootproto=bogus --hostname=x", origin)
@@ -239,3 +291,15 @@ def test_builds_write_what_pykickstart_accepts_and_refuse_what_it_rejects(cluste
                 assert f"host {name}: kickstart rejected by pykickstart" in result.err
                 assert not written.exists() or round_
         assert cli("set", "host", "attr", "compute-0-4", "Kickstart_PrivateDNSDomain", "other.org").rc == 0
+
+
+@pytest.mark.parametrize("dialect", KICKSTART_DIALECTS)
+def test_pykickstart_failing_on_its_own_is_a_refusal_not_a_traceback(profile, dialect) -> None:
+    """pykickstart raises IndexError (not a KickstartError) on this line, which str.splitlines
+    cuts at \\x1c: the fast path refuses it and the full check names the host in one line, as
+    for any rejected kickstart (Hypothesis found it)."""
+    main = [*profile.main, ('network --hostname=.a --ip=\x1c""', "nodes/networking.xml:8")]
+    kickstart = Renderer().render(dataclasses.replace(profile, main=main), dialect)
+    assert not Validator(Memo()).fast_accepts(kickstart, dialect_of(dialect))
+    with pytest.raises(RocksccError, match=r"host compute-0-0: pykickstart \S+ cannot read the kickstart"):
+        Validator(Memo()).validate(kickstart, dialect, "compute-0-0", profile)

@@ -1,0 +1,121 @@
+"""What the cluster-wide specs read of each host, kept by the host's record digest.
+
+The network files (`net:cluster`) and the TFTP tree (`tftp:loaders`) read every host: its
+private address, MAC and iPXE flag, the files its own PXE actions boot. Decoding ten thousand
+host records to learn that costs ~0.5 s, on every build whose network spec is made (any host
+edit) and on every build for the TFTP tree's. A host's facts are a pure function of its record
+and of the description minus its hosts, so they are kept in the build's memo
+(build/.rockscc-cache/memo.sqlite) beside the digest of each: a build decodes only the records
+whose digest changed, and none when the description minus its hosts is what it was (its digest
+is part of the entry's key; any other value starts again). The memo is emptied when rockscc's
+own code changes, so facts computed by older code are never used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from rockscc.engine.stamps import Stamps, description_digest
+from rockscc.model.services import host_flag
+from rockscc.pipeline.specs import action_files, host_entry
+
+if TYPE_CHECKING:
+    from rockscc.memo import Memo
+    from rockscc.model import Cluster, Host
+
+NAMESPACE = "host-facts-1"
+BOOTS_NAMESPACE = "host-boots-1"
+KEY = "all"  # one entry, replaced: old descriptions' facts do not pile up in the memo
+
+
+class Facts(NamedTuple):
+    """A host's facts, as the memo keeps them: [name, digest, ip, mac, hexip, ipxe, boots] (ip
+    None: the host has no private address, and no entry in the network files)."""
+
+    name: str
+    digest: str
+    ip: str | None
+    mac: str | None
+    hexip: str | None
+    ipxe: bool | None
+    boots: list[str]  # the kernels and initrds its own PXE actions load (specs.needed_files)
+
+    def entry(self) -> dict[str, Any] | None:
+        """The host's line of the network files (specs.host_entry), None without an address."""
+        if self.ip is None:
+            return None
+        return {"name": self.name, "ip": self.ip, "mac": self.mac, "hexip": self.hexip, "ipxe": self.ipxe}
+
+
+def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[str, Facts]:
+    """Every host's facts, by name in the host table's order (`digests`: each host record's, in
+    that order); those of records whose digest is as recorded in the memo are taken from it, the
+    others computed (and the memo updated)."""
+    table = cluster.host_table()
+    scope = description_digest(cluster).hex()
+    known = _load(memo, scope)
+    ipxe = host_flag(cluster, "pxe_ipxe", default=True)
+    facts: dict[str, Facts] = {}
+    computed = 0
+    for name, digest in digests.items():
+        found = known.get(name)
+        if found is None or found.digest != digest:
+            host: Host = table[name]
+            entry = host_entry(cluster, name, host, ipxe) or dict.fromkeys(("ip", "mac", "hexip", "ipxe"))
+            boots = action_files(host.pxeactions.values())
+            found = Facts(name, digest, entry["ip"], entry["mac"], entry["hexip"], entry["ipxe"], boots)
+            computed += 1
+        facts[name] = found
+    if computed or len(facts) != len(known):
+        memo.remember(NAMESPACE, KEY, json.dumps({"scope": scope, "hosts": list(facts.values())}).encode())
+    return facts
+
+
+def host_boots(memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]]) -> list[str]:
+    """The files the hosts' own PXE actions boot (the TFTP tree's spec, made on every build):
+    kept in the memo by the digest of every host record and of the description minus its hosts
+    (a pure function of that key), so a build where no host changed reads no host's facts."""
+    key = stamps.hosts_digest
+    blob = memo.get(BOOTS_NAMESPACE, key)
+    if blob is not None:
+        try:
+            names = json.loads(blob)
+            if type(names) is list and all(type(name) is str for name in names):
+                return names
+        except ValueError:
+            pass
+    names = sorted({name for host in facts().values() for name in host.boots})
+    memo.remember(BOOTS_NAMESPACE, key, json.dumps(names).encode())
+    return names
+
+
+def _load(memo: Memo, scope: str) -> dict[str, Facts]:
+    """{name: facts} as recorded under this description scope; {} when none is (or what is there
+    is not what this module writes: a damaged cache is recomputed)."""
+    blob = memo.get(NAMESPACE, KEY)
+    if blob is None:
+        return {}
+    try:
+        data = json.loads(blob)
+        if data.get("scope") != scope:
+            return {}
+        facts = [Facts(*row) for row in data["hosts"]]  # a row of another length: TypeError
+        if all(_well_formed(item) for item in facts):
+            return {item.name: item for item in facts}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return {}
+
+
+def _well_formed(item: Facts) -> bool:
+    """What the network files and the TFTP tree would be made of is of the types made here."""
+    return (
+        type(item.name) is str
+        and type(item.digest) is str
+        and (item.ip is None or (type(item.ip) is str and type(item.hexip) is str and type(item.ipxe) is bool))
+        and (item.mac is None or type(item.mac) is str)
+        and type(item.boots) is list
+        and all(type(name) is str for name in item.boots)
+    )

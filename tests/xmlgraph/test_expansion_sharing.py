@@ -1,0 +1,155 @@
+"""Hosts share a node's expansion only when it would be the same (xmlgraph/expansions.py).
+
+Every test compiles hosts one after another on one node tree (the memo fills and is replayed,
+as in a build) and compares each host with a compile on a fresh tree (nothing shared): the
+profile, the dependencies in their order, the warnings, or the error, must be the same. The
+hosts are made to differ exactly in what the memo assumes equal: whether a name is an attribute
+or only a variable, a variable an earlier node set, the owner an earlier <file> gave, the
+packages earlier nodes enabled or disabled, a filter's attribute, and per-host values past the
+memo's cap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rockscc.errors import RocksccError
+from rockscc.model.overlay import Overlay
+from rockscc.xmlgraph import expansions
+from rockscc.xmlgraph.compiler import HostInput, NodeTree, compile_host
+
+GRAPH = '<graph>\n<edge from="root" to="n1"/>\n<edge from="n1" to="n2"/>\n<edge from="n2" to="n3"/>\n</graph>\n'
+
+
+def make_tree(root: Path, nodes: dict[str, str]) -> None:
+    (root / "nodes").mkdir(parents=True, exist_ok=True)
+    (root / "graphs" / "default").mkdir(parents=True, exist_ok=True)
+    (root / "graphs" / "default" / "g.xml").write_text(GRAPH)
+    (root / "nodes" / "root.xml").write_text("<kickstart/>\n")
+    for name, body in nodes.items():
+        (root / "nodes" / f"{name}.xml").write_text(f"<kickstart>\n{body}\n</kickstart>\n")
+
+
+def outcome(tree: NodeTree, attrs: dict[str, str], root: Path):
+    """What compiling the host gives: everything a build uses of it, or its error."""
+    try:
+        result = compile_host(tree, HostInput(dict(attrs), root="root", evals=False, cluster_dir=root))
+    except RocksccError as exc:
+        return ("error", str(exc))
+    return (result.profile, list(result.deps.items()), result.warnings, result.nodes)
+
+
+def assert_shared_equals_alone(root: Path, hosts: list[dict[str, str]]) -> NodeTree:
+    overlays = [Overlay("site", root)]
+    shared = NodeTree.load(overlays)
+    for attrs in hosts:
+        assert outcome(shared, attrs, root) == outcome(NodeTree.load(overlays), attrs, root), attrs
+    return shared
+
+
+def test_an_attribute_and_a_variable_of_the_same_value_are_not_confused(tmp_path):
+    # host 1: A is no attribute, n1 sets the variable A; host 2: A is an attribute of the same
+    # value, which n1 overwrites with itself. n2 reads <var name="A"/>: the same text, but host 2
+    # depends on attribute A and host 1 does not
+    make_tree(tmp_path, {"n1": '<var name="A" val="v"/>', "n2": '<post>a=<var name="A"/></post>', "n3": ""})
+    tree = assert_shared_equals_alone(tmp_path, [{"hostname": "h1"}, {"hostname": "h2", "A": "v"}])
+    entry = tree.expansions.entry(tree.compiled("n2")[0], False, tmp_path)
+    assert entry.recorded == 2  # the second host was not served the first one's expansion
+
+
+def test_a_variable_set_by_an_earlier_node_decides(tmp_path):
+    make_tree(
+        tmp_path,
+        {
+            "n1": '<var name="X" val="one" cond="B"/>\n<var name="X" ref="C" cond="not B"/>',
+            "n2": '<post>x=<var name="X"/></post>',
+            "n3": "",
+        },
+    )
+    hosts = [{"B": "yes", "C": "c"}, {"B": "no", "C": "one"}, {"B": "no", "C": "two"}, {"B": "yes", "C": "two"}]
+    assert_shared_equals_alone(tmp_path, hosts)
+
+
+def test_the_owner_an_earlier_file_gave_is_inherited_per_host(tmp_path):
+    make_tree(
+        tmp_path,
+        {
+            "n1": '<post><file name="/etc/f" owner="alice" cond="B">a</file>'
+            '<file name="/etc/f" owner="bob" cond="not B">b</file></post>',
+            "n2": '<post><file name="/etc/f" mode="append">more</file></post>',
+            "n3": "",
+        },
+    )
+    hosts = [{"B": "yes"}, {"B": "no"}, {"B": "yes"}]
+    overlays = [Overlay("site", tmp_path)]
+    tree = assert_shared_equals_alone(tmp_path, hosts)
+    bodies = [outcome(tree, h, tmp_path)[0].post[-1].body for h in hosts]
+    assert "alice" in bodies[0] and "bob" in bodies[1]  # n2's shared text differs by what n1 did
+    assert outcome(NodeTree.load(overlays), hosts[1], tmp_path)[0].post[-1].body == bodies[1]
+
+
+def test_packages_earlier_nodes_enabled_or_disabled(tmp_path):
+    make_tree(
+        tmp_path,
+        {
+            "n1": '<package cond="B">p</package>\n<package disable="yes" cond="not B">q</package>',
+            "n2": '<package disable="yes">p</package>\n<package>q</package>',
+            "n3": '<package debian="" cond="C">r</package><package debian="rr">r</package>',
+        },
+    )
+    hosts = [{"B": "yes", "C": "1"}, {"B": "no"}, {"B": "yes"}, {"B": "no", "C": "1"}]
+    tree = assert_shared_equals_alone(tmp_path, hosts)
+    one, two = outcome(tree, hosts[0], tmp_path)[0], outcome(tree, hosts[1], tmp_path)[0]
+    assert "p" in one.packages and "p" in two.disabled  # same n2, different result
+
+
+def test_an_undefined_entity_is_an_error_for_that_host_only(tmp_path):
+    make_tree(tmp_path, {"n1": "<post>&A;</post>", "n2": "<post>ok</post>", "n3": ""})
+    assert_shared_equals_alone(tmp_path, [{"A": "1"}, {}, {"A": "1"}, {"A": "2"}, {}])
+
+
+def test_past_the_cap_every_host_is_still_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(expansions, "CAP", 5)
+    make_tree(tmp_path, {"n1": '<post>h=<var name="hostname"/></post>', "n2": "<post>same</post>", "n3": ""})
+    hosts = [{"hostname": f"compute-0-{i}"} for i in range(12)]
+    tree = assert_shared_equals_alone(tmp_path, hosts)
+    entry = tree.expansions.entry(tree.compiled("n1")[0], False, tmp_path)
+    assert entry.recorded == 5 and entry.full
+    for i, attrs in enumerate(hosts):
+        assert f"h=compute-0-{i}" in outcome(tree, attrs, tmp_path)[0].post[0].body
+
+
+# --- generated node files and hosts -------------------------------------------------------------
+NAMES = ["A", "B", "X"]
+VALUES = ["v1", "v2", ""]
+COND = st.sampled_from(["", ' cond="A"', ' cond="not B"', " cond=\"X == 'v1'\"", ' arch="x86_64"', ' os="linux"'])
+NAME = st.sampled_from(NAMES)
+VALUE = st.sampled_from(VALUES)
+ELEMENT = st.one_of(
+    st.builds(lambda n, v, c: f'<var name="{n}" val="{v}"{c}/>', NAME, VALUE, COND),
+    st.builds(lambda n, r, c: f'<var name="{n}" ref="{r}"{c}/>', NAME, NAME, COND),
+    st.builds(lambda n, m, c: f'<post{c}>a <var name="{n}"/> b <var name="{m}"/></post>', NAME, NAME, COND),
+    st.builds(lambda n, c: f"<pre{c}>e=&{n};</pre>", NAME, COND),
+    st.builds(lambda p, c: f"<package{c}>{p}</package>", st.sampled_from("pqr"), COND),
+    st.builds(lambda p, c: f'<package disable="1"{c}>{p}</package>', st.sampled_from("pqr"), COND),
+    st.builds(
+        lambda o, c, n: f'<post><file name="/etc/f"{o}{c}>t <var name="{n}"/></file></post>',
+        st.sampled_from(["", ' owner="u1"', ' owner="u2" perms="0600"', ' mode="append"']),
+        COND,
+        NAME,
+    ),
+    st.builds(lambda c: f'<eval shell="sh"{c}>echo hi</eval>', COND),
+)
+NODE = st.lists(ELEMENT, max_size=5).map("\n".join)
+HOST = st.dictionaries(st.sampled_from([*NAMES, "arch", "os"]), st.sampled_from(["v1", "v2", "x86_64", "linux"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(nodes=st.tuples(NODE, NODE, NODE), hosts=st.lists(HOST, min_size=2, max_size=8))
+def test_generated_nodes_and_hosts(tmp_path_factory, nodes, hosts):
+    root = tmp_path_factory.mktemp("gen")
+    make_tree(root, dict(zip(["n1", "n2", "n3"], nodes, strict=True)))
+    assert_shared_equals_alone(root, hosts + hosts[:2])  # the first hosts again: replayed from the memo
