@@ -22,7 +22,7 @@ def format_table(
     """Text of a table. With `owner`, the first column names the row's owner (`host:`)."""
     header = [h.lower() for h in header]
     # `list host` formats every host of the cluster: per-cell work stays in comprehensions and
-    # each line is one str.format call (10 000 rows: ~0.05 s instead of ~0.15 s)
+    # each line is one str.format call (10 000 rows: ~0.08 s of CPU instead of ~0.15 s)
     cells = [[v if type(v) is str else _cell(v) for v in row] for row in rows]
     if any(len(row) != len(header) for row in cells):  # a short row's missing cells are empty
         cells = [(row + [""] * len(header))[: len(header)] for row in cells]
