@@ -81,35 +81,22 @@ class Service:
             + (f", install tree {tree}" if tree else "")
         )
         domain = dns_domain(cluster) if options.dns else ""
-        if options.dhcp == "dnsmasq":
+        if options.dhcp == "isc":
+            self.daemons.append(daemons.isc_dhcpd(self.outdir, interface, self.log))
+        dnsmasq_dhcp = options.dhcp == "dnsmasq"  # else dnsmasq only serves TFTP and DNS, if asked
+        if dnsmasq_dhcp or options.tftp or options.dns:
             self.daemons.append(
                 daemons.dnsmasq(
                     self.outdir,
                     interface,
                     address,
                     self.log,
-                    dhcp=True,
+                    dhcp=dnsmasq_dhcp,
                     dns=options.dns,
                     domain=domain,
-                    verbose=options.verbose,
+                    verbose=options.verbose and dnsmasq_dhcp,  # its DHCP log is what verbose adds
                 )
             )
-        else:
-            if options.dhcp == "isc":
-                self.daemons.append(daemons.isc_dhcpd(self.outdir, interface, self.log))
-            if options.tftp or options.dns:
-                self.daemons.append(
-                    daemons.dnsmasq(
-                        self.outdir,
-                        interface,
-                        address,
-                        self.log,
-                        dhcp=False,
-                        dns=options.dns,
-                        domain=domain,
-                        verbose=False,
-                    )
-                )
         for daemon in self.daemons:
             daemon.start()
         self.watched = self._signatures()
