@@ -557,7 +557,7 @@ def _legacy(text: str, data: dict, root: Path) -> Cluster:
 
 def description_signature(root: Path) -> tuple:
     """Changes whenever any file of the description does (for pollers: serve, insert-ethers)."""
-    return (file_signature(root / FILENAME), tuple(sorted((n, _sig(st)) for n, st in _host_stats(root).items())))
+    return (file_signature(root / FILENAME), _host_signatures(root))
 
 
 def hosts_digest(root: Path) -> str:
@@ -565,7 +565,12 @@ def hosts_digest(root: Path) -> str:
     build step that reads the whole description depends on besides cluster.toml."""
     import hashlib
 
-    return hashlib.sha256(repr(sorted((n, _sig(st)) for n, st in _host_stats(root).items())).encode()).hexdigest()
+    return hashlib.sha256(repr(list(_host_signatures(root))).encode()).hexdigest()
+
+
+def _host_signatures(root: Path) -> tuple[tuple[str, str], ...]:
+    """(name, signature) of every host file, by name."""
+    return tuple(sorted((n, _sig(st)) for n, st in _host_stats(root).items()))
 
 
 def file_signature(path: Path) -> tuple | None:
