@@ -134,6 +134,13 @@ class Index:
         make = Row._make
         return {r[0]: make(r[1:]) for r in self.db.execute(f"SELECT name, {fields} FROM hosts ORDER BY name")}
 
+    def begin_read(self) -> None:
+        """Start a read transaction (a snapshot: what is fetched later is of it) without
+        fetching every row again as `rows` does."""
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN")
+        self.db.execute("SELECT 1 FROM hosts LIMIT 1").fetchone()  # the snapshot starts at the first read
+
     def meta(self, key: str) -> str | None:
         found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if found is None else found[0]

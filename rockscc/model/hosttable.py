@@ -262,6 +262,16 @@ class HostTable(MutableMapping):
                     found.add(name)
         return found
 
+    def used(self, kind: str) -> set[str]:
+        """Every value of `kind` ("ip", "mac", "name") some host holds: from the address book if
+        one is made, else from the rows (every file checked) and the records taken out."""
+        if self._book is not None or self.view is None:
+            return self.book().used(kind)
+        rows, taken, prefix = self._all_rows(), self._records, f"{kind}="
+        values = " ".join(rows[name].addrs for name in self._names if name not in taken).split()  # one split
+        values += [value for name in self._names if name in taken for value in addresses(taken[name])]
+        return {value[len(prefix) :] for value in values if value.startswith(prefix)}
+
     def recent(self) -> set[str]:
         """Hosts whose records were taken out since the last command boundary."""
         return set(self._recent)

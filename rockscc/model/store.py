@@ -49,6 +49,7 @@ __all__ = [
     "add_host",
     "atomic_write",
     "description_signature",
+    "loaded_signature",
     "cluster_wide",
     "find_cluster_dir",
     "host_file",
@@ -95,11 +96,13 @@ def _load(root: Path, *, writer: bool, lazy: bool = False) -> Cluster:
         with commit_lock(root, shared=False):
             commit.recover(root)
     with phase("snapshot"), commit_lock(root, shared=True):
+        toml_sig = file_signature(root / FILENAME)  # before the read: a change after it shows
         text = _read(root / FILENAME, f"use 'rockscc init {root}'")
         data = _parse_toml(text, FILENAME)
         if "hosts" not in data:
             cluster = _cluster_wide(text, data, root)
             files = HostFiles.open(root, cluster, writer=writer, trust_stamp=lazy)
+            files.toml_sig = toml_sig
             if not lazy:
                 files.verify_all()
             cluster.hosts = HostTable(files)
@@ -167,6 +170,10 @@ class HostFiles:
         self.stamp = stamp  # hosts/'s stamp when its listing matched the index (None: unknown)
         self._misses = 0
         self._fetched = 0
+        # what description_signature would have said of the files this view checked: cluster.toml
+        # as read, every host file as stat'ed by verify_all (then as written by this process)
+        self.toml_sig: tuple | None = None
+        self.file_sigs: dict[str, str] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -318,14 +325,22 @@ class HostFiles:
             if changed or gone:
                 _check_across(rows, changed, self.root)  # before the index records them
             self.index.apply(fresh, gone)
-            self.index.rows()  # a new snapshot, which holds what was just recorded
+            self.index.begin_read()  # a new snapshot, which holds what was just recorded
         self.rows, self.complete = rows, True
+        # each file as the row this view holds was checked against (a row checked earlier in the
+        # command keeps its own: the view sees a host as it was when first used)
+        self.file_sigs = {name: row.sig.removeprefix("~") for name, row in rows.items()}
 
     def rebase(self, rows: dict[str, Row], removed: set[str]) -> None:
         """What a commit of this process wrote: its rows, the hosts it removed."""
         for name in removed:
             self.rows.pop(name, None)
         self.rows.update(rows)
+        if self.file_sigs is not None:
+            for name in removed:
+                self.file_sigs.pop(name, None)
+            for name, row in rows.items():
+                self.file_sigs[name] = row.sig.removeprefix("~")  # the file as stat'ed after its write
         if self._listed is None:  # names not read: remembered until they are
             self._gone = (self._gone | removed).difference(rows)
             self._added = (self._added | set(rows)).difference(removed)
@@ -560,6 +575,19 @@ def description_signature(root: Path) -> tuple:
     return (file_signature(root / FILENAME), _host_signatures(root))
 
 
+def loaded_signature(cluster: Cluster) -> tuple | None:
+    """What `description_signature` said of the files this cluster was read from — cluster.toml
+    stat'ed before it was read, each host file as checked against the index when every file
+    was (`load` without `lazy`), the files its own commits wrote as stat'ed after writing them —
+    without stat'ing them again; None when not every host file was checked. A file changed
+    by anyone since makes it differ from `description_signature(root)`, as it should: the
+    poller that compares the two then reads the description again."""
+    view = cluster.hosts.view if isinstance(cluster.hosts, HostTable) else None
+    if view is None or view.file_sigs is None or view.toml_sig is None:
+        return None
+    return (view.toml_sig, tuple(sorted(view.file_sigs.items())))
+
+
 def hosts_digest(root: Path) -> str:
     """A digest of the host files as they are (name, size, mtime, ctime, inode of each): what a
     build step that reads the whole description depends on besides cluster.toml."""
@@ -732,7 +760,7 @@ def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict,
             f"{exc.filename or root}: cannot write: {exc.strerror} (the description is unchanged)"
         ) from None
     with phase("index"):
-        _record(cluster, table, changed, removed, plain, listing)
+        _record(cluster, table, changed, removed, plain, listing, (root / FILENAME) in writes)
 
 
 def _make_hosts_dir(root: Path) -> None:
@@ -756,7 +784,13 @@ def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str
 
 
 def _record(
-    cluster: Cluster, table: HostTable, changed: dict, removed: set[str], plain: dict[str, bool], listing: str | None
+    cluster: Cluster,
+    table: HostTable,
+    changed: dict,
+    removed: set[str],
+    plain: dict[str, bool],
+    listing: str | None,
+    wrote_top: bool,
 ) -> None:
     """The index rows of what was written, hosts/'s stamp if its listing is known (`listing`),
     and the cluster object as now on disk (it may be edited and saved again: insert-ethers, move
@@ -774,6 +808,11 @@ def _record(
     if table.view is not None:
         table.view.stamp = listing if recorded and len(rows) == len(changed) else None
         index.set_meta(LISTING, table.view.stamp or "")
+        if table.view.file_sigs is not None:
+            for name in set(changed).difference(rows):  # written, not stat'ed: unknown now
+                table.view.file_sigs.pop(name, None)
+        if wrote_top:
+            table.view.toml_sig = file_signature(cluster.root / FILENAME)
     table.rebase(rows, removed)
     cluster._top = (_read(cluster.root / FILENAME), cluster.to_data(hosts=False))
 

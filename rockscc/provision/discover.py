@@ -26,7 +26,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface, load
 from rockscc.model.cluster import Cluster
 from rockscc.model.services import discovery_addresses
-from rockscc.model.store import add_host, description_signature
+from rockscc.model.store import add_host, description_signature, loaded_signature
 from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import netif
 from rockscc.provision.dhcpsniff import DhcpRequest, Sniffer
@@ -70,7 +70,9 @@ class Inserter:
         cluster.check_appliance_enabled(app)
         self.membership = app.membership
         self.seen: set[str] = set()  # MACs handled in this run
-        self._known: tuple = (None, set())
+        # (signature of the files read, their MACs): a request from one of these is checked
+        # against the files as they are now; from another, it goes to a transaction
+        self._known: tuple = (loaded_signature(cluster), cluster.host_table().used("mac"))
         self.next_rank = options.rank
         self.done = 0
         if options.record is not None:
@@ -81,17 +83,22 @@ class Inserter:
         if request.mac in self.seen or (self.options.pxe_only and not request.pxe):
             return None
         self.seen.add(request.mac)
-        if request.mac in self._known_macs():
-            return None  # a host of the description (renewing its lease, rebooting)
         if self.options.record is not None:
+            if request.mac in self._known_macs():
+                return None  # a host of the description (renewing its lease, rebooting)
             return self._record(request)
+        # a MAC the last reading did not know goes straight to the transaction, which decides
+        # under the lock (a host added meanwhile by anyone is found there): no stat of every
+        # host file first; one it knew is checked to be still a host's
+        if request.mac in self._known[1] and request.mac in self._known_macs():
+            return None
         return self._add(request)
 
     def _known_macs(self) -> set[str]:
         """The description's MACs, loaded again only when the description changed."""
         signature = description_signature(self.root)
         if signature != self._known[0]:
-            self._known = (signature, load(self.root).used_macs())
+            self._known = (signature, load(self.root).host_table().used("mac"))
         return self._known[1]
 
     def _record(self, request: DhcpRequest) -> str | None:
@@ -105,7 +112,7 @@ class Inserter:
         started = time.perf_counter()
 
         def make(cluster: Cluster) -> Host:
-            if request.mac in cluster.used_macs():
+            if cluster.host_table().holders("mac", request.mac):  # an indexed lookup, each holder checked
                 raise _Known  # added meanwhile by another command: leave the file as it is
             return self._new_host(cluster, request.mac)
 
@@ -114,7 +121,9 @@ class Inserter:
         except _Known:
             return None
         host = cluster.hosts[next(reversed(cluster.hosts))]
-        self._known = (description_signature(self.root), cluster.used_macs())
+        # the files as this transaction checked and wrote them (None: stat'ed again)
+        signature = loaded_signature(cluster) or description_signature(self.root)
+        self._known = (signature, cluster.host_table().used("mac"))
         report = Session(cluster, self.options.compile).build(
             BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out)
         )
