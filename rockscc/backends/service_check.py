@@ -4,20 +4,36 @@
 The tools run at the same time (they are separate processes; a cluster of ten thousand hosts
 makes each take a tenth of a second or more). A file a tool rejects fails its build job with
 the tool's own words, the file keeps its previous version; a tool that is not installed is a
-warning naming the Debian package, and the file is written unchecked."""
+warning naming the Debian package, and the file is written unchecked.
+
+A tool's verdict is a function of the text it is given and of the tool itself (none of these
+checks reads another file: nginx's is given its whole configuration, named-checkconf does not
+load zones, dnsmasq --test and dhcpd -t read the one file). So an acceptance is remembered in
+the session's memo (memo.py: kept between builds) under a digest of the text, the check's
+arguments and the tool's binary (path, size, mtime, ctime, inode: an upgrade checks again), and
+the same text is not checked again; a text that differs in one byte has another digest and is
+checked. Rejections are never remembered (the tool says why each time)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rockscc.backends.programs import find_program
 from rockscc.errors import RocksccError
 
+if TYPE_CHECKING:
+    from rockscc.memo import Memo
+
 TIMEOUT_S = 120
+MEMO_NS = "service-check"  # the memo's namespace of accepted texts
 
 
 @dataclass(frozen=True)
@@ -58,10 +74,10 @@ class Check:
     parts: list[str] = field(default_factory=list)  # extra files the config needs beside it
 
 
-def check(checks: list[Check]) -> list[str]:
-    """Run every check; returns warnings (tools not installed), raises RocksccError naming each
-    rejected file with the tool's message."""
-    warnings, running = [], []
+def check(checks: list[Check], memo: Memo | None = None) -> list[str]:
+    """Run every check (those `memo` holds as accepted: not again); returns warnings (tools not
+    installed), raises RocksccError naming each rejected file with the tool's message."""
+    warnings, running, accepted = [], [], []
     with tempfile.TemporaryDirectory(prefix="rockscc-check-") as scratch:
         for index, item in enumerate(checks):
             tool = TOOLS[item.tool]
@@ -71,6 +87,9 @@ def check(checks: list[Check]) -> list[str]:
                     f"{item.path}: not checked: {tool.program} is not installed (apt-get install {tool.package})"
                 )
                 continue
+            key = verdict_key(item, binary) if memo is not None else None
+            if key is not None and memo.known(MEMO_NS, key):
+                continue  # this very text passed this very tool before
             directory = Path(scratch) / str(index)
             directory.mkdir()
             target = _stage(item, directory)
@@ -80,14 +99,45 @@ def check(checks: list[Check]) -> list[str]:
                     item,
                     directory,
                     subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
+                    key,
                 )
             )
-        failures = [
-            message for item, directory, proc in running if (message := _verdict(item, directory, proc)) is not None
-        ]
+        failures = []
+        for item, directory, proc, key in running:
+            message = _verdict(item, directory, proc)
+            if message is not None:
+                failures.append(message)
+            elif key is not None:
+                accepted.append(key)
+    for key in accepted:  # (a rejected file fails the job; what passed is still known to pass)
+        memo.remember(MEMO_NS, key)
     if failures:
         raise RocksccError("; ".join(failures))
     return warnings
+
+
+def verdict_key(item: Check, binary: str) -> str | None:
+    """The memo key of a check's verdict: the text, what it is checked as, and the tool's binary
+    as it is on disk now (None: the binary cannot be stat'ed, nothing is remembered)."""
+    try:
+        st = os.stat(binary)
+    except OSError:
+        return None
+    tool = TOOLS[item.tool]
+    identity = [
+        binary,
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+        st.st_ino,
+        tool.argv,
+        item.tool,
+        item.zone,
+        item.path,
+    ]
+    digest = hashlib.sha256(json.dumps([identity, item.parts]).encode())
+    digest.update(b"\0" + item.text.encode())
+    return digest.hexdigest()
 
 
 def _stage(item: Check, directory: Path) -> Path:

@@ -16,13 +16,11 @@ from rockscc.engine.output import Output, text_output
 from rockscc.pipeline.specs import boot_spec, network_spec, tftp_spec, vm_spec
 
 if TYPE_CHECKING:
+    from rockscc.memo import Memo
     from rockscc.pipeline.session import Session
 
 KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
 BOOT_MODE = 0o664  # as Rocks left the tftp tree: group-writable
-# dnsmasq checks each new dhcp-host against all before it: ten thousand in one file cost half a
-# second, in chunks of this many a tenth (the description already keeps MACs and addresses unique)
-DNSMASQ_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -81,16 +79,17 @@ def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
             "net:cluster",
             None,
             lambda: network_spec(cluster, wanted.outdir, session.host_facts()),
-            render_network,
+            partial(render_network, memo=session.memo),
             salt="net-3",
             reads=tuple(cluster.hosts),
         )
     ]
 
 
-def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
-    """The files, and their checks run all at once. Without a server address or a private
-    network only hosts and dhcpd.conf (there is nothing to serve)."""
+def render_network(spec: dict[str, Any], memo: Memo | None = None) -> tuple[list[Output], list[str]]:
+    """The files, and their checks run all at once (a text its tool accepted before, in the
+    memo, is not checked again). Without a server address or a private network only hosts and
+    dhcpd.conf (there is nothing to serve)."""
     files = {f"net/{name}": text for name, text in netfiles.render_netfiles(spec).items()}
     checks = [service_check.Check("net/dhcpd.conf", files["net/dhcpd.conf"], "dhcpd")]
     if spec["next_server"] and spec["network"]:
@@ -113,19 +112,15 @@ def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
                 checks.append(service_check.Check(path, text, "named-checkconf"))
             elif path.startswith(dns_zones.ZONE_DIR):
                 checks.append(service_check.Check(path, text, "named-checkzone", zone=path.rsplit("/", 1)[1]))
-    warnings = list(dict.fromkeys(service_check.check(checks)))  # the hosts file's chunks: one "missing" each
+    warnings = list(dict.fromkeys(service_check.check(checks, memo)))  # the hosts file's buckets: one "missing" each
     return [text_output(path, text) for path, text in sorted(files.items())], warnings
 
 
 def _dnsmasq_host_checks(conf: str, hosts: str) -> list[service_check.Check]:
     """The hosts file, which `dnsmasq --test` does not read, checked as dhcp-host lines."""
-    lines = dnsmasq_conf.host_lines(hosts)
-    base = "\n".join(line for line in conf.splitlines() if not line.startswith("dhcp-hostsfile="))
     return [
-        service_check.Check(
-            dnsmasq_conf.HOSTS_FILE, base + "\n" + "\n".join(lines[i : i + DNSMASQ_CHUNK]) + "\n", "dnsmasq"
-        )
-        for i in range(0, len(lines), DNSMASQ_CHUNK)
+        service_check.Check(dnsmasq_conf.HOSTS_FILE, text, "dnsmasq")
+        for text in dnsmasq_conf.host_check_configs(conf, hosts)
     ]
 
 
