@@ -66,27 +66,29 @@ def render_hosts(spec: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def host_lines(hosts_text: str) -> list[str]:
-    """The hosts file's entries as `dhcp-host=` lines (how the build has dnsmasq check them)."""
-    return [f"dhcp-host={line}" for line in hosts_text.splitlines() if line and not line.startswith("#")]
-
-
-def host_check_configs(conf: str, hosts_text: str) -> list[str]:
+def host_check_configs(conf: str, hosts_text: str) -> list[tuple[str, dict[int, int]]]:
     """Configs that `dnsmasq --test` reads to check the hosts file, which it does not read
-    itself: `conf` without its dhcp-hostsfile line plus the entries as dhcp-host lines, split
-    into buckets by a hash of each host's name (stable between builds and processes, unlike
-    positions: adding, removing or changing one host changes one bucket's text, so a memo of
-    verdicts by text re-checks one bucket). Every entry is in exactly one bucket; there are a
-    power of two of them, at most BUCKET entries each on average (the count changes only when
-    the number of hosts doubles)."""
-    lines = host_lines(hosts_text)
+    itself, each with the line of the hosts file each of its entries is: `conf` without its
+    dhcp-hostsfile line plus the entries as dhcp-host lines, split into buckets by a hash of each
+    host's name (stable between builds and processes, unlike positions: adding, removing or
+    changing one host changes one bucket's text, so a memo of verdicts by text re-checks one
+    bucket). Every entry is in exactly one bucket; there are a power of two of them, at most
+    BUCKET entries each on average (the count changes only when the number of hosts doubles)."""
+    entries = [(number, line) for number, line in enumerate(hosts_text.splitlines(), 1) if line and line[0] != "#"]
     count = 1
-    while count * BUCKET < len(lines):
+    while count * BUCKET < len(entries):
         count *= 2
-    buckets: list[list[str]] = [[] for _ in range(count)]
-    for line in lines:
+    buckets: list[list[tuple[int, str]]] = [[] for _ in range(count)]
+    for number, line in entries:
         fields = line.split(",")
         key = fields[2] if len(fields) > 2 else line  # the host's name (any line lands somewhere)
-        buckets[zlib.crc32(key.encode()) % count].append(line)
-    base = "\n".join(line for line in conf.splitlines() if not line.startswith("dhcp-hostsfile="))
-    return [base + "\n" + "\n".join(bucket) + "\n" for bucket in buckets if bucket]
+        buckets[zlib.crc32(key.encode()) % count].append((number, line))
+    base = [line for line in conf.splitlines() if not line.startswith("dhcp-hostsfile=")]
+    return [
+        (
+            "\n".join([*base, *(f"dhcp-host={line}" for _number, line in bucket)]) + "\n",
+            {len(base) + i: number for i, (number, _line) in enumerate(bucket, 1)},
+        )
+        for bucket in buckets
+        if bucket
+    ]

@@ -72,6 +72,7 @@ class Check:
     tool: str
     zone: str = ""
     parts: list[str] = field(default_factory=list)  # extra files the config needs beside it
+    lines: dict[int, int] = field(default_factory=dict)  # line of `text` → line of the artifact, where they differ
 
 
 def check(checks: list[Check], memo: Memo | None = None) -> list[str]:
@@ -190,6 +191,14 @@ def _first_error(output: str, directory: Path, item: Check, status: int) -> str:
         if not line.startswith(noise) and not line.startswith("*") and not line.startswith("zone ") or "error" in line
     ]
     text = " / ".join(useful[:3]) or f"exit status {status}, no message"
+    if item.lines:  # the checked text is made from the artifact (dnsmasq's hosts file): its line
+        staged = str(directory / Path(item.path).name)
+
+        def artifact_line(found: re.Match) -> str:
+            number = item.lines.get(int(found[1]))
+            return f"line {number} of {staged}" if number else f"line {found[1]} of the check's configuration"
+
+        text = re.sub(rf"line (\d+) of {re.escape(staged)}", artifact_line, text)
     for name, shown in (
         (directory / "snippet.conf", item.path),
         (directory / Path(item.path).name, item.path),

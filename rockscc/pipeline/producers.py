@@ -119,8 +119,8 @@ def render_network(spec: dict[str, Any], memo: Memo | None = None) -> tuple[list
 def _dnsmasq_host_checks(conf: str, hosts: str) -> list[service_check.Check]:
     """The hosts file, which `dnsmasq --test` does not read, checked as dhcp-host lines."""
     return [
-        service_check.Check(dnsmasq_conf.HOSTS_FILE, text, "dnsmasq")
-        for text in dnsmasq_conf.host_check_configs(conf, hosts)
+        service_check.Check(dnsmasq_conf.HOSTS_FILE, text, "dnsmasq", lines=lines)
+        for text, lines in dnsmasq_conf.host_check_configs(conf, hosts)
     ]
 
 

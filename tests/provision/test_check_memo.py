@@ -42,8 +42,12 @@ def hosts_text(names: list[str]) -> str:
     return dnsmasq_conf.render_hosts({"hosts": sorted(hosts, key=lambda host: host["name"])})
 
 
-def entries(configs: list[str]) -> list[str]:
-    return [line for text in configs for line in text.splitlines() if line.startswith("dhcp-host=")]
+def entries(configs: list[tuple[str, dict[int, int]]]) -> list[str]:
+    return [line for text, _lines in configs for line in text.splitlines() if line.startswith("dhcp-host=")]
+
+
+def hosts_entries(text: str) -> list[str]:
+    return [f"dhcp-host={line}" for line in text.splitlines()[1:]]
 
 
 NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True), min_size=1, max_size=60, unique=True)
@@ -57,15 +61,19 @@ def test_every_entry_is_in_one_bucket_and_a_new_host_changes_one(names, extra, s
     try:
         text = hosts_text(names)
         configs = dnsmasq_conf.host_check_configs(CONF, text)
-        assert sorted(entries(configs)) == sorted(dnsmasq_conf.host_lines(text))  # each once, none lost
-        for config in configs:
+        assert sorted(entries(configs)) == sorted(hosts_entries(text))  # each once, none lost
+        hosts_lines = text.splitlines()
+        for config, lines in configs:
             assert "dhcp-hostsfile=" not in config and config.startswith("dhcp-range=")
+            checked = config.splitlines()
+            for at, line in lines.items():  # each entry's line in the hosts file, for messages
+                assert checked[at - 1] == f"dhcp-host={hosts_lines[line - 1]}"
         if extra in names:
             return
         grown = dnsmasq_conf.host_check_configs(CONF, hosts_text([*names, extra]))
         count = lambda n: 1 << max(0, (n - 1) // size).bit_length()  # noqa: E731 - buckets for n entries
         if count(len(names)) == count(len(names) + 1):  # the same buckets: one of them differs
-            assert len(set(grown) - set(configs)) == 1
+            assert len({text for text, _ in grown} - {text for text, _ in configs}) == 1
     finally:
         dnsmasq_conf.BUCKET = old_bucket
 
@@ -75,7 +83,7 @@ def test_the_bucket_of_a_host_is_stable_across_processes() -> None:
     text = hosts_text([f"compute-0-{i}" for i in range(3000)])
     configs = dnsmasq_conf.host_check_configs(CONF, text)
     assert len(configs) == 4
-    for index, config in enumerate(configs):
+    for index, (config, _lines) in enumerate(configs):
         for line in config.splitlines():
             if line.startswith("dhcp-host="):
                 assert zlib.crc32(line.split(",")[2].encode()) % 4 == index
@@ -96,7 +104,7 @@ def dnsmasq_check(text: str) -> validate.Check:
 
 
 def test_an_acceptance_is_used_only_for_the_same_text_and_tool(memo, tmp_path: Path, monkeypatch) -> None:
-    good = dnsmasq_conf.host_check_configs(CONF, hosts_text(["compute-0-0", "compute-0-1"]))[0]
+    good = dnsmasq_conf.host_check_configs(CONF, hosts_text(["compute-0-0", "compute-0-1"]))[0][0]
     first = memo()
     assert validate.check([dnsmasq_check(good)], first) == []
     first.store([])
@@ -128,7 +136,7 @@ def test_an_acceptance_is_used_only_for_the_same_text_and_tool(memo, tmp_path: P
 
 
 def test_a_rejection_is_never_remembered(memo) -> None:
-    bad = dnsmasq_conf.host_check_configs(CONF, hosts_text(["compute-0-0"]))[0].replace(
+    bad = dnsmasq_conf.host_check_configs(CONF, hosts_text(["compute-0-0"]))[0][0].replace(
         ",compute-0-0", ",compute-0-0,bad value"
     )
     first = memo()
@@ -163,9 +171,16 @@ def test_an_invalid_entry_is_refused_in_whichever_bucket_it_lands(cluster_dir: P
         assert rockscc(f"add host extra-{i} membership=Compute").rc == 0
         result = rockscc("build --eval=no")
         assert result.rc == 1, victim
-        assert "net/dnsmasq.hosts: rejected by dnsmasq: dnsmasq: bad DHCP host name" in result.err, result.err
+        assert "net/dnsmasq.hosts: rejected by dnsmasq: dnsmasq: bad DHCP host name at line" in result.err
         assert (out / "dnsmasq.hosts").read_bytes() == good
         monkeypatch.setattr(dnsmasq_conf, "render_hosts", render)
         assert rockscc("build --eval=no").rc == 0  # and without the plant the same build passes
+        # the message named the victim's line of the hosts file (not of the bucket's check file)
+        number = next(
+            n
+            for n, text in enumerate((out / "dnsmasq.hosts").read_text().splitlines(), 1)
+            if text.endswith(f",{victim}")
+        )
+        assert f"bad DHCP host name at line {number} of net/dnsmasq.hosts" in result.err, (number, result.err)
         hit.add(zlib.crc32(victim.encode()) % 4)
     assert len(hit) > 1  # the victims were in different buckets
