@@ -164,6 +164,16 @@ class HostTable(MutableMapping):
                 out.append([name, host.membership, host.cpus, host.rack, host.rank, host.os, host.arch, host.comment])
         return out
 
+    def ranks(self, membership: str, rack: int) -> set[int]:
+        """The ranks hosts of `membership` hold in `rack` (every file checked; no record decoded)."""
+        rows, taken, gone = self._all_rows(), self._records, self._deleted
+        found = {
+            row.rank
+            for name, row in rows.items()
+            if row.rack == rack and row.membership == membership and name not in taken and name not in gone
+        }
+        return found | {h.rank for h in taken.values() if h.membership == membership and h.rack == rack}
+
     def vm_container(self, name: str) -> str | None:
         """The container of a VM (None: not a VM), from its record if taken out, else from its row."""
         row = self.loaded_row(name) if name not in self._records else None

@@ -110,17 +110,20 @@ class Inserter:
 
     def _add(self, request: DhcpRequest) -> Added | None:
         started = time.perf_counter()
+        made: list[str] = []
 
         def make(cluster: Cluster) -> Host:
             if cluster.host_table().holders("mac", request.mac):  # an indexed lookup, each holder checked
                 raise _Known  # added meanwhile by another command: leave the file as it is
-            return self._new_host(cluster, request.mac)
+            host = self._new_host(cluster, request.mac)
+            made.append(host.name)
+            return host
 
         try:
             cluster = add_host(self.root, make)
         except _Known:
             return None
-        host = cluster.hosts[next(reversed(cluster.hosts))]
+        host = cluster.hosts[made[-1]]
         # the files as this transaction checked and wrote them (None: stat'ed again)
         signature = loaded_signature(cluster) or description_signature(self.root)
         self._known = (signature, cluster.host_table().used("mac"))
@@ -152,12 +155,7 @@ class Inserter:
         use are skipped."""
         # from the host table's rows: decoding every record would cost the whole cluster twice
         # more (the decode, then the transaction's check of what each taken-out record changed)
-        table = cluster.host_table()
-        taken = {
-            rank
-            for membership, host_rack, rank in map(table.summary, table)
-            if membership == self.membership and host_rack == rack
-        }
+        taken = cluster.host_table().ranks(self.membership, rack)
         rank = self.next_rank if self.next_rank is not None else max(taken, default=-1) + 1
         while rank in taken or f"{self.appliance}-{rack}-{rank}" in cluster.hosts:
             rank += 1

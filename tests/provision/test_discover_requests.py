@@ -111,3 +111,19 @@ def test_record_mode_checks_every_mac_against_the_files(cluster_dir: Path, rocks
     assert ins.handle(request("52:54:00:00:00:cc")) is None  # a host's by now: not recorded
     assert ins.handle(request("52:54:00:00:00:dd")) == "52:54:00:00:00:dd"
     assert [line.split("\t")[0] for line in record.read_text().splitlines()] == ["52:54:00:00:00:dd"]
+
+
+def test_the_next_rank_follows_a_rank_set_by_hand(cluster_dir: Path, rockscc) -> None:
+    """The rank comes from the rows, each checked against its file: a rank a user wrote by
+    hand (size and mtime kept) counts; other racks and appliances do not."""
+    for command in ("add host compute-0-0", "add host compute-0-1", "add host compute-1-0 rack=1 rank=9"):
+        assert rockscc(command).rc == 0
+    assert rockscc("add host nas-0-0").rc == 0
+    assert rockscc("set host rank nas-0-0 5").rc == 0
+    ins = inserter(cluster_dir)
+    settle()
+    assert rockscc("list host").rc == 0
+    settle()
+    keep_size_and_mtime(host_file(cluster_dir, "compute-0-1"), "rank = 1", "rank = 7")
+    added = ins.handle(request("52:54:00:00:00:ee"))
+    assert isinstance(added, Added) and added.name == "compute-0-8", added
