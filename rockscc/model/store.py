@@ -170,8 +170,8 @@ class HostFiles:
         self.stamp = stamp  # hosts/'s stamp when its listing matched the index (None: unknown)
         self._misses = 0
         self._fetched = 0
-        # what description_signature would have said of the files this view checked: cluster.toml
-        # as read, every host file as stat'ed by verify_all (then as written by this process)
+        # what description_signature said of the files this view holds (store.loaded_signature):
+        # cluster.toml as read, each host file as its row was checked against (then as written)
         self.toml_sig: tuple | None = None
         self.file_sigs: dict[str, str] | None = None
 
