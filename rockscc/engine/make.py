@@ -12,9 +12,7 @@ is reported, not just the first. Two builds never interleave (a lock in the buil
 from __future__ import annotations
 
 import fcntl
-import multiprocessing
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -184,6 +182,8 @@ def _save_manifest(manifest: Manifest, outdir: Path) -> None:
 
 def clean(root: Path, out: Path | None = None) -> int:
     """Delete every artifact the build log records, the log and the memo cache."""
+    import shutil
+
     outdir = output_dir(root, out)
     if not outdir.is_dir():
         return 0
@@ -344,12 +344,18 @@ class _Run:
     options: BuildOptions
     outdir: Path
     source: JobSource
+    sent_groups: set[str] = field(default_factory=set)  # groups this process's results carried
 
     def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
         job = self.jobs[index]
         try:
             result = job.run(self.resolver)
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
+            if result.shared is not None:  # a dependency group travels to the parent once per process
+                if result.record["group"] in self.sent_groups:
+                    result.shared = None
+                else:
+                    self.sent_groups.add(result.record["group"])
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
                 result.written = _write(result, self.outdir)
                 result.outputs = []  # written here, in parallel, instead of shipped to the parent
@@ -383,6 +389,8 @@ class _Run:
         """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
         by this process while the workers compile)."""
         global _FORKED
+        import multiprocessing  # here: a build with few compile jobs forks no pool
+
         self.source.warm_up([self.jobs[i] for i in heavy[:1]], self.resolver)  # shared caches before fork
         _FORKED = self
         try:
@@ -480,6 +488,8 @@ def _apply(
         if error:
             report.errors.append(error)
             continue
+        if result.shared is not None:  # before anything may reject the result: later ones omit it (_Run.run_one)
+            manifest.groups.setdefault(result.record["group"], result.shared)
         report.warnings.extend(f"{job.id}: {w}" for w in result.warnings)
         previous = manifest.jobs.get(job.id, {})
         clash = _clash(job, result, previous, claimed, held)
@@ -500,8 +510,6 @@ def _apply(
         for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
             if path not in claimed and remove_output(outdir, path):  # not a path another job now writes
                 report.removed.append(path)
-        if result.shared is not None:
-            manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
         record = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
         record["in"] = _stamp_to_record(job, record, manifest, stamps)

@@ -334,7 +334,9 @@ class HostTable(MutableMapping):
         return host_digest(host)
 
     def digests(self) -> dict[str, str]:
-        self._all_rows()
+        rows = self._all_rows()
+        if not self._records:  # nothing taken out (a build): every digest is its row's
+            return {name: rows[name].digest for name in self._names}
         return {name: self.digest(name) for name in self._names}
 
 
