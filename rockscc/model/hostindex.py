@@ -118,6 +118,9 @@ class Index:
     def _start_again(self, stamp: str) -> None:
         """An index of another format or rockscc: every table made anew (an older one may lack
         columns), the rows then rebuilt from the files as they are used."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if found is not None and found[0] == stamp:
+            return  # another process started it again while this one waited for the lock
         for table in ("hosts", "addrs", "ips"):
             self.db.execute(f"DROP TABLE IF EXISTS {table}")
         self.db.execute("DELETE FROM meta")

@@ -237,3 +237,20 @@ def test_the_listing_is_the_files_after_any_hand_edits(tmp_path_factory, edits) 
             assert by_host(seen) == by_host(expected)
         else:
             assert listing(run, name) == [by_host(expected)[name]]
+
+
+def test_a_process_that_waited_to_start_the_index_again_keeps_what_another_rebuilt(cluster_dir: Path, rockscc) -> None:
+    """Two processes find an old index; the first starts it again and records rows; the second,
+    which decided before it got the lock, must not drop them (it re-checks the format inside its
+    write transaction)."""
+    from rockscc.model.hostindex import Index
+
+    for i in range(2):
+        assert rockscc(f"add host compute-0-{i}").rc == 0
+    trusted(rockscc)
+    index = Index(cluster_dir)
+    stamp = index.meta("format")
+    before = index.names()
+    assert before and index._write(lambda: index._start_again(stamp))  # the late one, same stamp
+    assert index.names() == before
+    index.close()
