@@ -103,8 +103,7 @@ class DepsJob:
     def run(self, resolver: DepResolver) -> JobResult:
         outputs, deps, warnings = self.work(resolver)
         own, shared = resolver.split(deps)
-        group = digest(shared)
-        return JobResult(outputs, {"deps": own, "group": group}, warnings, shared)
+        return JobResult(outputs, {"deps": own, "group": resolver.group_digest(shared)}, warnings, shared)
 
     def fingerprint_of(self, record: dict) -> str:
         return spec_digest([__version__, self.salt, sorted(record["deps"].items()), record.get("group")])
@@ -129,8 +128,18 @@ class DepResolver:
         self._memo: dict[tuple[str, str | None], str | None] = {}
         self.groups: dict[str, dict[str, Any]] = {}
         self.context: Callable[[str | None], Any] = lambda host: host
-        self.host_specific: Callable[[str], bool] = lambda key: key.startswith(("hw:",))
+        self.host_specific = lambda key: key.startswith(("hw:",))
         self._group_memo: dict[tuple[str, Any], bool] = {}
+        self._group_digests: dict[frozenset, str] = {}  # a group's content -> digest(content)
+
+    @property
+    def host_specific(self) -> Callable[[str], bool]:
+        return self._host_specific
+
+    @host_specific.setter
+    def host_specific(self, test: Callable[[str], bool]) -> None:
+        self._host_specific = test
+        self._specific: dict[str, bool] = {}  # key -> test(key): thousands of hosts share their keys
 
     def register(self, prefix: str, handler: Callable[[str, str | None], str | None], *, per_host: bool) -> None:
         self.handlers[prefix] = (handler, per_host)
@@ -146,9 +155,29 @@ class DepResolver:
         return self._memo[memo_key]
 
     def split(self, deps: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(host-specific dependencies, dependencies shared by every host of the same context)."""
-        own = {k: v for k, v in deps.items() if self.host_specific(k)}
-        return own, {k: v for k, v in deps.items() if k not in own}
+        """(host-specific dependencies, dependencies shared by every host of the same context),
+        each in the order of `deps`."""
+        own, shared, specific = {}, {}, self._specific
+        for key, value in deps.items():
+            mine = specific.get(key)
+            if mine is None:
+                mine = specific[key] = bool(self._host_specific(key))
+            (own if mine else shared)[key] = value
+        return own, shared
+
+    def group_digest(self, shared: dict[str, Any]) -> str:
+        """digest(shared), remembered by content: the hosts of one walk and attribute context
+        share their group, and hashing a set of ~150 items is cheaper than sorting them into
+        JSON. Only for str/None values (True == 1 in a set, not in JSON)."""
+        if not all(type(value) is str or value is None for value in shared.values()):
+            return digest(shared)
+        content = frozenset(shared.items())
+        found = self._group_digests.get(content)
+        if found is None:
+            if len(self._group_digests) > 1024:
+                self._group_digests.clear()
+            found = self._group_digests[content] = digest(shared)
+        return found
 
     def group_holds(self, group: str, host: str | None) -> bool:
         key = (group, self.context(host))

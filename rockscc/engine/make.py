@@ -367,12 +367,18 @@ class _Run:
     options: BuildOptions
     outdir: Path
     source: JobSource
+    sent_groups: set[str] = field(default_factory=set)  # groups this process's results carried
 
     def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
         job = self.jobs[index]
         try:
             result = job.run(self.resolver)
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
+            if result.shared is not None:  # a dependency group travels to the parent once per process
+                if result.record["group"] in self.sent_groups:
+                    result.shared = None
+                else:
+                    self.sent_groups.add(result.record["group"])
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
                 result.written = _write(result, self.outdir)
                 result.outputs = []  # written here, in parallel, instead of shipped to the parent
@@ -505,6 +511,8 @@ def _apply(
         if error:
             report.errors.append(error)
             continue
+        if result.shared is not None:  # before anything may reject the result: later ones omit it (_Run.run_one)
+            manifest.groups.setdefault(result.record["group"], result.shared)
         report.warnings.extend(f"{job.id}: {w}" for w in result.warnings)
         previous = manifest.jobs.get(job.id, {})
         clash = _clash(job, result, previous, claimed, held)
@@ -525,8 +533,6 @@ def _apply(
         for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
             if path not in claimed and remove_output(outdir, path):  # not a path another job now writes
                 report.removed.append(path)
-        if result.shared is not None:
-            manifest.groups.setdefault(result.record["group"], result.shared)
         fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
         record = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
         record["in"] = _stamp_to_record(job, record, manifest, stamps)

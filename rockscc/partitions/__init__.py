@@ -41,6 +41,7 @@ class Planner:
     def __init__(self, memo: Memo) -> None:
         self.memo = memo
         self._plans: dict[tuple, PlannedHost] = {}
+        self._hardware: dict[int, tuple] = {}  # id(hardware) -> (hardware, its JSON): hosts share a profile's
         self._chains = None  # programs.ChainCache, made on the first plan (programs.py imports the sandbox)
 
     @property
@@ -58,13 +59,23 @@ class Planner:
 
         from rockscc.partitions.programs import chain_key
 
-        hardware_json = encode(hardware)
-        hardware_json.setdefault("disks", [])
-        hardware_json.setdefault("raids", [])
+        hardware_json = self._hardware_json(hardware)
         key = (chain_key(pre_scripts, hardware_json, host), json.dumps([encode(p) for p in recorded], sort_keys=True))
         if key not in self._plans:
             self._plans[key] = self._remembered(key, pre_scripts, hardware_json, hardware, host, list(recorded))
         return self._plans[key]
+
+    def _hardware_json(self, hardware: Hardware) -> dict:
+        """The hardware as the chain reads it (read only: shared by the hosts of one object)."""
+        known = self._hardware.get(id(hardware))
+        if known is None or known[0] is not hardware:  # the object kept in the entry: its id stays its own
+            hardware_json = encode(hardware)
+            hardware_json.setdefault("disks", [])
+            hardware_json.setdefault("raids", [])
+            if len(self._hardware) > 4096:
+                self._hardware.clear()
+            known = self._hardware[id(hardware)] = (hardware, hardware_json)
+        return known[1]
 
     def _remembered(
         self,

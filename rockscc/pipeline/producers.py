@@ -65,7 +65,7 @@ def _profile(session: Session, name: str, resolver: DepResolver) -> tuple[list[O
             text_output(f"partitions/{host.name}.txt", built.plan.info_text),
             text_output(f"partitions/{host.name}.json", built.plan.plan_json),
         ]
-    deps = {session.dep_key(key): value for key, value in built.deps.items()}
+    deps = session.dep_keys(built.deps)
     return outputs, deps, [str(w) for w in built.warnings]
 
 

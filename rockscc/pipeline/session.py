@@ -44,7 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rockscc.engine.jobs import DepResolver
 from rockscc.engine.make import BuildOptions, BuildReport, build, output_dir
@@ -144,6 +144,7 @@ class Session:
         self._trees: dict[tuple[Overlay, ...], NodeTree] = {}
         self._cluster_tree: NodeTree | None = None
         self._dep_keys: dict[str, str] = {}
+        self._hardware_digests: dict[tuple, tuple] = {}  # (id(hardware), hwprofile) -> (hardware, digest)
         self._salt: str | None = None
         self._facts: dict[str, Facts] | None = None
         self._stamps: Stamps | None = None
@@ -241,7 +242,7 @@ class Session:
         """(the host's plan, whether its kickstart inlines it): planned when its disks are declared
         and the plan is wanted or inlined (attribute partition_inline). Records what it read."""
         hardware = self.cluster.hardware_of(host)
-        read["hw:"] = deps.hardware_digest(self.cluster, host)  # none declared yet is an input too
+        read["hw:"] = self._hardware_digest(host, hardware)  # none declared yet is an input too
         if hardware is None:
             return None, False
         inline = truthy(attrs.get("partition_inline"))
@@ -249,6 +250,19 @@ class Session:
         if not (wanted or inline):
             return None, False
         return self.planner.plan(pre, hardware, host.name, host.partitions), inline
+
+    def _hardware_digest(self, host: Host, hardware: Hardware | None) -> str:
+        """deps.hardware_digest, once per hardware object and profile for hosts without recorded
+        partitions (the hosts of a hardware profile share its object)."""
+        if host.partitions:
+            return deps.hardware_digest(self.cluster, host)
+        key = (id(hardware), host.hwprofile)
+        known = self._hardware_digests.get(key)
+        if known is None or known[0] is not hardware:  # the object kept in the entry: its id stays its own
+            if len(self._hardware_digests) > 4096:
+                self._hardware_digests.clear()
+            known = self._hardware_digests[key] = (hardware, deps.hardware_digest(self.cluster, host))
+        return known[1]
 
     @cached_property
     def _option_deps(self) -> dict[str, str]:
@@ -445,6 +459,12 @@ class Session:
 
             self._salt = "profile-1:" + template_identity()
         return self._salt
+
+    def dep_keys(self, deps: dict[str, Any]) -> dict[str, Any]:
+        """`deps` with each key as the engine evaluates it (dep_key), in order; a known key costs
+        a dict lookup, not a call (a host's ~150 keys, thousands of hosts)."""
+        known, key_of = self._dep_keys, self.dep_key
+        return {known.get(key) or key_of(key): value for key, value in deps.items()}
 
     def dep_key(self, key: str) -> str:
         """A dependency key as the engine evaluates it: files by absolute path (resolved once each)."""

@@ -9,7 +9,7 @@ from rockscc.errors import Diagnostic, RocksccError
 from rockscc.model.overlay import outside
 from rockscc.xmlgraph import evals, ir
 from rockscc.xmlgraph.depkeys import environment_signature, include_signature
-from rockscc.xmlgraph.expansions import ATTR, FILE_MODE, MISSING, VAR, Effects
+from rockscc.xmlgraph.expansions import ATTR, FILE_MODE, MISSING, VAR, Effects, compose
 from rockscc.xmlgraph.fileop import render_file
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
@@ -278,30 +278,74 @@ class Expander:
     # --- building the profile -----------------------------------------------------------------
     def expand(self, host: str, nodes: list[ir.CompiledNode]) -> Profile:
         profile = Profile(host)
-        for node in nodes:
-            label = f"{node.display} ({node.overlay})"
-            profile.nodes.append(label)
-            self.warnings.extend(node.warnings)
-            if self._node(node, label, profile):
-                profile.commented.append(label)
+        walk = self.expansions.runs(nodes, self.evals, self.cluster_dir) if self.expansions is not None else None
+        index, count = 0, len(nodes)
+        while index < count:
+            run = walk.starting.get(index) if walk is not None else None
+            if run is not None:
+                self._run(run, walk, nodes, profile)
+                index = run.end
+                continue
+            self._expand_node(nodes[index], profile)
+            index += 1
+        if walk is not None:
+            self.expansions.expanded(walk, self.evals, self.cluster_dir)
         return profile
 
-    def _node(self, node: ir.CompiledNode, label: str, profile: Profile) -> bool:
+    def _expand_node(self, node: ir.CompiledNode, profile: Profile, traces: list | None = None) -> str:
+        label = f"{node.display} ({node.overlay})"
+        profile.nodes.append(label)
+        self.warnings.extend(node.warnings)
+        if self._node(node, label, profile, traces):
+            profile.commented.append(label)
+        return label
+
+    def _run(self, run, walk, nodes: list[ir.CompiledNode], profile: Profile) -> None:
+        """A run of nodes (expansions.py): replayed as one when this host reads the same values in
+        it as an earlier host did, else expanded node by node and recorded (each node's trace)."""
+        found = run.entry.find(self.attrs, self.vars, self.file_modes)
+        if found is not None:
+            profile.nodes.extend(found.labels)
+            profile.commented.extend(found.commented)
+            self.vars.update(found.effects.vars)
+            self.file_modes.update(found.effects.file_modes)
+            self._replay(found.effects, profile)
+            return
+        if run.entry.full:  # past the cap: this run is expanded node by node from now on
+            del walk.starting[run.start]
+        part, traces = nodes[run.start : run.end], []
+        labels = [self._expand_node(node, profile, traces) for node in part]
+        if not run.entry.full and all(trace is not None for trace in traces):
+            run.entry.add(*compose(part, labels, traces))
+
+    def _node(self, node: ir.CompiledNode, label: str, profile: Profile, traces: list | None = None) -> bool:
         """Expand one node into the profile: replayed when a host with the same values read has
-        been expanded (expansions.py), else expanded and, while its entry has room, recorded."""
+        been expanded (expansions.py), else expanded and, while its entry has room, recorded.
+        `traces`: where to append what the node read and did, (reads, effects), or None when it
+        was expanded without a record (a run holding it is then not recorded)."""
         if self.expansions is None:
             return self._items(node.items, node, label, profile)
         entry = self.expansions.entry(node, self.evals, self.cluster_dir)
-        effects = entry.find(self.attrs, self.vars, self.file_modes)
+        if traces is None:
+            effects = entry.find(self.attrs, self.vars, self.file_modes)
+        else:
+            hit = entry.find_traced(self.attrs, self.vars, self.file_modes)
+            effects = hit[1] if hit is not None else None
+            if hit is not None:
+                traces.append(hit)
         if effects is not None:
             self.vars.update(effects.vars)
             self.file_modes.update(effects.file_modes)
             return self._replay(effects, profile)
         if entry.full:
+            if traces is not None:
+                traces.append(None)
             return self._items(node.items, node, label, profile)
         effects, reads = self._record(node, label)
         if not self._ran_eval:
             entry.add(reads, effects)
+        if traces is not None:
+            traces.append(None if self._ran_eval else (list(reads.items()), effects))
         return self._replay(effects, profile)
 
     def _record(self, node: ir.CompiledNode, label: str) -> tuple[Effects, dict[tuple, object]]:

@@ -16,6 +16,17 @@ node is only looked up, never recorded again — memory stays bounded at any clu
 
 Not memoized: a node in which an `<eval>` ran (its program may read anything: Rocks ran evals
 per host, rockscc does too), and a node whose expansion raised an error.
+
+Runs of nodes. Looking up and replaying each of a walk's ~50 nodes per host costs more than the
+few nodes that really differ: after a walk's second host, each maximal run of nodes that both
+hosts expanded alike (one recorded combination each: they read nothing that differed) becomes a
+*run*, with a table of its own. A run is the composition of its nodes, and a composition of
+deterministic steps is deterministic in what it reads before writing: the first node's reads, and
+each later node's reads that no earlier node of the run wrote (their values are the run's own
+doing). So a run is recorded from its nodes' traces (hits or recordings, never a node expanded
+without one) and replayed as one when a later host holds the same values for those reads; a host
+that differs in one of them misses and expands the run node by node (each node's own table still
+serves it), then records the new combination (capped like a node's).
 """
 
 from __future__ import annotations
@@ -68,6 +79,18 @@ class NodeEntry:
                 return found
         return None
 
+    def find_traced(self, attrs: dict, vars: dict, file_modes: dict) -> tuple[list, Effects] | None:
+        """find, with what the found expansion read first: ([((kind, name), value)], effects), the
+        trace a run is composed of."""
+        for (a, v, f), table in self.shapes.items():
+            values = (*map(attrs.get, a, repeat(MISSING)), *map(vars.get, v, repeat(MISSING)))
+            values += tuple(map(file_modes.get, f, repeat(MISSING)))
+            found = table.get(values)
+            if found is not None:
+                names = [(ATTR, n) for n in a] + [(VAR, n) for n in v] + [(FILE_MODE, n) for n in f]
+                return list(zip(names, values)), found
+        return None
+
     def add(self, reads: dict[tuple, object], effects: Effects) -> None:
         """Record an expansion under what it read: {(kind, name): value read}."""
         if self.recorded >= CAP:
@@ -82,11 +105,44 @@ class NodeEntry:
         return self.recorded >= CAP
 
 
+@dataclass(frozen=True)
+class RunEffects:
+    """What expanding a run of nodes did: its nodes' effects in order, as one (`contributed`
+    unused; `warnings` holds each node's own warnings before its expansion's, as expand adds
+    them), the nodes' labels and those of the nodes that contributed (the traversal comment)."""
+
+    effects: Effects
+    labels: tuple
+    commented: tuple
+
+
+@dataclass
+class Run:
+    """Nodes start..end-1 of a walk, shared as one (their table: NodeEntry of RunEffects)."""
+
+    start: int
+    end: int
+    entry: NodeEntry
+
+
+@dataclass
+class WalkRuns:
+    """The runs of one node list (a walk), planned after its second host (see the docstring)."""
+
+    nodes: list  # kept so that the id() the table is keyed by stays this list's
+    hosts: int = 0
+    starting: dict[int, Run] = field(default_factory=dict)  # start index -> run
+
+
 class NodeExpansions:
-    """The table of a node tree (one per session): (node, evals on, description dir) -> entry."""
+    """The table of a node tree (one per session): (node, evals on, description dir) -> entry,
+    and (node list, evals on, description dir) -> its runs."""
+
+    WALKS = 256  # node lists given runs (a walk per appliance and edge values; one-off lists past it get none)
 
     def __init__(self) -> None:
         self._entries: dict[tuple, NodeEntry] = {}
+        self._walks: dict[tuple, WalkRuns] = {}
 
     def entry(self, node, evals: bool, cluster_dir) -> NodeEntry:
         key = (id(node), evals, cluster_dir)
@@ -94,3 +150,68 @@ class NodeExpansions:
         if entry is None:
             entry = self._entries[key] = NodeEntry(node)
         return entry
+
+    def runs(self, nodes: list, evals: bool, cluster_dir) -> WalkRuns | None:
+        key = (id(nodes), evals, cluster_dir)
+        walk = self._walks.get(key)
+        if walk is None and len(self._walks) < self.WALKS:
+            walk = self._walks[key] = WalkRuns(nodes)
+        return walk
+
+    def expanded(self, walk: WalkRuns, evals: bool, cluster_dir) -> None:
+        """A host of the walk was expanded whole: after the second, plan its runs — maximal
+        stretches of two or more nodes each holding exactly one recorded combination."""
+        walk.hosts += 1
+        if walk.hosts != 2:
+            return
+        alike = []
+        for node in walk.nodes:
+            entry = self._entries.get((id(node), evals, cluster_dir))
+            alike.append(entry is not None and entry.recorded == 1)
+        start = None
+        for index, same in enumerate([*alike, False]):
+            if same and start is None:
+                start = index
+            elif not same and start is not None:
+                if index - start >= 2:
+                    walk.starting[start] = Run(start, index, NodeEntry(walk))
+                start = None
+
+
+def compose(nodes: list, labels: list, traces: list) -> tuple[dict, RunEffects]:
+    """The trace of a run from its nodes' traces [(reads, effects)]: what it read before it wrote
+    it (a later node's read of a name an earlier node of the run wrote is the run's own doing),
+    and its effects, in order."""
+    reads: dict = {}
+    written: set = set()
+    parts: dict[str, list] = {name: [] for name in _CONCATENATED}
+    warnings, commented = [], []
+    for node, label, (node_reads, effects) in zip(nodes, labels, traces):
+        for key, value in node_reads:
+            if key not in written and key not in reads:
+                reads[key] = value
+        written.update((VAR, name) for name, _ in effects.vars)
+        written.update((FILE_MODE, name) for name, _ in effects.file_modes)
+        for name in _CONCATENATED:
+            parts[name] += getattr(effects, name)
+        warnings += [*node.warnings, *effects.warnings]
+        if effects.contributed:
+            commented.append(label)
+    merged = Effects(True, **{name: tuple(items) for name, items in parts.items()}, warnings=tuple(warnings))
+    return reads, RunEffects(merged, tuple(labels), tuple(commented))
+
+
+_CONCATENATED = (
+    "main",
+    "pre",
+    "post",
+    "debug",
+    "boot_pre",
+    "boot_post",
+    "package_ops",
+    "package_origins",
+    "debian_names",
+    "vars",
+    "file_modes",
+    "deps",
+)

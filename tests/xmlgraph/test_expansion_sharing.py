@@ -6,7 +6,7 @@ profile, the dependencies in their order, the warnings, or the error, must be th
 hosts are made to differ exactly in what the memo assumes equal: whether a name is an attribute
 or only a variable, a variable an earlier node set, the owner an earlier <file> gave, the
 packages earlier nodes enabled or disabled, a filter's attribute, and per-host values past the
-memo's cap.
+memo's cap; and for runs of nodes shared as one, what a run reads first versus what it writes.
 """
 
 from __future__ import annotations
@@ -122,6 +122,77 @@ def test_past_the_cap_every_host_is_still_its_own(tmp_path, monkeypatch):
         assert f"h=compute-0-{i}" in outcome(tree, attrs, tmp_path)[0].post[0].body
 
 
+def the_run(tree: NodeTree):
+    """The one run of the tree's one walk, and the names of its nodes."""
+    (walk,) = tree.expansions._walks.values()
+    (run,) = walk.starting.values()
+    return run, [node.name for node in walk.nodes[run.start : run.end]]
+
+
+def test_a_run_is_replayed_only_for_hosts_that_read_the_same_values(tmp_path):
+    # n1 and n2 read the same for the first two hosts (n3 reads the host name): they become
+    # one run. Its reads: A (n1's ref), B, and whether X is an attribute (n2's <var> reads the
+    # variable X n1 wrote, which the run decides itself, and the attribute X, which it does not)
+    make_tree(
+        tmp_path,
+        {
+            "n1": '<var name="X" ref="A"/>',
+            "n2": '<post>x=<var name="X"/> b=&B;</post>',
+            "n3": '<post>h=<var name="hostname"/></post>',
+        },
+    )
+    same = {"A": "1", "B": "1"}
+    hosts = [{**same, "hostname": "h1"}, {**same, "hostname": "h2"}]
+    tree = assert_shared_equals_alone(tmp_path, hosts)
+    run, names = the_run(tree)
+    assert names == ["n1", "n2"] and run.entry.recorded == 0
+    assert_shared_equals_alone_on(tree, tmp_path, [{**same, "hostname": "h3"}])
+    assert run.entry.recorded == 1  # recorded from its nodes' traces
+    assert_shared_equals_alone_on(tree, tmp_path, [{**same, "hostname": "h4"}])
+    assert run.entry.recorded == 1  # replayed
+    differing = [{"A": "2", "B": "1"}, {**same, "X": "1"}, {**same, "X": "2"}, {"A": "1", "B": "2"}, {"B": "1"}]
+    assert_shared_equals_alone_on(tree, tmp_path, [{**h, "hostname": "h"} for h in differing])
+    assert run.entry.recorded == 6  # each was its own: none was served another's run
+    body = outcome(tree, {**same, "X": "2", "hostname": "h"}, tmp_path)[0].post[0].body
+    assert body == "x=1 b=1"  # n1's ref overwrote the attribute's variable, as alone
+    assert_shared_equals_alone_on(tree, tmp_path, [{**h, "hostname": "again"} for h in differing])
+    assert run.entry.recorded == 6
+
+
+def test_a_run_whose_node_writes_a_variable_only_for_some_hosts(tmp_path):
+    # n1 sets X only when B holds; n2 reads X: for hosts without B, X is what the host brings
+    make_tree(
+        tmp_path,
+        {
+            "n1": '<var name="X" val="one" cond="B"/>',
+            "n2": '<post>x=<var name="X"/></post>',
+            "n3": '<post>h=<var name="hostname"/></post>',
+        },
+    )
+    hosts = [{"B": "y", "hostname": "h1"}, {"B": "y", "hostname": "h2"}, {"B": "y", "X": "two", "hostname": "h3"}]
+    hosts += [{"X": "two", "hostname": "h4"}, {"X": "three", "hostname": "h5"}, {"hostname": "h6"}]
+    hosts += [{"B": "y", "X": "four", "hostname": "h7"}, {"X": "two", "hostname": "h8"}]
+    tree = assert_shared_equals_alone(tmp_path, hosts)
+    assert the_run(tree)[0].entry.recorded == 5  # B, no X | B, X | no B, X=two | X=three | no X
+
+
+def test_past_the_cap_a_run_is_expanded_node_by_node(tmp_path, monkeypatch):
+    monkeypatch.setattr(expansions, "CAP", 3)
+    make_tree(
+        tmp_path,
+        {"n1": "<post>a=&A;</post>", "n2": "<post>same</post>", "n3": '<post>h=<var name="hostname"/></post>'},
+    )
+    hosts = [{"A": str(i % 6), "hostname": f"h{i}"} for i in range(14)]
+    tree = assert_shared_equals_alone(tmp_path, hosts)
+    (walk,) = tree.expansions._walks.values()
+    assert walk.starting == {}  # full, and missed: dropped
+
+
+def assert_shared_equals_alone_on(tree: NodeTree, root: Path, hosts: list[dict[str, str]]) -> None:
+    for attrs in hosts:
+        assert outcome(tree, attrs, root) == outcome(NodeTree.load([Overlay("site", root)]), attrs, root), attrs
+
+
 # --- generated node files and hosts -------------------------------------------------------------
 NAMES = ["A", "B", "X"]
 VALUES = ["v1", "v2", ""]
@@ -152,4 +223,5 @@ HOST = st.dictionaries(st.sampled_from([*NAMES, "arch", "os"]), st.sampled_from(
 def test_generated_nodes_and_hosts(tmp_path_factory, nodes, hosts):
     root = tmp_path_factory.mktemp("gen")
     make_tree(root, dict(zip(["n1", "n2", "n3"], nodes, strict=True)))
-    assert_shared_equals_alone(root, hosts + hosts[:2])  # the first hosts again: replayed from the memo
+    # the first hosts again: replayed from the memo; after the second host, runs of nodes too
+    assert_shared_equals_alone(root, hosts + hosts[:2] + [dict(h, hostname="other") for h in hosts])

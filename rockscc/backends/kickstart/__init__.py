@@ -71,6 +71,9 @@ class Renderer:
 
     def __init__(self) -> None:
         self._sections: dict[tuple, tuple[str, str]] = {}
+        # id(script) -> (script, log, dialect, section): hosts replay the same Script objects
+        # (xmlgraph/expansions.py), found by identity before the content key is built and hashed
+        self._by_script: dict[int, tuple] = {}
         self._log_posts: dict[str, tuple[Script, Script]] = {}
         self._heads: dict[tuple, str] = {}
 
@@ -123,7 +126,18 @@ class Renderer:
         return found
 
     def _section(self, script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
-        """(header line, rendered section) of one %pre or %post, memoized by what it is made of."""
+        """(header line, rendered section) of one %pre or %post, memoized by what it is made of
+        (and by the Script object itself, kept in the entry so that its id stays its own)."""
+        known = self._by_script.get(id(script))
+        if known is not None and known[0] is script and known[1] == log and known[2] is dialect:
+            return known[3]
+        found = self._section_of(script, log, dialect)
+        if len(self._by_script) > 20_000:
+            self._by_script.clear()
+        self._by_script[id(script)] = (script, log, dialect, found)
+        return found
+
+    def _section_of(self, script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
         key = (script.kind, script.arg, script.interpreter, script.body, log, dialect.name)
         found = self._sections.get(key)
         if found is None:
