@@ -254,13 +254,7 @@ def _settled(host_stamps: dict[str, str], manifest: Manifest) -> dict[str, list[
     no-op build); only their outputs are checked (_damaged_settled)."""
     recorded = manifest.hosts
     same = {host for host, stamp in host_stamps.items() if recorded.get(host) == stamp}
-    if not same:
-        return {}
-    settled: dict[str, list[str]] = {}
-    for job_id, host in manifest.jobs.hosts():
-        if host in same:
-            settled.setdefault(host, []).append(job_id)
-    return settled
+    return manifest.jobs.of_hosts(same) if same else {}
 
 
 def _damaged_settled(
