@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rockscc.engine.intact import OutputCheck
-from rockscc.engine.jobs import DepResolver, DepsJob, JobResult
+from rockscc.engine.jobs import DepResolver, DepsJob, JobResult, SpecJob
 from rockscc.engine.manifest import NAME as MANIFEST_NAME
 from rockscc.engine.manifest import Manifest
 from rockscc.engine.output import remove_output, sweep_temp_files, write_output
@@ -232,7 +232,13 @@ def _stale_jobs(
         if job.stamp is not None and recorded == job.stamp:
             unchanged.append((job, None))  # nothing the job could read changed
             continue
-        previous = manifest.jobs.get(job.id) if recorded is not absent else None
+        if recorded is absent:
+            previous = None
+        elif isinstance(job, SpecJob) and not (options.explain or options.dry_run):
+            # a spec job's check needs only its fingerprint and stamp, not its recorded spec
+            previous = {"fp": manifest.jobs.fingerprint(job.id), "in": recorded}
+        else:
+            previous = manifest.jobs.get(job.id)
         fingerprint, _ = job.current(previous, resolver)
         job.fingerprint = fingerprint
         if previous is None:

@@ -100,6 +100,19 @@ class Jobs:
         self._records[job_id] = record
         return record
 
+    def fingerprint(self, job_id: str) -> str | None:
+        """The job's recorded fingerprint, without loading its record: a spec job's record holds
+        its whole spec (the network files': ~1 MB of JSON at ten thousand hosts)."""
+        if job_id in self._records or job_id not in self._index or self._conn is None:
+            return (self.get(job_id) or {}).get("fp")
+        try:
+            found = self._conn.execute(
+                "SELECT json_extract(record, '$.fp') FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        except sqlite3.Error:  # an SQLite without JSON functions, a record that is not JSON
+            return (self.get(job_id) or {}).get("fp")
+        return found[0] if found is not None and type(found[0]) is str else None
+
     def __getitem__(self, job_id: str) -> dict[str, Any]:
         record = self.get(job_id)
         if record is None:
