@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +114,9 @@ def render_tftp(spec: dict[str, Any]) -> tuple[list[tuple[str, bytes]], list[str
 
 def build_grub_image(mkimage: str, modules: list[str]) -> bytes:
     """grub for x86-64 UEFI network boot, its prefix the tree's uefi/ directory."""
+    import subprocess  # here: every build reads this module for the tree's spec, few make the image
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="rockscc-grub-") as scratch:
         target = Path(scratch) / GRUB_IMAGE
         argv = [mkimage, "-O", "x86_64-efi", "-d", str(GRUB_MODULE_DIR), "-p", GRUB_PREFIX, "-o", str(target), *modules]

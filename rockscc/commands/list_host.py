@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
+from rockscc.model.selection import select
 
 
 class ListHost(Command):
@@ -12,10 +13,13 @@ class ListHost(Command):
     without arguments every host is listed."""
 
     name = "list host"
-    args = [Arg("host", kind="host", repeat=True, optional=True)]
+    # names, resolved here as `kind="host"` would resolve them: the columns come from the host
+    # table's rows, so listing every host decodes no record
+    args = [Arg("host", repeat=True, optional=True)]
     examples = ["rockscc list host", "rockscc list host compute", "rockscc list host 'compute-0-*'"]
 
     def run(self, ctx, opts) -> None:
-        rows = [[h.name, h.membership, h.cpus, h.rack, h.rank, h.os, h.arch, h.comment] for h in opts.host]
+        cluster = ctx.cluster
+        rows = cluster.host_table().listed(select(cluster, list(opts.host or ()), default_all=True))
         header = ["host", "membership", "cpus", "rack", "rank", "os", "arch", "comment"]
         ctx.table(header, rows)

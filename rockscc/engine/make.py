@@ -12,9 +12,7 @@ is reported, not just the first. Two builds never interleave (a lock in the buil
 from __future__ import annotations
 
 import fcntl
-import multiprocessing
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -184,6 +182,8 @@ def _save_manifest(manifest: Manifest, outdir: Path) -> None:
 
 def clean(root: Path, out: Path | None = None) -> int:
     """Delete every artifact the build log records, the log and the memo cache."""
+    import shutil
+
     outdir = output_dir(root, out)
     if not outdir.is_dir():
         return 0
@@ -389,6 +389,8 @@ class _Run:
         """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
         by this process while the workers compile)."""
         global _FORKED
+        import multiprocessing  # here: a build with few compile jobs forks no pool
+
         self.source.warm_up([self.jobs[i] for i in heavy[:1]], self.resolver)  # shared caches before fork
         _FORKED = self
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rockscc.errors import RocksccError
@@ -22,7 +21,7 @@ if TYPE_CHECKING:  # lark is imported on the first cond= (~25 ms a process that 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     """Built on the first cond= (many node trees have none)."""
-    return lalr_parser(Path(__file__).with_name("cond.lark"), maybe_placeholders=False)
+    return lalr_parser("cond")
 
 
 _TRUE, _FALSE = {"on", "yes", "true", "y"}, {"off", "no", "false", "n"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
@@ -71,7 +70,7 @@ class Directive:
 
 @cache
 def _parser() -> Lark:
-    return lalr_parser(Path(__file__).with_name("partition.lark"), propagate_positions=True)
+    return lalr_parser("partition")
 
 
 def parse_directives(text: str, source: str = "partition-info") -> list[Directive]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from lark import Lark, Transformer
@@ -20,7 +19,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 @cache
 def _parser() -> Lark:
-    return lalr_parser(Path(__file__).with_name("xlcfg.lark"))
+    return lalr_parser("xlcfg")
 
 
 class _ToData(Transformer):

@@ -20,7 +20,7 @@ from typing import NamedTuple
 from rockscc.model.records import Host
 
 INDEX = ".rockscc-cache/hosts.sqlite"
-FORMAT = "4"
+FORMAT = "5"  # 5: the columns `list host` prints (cpus, os, arch, comment)
 HELD_ABOVE = "held-above:"  # meta rows of the allocator (highest_free)
 
 
@@ -35,6 +35,10 @@ class Row(NamedTuple):
     container: str | None  # a VM's container
     slot: int | None  # a VM's slice on it
     addrs: str  # " ip=… mac=… name=… " of its interfaces, space-separated and -surrounded
+    cpus: int  # the rest of what `list host` prints, so that listing every host decodes no record
+    os: str
+    arch: str
+    comment: str | None
 
 
 def addresses(host: Host) -> tuple[str, ...]:
@@ -63,6 +67,10 @@ def make_row(host: Host, sig: str, data: str, digest: str, plain: bool) -> Row:
         vm.container if vm else None,
         vm.slice if vm else None,
         f" {' '.join(addresses(host))} ",
+        host.cpus,
+        host.os,
+        host.arch,
+        host.comment,
     )
 
 
@@ -85,6 +93,16 @@ class Index:
 
         self.db = _open(root / INDEX)
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        stamp = f"{FORMAT} {__version__}"  # a new rockscc may decode differently, or hold other columns
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if found is None or found[0] != stamp:
+            if not self._write(lambda: self._start_again(stamp)):  # busy or read-only: none of its rows is used
+                self.db = sqlite3.connect(":memory:", isolation_level=None)
+                self.db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+                self._start_again(stamp)
+        self._create()
+
+    def _create(self) -> None:
         self.db.execute(f"CREATE TABLE IF NOT EXISTS hosts (name TEXT PRIMARY KEY, {', '.join(Row._fields)})")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS addrs (value TEXT, name TEXT, PRIMARY KEY (value, name)) WITHOUT ROWID"
@@ -96,18 +114,15 @@ class Index:
             "CREATE TABLE IF NOT EXISTS ips (num INTEGER, name TEXT, PRIMARY KEY (num, name)) WITHOUT ROWID"
         )
         self.db.execute("CREATE INDEX IF NOT EXISTS ips_by_name ON ips (name)")
-        stamp = f"{FORMAT} {__version__}"  # a new rockscc may decode differently: start again
-        found = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if found is None or found[0] != stamp:
-            self._write(
-                lambda: (
-                    self.db.execute("DELETE FROM hosts"),
-                    self.db.execute("DELETE FROM meta"),
-                    self.db.execute("DELETE FROM addrs"),
-                    self.db.execute("DELETE FROM ips"),
-                    self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,)),
-                )
-            )
+
+    def _start_again(self, stamp: str) -> None:
+        """An index of another format or rockscc: every table made anew (an older one may lack
+        columns), the rows then rebuilt from the files as they are used."""
+        for table in ("hosts", "addrs", "ips"):
+            self.db.execute(f"DROP TABLE IF EXISTS {table}")
+        self.db.execute("DELETE FROM meta")
+        self._create()
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (stamp,))
 
     def rows(self) -> dict[str, Row]:
         """Every row, by host name (in name order: what a host table iterates in), without the

@@ -9,6 +9,11 @@ and of the description minus its hosts, so they are kept in the build's memo
 whose digest changed, and none when the description minus its hosts is what it was (its digest
 is part of the entry's key; any other value starts again). The memo is emptied when rockscc's
 own code changes, so facts computed by older code are never used.
+
+The entry is text, a line per host (`_encode`): at ten thousand hosts, JSON's list of lists cost
+~0.05 s to load and ~0.03 s to write on every build where a host changed; splitting lines costs a
+tenth of that. A field holding a separator is never written (nothing is kept: facts are
+computed); a line of the wrong shape, as in a damaged or planted memo, discards the entry.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
     from rockscc.memo import Memo
     from rockscc.model import Cluster, Host
 
-NAMESPACE = "host-facts-1"
+NAMESPACE = "host-facts-2"
 BOOTS_NAMESPACE = "host-boots-1"
 KEY = "all"  # one entry, replaced: old descriptions' facts do not pile up in the memo
 
@@ -69,7 +74,9 @@ def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[st
             computed += 1
         facts[name] = found
     if computed or len(facts) != len(known):
-        memo.remember(NAMESPACE, KEY, json.dumps({"scope": scope, "hosts": list(facts.values())}).encode())
+        text = _encode(scope, facts.values())
+        if text is not None:
+            memo.remember(NAMESPACE, KEY, text.encode())
     return facts
 
 
@@ -98,24 +105,60 @@ def _load(memo: Memo, scope: str) -> dict[str, Facts]:
     if blob is None:
         return {}
     try:
-        data = json.loads(blob)
-        if data.get("scope") != scope:
+        head, *lines = blob.decode().split("\n")
+        if head != f"{FORMAT}{SEP}{scope}":
             return {}
-        facts = [Facts(*row) for row in data["hosts"]]  # a row of another length: TypeError
-        if all(_well_formed(item) for item in facts):
-            return {item.name: item for item in facts}
-    except (ValueError, TypeError, KeyError, AttributeError):
-        pass
-    return {}
+        return _decode(lines)
+    except (ValueError, KeyError):  # not UTF-8, a line of another shape
+        return {}
 
 
-def _well_formed(item: Facts) -> bool:
-    """What the network files and the TFTP tree would be made of is of the types made here."""
-    return (
-        type(item.name) is str
-        and type(item.digest) is str
-        and (item.ip is None or (type(item.ip) is str and type(item.hexip) is str and type(item.ipxe) is bool))
-        and (item.mac is None or type(item.mac) is str)
-        and type(item.boots) is list
-        and all(type(name) is str for name in item.boots)
-    )
+FORMAT = "facts-text-1"
+SEP, LIST, NONE = "\t", "\x1f", "\x00"  # none of them is in a description's strings (codec.py: printable)
+_FLAGS = {"1": True, "0": False, NONE: None}
+
+
+def _encode(scope: str, facts) -> str | None:
+    """The memo's entry: a head line, then per host name, digest, ip, mac, hexip, ipxe, boots
+    (NONE for None, LIST between boot files); None when a field holds a separator."""
+    lines = [f"{FORMAT}{SEP}{scope}"]
+    for item in facts:
+        fields = [item.name, item.digest, item.ip, item.mac, item.hexip]
+        flag = "1" if item.ipxe is True else "0" if item.ipxe is False else NONE
+        line = SEP.join([*(NONE if f is None else f for f in fields), flag, LIST.join(item.boots)])
+        if (
+            line.count(SEP) != 6
+            or "\n" in line
+            or any(not f or NONE in f or LIST in f for f in fields if f is not None)
+        ):
+            return None
+        if any(not b or SEP in b or LIST in b or NONE in b or "\n" in b for b in item.boots):
+            return None
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _decode(lines: list[str]) -> dict[str, Facts]:
+    """{name: facts} of _encode's lines; ValueError unless each is of that shape (and of the types
+    host_entry makes: an address comes with its hex form and iPXE flag). One loop of plain
+    operations: ten thousand lines on every build where a host changed."""
+    flags, none, found = _FLAGS, NONE, {}
+    for line in lines:
+        name, digest, ip, mac, hexip, flag, boots = line.split(SEP)
+        if not name or not digest or none in name or none in digest:
+            raise ValueError(line)
+        ipxe = flags[flag]  # KeyError (a LookupError): not a flag
+        if ip == none:
+            ip = None
+        elif hexip == none or ipxe is None:
+            raise ValueError(line)
+        found[name] = Facts(
+            name,
+            digest,
+            ip,
+            None if mac == none else mac,
+            None if hexip == none else hexip,
+            ipxe,
+            boots.split(LIST) if boots else [],
+        )
+    return found

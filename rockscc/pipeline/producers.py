@@ -10,12 +10,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, nginx_conf, service_check
 from rockscc.engine.jobs import DepResolver, DepsJob, SpecJob
 from rockscc.engine.output import Output, text_output
 from rockscc.pipeline.specs import boot_spec, network_spec, tftp_spec, vm_spec
 
 if TYPE_CHECKING:
+    from rockscc.backends.service_check import Check
     from rockscc.pipeline.session import Session
 
 KICKSTART_MODE = 0o600  # kickstarts carry the root password hash
@@ -90,7 +90,10 @@ def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
 
 def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
     """The files, and their checks run all at once. Without a server address or a private
-    network only hosts and dhcpd.conf (there is nothing to serve)."""
+    network only hosts and dhcpd.conf (there is nothing to serve). The backends are imported
+    here: a build where no host's network entry changed renders no network file."""
+    from rockscc.backends import dns_zones, dnsmasq_conf, netfiles, nginx_conf, service_check
+
     files = {f"net/{name}": text for name, text in netfiles.render_netfiles(spec).items()}
     checks = [service_check.Check("net/dhcpd.conf", files["net/dhcpd.conf"], "dhcpd")]
     if spec["next_server"] and spec["network"]:
@@ -117,8 +120,10 @@ def render_network(spec: dict[str, Any]) -> tuple[list[Output], list[str]]:
     return [text_output(path, text) for path, text in sorted(files.items())], warnings
 
 
-def _dnsmasq_host_checks(conf: str, hosts: str) -> list[service_check.Check]:
+def _dnsmasq_host_checks(conf: str, hosts: str) -> list[Check]:
     """The hosts file, which `dnsmasq --test` does not read, checked as dhcp-host lines."""
+    from rockscc.backends import dnsmasq_conf, service_check
+
     lines = dnsmasq_conf.host_lines(hosts)
     base = "\n".join(line for line in conf.splitlines() if not line.startswith("dhcp-hostsfile="))
     return [

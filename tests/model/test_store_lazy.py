@@ -299,7 +299,7 @@ BASE = int(ipaddress.IPv4Address("10.0.0.0"))
 
 def ip_row(numbers: set[int]) -> Row:
     addrs = " ".join(f"ip={ipaddress.IPv4Address(BASE + n)}" for n in sorted(numbers))
-    return Row("sig", "{}", "d", True, "Compute", 0, 0, None, None, f" {addrs} ")
+    return Row("sig", "{}", "d", True, "Compute", 0, 0, None, None, f" {addrs} ", 1, "linux", "x86_64", None)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
