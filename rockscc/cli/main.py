@@ -36,9 +36,11 @@ def _leave(status: int) -> int:
     hundreds of thousands of objects that the interpreter's exit would free one by one (~0.04 s,
     a tenth of a no-op build). What an exit must do is done first: the exit handlers (the sandbox
     worker's stop), the standard streams flushed. Not when another thread still runs (the
-    interpreter would wait for it) or a stream cannot be flushed (the normal exit reports it)."""
+    interpreter would wait for it), a profiler or tracer runs (`python -m cProfile`, coverage:
+    they write their results as the interpreter exits), or a stream cannot be flushed (the
+    normal exit reports it)."""
     threading = sys.modules.get("threading")  # not imported: no thread was started through it
-    if threading is not None and threading.active_count() > 1:
+    if (threading is not None and threading.active_count() > 1) or sys.getprofile() or sys.gettrace():
         return status
     try:
         sys.stdout.flush()

@@ -100,6 +100,19 @@ class Jobs:
         self._records[job_id] = record
         return record
 
+    def fingerprint(self, job_id: str) -> str | None:
+        """The job's recorded fingerprint, without loading its record: a spec job's record holds
+        its whole spec (the network files': ~1 MB of JSON at ten thousand hosts)."""
+        if job_id in self._records or job_id not in self._index or self._conn is None:
+            return (self.get(job_id) or {}).get("fp")
+        try:
+            found = self._conn.execute(
+                "SELECT json_extract(record, '$.fp') FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        except sqlite3.Error:  # an SQLite without JSON functions, a record that is not JSON
+            return (self.get(job_id) or {}).get("fp")
+        return found[0] if found is not None and type(found[0]) is str else None
+
     def __getitem__(self, job_id: str) -> dict[str, Any]:
         record = self.get(job_id)
         if record is None:
@@ -131,9 +144,19 @@ class Jobs:
     def __len__(self) -> int:
         return len(self._index)
 
-    def hosts(self) -> Iterator[tuple[str, str | None]]:
-        """(job id, its host) of every job recorded."""
-        return ((job_id, entry[0]) for job_id, entry in self._index.items())
+    def of_hosts(self, hosts: set[str]) -> dict[str, list[str]]:
+        """{host: its recorded jobs' ids} of those of `hosts` that have any (one pass over the
+        log's twenty thousand jobs, on every build)."""
+        found: dict[str, list[str]] = {}
+        for job_id, entry in self._index.items():
+            host = entry[0]
+            if host in hosts:
+                ids = found.get(host)
+                if ids is None:
+                    found[host] = [job_id]
+                else:
+                    ids.append(job_id)
+        return found
 
     def host_of(self, job_id: str) -> str | None:
         return self._index[job_id][0]

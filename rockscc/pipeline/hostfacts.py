@@ -120,22 +120,31 @@ _FLAGS = {"1": True, "0": False, NONE: None}
 
 def _encode(scope: str, facts) -> str | None:
     """The memo's entry: a head line, then per host name, digest, ip, mac, hexip, ipxe, boots
-    (NONE for None, LIST between boot files); None when a field holds a separator."""
-    lines = [f"{FORMAT}{SEP}{scope}"]
-    for item in facts:
-        fields = [item.name, item.digest, item.ip, item.mac, item.hexip]
-        flag = "1" if item.ipxe is True else "0" if item.ipxe is False else NONE
-        line = SEP.join([*(NONE if f is None else f for f in fields), flag, LIST.join(item.boots)])
-        if (
-            line.count(SEP) != 6
-            or "\n" in line
-            or any(not f or NONE in f or LIST in f for f in fields if f is not None)
-        ):
-            return None
-        if any(not b or SEP in b or LIST in b or NONE in b or "\n" in b for b in item.boots):
-            return None
-        lines.append(line)
-    return "\n".join(lines)
+    (NONE for None, LIST between boot files); None when a value is empty or holds a separator
+    (checked on all values at once: ten thousand hosts)."""
+    facts = list(facts)
+    values = [v for f in facts for v in (f.name, f.digest, f.ip, f.mac, f.hexip, *f.boots) if v is not None]
+    joined = "".join(values)
+    if "" in values or any(mark in joined for mark in (SEP, LIST, NONE, "\n")):
+        return None
+    if any(f.ipxe is not None and type(f.ipxe) is not bool for f in facts):
+        return None
+    none, flags = NONE, {True: "1", False: "0", None: NONE}
+    lines = [
+        SEP.join(
+            (
+                f.name,
+                f.digest,
+                none if f.ip is None else f.ip,
+                none if f.mac is None else f.mac,
+                none if f.hexip is None else f.hexip,
+                flags[f.ipxe],
+                LIST.join(f.boots),
+            )
+        )
+        for f in facts
+    ]
+    return "\n".join([f"{FORMAT}{SEP}{scope}", *lines])
 
 
 def _decode(lines: list[str]) -> dict[str, Facts]:

@@ -58,3 +58,19 @@ def test_with_another_thread_running_the_exit_is_the_interpreters(cluster_dir: P
     done = rockscc("--version", cwd=cluster_dir, code=code)
     assert done.returncode == 0
     assert marker.read_text() == "late"
+
+
+def test_a_profiled_run_still_writes_its_profile(cluster_dir: Path, tmp_path: Path):
+    """`python -m cProfile -m rockscc` (bench_default.py --profile) writes its results as the
+    interpreter exits: rockscc then exits the interpreter's way."""
+    out = tmp_path / "run.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "rockscc", "--version"],
+        cwd=cluster_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ENV,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size > 0

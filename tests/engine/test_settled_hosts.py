@@ -187,3 +187,24 @@ def test_a_kickstart_that_reads_the_whole_description_is_never_settled(desc):
     desc.must("add", "host", "compute-0-2")
     build = desc.check()
     assert "profile:compute-0-0" in build.rebuilt
+
+
+def test_a_build_gives_its_frozen_heap_back(desc):
+    """A build exempts what it made from the cyclic collector while it runs (engine/make.py:
+    _settle_heap) and gives it back when it ends: a finished build's session, a cycle (its stamps
+    hold it), is collected, so a --watch process does not keep every round's description."""
+    import gc
+    import weakref
+
+    from rockscc.engine.make import BuildOptions
+    from rockscc.pipeline import CompileOptions, Session
+
+    desc.must("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", "Asia/Tokyo")
+    session = Session(load(desc.root), CompileOptions(evals=False))
+    report = session.build(BuildOptions())
+    assert not report.errors and ("profile:compute-0-0", "") in report.rebuilt
+    assert gc.get_freeze_count() == 0
+    gone = weakref.ref(session)
+    del session, report
+    gc.collect()
+    assert gone() is None
