@@ -116,6 +116,9 @@ class DepsJob:
         return "its inputs changed"
 
 
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
 class DepResolver:
     """Current values of dependency keys, memoized for one build.
 
@@ -169,7 +172,7 @@ class DepResolver:
         """digest(shared), remembered by content: the hosts of one walk and attribute context
         share their group, and hashing a set of ~150 items is cheaper than sorting them into
         JSON. Only for str/None values (True == 1 in a set, not in JSON)."""
-        if not all(type(value) is str or value is None for value in shared.values()):
+        if not _STR_OR_NONE.issuperset(map(type, shared.values())):
             return digest(shared)
         content = frozenset(shared.items())
         found = self._group_digests.get(content)

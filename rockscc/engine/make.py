@@ -150,18 +150,18 @@ def build(
         claimed: dict[str, str] = {}
         held = _Held(manifest, [job.id for job in plan] + settled_jobs, {job.id for job in stale})
         run = _Run(stale, resolver, options, outdir, source)
-        results, new_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held)
+        applied = _Applied()
+        _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held, applied)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
         damaged = _damaged(unchanged, manifest, resolver, stamps, check, report)
         damaged += _damaged_settled(settled_jobs, source, resolver, manifest, outdir, stamps, check, report)
         if damaged:
             run = _Run(damaged, resolver, options, outdir, source)
-            more, more_jobs = _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held)
-            results, new_jobs = results + more, new_jobs | more_jobs
+            _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held, applied)
         mark("run jobs")
-        source.memo.store([entry for _i, result, _e in results if result is not None for entry in result.memo])
-        _remember_files(results, resolver)
-        _remove_orphans({job.id for job in plan} | set(settled_jobs), manifest, new_jobs, outdir, options, report)
+        source.memo.store(applied.memo)
+        _remember_files(applied, resolver)
+        _remove_orphans({job.id for job in plan} | set(settled_jobs), manifest, applied.ran, outdir, options, report)
         _record_host_stamps(host_stamps, settled, plan, manifest, options)
         _save_manifest(manifest, outdir)
         mark("record")
@@ -491,6 +491,22 @@ def _clash(job, result: JobResult, previous: dict, claimed: dict[str, str], held
     return None
 
 
+@dataclass
+class _Applied:
+    """What a build keeps of the results it applied, gathered as they arrive, not the results
+    themselves (kept until the end, they grew the build by kilobytes a host)."""
+
+    ran: set[str] = field(default_factory=set)  # the ids of the jobs whose records were replaced
+    memo: list = field(default_factory=list)  # new persistent-memo entries (memo.py)
+    files: set[str] = field(default_factory=set)  # the `file:` keys the new records read
+    groups: set[str] = field(default_factory=set)  # the dependency groups they name
+
+    def note(self, result: JobResult) -> None:
+        self.memo.extend(result.memo)
+        self.files.update(key for key in result.record.get("deps", ()) if key.startswith("file:"))
+        self.groups.add(result.record.get("group"))
+
+
 def _apply(
     results: Iterator,
     stale: list,
@@ -500,17 +516,16 @@ def _apply(
     report: BuildReport,
     claimed: dict[str, str],
     held: _Held,
-) -> tuple[list, set[str]]:
-    """Record each result as it arrives (writing the outputs the job did not write itself);
-    returns (all results, the ids of the jobs that ran). `claimed`: output path -> job id."""
-    ran: set[str] = set()
-    seen = []
+    applied: _Applied,
+) -> None:
+    """Record each result as it arrives (writing the outputs the job did not write itself), into
+    the manifest and `applied`. `claimed`: output path -> job id."""
     for index, result, error in results:
-        seen.append((index, result, error))
         job = stale[index]
         if error:
             report.errors.append(error)
             continue
+        applied.note(result)
         if result.shared is not None:  # before anything may reject the result: later ones omit it (_Run.run_one)
             manifest.groups.setdefault(result.record["group"], result.shared)
         report.warnings.extend(f"{job.id}: {w}" for w in result.warnings)
@@ -538,10 +553,9 @@ def _apply(
         record["in"] = _stamp_to_record(job, record, manifest, stamps)
         manifest.jobs[job.id] = record
         manifest.dirty = True
-        ran.add(job.id)
+        applied.ran.add(job.id)
     report.errors.sort()  # workers finish in any order; the report does not
     report.warnings.sort()
-    return seen, ran
 
 
 def _os_error(exc: OSError) -> str:
@@ -559,16 +573,11 @@ def _write(result: JobResult, outdir: Path) -> list[tuple[str, bool, list[int], 
     return [(o.path, *write_output(outdir, o), o.digest) for o in result.outputs]
 
 
-def _remember_files(results, resolver: DepResolver) -> None:
+def _remember_files(applied: _Applied, resolver: DepResolver) -> None:
     """Record size/mtime of every file the new records read, so the next build's up-to-date
     check is a stat per file, and a no-op build rewrites nothing, not even the manifest."""
-    keys: set[str] = set()
-    groups: set[str] = set()
-    for _index, result, error in results:
-        if not error:
-            keys.update(result.record.get("deps", {}))
-            groups.add(result.record.get("group"))
-    for group in groups:  # thousands of records share a handful of groups
+    keys = set(applied.files)
+    for group in applied.groups:  # thousands of records share a handful of groups
         keys.update(resolver.groups.get(group, {}))
     for key in keys:
         if key.startswith("file:"):

@@ -75,6 +75,12 @@ class Renderer:
         # (xmlgraph/expansions.py), found by identity before the content key is built and hashed
         self._by_script: dict[int, tuple] = {}
         self._log_posts: dict[str, tuple[Script, Script]] = {}
+        # (header, dialect) -> section.j2's text before and after the body (see _section_text)
+        self._frames: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._body_opaque: bool | None = None
+        # head.j2's text around each main-section line, by what else it reads (see _head_text)
+        self._head_frames: dict[tuple, list[str] | None] = {}
+        self._main_opaque: bool | None = None
         self._heads: dict[tuple, str] = {}
 
     def render(self, profile: Profile, dialect_name: str, partition_info: str | None = None) -> Kickstart:
@@ -97,9 +103,14 @@ class Renderer:
         head = self._head(profile, dialect, main)
         headers: dict[str, None] = {}  # an ordered set
         parts = [head]
+        known = self._by_script
         for scripts, log in ((profile.pre, dialect.pre_log), (self._posts(profile), dialect.post_log)):
-            for script in scripts:
-                header, text = self._section(script, log, dialect)
+            for script in scripts:  # ~150 a host: _section's identity check inlined
+                found = known.get(id(script))
+                if found is not None and found[0] is script and found[1] == log and found[2] is dialect:
+                    header, text = found[3]
+                else:
+                    header, text = self._section(script, log, dialect)
                 headers[header] = None
                 parts.append(text)
             parts.append("\n")
@@ -119,11 +130,38 @@ class Renderer:
         )
         found = self._heads.get(key)
         if found is None:
-            found = _TRAILING_SPACE.sub("", _template("head.j2").render(profile=profile, dialect=dialect, main=main))
+            found = _TRAILING_SPACE.sub("", self._head_text(profile, dialect, main, key))
             if len(self._heads) > 4096:
                 self._heads.clear()
             self._heads[key] = found
         return found
+
+    def _head_text(self, profile: Profile, dialect: Dialect, main: list[str], key: tuple) -> str:
+        """head.j2 rendered. Heads that differ only in main-section lines (the default
+        configuration's `network --hostname=` line) made Jinja render every host's head; when the
+        template uses `main` only to print each line whole (main_is_opaque: its syntax tree), the
+        head is the text it gives placeholder lines with the placeholders replaced — rendered
+        once per everything else it reads and the number of lines."""
+        if self._main_opaque is None:
+            self._main_opaque = main_is_opaque((TEMPLATES / "head.j2").read_text())
+        frame_key = (*key[:3], len(main), *key[4:])
+        frame = self._head_frames.get(frame_key, False)
+        if frame is False:
+            frame = None
+            if self._main_opaque:
+                holes = [_MAIN_HOLE.format(i) for i in range(len(main))]
+                pieces = _MAIN_HOLES.split(_template("head.j2").render(profile=profile, dialect=dialect, main=holes))
+                if pieces[1::2] == [str(i) for i in range(len(main))]:  # each line once, in order
+                    frame = pieces[0::2]
+            if len(self._head_frames) > 4096:
+                self._head_frames.clear()
+            self._head_frames[frame_key] = frame
+        if frame is None:
+            return _template("head.j2").render(profile=profile, dialect=dialect, main=main)
+        out = [frame[0]]
+        for line, text in zip(main, frame[1:]):
+            out += (line, text)
+        return "".join(out)
 
     def _section(self, script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
         """(header line, rendered section) of one %pre or %post, memoized by what it is made of
@@ -144,11 +182,34 @@ class Renderer:
             _check_body(script, dialect)
             header = f"%{script.kind}{_header(script, log)}"
             _check_header(header, script)
-            text = _template("section.j2").render(header=header, body=script.body.strip("\n"), dialect=dialect)
+            text = self._section_text(header, script.body.strip("\n"), dialect)
             if len(self._sections) > 20_000:
                 self._sections.clear()
             found = self._sections[key] = (_TRAILING_SPACE.sub("", header), _TRAILING_SPACE.sub("", text))
         return found
+
+    def _section_text(self, header: str, body: str, dialect: Dialect) -> str:
+        """section.j2 rendered for this body. A body that differs per host (a host name in a
+        %pre) made Jinja render the section for every host; when the template uses `body` only
+        as a whole output expression (body_is_opaque: checked on its syntax tree), its text is
+        the text it gives a placeholder body with the placeholder replaced — rendered once per
+        header and dialect."""
+        if self._body_opaque is None:
+            self._body_opaque = body_is_opaque((TEMPLATES / "section.j2").read_text())
+        key = (header, dialect.name)
+        frame = self._frames.get(key, False)
+        if frame is False:
+            frame = None
+            if self._body_opaque:
+                around = _template("section.j2").render(header=header, body=_BODY_HOLE, dialect=dialect)
+                if around.count(_BODY_HOLE) == 1:
+                    frame = tuple(around.split(_BODY_HOLE))
+            if len(self._frames) > 4096:
+                self._frames.clear()
+            self._frames[key] = frame
+        if frame is None:
+            return _template("section.j2").render(header=header, body=body, dialect=dialect)
+        return frame[0] + body + frame[1]
 
     def _posts(self, profile: Profile) -> list[Script]:
         """Rocks wraps every <post> in two logging posts (begin and end), three sections in all;
@@ -176,6 +237,67 @@ class Renderer:
                 Script("post", _log(f"{node}: end post section"), node=node_label),
             )
         return found
+
+
+_BODY_HOLE = "\0rockscc-section-body\0"  # no body holds NUL: XML and the description refuse it
+# What a template may contain for its `body` to be opaque: plain text, output expressions, names,
+# attribute lookups and ifs — no filters, calls, tests, sets, loops, macros, includes or blocks
+_OPAQUE_NODES = ("Template", "Output", "TemplateData", "Name", "Getattr", "If")
+
+
+def body_is_opaque(source: str) -> bool:
+    """Whether a section template's output depends on `body` only by printing it whole, as one
+    expression of an output statement: then render(body=B) is render(body=X) with the one X
+    replaced by B. Checked on Jinja's syntax tree: only the node kinds of _OPAQUE_NODES, and
+    `body` read nowhere but directly in an output."""
+    from jinja2 import Environment, nodes
+
+    tree = Environment(keep_trailing_newline=True, autoescape=False).parse(source)
+    printed = {id(node) for out in tree.find_all(nodes.Output) for node in out.nodes if isinstance(node, nodes.Name)}
+    for node in tree.find_all(nodes.Node):
+        if type(node).__name__ not in _OPAQUE_NODES:
+            return False
+        if isinstance(node, nodes.Name) and node.name == "body" and (node.ctx != "load" or id(node) not in printed):
+            return False
+    return True
+
+
+_MAIN_HOLE = "\0rockscc-main-{}\0"
+_MAIN_HOLES = re.compile("\0rockscc-main-([0-9]+)\0")
+
+
+def main_is_opaque(source: str) -> bool:
+    """Whether a head template's output depends on `main` only by printing each of its lines
+    whole, in order: every `main` is the iterable of a plain {% for %} at the top level (no
+    filter clause, else or recursion) whose body is text and output statements, and whose loop variable is read only
+    directly in an output. Then render(main=M) is render(main=placeholders) with each
+    placeholder replaced by its line."""
+    from jinja2 import Environment, nodes
+
+    tree = Environment(keep_trailing_newline=True, autoescape=False).parse(source)
+    loops = [f for f in tree.find_all(nodes.For) if isinstance(f.iter, nodes.Name) and f.iter.name == "main"]
+    if sum(1 for n in tree.find_all(nodes.Name) if n.name == "main") != len(loops):
+        return False
+    for loop in loops:  # at the template's top level: nothing around it (a filter block) rewrites its output
+        if loop not in tree.body or not isinstance(loop.target, nodes.Name):
+            return False
+        if loop.test is not None or loop.else_ or loop.recursive:
+            return False
+        printed = set()
+        for node in loop.body:
+            if not isinstance(node, nodes.Output):
+                return False
+            for part in node.nodes:
+                if not isinstance(part, (nodes.TemplateData, nodes.Name)):
+                    return False
+                printed.add(id(part))
+        if any(
+            n.name == loop.target.name and id(n) not in printed
+            for n in loop.find_all(nodes.Name)
+            if n is not loop.target
+        ):
+            return False
+    return True
 
 
 def _inline_partitions(line: str, info_text: str) -> str | None:

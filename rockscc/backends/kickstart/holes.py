@@ -21,6 +21,7 @@ ending at the first line shlex reads as a section header; a line is a hole only 
 from __future__ import annotations
 
 import shlex
+from functools import lru_cache
 
 # Reviewed against pykickstart 3.78 for every dialect of dialects.py; the test named above
 # fails when an installed pykickstart makes one of them non-local.
@@ -60,6 +61,7 @@ def _may_hold_holes(head: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)  # the same few lines (`%packages …`) in every host's head
 def _starts_section(line: str) -> bool:
     """Whether pykickstart's state machine leaves the main section at this line: it skips blank
     and comment lines, splits the others with shlex and looks at the first word. Only a line

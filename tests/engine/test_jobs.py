@@ -1,0 +1,57 @@
+"""The per-job bookkeeping a build does for every host (engine/jobs.py, engine/make.py): the
+dependency split, the dependency group's digest remembered by content, and a group sent from a
+forked worker to the parent only once. Each must give what the plain computation gives."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from rockscc.engine import make
+from rockscc.engine.jobs import DepResolver, digest
+from rockscc.engine.manifest import NAME as MANIFEST
+from tests.engine.differential import Description
+
+
+def test_a_group_digest_is_the_digest_of_its_content_whatever_came_before():
+    resolver = DepResolver()
+    groups = [
+        {"file:/a": "1", "attr:x": None},
+        {"attr:x": None, "file:/a": "1"},  # the same content in another order
+        {"file:/a": "2", "attr:x": None},
+        {"file:/a": 1, "attr:x": None},  # 1 == True == 1.0 in a set, not in JSON
+        {"file:/a": True, "attr:x": None},
+        {"file:/a": 1.0, "attr:x": None},
+        {"file:/a": "1", "attr:x": None, "attr:y": ""},
+        {},
+    ]
+    for group in groups + groups:
+        assert resolver.group_digest(group) == digest(group), group
+
+
+def test_the_split_keeps_the_order_and_follows_a_new_test():
+    resolver = DepResolver()
+    deps = {"hw:": "h", "attr:a": "1", "attr:hostname": "n", "file:/f": "x", "env:": "e"}
+    assert [list(part) for part in resolver.split(deps)] == [["hw:"], ["attr:a", "attr:hostname", "file:/f", "env:"]]
+    resolver.host_specific = lambda key: key.startswith(("hw:", "env:", "attr:hostname"))
+    own, shared = resolver.split(deps)
+    assert list(own) == ["hw:", "attr:hostname", "env:"] and list(shared) == ["attr:a", "file:/f"]
+    assert own == {"hw:": "h", "attr:hostname": "n", "env:": "e"}
+
+
+def test_every_group_a_record_names_reaches_the_log_from_forked_workers(tmp_path, monkeypatch):
+    # the workers send each group once: the parent must still store every group a record names,
+    # so that the next build checks the records exactly instead of rebuilding them
+    monkeypatch.setattr(make, "PARALLEL_THRESHOLD", 2)
+    d = Description(tmp_path)
+    for name in ("compute-0-0", "compute-0-1", "compute-0-2", "compute-1-0", "vm-container-0-0"):
+        d.must("add", "host", name)
+    d.must("set", "host", "attr", "compute-1-0", "Kickstart_Timezone", "Asia/Tokyo")  # another context
+    first = d.check("--eval=no", "-j2")
+    assert first.result.rc == 0 and len(first.rebuilt) >= 5
+    with sqlite3.connect(d.root / "build" / MANIFEST) as log:
+        named = {grp for (grp,) in log.execute("SELECT grp FROM jobs WHERE id LIKE 'profile:%'")}
+        stored = {gid for (gid,) in log.execute("SELECT id FROM groups")}
+        assert named and None not in named and named <= stored
+        log.execute("DELETE FROM hosts")  # no host settled: every job is checked exactly
+    again = d.check("--eval=no", "-j2")
+    assert again.rebuilt == {}, again.rebuilt
