@@ -32,13 +32,23 @@ class Profile:
     post: list[Script] = field(default_factory=list)
     boot_pre: list[str] = field(default_factory=list)
     boot_post: list[str] = field(default_factory=list)
+    # the names in packages and disabled, kept beside the lists by enable/disable: a host's ~70
+    # package operations each asked a list of hundreds of names (replays run them all)
+    _enabled: set[str] = field(init=False, repr=False, compare=False)
+    _disabled: set[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._enabled, self._disabled = set(self.packages), set(self.disabled)
 
     def enable(self, name: str) -> None:
-        if name in self.disabled:
+        if name in self._disabled:
+            self._disabled.discard(name)
             self.disabled.remove(name)
-        if name not in self.packages:
+        if name not in self._enabled:
+            self._enabled.add(name)
             self.packages.append(name)
 
     def disable(self, name: str) -> None:
-        if name not in self.packages and name not in self.disabled:  # a disable never beats an enable
+        if name not in self._enabled and name not in self._disabled:  # a disable never beats an enable
+            self._disabled.add(name)
             self.disabled.append(name)
