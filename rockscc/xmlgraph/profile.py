@@ -33,7 +33,7 @@ class Profile:
     boot_pre: list[str] = field(default_factory=list)
     boot_post: list[str] = field(default_factory=list)
     # the names in packages and disabled, kept beside the lists by enable/disable: a host's ~70
-    # package operations each asked a list of hundreds of names (replays run them all)
+    # package operations each scanned a list of up to ~200 names (replays run them all)
     _enabled: set[str] = field(init=False, repr=False, compare=False)
     _disabled: set[str] = field(init=False, repr=False, compare=False)
 
