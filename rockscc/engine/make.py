@@ -374,14 +374,10 @@ class _Run:
         try:
             result = job.run(self.resolver)
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
-            if result.shared is not None:  # a dependency group travels to the parent once per process
-                if result.record["group"] in self.sent_groups:
-                    result.shared = None
-                else:
-                    self.sent_groups.add(result.record["group"])
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
                 result.written = _write(result, self.outdir)
                 result.outputs = []  # written here, in parallel, instead of shipped to the parent
+            self._send_group_once(result)
             return index, result, None
         except RocksccError as exc:
             return index, None, f"{job.id}: {exc}"
@@ -389,6 +385,16 @@ class _Run:
             return index, None, f"{job.id}: {_os_error(exc)}"
         except Exception as exc:  # a bug: report it against the job, keep building the others
             return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
+
+    def _send_group_once(self, result: JobResult) -> None:
+        """A dependency group travels to the parent with the first result of this process that
+        reaches it (not one whose files failed to be written: it is reported as an error, and the
+        parent never sees its group)."""
+        if result.shared is not None:
+            if result.record["group"] in self.sent_groups:
+                result.shared = None
+            else:
+                self.sent_groups.add(result.record["group"])
 
     def results(self) -> Iterator:
         """Results as they come: the cheap spec jobs in order in this process, and the compile jobs,

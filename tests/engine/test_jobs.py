@@ -55,3 +55,32 @@ def test_every_group_a_record_names_reaches_the_log_from_forked_workers(tmp_path
         log.execute("DELETE FROM hosts")  # no host settled: every job is checked exactly
     again = d.check("--eval=no", "-j2")
     assert again.rebuilt == {}, again.rebuilt
+
+
+def test_a_group_whose_first_result_failed_to_write_still_reaches_the_log(tmp_path, monkeypatch):
+    # fault injection: a compute host's files cannot be written after its job ran. Its group must
+    # still travel with the next result of that group (the other compute hosts), or the other hosts' records name a group
+    # the log never stores (and the next build rebuilds them for nothing)
+    d = Description(tmp_path)
+    for name in ("compute-0-0", "compute-0-1", "compute-0-2"):
+        d.must("add", "host", name)
+    real, failed = make._write, []
+
+    def full_disk_once(result, outdir):
+        compiled = "group" in result.record  # a kickstart job's result, not a boot file's
+        if compiled and not failed and any("compute-0-0" in output.path for output in result.outputs):
+            failed.append(True)
+            raise OSError(28, "No space left on device")
+        return real(result, outdir)
+
+    monkeypatch.setattr(make, "_write", full_disk_once)
+    first = d.build("--eval=no", "-j1")
+    assert failed and first.result.rc != 0 and len(first.errors) == 1, first.result.err
+    with sqlite3.connect(d.root / "build" / MANIFEST) as log:
+        named = {grp for (grp,) in log.execute("SELECT grp FROM jobs WHERE id LIKE 'profile:%'")}
+        stored = {gid for (gid,) in log.execute("SELECT id FROM groups")}
+        assert named and None not in named and named <= stored
+        log.execute("DELETE FROM hosts")  # no host settled: every job is checked exactly
+    monkeypatch.setattr(make, "_write", real)
+    again = d.check("--eval=no", "-j1")
+    assert set(again.rebuilt) == set(first.errors), again.rebuilt
