@@ -156,12 +156,10 @@ class HostTable(MutableMapping):
         files at once past a few hosts) — listing ten thousand hosts decodes no record."""
         out = []
         for name in names:
-            host = self._records.get(name)
-            if host is None:
-                row = self.view.row(name)
-                out.append([name, row.membership, row.cpus, row.rack, row.rank, row.os, row.arch, row.comment])
-            else:
-                out.append([name, host.membership, host.cpus, host.rack, host.rank, host.os, host.arch, host.comment])
+            h = self._records.get(name)  # a Host, or else its Row: the same names for these fields
+            if h is None:
+                h = self.view.row(name)
+            out.append([name, h.membership, h.cpus, h.rack, h.rank, h.os, h.arch, h.comment])
         return out
 
     def ranks(self, membership: str, rack: int) -> set[int]:
