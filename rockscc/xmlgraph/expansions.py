@@ -70,25 +70,30 @@ class NodeEntry:
     recorded: int = 0
 
     def find(self, attrs: dict, vars: dict, file_modes: dict) -> Effects | None:
-        for (a, v, f), table in self.shapes.items():  # one shape, or a few: filters choose what is read
+        hit = self._hit(attrs, vars, file_modes)
+        return hit[2] if hit is not None else None
+
+    def find_traced(self, attrs: dict, vars: dict, file_modes: dict) -> tuple[list, Effects] | None:
+        """find, with what the found expansion read first: ([((kind, name), value)], effects), the
+        trace a run is composed of."""
+        hit = self._hit(attrs, vars, file_modes)
+        if hit is None:
+            return None
+        (a, v, f), values, found = hit
+        names = [(ATTR, n) for n in a] + [(VAR, n) for n in v] + [(FILE_MODE, n) for n in f]
+        return list(zip(names, values)), found
+
+    def _hit(self, attrs: dict, vars: dict, file_modes: dict) -> tuple[tuple, tuple, Effects] | None:
+        """(shape, the values read, effects) of the recorded expansion whose reads this state
+        matches, None if none does."""
+        for shape, table in self.shapes.items():  # one shape, or a few: filters choose what is read
+            a, v, f = shape
             values = (*map(attrs.get, a, repeat(MISSING)), *map(vars.get, v, repeat(MISSING)))
             if f:
                 values += tuple(map(file_modes.get, f, repeat(MISSING)))
             found = table.get(values)
             if found is not None:
-                return found
-        return None
-
-    def find_traced(self, attrs: dict, vars: dict, file_modes: dict) -> tuple[list, Effects] | None:
-        """find, with what the found expansion read first: ([((kind, name), value)], effects), the
-        trace a run is composed of."""
-        for (a, v, f), table in self.shapes.items():
-            values = (*map(attrs.get, a, repeat(MISSING)), *map(vars.get, v, repeat(MISSING)))
-            values += tuple(map(file_modes.get, f, repeat(MISSING)))
-            found = table.get(values)
-            if found is not None:
-                names = [(ATTR, n) for n in a] + [(VAR, n) for n in v] + [(FILE_MODE, n) for n in f]
-                return list(zip(names, values)), found
+                return shape, values, found
         return None
 
     def add(self, reads: dict[tuple, object], effects: Effects) -> None:
