@@ -255,10 +255,10 @@ class Cluster:
         return None
 
     def used_ips(self) -> set[str]:
-        return self.host_table().book().used("ip")
+        return self.host_table().used("ip")  # from the rows: no record decoded for it
 
     def used_macs(self) -> set[str]:
-        return self.host_table().book().used("mac")
+        return self.host_table().used("mac")
 
     def next_ip(self, network: str, reserved: set[str] | frozenset = frozenset()) -> str:
         """The next free address, as Rocks counted (down from broadcast-1); `reserved` addresses

@@ -72,7 +72,7 @@ class Inserter:
         self.seen: set[str] = set()  # MACs handled in this run
         # (signature of the files read, their MACs): a request from one of these is checked
         # against the files as they are now; from another, it goes to a transaction
-        self._known: tuple = (loaded_signature(cluster), cluster.host_table().used("mac"))
+        self._known: tuple = (loaded_signature(cluster), cluster.used_macs())
         self.next_rank = options.rank
         self.done = 0
         if options.record is not None:
@@ -98,7 +98,7 @@ class Inserter:
         """The description's MACs, loaded again only when the description changed."""
         signature = description_signature(self.root)
         if signature != self._known[0]:
-            self._known = (signature, load(self.root).host_table().used("mac"))
+            self._known = (signature, load(self.root).used_macs())
         return self._known[1]
 
     def _record(self, request: DhcpRequest) -> str | None:
@@ -126,7 +126,7 @@ class Inserter:
         host = cluster.hosts[made[-1]]
         # the files as this transaction checked and wrote them (None: stat'ed again)
         signature = loaded_signature(cluster) or description_signature(self.root)
-        self._known = (signature, cluster.host_table().used("mac"))
+        self._known = (signature, cluster.used_macs())
         report = Session(cluster, self.options.compile).build(
             BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out)
         )
