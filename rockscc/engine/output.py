@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from dataclasses import dataclass
@@ -36,35 +37,113 @@ def stat_sig(path: Path | str) -> list[int] | None:
 
 def write_output(outdir: Path, output: Output) -> tuple[bool, list[int]]:
     """Write atomically unless the same bytes are already there; returns (written, stat sig).
-    Plain os calls on str paths, one stat of the target (tens of thousands of files a build)."""
+    Plain os calls on str paths, one stat of the target (tens of thousands of files a build).
+    A file that is not there yet appears whole or not at all (_link_new); one that is, is
+    replaced by rename (_replace): old or new, never partial."""
     target = os.path.join(outdir, output.path)
     try:
         st = os.stat(target)
     except FileNotFoundError:
         st = None
-    if st is not None and st.st_size == len(output.data) and Path(target).read_bytes() == output.data:
+    if st is not None and st.st_size == len(output.data) and _holds(target, output.data):
         if (st.st_mode & 0o777) != output.mode:
-            os.chmod(target, output.mode)
-        return False, stat_sig(target)
-    directory, name = os.path.split(target)
-    tmp = os.path.join(directory, f".{name}.tmp{os.getpid()}")
+            os.chmod(target, output.mode)  # changes neither size nor mtime: the stat above still holds
+        return False, [st.st_size, st.st_mtime_ns]
+    directory = os.path.dirname(target)
+    if st is None:
+        sig = _link_new(directory, target, output)
+        if sig is not None:
+            return True, sig
+    return True, _replace(directory, target, output)
+
+
+def _link_new(directory: str, target: str, output: Output) -> list[int] | None:
+    """A new file written as an unnamed file of its directory (O_TMPFILE) and linked under its
+    name once complete: no temp name is made and renamed away (two directory updates of the
+    three a file cost), and a build killed meanwhile leaves nothing behind (the kernel frees
+    the unnamed file). None when the file system cannot (the caller falls back to _replace),
+    or when the name was taken meanwhile."""
+    if directory in _NO_TMPFILE or not hasattr(os, "O_TMPFILE"):  # Linux only
+        return None
+    try:
+        fd = os.open(directory, _TMPFILE_FLAGS, output.mode)
+    except FileNotFoundError:  # its directory is new (made here, not asked for each file)
+        os.makedirs(directory, exist_ok=True)
+        return _link_new(directory, target, output)
+    except OSError:  # no O_TMPFILE on this file system (EOPNOTSUPP, EISDIR on old kernels)
+        _NO_TMPFILE.add(directory)
+        return None
+    try:
+        written = _fill(fd, output)
+        try:
+            os.link(str(fd), target, src_dir_fd=_proc_fds())  # linkat(.., AT_SYMLINK_FOLLOW): the file itself
+        except FileExistsError:
+            return None
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOENT, errno.EPERM, errno.EOPNOTSUPP):
+                raise
+            _NO_TMPFILE.add(directory)  # no /proc, or a file system that cannot link it
+            return None
+    finally:
+        os.close(fd)
+    return [written.st_size, written.st_mtime_ns]
+
+
+def _replace(directory: str, target: str, output: Output) -> list[int]:
+    """Write a temp file beside the target and rename it over the target."""
+    tmp = os.path.join(directory, f".{os.path.basename(target)}.tmp{os.getpid()}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, output.mode)
-    except FileNotFoundError:  # its directory is new (made here, not asked for each file)
+    except FileNotFoundError:  # its directory is new
         os.makedirs(directory, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, output.mode)
     try:
         try:
-            os.write(fd, output.data)
-            os.fchmod(fd, output.mode)  # umask must not widen or narrow what we promised (0600 kickstarts)
-            written = os.fstat(fd)  # size and mtime are final here: the rename changes neither
+            written = _fill(fd, output)
         finally:
             os.close(fd)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)  # a full disk, an interrupt: the old file stays, no debris
         raise
-    return True, [written.st_size, written.st_mtime_ns]
+    return [written.st_size, written.st_mtime_ns]
+
+
+def _fill(fd: int, output: Output) -> os.stat_result:
+    """Write all of the output to `fd` with the promised mode; the file's stat (size and mtime are
+    final here: neither chmod, link nor rename changes them)."""
+    data = memoryview(output.data)
+    while data:  # a short write (a disk filling up) is continued: the next write raises ENOSPC
+        data = data[os.write(fd, data) :]
+    written = os.fstat(fd)
+    if (written.st_mode & 0o777) != output.mode:  # the umask narrowed it, or a stale temp file had another
+        os.fchmod(fd, output.mode)  # what we promised (0600 kickstarts), whatever the umask
+    return written
+
+
+_TMPFILE_FLAGS = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY
+_NO_TMPFILE: set[str] = set()  # output directories whose file system cannot make or link an unnamed file
+_PROC_FDS: tuple[int, int] | None = None  # (pid, fd of that process's /proc/self/fd)
+
+
+def _proc_fds() -> int:
+    """A directory fd of this process's /proc/self/fd (a forked worker opens its own: the
+    parent's names the parent's descriptors)."""
+    global _PROC_FDS
+    pid = os.getpid()
+    if _PROC_FDS is None or _PROC_FDS[0] != pid:
+        _PROC_FDS = (pid, os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    return _PROC_FDS[1]
+
+
+def _holds(path: str, data: bytes) -> bool:
+    """Whether the file holds exactly `data` (its size already matched): one read past the
+    expected end, so a file that grew since its stat is not taken as equal."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, len(data) + 1) == data
+    finally:
+        os.close(fd)
 
 
 def remove_output(outdir: Path, relpath: str) -> bool:

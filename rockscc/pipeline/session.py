@@ -101,6 +101,10 @@ PROCESS_WIDE = {
     "rockscc.model.services:_range_addresses": "the addresses of a range: a pure function of its bounds",
     "rockscc.cli.registry:_builtin_class": "the class each built-in command module declares: a function of the code",
     "rockscc.cli.registry:_known_cache": "the command names as a set, keyed by the command table it was made from",
+    "rockscc.engine.output:_NO_TMPFILE": "output directories whose file system refused an unnamed file (O_TMPFILE): "
+    "a property of the mount, not of what is built; a handful of entries",
+    "rockscc.engine.output:_PROC_FDS": "this process's /proc/self/fd, opened once (by pid: a forked build worker "
+    "opens its own); a process resource, not a cache",
     "rockscc.engine.make:_FORKED": "not a cache: the run forked build workers inherit, set only while they run",
 }
 

@@ -1,0 +1,229 @@
+"""engine/output.write_output under attack: modes whatever the umask or a stale temp file, files
+changed by hand put back, and writes that fail or are killed leave the old file or the new one,
+never a partial one and no debris."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+from pathlib import Path
+
+import pytest
+
+from rockscc.engine import output as output_mod
+from rockscc.engine.output import Output, write_output
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def sig(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077, 0o777])
+@pytest.mark.parametrize("wanted", [0o600, 0o644, 0o664])
+def test_a_new_file_has_the_promised_mode_whatever_the_umask(tmp_path, umask, wanted):
+    old = os.umask(umask)
+    try:
+        written, got = write_output(tmp_path, Output("d/f.txt", b"data\n", wanted))
+    finally:
+        os.umask(old)
+    target = tmp_path / "d" / "f.txt"
+    assert written and target.read_bytes() == b"data\n"
+    assert mode(target) == wanted
+    assert got == sig(target)
+
+
+def test_a_stale_temp_file_of_another_mode_does_not_lend_it_its_mode(tmp_path):
+    """A build killed between write and rename leaves `.NAME.tmpPID`; a later build of the same
+    pid replacing NAME opens it with O_TRUNC, which keeps the old file's mode: it is set again."""
+    (tmp_path / "kickstart").mkdir()
+    (tmp_path / "kickstart" / "h.ks").write_bytes(b"old\n")
+    stale = tmp_path / "kickstart" / f".h.ks.tmp{os.getpid()}"
+    stale.write_bytes(b"partial")
+    stale.chmod(0o666)
+    written, _ = write_output(tmp_path, Output("kickstart/h.ks", b"secret\n", 0o600))
+    assert written
+    assert mode(tmp_path / "kickstart" / "h.ks") == 0o600
+    assert not stale.exists()
+
+
+def test_a_new_file_never_shows_under_another_name(tmp_path, monkeypatch):
+    """A file not there yet is written unnamed and linked once complete: at no point of its
+    writing does the directory hold anything but complete files."""
+    seen = []
+    real_write = os.write
+
+    def write_and_look(fd, data):
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(output_mod.os, "write", write_and_look)
+    write_output(tmp_path, Output("a", b"first", 0o644))
+    write_output(tmp_path, Output("b", b"second", 0o644))
+    assert seen == [[], ["a"]]
+    assert (tmp_path / "a").read_bytes() == b"first" and (tmp_path / "b").read_bytes() == b"second"
+
+
+def test_without_unnamed_files_a_new_file_goes_through_a_temp_file(tmp_path, monkeypatch):
+    """A file system without O_TMPFILE: the open fails (here EISDIR), the temp file + rename path
+    writes it, whole and with its mode, and the directory is not asked again."""
+    monkeypatch.setattr(output_mod, "_TMPFILE_FLAGS", os.O_WRONLY)  # opening a directory to write: EISDIR
+    monkeypatch.setattr(output_mod, "_NO_TMPFILE", set())
+    old = os.umask(0o077)
+    try:
+        assert write_output(tmp_path, Output("d/f", b"data", 0o644))[0]
+        assert write_output(tmp_path, Output("d/g", b"more", 0o664))[0]
+    finally:
+        os.umask(old)
+    assert (tmp_path / "d" / "f").read_bytes() == b"data" and mode(tmp_path / "d" / "f") == 0o644
+    assert mode(tmp_path / "d" / "g") == 0o664
+    assert output_mod._NO_TMPFILE == {str(tmp_path / "d")}
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["f", "g"]
+
+
+def test_a_name_taken_between_the_stat_and_the_link_is_replaced(tmp_path, monkeypatch):
+    """The target appears after write_output found it missing (another program): the link
+    refuses to overwrite it and the file is replaced by rename, with the new bytes."""
+    (tmp_path / "f").write_bytes(b"appeared meanwhile")
+    real_stat = os.stat
+
+    def missing(path, *args, **kwargs):
+        if str(path).endswith("/f"):
+            raise FileNotFoundError(path)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(output_mod.os, "stat", missing)
+    written, got = write_output(tmp_path, Output("f", b"new", 0o600))
+    monkeypatch.undo()
+    assert written and (tmp_path / "f").read_bytes() == b"new"
+    assert mode(tmp_path / "f") == 0o600 and got == sig(tmp_path / "f")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_short_writes_are_continued(tmp_path, monkeypatch, exists):
+    """write() may take fewer bytes than given (a disk filling up): the rest is written, never a
+    truncated file linked or renamed into place."""
+    if exists:
+        (tmp_path / "f").write_bytes(b"old")
+    real_write = os.write
+    monkeypatch.setattr(output_mod.os, "write", lambda fd, data: real_write(fd, bytes(data[:3])))
+    data = bytes(range(256)) * 4
+    written, got = write_output(tmp_path, Output("f", data, 0o644))
+    monkeypatch.undo()
+    assert written and (tmp_path / "f").read_bytes() == data and got == sig(tmp_path / "f")
+
+
+def test_a_file_whose_mode_was_changed_by_hand_is_put_back_without_rewriting(tmp_path):
+    write_output(tmp_path, Output("h.ks", b"secret\n", 0o600))
+    target = tmp_path / "h.ks"
+    target.chmod(0o644)
+    before = target.stat()
+    written, got = write_output(tmp_path, Output("h.ks", b"secret\n", 0o600))
+    assert not written
+    assert mode(target) == 0o600
+    assert target.stat().st_ino == before.st_ino  # the same file: not replaced
+    assert got == sig(target) == [before.st_size, before.st_mtime_ns]
+
+
+def test_unchanged_bytes_are_not_rewritten_and_the_signature_is_the_files(tmp_path):
+    write_output(tmp_path, Output("f", b"same", 0o644))
+    inode = (tmp_path / "f").stat().st_ino
+    written, got = write_output(tmp_path, Output("f", b"same", 0o644))
+    assert not written and (tmp_path / "f").stat().st_ino == inode
+    assert got == sig(tmp_path / "f")
+
+
+@pytest.mark.parametrize("on_disk", [b"samf", b"sam", b"same-but-longer", b""])
+def test_a_file_changed_by_hand_is_put_back(tmp_path, on_disk):
+    (tmp_path / "f").write_bytes(on_disk)
+    written, got = write_output(tmp_path, Output("f", b"same", 0o644))
+    assert written
+    assert (tmp_path / "f").read_bytes() == b"same"
+    assert got == sig(tmp_path / "f")
+
+
+def test_a_file_that_grows_after_its_stat_is_not_taken_as_equal(tmp_path, monkeypatch):
+    """The content check reads past the expected end: a file whose first bytes are the output's
+    but that is longer than its stat said is rewritten."""
+    (tmp_path / "f").write_bytes(b"same")
+    real_stat = os.stat
+
+    def stat_then_grow(path, *args, **kwargs):
+        st = real_stat(path, *args, **kwargs)
+        if str(path).endswith("/f"):
+            with open(path, "ab") as f:
+                f.write(b"tail")
+        return st
+
+    monkeypatch.setattr(output_mod.os, "stat", stat_then_grow)
+    written, _ = write_output(tmp_path, Output("f", b"same", 0o644))
+    assert written
+    assert (tmp_path / "f").read_bytes() == b"same"
+
+
+@pytest.mark.parametrize("failing", ["write", "fstat", "replace"])
+def test_a_write_that_fails_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch, failing):
+    (tmp_path / "f").write_bytes(b"old content\n")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output_mod.os, failing, full_disk)
+    with pytest.raises(OSError):
+        write_output(tmp_path, Output("f", b"new content, longer\n", 0o644))
+    monkeypatch.undo()
+    assert (tmp_path / "f").read_bytes() == b"old content\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+@pytest.mark.parametrize("failing", ["write", "fstat", "link"])
+def test_a_new_file_whose_write_fails_is_not_there_and_leaves_no_debris(tmp_path, monkeypatch, failing):
+    (tmp_path / "keep").write_bytes(b"x")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output_mod.os, failing, full_disk)
+    with pytest.raises(OSError):
+        write_output(tmp_path, Output("f", b"new content\n", 0o644))
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_process_killed_mid_write_leaves_the_old_file_or_none(tmp_path, exists):
+    """SIGKILL after half the bytes were written: the target is the old file, whole (a new one is
+    not there at all); a replaced file's temp file is swept by the next build (sweep_temp_files),
+    a new file's unnamed one is gone with the process."""
+    if exists:
+        (tmp_path / "f").write_bytes(b"old content\n")
+    new = b"N" * 100_000
+    pid = os.fork()
+    if pid == 0:  # the child writes half, then is killed where it stands
+        try:
+
+            def half_then_die(fd, data):
+                os.pwrite(fd, data[: len(data) // 2], 0)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            output_mod.os.write = half_then_die
+            write_output(tmp_path, Output("f", new, 0o644))
+        finally:
+            os._exit(3)  # never reached when the kill worked
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    names = sorted(p.name for p in tmp_path.iterdir())
+    if exists:
+        assert (tmp_path / "f").read_bytes() == b"old content\n"
+        assert names == [f".f.tmp{pid}", "f"]
+        output_mod.sweep_temp_files(tmp_path)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+    else:
+        assert names == []
