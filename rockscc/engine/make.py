@@ -149,7 +149,9 @@ def build(
             return report
         claimed: dict[str, str] = {}
         held = _Held(manifest, [job.id for job in plan] + settled_jobs, {job.id for job in stale})
-        run = _Run(stale, resolver, options, outdir, source)
+        absent = manifest.jobs.ABSENT
+        unrecorded = {job.id for job in stale if manifest.jobs.stamp(job.id) is absent}
+        run = _Run(stale, resolver, options, outdir, source, unrecorded)
         applied = _Applied()
         _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held, applied)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
@@ -367,6 +369,7 @@ class _Run:
     options: BuildOptions
     outdir: Path
     source: JobSource
+    unrecorded: set[str] = field(default_factory=set)  # ids of the jobs the log has no record of: their files are new
     sent_groups: set[str] = field(default_factory=set)  # groups this process's results carried
 
     def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
@@ -375,7 +378,7 @@ class _Run:
             result = job.run(self.resolver)
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
-                result.written = _write(result, self.outdir)
+                result.written = _write(result, self.outdir, new=job.id in self.unrecorded)
                 result.outputs = []  # written here, in parallel, instead of shipped to the parent
             self._send_group_once(result)
             return index, result, None
@@ -542,7 +545,7 @@ def _apply(
             continue
         outputs = {}
         try:
-            written_files = _write(result, outdir)
+            written_files = _write(result, outdir, new=not previous)
         except OSError as exc:
             report.errors.append(f"{job.id}: {_os_error(exc)}")
             continue
@@ -572,11 +575,12 @@ def _paths(result: JobResult) -> list[str]:
     return [w[0] for w in result.written] if result.written is not None else [o.path for o in result.outputs]
 
 
-def _write(result: JobResult, outdir: Path) -> list[tuple[str, bool, list[int], str]]:
-    """(path, written, stat signature, sha256) of each output, writing those not yet written."""
+def _write(result: JobResult, outdir: Path, *, new: bool) -> list[tuple[str, bool, list[int], str]]:
+    """(path, written, stat signature, sha256) of each output, writing those not yet written.
+    `new`: the job has no record, its files are most likely not there (write_output)."""
     if result.written is not None:
         return result.written
-    return [(o.path, *write_output(outdir, o), o.digest) for o in result.outputs]
+    return [(o.path, *write_output(outdir, o, new=new), o.digest) for o in result.outputs]
 
 
 def _remember_files(applied: _Applied, resolver: DepResolver) -> None:

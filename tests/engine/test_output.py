@@ -25,12 +25,13 @@ def sig(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
+@pytest.mark.parametrize("new", [False, True])
 @pytest.mark.parametrize("umask", [0o000, 0o022, 0o077, 0o777])
 @pytest.mark.parametrize("wanted", [0o600, 0o644, 0o664])
-def test_a_new_file_has_the_promised_mode_whatever_the_umask(tmp_path, umask, wanted):
+def test_a_new_file_has_the_promised_mode_whatever_the_umask(tmp_path, umask, wanted, new):
     old = os.umask(umask)
     try:
-        written, got = write_output(tmp_path, Output("d/f.txt", b"data\n", wanted))
+        written, got = write_output(tmp_path, Output("d/f.txt", b"data\n", wanted), new=new)
     finally:
         os.umask(old)
     target = tmp_path / "d" / "f.txt"
@@ -120,30 +121,36 @@ def test_short_writes_are_continued(tmp_path, monkeypatch, exists):
     assert written and (tmp_path / "f").read_bytes() == data and got == sig(tmp_path / "f")
 
 
-def test_a_file_whose_mode_was_changed_by_hand_is_put_back_without_rewriting(tmp_path):
+@pytest.mark.parametrize("new", [False, True])
+def test_a_file_whose_mode_was_changed_by_hand_is_put_back_without_rewriting(tmp_path, new):
     write_output(tmp_path, Output("h.ks", b"secret\n", 0o600))
     target = tmp_path / "h.ks"
     target.chmod(0o644)
     before = target.stat()
-    written, got = write_output(tmp_path, Output("h.ks", b"secret\n", 0o600))
+    written, got = write_output(tmp_path, Output("h.ks", b"secret\n", 0o600), new=new)
     assert not written
     assert mode(target) == 0o600
     assert target.stat().st_ino == before.st_ino  # the same file: not replaced
     assert got == sig(target) == [before.st_size, before.st_mtime_ns]
 
 
-def test_unchanged_bytes_are_not_rewritten_and_the_signature_is_the_files(tmp_path):
+@pytest.mark.parametrize("new", [False, True])
+def test_unchanged_bytes_are_not_rewritten_and_the_signature_is_the_files(tmp_path, new):
+    """Also when the job has no record (new=True: the log was lost, the files are there): the
+    link refuses the existing name and the bytes are compared as always."""
     write_output(tmp_path, Output("f", b"same", 0o644))
-    inode = (tmp_path / "f").stat().st_ino
-    written, got = write_output(tmp_path, Output("f", b"same", 0o644))
-    assert not written and (tmp_path / "f").stat().st_ino == inode
-    assert got == sig(tmp_path / "f")
+    before = (tmp_path / "f").stat()
+    written, got = write_output(tmp_path, Output("f", b"same", 0o644), new=new)
+    assert not written and (tmp_path / "f").stat().st_ino == before.st_ino
+    assert got == sig(tmp_path / "f") == [before.st_size, before.st_mtime_ns]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
 
 
+@pytest.mark.parametrize("new", [False, True])
 @pytest.mark.parametrize("on_disk", [b"samf", b"sam", b"same-but-longer", b""])
-def test_a_file_changed_by_hand_is_put_back(tmp_path, on_disk):
+def test_a_file_changed_by_hand_is_put_back(tmp_path, on_disk, new):
     (tmp_path / "f").write_bytes(on_disk)
-    written, got = write_output(tmp_path, Output("f", b"same", 0o644))
+    written, got = write_output(tmp_path, Output("f", b"same", 0o644), new=new)
     assert written
     assert (tmp_path / "f").read_bytes() == b"same"
     assert got == sig(tmp_path / "f")
