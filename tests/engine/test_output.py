@@ -175,9 +175,15 @@ def test_a_file_that_grows_after_its_stat_is_not_taken_as_equal(tmp_path, monkey
     assert (tmp_path / "f").read_bytes() == b"same"
 
 
-@pytest.mark.parametrize("failing", ["write", "fstat", "replace"])
-def test_a_write_that_fails_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch, failing):
-    (tmp_path / "f").write_bytes(b"old content\n")
+@pytest.mark.parametrize(
+    ("exists", "failing"),
+    [(True, "write"), (True, "fstat"), (True, "replace"), (False, "write"), (False, "fstat"), (False, "link")],
+)
+def test_a_write_that_fails_leaves_the_old_file_or_none_and_no_debris(tmp_path, monkeypatch, exists, failing):
+    """A full disk at each step: a replaced file stays old, a new one is not there, no temp file."""
+    before = {"f": b"old content\n"} if exists else {"keep": b"x"}
+    for name, data in before.items():
+        (tmp_path / name).write_bytes(data)
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -186,22 +192,7 @@ def test_a_write_that_fails_leaves_the_old_file_and_no_debris(tmp_path, monkeypa
     with pytest.raises(OSError):
         write_output(tmp_path, Output("f", b"new content, longer\n", 0o644))
     monkeypatch.undo()
-    assert (tmp_path / "f").read_bytes() == b"old content\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
-
-
-@pytest.mark.parametrize("failing", ["write", "fstat", "link"])
-def test_a_new_file_whose_write_fails_is_not_there_and_leaves_no_debris(tmp_path, monkeypatch, failing):
-    (tmp_path / "keep").write_bytes(b"x")
-
-    def full_disk(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(output_mod.os, failing, full_disk)
-    with pytest.raises(OSError):
-        write_output(tmp_path, Output("f", b"new content\n", 0o644))
-    monkeypatch.undo()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 @pytest.mark.parametrize("exists", [True, False])
