@@ -72,12 +72,15 @@ def _link_new(target: str, output: Output) -> list[int] | None:
     if directory in _NO_TMPFILE or not hasattr(os, "O_TMPFILE"):  # Linux only
         return None
     try:
-        fd = os.open(directory, _TMPFILE_FLAGS, output.mode)
-    except FileNotFoundError:  # its directory is new (made here, not asked for each file)
-        os.makedirs(directory, exist_ok=True)
-        return _link_new(target, output)
-    except OSError:  # no O_TMPFILE on this file system (EOPNOTSUPP, EISDIR on old kernels)
-        _NO_TMPFILE.add(directory)
+        try:
+            fd = os.open(directory, _TMPFILE_FLAGS, output.mode)
+        except FileNotFoundError:  # its directory is new (made here, not asked for each file)
+            os.makedirs(directory, exist_ok=True)
+            fd = os.open(directory, _TMPFILE_FLAGS, output.mode)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            raise  # a full disk, a read-only build directory: the job's error
+        _NO_TMPFILE.add(directory)  # no O_TMPFILE on this file system (EISDIR: a kernel without it)
         return None
     try:
         written = _fill(fd, output)

@@ -225,3 +225,23 @@ def test_a_process_killed_mid_write_leaves_the_old_file_or_none(tmp_path, exists
         assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
     else:
         assert names == []
+
+
+def test_a_full_disk_at_the_open_is_the_jobs_error_not_a_file_system_without_unnamed_files(tmp_path, monkeypatch):
+    """ENOSPC when the unnamed file is made is reported (the job fails, its old files stay); the
+    directory is not taken for one whose file system lacks O_TMPFILE (that would cost every
+    later file of the process the temp-file way)."""
+    monkeypatch.setattr(output_mod, "_NO_TMPFILE", set())
+    real_open = os.open
+
+    def full_disk_for_unnamed(path, flags, *args, **kwargs):
+        if flags & getattr(os, "O_TMPFILE", 0) == getattr(os, "O_TMPFILE", -1):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(output_mod.os, "open", full_disk_for_unnamed)
+    with pytest.raises(OSError) as raised:
+        write_output(tmp_path, Output("f", b"data", 0o644), new=True)
+    assert raised.value.errno == errno.ENOSPC
+    assert output_mod._NO_TMPFILE == set()
+    assert list(tmp_path.iterdir()) == []
