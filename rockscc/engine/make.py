@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from rockscc.engine.intact import OutputCheck
 from rockscc.engine.jobs import DepResolver, DepsJob, JobResult, SpecJob
@@ -32,9 +32,6 @@ from rockscc.errors import RocksccError
 from rockscc.memo import DIRNAME as MEMO_DIRNAME
 from rockscc.memo import Memo
 from rockscc.model.timing import marks
-
-if TYPE_CHECKING:
-    from rockscc.engine.early import EarlyCompile
 
 LOCK_NAME = ".rockscc-build.lock"
 UNFINISHED_NAME = ".rockscc-build.unfinished"
@@ -135,11 +132,7 @@ def build(
         host_stamps = source.host_stamps(options.hosts)
         _settle_heap()
         settled = _settled(host_stamps, manifest)
-        unsettled = [h for h in host_stamps if h not in settled]
-        early = _start_early(unsettled, source, manifest, outdir, options)
-        if early is not None:
-            stack.callback(early.close)
-        plan = source.jobs(resolver, manifest, outdir, unsettled)
+        plan = source.jobs(resolver, manifest, outdir, [h for h in host_stamps if h not in settled])
         if options.hosts is not None:
             wanted = set(options.hosts)
             plan = [job for job in plan if job.host in wanted or (options.with_cluster and job.host is None)]
@@ -156,7 +149,7 @@ def build(
             return report
         claimed: dict[str, str] = {}
         held = _Held(manifest, [job.id for job in plan] + settled_jobs, {job.id for job in stale})
-        run = _Run(stale, resolver, options, outdir, source, early)
+        run = _Run(stale, resolver, options, outdir, source)
         applied = _Applied()
         _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held, applied)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
@@ -374,17 +367,24 @@ class _Run:
     options: BuildOptions
     outdir: Path
     source: JobSource
-    early: EarlyCompile | None = None  # the worker compiling the changed hosts since planning began
     sent_groups: set[str] = field(default_factory=set)  # groups this process's results carried
 
     def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
         job = self.jobs[index]
-        result, error = _compute(job, self.resolver, self.source.memo)
-        if result is not None and isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
-            result, error = _written_here(job.id, result, self.outdir)
-        if result is not None:
+        try:
+            result = job.run(self.resolver)
+            result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
+            if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
+                result.written = _write(result, self.outdir)
+                result.outputs = []  # written here, in parallel, instead of shipped to the parent
             self._send_group_once(result)
-        return index, result, error
+            return index, result, None
+        except RocksccError as exc:
+            return index, None, f"{job.id}: {exc}"
+        except OSError as exc:  # a full disk, a read-only build directory: this job's outputs stay as they were
+            return index, None, f"{job.id}: {_os_error(exc)}"
+        except Exception as exc:  # a bug: report it against the job, keep building the others
+            return index, None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
 
     def _send_group_once(self, result: JobResult) -> None:
         """A dependency group travels to the parent with the first result of this process that
@@ -404,9 +404,7 @@ class _Run:
         workers = self.options.jobs or os.cpu_count() or 1
         progress = _progress(len(self.jobs)) if self.options.progress else None
         try:
-            if self.early is not None:
-                yield from self._beside_early(heavy, light, progress)
-            elif workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
+            if workers > 1 and len(heavy) >= PARALLEL_THRESHOLD:
                 yield from self._in_pool(heavy, light, workers, progress)
             else:
                 for index in light + heavy:
@@ -415,23 +413,6 @@ class _Run:
         finally:
             if progress:
                 progress(done=True)
-
-    def _beside_early(self, heavy: list[int], light: list[int], progress) -> Iterator:
-        """The compile jobs from the early worker (engine/early.py), which writes their outputs
-        while the spec jobs run here; those it does not hold, here after them."""
-        early, self.early = self.early, None
-        if not heavy:  # the stale check found the changed hosts' kickstarts fresh: its work is not needed
-            early.close()
-        else:
-            early.ask([self.jobs[i].id for i in heavy])
-        for index in light:
-            yield self.run_one(index)
-            progress and progress()
-        outcomes = early.outcomes() if heavy else {}
-        for index in heavy:
-            outcome = outcomes.get(self.jobs[index].id)
-            yield (index, *outcome) if outcome is not None else self.run_one(index)
-            progress and progress()
 
     def _in_pool(self, heavy: list[int], light: list[int], workers: int, progress) -> Iterator:
         """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
@@ -461,52 +442,6 @@ _FORKED: _Run | None = None  # not a cache: the run forked workers inherit, set 
 
 def _run_forked(index: int) -> tuple[int, JobResult | None, str | None]:
     return _FORKED.run_one(index)
-
-
-def _compute(job, resolver: DepResolver, memo: Memo) -> tuple[JobResult | None, str | None]:
-    """Run a job (nothing written): its result, or the one-line error it is reported with."""
-    try:
-        result = job.run(resolver)
-        result.memo = memo.drain()  # a forked worker's results reach the memo file through the parent
-        return result, None
-    except RocksccError as exc:
-        return None, f"{job.id}: {exc}"
-    except OSError as exc:  # a read-only build directory: this job's outputs stay as they were
-        return None, f"{job.id}: {_os_error(exc)}"
-    except Exception as exc:  # a bug: report it against the job, keep building the others
-        return None, f"{job.id}: internal error: {type(exc).__name__}: {exc}"
-
-
-def _written_here(job_id: str, result: JobResult, outdir: Path) -> tuple[JobResult | None, str | None]:
-    """Write a job's outputs in this process (a worker: in parallel, instead of shipping them to
-    the parent); the result says what was written."""
-    try:
-        result.written = _write(result, outdir)
-    except OSError as exc:  # a full disk: this job's outputs stay as they were
-        return None, f"{job_id}: {_os_error(exc)}"
-    result.outputs = []
-    return result, None
-
-
-def _start_early(hosts: list[str], source: JobSource, manifest: Manifest, outdir: Path, options: BuildOptions):
-    """The early compile of the changed hosts' kickstart jobs (engine/early.py), forked now that
-    they are known; None for a dry run, with one worker (jobs=1), with no host changed, or with
-    so many that the build's pool of workers compiles them."""
-    workers = options.jobs or os.cpu_count() or 1
-    if options.dry_run or workers < 2 or not 0 < len(hosts) < PARALLEL_THRESHOLD:
-        return None
-    from rockscc.engine.early import EarlyCompile
-
-    def compute() -> dict:  # in the worker: the hosts' compile jobs, made and run as the build would
-        resolver, wanted = DepResolver(), set(hosts)
-        jobs = source.jobs(resolver, manifest, outdir, hosts)
-        return {
-            job.id: _compute(job, resolver, source.memo)
-            for job in jobs
-            if isinstance(job, DepsJob) and job.host in wanted
-        }
-
-    return EarlyCompile.start(compute, lambda job_id, result: _written_here(job_id, result, outdir), outdir)
 
 
 def _progress(total: int):

@@ -448,31 +448,6 @@ def test_incremental_builds_equal_builds_from_scratch(forked_workers):
     print_outcomes()
 
 
-def test_incremental_builds_with_early_compiles_equal_builds_from_scratch(monkeypatch):
-    """The same machine with the build's own threshold: every build that finds 1–63 hosts changed
-    compiles them in the early worker (engine/early.py) unless it runs one job at a time (-j1).
-    The builds from scratch it is compared with run with -j1: in this process, without it."""
-    from rockscc.engine import early
-
-    answered = Counter()
-    outcomes, clean_build = early.EarlyCompile.outcomes, Description.clean_build
-
-    def counted(self):
-        found = outcomes(self)
-        answered["jobs"] += len(found)
-        return found
-
-    monkeypatch.setattr(early.EarlyCompile, "outcomes", counted)
-    monkeypatch.setattr(Description, "clean_build", lambda self, *argv: clean_build(self, *argv, "-j1"))
-    run_state_machine_as_test(
-        IncrementalBuilds,
-        settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)
-        ),
-    )
-    assert answered["jobs"], "no build compiled a host in the early worker: the test saw nothing of it"
-
-
 def print_outcomes() -> None:
     print("\ncommand edits made / refused:")
     for words in sorted({words for words, _made in OUTCOMES}):
