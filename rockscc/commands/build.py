@@ -71,7 +71,10 @@ class Build(Command):
             return
         report = run_build(ctx.session(compile_options(opts)), options, ctx)
         if report.errors:
-            raise RocksccError(f"build failed with {len(report.errors)} error(s); previous artifacts kept")
+            # make -k: jobs that succeeded wrote their files; a failed job's files stay as they were
+            raise RocksccError(
+                f"build failed with {len(report.errors)} error(s); the failed jobs' previous artifacts were kept"
+            )
 
 
 def group_warnings(warnings: list[str]) -> dict[str, list[str]]:
