@@ -220,8 +220,9 @@ def facts_entry(desc) -> bytes:
 @pytest.mark.parametrize("kept", [32, 0])
 def test_facts_of_a_few_edited_hosts_are_made_again_not_rewritten(desc, monkeypatch, kept):
     """After an edit of a host or two the facts entry is not rewritten (pipeline/hostfacts.py:
-    RECOMPUTED_KEPT): the edited hosts' facts are made from their records on every build, by
-    digest; a record put back as it was finds its old line again. With kept=0, rewritten each time."""
+    RECOMPUTED_KEPT): the edited hosts' facts are made from their records on every build (their
+    lines' digests are not their records'), and the network files stay exact. With kept=0, the
+    entry is rewritten each time, as before."""
     from rockscc.pipeline import hostfacts
 
     monkeypatch.setattr(hostfacts, "RECOMPUTED_KEPT", kept)
@@ -233,6 +234,6 @@ def test_facts_of_a_few_edited_hosts_are_made_again_not_rewritten(desc, monkeypa
         assert (facts_entry(desc) == entry) == (kept > 0)
     desc.must("set", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:aa:bb:03")
     desc.must("remove", "host", "compute-0-0")
-    desc.must("add", "host", "compute-0-0")  # its old record again? a new address: either way exact
+    desc.must("add", "host", "compute-0-0")
     desc.check("--eval=no")
     assert "52:54:00:aa:bb:03" in (desc.root / "build/net/dhcpd.conf").read_text()
