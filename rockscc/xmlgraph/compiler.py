@@ -5,8 +5,10 @@ backends' job; pipeline.Session chains the two.
 Shared work: graphs, node files and their compiled form are loaded once per tree; the walk and
 order are cached per (graph, root, values of the attributes edge tests read), so ten thousand
 hosts of one appliance cost one walk; a node's expansion is shared by the hosts that read the
-same values in it (expansions.py), so only the nodes that read what differs are filled per host. The tree's caches are
-the session's: a session holds its trees.
+same values in it (expansions.py), so only the nodes that read what differs are filled per host; and
+a whole walk is expanded once with holes for the values it only copies (host name, address): a
+later host whose decided values match gets its profile by filling the holes (hostrecords.py).
+The tree's caches are the session's: a session holds its trees.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rockscc.xmlgraph.depkeys import files_found, walk_start
 from rockscc.xmlgraph.expand import Expander
 from rockscc.xmlgraph.expansions import NodeExpansions
 from rockscc.xmlgraph.graph import Graph
+from rockscc.xmlgraph.hostrecords import HostRecords, record
 from rockscc.xmlgraph.nodes import NodeIndex, NodeSource
 from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import read_xml
@@ -69,6 +72,7 @@ class NodeTree:
         self._hashes: dict[Path, str] = {}
         self._filter_names: dict[str, list[str]] = {}  # graph -> the attributes its edge tests read, sorted
         self.expansions = NodeExpansions()  # one node's expansion shared by hosts (expansions.py)
+        self.host_records: HostRecords | None = HostRecords()  # a whole walk's, with holes (hostrecords.py)
 
     @classmethod
     def load(cls, overlays: list[Overlay]) -> NodeTree:
@@ -170,6 +174,17 @@ def compile_host(tree: NodeTree, host: HostInput) -> CompileResult:
     order, walk_attrs = tree.walk(host.graph, host.root, host.attrs)
     compiled, file_deps = tree.walk_inputs(host.graph, order)
     deps = {"walk:": walk_start(host.graph, host.root), **file_deps}
+    if tree.host_records is not None:
+        walk = tree.host_records.walk(compiled, host.graph, host.root, host.evals, host.cluster_dir)
+        found = walk.find(host.attrs)
+        filled = found.fill(host.hostname, host.attrs) if found is not None else None
+        if filled is not None and not found.specialized:
+            walk.served(found, host.attrs)
+        if filled is None and found is None and walk.recording:
+            filled = record(tree, walk, compiled, host, walk_attrs, deps, _dedup)
+        if filled is not None:
+            profile, read, warnings = filled
+            return CompileResult(host.hostname, profile, order, read, warnings)
     return expand_nodes(tree, compiled, host, order=order, read=walk_attrs, deps=deps)
 
 

@@ -53,6 +53,11 @@ class Expander:
             self._read(ATTR, name, self.attrs.get(name, MISSING))
         return value
 
+    def _copied_attr(self, name: str) -> str | None:
+        """An attribute read only to be copied into text (`&name;`, `<var>`, `<var ref>`), never
+        to decide anything: hostrecords.py fills these per host."""
+        return self.attr(name)
+
     def passes(self, item: ir.Item) -> bool:
         if not item.filter:
             return True
@@ -95,7 +100,7 @@ class Expander:
         owner, perms = owner or earlier_owner, perms or earlier_perms
         self.file_modes[name] = (owner, perms)
         body = self._file_include(op, node) if op.include else self.fill(op.body, node)
-        return render_file(
+        return self._render_file(
             name,
             mode=op.mode,
             expanded=op.expanded,
@@ -105,6 +110,9 @@ class Expander:
             src=self.fill(op.src, node),
             body=body,
         )
+
+    def _render_file(self, name: str, **values) -> str:
+        return render_file(name, **values)
 
     def _file_include(self, op: ir.FileOp, node: ir.CompiledNode) -> str:
         """`<file include="PATH">` (Rocks 6.2+ profile.py `Pass1NodeHandler.startElement_file`): the
@@ -139,7 +147,7 @@ class Expander:
                 )
             )
             return self.fill(op.body, node)
-        root = parse_xml_text(f"<file-include>{path.read_text(errors='replace')}</file-include>", op.include)
+        root = parse_xml_text(f"<file-include>{self._read_text(path)}</file-include>", op.include)
         return self.fill(op.body, node) + self.fill(ir._parts(root, node), node)
 
     def _var(self, part: ir.Var, node: ir.CompiledNode) -> str:
@@ -147,7 +155,7 @@ class Expander:
             self._read(ATTR, part.name, self.attrs.get(part.name, MISSING))
             self._read(VAR, part.name, self.vars.get(part.name, MISSING))
         if part.name in self.attrs:
-            self.attr(part.name)
+            self._copied_attr(part.name)
         value = self.vars.get(part.name)
         if value is None:
             self.deps[f"attr:{part.name}"] = None
@@ -158,7 +166,7 @@ class Expander:
         return value
 
     def _entity(self, part: ir.Entity) -> str:
-        value = self.attr(part.name)
+        value = self._copied_attr(part.name)
         if value is None:
             raise RocksccError(
                 f"{part.origin}: undefined entity &{part.name}; (no attribute {part.name} for this host)"
@@ -173,7 +181,7 @@ class Expander:
                 self._read(ATTR, part.ref, self.attrs.get(part.ref, MISSING))
                 self._read(VAR, part.ref, self.vars.get(part.ref, MISSING))
             if part.ref in self.attrs:
-                self.attr(part.ref)
+                self._copied_attr(part.ref)
             self._set_var(part.name, self.vars.get(part.ref, ""))
 
     def _eval(self, part: ir.Eval, node: ir.CompiledNode) -> str:
@@ -261,6 +269,10 @@ class Expander:
             self.deps[f"file:{path}"] = self.tree.file_hash(path)
         return path
 
+    def _read_text(self, path: Path, *, strict: bool = False) -> str:
+        """An included file's text (`strict`: undecodable bytes are an error, else replaced)."""
+        return path.read_text() if strict else path.read_text(errors="replace")
+
     def _include(self, part: ir.Include, node: ir.CompiledNode) -> str:
         path = self._find_include(part)
         if path is None:
@@ -269,7 +281,7 @@ class Expander:
                     f'{part.origin}: <include file="{part.file}">: no include/{part.file} in any overlay'
                 )
             return ""
-        text = path.read_text(errors="replace")
+        text = self._read_text(path)
         if part.mode == "xml":
             root = parse_xml_text(f"<include-output>{text}</include-output>", f"include/{part.file}")
             return self.fill(ir._parts(root, node), node)
@@ -412,7 +424,7 @@ class Expander:
                 # a command missing its eval's output is no command: the installer would stop on it
                 why = (
                     "was not run"
-                    if EVAL_SKIPPED in profile.main[-1][0]
+                    if self._eval_skipped_in(profile.main[-1][0])
                     else "failed"
                     if self.failed_evals > failed_before
                     else None
@@ -452,10 +464,15 @@ class Expander:
         if isinstance(part, ir.Include) and part.mode == "xml":
             path = self._find_include(part)
             if path is not None:
-                root = parse_xml_text(f"<kickstart>{path.read_text()}</kickstart>", f"include/{part.file}")
+                root = parse_xml_text(
+                    f"<kickstart>{self._read_text(path, strict=True)}</kickstart>", f"include/{part.file}"
+                )
                 return self._items(ir.compile_fragment(root, node), node, label, profile)
         self.fill(item.parts, node)  # text outside any section goes nowhere, as in Rocks
         return False
+
+    def _eval_skipped_in(self, line: str) -> bool:
+        return EVAL_SKIPPED in line
 
     def _package(self, item: ir.Item, name: str, profile: Profile) -> None:
         if not name:

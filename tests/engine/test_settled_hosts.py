@@ -208,3 +208,32 @@ def test_a_build_gives_its_frozen_heap_back(desc):
     del session, report
     gc.collect()
     assert gone() is None
+
+
+def facts_entry(desc) -> bytes:
+    with sqlite3.connect(desc.root / "build" / DIRNAME / FILENAME) as db:
+        (value,) = db.execute("SELECT value FROM memo WHERE ns = 'host-facts-2'").fetchone()
+    db.close()
+    return value
+
+
+@pytest.mark.parametrize("kept", [32, 0])
+def test_facts_of_a_few_edited_hosts_are_made_again_not_rewritten(desc, monkeypatch, kept):
+    """After an edit of a host or two the facts entry is not rewritten (pipeline/hostfacts.py:
+    RECOMPUTED_KEPT): the edited hosts' facts are made from their records on every build (their
+    lines' digests are not their records'), and the network files stay exact. With kept=0, the
+    entry is rewritten each time, as before."""
+    from rockscc.pipeline import hostfacts
+
+    monkeypatch.setattr(hostfacts, "RECOMPUTED_KEPT", kept)
+    entry = facts_entry(desc)
+    for mac in ("52:54:00:aa:bb:01", "52:54:00:aa:bb:02"):
+        desc.must("set", "host", "interface", "compute-0-0", "eth0", f"mac={mac}")
+        desc.check("--eval=no")
+        assert mac in (desc.root / "build/net/dhcpd.conf").read_text()
+        assert (facts_entry(desc) == entry) == (kept > 0)
+    desc.must("set", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:aa:bb:03")
+    desc.must("remove", "host", "compute-0-0")
+    desc.must("add", "host", "compute-0-0")
+    desc.check("--eval=no")
+    assert "52:54:00:aa:bb:03" in (desc.root / "build/net/dhcpd.conf").read_text()

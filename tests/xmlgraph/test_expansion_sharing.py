@@ -42,11 +42,21 @@ def outcome(tree: NodeTree, attrs: dict[str, str], root: Path):
     return (result.profile, list(result.deps.items()), result.warnings, result.nodes)
 
 
-def assert_shared_equals_alone(root: Path, hosts: list[dict[str, str]]) -> NodeTree:
-    overlays = [Overlay("site", root)]
-    shared = NodeTree.load(overlays)
+def alone(root: Path) -> NodeTree:
+    """A tree that shares nothing: no node tables filled, no host records (hostrecords.py)."""
+    tree = NodeTree.load([Overlay("site", root)])
+    tree.host_records = None
+    return tree
+
+
+def assert_shared_equals_alone(root: Path, hosts: list[dict[str, str]], *, records: bool = False) -> NodeTree:
+    """Hosts compiled one after another on one tree == each alone. `records`: with host records
+    (by default these tests try the node tables, which host records would bypass)."""
+    shared = NodeTree.load([Overlay("site", root)])
+    if not records:
+        shared.host_records = None
     for attrs in hosts:
-        assert outcome(shared, attrs, root) == outcome(NodeTree.load(overlays), attrs, root), attrs
+        assert outcome(shared, attrs, root) == outcome(alone(root), attrs, root), attrs
     return shared
 
 
@@ -84,11 +94,10 @@ def test_the_owner_an_earlier_file_gave_is_inherited_per_host(tmp_path):
         },
     )
     hosts = [{"B": "yes"}, {"B": "no"}, {"B": "yes"}]
-    overlays = [Overlay("site", tmp_path)]
     tree = assert_shared_equals_alone(tmp_path, hosts)
     bodies = [outcome(tree, h, tmp_path)[0].post[-1].body for h in hosts]
     assert "alice" in bodies[0] and "bob" in bodies[1]  # n2's shared text differs by what n1 did
-    assert outcome(NodeTree.load(overlays), hosts[1], tmp_path)[0].post[-1].body == bodies[1]
+    assert outcome(alone(tmp_path), hosts[1], tmp_path)[0].post[-1].body == bodies[1]
 
 
 def test_packages_earlier_nodes_enabled_or_disabled(tmp_path):
@@ -190,7 +199,7 @@ def test_past_the_cap_a_run_is_expanded_node_by_node(tmp_path, monkeypatch):
 
 def assert_shared_equals_alone_on(tree: NodeTree, root: Path, hosts: list[dict[str, str]]) -> None:
     for attrs in hosts:
-        assert outcome(tree, attrs, root) == outcome(NodeTree.load([Overlay("site", root)]), attrs, root), attrs
+        assert outcome(tree, attrs, root) == outcome(alone(root), attrs, root), attrs
 
 
 # --- generated node files and hosts -------------------------------------------------------------
@@ -224,4 +233,6 @@ def test_generated_nodes_and_hosts(tmp_path_factory, nodes, hosts):
     root = tmp_path_factory.mktemp("gen")
     make_tree(root, dict(zip(["n1", "n2", "n3"], nodes, strict=True)))
     # the first hosts again: replayed from the memo; after the second host, runs of nodes too
-    assert_shared_equals_alone(root, hosts + hosts[:2] + [dict(h, hostname="other") for h in hosts])
+    again = hosts + hosts[:2] + [dict(h, hostname="other") for h in hosts]
+    assert_shared_equals_alone(root, again)
+    assert_shared_equals_alone(root, again, records=True)
