@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rockscc import __version__
 from rockscc.engine.output import Output
@@ -45,6 +45,11 @@ class JobResult:
     written: list | None = None  # (path, written, stat sig, sha256) when the job wrote its outputs itself
 
 
+class SpecShortcut(Protocol):
+    def same(self, fingerprint: str) -> bool: ...
+    def made(self, fingerprint: str) -> None: ...
+
+
 @dataclass(slots=True)
 class SpecJob:
     id: str
@@ -55,16 +60,25 @@ class SpecJob:
     reads: tuple[str, ...] | None = None  # the hosts whose records the spec reads (None: any)
     fingerprint: str | None = None
     stamp: str | None = None  # see stamps.py
+    # Knows, without making the spec, when it is the one a recorded fingerprint was made from
+    # (`same`); told each fingerprint made in full (`made`). See hostfacts.py: the facts base.
+    shortcut: SpecShortcut | None = None
     _spec: Any = None
     _error: RocksccError | None = None  # the spec could not be made: this job's error, not the build's
 
     def current(self, previous: dict | None, resolver: DepResolver) -> tuple[str | None, Any]:
+        recorded = previous.get("fp") if previous else None
+        if recorded and self.shortcut is not None and self.shortcut.same(recorded):
+            return recorded, None  # run() makes the spec if the outputs turn out damaged
         try:
             self._spec = self.spec()
         except RocksccError as exc:
             self._error = exc
             return None, None  # stale: run() reports it
-        return spec_digest([__version__, self.salt, self._spec]), self._spec
+        fingerprint = spec_digest([__version__, self.salt, self._spec])
+        if self.shortcut is not None:
+            self.shortcut.made(fingerprint)
+        return fingerprint, self._spec
 
     def run(self, resolver: DepResolver) -> JobResult:
         if self._error is not None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rockscc.engine.stamps import Stamps, description_digest
+from rockscc.errors import RocksccError
 from rockscc.model.services import host_flag
 from rockscc.pipeline.specs import action_files, host_entry
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 NAMESPACE = "host-facts-2"
 BOOTS_NAMESPACE = "host-boots-1"
+BASE_NAMESPACE, BASE_FORMAT = "host-facts-base", "facts-base-1"
 KEY = "all"  # one entry, replaced: old descriptions' facts do not pile up in the memo
 # Up to this many hosts whose recorded digest is not their record's are computed again on every
 # build instead of the entry being rewritten (10 000 lines encoded and stored: 0.01-0.04 s) after each
@@ -71,10 +73,7 @@ def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[st
     for name, digest in digests.items():
         found = known.get(name)
         if found is None or found.digest != digest:
-            host: Host = table[name]
-            entry = host_entry(cluster, name, host, ipxe) or dict.fromkeys(("ip", "mac", "hexip", "ipxe"))
-            boots = action_files(host.pxeactions.values())
-            found = Facts(name, digest, entry["ip"], entry["mac"], entry["hexip"], entry["ipxe"], boots)
+            found = _computed(cluster, name, digest, table[name], ipxe)
             computed += 1
         facts[name] = found
     if computed > RECOMPUTED_KEPT or (computed and not known) or len(known) - len(facts) > RECOMPUTED_KEPT:
@@ -84,10 +83,20 @@ def host_facts(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> dict[st
     return facts
 
 
-def host_boots(memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]]) -> list[str]:
+def _computed(cluster: Cluster, name: str, digest: str, host: Host, ipxe) -> Facts:
+    """A host's facts, made from its record."""
+    entry = host_entry(cluster, name, host, ipxe) or dict.fromkeys(("ip", "mac", "hexip", "ipxe"))
+    boots = action_files(host.pxeactions.values())
+    return Facts(name, digest, entry["ip"], entry["mac"], entry["hexip"], entry["ipxe"], boots)
+
+
+def host_boots(
+    memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]], base: Callable[[], Base | None]
+) -> list[str]:
     """The files the hosts' own PXE actions boot (the TFTP tree's spec, made on every build):
     kept in the memo by the digest of every host record and of the description minus its hosts
-    (a pure function of that key), so a build where no host changed reads no host's facts."""
+    (a pure function of that key), so a build where no host changed reads no host's facts; else
+    those of the facts base (`base`, see settled_base) when every host's facts are as it holds."""
     key = stamps.hosts_digest
     blob = memo.get(BOOTS_NAMESPACE, key)
     if blob is not None:
@@ -97,7 +106,11 @@ def host_boots(memo: Memo, stamps: Stamps, facts: Callable[[], dict[str, Facts]]
                 return names
         except ValueError:
             pass
-    names = sorted({name for host in facts().values() for name in host.boots})
+    same = base()
+    if same is not None:
+        names = same.boots
+    else:
+        names = sorted({name for host in facts().values() for name in host.boots})
     memo.remember(BOOTS_NAMESPACE, key, json.dumps(names).encode())
     return names
 
@@ -175,3 +188,92 @@ def _decode(lines: list[str]) -> dict[str, Facts]:
             boots.split(LIST) if boots else [],
         )
     return found
+
+
+# --- the facts base: a one-host edit that changes no host's facts makes no network spec --------
+#
+# The network files' spec (`net:cluster`) is a pure function of the description minus its hosts,
+# the build directory, the job's salt and every host's facts; the TFTP tree's host boots, of the
+# hosts' facts. When the network spec is made in full, the facts it was made from are recorded as
+# the base, with the spec's fingerprint and the boots' union. A later build whose description
+# minus its hosts is the base's, and whose hosts differ from the base's (by record digest: added,
+# removed, edited) in at most BASE_CHANGED hosts whose facts — computed from their records now —
+# are all the base's, has the base's network spec and boots: the network job is up to date when
+# its recorded fingerprint is the base's, without loading ten thousand hosts' facts or making and
+# digesting the spec (~50-80 ms at ten thousand hosts). Anything else: the spec is made in full.
+
+BASE_CHANGED = RECOMPUTED_KEPT  # more hosts changed since the base: made in full, and the base rewritten
+
+
+class Base(NamedTuple):
+    """A facts base that holds for the current hosts: the network spec's fingerprint, the salt
+    and build directory it was made with, and the hosts' boot files."""
+
+    fingerprint: str
+    salt: str
+    outdir: str
+    boots: list[str]
+
+
+def _compared(facts: Facts | None) -> str:
+    """What the base compares of a host's facts (None: no such host): every field the specs read."""
+    if facts is None:
+        return "-"
+    return repr((facts.ip, facts.mac, facts.hexip, facts.ipxe, facts.boots))
+
+
+def settled_base(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> Base | None:
+    """The recorded base, if it holds for the current description and hosts (see above)."""
+    loaded = _load_base(memo, description_digest(cluster).hex())
+    if loaded is None:
+        return None
+    base, recorded = loaded
+    current = {f"{name}\0{digest}" for name, digest in digests.items()}
+    gone = [key for key in recorded if key not in current]
+    new = current.difference(recorded)
+    if len(gone) + len(new) > BASE_CHANGED:
+        return None
+    before = {key.partition("\0")[0]: recorded[key] for key in gone}
+    table = cluster.host_table()
+    ipxe = host_flag(cluster, "pxe_ipxe", default=True)
+    for key in new:
+        name, _, digest = key.partition("\0")
+        try:
+            now = _computed(cluster, name, digest, table[name], ipxe)
+        except RocksccError:  # the full spec reports it
+            return None
+        if before.pop(name, "-") != _compared(now):  # a host added: "-" never matches
+            return None
+    return None if before else base  # left: a host removed (or renamed)
+
+
+def record_base(
+    cluster: Cluster, memo: Memo, facts: dict[str, Facts], fingerprint: str, salt: str, outdir: str
+) -> None:
+    """Record the facts the network spec of `fingerprint` was made from (all hosts')."""
+    keys = [f"{f.name}\0{f.digest}" for f in facts.values()]
+    if any(mark in key for key in keys for mark in ("\t", "\n")) or any(key.count("\0") != 1 for key in keys):
+        return  # never: names are checked words, digests hex
+    boots = sorted({name for f in facts.values() for name in f.boots})
+    head = {"format": BASE_FORMAT, "scope": description_digest(cluster).hex(), "fp": fingerprint}
+    head.update(salt=salt, outdir=outdir, boots=boots)
+    lines = [f"{key}\t{_compared(f)}" for key, f in zip(keys, facts.values(), strict=True)]
+    memo.remember(BASE_NAMESPACE, KEY, "\n".join([json.dumps(head), *lines]).encode())
+
+
+def _load_base(memo: Memo, scope: str) -> tuple[Base, dict[str, str]] | None:
+    """The recorded base and its {"name\0digest": compared facts}, if it is of this scope."""
+    blob = memo.get(BASE_NAMESPACE, KEY)
+    if blob is None:
+        return None
+    try:
+        head_text, *lines = blob.decode().split("\n")
+        head = json.loads(head_text)
+        if type(head) is not dict or head.get("format") != BASE_FORMAT or head.get("scope") != scope:
+            return None
+        base = Base(head["fp"], head["salt"], head["outdir"], head["boots"])
+        if not all(type(v) is str for v in base[:3]) or not all(type(v) is str for v in base.boots):
+            return None
+        return base, dict(line.split("\t", 1) for line in lines)  # ValueError: a line without its tab
+    except (ValueError, KeyError, TypeError):  # not UTF-8 or JSON, a line of another shape
+        return None

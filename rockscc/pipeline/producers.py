@@ -80,10 +80,34 @@ def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:
             None,
             lambda: network_spec(cluster, wanted.outdir, session.host_facts()),
             partial(render_network, memo=session.memo),
-            salt="net-3",
+            salt=NETWORK_SALT,
             reads=tuple(cluster.hosts),
+            shortcut=_NetworkShortcut(session, str(wanted.outdir)),
         )
     ]
+
+
+NETWORK_SALT = "net-3"
+
+
+@dataclass(frozen=True)
+class _NetworkShortcut:
+    """The network spec is the one of a recorded fingerprint when the hosts' facts are those it
+    was made from (hostfacts.py: the facts base)."""
+
+    session: Session
+    outdir: str
+
+    def same(self, fingerprint: str) -> bool:
+        base = self.session.facts_base()
+        return base is not None and (base.fingerprint, base.salt, base.outdir) == (
+            fingerprint,
+            NETWORK_SALT,
+            self.outdir,
+        )
+
+    def made(self, fingerprint: str) -> None:
+        self.session.record_facts_base(fingerprint, NETWORK_SALT, self.outdir)
 
 
 def render_network(spec: dict[str, Any], memo: Memo | None = None) -> tuple[list[Output], list[str]]:

@@ -28,6 +28,8 @@ inherits its parent's (copy on write).
     _salt       the kickstart templates' identity
     _facts      what the cluster-wide specs read of each host, one build's (pipeline/hostfacts.py; kept
                 between builds through `memo`, by each host record's digest)
+    _base       the facts base, if it holds for one build's hosts (pipeline/hostfacts.py; recorded
+                through `memo` when the network spec is made in full)
     _stamps     one build's input stamps (engine/stamps.py), made again by each build
 
 A build's own state is the engine's, made per build: the manifest (engine/manifest.py), the
@@ -152,6 +154,7 @@ class Session:
         self._hardware_digests: dict[tuple, tuple] = {}  # (id(hardware), hwprofile) -> (hardware, digest)
         self._salt: str | None = None
         self._facts: dict[str, Facts] | None = None
+        self._base: tuple[hostfacts.Base | None] | None = None  # (facts base or None,) once looked up
         self._stamps: Stamps | None = None
 
     @cached_property
@@ -411,7 +414,7 @@ class Session:
 
     def build(self, options: BuildOptions, wait_message: Callable[[], None] | None = None) -> BuildReport:
         """Build what is stale (engine/make.py), with this session's jobs, stamps and memo."""
-        self._stamps = self._facts = None  # one build's: the description may have changed since the last
+        self._stamps = self._facts = self._base = None  # one build's: the description may have changed since the last
         return build(output_dir(self.root, options.out), options, self, wait_message)
 
     def jobs(self, resolver: DepResolver, manifest: Manifest, outdir: Path, hosts: list[str] | None) -> list:
@@ -427,7 +430,17 @@ class Session:
 
     def host_boots(self) -> list[str]:
         """The files the hosts' own PXE actions boot (pipeline/hostfacts.py)."""
-        return hostfacts.host_boots(self.memo, self.stamps(), self.host_facts)
+        return hostfacts.host_boots(self.memo, self.stamps(), self.host_facts, self.facts_base)
+
+    def facts_base(self) -> hostfacts.Base | None:
+        """The recorded facts base if it holds for this build's hosts (hostfacts.py), once a build."""
+        if self._base is None:
+            self._base = (hostfacts.settled_base(self.cluster, self.memo, self.stamps().digests),)
+        return self._base[0]
+
+    def record_facts_base(self, fingerprint: str, salt: str, outdir: str) -> None:
+        """The network spec of `fingerprint` was made from this build's host facts: record them."""
+        hostfacts.record_base(self.cluster, self.memo, self.host_facts(), fingerprint, salt, outdir)
 
     def stamps(self) -> Stamps:
         if self._stamps is None:
