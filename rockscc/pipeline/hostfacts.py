@@ -200,7 +200,7 @@ def _decode(lines: list[str]) -> dict[str, Facts]:
 # removed, edited) in at most BASE_CHANGED hosts whose facts — computed from their records now —
 # are all the base's, has the base's network spec and boots: the network job is up to date when
 # its recorded fingerprint is the base's, without loading ten thousand hosts' facts or making and
-# digesting the spec (~25-33 ms at ten thousand hosts, measured). Anything else: made in full.
+# digesting the spec (~25-40 ms at ten thousand hosts, measured). Anything else: made in full.
 
 BASE_CHANGED = RECOMPUTED_KEPT  # more hosts changed since the base: made in full, and the base rewritten
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from rockscc.pipeline import hostfacts
 from tests.engine.differential import Description
 
+EXAMPLES = int(os.environ.get("ROCKSCC_PROPERTY_EXAMPLES", "6"))  # as test_incremental_property.py
 HOSTS = ["compute-0-0", "compute-0-1", "nas-0-0"]
 EDITS = ["attr", "ip", "mac", "rename", "add eth1", "remove eth1", "add host", "remove host"]
 EDITS += ["pxeaction", "node file", "hand mac", "hand attr"]
@@ -116,7 +117,7 @@ def test_an_attribute_edit_takes_the_base_and_a_mac_edit_does_not(tmp_path, take
     assert taken[0] is False
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.lists(
         st.tuples(st.sampled_from(EDITS), st.sampled_from(HOSTS), st.integers(1, 4)),
