@@ -4,7 +4,7 @@ making their spec. Random edits of host records (name, address, MAC, attributes,
 PXE actions, hosts added and removed), of a node file and graph, and hand edits of host files with
 their size and mtime put back, each followed by an incremental build compared with a build from
 scratch (tests/engine/differential.py). Checked to fail: `_compared` without the MAC, without
-the host's boot files."""
+the iPXE flag, without the host's boot files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.engine.differential import Description
 EXAMPLES = int(os.environ.get("ROCKSCC_PROPERTY_EXAMPLES", "6"))  # as test_incremental_property.py
 HOSTS = ["compute-0-0", "compute-0-1", "nas-0-0"]
 EDITS = ["attr", "ip", "mac", "rename", "add eth1", "remove eth1", "add host", "remove host"]
-EDITS += ["pxeaction", "node file", "hand mac", "hand attr"]
+EDITS += ["pxeaction", "pxe_ipxe", "node file", "hand mac", "hand attr"]
 
 
 @pytest.fixture
@@ -67,6 +67,8 @@ def edit(desc: Description, kind: str, host: str, n: int) -> None:
         desc.cli("add", "host", f"compute-1-{n}")
     elif kind == "remove host":
         desc.cli("remove", "host", host)
+    elif kind == "pxe_ipxe":  # a host with a MAC: its dnsmasq line carries the flag
+        desc.cli("set", "host", "attr", host, "pxe_ipxe", ["yes", "no"][n % 2])
     elif kind == "pxeaction":
         desc.cli("add", "host", "pxeaction", host, "action=install", f"args=append ks initrd=initrd{n}.img")
     elif kind == "node file":
@@ -109,6 +111,11 @@ def test_an_attribute_edit_takes_the_base_and_a_mac_edit_does_not(tmp_path, take
     build = desc.check()
     assert taken[0] is False
     assert "net:cluster" in build.rebuilt
+    taken.clear()
+    edit(desc, "pxe_ipxe", "compute-0-0", 1)
+    build = desc.check()
+    assert "net:cluster" in build.rebuilt
+    assert taken[0] is False
     taken.clear()
     edit(desc, "pxeaction", "compute-0-0", 2)  # a boot file more: the TFTP tree's spec changes
     build = desc.check()
