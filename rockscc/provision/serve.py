@@ -185,15 +185,17 @@ def serve(root: Path, options: ServeOptions, log: Callable[[str], None] | None =
     """Run until Ctrl-C or SIGTERM; every daemon started is stopped before returning."""
     log = log or _stdout_log
     service = Service(root, options, log)
-    previous = signal.signal(signal.SIGTERM, lambda *_: service.stopping.set())
+    # Both signals stop it through our own handler, not Python's KeyboardInterrupt: a process
+    # started in the background inherits SIGINT ignored, and Python then installs no handler, so
+    # "Ctrl-C stops" (or a supervisor's SIGINT) would do nothing (as insert-ethers does too).
+    previous = {sig: signal.signal(sig, lambda *_: service.stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         service.start()
         return service.run()
-    except KeyboardInterrupt:
-        return 0
     finally:
         service.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         log("stopped")
 
 

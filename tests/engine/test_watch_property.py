@@ -84,6 +84,8 @@ class WatchedBuilds(IncrementalBuilds):
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Ctrl-C as at a terminal, even when the suite runs as a background job (SIGINT ignored)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.watcher_args = args
         self._wait(lambda text: "for changes (Ctrl-C to stop)" in text, "the watcher to start")

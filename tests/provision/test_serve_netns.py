@@ -54,11 +54,12 @@ def described(cluster_dir, rockscc):
     return cluster_dir
 
 
-def start_serve(net: PrivateNet, root: Path, log: Path, *args: str) -> subprocess.Popen:
+def start_serve(net: PrivateNet, root: Path, log: Path, *args: str, **popen) -> subprocess.Popen:
     proc = net.popen(
         [sys.executable, "-m", "rockscc", "-C", str(root), "serve", *args],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
+        **popen,
     )
     if not wait_for(lambda: "Ctrl-C stops" in log.read_text() or proc.poll() is not None, 30):
         pytest.fail(f"serve did not start:\n{log.read_text()}")
@@ -97,6 +98,20 @@ def ask(net: PrivateNet, interface: str, mac: str, firmware: str, tmp_path: Path
     out = net.run(argv, check=False).stdout
     line = next((text for text in out.splitlines() if text.startswith("BOUND ")), None)
     return dict(kv.split("=", 1) for kv in line.split()[1:]) if line else None
+
+
+def test_ctrl_c_stops_serve_started_with_sigint_ignored(net, described, tmp_path):
+    """A shell starts background jobs (`rockscc serve &`, a CI runner) with SIGINT ignored and
+    Python then raises no KeyboardInterrupt: serve's own handler must still stop it, daemons too."""
+    log = tmp_path / "serve.log"
+    serve = start_serve(net, described, log, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    serve.send_signal(signal.SIGINT)
+    try:
+        assert serve.wait(20) == 0, log.read_text()
+    finally:
+        net.stop(serve, signal.SIGKILL)
+    assert wait_for(lambda: not net.pids(), 10), net.pids()
+    assert "stopped" in log.read_text().splitlines()[-1]
 
 
 @pytest.mark.parametrize("dhcp", ["dnsmasq", "isc"])
