@@ -219,7 +219,7 @@ def _compared(facts: Facts | None) -> str:
     """What the base compares of a host's facts (None: no such host): every field the specs read."""
     if facts is None:
         return "-"
-    return repr((facts.ip, facts.mac, facts.hexip, facts.ipxe, facts.boots))
+    return repr(facts[2:])  # every field but name and digest: a field added to Facts is compared too
 
 
 def settled_base(cluster: Cluster, memo: Memo, digests: dict[str, str]) -> Base | None:

@@ -24,7 +24,8 @@ main line contains the marker of a skipped eval, checked again on the filled lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 
 from rockscc.errors import RocksccError
 from rockscc.xmlgraph.expand import EVAL_SKIPPED, Expander
@@ -33,6 +34,7 @@ from rockscc.xmlgraph.profile import Profile, Script
 
 MARK = "\x01"  # XML 1.0 text cannot hold it: only a hole puts it in expanded text
 HOLE = object()  # the key's value of a copied attribute whose value is a hole
+_PROFILE_FIELDS = tuple(f.name for f in fields(Profile) if f.init)
 CAP = 32  # records per walk: a walk whose hosts differ in a decided value stops recording
 
 
@@ -190,22 +192,10 @@ class Record:
         ):
             for index, parts in holes:
                 texts[index] = fill(parts)
-        profile = Profile(
-            host,
-            list(p.nodes),
-            list(p.commented),
-            debug,
-            main,
-            list(p.packages),
-            list(p.disabled),
-            dict(p.package_origins),
-            dict(p.debian_names),
-            pre,
-            post,
-            boot_pre,
-            boot_post,
-        )
-        return profile, dict(self.deps)
+        # every field of Profile, copied (a field added to Profile is carried, never dropped)
+        given = {name: copy.copy(getattr(p, name)) for name in _PROFILE_FIELDS}
+        given.update(host=host, main=main, pre=pre, post=post, debug=debug, boot_pre=boot_pre, boot_post=boot_post)
+        return Profile(**given), dict(self.deps)
 
 
 def make_record(profile: Profile, deps: dict, warnings: list, guards: list) -> Record:
