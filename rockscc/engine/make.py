@@ -234,22 +234,21 @@ def _stale_jobs(
         if job.stamp is not None and recorded == job.stamp:
             unchanged.append((job, None))  # nothing the job could read changed
             continue
-        if recorded is absent:
-            previous = None
-        elif isinstance(job, SpecJob) and not (options.explain or options.dry_run):
+        if recorded is absent:  # no record: stale whatever its inputs are
+            stale.append(job)
+            report.rebuilt.append((job.id, "new"))
+            continue  # its fingerprint is made when it runs (_Run.run_one), not in this serial loop
+        if isinstance(job, SpecJob) and not (options.explain or options.dry_run):
             # a spec job's check needs only its fingerprint and stamp, not its recorded spec
             previous = {"fp": manifest.jobs.fingerprint(job.id), "in": recorded}
         else:
             previous = manifest.jobs.get(job.id)
         fingerprint, _ = job.current(previous, resolver)
         job.fingerprint = fingerprint
-        if previous is None:
-            why = "new"
-        elif fingerprint is not None and fingerprint == previous.get("fp"):
+        if fingerprint is not None and fingerprint == previous.get("fp"):
             unchanged.append((job, previous))
             continue
-        else:
-            why = job.explain(previous, resolver) if options.explain or options.dry_run else ""
+        why = job.explain(previous, resolver) if options.explain or options.dry_run else ""
         stale.append(job)
         report.rebuilt.append((job.id, why))
     return stale, unchanged
@@ -375,6 +374,8 @@ class _Run:
     def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
         job = self.jobs[index]
         try:
+            if isinstance(job, SpecJob) and job.id in self.unrecorded:  # not checked: see _stale_jobs
+                job.fingerprint, _ = job.current(None, self.resolver)
             result = job.run(self.resolver)
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
