@@ -360,7 +360,7 @@ def _unfinished_marker(outdir: Path) -> Iterator[None]:
 # --- running ---------------------------------------------------------------------------------
 @dataclass
 class _Run:
-    """The jobs of one run and what running them needs. Forked workers inherit it (_FORKED): a
+    """The jobs of one run and what running them needs. Forked workers inherit it (workers.py): a
     worker is given job indexes, never pickled jobs."""
 
     jobs: list
@@ -419,33 +419,22 @@ class _Run:
                 progress(done=True)
 
     def _in_pool(self, heavy: list[int], light: list[int], workers: int, progress) -> Iterator:
-        """The compile jobs in forked workers; the spec jobs here meanwhile (their files are written
-        by this process while the workers compile)."""
-        global _FORKED
-        import multiprocessing  # here: a build with few compile jobs forks no pool
+        """The compile jobs in forked workers, the first of which warms up the shared caches
+        (engine/workers.py); the spec jobs here meanwhile (their files are written by this process
+        while the workers compile)."""
+        from rockscc.engine.workers import WarmPool  # here: a build with few compile jobs forks no pool
 
-        self.source.warm_up([self.jobs[i] for i in heavy[:1]], self.resolver)  # shared caches before fork
-        _FORKED = self
+        first = [self.jobs[i] for i in heavy[:1]]
+        pool = WarmPool(self.run_one, heavy, workers, lambda: self.source.warm_up(first, self.resolver))
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                compiled = pool.imap_unordered(
-                    _run_forked, heavy, chunksize=max(1, min(64, len(heavy) // (workers * 8)))
-                )
-                for index in light:
-                    yield self.run_one(index)
-                    progress and progress()
-                for item in compiled:
-                    yield item
-                    progress and progress()
+            for index in light:
+                yield self.run_one(index)
+                progress and progress()
+            for item in pool.results():
+                yield item
+                progress and progress()
         finally:
-            _FORKED = None
-
-
-_FORKED: _Run | None = None  # not a cache: the run forked workers inherit, set only while a pool runs
-
-
-def _run_forked(index: int) -> tuple[int, JobResult | None, str | None]:
-    return _FORKED.run_one(index)
+            pool.close()
 
 
 def _progress(total: int):

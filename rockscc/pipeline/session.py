@@ -107,7 +107,6 @@ PROCESS_WIDE = {
     "a property of the mount, not of what is built; a handful of entries",
     "rockscc.engine.output:_PROC_FDS": "this process's /proc/self/fd, opened once (by pid: a forked build worker "
     "opens its own); a process resource, not a cache",
-    "rockscc.engine.make:_FORKED": "not a cache: the run forked build workers inherit, set only while they run",
 }
 
 
