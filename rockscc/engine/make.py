@@ -25,7 +25,7 @@ from typing import Protocol
 from rockscc.engine.intact import OutputCheck
 from rockscc.engine.jobs import DepResolver, DepsJob, JobResult, SpecJob
 from rockscc.engine.manifest import NAME as MANIFEST_NAME
-from rockscc.engine.manifest import Manifest
+from rockscc.engine.manifest import Manifest, record_text
 from rockscc.engine.output import remove_output, sweep_temp_files, write_output
 from rockscc.engine.stamps import Stamps
 from rockscc.errors import RocksccError
@@ -371,18 +371,22 @@ class _Run:
     unrecorded: set[str] = field(default_factory=set)  # ids of the jobs the log has no record of: their files are new
     sent_groups: set[str] = field(default_factory=set)  # groups this process's results carried
 
-    def run_one(self, index: int) -> tuple[int, JobResult | None, str | None]:
+    def run_one(self, index: int) -> tuple[int, _Ran | None, str | None]:
         job = self.jobs[index]
         try:
             if isinstance(job, SpecJob) and job.id in self.unrecorded:  # not checked: see _stale_jobs
                 job.fingerprint, _ = job.current(None, self.resolver)
             result = job.run(self.resolver)
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
+            ran = _Ran(result)
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
                 result.written = _write(result, self.outdir, new=job.id in self.unrecorded)
                 result.outputs = []  # written here, in parallel, instead of shipped to the parent
+                # its record as the log stores it, made here too (in a worker: not in the build process)
+                ran.fingerprint = job.fingerprint_of(result.record)
+                ran.text = record_text(_record(job, ran.fingerprint, _outputs(result.written), result))
             self._send_group_once(result)
-            return index, result, None
+            return index, ran, None
         except RocksccError as exc:
             return index, None, f"{job.id}: {exc}"
         except OSError as exc:  # a full disk, a read-only build directory: this job's outputs stay as they were
@@ -457,6 +461,26 @@ def _progress(total: int):
 
 
 # --- applying results --------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Ran:
+    """A job's result as _Run.run_one returns it, with, for a compile job, its fingerprint and
+    its record's text in the build log (manifest.record_text), made where it ran."""
+
+    result: JobResult
+    fingerprint: str | None = None
+    text: str | None = None
+
+
+def _record(job, fingerprint: str | None, outputs: dict[str, list], result: JobResult) -> dict:
+    """A job's record in the build log but its input stamp (`in`, set by the build process)."""
+    return {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
+
+
+def _outputs(written: list) -> dict[str, list]:
+    """{path: [size, mtime, sha256]} of _write's (path, written, stat signature, sha256)."""
+    return {path: [*sig, digest] for path, _, sig, digest in written}
+
+
 class _Held:
     """The output paths the records of the jobs that do not run in this build hold: a job that
     runs may not take one, as it may not take a path another running job wrote. A safety net: a
@@ -519,11 +543,12 @@ def _apply(
 ) -> None:
     """Record each result as it arrives (writing the outputs the job did not write itself), into
     the manifest and `applied`. `claimed`: output path -> job id."""
-    for index, result, error in results:
+    for index, ran, error in results:
         job = stale[index]
         if error:
             report.errors.append(error)
             continue
+        result = ran.result
         applied.note(result)
         if result.shared is not None:  # before anything may reject the result: later ones omit it (_Run.run_one)
             manifest.groups.setdefault(result.record["group"], result.shared)
@@ -533,24 +558,22 @@ def _apply(
         if clash:
             report.errors.append(f"{job.id}: {clash}")
             continue
-        outputs = {}
         try:
             written_files = _write(result, outdir, new=not previous)
         except OSError as exc:
             report.errors.append(f"{job.id}: {_os_error(exc)}")
             continue
-        for path, written, sig, digest in written_files:
+        for path, written, _, _ in written_files:
             claimed[path] = job.id
             report.written += written
             report.unchanged += not written
-            outputs[path] = [*sig, digest]
+        outputs = _outputs(written_files)
         for path in sorted(set(previous.get("outputs", {})) - set(outputs)):
             if path not in claimed and remove_output(outdir, path):  # not a path another job now writes
                 report.removed.append(path)
-        fingerprint = job.fingerprint_of(result.record) if isinstance(job, DepsJob) else job.fingerprint
-        record = {"host": job.host, "fp": fingerprint, "outputs": outputs, **result.record}
+        record = _record(job, ran.fingerprint if isinstance(job, DepsJob) else job.fingerprint, outputs, result)
         record["in"] = _stamp_to_record(job, record, manifest, stamps)
-        manifest.jobs[job.id] = record
+        manifest.jobs.put(job.id, record, ran.text)  # a spec job's text is made now, while workers compile
         manifest.dirty = True
         applied.ran.add(job.id)
     report.errors.sort()  # workers finish in any order; the report does not

@@ -55,6 +55,7 @@ class Jobs:
         # id -> [host, stamp, output signatures: marshalled bytes until first asked for, then a list]
         self._index: dict[str, list] = {}
         self._records: dict[str, dict[str, Any]] = {}
+        self._texts: dict[str, str] = {}  # id -> record_text of a record set in this build
         self.changed: set[str] = set()
         self.deleted: set[str] = set()
         self.restamped: dict[str, str | None] = {}
@@ -120,13 +121,26 @@ class Jobs:
         return record
 
     def __setitem__(self, job_id: str, record: dict[str, Any]) -> None:
+        self.put(job_id, record)
+
+    def put(self, job_id: str, record: dict[str, Any], text: str | None = None) -> None:
+        """Set a job's record (not changed afterwards but for its stamp: Jobs.restamp), and its
+        JSON as the log stores it: `text`, record_text(record) made where the job ran (a build
+        worker), or made now, as the results arrive, instead of all at once when the log is saved."""
         self._records[job_id] = record
+        self._texts[job_id] = text if text is not None else record_text(record)
         self._index[job_id] = [record.get("host"), record.get("in"), _flat_sigs(record)]
         self.changed.add(job_id)
         self.deleted.discard(job_id)
 
+    def text(self, job_id: str) -> str:
+        """The job's record as the log stores it (record_text)."""
+        text = self._texts.get(job_id)
+        return text if text is not None else record_text(self[job_id])
+
     def __delitem__(self, job_id: str) -> None:
         self._records.pop(job_id, None)
+        self._texts.pop(job_id, None)
         self._index.pop(job_id, None)
         self.changed.discard(job_id)
         self.deleted.add(job_id)
@@ -164,6 +178,14 @@ class Jobs:
     def output_paths(self, job_id: str) -> list[str]:
         """The paths of the job's outputs (none of a damaged entry's that are not even strings)."""
         return [path for path in (self.sigs(job_id) or [])[0::3] if type(path) is str]
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """The `record` column: JSON of a job's record but its host, input stamp and outputs (columns
+    of their own), with the outputs' sha256 (`digests`)."""
+    rest = {k: v for k, v in record.items() if k not in ("host", "in", "outputs")}
+    rest["digests"] = {path: sig[2] for path, sig in record.get("outputs", {}).items()}
+    return json.dumps(rest, sort_keys=True)
 
 
 def _flat_sigs(record: dict[str, Any]) -> list:
@@ -268,15 +290,13 @@ class Manifest:
 
     def _row(self, job_id: str) -> tuple:
         record = self.jobs[job_id]
-        rest = {k: v for k, v in record.items() if k not in ("host", "in", "outputs")}
-        rest["digests"] = {path: sig[2] for path, sig in record.get("outputs", {}).items()}
         return (
             job_id,
             record.get("host"),
             record.get("in"),
             record.get("group"),
-            marshal.dumps(_flat_sigs(record)),
-            json.dumps(rest, sort_keys=True),
+            marshal.dumps(self.jobs.sigs(job_id)),  # _flat_sigs(record), made when it was set
+            self.jobs.text(job_id),
         )
 
     def outputs(self) -> set[str]:
