@@ -7,7 +7,7 @@ forked. Done by the build process, it held back everything else: nothing ran on 
 meanwhile. So the build forks one worker, which warms up and then forks its siblings from its own
 warm state, while the build goes on with the jobs it runs itself (boot files, VM configs, network
 files). The workers take chunks of job indexes from a shared counter (every worker holds the job
-list, inherited) and send their results back on one queue.
+list, inherited) and send their results back on a pipe each.
 
 The workers are a process group of their own: a Ctrl-C at the terminal reaches the build only,
 which stops the whole group by its id (the first worker's pid) and reaps the first worker. A
@@ -91,15 +91,18 @@ class WarmPool:
             reader.close()
 
     def _read(self) -> None:
-        """In a thread of the build: every worker's batches into the inbox, None when all are gone."""
+        """In a thread of the build: every worker's batches into the inbox, None when all are gone
+        (always: the build waits for it)."""
         open_ = list(self._readers)
-        while open_:
-            for reader in wait(open_):
-                try:
-                    self._inbox.put(reader.recv())
-                except (EOFError, OSError):  # its worker exited (or was killed, maybe mid-batch)
-                    open_.remove(reader)
-        self._inbox.put(None)
+        try:
+            while open_:
+                for reader in wait(open_):
+                    try:
+                        self._inbox.put(reader.recv())
+                    except Exception:  # its worker exited, or was killed mid-batch: its stream ends here
+                        open_.remove(reader)
+        finally:
+            self._inbox.put(None)
 
     # --- in the workers ----------------------------------------------------------------------
     def _lead(self) -> None:
