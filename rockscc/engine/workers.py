@@ -108,6 +108,7 @@ class WarmPool:
     def _lead(self) -> None:
         """The first worker: warm up, fork the siblings from this state, work, wait for them."""
         os.setpgrp()  # the group the build stops by this pid; a terminal's Ctrl-C goes to the build
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # not stopped for a line on the terminal (`stty tostop`)
         self._warm_up()
         gc.freeze()  # what the warm-up made stays shared with the siblings, not copied by collections
         siblings = [
