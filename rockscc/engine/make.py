@@ -423,7 +423,7 @@ class _Run:
         global _FORKED
         import multiprocessing  # here: a build with few compile jobs forks no pool
 
-        self.source.warm_up([self.jobs[i] for i in heavy[:1]], self.resolver)  # shared caches before fork
+        self.source.warm_up([self.jobs[i] for i in heavy], self.resolver)  # shared caches before fork
         _FORKED = self
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:

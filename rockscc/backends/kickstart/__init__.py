@@ -12,6 +12,8 @@ import re
 import warnings
 from dataclasses import dataclass
 from functools import cache
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +84,9 @@ class Renderer:
         self._head_frames: dict[tuple, list[str] | None] = {}
         self._main_opaque: bool | None = None
         self._heads: dict[tuple, str] = {}
+        # (length, log, dialect, wrapped) -> the last %pre or %post list of that length: its
+        # Script objects, each position's headers and text, the headers in order (see _run)
+        self._runs: dict[tuple, tuple] = {}
 
     def render(self, profile: Profile, dialect_name: str, partition_info: str | None = None) -> Kickstart:
         """`partition_info`: the planned partition directives, rendered where the main section
@@ -101,20 +106,52 @@ class Renderer:
             else:
                 main.append(line)
         head = self._head(profile, dialect, main)
-        headers: dict[str, None] = {}  # an ordered set
-        parts = [head]
-        known = self._by_script
-        for scripts, log in ((profile.pre, dialect.pre_log), (self._posts(profile), dialect.post_log)):
-            for script in scripts:  # ~150 a host: _section's identity check inlined
-                found = known.get(id(script))
-                if found is not None and found[0] is script and found[1] == log and found[2] is dialect:
-                    header, text = found[3]
-                else:
-                    header, text = self._section(script, log, dialect)
-                headers[header] = None
-                parts.append(text)
-            parts.append("\n")
-        return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers))
+        pre_headers, pre_text = self._run(profile.pre, dialect.pre_log, dialect, wrapped=False)
+        post_headers, post_text = self._run(profile.post, dialect.post_log, dialect, wrapped=True)
+        boot = self._boot_post(profile)
+        if boot is not None:
+            boot_header, boot_text = self._section(boot, dialect.post_log, dialect)
+            post_headers, post_text = (*post_headers, boot_header), post_text + boot_text
+        text = "".join((head, pre_text, "\n", post_text, "\n")).rstrip("\n") + "\n"
+        return Kickstart(text, head, tuple(dict.fromkeys((*pre_headers, *post_headers))))
+
+    def _run(self, scripts: list[Script], log: str, dialect: Dialect, *, wrapped: bool) -> tuple[tuple, str]:
+        """(section headers in order, text) of a host's %pre or %post sections (`wrapped`: each
+        post between its node's two logging posts, _posts). The hosts of one record replay the
+        same Script objects but for the few holding their own values: the last list of each
+        length is kept with each position's rendering, and a host's list is compared with it
+        by identity — only the positions holding other objects are rendered (_section), the
+        rest taken as they are."""
+        key = (len(scripts), log, dialect.name, wrapped)
+        kept = self._runs.get(key)
+        if kept is not None:
+            objects, heads, texts, headers = kept
+            changed = list(compress(range(len(scripts)), map(is_not, scripts, objects)))
+            if len(changed) * 4 <= len(scripts):  # mostly the same objects: patch the kept rendering
+                if not changed:
+                    return headers, "".join(texts)
+                texts, patched = list(texts), list(heads)
+                for i in changed:
+                    patched[i], texts[i] = self._unit(scripts[i], log, dialect, wrapped)
+                same_heads = all(patched[i] == heads[i] for i in changed)
+                return (headers if same_heads else _ordered(patched)), "".join(texts)
+        units = [self._unit(script, log, dialect, wrapped) for script in scripts]
+        heads, texts = tuple(u[0] for u in units), tuple(u[1] for u in units)
+        headers = _ordered(heads)
+        if len(self._runs) > 64:
+            self._runs.clear()
+        self._runs[key] = (tuple(scripts), heads, texts, headers)  # the objects kept: their ids stay their own
+        return headers, "".join(texts)
+
+    def _unit(self, script: Script, log: str, dialect: Dialect, wrapped: bool) -> tuple[tuple[str, ...], str]:
+        """(headers, text) of one script's sections: its own, or (`wrapped`) its node's begin
+        logging post, it, and its node's end logging post."""
+        if not wrapped:
+            header, text = self._section(script, log, dialect)
+            return (header,), text
+        begin, end = self._log_posts_of(script.node)
+        (h1, t1), (h2, t2), (h3, t3) = (self._section(s, log, dialect) for s in (begin, script, end))
+        return (h1, h2, h3), t1 + t2 + t3
 
     def _head(self, profile: Profile, dialect: Dialect, main: list[str]) -> str:
         """head.j2 rendered, memoized by everything the template reads: hosts whose heads are
@@ -211,22 +248,19 @@ class Renderer:
             return _template("section.j2").render(header=header, body=body, dialect=dialect)
         return frame[0] + body + frame[1]
 
-    def _posts(self, profile: Profile) -> list[Script]:
-        """Rocks wraps every <post> in two logging posts (begin and end), three sections in all;
-        a final post carries <boot> text for the first boot."""
-        out = []
-        for post in profile.post:
-            begin, end = self._log_posts_of(post.node)
-            out += (begin, post, end)
-        if profile.boot_pre or profile.boot_post:
-            body = []
-            for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
-                if texts:
-                    body.append(
-                        f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF"
-                    )
-            out.append(Script("post", "\n".join(body)))
-        return out
+    @staticmethod
+    def _boot_post(profile: Profile) -> Script | None:
+        """The final post carrying the <boot> texts, if there are any. (Rocks wraps every <post>
+        in two logging posts, begin and end: _unit; this one comes after them all.)"""
+        if not (profile.boot_pre or profile.boot_post):
+            return None
+        body = []
+        for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
+            if texts:
+                body.append(
+                    f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF"
+                )
+        return Script("post", "\n".join(body))
 
     def _log_posts_of(self, node_label: str) -> tuple[Script, Script]:
         found = self._log_posts.get(node_label)
@@ -237,6 +271,11 @@ class Renderer:
                 Script("post", _log(f"{node}: end post section"), node=node_label),
             )
         return found
+
+
+def _ordered(heads: tuple[tuple[str, ...], ...] | list) -> tuple[str, ...]:
+    """Each distinct header once, in order of first use."""
+    return tuple(dict.fromkeys(header for unit in heads for header in unit))
 
 
 _BODY_HOLE = "\0rockscc-section-body\0"  # no body holds NUL: XML and the description refuse it
