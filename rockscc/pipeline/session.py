@@ -77,6 +77,7 @@ PROCESS_WIDE = {
     "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.backends.kickstart.holes:_starts_section": "a pure function of one line, bounded (lru_cache)",
+    "rockscc.backends.kickstart:_head_findings": "a pure function of a kickstart head's text, bounded (lru_cache)",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.deadvalues:_templates": "program shapes for canonical(): derived from texts alone, bounded",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",

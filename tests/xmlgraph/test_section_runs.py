@@ -128,3 +128,27 @@ def test_a_refused_section_is_refused_after_alike_hosts(dialect):
     bad[5] = scripts[5]
     with pytest.raises(RocksccError, match="section line"):
         renderer.render(Profile("b", pre=bad), dialect)
+
+
+def test_own_rules_are_checked_per_host_whatever_head_came_before():
+    """What a head holds (an unexpanded entity, the files its %include lines name) is found once
+    per head text (_head_findings); whether a %pre writes an included file is still each host's."""
+    from rockscc.backends.kickstart import Validator
+    from rockscc.memo import Memo
+
+    validator, renderer = Validator(Memo()), Renderer()
+    writes = Script("pre", "echo x > /tmp/extra-include\n", node="nodes/a.xml (base)", origin="nodes/a.xml:1")
+    silent = Script("pre", "echo nothing\n", node="nodes/a.xml (base)", origin="nodes/a.xml:1")
+    main = [("rootpw --iscrypted x", "nodes/a.xml:2"), ("%include /tmp/extra-include", "nodes/a.xml:3")]
+    for _ in range(2):
+        for pre, refused in ((writes, None), (silent, "%include /tmp/extra-include is not written by any %pre")):
+            profile = Profile("h", main=main, pre=[pre])
+            kickstart = renderer.render(profile, "rhel5")
+            if refused is None:
+                validator.validate(kickstart, "rhel5", "h", profile)
+            else:
+                with pytest.raises(RocksccError, match=refused):
+                    validator.validate(kickstart, "rhel5", "h", profile)
+        entity = Profile("h", main=[("rootpw &Kickstart_Password;", "nodes/a.xml:2")])
+        with pytest.raises(RocksccError, match="unexpanded entity &Kickstart_Password; in the kickstart"):
+            validator.validate(renderer.render(entity, "rhel5"), "rhel5", "h", entity)

@@ -11,7 +11,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import compress
 from operator import is_not
 from pathlib import Path
@@ -641,14 +641,24 @@ def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profil
 
 
 def _check_own_rules(head: str, host: str, profile: Profile) -> None:
-    leftover = _LEFTOVER_ENTITY.search(head)
+    leftover, includes = _head_findings(head)
     if leftover:
-        raise RocksccError(f"host {host}: unexpanded entity {leftover[0]} in the kickstart")
-    includes = re.findall(r"^%include\s+(\S+)", head, re.M)
-    written = "\n".join(s.body for s in profile.pre) if includes else ""
-    for target in includes:
-        if target not in KNOWN_INCLUDES and target not in written:
+        raise RocksccError(f"host {host}: unexpanded entity {leftover} in the kickstart")
+    unknown = [target for target in includes if target not in KNOWN_INCLUDES]
+    written = "\n".join(s.body for s in profile.pre) if unknown else ""
+    for target in unknown:
+        if target not in written:
             raise RocksccError(f"host {host}: %include {target} is not written by any %pre")
+
+
+_INCLUDE_LINE = re.compile(r"^%include\s+(\S+)", re.M)
+
+
+@lru_cache(maxsize=1024)  # the renderer hands the hosts of alike heads one string: searched once
+def _head_findings(head: str) -> tuple[str | None, tuple[str, ...]]:
+    """(the first unexpanded entity of a head, or None; the files its %include lines name)."""
+    leftover = _LEFTOVER_ENTITY.search(head)
+    return (leftover[0] if leftover else None), tuple(_INCLUDE_LINE.findall(head))
 
 
 def _forget(parser, text: str) -> None:
