@@ -77,6 +77,9 @@ PROCESS_WIDE = {
     "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.backends.kickstart.holes:_starts_section": "a pure function of one line, bounded (lru_cache)",
+    "rockscc.backends.boot:_loader_texts": "a pure function of an action, the kickstart URL and the label, "
+    "bounded (lru_cache)",
+    "rockscc.backends.boot:_ipxe_text": "a pure function of an action, the kickstart URL and the label, bounded (lru_cache)",
     "rockscc.backends.kickstart:_head_findings": "a pure function of a kickstart head's text, bounded (lru_cache)",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.deadvalues:_templates": "program shapes for canonical(): derived from texts alone, bounded",
