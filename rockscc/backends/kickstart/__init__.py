@@ -84,8 +84,8 @@ class Renderer:
         self._head_frames: dict[tuple, list[str] | None] = {}
         self._main_opaque: bool | None = None
         self._heads: dict[tuple, str] = {}
-        # (length, log, dialect, wrapped) -> the last %pre or %post list of that length: its
-        # Script objects, each position's headers and text, the headers in order (see _run)
+        # (length, log, dialect, wrapped) -> the last few %pre or %post lists of that length, each
+        # its Script objects, each position's headers and text, the headers in order (see _run)
         self._runs: dict[tuple, tuple] = {}
 
     def render(self, profile: Profile, dialect_name: str, partition_info: str | None = None) -> Kickstart:
@@ -118,29 +118,45 @@ class Renderer:
     def _run(self, scripts: list[Script], log: str, dialect: Dialect, *, wrapped: bool) -> tuple[tuple, str]:
         """(section headers in order, text) of a host's %pre or %post sections (`wrapped`: each
         post between its node's two logging posts, _posts). The hosts of one record replay the
-        same Script objects but for the few holding their own values: the last list of each
-        length is kept with each position's rendering, and a host's list is compared with it
-        by identity — only the positions holding other objects are rendered (_section), the
-        rest taken as they are."""
+        same Script objects but for the few holding their own values: the last few lists of
+        each length (RUNS_KEPT: hosts of other kinds alternate with them, VMs among their
+        containers) are kept with each position's rendering, and a host's list is compared with
+        them by identity — only the positions holding other objects than the closest kept list
+        are rendered (_section), the rest taken as they are; the host's list is kept in turn."""
         key = (len(scripts), log, dialect.name, wrapped)
-        kept = self._runs.get(key)
-        if kept is not None:
-            objects, heads, texts, headers = kept
-            changed = list(compress(range(len(scripts)), map(is_not, scripts, objects)))
-            if len(changed) * 4 <= len(scripts):  # mostly the same objects: patch the kept rendering
-                if not changed:
-                    return headers, "".join(texts)
-                texts, patched = list(texts), list(heads)
-                for i in changed:
-                    patched[i], texts[i] = self._unit(scripts[i], log, dialect, wrapped)
-                same_heads = all(patched[i] == heads[i] for i in changed)
-                return (headers if same_heads else _ordered(patched)), "".join(texts)
+        kept_lists = self._runs.get(key, ())
+        closest, changed = None, range(len(scripts))
+        for kept in kept_lists:
+            differ = list(compress(range(len(scripts)), map(is_not, scripts, kept[0])))
+            if len(differ) < len(changed):
+                closest, changed = kept, differ
+                if not differ:
+                    break
+        if closest is not None and len(changed) * 2 <= len(scripts):
+            _objects, heads, texts, headers = closest
+            if not changed:
+                return headers, "".join(texts)
+            texts, patched = list(texts), list(heads)
+            for i in changed:
+                patched[i], texts[i] = self._unit(scripts[i], log, dialect, wrapped)
+            if not all(patched[i] == heads[i] for i in changed):
+                headers = _ordered(patched)
+            # the next host of this one's record differs from it in its own values only: with
+            # one position changed this list takes the place of the one it was patched from,
+            # with more it is kept beside it (hosts of two records of a walk alternate)
+            made = (tuple(scripts), tuple(patched), tuple(texts), headers)
+            if len(changed) == 1:
+                self._runs[key] = tuple(made if kept is closest else kept for kept in kept_lists)
+            else:
+                self._runs[key] = (made, *kept_lists[: RUNS_KEPT - 1])
+            return headers, "".join(texts)
         units = [self._unit(script, log, dialect, wrapped) for script in scripts]
         heads, texts = tuple(u[0] for u in units), tuple(u[1] for u in units)
         headers = _ordered(heads)
         if len(self._runs) > 64:
             self._runs.clear()
-        self._runs[key] = (tuple(scripts), heads, texts, headers)  # the objects kept: their ids stay their own
+        # the objects kept: their ids stay their own; the newest first, the oldest dropped
+        self._runs[key] = ((tuple(scripts), heads, texts, headers), *kept_lists[: RUNS_KEPT - 1])
         return headers, "".join(texts)
 
     def _unit(self, script: Script, log: str, dialect: Dialect, wrapped: bool) -> tuple[tuple[str, ...], str]:
@@ -278,6 +294,7 @@ def _ordered(heads: tuple[tuple[str, ...], ...] | list) -> tuple[str, ...]:
     return tuple(dict.fromkeys(header for unit in heads for header in unit))
 
 
+RUNS_KEPT = 4  # lists kept per length (Renderer._run)
 _BODY_HOLE = "\0rockscc-section-body\0"  # no body holds NUL: XML and the description refuse it
 # What a template may contain for its `body` to be opaque: plain text, output expressions, names,
 # attribute lookups and ifs — no filters, calls, tests, sets, loops, macros, includes or blocks
