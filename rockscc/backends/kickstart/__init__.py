@@ -117,7 +117,7 @@ class Renderer:
 
     def _run(self, scripts: list[Script], log: str, dialect: Dialect, *, wrapped: bool) -> tuple[tuple, str]:
         """(section headers in order, text) of a host's %pre or %post sections (`wrapped`: each
-        post between its node's two logging posts, _posts). The hosts of one record replay the
+        post between its node's two logging posts: _unit). The hosts of one record replay the
         same Script objects but for the few holding their own values: the last few lists of
         each length (RUNS_KEPT: hosts of other kinds alternate with them, VMs among their
         containers) are kept with each position's rendering, and a host's list is compared with
