@@ -6,6 +6,7 @@ integers and floats -> numbers, anything else a string; a name with no attribute
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -64,6 +65,9 @@ def parse_cond(text: str) -> Cond:
     """A Cond for `text`; syntax errors raise RocksccError naming the column."""
     if not text.strip():
         return TRUE
+    plain = _parse_plain(text)  # most conds: without importing lark (~25 ms a process)
+    if plain is not None:
+        return plain
     from lark import Token, Tree
     from lark.exceptions import LarkError, UnexpectedInput
 
@@ -84,6 +88,156 @@ def parse_cond(text: str) -> Cond:
         )
     )
     return Cond(text, tree, names)
+
+
+# --- the same parse without lark -----------------------------------------------------------------
+# cond.lark is small: a recursive descent over it gives lark's tree (the same `data` and children,
+# tokens of the same type and text) for every text it accepts. Its lexer is lark's basic one (the
+# grammar's terminals in lark's order, first match wins); lark's contextual lexer, which only
+# tries the terminals the parser accepts at that point, picks the same token wherever the basic
+# lexer's token is one the parser accepts, and wherever it is not, this parser gives up. Anything
+# it gives up on (a token it does not expect, a character no terminal matches) goes to lark,
+# whose verdict and error message stand. tests/xmlgraph/test_cond_plain.py compares the two on
+# generated texts.
+_KEYWORDS = ("and", "or", "not", "is", "in", "None", "True", "False")
+_LEXER = re.compile(
+    "|".join(
+        [
+            r"(?P<WS>[ \t\f\r\n]+)",
+            r"(?P<NAME>(?!(?:and|or|not|is|in|None|True|False)\b)[A-Za-z_][A-Za-z0-9_.\-]*)",
+            r"""(?P<STRING>'[^']*'|"[^"]*")""",
+            r"(?P<NUMBER>-?\d+(?:\.\d+)?)",
+            r"(?P<COMPARE>==|!=|<=|>=|<|>)",
+            r"(?P<PUNCT>[()])",
+            *(rf"(?P<KW_{k}>{k})" for k in _KEYWORDS),
+        ]
+    )
+)
+_LITERALS = {"None": "none", "True": "true", "False": "false"}
+
+
+class _Token(str):
+    """A terminal as lark's Token shows it to _eval: the text, and its `type`."""
+
+    type: str
+
+    def __new__(cls, type_: str, value: str) -> _Token:
+        token = super().__new__(cls, value)
+        token.type = type_
+        return token
+
+
+class _Tree:
+    """A rule's node as lark's Tree shows it to _eval: `data`, `children`."""
+
+    __slots__ = ("data", "children")
+
+    def __init__(self, data: str, children: list) -> None:
+        self.data, self.children = data, children
+
+
+class _GiveUp(Exception):
+    """Not a text this parser takes: lark decides."""
+
+
+def _parse_plain(text: str) -> Cond | None:
+    """`text` parsed as lark parses it, or None where lark must decide."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        found = _LEXER.match(text, pos)
+        if found is None:
+            return None
+        kind = found.lastgroup
+        if kind != "WS":
+            value = found.group()
+            tokens.append(("KW" if kind.startswith("KW_") or kind == "PUNCT" else kind, value))
+        pos = found.end()
+    parser = _Descent(tokens)
+    try:
+        tree = parser.or_expr()
+        if parser.peek() is not None:
+            return None
+    except _GiveUp:
+        return None
+    return Cond(text, tree, frozenset(parser.names))
+
+
+class _Descent:
+    """cond.lark's rules, one method each (the grammar's ?-rules inline as lark does: only an
+    alternative without an alias is replaced by its single child)."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens, self.at, self.names = tokens, 0, set()
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def keyword(self, word: str) -> bool:
+        """Take the keyword or parenthesis `word` if it comes next."""
+        if self.peek() == ("KW", word):
+            self.at += 1
+            return True
+        return False
+
+    def expect(self, word: str) -> None:
+        if not self.keyword(word):
+            raise _GiveUp
+
+    def or_expr(self) -> _Tree:
+        items = [self.and_expr()]
+        while self.keyword("or"):
+            items.append(self.and_expr())
+        return _Tree("or_", items)
+
+    def and_expr(self) -> _Tree:
+        items = [self.not_expr()]
+        while self.keyword("and"):
+            items.append(self.not_expr())
+        return _Tree("and_", items)
+
+    def not_expr(self) -> Any:
+        if self.keyword("not"):
+            return _Tree("not_", [self.not_expr()])
+        return self.comparison()
+
+    def comparison(self) -> Any:
+        left = self.operand()
+        nxt = self.peek()
+        if nxt is not None and nxt[0] == "COMPARE":
+            self.at += 1
+            return _Tree("compare", [left, _Token("COMPARE", nxt[1]), self.operand()])
+        if self.keyword("is"):
+            if self.keyword("not"):
+                self.expect("None")
+                return _Tree("is_not_none", [left])
+            self.expect("None")
+            return _Tree("is_none", [left])
+        if self.keyword("not"):
+            self.expect("in")
+            return _Tree("not_in", [left, self.operand()])
+        if self.keyword("in"):
+            return _Tree("in_", [left, self.operand()])
+        return left
+
+    def operand(self) -> Any:
+        nxt = self.peek()
+        if nxt is None:
+            raise _GiveUp
+        kind, value = nxt
+        if kind in ("NAME", "STRING", "NUMBER"):
+            self.at += 1
+            if kind == "NAME":
+                self.names.add(value)
+            return _Tree(kind.lower(), [_Token(kind, value)])
+        if kind == "KW" and value in _LITERALS:
+            self.at += 1
+            return _Tree(_LITERALS[value], [])
+        if self.keyword("("):
+            inner = self.or_expr()
+            self.expect(")")
+            return inner
+        raise _GiveUp
 
 
 def _eval(node: Any, attrs: Mapping[str, str]) -> Any:
