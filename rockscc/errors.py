@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 
 class RocksccError(Exception):
@@ -25,6 +26,13 @@ class Diagnostic:
     severity: str = "warning"
 
     def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        """The line users see, made once per diagnostic: the hosts of one record share their
+        Diagnostic objects (~30 a host with evals off), so their jobs report the same strings,
+        which a forked worker's batch of results then pickles once."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.severity}: {self.message}" if where else f"{self.severity}: {self.message}"
 

@@ -4,6 +4,7 @@ in the build's TFTP tree."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from rockscc.backends import pxe
@@ -23,17 +24,35 @@ def with_kickstart_url(args: str | None, url: str | None) -> str | None:
 
 def render_boot(spec: dict[str, Any]) -> list[tuple[str, str]]:
     """(path under the build directory, text) of each boot file."""
-    args = with_kickstart_url(spec["args"], spec["ks_url"])
-    parsed = pxe.parse_action(spec["command"], args)
-    bios = pxe.pxelinux(spec["command"], args)
-    uefi = pxe.grub(spec["label"], parsed, efi=spec["efi_linux"])
+    bios, uefi = _loader_texts(spec["command"], spec["args"], spec["ks_url"], spec["label"], spec["efi_linux"])
     names = ["default"] if spec["frontend"] else [spec["hexip"]]
     if spec["mac"]:
         names.append("01-" + spec["mac"].replace(":", "-"))
     files = [(f"{TFTP}/pxelinux.cfg/{n}", bios) for n in names]
     if not spec["frontend"]:
         files += [(f"{TFTP}/uefi/grub.cfg-{n}", uefi) for n in names]
-        files.append((f"{TFTP}/ipxe/{spec['host']}.ipxe", pxe.ipxe(spec["label"], parsed)))
+        files.append(
+            (
+                f"{TFTP}/ipxe/{spec['host']}.ipxe",
+                _ipxe_text(spec["command"], spec["args"], spec["ks_url"], spec["label"]),
+            )
+        )
     else:
         files.append((f"{TFTP}/uefi/grub.cfg", uefi))
     return files
+
+
+# The texts are pure functions of the action, the kickstart URL (one for every host) and the
+# label: the hosts of one action share them (thousands of hosts, a handful of actions). A
+# refusal raises again for each host (lru_cache keeps only what returned), and the iPXE script
+# is made only for hosts that get one, as before.
+@lru_cache(maxsize=256)
+def _loader_texts(command: str, args: str | None, ks_url: str | None, label: str, efi: bool) -> tuple[str, str]:
+    """(pxelinux file, grub.cfg) of an action."""
+    args = with_kickstart_url(args, ks_url)
+    return pxe.pxelinux(command, args), pxe.grub(label, pxe.parse_action(command, args), efi=efi)
+
+
+@lru_cache(maxsize=256)
+def _ipxe_text(command: str, args: str | None, ks_url: str | None, label: str) -> str:
+    return pxe.ipxe(label, pxe.parse_action(command, with_kickstart_url(args, ks_url)))

@@ -116,8 +116,8 @@ class DepsJob:
 
     def run(self, resolver: DepResolver) -> JobResult:
         outputs, deps, warnings = self.work(resolver)
-        own, shared = resolver.split(deps)
-        return JobResult(outputs, {"deps": own, "group": resolver.group_digest(shared)}, warnings, shared)
+        own, group, shared = resolver.split_group(deps)
+        return JobResult(outputs, {"deps": own, "group": group}, warnings, shared)
 
     def fingerprint_of(self, record: dict) -> str:
         return spec_digest([__version__, self.salt, sorted(record["deps"].items()), record.get("group")])
@@ -148,6 +148,7 @@ class DepResolver:
         self.host_specific = lambda key: key.startswith(("hw:",))
         self._group_memo: dict[tuple[str, Any], bool] = {}
         self._group_digests: dict[frozenset, str] = {}  # a group's content -> digest(content)
+        self._group_by_values: dict[tuple, str] = {}  # (its keys, its values) -> digest(content)
 
     @property
     def host_specific(self) -> Callable[[str], bool]:
@@ -157,6 +158,7 @@ class DepResolver:
     def host_specific(self, test: Callable[[str], bool]) -> None:
         self._host_specific = test
         self._specific: dict[str, bool] = {}  # key -> test(key): thousands of hosts share their keys
+        self._parted: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # keys -> (own, shared)
 
     def register(self, prefix: str, handler: Callable[[str, str | None], str | None], *, per_host: bool) -> None:
         self.handlers[prefix] = (handler, per_host)
@@ -181,6 +183,33 @@ class DepResolver:
                 mine = specific[key] = bool(self._host_specific(key))
             (own if mine else shared)[key] = value
         return own, shared
+
+    def split_group(self, deps: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """(host-specific dependencies, group_digest of the shared ones, the shared ones), as
+        split and group_digest make them. The hosts of one record read the same keys in the same
+        order: how that sequence splits is remembered by it, and the group's digest by its keys
+        and values in order (only str/None values: True == 1 in a tuple, not in JSON) — no
+        per-key work a host but taking its values."""
+        keys = tuple(deps)
+        parted = self._parted.get(keys)
+        if parted is None:
+            own, shared = self.split(deps)
+            if len(self._parted) > 256:
+                self._parted.clear()
+            parted = self._parted[keys] = (tuple(own), tuple(shared))
+        own_keys, shared_keys = parted
+        values = tuple(map(deps.__getitem__, shared_keys))
+        shared = dict(zip(shared_keys, values))
+        own = {key: deps[key] for key in own_keys}
+        if not _STR_OR_NONE.issuperset(map(type, values)):
+            return own, digest(shared), shared
+        content = (shared_keys, values)
+        found = self._group_by_values.get(content)
+        if found is None:
+            if len(self._group_by_values) > 1024:
+                self._group_by_values.clear()
+            found = self._group_by_values[content] = self.group_digest(shared)
+        return own, found, shared
 
     def group_digest(self, shared: dict[str, Any]) -> str:
         """digest(shared), remembered by content: the hosts of one walk and attribute context

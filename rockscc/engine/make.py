@@ -428,8 +428,8 @@ class _Run:
         while the workers compile)."""
         from rockscc.engine.workers import WarmPool  # here: a build with few compile jobs forks no pool
 
-        first = [self.jobs[i] for i in heavy[:1]]
-        pool = WarmPool(self.run_one, heavy, workers, lambda: self.source.warm_up(first, self.resolver))
+        compiled = [self.jobs[i] for i in heavy]  # warm_up compiles one host of each kind among them
+        pool = WarmPool(self.run_one, heavy, workers, lambda: self.source.warm_up(compiled, self.resolver))
         try:
             for index in light:
                 yield self.run_one(index)

@@ -60,7 +60,10 @@ class Planner:
         from rockscc.partitions.programs import chain_key
 
         hardware_json = self._hardware_json(hardware)
-        key = (chain_key(pre_scripts, hardware_json, host), json.dumps([encode(p) for p in recorded], sort_keys=True))
+        key = (
+            chain_key(pre_scripts, hardware_json, host, self.chains),
+            json.dumps([encode(p) for p in recorded], sort_keys=True) if recorded else "[]",
+        )
         if key not in self._plans:
             self._plans[key] = self._remembered(key, pre_scripts, hardware_json, hardware, host, list(recorded))
         return self._plans[key]

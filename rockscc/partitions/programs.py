@@ -54,6 +54,8 @@ class ChainCache:
 
     chains: dict[str, ChainResult] = field(default_factory=dict)
     steps: dict[str, tuple[dict[str, bytes], str, bytes]] = field(default_factory=dict)
+    # (the steps, id of the hardware JSON) -> (that JSON, the chain key): see chain_key
+    keys: dict[tuple, tuple[dict, str]] = field(default_factory=dict)
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -92,9 +94,21 @@ def _runnable(scripts: list, host: str) -> list[tuple[list[str], str, str]]:
     return steps
 
 
-def chain_key(scripts: list, hardware_json: dict, host: str) -> str:
-    """What a chain's result depends on: interpreters, texts and origins of its steps, and the hardware."""
-    return _key_of(_runnable(scripts, host), hardware_json)
+def chain_key(scripts: list, hardware_json: dict, host: str, cache: ChainCache | None = None) -> str:
+    """What a chain's result depends on: interpreters, texts and origins of its steps, and the
+    hardware. With a `cache`, remembered by the steps and the hardware JSON object (the hosts
+    of a hardware profile share it; the entry keeps it, so its id stays its own): the hosts of
+    one program and profile hash their texts instead of encoding and digesting them."""
+    steps = _runnable(scripts, host)
+    if cache is None:
+        return _key_of(steps, hardware_json)
+    known = (tuple((tuple(argv), text, origin) for argv, text, origin in steps), id(hardware_json))
+    found = cache.keys.get(known)
+    if found is None or found[0] is not hardware_json:
+        if len(cache.keys) > 4096:
+            cache.keys.clear()
+        found = cache.keys[known] = (hardware_json, _key_of(steps, hardware_json))
+    return found[1]
 
 
 def _key_of(steps: list, hardware_json: dict) -> str:

@@ -64,7 +64,7 @@ def _profile(session: Session, name: str, resolver: DepResolver) -> tuple[list[O
             text_output(f"partitions/{host.name}.json", built.plan.plan_json),
         ]
     deps = session.dep_keys(built.deps)
-    return outputs, deps, [str(w) for w in built.warnings]
+    return outputs, deps, [w.text for w in built.warnings]  # str(w), kept by each Diagnostic
 
 
 def network_jobs(session: Session, wanted: Wanted) -> list[SpecJob]:

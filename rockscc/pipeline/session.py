@@ -24,7 +24,7 @@ inherits its parent's (copy on write).
     validator   pykickstart verdicts by kickstart skeleton, in memory and through `memo` (backends/kickstart)
     planner     partition plans, %pre chain results, per-step /tmp snapshots (partitions/__init__.py,
                 partitions/programs.py: ChainCache); plans through `memo`
-    _dep_keys   dependency keys with their file paths resolved
+    _dep_keys   dependency keys with their file paths resolved (and _dep_key_lists: by key sequence)
     _salt       the kickstart templates' identity
     _facts      what the cluster-wide specs read of each host, one build's (pipeline/hostfacts.py; kept
                 between builds through `memo`, by each host record's digest)
@@ -77,6 +77,10 @@ PROCESS_WIDE = {
     "built once, reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.backends.kickstart.holes:_starts_section": "a pure function of one line, bounded (lru_cache)",
+    "rockscc.backends.boot:_loader_texts": "a pure function of an action, the kickstart URL and the label, "
+    "bounded (lru_cache)",
+    "rockscc.backends.boot:_ipxe_text": "a pure function of an action, the kickstart URL and the label, bounded (lru_cache)",
+    "rockscc.backends.kickstart:_head_findings": "a pure function of a kickstart head's text, bounded (lru_cache)",
     "rockscc.partitions.deadvalues:canonical": "a pure function of a program's text, bounded (lru_cache)",
     "rockscc.partitions.deadvalues:_templates": "program shapes for canonical(): derived from texts alone, bounded",
     "rockscc.partitions.programs:_interpreter": "a pure function of a %pre header, bounded (lru_cache)",
@@ -108,6 +112,10 @@ PROCESS_WIDE = {
     "rockscc.engine.output:_PROC_FDS": "this process's /proc/self/fd, opened once (by pid: a forked build worker "
     "opens its own); a process resource, not a cache",
 }
+
+
+WARM_SAMPLE = 8  # hosts of each appliance (VMs apart) looked at for their hardware before forking
+WARM_KINDS = 16  # at most this many compiles before forking: the workers wait for them
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,7 @@ class Session:
         self._trees: dict[tuple[Overlay, ...], NodeTree] = {}
         self._cluster_tree: NodeTree | None = None
         self._dep_keys: dict[str, str] = {}
+        self._dep_key_lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # a record's key sequence, evaluated
         self._hardware_digests: dict[tuple, tuple] = {}  # (id(hardware), hwprofile) -> (hardware, digest)
         self._salt: str | None = None
         self._facts: dict[str, Facts] | None = None
@@ -462,12 +471,36 @@ class Session:
         return files_signature(self.cluster.overlays())
 
     def warm_up(self, jobs: list, resolver: DepResolver) -> None:
-        """Run one compile in the parent so forked workers inherit the parsed node tree."""
-        for job in jobs:
+        """Run a few compiles, of one host of each kind (_kinds), before the other workers are
+        forked (in the first worker: engine/workers.py), so that they inherit what hosts of a kind
+        share instead of each making it again: the parsed node tree, the walk's record, the
+        partition chain's result (and the sandbox worker that ran it), pykickstart's verdict on
+        the kickstart skeleton. The results are dropped (the
+        workers run these jobs again); a kind missed here is only made once per worker."""
+        for job in self._kinds(jobs):
             try:
                 job.run(resolver)
             except Exception:
                 pass  # the real run reports it
+
+    def _kinds(self, jobs: list) -> list:
+        """The first job of each kind of host: appliance, VM or not, hardware profile, own
+        hardware or not. Hosts are grouped by their index rows (no record decoded) and only the
+        first WARM_SAMPLE hosts of each group are decoded for their hardware: ten thousand hosts
+        cost a few milliseconds here, not a decode each."""
+        table = self.cluster.host_table()
+        groups: dict[tuple, list] = {}
+        for job in jobs:
+            if job.host in table:
+                group = groups.setdefault((table.summary(job.host)[0], table.vm_container(job.host) is None), [])
+                if len(group) < WARM_SAMPLE:
+                    group.append(job)
+        kinds: dict[tuple, Any] = {}
+        for group, sample in groups.items():
+            for job in sample:
+                host = table[job.host]
+                kinds.setdefault((group, host.hwprofile, host.hardware is None), job)
+        return list(kinds.values())[:WARM_KINDS]
 
     def profile_salt(self) -> str:
         """The identity of what renders a kickstart: editing a template rebuilds every kickstart."""
@@ -478,10 +511,18 @@ class Session:
         return self._salt
 
     def dep_keys(self, deps: dict[str, Any]) -> dict[str, Any]:
-        """`deps` with each key as the engine evaluates it (dep_key), in order; a known key costs
-        a dict lookup, not a call (a host's ~150 keys, thousands of hosts)."""
-        known, key_of = self._dep_keys, self.dep_key
-        return {known.get(key) or key_of(key): value for key, value in deps.items()}
+        """`deps` with each key as the engine evaluates it (dep_key), in order. The hosts of one
+        record read the same keys in the same order (~150 a host, thousands of hosts): the
+        evaluated keys are remembered by that key sequence, and the dict is made in one zip
+        (which keeps the first position and the last value of keys that evaluate alike, as
+        inserting them one by one does)."""
+        keys = tuple(deps)
+        evaluated = self._dep_key_lists.get(keys)
+        if evaluated is None:
+            if len(self._dep_key_lists) > 256:
+                self._dep_key_lists.clear()
+            evaluated = self._dep_key_lists[keys] = tuple(map(self.dep_key, keys))
+        return dict(zip(evaluated, deps.values()))
 
     def dep_key(self, key: str) -> str:
         """A dependency key as the engine evaluates it: files by absolute path (resolved once each)."""

@@ -192,9 +192,11 @@ class Record:
         ):
             for index, parts in holes:
                 texts[index] = fill(parts)
-        # every field of Profile, copied (a field added to Profile is carried, never dropped)
-        given = {name: copy.copy(getattr(p, name)) for name in _PROFILE_FIELDS}
-        given.update(host=host, main=main, pre=pre, post=post, debug=debug, boot_pre=boot_pre, boot_post=boot_post)
+        # every other field of Profile, copied (a field added to Profile is carried, never dropped)
+        given = dict(host=host, main=main, pre=pre, post=post, debug=debug, boot_pre=boot_pre, boot_post=boot_post)
+        for name in _PROFILE_FIELDS:
+            if name not in given:
+                given[name] = copy.copy(getattr(p, name))
         return Profile(**given), dict(self.deps)
 
 

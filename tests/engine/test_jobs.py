@@ -84,3 +84,54 @@ def test_a_group_whose_first_result_failed_to_write_still_reaches_the_log(tmp_pa
     monkeypatch.setattr(make, "_write", real)
     again = d.check("--eval=no", "-j1")
     assert set(again.rebuilt) == set(first.errors), again.rebuilt
+
+
+def test_split_group_is_split_and_group_digest_whatever_came_before():
+    """split_group remembers the split by key sequence and the digest by keys and values: each
+    answer must be the plain split's and digest's, for sequences seen before, orders, values of
+    other types (True == 1 in a tuple, not in JSON) and a changed host-specific test."""
+    resolver = DepResolver()
+    deps_list = [
+        {"hw:": "h", "attr:a": "1", "file:/f": "x"},
+        {"hw:": "g", "attr:a": "1", "file:/f": "x"},  # same keys, same group, own value differs
+        {"hw:": "h", "attr:a": "2", "file:/f": "x"},  # same keys, another group
+        {"attr:a": "1", "hw:": "h", "file:/f": "x"},  # another order
+        {"hw:": "h", "attr:a": 1, "file:/f": "x"},
+        {"hw:": "h", "attr:a": True, "file:/f": "x"},
+        {"hw:": "h", "attr:a": None, "file:/f": "x", "attr:b": ""},
+        {},
+    ]
+    for deps in deps_list + deps_list:
+        own, group, shared = resolver.split_group(deps)
+        plain_own, plain_shared = resolver.split(deps)
+        assert (own, shared) == (plain_own, plain_shared) and list(own) == list(plain_own), deps
+        assert list(shared) == list(plain_shared) and group == digest(plain_shared), deps
+    resolver.host_specific = lambda key: key.startswith(("hw:", "attr:a"))
+    own, group, shared = resolver.split_group(deps_list[0])
+    assert own == {"hw:": "h", "attr:a": "1"} and shared == {"file:/f": "x"} and group == digest(shared)
+
+
+def test_the_warm_up_compiles_one_host_of_each_kind_before_forking(tmp_path, monkeypatch):
+    """Session.warm_up: one compile per kind of host (appliance, VM or not, hardware profile,
+    own hardware), so the forked workers inherit each kind's walk record, partition chain and
+    pykickstart verdict instead of each making them again; each warmed job still runs in its
+    worker, and the build is the one a single process makes."""
+    from rockscc.model import load
+    from rockscc.pipeline import Session, producers
+
+    d = Description(tmp_path)
+    for name in ("compute-0-0", "compute-0-1", "compute-0-2", "compute-1-0", "vm-container-0-0", "vm-container-0-1"):
+        d.must("add", "host", name)
+    d.must("add", "hwprofile", "sda-only", "disks=sda:80G")
+    d.must("set", "host", "hwprofile", "compute-0-1", "sda-only")
+    d.must("set", "host", "hwprofile", "compute-0-2", "sda-only")
+    session = Session(load(d.root))
+    jobs = producers.profile_jobs(session, producers.Wanted(d.root / "build"))
+    kinds = [job.host for job in session._kinds(jobs)]
+    assert kinds == ["compute-0-0", "compute-0-1", "frontend", "vm-container-0-0"], kinds
+    handed = []
+    kinds_of = Session._kinds
+    monkeypatch.setattr(Session, "_kinds", lambda self, jobs: handed.append(len(jobs)) or kinds_of(self, jobs))
+    monkeypatch.setattr(make, "PARALLEL_THRESHOLD", 2)
+    build = d.check("--eval=no", "-j2")  # the same artifacts as a build from scratch
+    assert build.result.rc == 0 and handed[0] == 7  # handed every compile job

@@ -287,3 +287,31 @@ def test_a_step_stopped_by_the_wall_clock_is_named(tmp_path, test_partition, mon
     result = test_partition(node, "disks=sda:80G", "base=no")
     assert result.rc == 1
     assert "killed after 2 s of wall-clock time (in the %pre at " in result.err and "slow.xml:3)" in result.err
+
+
+def test_a_remembered_chain_key_is_the_key_of_its_steps_and_hardware():
+    """chain_key with a ChainCache remembers keys by the steps and the hardware JSON object: each
+    answer must be the key computed afresh, for other programs, hosts, hardware and origins,
+    and an entry whose JSON object is not the one asked about (its id reused) is not served."""
+    from rockscc.partitions import programs
+    from rockscc.xmlgraph.profile import Script
+
+    two_disks = {"disks": [*ONE_DISK["disks"], {"name": "sdb", "size": 10**12, "sector_size": 512}], "raids": []}
+    bodies = ["print(1)\n", "nodename = 'HOSTNAME'\nprint(2)\n", "echo sh\n"]
+    cache = programs.ChainCache()
+    for _ in range(2):
+        for body in bodies:
+            for host in ("compute-0-0", "compute-0-1"):
+                for hardware in (ONE_DISK, two_disks):
+                    chain = _chain_for(body, host)
+                    moved = [Script(s.kind, s.body, s.arg, s.interpreter, s.origin + "0", s.node) for s in chain]
+                    for scripts in (chain, moved, chain + moved):
+                        expected = programs.chain_key(scripts, hardware, host)
+                        assert programs.chain_key(scripts, hardware, host, cache) == expected
+    chain = _chain_for(bodies[0], "compute-0-0")
+    steps = programs._runnable(chain, "compute-0-0")
+    known = (tuple((tuple(argv), text, origin) for argv, text, origin in steps), id(two_disks))
+    cache.keys[known] = (ONE_DISK, "not two_disks' key")  # as if two_disks took a freed object's id
+    assert programs.chain_key(chain, two_disks, "compute-0-0", cache) == programs.chain_key(
+        chain, two_disks, "compute-0-0"
+    )

@@ -11,7 +11,9 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +84,9 @@ class Renderer:
         self._head_frames: dict[tuple, list[str] | None] = {}
         self._main_opaque: bool | None = None
         self._heads: dict[tuple, str] = {}
+        # (length, log, dialect, wrapped) -> the last few %pre or %post lists of that length, each
+        # its Script objects, each position's headers and text, the headers in order (see _run)
+        self._runs: dict[tuple, tuple] = {}
 
     def render(self, profile: Profile, dialect_name: str, partition_info: str | None = None) -> Kickstart:
         """`partition_info`: the planned partition directives, rendered where the main section
@@ -101,20 +106,68 @@ class Renderer:
             else:
                 main.append(line)
         head = self._head(profile, dialect, main)
-        headers: dict[str, None] = {}  # an ordered set
-        parts = [head]
-        known = self._by_script
-        for scripts, log in ((profile.pre, dialect.pre_log), (self._posts(profile), dialect.post_log)):
-            for script in scripts:  # ~150 a host: _section's identity check inlined
-                found = known.get(id(script))
-                if found is not None and found[0] is script and found[1] == log and found[2] is dialect:
-                    header, text = found[3]
-                else:
-                    header, text = self._section(script, log, dialect)
-                headers[header] = None
-                parts.append(text)
-            parts.append("\n")
-        return Kickstart("".join(parts).rstrip("\n") + "\n", head, tuple(headers))
+        pre_headers, pre_text = self._run(profile.pre, dialect.pre_log, dialect, wrapped=False)
+        post_headers, post_text = self._run(profile.post, dialect.post_log, dialect, wrapped=True)
+        boot = self._boot_post(profile)
+        if boot is not None:
+            boot_header, boot_text = self._section(boot, dialect.post_log, dialect)
+            post_headers, post_text = (*post_headers, boot_header), post_text + boot_text
+        text = "".join((head, pre_text, "\n", post_text, "\n")).rstrip("\n") + "\n"
+        return Kickstart(text, head, tuple(dict.fromkeys((*pre_headers, *post_headers))))
+
+    def _run(self, scripts: list[Script], log: str, dialect: Dialect, *, wrapped: bool) -> tuple[tuple, str]:
+        """(section headers in order, text) of a host's %pre or %post sections (`wrapped`: each
+        post between its node's two logging posts: _unit). The hosts of one record replay the
+        same Script objects but for the few holding their own values: the last few lists of
+        each length (RUNS_KEPT: hosts of other kinds alternate with them, VMs among their
+        containers) are kept with each position's rendering, and a host's list is compared with
+        them by identity — only the positions holding other objects than the closest kept list
+        are rendered (_section), the rest taken as they are; the host's list is kept in turn."""
+        key = (len(scripts), log, dialect.name, wrapped)
+        kept_lists = self._runs.get(key, ())
+        closest, changed = None, range(len(scripts))
+        for kept in kept_lists:
+            differ = list(compress(range(len(scripts)), map(is_not, scripts, kept[0])))
+            if len(differ) < len(changed):
+                closest, changed = kept, differ
+                if not differ:
+                    break
+        if closest is not None and len(changed) * 2 <= len(scripts):
+            _objects, heads, texts, headers = closest
+            if not changed:
+                return headers, "".join(texts)
+            texts, patched = list(texts), list(heads)
+            for i in changed:
+                patched[i], texts[i] = self._unit(scripts[i], log, dialect, wrapped)
+            if not all(patched[i] == heads[i] for i in changed):
+                headers = _ordered(patched)
+            # the next host of this one's record differs from it in its own values only: with
+            # one position changed this list takes the place of the one it was patched from,
+            # with more it is kept beside it (hosts of two records of a walk alternate)
+            made = (tuple(scripts), tuple(patched), tuple(texts), headers)
+            if len(changed) == 1:
+                self._runs[key] = tuple(made if kept is closest else kept for kept in kept_lists)
+            else:
+                self._runs[key] = (made, *kept_lists[: RUNS_KEPT - 1])
+            return headers, "".join(texts)
+        units = [self._unit(script, log, dialect, wrapped) for script in scripts]
+        heads, texts = tuple(u[0] for u in units), tuple(u[1] for u in units)
+        headers = _ordered(heads)
+        if len(self._runs) > 64:
+            self._runs.clear()
+        # the objects kept: their ids stay their own; the newest first, the oldest dropped
+        self._runs[key] = ((tuple(scripts), heads, texts, headers), *kept_lists[: RUNS_KEPT - 1])
+        return headers, "".join(texts)
+
+    def _unit(self, script: Script, log: str, dialect: Dialect, wrapped: bool) -> tuple[tuple[str, ...], str]:
+        """(headers, text) of one script's sections: its own, or (`wrapped`) its node's begin
+        logging post, it, and its node's end logging post."""
+        if not wrapped:
+            header, text = self._section(script, log, dialect)
+            return (header,), text
+        begin, end = self._log_posts_of(script.node)
+        (h1, t1), (h2, t2), (h3, t3) = (self._section(s, log, dialect) for s in (begin, script, end))
+        return (h1, h2, h3), t1 + t2 + t3
 
     def _head(self, profile: Profile, dialect: Dialect, main: list[str]) -> str:
         """head.j2 rendered, memoized by everything the template reads: hosts whose heads are
@@ -211,22 +264,19 @@ class Renderer:
             return _template("section.j2").render(header=header, body=body, dialect=dialect)
         return frame[0] + body + frame[1]
 
-    def _posts(self, profile: Profile) -> list[Script]:
-        """Rocks wraps every <post> in two logging posts (begin and end), three sections in all;
-        a final post carries <boot> text for the first boot."""
-        out = []
-        for post in profile.post:
-            begin, end = self._log_posts_of(post.node)
-            out += (begin, post, end)
-        if profile.boot_pre or profile.boot_post:
-            body = []
-            for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
-                if texts:
-                    body.append(
-                        f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF"
-                    )
-            out.append(Script("post", "\n".join(body)))
-        return out
+    @staticmethod
+    def _boot_post(profile: Profile) -> Script | None:
+        """The final post carrying the <boot> texts, if there are any. (Rocks wraps every <post>
+        in two logging posts, begin and end: _unit; this one comes after them all.)"""
+        if not (profile.boot_pre or profile.boot_post):
+            return None
+        body = []
+        for name, texts in (("rocks-pre", profile.boot_pre), ("rocks-post", profile.boot_post)):
+            if texts:
+                body.append(
+                    f"cat >> /etc/sysconfig/{name} << 'EOF'\n" + "\n".join(t.strip("\n") for t in texts) + "\nEOF"
+                )
+        return Script("post", "\n".join(body))
 
     def _log_posts_of(self, node_label: str) -> tuple[Script, Script]:
         found = self._log_posts.get(node_label)
@@ -239,6 +289,12 @@ class Renderer:
         return found
 
 
+def _ordered(heads: tuple[tuple[str, ...], ...] | list) -> tuple[str, ...]:
+    """Each distinct header once, in order of first use."""
+    return tuple(dict.fromkeys(header for unit in heads for header in unit))
+
+
+RUNS_KEPT = 4  # lists kept per length (Renderer._run)
 _BODY_HOLE = "\0rockscc-section-body\0"  # no body holds NUL: XML and the description refuse it
 # What a template may contain for its `body` to be opaque: plain text, output expressions, names,
 # attribute lookups and ifs — no filters, calls, tests, sets, loops, macros, includes or blocks
@@ -602,14 +658,24 @@ def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profil
 
 
 def _check_own_rules(head: str, host: str, profile: Profile) -> None:
-    leftover = _LEFTOVER_ENTITY.search(head)
+    leftover, includes = _head_findings(head)
     if leftover:
-        raise RocksccError(f"host {host}: unexpanded entity {leftover[0]} in the kickstart")
-    includes = re.findall(r"^%include\s+(\S+)", head, re.M)
-    written = "\n".join(s.body for s in profile.pre) if includes else ""
-    for target in includes:
-        if target not in KNOWN_INCLUDES and target not in written:
+        raise RocksccError(f"host {host}: unexpanded entity {leftover} in the kickstart")
+    unknown = [target for target in includes if target not in KNOWN_INCLUDES]
+    written = "\n".join(s.body for s in profile.pre) if unknown else ""
+    for target in unknown:
+        if target not in written:
             raise RocksccError(f"host {host}: %include {target} is not written by any %pre")
+
+
+_INCLUDE_LINE = re.compile(r"^%include\s+(\S+)", re.M)
+
+
+@lru_cache(maxsize=1024)  # the renderer hands the hosts of alike heads one string: searched once
+def _head_findings(head: str) -> tuple[str | None, tuple[str, ...]]:
+    """(the first unexpanded entity of a head, or None; the files its %include lines name)."""
+    leftover = _LEFTOVER_ENTITY.search(head)
+    return (leftover[0] if leftover else None), tuple(_INCLUDE_LINE.findall(head))
 
 
 def _forget(parser, text: str) -> None:
