@@ -176,7 +176,9 @@ class Worker:
             os.close(answer_fd)
 
     def _receive(self, timeout: float):
-        if not select.select([self.channel], [], [], timeout)[0]:
+        waiting = select.poll()  # not select.select: a descriptor above 1023 (a long-lived process) fails there
+        waiting.register(self.channel, select.POLLIN)
+        if not waiting.poll(timeout * 1000):
             raise WorkerFailed("the sandbox worker did not answer")
         try:
             message = self.channel.recv(65536)

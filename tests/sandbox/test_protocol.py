@@ -82,6 +82,29 @@ def test_a_worker_answering_out_of_protocol_fails_that_task(monkeypatch):
 
 
 @needs_root
+def test_a_process_holding_descriptors_above_1023_still_runs_sandboxed_tasks():
+    """A long-lived process (build --watch, serve, a forked build worker of one) may hold more than
+    1 024 descriptors; the worker's channel is then numbered above what select() takes."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("the descriptor limit is below 1 200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open("/dev/null", os.O_RDONLY) for _ in range(max(0, 1100 - len(os.listdir("/proc/self/fd"))))]
+    try:
+        pool._close_all()  # a new worker: its channel numbered above 1 023
+        result = sandbox.run([Step(argv=("/bin/echo", "high"))])
+        assert result.ok and result.steps[0].stdout == b"high\n", result.error
+        assert pool.worker(None).channel.fileno() > 1023
+    finally:
+        pool._close_all()
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@needs_root
 def test_answers_are_attributed_to_their_own_task():
     """Tasks in a row, each answering with what it was given: no answer ever carries another's."""
     for i in range(20):
