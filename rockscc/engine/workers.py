@@ -109,7 +109,10 @@ class WarmPool:
         """The first worker: warm up, fork the siblings from this state, work, wait for them."""
         os.setpgrp()  # the group the build stops by this pid; a terminal's Ctrl-C goes to the build
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # not stopped for a line on the terminal (`stty tostop`)
-        self._warm_up()
+        try:
+            self._warm_up()
+        except Exception:  # a job that fails here fails again where it runs, and is reported there
+            pass
         gc.freeze()  # what the warm-up made stays shared with the siblings, not copied by collections
         siblings = [
             self._context.Process(target=self._work, args=(number,), daemon=True)

@@ -131,7 +131,9 @@ def test_the_warm_up_compiles_one_host_of_each_kind_before_forking(tmp_path, mon
     assert kinds == ["compute-0-0", "compute-0-1", "frontend", "vm-container-0-0"], kinds
     handed = tmp_path / "handed"  # the warm-up runs in the first worker (engine/workers.py): a file tells
     kinds_of = Session._kinds
-    monkeypatch.setattr(Session, "_kinds", lambda self, jobs: handed.write_text(str(len(jobs))) or kinds_of(self, jobs))
+    monkeypatch.setattr(
+        Session, "_kinds", lambda self, jobs: (handed.write_text(str(len(jobs))), kinds_of(self, jobs))[1]
+    )
     monkeypatch.setattr(make, "PARALLEL_THRESHOLD", 2)
     build = d.check("--eval=no", "-j2")  # the same artifacts as a build from scratch
     assert build.result.rc == 0 and handed.read_text() == "7"  # handed every compile job

@@ -96,3 +96,18 @@ def test_closing_a_pool_early_stops_every_worker():
     pool.close()  # what the build does when it is interrupted or fails
     assert time.monotonic() - started < 5
     assert _gone(pool._first.pid) and not pool._first.is_alive()
+
+
+def test_a_warm_up_that_fails_leaves_cold_workers_that_run_every_job():
+    """The warm-up only saves work: should it raise, every job still runs (and reports its own
+    error where it has one), instead of the first worker dying with all the jobs."""
+
+    def warm_up():
+        raise RuntimeError("a kind of host that does not compile")
+
+    pool = WarmPool(lambda index: (index, index * 2, None), list(range(120)), 2, warm_up)
+    try:
+        results = sorted(pool.results())
+    finally:
+        pool.close()
+    assert results == [(index, index * 2, None) for index in range(120)]

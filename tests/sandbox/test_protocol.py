@@ -91,9 +91,11 @@ def test_a_process_holding_descriptors_above_1023_still_runs_sandboxed_tasks():
     if hard != resource.RLIM_INFINITY and hard < 1200:
         pytest.skip("the descriptor limit is below 1 200")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
-    held = [os.open("/dev/null", os.O_RDONLY) for _ in range(max(0, 1100 - len(os.listdir("/proc/self/fd"))))]
+    pool._close_all()  # a new worker: its descriptors numbered above 1 023
+    held = [os.open("/dev/null", os.O_RDONLY)]
     try:
-        pool._close_all()  # a new worker: its channel numbered above 1 023
+        while held[-1] < 1030:  # every lower number taken: the worker's descriptors come above
+            held.append(os.open("/dev/null", os.O_RDONLY))
         result = sandbox.run([Step(argv=("/bin/echo", "high"))])
         assert result.ok and result.steps[0].stdout == b"high\n", result.error
         assert pool.worker(None).channel.fileno() > 1023
