@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import fcntl
+import gc
 import json
 import os
 import re
@@ -815,6 +816,15 @@ def _record(
             table.view.toml_sig = file_signature(cluster.root / FILENAME)
     table.rebase(rows, removed)
     cluster._top = (_read(cluster.root / FILENAME), cluster.to_data(hosts=False))
+
+
+def release_descriptions() -> None:
+    """Free now the descriptions a long-running process (`build --watch`, `serve`) is done with.
+    A loaded description is a reference cycle (Cluster -> HostTable -> HostFiles -> Cluster)
+    holding its index's sqlite connection (two descriptors); left to the collector's oldest
+    generation, which seldom runs, a watch kept four more open after every rebuild and ran out
+    of descriptors after a few hundred."""
+    gc.collect()
 
 
 def add_host(root: Path, make: Callable[[Cluster], Host], previous: Cluster | None = None) -> Cluster:

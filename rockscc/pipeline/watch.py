@@ -75,7 +75,11 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _once(build_once: Callable[[], None]) -> None:
+    from rockscc.model.store import release_descriptions
+
     try:
         build_once()
     except RocksccError as exc:  # keep watching: the next save may fix it
         sys.stderr.write(f"error - {exc}\n")
+    finally:
+        release_descriptions()

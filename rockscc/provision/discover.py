@@ -26,7 +26,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import Host, Interface, load
 from rockscc.model.cluster import Cluster
 from rockscc.model.services import discovery_addresses
-from rockscc.model.store import add_host, description_signature, loaded_signature
+from rockscc.model.store import add_host, description_signature, loaded_signature, release_descriptions
 from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import netif
 from rockscc.provision.dhcpsniff import DhcpRequest, Sniffer
@@ -131,7 +131,9 @@ class Inserter:
             BuildOptions(hosts=[host.name], with_cluster=True, out=self.options.out)
         )
         self.done += 1
-        return Added(host.name, request.mac, host.interfaces[0].ip, time.perf_counter() - started, report.errors)
+        added = Added(host.name, request.mac, host.interfaces[0].ip, time.perf_counter() - started, report.errors)
+        release_descriptions()  # a discovery round's description, freed before the next host asks
+        return added
 
     def _new_host(self, cluster: Cluster, mac: str) -> Host:
         rack = self.options.rack

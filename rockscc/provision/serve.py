@@ -26,7 +26,7 @@ from rockscc.errors import RocksccError
 from rockscc.model import load, transaction
 from rockscc.model.boot import action_of
 from rockscc.model.services import dns_domain
-from rockscc.model.store import FILENAME, description_signature, file_signature
+from rockscc.model.store import FILENAME, description_signature, file_signature, release_descriptions
 from rockscc.pipeline import CompileOptions, Session
 from rockscc.provision import daemons, netif
 from rockscc.provision.http import Routes, Server
@@ -137,6 +137,7 @@ class Service:
         if FILENAME in changed:
             try:
                 self.http.routes = Routes(load(self.root), self.outdir, self.tree)
+                release_descriptions()  # the replaced routes' description
                 self.log("http: description changed: hosts reloaded")
             except RocksccError as exc:
                 self.log(f"http: description changed but does not load, keeping the previous hosts: {exc}")
@@ -166,6 +167,8 @@ class Service:
             report = session.build(BuildOptions(hosts=[host], out=self.options.out))
         except RocksccError as exc:
             return 400, f"{host}: {exc}"
+        finally:
+            release_descriptions()  # serve runs for days: each install's description freed now
         if report.errors:
             return 500, f"{host}: next boot {action}, but its build failed: {report.errors[0]}"
         return 200, f"{host}: next boot {action} ({len(report.rebuilt)} job(s) rebuilt)"
