@@ -475,8 +475,8 @@ class Session:
         forked (in the first worker: engine/workers.py), so that they inherit what hosts of a kind
         share instead of each making it again: the parsed node tree, the walk's record, the
         partition chain's result (and the sandbox worker that ran it), pykickstart's verdict on
-        the kickstart skeleton. The results are dropped (the
-        workers run these jobs again); a kind missed here is only made once per worker."""
+        the kickstart skeleton. The results are dropped (the workers run these jobs again); a
+        kind missed here is only made once per worker."""
         for job in self._kinds(jobs):
             try:
                 job.run(resolver)
