@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.conftest import run_cli
 
@@ -19,15 +22,20 @@ def wait_for(proc_output, text: str, timeout: float = 60) -> str:
     raise AssertionError(f"{text!r} did not appear within {timeout} s:\n{proc_output.read_text()}")
 
 
-def test_watch_rebuilds_on_save_and_reports_errors_at_file_line(cluster_dir, tmp_path):
-    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
-    log = tmp_path / "watch.log"
+def start_watch(cluster_dir: Path, log: Path, *options: str) -> subprocess.Popen:
+    """`rockscc build --watch` on the description, its output (stdout and stderr) into `log`."""
     with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch", "--eval=no"],
+        return subprocess.Popen(
+            [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch", *options],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def test_watch_rebuilds_on_save_and_reports_errors_at_file_line(cluster_dir, tmp_path):
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    log = tmp_path / "watch.log"
+    proc = start_watch(cluster_dir, log, "--eval=no")
     try:
         wait_for(log, "watching")
         node = cluster_dir / "nodes" / "extend-compute.xml"
@@ -53,12 +61,7 @@ def test_a_save_during_the_first_build_is_not_lost(cluster_dir, tmp_path):
     node = cluster_dir / "nodes" / "extend-compute.xml"
     node.write_text('<kickstart><post><eval shell="sh">sleep 2; echo slow</eval></post></kickstart>\n')
     log = tmp_path / "watch.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = start_watch(cluster_dir, log)
     try:
         deadline = time.monotonic() + 60
         while not started.exists():
@@ -71,3 +74,44 @@ def test_a_save_during_the_first_build_is_not_lost(cluster_dir, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_watch_keeps_no_descriptors_from_round_to_round(cluster_dir, tmp_path):
+    """A loaded description is a reference cycle holding its host index's sqlite connection: before
+    store.release_descriptions every round left four more descriptors open (a watch ran out of them
+    after a few hundred rebuilds)."""
+
+    def edit(zone: str) -> None:
+        assert run_cli("-C", str(cluster_dir), "set", "host", "attr", "compute-0-0", "Kickstart_Timezone", zone).rc == 0
+
+    def rounds_done(count: int, timeout_s: float = 60) -> None:
+        """Until the watcher has finished `count` rounds (each ends with a "watching" line)."""
+        deadline = time.monotonic() + timeout_s
+        while log.read_text().count("watching") < count:
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.05)
+
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    log = tmp_path / "watch.log"
+    proc = start_watch(cluster_dir, log)
+    try:
+        rounds_done(1)
+        edit("Europe/Oslo")
+        rounds_done(2)
+        before = len(os.listdir(f"/proc/{proc.pid}/fd"))
+        for round_ in range(ROUNDS):
+            edit(f"Zone/N{round_}")
+            rounds_done(3 + round_)
+        after = len(os.listdir(f"/proc/{proc.pid}/fd"))
+        assert log.read_text().count(" rebuilt") >= ROUNDS, log.read_text()[-2000:]
+        assert after <= before + 2, (before, after)  # four more a round before the fix: +48
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+ROUNDS = 12  # watch rounds compared for descriptors
