@@ -7,6 +7,7 @@ the session hands it. Nothing here reads the model, the node files or the build 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import warnings
@@ -69,9 +70,12 @@ class Kickstart:
 
 class Renderer:
     """head.j2, then each %pre, then each %post (section.j2). Sections repeat across hosts (the
-    same node, the same body), so each distinct one is rendered once per renderer."""
+    same node, the same body), so each distinct one is rendered once per renderer. The templates'
+    frames (_head_text, _section_text) also outlive the process through `memo`: rebuilding one
+    host after an attribute change then neither imports Jinja2 nor compiles a template."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo: Memo | None = None) -> None:
+        self.memo = memo
         self._sections: dict[tuple, tuple[str, str]] = {}
         # id(script) -> (script, log, dialect, section): hosts replay the same Script objects
         # (xmlgraph/expansions.py), found by identity before the content key is built and hashed
@@ -195,17 +199,14 @@ class Renderer:
         template uses `main` only to print each line whole (main_is_opaque: its syntax tree), the
         head is the text it gives placeholder lines with the placeholders replaced — rendered
         once per everything else it reads and the number of lines."""
-        if self._main_opaque is None:
-            self._main_opaque = main_is_opaque((TEMPLATES / "head.j2").read_text())
         frame_key = (*key[:3], len(main), *key[4:])
         frame = self._head_frames.get(frame_key, False)
         if frame is False:
-            frame = None
-            if self._main_opaque:
-                holes = [_MAIN_HOLE.format(i) for i in range(len(main))]
-                pieces = _MAIN_HOLES.split(_template("head.j2").render(profile=profile, dialect=dialect, main=holes))
-                if pieces[1::2] == [str(i) for i in range(len(main))]:  # each line once, in order
-                    frame = pieces[0::2]
+            memo_key = _frame_key("head.j2", dialect, frame_key)
+            frame = self._remembered_frame(memo_key, len(main) + 1)
+            if frame is False:
+                frame = self._head_frame(profile, dialect, len(main))
+                self._remember_frame(memo_key, frame)
             if len(self._head_frames) > 4096:
                 self._head_frames.clear()
             self._head_frames[frame_key] = frame
@@ -215,6 +216,19 @@ class Renderer:
         for line, text in zip(main, frame[1:]):
             out += (line, text)
         return "".join(out)
+
+    def _head_frame(self, profile: Profile, dialect: Dialect, lines: int) -> list[str] | None:
+        """head.j2's text around each of `lines` main-section lines, or None when the template
+        does more with them than print each whole (main_is_opaque)."""
+        if self._main_opaque is None:
+            self._main_opaque = main_is_opaque((TEMPLATES / "head.j2").read_text())
+        if not self._main_opaque:
+            return None
+        holes = [_MAIN_HOLE.format(i) for i in range(lines)]
+        pieces = _MAIN_HOLES.split(_template("head.j2").render(profile=profile, dialect=dialect, main=holes))
+        if pieces[1::2] == [str(i) for i in range(lines)]:  # each line once, in order
+            return pieces[0::2]
+        return None
 
     def _section(self, script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
         """(header line, rendered section) of one %pre or %post, memoized by what it is made of
@@ -247,22 +261,53 @@ class Renderer:
         as a whole output expression (body_is_opaque: checked on its syntax tree), its text is
         the text it gives a placeholder body with the placeholder replaced — rendered once per
         header and dialect."""
-        if self._body_opaque is None:
-            self._body_opaque = body_is_opaque((TEMPLATES / "section.j2").read_text())
         key = (header, dialect.name)
         frame = self._frames.get(key, False)
         if frame is False:
-            frame = None
-            if self._body_opaque:
-                around = _template("section.j2").render(header=header, body=_BODY_HOLE, dialect=dialect)
-                if around.count(_BODY_HOLE) == 1:
-                    frame = tuple(around.split(_BODY_HOLE))
+            memo_key = _frame_key("section.j2", dialect, key)
+            frame = self._remembered_frame(memo_key, 2)
+            if frame is False:
+                frame = self._section_frame(header, dialect)
+                self._remember_frame(memo_key, frame)
+            if frame is not None:
+                frame = tuple(frame)
             if len(self._frames) > 4096:
                 self._frames.clear()
             self._frames[key] = frame
         if frame is None:
             return _template("section.j2").render(header=header, body=body, dialect=dialect)
         return frame[0] + body + frame[1]
+
+    def _section_frame(self, header: str, dialect: Dialect) -> list[str] | None:
+        """section.j2's text before and after the body, or None when the template does more
+        with the body than print it whole (body_is_opaque)."""
+        if self._body_opaque is None:
+            self._body_opaque = body_is_opaque((TEMPLATES / "section.j2").read_text())
+        if not self._body_opaque:
+            return None
+        around = _template("section.j2").render(header=header, body=_BODY_HOLE, dialect=dialect)
+        return around.split(_BODY_HOLE) if around.count(_BODY_HOLE) == 1 else None
+
+    def _remembered_frame(self, memo_key: str, pieces: int) -> list[str] | None | bool:
+        """An earlier build's frame for this key (_frame_key): a list of `pieces` strings, or
+        None (the template is rendered whole); False when the memo has none, or holds
+        something else (a damaged entry: recomputed, and the entry rewritten)."""
+        blob = self.memo.get(FRAME_NAMESPACE, memo_key) if self.memo is not None else None
+        if blob is None:
+            return False
+        try:
+            frame = json.loads(blob)
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if frame is None:
+            return None
+        if isinstance(frame, list) and len(frame) == pieces and all(isinstance(p, str) for p in frame):
+            return frame
+        return False
+
+    def _remember_frame(self, memo_key: str, frame: list[str] | None) -> None:
+        if self.memo is not None:
+            self.memo.remember(FRAME_NAMESPACE, memo_key, json.dumps(frame).encode())
 
     @staticmethod
     def _boot_post(profile: Profile) -> Script | None:
@@ -366,6 +411,37 @@ def _inline_partitions(line: str, info_text: str) -> str | None:
             lines[i : i + 1] = directives[:-1] if directives[-1] == "" else directives
             return "\n".join(lines)
     return None
+
+
+FRAME_NAMESPACE = "kickstart-frame"
+
+
+def _frame_key(template: str, dialect: Dialect, key: tuple) -> str:
+    """The memo key of a template's frame: everything the frame is a function of — the
+    templates' text and the installed Jinja2 (_render_identity), every field of the dialect,
+    and the renderer's own frame key (what else the template reads)."""
+    fields = [
+        dialect.name,
+        dialect.pykickstart,
+        dialect.end,
+        dialect.pre_log,
+        dialect.post_log,
+        sorted(dialect.dropped),
+    ]
+    text = json.dumps([template, _render_identity(), fields, key])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def _render_identity() -> str:
+    """The kickstart templates' digest and the installed Jinja2's (its __init__.py, which holds
+    its version), found without importing Jinja2 (~0.1 s)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("jinja2")
+    origin = spec.origin if spec is not None and spec.origin else ""
+    jinja = hashlib.sha256(Path(origin).read_bytes()).hexdigest()[:16] if origin else "none"
+    return f"{template_identity()}:{jinja}"
 
 
 def template_identity() -> str:
