@@ -76,6 +76,10 @@ PROCESS_WIDE = {
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
     "rockscc.backends.kickstart:_line_parser": "pykickstart's parser per release for hole lines alone (holes.py): "
     "built once, reset after each use",
+    "rockscc.backends.kickstart:_handler_class": "pykickstart's handler class per release: a function of the "
+    "installation",
+    "rockscc.backends.kickstart:_lean_parser": "pykickstart parsers with a few commands each (by release and "
+    "command names), bounded (lru_cache), reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
     "rockscc.backends.kickstart:_render_identity": "the shipped templates' and the installed Jinja2's digest: "
     "a function of the installation",

@@ -529,6 +529,52 @@ def _line_parser(version: str):
     return _parser.__wrapped__(version)
 
 
+@cache
+def _handler_class(version: str):
+    """pykickstart's handler class of a release (its module imports every command module)."""
+    _without_url_includes()
+    from pykickstart.version import returnClassForVersion
+
+    return returnClassForVersion(version)
+
+
+# Commands whose objects other commands reach through the handler (repo reads handler.method,
+# method reads handler.url, .cdrom, .nfs, .harddrive): always in a lean handler, so that such a
+# reach finds them as in the full one (a reach to a missing one raises, and is then re-judged)
+_LEAN_ALWAYS = frozenset({"method", "cdrom", "harddrive", "nfs", "url"})
+
+
+def _lean_names(version: str, text: str) -> frozenset[str]:
+    """The command names a lean handler for this text registers: every command whose name
+    occurs anywhere in the text, with _LEAN_ALWAYS, and every other name of the same command
+    class (part and partition are one object in pykickstart, and conflicts name either)."""
+    command_map = _handler_class(version).commandMap
+    classes = {cls for name, cls in command_map.items() if name in _LEAN_ALWAYS or name in text}
+    return frozenset(name for name, cls in command_map.items() if cls in classes)
+
+
+@lru_cache(maxsize=16)
+def _lean_parser(version: str, names: frozenset[str]):
+    """A parser whose handler has only the named commands (~10 ms for a kickstart head's dozen,
+    ~90 ms for all of a release's). Its acceptance is pykickstart's (tests/xmlgraph/
+    test_lean_handler.py): every command a text dispatches is registered, as the same class
+    with all its names, so it parses alike, its conflicts are checked alike, and a reach into
+    a command it lacks raises. Its rejections are not trusted (_lean_accepts)."""
+    from pykickstart.parser import KickstartParser
+
+    cls = _handler_class(version)
+    mapping = {name: cls.commandMap[name] for name in names}
+    handler = cls(mapping=mapping, dataMapping=cls.dataMap or None)
+    return KickstartParser(handler, followIncludes=False, errorsAreFatal=True, missingIncludeIsFatal=False)
+
+
+def _lean_accepts(version: str, text: str, full) -> bool:
+    """pykickstart's verdict on a text: the lean handler's acceptance, else the full parser's
+    (`full`: a function of the version) — a word the lean one lacks (a command name shlex puts
+    together from quotes), or anything else it refused, is judged by the full handler."""
+    return _accepts(_lean_parser(version, _lean_names(version, text)), text) or _accepts(full(version), text)
+
+
 def _without_url_includes() -> None:
     """pykickstart.load imports `requests` (with urllib3 and http.client: ~0.1 s, most of
     pykickstart's start-up) only to fetch %include URLs, which rockscc never follows
@@ -621,7 +667,7 @@ class Validator:
             return True  # the other hosts of this skeleton ask neither pykickstart nor the memo
         memo_key = _valid_key(dialect.name, key[1])
         if not self.memo.known("kickstart-valid", memo_key):  # an earlier build's verdict, else pykickstart's
-            if not _accepts(_parser(dialect.pykickstart), skeleton):
+            if not _lean_accepts(dialect.pykickstart, skeleton, _parser):
                 return False
             self.memo.remember("kickstart-valid", memo_key)
         if len(self._valid) > 4096:
@@ -639,7 +685,7 @@ class Validator:
             return True
         memo_key = _valid_key(dialect.name, hashlib.sha256(line.encode()).digest())
         if not self.memo.known("kickstart-line-valid", memo_key):
-            if not _accepts(_line_parser(dialect.pykickstart), line):
+            if not _lean_accepts(dialect.pykickstart, line, _line_parser):
                 return False
             self.memo.remember("kickstart-line-valid", memo_key)
         if len(self._valid_lines) > 65536:
@@ -698,12 +744,16 @@ def _accepts(parser, text: str) -> bool:
 
 
 def _read(parser, text: str) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parser.readKickstartFromString(text, reset=True)
-    finally:
-        _forget(parser, text)
+    """One text read on a reused parser. What the previous text set is forgotten now, not
+    after that read: a one-host build reads one text, and its forgetting (~20 ms of argument
+    parsers rebuilt) was work for a next read that never came."""
+    last = getattr(parser, "rockscc_last_text", None)
+    if last is not None:
+        _forget(parser, last)
+    parser.rockscc_last_text = text  # before reading: a text that fails halfway set things too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parser.readKickstartFromString(text, reset=True)
 
 
 def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profile) -> None:
@@ -757,7 +807,9 @@ def _head_findings(head: str) -> tuple[str | None, tuple[str, ...]]:
 def _forget(parser, text: str) -> None:
     """Reset only what this kickstart set, so the next host is validated on a clean handler
     without paying for a new one. A line-local command (holes.HOLE_COMMANDS) keeps nothing
-    but its data list: emptying it is cheaper than rebuilding the command's parser (~1 ms)."""
+    but its data list: emptying it is cheaper than rebuilding the command's parser (~1 ms).
+    A command the line split does not name (shlex joins `"time"zone`) is found by its `seen`
+    flag, which pykickstart sets on every command it dispatches."""
     handler = parser.handler
     for line in _main_and_packages(text).split("\n"):
         word = line.split(None, 1)[0] if line.strip() and not line.startswith(("#", "%")) else ""
@@ -765,10 +817,23 @@ def _forget(parser, text: str) -> None:
         kept = command.dataList() if word in HOLE_COMMANDS and command is not None else None
         if kept is not None:
             kept.clear()
-        elif word in handler.commands:
-            handler.resetCommand(word)
+        elif command is not None:
+            _reset_command(handler, command)
+    for name, command in list(handler.commands.items()):
+        if command is not None and command.seen and name not in HOLE_COMMANDS and handler.commands[name] is command:
+            _reset_command(handler, command)
     handler.scripts = []
     handler.packages = handler.packages.__class__()
+
+
+def _reset_command(handler, command) -> None:
+    """A new object for a command, under each of its names: pykickstart's resetCommand renews
+    one name's, and the other names (`part` for `partition`) kept the old object, whose state
+    a later text's conflict check then missed (`partition` then `part` + `autopart`)."""
+    names = [name for name, obj in handler.commands.items() if obj is command]
+    handler.resetCommand(names[0])
+    for name in names[1:]:
+        handler.commands[name] = handler.commands[names[0]]
 
 
 def _main_and_packages(text: str) -> str:
