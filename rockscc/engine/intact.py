@@ -1,19 +1,25 @@
 """Are the outputs the build log records still what the build wrote? Size and mtime of each
 file, as make and ninja judge them: a deleted or hand-edited artifact is rebuilt.
 
-A cluster of 10 000 hosts has ~64 000 artifacts; their stat calls take ~0.15 s, most of a
+A cluster of 10 000 hosts has ~40 000 artifacts; their stat calls take ~0.25 s, most of a
 no-op build. With that many, a forked helper makes them on the other core while this process
 plans jobs, computes their stamps and runs the jobs whose inputs changed, and answers with the
-few jobs whose outputs changed.
+few jobs whose outputs changed. Planning now takes less than the helper's pass, so the build
+process, once it asks, checks jobs too: the jobs are cut into chunks, the helper takes them
+from the front and the build process from the back until they meet (claims in a shared page,
+_Claims), and the answer is both sides' findings.
 """
 
 from __future__ import annotations
 
 import marshal
+import mmap
 import os
+import struct
 from pathlib import Path
 
 HELPER_THRESHOLD = 7_000  # jobs (~3 outputs each); below this a fork costs more than it saves
+CHUNK = 256  # jobs per claim of the shared pass (a claim costs two accesses to the shared page)
 
 
 def intact(sigs: list | None, base: str) -> bool:
@@ -40,6 +46,8 @@ class OutputCheck:
         self.base = f"{outdir}{os.sep}"
         self._damaged: set[str] | None = None
         self._helper: tuple[int, int] | None = None  # (pid, read end of its pipe)
+        self._order: list[str] = []  # the jobs the helper and this process share, in chunks
+        self._claims: _Claims | None = None
         if every_job and len(jobs) >= HELPER_THRESHOLD:
             self._start_helper(jobs)
 
@@ -66,7 +74,9 @@ class OutputCheck:
             self._collect()
 
     def _start_helper(self, jobs) -> None:
+        order = list(jobs)
         try:
+            claims = _Claims(-(-len(order) // CHUNK))
             read_fd, write_fd = os.pipe()
             pid = os.fork()
         except OSError:
@@ -75,24 +85,77 @@ class OutputCheck:
             try:
                 os.close(read_fd)
                 jobs.reconnect()
-                damaged = [job_id for job_id, sigs in jobs.every_sigs() if not intact(sigs, self.base)]
-                data = marshal.dumps(damaged)
+                data = marshal.dumps(self._helper_share(order, dict(jobs.every_sigs()), claims))
                 while data:
                     data = data[os.write(write_fd, data) :]
             finally:
                 os._exit(0)
         os.close(write_fd)
-        self._helper = (pid, read_fd)
+        self._helper, self._order, self._claims = (pid, read_fd), order, claims
+
+    def _helper_share(self, order: list[str], sigs: dict, claims: _Claims) -> list[str]:
+        """The damaged jobs of the chunks the helper checks: from the front, each claimed before
+        it is checked, until the build process has claimed the next (it checks every chunk it
+        claims, so a chunk both claim is checked twice, never by neither)."""
+        damaged = []
+        for chunk in range(claims.chunks):
+            claims.helper_claims(chunk)
+            if claims.build_lowest() <= chunk:
+                break
+            for job_id in order[chunk * CHUNK : (chunk + 1) * CHUNK]:
+                if job_id in sigs and not intact(sigs[job_id], self.base):
+                    damaged.append(job_id)
+        return damaged
+
+    def _build_share(self) -> list[str]:
+        """The damaged jobs of the chunks this process checks: from the back, while the helper
+        has not claimed the chunk (it claims one before checking it and then checks it unless
+        this process had claimed it first)."""
+        claims, order, damaged = self._claims, self._order, []
+        chunk = claims.chunks - 1
+        while chunk >= 0 and claims.helper_next() <= chunk:
+            claims.build_claims(chunk)
+            ids = order[chunk * CHUNK : (chunk + 1) * CHUNK]
+            damaged += [job_id for job_id, sigs in self.jobs.sigs_of(ids) if not intact(sigs, self.base)]
+            chunk -= 1
+        return damaged
 
     def _collect(self) -> None:
         pid, read_fd = self._helper
         self._helper = None
+        mine = self._build_share()
         chunks = []
         with os.fdopen(read_fd, "rb") as pipe:
             chunks.append(pipe.read())
         _, status = os.waitpid(pid, 0)
         try:
             if status == 0:
-                self._damaged = set(marshal.loads(b"".join(chunks)))
+                self._damaged = set(marshal.loads(b"".join(chunks))).union(mine)
         except (EOFError, ValueError, TypeError):
             self._damaged = None  # the helper died: check here
+
+
+class _Claims:
+    """Two counters in a page shared with the forked helper: the helper's next chunk (it has
+    claimed every chunk below it) and the lowest chunk the build process claimed. Each side
+    only moves its own counter towards the other's, so a stale read of the other counter can
+    only make a side check a chunk twice, never skip one."""
+
+    _FORMAT = struct.Struct("qq")
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks = chunks
+        self._page = mmap.mmap(-1, self._FORMAT.size)  # anonymous and shared: inherited by the fork
+        self._FORMAT.pack_into(self._page, 0, 0, chunks)
+
+    def helper_claims(self, chunk: int) -> None:
+        struct.pack_into("q", self._page, 0, chunk + 1)
+
+    def helper_next(self) -> int:
+        return struct.unpack_from("q", self._page, 0)[0]
+
+    def build_claims(self, chunk: int) -> None:
+        struct.pack_into("q", self._page, 8, chunk)
+
+    def build_lowest(self) -> int:
+        return struct.unpack_from("q", self._page, 8)[0]
