@@ -40,6 +40,8 @@ _HOST_NAME = re.compile(r"^(?P<appliance>.+)-(?P<rack>\d+)-(?P<rank>\d+)$")
 
 @dataclass
 class Cluster:
+    """The whole description: cluster.toml's records and the hosts (a lazy HostTable)."""
+
     cluster: Settings = field(default_factory=Settings)
     bootflags: str | None = None  # global boot flags
     attrs: dict[str, str] = field(default_factory=dict)  # global level
