@@ -7,6 +7,7 @@ asked again after each round: a roll added, enabled or removed changes what is w
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,31 @@ def watch(
 ) -> None:
     """Build, then build again on every change, until Ctrl-C. A round runs only once the watcher
     is active (its first, empty, yield): a save during the first build, or just after a roll came
-    or went, is seen by the next round instead of being lost between two watchers."""
+    or went, is seen by the next round instead of being lost between two watchers.
+
+    SIGINT and SIGTERM both stop it as Ctrl-C does: a round in progress is interrupted cleanly
+    (its workers stopped, nothing half-written), an idle watch returns. The handler is installed
+    here because a watch started in the background (`rockscc build --watch &` from a script)
+    inherits SIGINT ignored, and Python then installs none of its own."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _rounds(root, outdir, build_once, out, sources)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _rounds(
+    root: Path,
+    outdir: Path,
+    build_once: Callable[[], None],
+    out: Callable[[str], None],
+    sources: Callable[[], list[Path]],
+) -> None:
     from watchfiles import watch as watch_changes
 
     ignored = (str(outdir), "/.", ".lock", ".tmp")

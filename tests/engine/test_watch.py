@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 
@@ -22,13 +24,15 @@ def wait_for(proc_output, text: str, timeout: float = 60) -> str:
     raise AssertionError(f"{text!r} did not appear within {timeout} s:\n{proc_output.read_text()}")
 
 
-def start_watch(cluster_dir: Path, log: Path, *options: str) -> subprocess.Popen:
-    """`rockscc build --watch` on the description, its output (stdout and stderr) into `log`."""
+def start_watch(cluster_dir: Path, log: Path, *options: str, sigint_ignored: bool = False) -> subprocess.Popen:
+    """`rockscc build --watch` on the description, its output (stdout and stderr) into `log`.
+    `sigint_ignored`: started as a shell starts a background job, SIGINT ignored."""
     with open(log, "w") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "rockscc", "-C", str(cluster_dir), "build", "--watch", *options],
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
         )
 
 
@@ -74,6 +78,28 @@ def test_a_save_during_the_first_build_is_not_lost(cluster_dir, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("sigint_ignored", "stop"),
+    [(True, signal.SIGINT), (False, signal.SIGINT), (False, signal.SIGTERM)],
+    ids=["background-SIGINT", "SIGINT", "SIGTERM"],
+)
+def test_a_signal_stops_an_idle_watch_cleanly(cluster_dir, tmp_path, sigint_ignored, stop):
+    """A watch started in the background inherits SIGINT ignored; before the watch installed its
+    own handler, Ctrl-C or `kill -INT` left it running (only SIGTERM, uncleanly, stopped it)."""
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    log = tmp_path / "watch.log"
+    proc = start_watch(cluster_dir, log, "--eval=no", sigint_ignored=sigint_ignored)
+    try:
+        wait_for(log, "watching")
+        proc.send_signal(stop)
+        assert proc.wait(timeout=20) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in log.read_text()
 
 
 def test_a_watch_keeps_no_descriptors_from_round_to_round(cluster_dir, tmp_path):
