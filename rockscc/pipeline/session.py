@@ -20,7 +20,8 @@ inherits its parent's (copy on write).
     memo        Memo: results kept between builds, build/.rockscc-cache/memo.sqlite (rockscc/memo.py);
                 the engine points it at the build directory for a build's duration
     _trees      the node tree: parsed graphs, compiled node files, walks, file hashes (xmlgraph/compiler.py)
-    renderer    kickstart sections rendered once each (backends/kickstart)
+    renderer    kickstart sections rendered once each; the templates' frames also through `memo`
+                (backends/kickstart)
     validator   pykickstart verdicts by kickstart skeleton, in memory and through `memo` (backends/kickstart)
     planner     partition plans, %pre chain results, per-step /tmp snapshots (partitions/__init__.py,
                 partitions/programs.py: ChainCache); plans through `memo`
@@ -75,7 +76,13 @@ PROCESS_WIDE = {
     "rockscc.backends.kickstart:_parser": "pykickstart's parser per release: built once (~28 ms), reset after each use",
     "rockscc.backends.kickstart:_line_parser": "pykickstart's parser per release for hole lines alone (holes.py): "
     "built once, reset after each use",
+    "rockscc.backends.kickstart:_handler_class": "pykickstart's handler class per release: a function of the "
+    "installation",
+    "rockscc.backends.kickstart:_lean_parser": "pykickstart parsers with a few commands each (by release and "
+    "command names), bounded (lru_cache), reset after each use",
     "rockscc.backends.kickstart:_template": "the compiled Jinja2 templates shipped with rockscc: a function of the code",
+    "rockscc.backends.kickstart:_render_identity": "the shipped templates' and the installed Jinja2's digest: "
+    "a function of the installation",
     "rockscc.backends.kickstart.holes:_starts_section": "a pure function of one line, bounded (lru_cache)",
     "rockscc.backends.boot:_loader_texts": "a pure function of an action, the kickstart URL and the label, "
     "bounded (lru_cache)",
@@ -169,7 +176,7 @@ class Session:
     def renderer(self) -> Renderer:
         from rockscc.backends.kickstart import Renderer
 
-        return Renderer()
+        return Renderer(self.memo)
 
     @cached_property
     def validator(self) -> Validator:

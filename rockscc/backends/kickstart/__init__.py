@@ -7,6 +7,7 @@ the session hands it. Nothing here reads the model, the node files or the build 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import warnings
@@ -69,9 +70,12 @@ class Kickstart:
 
 class Renderer:
     """head.j2, then each %pre, then each %post (section.j2). Sections repeat across hosts (the
-    same node, the same body), so each distinct one is rendered once per renderer."""
+    same node, the same body), so each distinct one is rendered once per renderer. The templates'
+    frames (_head_text, _section_text) also outlive the process through `memo`: rebuilding one
+    host after an attribute change then neither imports Jinja2 nor compiles a template."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo: Memo | None = None) -> None:
+        self.memo = memo
         self._sections: dict[tuple, tuple[str, str]] = {}
         # id(script) -> (script, log, dialect, section): hosts replay the same Script objects
         # (xmlgraph/expansions.py), found by identity before the content key is built and hashed
@@ -195,17 +199,14 @@ class Renderer:
         template uses `main` only to print each line whole (main_is_opaque: its syntax tree), the
         head is the text it gives placeholder lines with the placeholders replaced — rendered
         once per everything else it reads and the number of lines."""
-        if self._main_opaque is None:
-            self._main_opaque = main_is_opaque((TEMPLATES / "head.j2").read_text())
         frame_key = (*key[:3], len(main), *key[4:])
         frame = self._head_frames.get(frame_key, False)
         if frame is False:
-            frame = None
-            if self._main_opaque:
-                holes = [_MAIN_HOLE.format(i) for i in range(len(main))]
-                pieces = _MAIN_HOLES.split(_template("head.j2").render(profile=profile, dialect=dialect, main=holes))
-                if pieces[1::2] == [str(i) for i in range(len(main))]:  # each line once, in order
-                    frame = pieces[0::2]
+            memo_key = _frame_key("head.j2", dialect, frame_key)
+            frame = self._remembered_frame(memo_key, len(main) + 1)
+            if frame is False:
+                frame = self._head_frame(profile, dialect, len(main))
+                self._remember_frame(memo_key, frame)
             if len(self._head_frames) > 4096:
                 self._head_frames.clear()
             self._head_frames[frame_key] = frame
@@ -215,6 +216,19 @@ class Renderer:
         for line, text in zip(main, frame[1:]):
             out += (line, text)
         return "".join(out)
+
+    def _head_frame(self, profile: Profile, dialect: Dialect, lines: int) -> list[str] | None:
+        """head.j2's text around each of `lines` main-section lines, or None when the template
+        does more with them than print each whole (main_is_opaque)."""
+        if self._main_opaque is None:
+            self._main_opaque = main_is_opaque((TEMPLATES / "head.j2").read_text())
+        if not self._main_opaque:
+            return None
+        holes = [_MAIN_HOLE.format(i) for i in range(lines)]
+        pieces = _MAIN_HOLES.split(_template("head.j2").render(profile=profile, dialect=dialect, main=holes))
+        if pieces[1::2] == [str(i) for i in range(lines)]:  # each line once, in order
+            return pieces[0::2]
+        return None
 
     def _section(self, script: Script, log: str, dialect: Dialect) -> tuple[str, str]:
         """(header line, rendered section) of one %pre or %post, memoized by what it is made of
@@ -247,22 +261,53 @@ class Renderer:
         as a whole output expression (body_is_opaque: checked on its syntax tree), its text is
         the text it gives a placeholder body with the placeholder replaced — rendered once per
         header and dialect."""
-        if self._body_opaque is None:
-            self._body_opaque = body_is_opaque((TEMPLATES / "section.j2").read_text())
         key = (header, dialect.name)
         frame = self._frames.get(key, False)
         if frame is False:
-            frame = None
-            if self._body_opaque:
-                around = _template("section.j2").render(header=header, body=_BODY_HOLE, dialect=dialect)
-                if around.count(_BODY_HOLE) == 1:
-                    frame = tuple(around.split(_BODY_HOLE))
+            memo_key = _frame_key("section.j2", dialect, key)
+            frame = self._remembered_frame(memo_key, 2)
+            if frame is False:
+                frame = self._section_frame(header, dialect)
+                self._remember_frame(memo_key, frame)
+            if frame is not None:
+                frame = tuple(frame)
             if len(self._frames) > 4096:
                 self._frames.clear()
             self._frames[key] = frame
         if frame is None:
             return _template("section.j2").render(header=header, body=body, dialect=dialect)
         return frame[0] + body + frame[1]
+
+    def _section_frame(self, header: str, dialect: Dialect) -> list[str] | None:
+        """section.j2's text before and after the body, or None when the template does more
+        with the body than print it whole (body_is_opaque)."""
+        if self._body_opaque is None:
+            self._body_opaque = body_is_opaque((TEMPLATES / "section.j2").read_text())
+        if not self._body_opaque:
+            return None
+        around = _template("section.j2").render(header=header, body=_BODY_HOLE, dialect=dialect)
+        return around.split(_BODY_HOLE) if around.count(_BODY_HOLE) == 1 else None
+
+    def _remembered_frame(self, memo_key: str, pieces: int) -> list[str] | None | bool:
+        """An earlier build's frame for this key (_frame_key): a list of `pieces` strings, or
+        None (the template is rendered whole); False when the memo has none, or holds
+        something else (a damaged entry: recomputed, and the entry rewritten)."""
+        blob = self.memo.get(FRAME_NAMESPACE, memo_key) if self.memo is not None else None
+        if blob is None:
+            return False
+        try:
+            frame = json.loads(blob)
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if frame is None:
+            return None
+        if isinstance(frame, list) and len(frame) == pieces and all(isinstance(p, str) for p in frame):
+            return frame
+        return False
+
+    def _remember_frame(self, memo_key: str, frame: list[str] | None) -> None:
+        if self.memo is not None:
+            self.memo.remember(FRAME_NAMESPACE, memo_key, json.dumps(frame).encode())
 
     @staticmethod
     def _boot_post(profile: Profile) -> Script | None:
@@ -368,6 +413,37 @@ def _inline_partitions(line: str, info_text: str) -> str | None:
     return None
 
 
+FRAME_NAMESPACE = "kickstart-frame"
+
+
+def _frame_key(template: str, dialect: Dialect, key: tuple) -> str:
+    """The memo key of a template's frame: everything the frame is a function of — the
+    templates' text and the installed Jinja2 (_render_identity), every field of the dialect,
+    and the renderer's own frame key (what else the template reads)."""
+    fields = [
+        dialect.name,
+        dialect.pykickstart,
+        dialect.end,
+        dialect.pre_log,
+        dialect.post_log,
+        sorted(dialect.dropped),
+    ]
+    text = json.dumps([template, _render_identity(), fields, key])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def _render_identity() -> str:
+    """The kickstart templates' digest and the installed Jinja2's (its __init__.py, which holds
+    its version), found without importing Jinja2 (~0.1 s)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("jinja2")
+    origin = spec.origin if spec is not None and spec.origin else ""
+    jinja = hashlib.sha256(Path(origin).read_bytes()).hexdigest()[:16] if origin else "none"
+    return f"{template_identity()}:{jinja}"
+
+
 def template_identity() -> str:
     """The kickstart templates' content digest: editing a template rebuilds every kickstart."""
     names = sorted(name for name in os.listdir(TEMPLATES) if name.endswith(".j2"))  # not glob: no regex to build
@@ -451,6 +527,52 @@ def _line_parser(version: str):
     """A second parser, for hole lines alone: forgetting a line on it empties one list instead
     of rebuilding the command (holes.py), and the whole-kickstart parser's state stays apart."""
     return _parser.__wrapped__(version)
+
+
+@cache
+def _handler_class(version: str):
+    """pykickstart's handler class of a release (its module imports every command module)."""
+    _without_url_includes()
+    from pykickstart.version import returnClassForVersion
+
+    return returnClassForVersion(version)
+
+
+# Commands whose objects other commands reach through the handler (repo reads handler.method,
+# method reads handler.url, .cdrom, .nfs, .harddrive): always in a lean handler, so that such a
+# reach finds them as in the full one (a reach to a missing one raises, and is then re-judged)
+_LEAN_ALWAYS = frozenset({"method", "cdrom", "harddrive", "nfs", "url"})
+
+
+def _lean_names(version: str, text: str) -> frozenset[str]:
+    """The command names a lean handler for this text registers: every command whose name
+    occurs anywhere in the text, with _LEAN_ALWAYS, and every other name of the same command
+    class (part and partition are one object in pykickstart, and conflicts name either)."""
+    command_map = _handler_class(version).commandMap
+    classes = {cls for name, cls in command_map.items() if name in _LEAN_ALWAYS or name in text}
+    return frozenset(name for name, cls in command_map.items() if cls in classes)
+
+
+@lru_cache(maxsize=16)
+def _lean_parser(version: str, names: frozenset[str]):
+    """A parser whose handler has only the named commands (~10 ms for a kickstart head's dozen,
+    ~90 ms for all of a release's). Its acceptance is pykickstart's (tests/xmlgraph/
+    test_lean_handler.py): every command a text dispatches is registered, as the same class
+    with all its names, so it parses alike, its conflicts are checked alike, and a reach into
+    a command it lacks raises. Its rejections are not trusted (_lean_accepts)."""
+    from pykickstart.parser import KickstartParser
+
+    cls = _handler_class(version)
+    mapping = {name: cls.commandMap[name] for name in names}
+    handler = cls(mapping=mapping, dataMapping=cls.dataMap or None)
+    return KickstartParser(handler, followIncludes=False, errorsAreFatal=True, missingIncludeIsFatal=False)
+
+
+def _lean_accepts(version: str, text: str, full) -> bool:
+    """pykickstart's verdict on a text: the lean handler's acceptance, else the full parser's
+    (`full`: a function of the version) — a word the lean one lacks (a command name shlex puts
+    together from quotes), or anything else it refused, is judged by the full handler."""
+    return _accepts(_lean_parser(version, _lean_names(version, text)), text) or _accepts(full(version), text)
 
 
 def _without_url_includes() -> None:
@@ -545,7 +667,7 @@ class Validator:
             return True  # the other hosts of this skeleton ask neither pykickstart nor the memo
         memo_key = _valid_key(dialect.name, key[1])
         if not self.memo.known("kickstart-valid", memo_key):  # an earlier build's verdict, else pykickstart's
-            if not _accepts(_parser(dialect.pykickstart), skeleton):
+            if not _lean_accepts(dialect.pykickstart, skeleton, _parser):
                 return False
             self.memo.remember("kickstart-valid", memo_key)
         if len(self._valid) > 4096:
@@ -563,7 +685,7 @@ class Validator:
             return True
         memo_key = _valid_key(dialect.name, hashlib.sha256(line.encode()).digest())
         if not self.memo.known("kickstart-line-valid", memo_key):
-            if not _accepts(_line_parser(dialect.pykickstart), line):
+            if not _lean_accepts(dialect.pykickstart, line, _line_parser):
                 return False
             self.memo.remember("kickstart-line-valid", memo_key)
         if len(self._valid_lines) > 65536:
@@ -622,12 +744,16 @@ def _accepts(parser, text: str) -> bool:
 
 
 def _read(parser, text: str) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parser.readKickstartFromString(text, reset=True)
-    finally:
-        _forget(parser, text)
+    """One text read on a reused parser. What the previous text set is forgotten now, not
+    after that read: a one-host build reads one text, and its forgetting (~20 ms of argument
+    parsers rebuilt) was work for a next read that never came."""
+    last = getattr(parser, "rockscc_last_text", None)
+    if last is not None:
+        _forget(parser, last)
+    parser.rockscc_last_text = text  # before reading: a text that fails halfway set things too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parser.readKickstartFromString(text, reset=True)
 
 
 def _pykickstart(parser, text: str, dialect: Dialect, host: str, profile: Profile) -> None:
@@ -681,7 +807,9 @@ def _head_findings(head: str) -> tuple[str | None, tuple[str, ...]]:
 def _forget(parser, text: str) -> None:
     """Reset only what this kickstart set, so the next host is validated on a clean handler
     without paying for a new one. A line-local command (holes.HOLE_COMMANDS) keeps nothing
-    but its data list: emptying it is cheaper than rebuilding the command's parser (~1 ms)."""
+    but its data list: emptying it is cheaper than rebuilding the command's parser (~1 ms).
+    A command the line split does not name (shlex joins `"time"zone`) is found by its `seen`
+    flag, which pykickstart sets on every command it dispatches."""
     handler = parser.handler
     for line in _main_and_packages(text).split("\n"):
         word = line.split(None, 1)[0] if line.strip() and not line.startswith(("#", "%")) else ""
@@ -689,10 +817,23 @@ def _forget(parser, text: str) -> None:
         kept = command.dataList() if word in HOLE_COMMANDS and command is not None else None
         if kept is not None:
             kept.clear()
-        elif word in handler.commands:
-            handler.resetCommand(word)
+        elif command is not None:
+            _reset_command(handler, command)
+    for name, command in list(handler.commands.items()):
+        if command is not None and command.seen and name not in HOLE_COMMANDS and handler.commands[name] is command:
+            _reset_command(handler, command)
     handler.scripts = []
     handler.packages = handler.packages.__class__()
+
+
+def _reset_command(handler, command) -> None:
+    """A new object for a command, under each of its names: pykickstart's resetCommand renews
+    one name's, and the other names (`part` for `partition`) kept the old object, whose state
+    a later text's conflict check then missed (`partition` then `part` + `autopart`)."""
+    names = [name for name, obj in handler.commands.items() if obj is command]
+    handler.resetCommand(names[0])
+    for name in names[1:]:
+        handler.commands[name] = handler.commands[names[0]]
 
 
 def _main_and_packages(text: str) -> str:
