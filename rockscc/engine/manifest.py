@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import marshal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,40 +44,87 @@ CREATE INDEX IF NOT EXISTS jobs_index ON jobs (id, host, stamp, sigs);
 # few MB, where a scan of the table reads every record too (20 MB at ten thousand hosts).
 
 
+FETCH_ONE_BY_ONE = 64  # jobs whose stamps and output signatures are fetched one by one; then all at once
+
+
 class Jobs:
-    """id -> record, loaded lazily: a build reads every job's stamp (one query), the output
-    signatures when it checks them, and the full record only of jobs whose stamp changed."""
+    """id -> record, loaded lazily: a build reads every job's id and host (one query), the stamp
+    and output signatures of a job when it asks for them (of every job at once past
+    FETCH_ONE_BY_ONE: a no-op build of ten thousand settled hosts asks for a handful, the
+    output-check helper for all of them, in its own process), and the full record only of
+    jobs whose stamp changed. No one writes the log while a build reads it (the build lock)."""
 
     ABSENT = object()
 
-    def __init__(self, conn: sqlite3.Connection | None) -> None:
-        self._conn = conn
-        # id -> [host, stamp, output signatures: marshalled bytes until first asked for, then a list]
+    def __init__(self, conn: sqlite3.Connection | None, path: Path | None = None) -> None:
+        self._conn, self._path = conn, path
+        self._hosts: dict[str, str | None] = {}  # id -> host, of every job
+        # id -> [host, stamp, output signatures: marshalled bytes until first asked for, then a list],
+        # of the jobs fetched or set so far
         self._index: dict[str, list] = {}
+        self._fetched = 0
         self._records: dict[str, dict[str, Any]] = {}
         self._texts: dict[str, str] = {}  # id -> record_text of a record set in this build
         self.changed: set[str] = set()
         self.deleted: set[str] = set()
         self.restamped: dict[str, str | None] = {}
         if conn is not None:
-            self._index = {
-                job_id: [host, stamp, sigs]
-                for job_id, host, stamp, sigs in conn.execute("SELECT id, host, stamp, sigs FROM jobs")
-            }
+            self._hosts = dict(conn.execute("SELECT id, host FROM jobs"))
 
     def detach(self) -> None:
         """The connection is closed: records not loaded yet can no longer be (the build is over)."""
         self._conn = None
 
+    def reconnect(self) -> None:
+        """A connection of this process's own (in a forked child: SQLite's do not cross a fork)."""
+        if self._conn is not None and self._path is not None:
+            self._conn = sqlite3.connect(self._path, timeout=30)
+
+    def _entry(self, job_id: str) -> list:
+        """[host, stamp, signatures] of a job of the log (KeyError: no such job)."""
+        entry = self._index.get(job_id)
+        if entry is not None:
+            return entry
+        host = self._hosts[job_id]
+        if self._conn is None:
+            raise RuntimeError(f"the build log is closed: {job_id} cannot be read")
+        self._fetched += 1
+        if self._fetched > FETCH_ONE_BY_ONE:
+            self._fetch_all()
+            return self._index[job_id]
+        found = self._conn.execute("SELECT stamp, sigs FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        entry = self._index[job_id] = [host, *(found or (None, None))]
+        return entry
+
+    def every_sigs(self) -> Iterator[tuple[str, list | None]]:
+        """(id, output signatures as `sigs` gives them) of every job, fetched in one narrow query
+        and not kept (the output-check helper: it reads each job's once)."""
+        index, hosts = self._index, self._hosts
+        if self._conn is not None and len(index) < len(hosts):
+            for job_id, blob in self._conn.execute("SELECT id, sigs FROM jobs"):
+                if job_id in hosts and job_id not in index:
+                    yield job_id, _checked_sigs(blob) if isinstance(blob, bytes) else blob  # as `sigs`
+        for job_id in [job_id for job_id in index if job_id in hosts]:
+            yield job_id, self.sigs(job_id)
+
+    def _fetch_all(self) -> None:
+        index, hosts = self._index, self._hosts
+        for job_id, stamp, sigs in self._conn.execute("SELECT id, stamp, sigs FROM jobs"):
+            if job_id in hosts and job_id not in index:
+                index[job_id] = [hosts[job_id], stamp, sigs]
+        for job_id in hosts.keys() - index.keys():  # gone from the log meanwhile: no stamp, no output known
+            index[job_id] = [hosts[job_id], None, None]
+
     def stamp(self, job_id: str):
         """The job's recorded input stamp (None: it has none), or ABSENT when there is no record."""
-        entry = self._index.get(job_id)
-        return entry[1] if entry is not None else self.ABSENT
+        if job_id not in self._hosts:
+            return self.ABSENT
+        return self._entry(job_id)[1]
 
     def sigs(self, job_id: str) -> list | None:
         """[path, size, mtime, path, …] of the job's outputs, without loading its record; None
         when the log's entry is damaged (the job is rebuilt, none of its paths trusted)."""
-        entry = self._index[job_id]
+        entry = self._entry(job_id)
         if isinstance(entry[2], bytes):
             entry[2] = _checked_sigs(entry[2])
         return entry[2]
@@ -85,10 +132,10 @@ class Jobs:
     def get(self, job_id: str, default: Any = None) -> dict[str, Any] | None:
         if job_id in self._records:
             return self._records[job_id]
-        if job_id not in self._index or self._conn is None:
+        if job_id not in self._hosts or self._conn is None:
             return default
         (text,) = self._conn.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        host, stamp, sigs = self._index[job_id][0], self._index[job_id][1], self.sigs(job_id) or []
+        host, stamp, sigs = self._hosts[job_id], self._entry(job_id)[1], self.sigs(job_id) or []
         if not all(type(path) is str for path in sigs[0::3]):  # a damaged entry: no output is known
             sigs = []
         record = json.loads(text)
@@ -104,7 +151,7 @@ class Jobs:
     def fingerprint(self, job_id: str) -> str | None:
         """The job's recorded fingerprint, without loading its record: a spec job's record holds
         its whole spec (the network files': ~1 MB of JSON at ten thousand hosts)."""
-        if job_id in self._records or job_id not in self._index or self._conn is None:
+        if job_id in self._records or job_id not in self._hosts or self._conn is None:
             return (self.get(job_id) or {}).get("fp")
         try:
             found = self._conn.execute(
@@ -129,6 +176,7 @@ class Jobs:
         worker), or made now, as the results arrive, instead of all at once when the log is saved."""
         self._records[job_id] = record
         self._texts[job_id] = text if text is not None else record_text(record)
+        self._hosts[job_id] = record.get("host")
         self._index[job_id] = [record.get("host"), record.get("in"), _flat_sigs(record)]
         self.changed.add(job_id)
         self.deleted.discard(job_id)
@@ -141,29 +189,33 @@ class Jobs:
     def __delitem__(self, job_id: str) -> None:
         self._records.pop(job_id, None)
         self._texts.pop(job_id, None)
+        self._hosts.pop(job_id, None)
         self._index.pop(job_id, None)
         self.changed.discard(job_id)
         self.deleted.add(job_id)
 
     def restamp(self, job_id: str, stamp: str | None) -> None:
         """Record a new input stamp for a job found fresh by its exact check."""
-        self._index[job_id][1] = stamp
+        self._entry(job_id)[1] = stamp
         if job_id in self._records:
             self._records[job_id]["in"] = stamp
         self.restamped[job_id] = stamp
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._index))
+        return iter(list(self._hosts))
+
+    def ids(self) -> set[str]:
+        """Every job id, as a set (made in C: twenty thousand on every build)."""
+        return set(self._hosts)
 
     def __len__(self) -> int:
-        return len(self._index)
+        return len(self._hosts)
 
-    def of_hosts(self, hosts: set[str]) -> dict[str, list[str]]:
+    def of_hosts(self, hosts: Collection[str]) -> dict[str, list[str]]:
         """{host: its recorded jobs' ids} of those of `hosts` that have any (one pass over the
         log's twenty thousand jobs, on every build)."""
         found: dict[str, list[str]] = {}
-        for job_id, entry in self._index.items():
-            host = entry[0]
+        for job_id, host in self._hosts.items():
             if host in hosts:
                 ids = found.get(host)
                 if ids is None:
@@ -173,7 +225,7 @@ class Jobs:
         return found
 
     def host_of(self, job_id: str) -> str | None:
-        return self._index[job_id][0]
+        return self._hosts[job_id]
 
     def output_paths(self, job_id: str) -> list[str]:
         """The paths of the job's outputs (none of a damaged entry's that are not even strings)."""
@@ -193,8 +245,8 @@ def _flat_sigs(record: dict[str, Any]) -> list:
 
 
 class Manifest:
-    def __init__(self, conn: sqlite3.Connection | None = None) -> None:
-        self.jobs = Jobs(conn)
+    def __init__(self, conn: sqlite3.Connection | None = None, path: Path | None = None) -> None:
+        self.jobs = Jobs(conn, path)
         self.files: dict[str, list] = {}
         self.groups: dict[str, dict[str, Any]] = {}
         self.hosts: dict[str, str] = {}  # host -> its host stamp (see above)
@@ -219,7 +271,7 @@ class Manifest:
             if meta.get("format") != FORMAT or meta.get("version") != __version__:
                 conn.close()
                 return cls()  # another rockscc's log: everything is rebuilt, nothing is lost
-            return cls(conn)
+            return cls(conn, path)
         except sqlite3.Error:
             _delete(path)
             return cls()  # no usable log: everything is rebuilt, nothing is lost

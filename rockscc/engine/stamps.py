@@ -79,11 +79,10 @@ class Stamps:
         equal now (engine/make.py). Ten thousand of them on every build: string joins, no hashing."""
         prefix = _hash(self._global + salt.encode()).hex()
         digests = self.digests
-        out = {}
-        for name in names:
-            container = containers.get(name)
-            stamp = f"{prefix}{digests[name]}"
-            out[name] = stamp if container is None else f"{stamp}|{digests.get(container, '-')}"
+        out = {name: f"{prefix}{digests[name]}" for name in names}
+        for name, container in containers.items():  # VMs: a few of the hosts
+            if name in out:
+                out[name] = f"{out[name]}|{digests.get(container, '-')}"
         return out
 
     def of(self, job) -> str | None:

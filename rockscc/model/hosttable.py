@@ -91,7 +91,8 @@ class HostTable(MutableMapping):
     def check_files(self) -> None:
         """Check every host file against the index now (read and check what changed), as a
         command using all hosts does; raises RocksccError naming a file and line."""
-        self._all_rows()
+        if self.view is not None:
+            self.view.verify_all()
 
     def _all_rows(self) -> dict[str, Row]:
         """Every loaded host's row (every file checked once: a command using all hosts)."""
@@ -182,17 +183,14 @@ class HostTable(MutableMapping):
 
     def containers(self) -> dict[str, str]:
         """VM name → its container, every VM of the table (from the rows where no record was taken
-        out: every file checked, as a build does)."""
-        rows, taken = self._all_rows(), self._records
-        out = {}
-        for name in self._names:
-            if name in taken or name not in rows:
-                vm = self[name].vm
-                container = vm.container if vm else None
-            else:
-                container = rows[name].container
-            if container is not None:
-                out[name] = container
+        out: every file checked, as a build does; no row fetched)."""
+        taken = self._records
+        found = self.view.containers() if self.view is not None else {}
+        out = {name: container for name, container in found.items() if name not in taken and name in self}
+        for name in [name for name in taken if name in self]:
+            vm = self[name].vm
+            if vm is not None:
+                out[name] = vm.container
         return out
 
     def vm_slots(self) -> dict[tuple[str, int], list[str]]:
@@ -326,15 +324,17 @@ class HostTable(MutableMapping):
 
         host = self._records.get(name)
         if host is None:
-            return self.view.row(name).digest
+            return self.view.digest(name)
         if name in self._original and encode(host) == json.loads(self._original[name]):
-            return self.view.row(name).digest
+            return self.view.digest(name)
         return host_digest(host)
 
     def digests(self) -> dict[str, str]:
-        rows = self._all_rows()
+        if self.view is None:
+            return {name: self.digest(name) for name in self._names}
+        found = self.view.digests()  # every file checked
         if not self._records:  # nothing taken out (a build): every digest is its row's
-            return {name: rows[name].digest for name in self._names}
+            return {name: found[name] for name in self._names}
         return {name: self.digest(name) for name in self._names}
 
 

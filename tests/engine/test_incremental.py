@@ -213,12 +213,14 @@ def test_the_same_description_reached_another_way_is_not_rebuilt(cluster, monkey
     assert result.rc == 0 and " 0 rebuilt" in result.out, result.out
 
 
+@pytest.mark.parametrize("fetch", [0, 10**9], ids=["log-read-at-once", "log-read-job-by-job"])
 @pytest.mark.parametrize("helper", [False, True], ids=["in-process", "forked-helper"])
-def test_deleted_or_edited_artifacts_are_rebuilt(cluster, monkeypatch, helper):
-    from rockscc.engine import intact
+def test_deleted_or_edited_artifacts_are_rebuilt(cluster, monkeypatch, helper, fetch):
+    from rockscc.engine import intact, manifest
 
     root, _ = cluster
     monkeypatch.setattr(intact, "HELPER_THRESHOLD", 0 if helper else 10**9)
+    monkeypatch.setattr(manifest, "FETCH_ONE_BY_ONE", fetch)  # the log's stamps and signatures
     kickstart = root / "build" / "kickstart" / "compute-0-1.ks"
     good = kickstart.read_bytes()
     kickstart.write_bytes(good + b"# edited by hand\n")
@@ -249,13 +251,21 @@ def test_a_damaged_memo_is_rebuilt_not_an_error(cluster):
         assert conn.execute("SELECT count(*) FROM memo").fetchone()[0] > 0
 
 
-def test_a_damaged_or_planted_build_log_rebuilds_and_touches_nothing_outside(cluster, tmp_path):
+@pytest.mark.parametrize("fetch", [0, 10**9], ids=["log-read-at-once", "log-read-job-by-job"])
+@pytest.mark.parametrize("helper", [False, True], ids=["in-process", "forked-helper"])
+def test_a_damaged_or_planted_build_log_rebuilds_and_touches_nothing_outside(
+    cluster, tmp_path, monkeypatch, helper, fetch
+):
     """Entries of the build log (output signatures) that are garbage, of the wrong types, or name
     files outside the build directory: those jobs are rebuilt, and no file outside is removed,
     even for a job the build no longer has (whose outputs a build deletes)."""
     import marshal
     import sqlite3
 
+    from rockscc.engine import intact, manifest
+
+    monkeypatch.setattr(intact, "HELPER_THRESHOLD", 0 if helper else 10**9)
+    monkeypatch.setattr(manifest, "FETCH_ONE_BY_ONE", fetch)
     root, _ = cluster
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")

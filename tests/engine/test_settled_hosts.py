@@ -65,6 +65,26 @@ def test_a_host_file_edited_by_hand_with_its_size_and_mtime_put_back(desc):
     assert "Europe/Rome" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
 
 
+def test_a_host_file_replaced_by_hand_with_its_size_and_mtime_put_back(desc):
+    """A new file (another inode) of the same size and mtime renamed over a host file: the
+    build's narrow check of every host file (store.HostFiles.verify_all) sees it."""
+    desc.must("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", "Europe/Oslo")
+    desc.check("--eval=no")
+    time.sleep(0.1)  # no longer racily recent
+    settled_build(desc)
+    path = desc.root / "hosts/compute-0-0.toml"
+    st = path.stat()
+    other = path.with_name(".compute-0-0.new")
+    other.write_text(path.read_text().replace("Europe/Oslo", "Europe/Rome"))
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.rename(other, path)
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    build = desc.check("--eval=no")
+    assert "profile:compute-0-0" in build.rebuilt
+    assert "Europe/Rome" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+    settled_build(desc)
+
+
 def test_a_vm_container_changed_while_the_vm_record_did_not(desc):
     vm = vm_name(desc)
     settled_build(desc)
