@@ -1,7 +1,8 @@
-"""Benchmark start-up, the floor under every command: `--version`, `set host attr` and `list host
-ONE` on one N-host description, for this checkout and optionally another one (`--base=DIR`, e.g.
-`git worktree add --detach /tmp/base main`), the checkouts run alternately in one loop so that a
-shared machine's load falls on both alike. Run by hand; prints figures, asserts nothing.
+"""Benchmark start-up, the floor under every command: `--version`, `set host attr`, `list host
+ONE` and `build help` (the build command's imports, no build) on one N-host description, for
+this checkout and optionally another one (`--base=DIR`, e.g. `git worktree add --detach /tmp/base
+main`), the checkouts run alternately in one loop so that a shared machine's load falls on both
+alike. Run by hand; prints figures, asserts nothing.
 
     .venv/bin/python bench/bench_startup.py --runs=9 --base=/tmp/base 10000
 
@@ -64,6 +65,8 @@ def main() -> None:
             "--version": lambda i: ["--version"],
             "set host attr": lambda i: ["-C", str(root), "set", "host", "attr", one, "bench", str(i)],
             "list host ONE": lambda i: ["-C", str(root), "list", "host", one],
+            # the build command's start-up and imports (the pipeline's) without a build
+            "build help": lambda i: ["-C", str(root), "build", "help"],
         }
         for tree in trees.values():  # compile each checkout's .pyc files first
             for argv in cases.values():

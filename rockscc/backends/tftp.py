@@ -32,6 +32,8 @@ SITE_DIR = "tftpboot"
 
 @dataclass(frozen=True)
 class Loader:
+    """A boot loader the TFTP tree copies from the build machine, and the Debian package that has it."""
+
     name: str  # its name in the tree
     sources: tuple[str, ...]  # where Debian installs it (first found wins)
     package: str

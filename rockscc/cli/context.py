@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rockscc.cli.command import str2bool
-from rockscc.cli.table import format_json, format_table
 from rockscc.errors import RocksccError
 from rockscc.model import Cluster, Host, find_cluster_dir, load
 
@@ -72,6 +71,8 @@ class Context:
         self, header: Sequence[str], rows: Sequence[Sequence[Any]], *, owner: bool = True, pad: str = "-"
     ) -> None:
         """A Rocks table, honouring output-header=, output-col= and output-format=json."""
+        from rockscc.cli.table import format_json, format_table  # here: a build prints no table
+
         columns = [c for c in self.output.get("output-col", "").split(",") if c.strip()] or None
         fmt = self.output.get("output-format", "text").strip().lower()
         if fmt == "json":

@@ -37,6 +37,8 @@ def spec_digest(value: Any) -> str:
 
 @dataclass(slots=True)
 class JobResult:
+    """What a job made: its outputs, what the manifest records of it, its warnings."""
+
     outputs: list[Output]
     record: dict[str, Any]  # stored in the manifest: spec or deps
     warnings: list[str] = field(default_factory=list)
@@ -52,6 +54,8 @@ class SpecShortcut(Protocol):
 
 @dataclass(slots=True)
 class SpecJob:
+    """A job whose inputs are a spec (a JSON-able value, stamped as a whole) rendered into outputs."""
+
     id: str
     host: str | None
     spec: Callable[[], Any]
@@ -96,6 +100,8 @@ class SpecJob:
 
 @dataclass(slots=True)
 class DepsJob:
+    """A job whose inputs are the dependency keys its work reads through a DepResolver."""
+
     id: str
     host: str | None
     work: Callable[[DepResolver], tuple[list[Output], dict[str, str], list[str]]]

@@ -74,6 +74,8 @@ class JobSource(Protocol):
 
 @dataclass
 class BuildReport:
+    """What a build did: its jobs, those rebuilt and why, files written, unchanged and removed, errors."""
+
     jobs: int = 0
     fresh: int = 0
     rebuilt: list[tuple[str, str]] = field(default_factory=list)  # (job id, why)

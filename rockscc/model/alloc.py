@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import _socket as socket  # socket.py's C half (inet_aton): socket.py builds its enums at import, ~5 ms of start-up
 import ipaddress
-import socket
 from collections.abc import Iterable
 from functools import lru_cache
 

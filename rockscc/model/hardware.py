@@ -50,6 +50,8 @@ class ExistingPartition:
 
 @dataclass
 class Disk:
+    """A disk of a host's hardware profile, with the partitions already on it."""
+
     name: str  # sda, hda, cciss/c0d0 …
     size: int  # bytes
     sector_size: int = 512
@@ -58,6 +60,8 @@ class Disk:
 
 @dataclass
 class Raid:
+    """A software RAID device of a hardware profile, over member partitions."""
+
     name: str  # md0
     level: int
     members: list[str]
@@ -68,6 +72,8 @@ class Raid:
 
 @dataclass
 class Hardware:
+    """A hardware profile: the disks (and RAIDs) a host's partition plan is made for."""
+
     disks: list[Disk] = field(default_factory=list)
     raids: list[Raid] = field(default_factory=list)
     frontend: bool = False

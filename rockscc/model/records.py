@@ -9,6 +9,8 @@ from rockscc.model.hardware import ExistingPartition, Hardware
 
 @dataclass
 class Interface:
+    """A host's network interface: device, MAC, address on a network."""
+
     device: str  # eth0
     mac: str | None = None
     ip: str | None = None
@@ -20,6 +22,8 @@ class Interface:
 
 @dataclass
 class Network:
+    """A named network: subnet, netmask, MTU, DNS zone."""
+
     subnet: str
     netmask: str
     mtu: int = 1500
@@ -28,6 +32,8 @@ class Network:
 
 @dataclass
 class Appliance:
+    """An appliance: its membership name and the graph node its hosts' profiles start from."""
+
     membership: str  # "Compute"
     node: str  # graph root node
     short_name: str = ""
@@ -41,12 +47,16 @@ class Appliance:
 
 @dataclass
 class PxeAction:
+    """A PXE action: the boot loader command and its arguments."""
+
     command: str
     args: str | None = None
 
 
 @dataclass
 class VMDisk:
+    """A disk of a virtual machine, as Rocks' Xen roll described it."""
+
     vbd_type: str  # file, tap:aio, phy
     path: str
     device: str  # hda, xvda
@@ -59,6 +69,8 @@ class VMDisk:
 
 @dataclass
 class VM:
+    """A host's virtual-machine record: its container, slice, memory and disks."""
+
     container: str  # the physical VM-container host
     slice: int
     mem: int = 1024  # MB
@@ -68,6 +80,8 @@ class VM:
 
 @dataclass
 class Host:
+    """A host's record (hosts/<name>.toml)."""
+
     membership: str
     rack: int = 0
     rank: int = 0
@@ -89,6 +103,8 @@ class Host:
 
 @dataclass
 class Roll:
+    """A roll of the description: where it is, whether it is enabled."""
+
     path: str  # directory (absolute or relative to the description), "pkg:<module>" or "builtin:<name>"
     enabled: bool = True
     version: str = ""
@@ -97,6 +113,8 @@ class Roll:
 
 @dataclass
 class Settings:
+    """cluster.toml's [cluster] table: the graph, the built-in base, the cluster's name."""
+
     graph: str = "default"
     bare: bool = False  # no built-in base overlay: only the site's (and rolls') files
     name: str = "cluster"

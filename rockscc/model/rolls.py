@@ -22,6 +22,8 @@ META = "roll.toml"
 
 @dataclass
 class RollMeta:
+    """A roll's roll.toml: its name, appliances, commands and attribute defaults."""
+
     name: str
     version: str = ""
     description: str = ""

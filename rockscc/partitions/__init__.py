@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the session hands the planner its memo; this package never 
 
 @dataclass
 class PlannedHost:
+    """A host's partition plan: /tmp/partition-info's text and the planned table."""
+
     info_text: str  # /tmp/partition-info
     plan: dict  # the planned table (JSON)
     scheme: str

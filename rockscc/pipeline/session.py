@@ -542,6 +542,8 @@ class Session:
 
 @dataclass
 class HostWalk:
+    """The part of the graph a host's profile is built from (`rockscc list host graph`)."""
+
     host: str
     included: set[str]
     order: list[str]
@@ -553,6 +555,8 @@ class HostWalk:
 
 @dataclass
 class ApplianceWalk:
+    """The whole graph an appliance's profiles can be built from (`rockscc report graph`)."""
+
     appliance: str
     root: str
     reach: set[str]

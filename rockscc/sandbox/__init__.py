@@ -29,6 +29,8 @@ __all__ = ["Limits", "Step", "StepResult", "TaskResult", "SandboxUnavailable", "
 
 @dataclass(frozen=True)
 class Limits:
+    """What a sandboxed task may use: CPU, wall time, memory, processes, output and file sizes."""
+
     cpu_s: int = 10  # CPU time of each process
     wall_s: float = 20.0  # the whole task
     mem_mb: int = 1024  # the whole task (cgroup), and the address space of each process
@@ -44,6 +46,8 @@ STEP_FILE = "/tmp/.rockscc/pre"  # where a step's program is, while it runs
 
 @dataclass(frozen=True)
 class Step:
+    """One program of a task: an executable with its stdin, or a Python body."""
+
     argv: tuple[str, ...] = ()  # a program to exec (absolute path first); empty: `body` is Python
     body: bytes | None = None  # the program, written to STEP_FILE when the step starts (None: none)
     stdin: bytes = b""
@@ -52,6 +56,8 @@ class Step:
 
 @dataclass
 class StepResult:
+    """How a step ended: its exit status and output."""
+
     status: int  # exit status; -N: killed by signal N
     stdout: bytes
     stderr: bytes
@@ -61,6 +67,8 @@ class StepResult:
 
 @dataclass
 class TaskResult:
+    """How a task ended: each step's result, or why the task was stopped."""
+
     steps: list[StepResult] = field(default_factory=list)
     error: str | None = None  # why the task was stopped or its answer is unusable
     step: int | None = None  # the step running when the task was stopped

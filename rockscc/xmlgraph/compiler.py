@@ -47,6 +47,8 @@ class HostInput:
 
 @dataclass
 class CompileResult:
+    """A host's compiled profile, the node files it was built from and what it read."""
+
     host: str
     profile: Profile
     nodes: list[str]

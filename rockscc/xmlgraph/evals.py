@@ -19,17 +19,36 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rockscc import sandbox
 from rockscc.errors import RocksccError
 from rockscc.model.secrets import is_secret
 
+if TYPE_CHECKING:  # imported where an eval runs: a compile whose evals are memoized runs none
+    from rockscc import sandbox
+
 PYTHONS = {"python", "/opt/rocks/bin/python", "/usr/bin/python", "python2", "python3", "/usr/bin/python3"}
 SHELLS = {"sh": "/bin/sh", "bash": "/bin/bash", "/bin/sh": "/bin/sh", "/bin/bash": "/bin/bash"}
-LIMITS = sandbox.Limits(
-    cpu_s=20, wall_s=30, mem_mb=2048, nproc=256, output_bytes=4 << 20, file_bytes=64 << 20, tmp_mb=64, shm_mb=16
-)
 BASE_ENV = {"PATH": "/opt/rocks/bin:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+
+
+def __getattr__(name: str):
+    """LIMITS, the sandbox limits of an eval: made on first use (module attribute, PEP 562), so
+    that importing the compiler does not import the sandbox."""
+    if name != "LIMITS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rockscc import sandbox
+
+    limits = sandbox.Limits(
+        cpu_s=20, wall_s=30, mem_mb=2048, nproc=256, output_bytes=4 << 20, file_bytes=64 << 20, tmp_mb=64, shm_mb=16
+    )
+    globals()["LIMITS"] = limits
+    return limits
+
+
+def _limits() -> sandbox.Limits:
+    """LIMITS as the module has it now (a test may have replaced it)."""
+    return globals().get("LIMITS") or __getattr__("LIMITS")
 
 
 PYTHON_ATTR = "rocks_eval_python"  # the interpreter for shell="python" (Rocks: Python 2.7)
@@ -40,6 +59,8 @@ DEFAULT_POLICY = "warn"  # Rocks used the output whatever the status; rockscc sa
 
 @dataclass(frozen=True)
 class EvalRun:
+    """An `<eval>` script's output, and how it failed."""
+
     stdout: str
     failure: str | None = None  # "exit status N: <stderr tail>" when the script exited non-zero
 
@@ -82,6 +103,8 @@ def step_for(shell: str, script: str, origin: str, python: str | None = None, ap
     """The script as a sandbox step: Python in the sandbox's warm interpreter (or the one
     rocks_eval_python names) after Rocks' prelude, a shell or another interpreter reading the
     script on its standard input."""
+    from rockscc import sandbox
+
     if shell in PYTHONS:
         body = (python_prelude(list(applets)) + script).encode()
         return sandbox.Step(argv=(python, "-"), stdin=body) if python else sandbox.Step(body=body)
@@ -110,8 +133,10 @@ def run_eval(
     view = _view(cluster_dir) if wants_description(shell, script, has_applets) else None
     applets = applet_dirs(view) if shell in PYTHONS and view is not None else []
     step = step_for(shell, script, origin, python, applets)
+    from rockscc import sandbox
+
     variables = {k: v for k, v in env.items() if _env_name(k) and not is_secret(k) and "\0" not in v}
-    result = sandbox.run([step], env={**variables, **BASE_ENV}, limits=LIMITS, description=view)
+    result = sandbox.run([step], env={**variables, **BASE_ENV}, limits=_limits(), description=view)
     why = _failure(result)
     tail = result.steps[0].stderr.decode(errors="replace").strip().splitlines()[-5:] if result.steps else []
     if why:
@@ -139,15 +164,15 @@ def applet_dirs(view: sandbox.DescriptionView) -> list[str]:
 
 def _failure(result: sandbox.TaskResult) -> str | None:
     if result.oom_kills:
-        return f"killed by the memory limit of {LIMITS.mem_mb} MiB"
+        return f"killed by the memory limit of {_limits().mem_mb} MiB"
     if result.error:
         return result.error
     step = result.steps[0]
     if step.stopped == "output":
-        return f"killed: more than {LIMITS.output_bytes} bytes of output"
+        return f"killed: more than {_limits().output_bytes} bytes of output"
     if step.status < 0:
         return f"killed by signal {-step.status}" + (
-            f" (the CPU-time limit, {LIMITS.cpu_s} s)" if step.status in (-9, -24) else ""
+            f" (the CPU-time limit, {_limits().cpu_s} s)" if step.status in (-9, -24) else ""
         )
     return None
 
@@ -186,6 +211,7 @@ def description_view(cluster) -> sandbox.DescriptionView:
 
     import tomli_w
 
+    from rockscc import sandbox
     from rockscc.model.overlay import BUILTIN_BASE
     from rockscc.model.secrets import public_data
 

@@ -26,6 +26,8 @@ HEAD, TAIL = "HEAD", "TAIL"
 
 @dataclass(frozen=True)
 class Edge:
+    """A graph edge: from node to node, under a filter (arch, os, release, `cond=`)."""
+
     src: str
     dst: str
     filter: Filter
@@ -34,6 +36,8 @@ class Edge:
 
 @dataclass(frozen=True)
 class OrderEdge:
+    """An `<order>` edge: the head node's scripts come before the tail's."""
+
     head: str
     tail: str
     origin: str
@@ -41,6 +45,8 @@ class OrderEdge:
 
 @dataclass
 class Graph:
+    """A graph: its edges and order edges, the files they came from."""
+
     name: str
     edges: dict[str, list[Edge]] = field(default_factory=dict)
     orders: list[OrderEdge] = field(default_factory=list)

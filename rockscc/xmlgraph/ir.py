@@ -28,11 +28,15 @@ SCREEN_DSL = frozenset("screen title code variable name label type value size de
 # --- parts --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Var:
+    """`<var name=/>` in a part: the attribute's value."""
+
     name: str
 
 
 @dataclass(frozen=True)
 class Entity:
+    """`&name;` in a part: an entity resolved at expansion."""
+
     name: str
     origin: str
 
@@ -48,6 +52,8 @@ class VarSet:
 
 @dataclass(frozen=True)
 class Eval:
+    """`<eval>` in a part: a script whose output replaces it."""
+
     shell: str
     mode: str  # quote | xml
     script: tuple  # parts
@@ -56,6 +62,8 @@ class Eval:
 
 @dataclass(frozen=True)
 class Include:
+    """`<include file=/>` in a part: a file's text."""
+
     file: str
     mode: str
     required: bool
@@ -86,6 +94,8 @@ Part = str | Var | Entity | VarSet | Eval | Include | FileOp
 # --- items --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Item:
+    """One element of a node file (main, package, pre, post …) with its filter and parts."""
+
     kind: str  # main | package | pre | post | debug | boot | varset | eval
     filter: Filter
     origin: str  # nodes/x.xml:LINE
@@ -102,6 +112,8 @@ class Item:
 
 @dataclass
 class CompiledNode:
+    """A node file compiled once per tree: its items, warnings and entity names."""
+
     name: str
     display: str
     overlay: str

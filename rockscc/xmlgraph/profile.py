@@ -19,6 +19,8 @@ class Script:
 
 @dataclass
 class Profile:
+    """A host's expanded profile: the kickstart sections before rendering."""
+
     host: str
     nodes: list[str] = field(default_factory=list)  # "nodes/x.xml (base)" in traversal order
     commented: list[str] = field(default_factory=list)  # nodes listed in the traversal comment

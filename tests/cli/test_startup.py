@@ -41,6 +41,14 @@ HEAVY = (
     "rockscc.partitions",
     "rockscc.sandbox",
     "rockscc.provision",
+    # stdlib modules an edit has no use for: socket.py builds enums at import (model/alloc.py and
+    # hostindex.py take inet_aton from _socket); signal is for the commit's test faults only;
+    # hashlib loads OpenSSL (a host's digest is blake2b, from _blake2)
+    "socket",
+    "signal",
+    "hashlib",
+    "subprocess",
+    "tempfile",
 )
 
 PROBE = """
@@ -53,6 +61,12 @@ print(json.dumps({"rc": rc, "modules": sorted(sys.modules)}))
 
 def imported(*argv: str, cwd: Path) -> tuple[set[str], int]:
     """The modules a fresh `rockscc argv…` has imported when it finishes, and its exit status."""
+    modules, rc, _ = probe(*argv, cwd=cwd)
+    return modules, rc
+
+
+def probe(*argv: str, cwd: Path) -> tuple[set[str], int, str]:
+    """imported(), and what the command printed."""
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         cwd=cwd,
@@ -62,8 +76,9 @@ def imported(*argv: str, cwd: Path) -> tuple[set[str], int]:
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout.splitlines()[-1])
-    return set(report["modules"]), report["rc"]
+    *printed, last = proc.stdout.splitlines()
+    report = json.loads(last)
+    return set(report["modules"]), report["rc"], "\n".join(printed)
 
 
 def heavy(modules: set[str]) -> list[str]:
@@ -112,6 +127,37 @@ def test_edits_and_listings_import_only_their_own_command(argv, edited: Path) ->
     module = "rockscc.commands." + "_".join(registry.resolve(argv)[0].split())
     commands = {m for m in modules if m.startswith("rockscc.commands.") and not m.split(".")[-1].startswith("_")}
     assert commands == {module}  # the command table names modules; only the one run is imported
+
+
+# what a build that runs no job must not import: the compiler and what it runs (a build imports
+# them when a job compiles a host), and the rest of HEAVY but the pipeline, backends, engine and
+# hashlib (sha256 of the code identity)
+NO_OP_HEAVY = (
+    *(
+        h
+        for h in HEAVY
+        if h not in ("rockscc.pipeline", "rockscc.backends", "rockscc.engine", "rockscc.partitions", "hashlib")
+    ),
+    "rockscc.backends.kickstart",
+    "rockscc.backends.preseed",
+    "rockscc.partitions.programs",
+    "rockscc.partitions.layout",
+)
+
+
+def test_a_no_op_build_imports_no_compiler(edited: Path) -> None:
+    """A build with nothing to do plans, checks its outputs and stops: no lxml, Jinja2, lark,
+    pykickstart, xmlgraph or sandbox (issue 17: their imports were most of a no-op build's
+    start-up). The first build, which compiles every host, is the control: it does import them."""
+    first, rc = imported("-C", str(edited), "build", cwd=edited)
+    assert rc == 0
+    assert {"jinja2", "lxml", "pykickstart", "rockscc.xmlgraph", "rockscc.backends.kickstart"} <= {
+        m for m in first if any(m == h or m.startswith(h + ".") for h in NO_OP_HEAVY)
+    }
+    again, rc, printed = probe("-C", str(edited), "build", cwd=edited)
+    assert rc == 0 and " 0 rebuilt" in printed
+    assert sorted(m for m in again if any(m == h or m.startswith(h + ".") for h in NO_OP_HEAVY)) == []
+    assert {"rockscc.commands.build", "rockscc.engine.make"} <= again  # the probe saw the build run
 
 
 def test_a_command_that_compiles_does_import_the_compiler(edited: Path) -> None:
