@@ -85,7 +85,7 @@ class OutputCheck:
             try:
                 os.close(read_fd)
                 jobs.reconnect()
-                data = marshal.dumps(self._helper_share(order, dict(jobs.every_sigs()), claims))
+                data = marshal.dumps(self._helper_share(order, claims))
                 while data:
                     data = data[os.write(write_fd, data) :]
             finally:
@@ -93,7 +93,7 @@ class OutputCheck:
         os.close(write_fd)
         self._helper, self._order, self._claims = (pid, read_fd), order, claims
 
-    def _helper_share(self, order: list[str], sigs: dict, claims: _Claims) -> list[str]:
+    def _helper_share(self, order: list[str], claims: _Claims) -> list[str]:
         """The damaged jobs of the chunks the helper checks: from the front, each claimed before
         it is checked, until the build process has claimed the next (it checks every chunk it
         claims, so a chunk both claim is checked twice, never by neither)."""
@@ -102,9 +102,7 @@ class OutputCheck:
             claims.helper_claims(chunk)
             if claims.build_lowest() <= chunk:
                 break
-            for job_id in order[chunk * CHUNK : (chunk + 1) * CHUNK]:
-                if job_id in sigs and not intact(sigs[job_id], self.base):
-                    damaged.append(job_id)
+            damaged += self._damaged_in(order, chunk)
         return damaged
 
     def _build_share(self) -> list[str]:
@@ -115,10 +113,14 @@ class OutputCheck:
         chunk = claims.chunks - 1
         while chunk >= 0 and claims.helper_next() <= chunk:
             claims.build_claims(chunk)
-            ids = order[chunk * CHUNK : (chunk + 1) * CHUNK]
-            damaged += [job_id for job_id, sigs in self.jobs.sigs_of(ids) if not intact(sigs, self.base)]
+            damaged += self._damaged_in(order, chunk)
             chunk -= 1
         return damaged
+
+    def _damaged_in(self, order: list[str], chunk: int) -> list[str]:
+        """The jobs of one chunk whose outputs changed (their signatures read in one query)."""
+        ids = order[chunk * CHUNK : (chunk + 1) * CHUNK]
+        return [job_id for job_id, sigs in self.jobs.sigs_of(ids) if not intact(sigs, self.base)]
 
     def _collect(self) -> None:
         pid, read_fd = self._helper

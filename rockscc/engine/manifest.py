@@ -50,9 +50,9 @@ FETCH_ONE_BY_ONE = 64  # jobs whose stamps and output signatures are fetched one
 class Jobs:
     """id -> record, loaded lazily: a build reads every job's id and host (one query), the stamp
     and output signatures of a job when it asks for them (of every job at once past
-    FETCH_ONE_BY_ONE: a no-op build of ten thousand settled hosts asks for a handful, the
-    output-check helper for all of them, in its own process), and the full record only of
-    jobs whose stamp changed. No one writes the log while a build reads it (the build lock)."""
+    FETCH_ONE_BY_ONE: a no-op build of ten thousand settled hosts asks for a handful; the output
+    check reads them a chunk at a time, `sigs_of`), and the full record only of jobs whose
+    stamp changed. No one writes the log while a build reads it (the build lock)."""
 
     ABSENT = object()
 
@@ -95,17 +95,6 @@ class Jobs:
         found = self._conn.execute("SELECT stamp, sigs FROM jobs WHERE id = ?", (job_id,)).fetchone()
         entry = self._index[job_id] = [host, *(found or (None, None))]
         return entry
-
-    def every_sigs(self) -> Iterator[tuple[str, list | None]]:
-        """(id, output signatures as `sigs` gives them) of every job, fetched in one narrow query
-        and not kept (the output-check helper: it reads each job's once)."""
-        index, hosts = self._index, self._hosts
-        if self._conn is not None and len(index) < len(hosts):
-            for job_id, blob in self._conn.execute("SELECT id, sigs FROM jobs"):
-                if job_id in hosts and job_id not in index:
-                    yield job_id, _checked_sigs(blob) if isinstance(blob, bytes) else blob  # as `sigs`
-        for job_id in [job_id for job_id in index if job_id in hosts]:
-            yield job_id, self.sigs(job_id)
 
     def sigs_of(self, job_ids: list[str]) -> Iterator[tuple[str, list | None]]:
         """(id, output signatures as `sigs` gives them) of these jobs of the log, those not
