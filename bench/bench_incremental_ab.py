@@ -71,18 +71,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
     parser.add_argument("--dir", type=Path, help="where the two copies go (default: a temporary directory)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="the copies in --dir exist (an earlier run's): only settle them"
+    )
     args = parser.parse_args()
     trees = {"base": args.base.resolve(), "new": HERE}
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-ab-"))
     roots = {name: work / f"cluster-{name}" for name in trees}
     print(f"machine: {os.uname().machine}, {os.cpu_count()} CPUs, load average {os.getloadavg()}")
     print(f"base {trees['base']}, new {trees['new']}, {args.hosts} hosts in {work}")
-    subprocess.run([sys.executable, "-m", "rockscc", "init", str(roots["new"]), "password=bench"], check=True, cwd=HERE)
-    (work / "hosts.load").write_text(script(args.hosts))
-    rockscc(HERE, roots["new"], "load", str(work / "hosts.load"))
-    shutil.copytree(roots["new"], roots["base"], symlinks=True)
+    if args.reuse and args.dir is None:
+        sys.exit("--reuse needs --dir")
+    if not args.reuse:
+        subprocess.run(
+            [sys.executable, "-m", "rockscc", "init", str(roots["new"]), "password=bench"], check=True, cwd=HERE
+        )
+        (work / "hosts.load").write_text(script(args.hosts))
+        rockscc(HERE, roots["new"], "load", str(work / "hosts.load"))
+        shutil.copytree(roots["new"], roots["base"], symlinks=True)
     for name, tree in trees.items():
-        for _ in range(2):  # the full build, then one that settles every host's stamp
+        for _ in range(1 if args.reuse else 2):  # the full build, then one that settles every host's stamp
             rockscc(tree, roots[name], "build")
     n = 0
     for case in args.cases.split(","):
