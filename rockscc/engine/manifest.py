@@ -51,7 +51,7 @@ class Jobs:
     """id -> record, loaded lazily: a build reads every job's id and host (one query), the stamp
     and output signatures of a job when it asks for them (of every job at once past
     FETCH_ONE_BY_ONE: a no-op build of ten thousand settled hosts asks for a handful; the output
-    check reads them a chunk at a time, `sigs_of`), and the full record only of jobs whose
+    check reads them a chunk at a time, `sigs_run`), and the full record only of jobs whose
     stamp changed. No one writes the log while a build reads it (the build lock)."""
 
     ABSENT = object()
@@ -96,18 +96,20 @@ class Jobs:
         entry = self._index[job_id] = [host, *(found or (None, None))]
         return entry
 
-    def sigs_of(self, job_ids: list[str]) -> Iterator[tuple[str, list | None]]:
-        """(id, output signatures as `sigs` gives them) of these jobs of the log, those not
-        fetched yet in one query, not kept (the build process's share of the output check)."""
+    def sigs_run(self, job_ids: list[str]) -> list[tuple[str, bytes | list | None]]:
+        """(id, output signatures) of a run of consecutive jobs of the log in id order (a slice
+        of the sorted ids, all str: SQLite orders TEXT as Python orders str), read in one range
+        scan of jobs_index, not one lookup per id: marshalled bytes as stored, or what `sigs`
+        gives for a job this process fetched or set. The output check's chunks (engine/intact.py)."""
         index = self._index
-        wanted = [job_id for job_id in job_ids if job_id not in index and job_id in self._hosts]
-        if wanted and self._conn is not None:
-            marks = ", ".join("?" * len(wanted))
-            for job_id, blob in self._conn.execute(f"SELECT id, sigs FROM jobs WHERE id IN ({marks})", wanted):
-                yield job_id, _checked_sigs(blob) if isinstance(blob, bytes) else blob  # as `sigs`
-        for job_id in job_ids:
-            if job_id in index:
-                yield job_id, self.sigs(job_id)
+        if self._conn is None:
+            return [(job_id, self.sigs(job_id)) for job_id in job_ids]
+        rows = self._conn.execute(
+            "SELECT id, sigs FROM jobs WHERE id BETWEEN ? AND ?", (job_ids[0], job_ids[-1])
+        ).fetchall()
+        if index:
+            rows = [(job_id, self.sigs(job_id)) if job_id in index else (job_id, blob) for job_id, blob in rows]
+        return rows
 
     def _fetch_all(self) -> None:
         index, hosts = self._index, self._hosts

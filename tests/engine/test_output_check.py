@@ -5,7 +5,9 @@ However the two interleave, the answer must be exactly the jobs whose outputs ch
 
 from __future__ import annotations
 
+import marshal
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -14,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rockscc.engine import intact
-from rockscc.engine.manifest import Manifest
+from rockscc.engine.manifest import NAME, Manifest
 
 
-def _log(outdir: Path, jobs: int, outputs_per_job: int = 2) -> list[str]:
-    """A real build log of `jobs` jobs, each with real output files; returns the job ids."""
+def _log(outdir: Path, jobs: int, outputs_per_job: int = 2, names: list[str] | None = None) -> list[str]:
+    """A real build log of `jobs` jobs (ids `names`, or profile:host-N), each with real output
+    files; returns the job ids."""
     manifest = Manifest()
     ids = []
     for n in range(jobs):
@@ -29,7 +32,7 @@ def _log(outdir: Path, jobs: int, outputs_per_job: int = 2) -> list[str]:
             (outdir / path).write_text(f"job {n} output {k}\n")
             st_ = (outdir / path).stat()
             outputs[path] = [st_.st_size, st_.st_mtime_ns, "0" * 64]
-        job_id = f"profile:host-{n}"
+        job_id = names[n] if names is not None else f"profile:host-{n}"
         manifest.jobs.put(job_id, {"host": f"host-{n}", "in": "stamp", "fp": "fp", "outputs": outputs})
         ids.append(job_id)
     manifest.save(outdir)
@@ -53,18 +56,18 @@ def _damage(outdir: Path, ids: list[str], victims: list[int]) -> set[str]:
 def _check(outdir: Path, ids: list[str], delay_helper: float = 0.0, delay_build: float = 0.0):
     manifest = Manifest.load(outdir)
     parent = os.getpid()
-    real = intact.intact
+    real = intact._damaged_rows
 
-    def slowed(sigs, base):  # the helper is a fork: only it sleeps
+    def slowed(rows, base):  # the helper is a fork: only it sleeps (once per job, as it checks)
         if os.getpid() != parent:
-            time.sleep(delay_helper)
-        return real(sigs, base)
+            time.sleep(delay_helper * len(rows))
+        return real(rows, base)
 
     try:
-        intact.intact = slowed
+        intact._damaged_rows = slowed
         check = intact.OutputCheck(manifest.jobs, outdir)
     finally:
-        intact.intact = real
+        intact._damaged_rows = real
     assert check._claims is not None, "the helper was not started"
     time.sleep(delay_build)
     broken = set(check.broken(ids))
@@ -115,3 +118,71 @@ def test_every_interleaving_finds_exactly_the_damaged_jobs(
     truth = _damage(outdir, ids, victims)
     broken, _ = _check(outdir, ids, delay_helper=delay_helper, delay_build=delay_build)
     assert broken == truth
+
+
+# Each chunk's signatures are read in one range scan of the log's ids (Jobs.sigs_run), so a
+# chunk is a run of ids in SQLite's order: any id, of any characters, must fall in exactly one.
+JOB_IDS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(JOB_IDS, unique=True, min_size=1, max_size=40), chunk=st.integers(1, 9), data=st.data())
+def test_chunks_of_ids_of_any_characters_cover_every_job(tmp_path_factory, shared, monkeypatch, names, chunk, data):
+    monkeypatch.setattr(intact, "CHUNK", chunk)
+    outdir = tmp_path_factory.mktemp("out")
+    ids = _log(outdir, len(names), names=names)
+    victims = data.draw(st.lists(st.integers(0, len(ids) - 1), unique=True, max_size=len(ids)))
+    truth = _damage(outdir, ids, victims)
+    broken, _ = _check(outdir, ids, delay_helper=data.draw(st.sampled_from([0.0, 0.002])))
+    assert broken == truth
+
+
+def test_a_log_read_out_of_id_order_is_still_checked_whole(tmp_path, shared, monkeypatch):
+    """A log without the index its ids are read through lists them in the order its rows were
+    written (a job rebuilt last comes last): the chunks are still runs of sorted ids."""
+    monkeypatch.setattr(intact, "CHUNK", 4)
+    ids = _log(tmp_path, 30)
+    manifest = Manifest.load(tmp_path)
+    for job_id in ids[:6]:  # rewritten: their rows move to the end of the table
+        manifest.jobs.put(job_id, dict(manifest.jobs[job_id], fp="again"))
+    manifest.dirty = True
+    manifest.save(tmp_path)
+    with sqlite3.connect(tmp_path / NAME) as conn:
+        conn.execute("DROP INDEX jobs_index")
+    loaded = Manifest.load(tmp_path)
+    assert list(loaded.jobs) != sorted(ids)  # the premise: the log is not read in id order
+    loaded.close()
+    truth = _damage(tmp_path, ids, [0, 3, 5, 12, 29])
+    broken, _ = _check(tmp_path, ids)
+    assert broken == truth
+
+
+def test_a_planted_log_with_ids_not_text_is_checked_without_a_helper(tmp_path, shared):
+    ids = _log(tmp_path, 12)
+    with sqlite3.connect(tmp_path / NAME) as conn:
+        conn.execute("INSERT INTO jobs VALUES (?, 'h', 's', NULL, ?, '{}')", (b"id", b"junk"))  # a blob id
+        conn.execute("UPDATE jobs SET sigs = ? WHERE id = ?", (b"not marshal", ids[7]))
+        (sigs,) = conn.execute("SELECT sigs FROM jobs WHERE id = ?", (ids[4],)).fetchone()
+        torn = marshal.loads(sigs)[:4]  # a whole triple and a path alone: not a list of triples
+        conn.execute("UPDATE jobs SET sigs = ? WHERE id = ?", (marshal.dumps(torn), ids[4]))
+    truth = _damage(tmp_path, ids, [2, 9]) | {ids[4], ids[7]}
+    manifest = Manifest.load(tmp_path)
+    check = intact.OutputCheck(manifest.jobs, tmp_path)
+    assert check._claims is None  # ids of mixed kinds: no chunks of sorted ids to share
+    assert set(check.broken([*ids, b"id"])) == truth | {b"id"}
+    check.close()
+    manifest.close()
+
+
+def test_a_torn_entry_of_the_log_is_a_damaged_job_on_both_sides(tmp_path, shared, monkeypatch):
+    """An entry that is not a list of (path, size, mtime) triples, whoever checks it: a job to
+    rebuild, not a crash and not a job taken as intact."""
+    monkeypatch.setattr(intact, "CHUNK", 2)
+    ids = _log(tmp_path, 10)
+    with sqlite3.connect(tmp_path / NAME) as conn:
+        for victim in (ids[0], ids[9]):  # the helper's first chunk, the build process's first
+            (sigs,) = conn.execute("SELECT sigs FROM jobs WHERE id = ?", (victim,)).fetchone()
+            torn = marshal.loads(sigs)[:4]  # a whole, intact triple and a path alone
+            conn.execute("UPDATE jobs SET sigs = ? WHERE id = ?", (marshal.dumps(torn), victim))
+    broken, _ = _check(tmp_path, ids)
+    assert broken == {ids[0], ids[9]}
