@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass, field
 
 from rockscc.errors import RocksccError
+from rockscc.lazyre import LazyPattern
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
+_SIZE = LazyPattern(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
 
 
 def parse_size(text: str | int) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from functools import lru_cache
 
 from rockscc.errors import RocksccError
+from rockscc.lazyre import LazyPattern
 
-_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_ATTR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
-_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+_HOST = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ATTR = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
+_MAC = LazyPattern(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 
 
 def check_path_safe(kind: str, value: str) -> str:
@@ -39,7 +39,7 @@ def check_attr_name(value: str) -> str:
     return value
 
 
-_DOTTED_QUAD = re.compile(
+_DOTTED_QUAD = LazyPattern(
     r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
 )
 
@@ -61,10 +61,10 @@ def normalize_mac(value: str) -> str:
 
 
 # --- values that reach artifacts in a syntax of their own (see values.py) ----------------------
-_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
+_WORD = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_DNS = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
-_PATH = re.compile(r"^/[A-Za-z0-9_./+@~-]*$")
+_DNS = LazyPattern(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+_PATH = LazyPattern(r"^/[A-Za-z0-9_./+@~-]*$")
 PXE_COMMANDS = ("kernel", "linux", "localboot", "boot", "bss", "pxe", "fdimage", "comboot", "com32", "config")
 PXE_ARG_KEYWORDS = ("append", "ipappend", "sysappend", "initrd")
 

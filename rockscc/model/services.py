@@ -6,14 +6,14 @@ line are checked here, once, with a message naming the attribute; the renderers 
 from __future__ import annotations
 
 import ipaddress
-import re
 from functools import lru_cache
 
 from rockscc.errors import RocksccError, shown
+from rockscc.lazyre import LazyPattern
 from rockscc.model.alloc import network_of
 from rockscc.model.cluster import Cluster, truthy
 
-_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_LABEL = LazyPattern(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 
 
 def host_flag(cluster: Cluster, name: str, *, default: bool):
@@ -42,7 +42,7 @@ def dns_domain(cluster: Cluster) -> str:
     return value.rstrip(".")
 
 
-_URL_PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+_URL_PATH = LazyPattern(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
 
 
 def basedir(value: str | None) -> str:

@@ -28,6 +28,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from rockscc.errors import RocksccError
+from rockscc.lazyre import LazyPattern
 from rockscc.model import commit, tomledit
 from rockscc.model.cluster import Cluster, host_digest
 from rockscc.model.codec import SchemaError, check_strings, decode, dotted, encode
@@ -961,8 +962,8 @@ def _toml_error(message: str, where: str, text: str) -> str:
 
 # --- finding the line of a key path --------------------------------------------------------------
 _KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
-_HEADER = re.compile(rf"^\s*(\[\[?)\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]\]?")
-_ASSIGN = re.compile(rf"^\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
+_HEADER = LazyPattern(rf"^\s*(\[\[?)\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]\]?")
+_ASSIGN = LazyPattern(rf"^\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 
 
 def _split_key(text: str) -> list[str]:
