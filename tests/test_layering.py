@@ -21,6 +21,7 @@ PACKAGE = REPO / "rockscc"
 # bottom to top: each name is a package or a module directly under rockscc/
 LAYERS = [
     "rockscc",  # the package itself: __version__
+    "lazyre",
     "errors",
     "grammar",
     "memo",
