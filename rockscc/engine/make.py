@@ -124,7 +124,7 @@ def build(
     started = time.perf_counter()
     mark = marks()  # ROCKSCC_TIMING=1: the phases on stderr
     report = BuildReport()
-    with build_lock(outdir, wait_message), _unfinished_marker(outdir), _heap_settled(), ExitStack() as stack:
+    with build_lock(outdir, wait_message), _unfinished_marker(outdir) as writing, _heap_settled(), ExitStack() as stack:
         source.memo.use(outdir)
         stack.callback(source.memo.close)
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
@@ -149,6 +149,7 @@ def build(
             _damaged_settled(settled_jobs, source, resolver, manifest, outdir, stamps, check, report)
             report.seconds = time.perf_counter() - started
             return report
+        writing()
         claimed: dict[str, str] = {}
         held = _Held(manifest, [job.id for job in plan] + settled_jobs, {job.id for job in stale})
         absent = manifest.jobs.ABSENT
@@ -345,15 +346,18 @@ def _stamp_to_record(job, record: dict, manifest: Manifest, stamps: Stamps) -> s
 
 
 @contextmanager
-def _unfinished_marker(outdir: Path) -> Iterator[None]:
-    """A build that runs to its end (job errors included) removes its marker; one that was killed
-    or interrupted leaves it, and only then does the next build sweep the tree for temp files left
-    between write and rename (a walk of every artifact directory, skipped otherwise)."""
+def _unfinished_marker(outdir: Path) -> Iterator[Callable[[], None]]:
+    """The marker of a build that may be writing: made by the function this yields, called
+    before the first job runs, and removed when the build runs to its end (job errors included).
+    A build killed or interrupted while writing leaves it, and only then does the next build
+    sweep the tree for temp files left between write and rename (a walk of every artifact
+    directory, skipped otherwise). A build refused before writing (a bad description) makes
+    none, so the next build does not walk the tree for debris that cannot be there."""
     marker = outdir / UNFINISHED_NAME
     if marker.exists():
         sweep_temp_files(outdir)
-    marker.touch()
-    yield
+        marker.unlink()
+    yield marker.touch
     marker.unlink(missing_ok=True)
 
 

@@ -299,3 +299,20 @@ def test_debris_of_an_unfinished_build_is_swept_by_the_next(cluster):
     (root / "build" / make.UNFINISHED_NAME).touch()  # as a killed or interrupted build leaves it
     assert not build(root).errors
     assert not debris.exists() and not (root / "build" / make.UNFINISHED_NAME).exists()
+
+
+def test_a_build_refused_before_writing_leaves_no_marker(cluster):
+    """A bad description stops the build before any job runs: nothing can have been left half
+    written, so the next build must not walk the tree for debris (the marker says when to)."""
+    root, run = cluster
+    debris = root / "build" / "kickstart" / ".compute-0-0.ks.tmp4242"
+    debris.write_text("not the build's: a finished build never sweeps")
+    host_file = root / "hosts" / "compute-0-1.toml"
+    good = host_file.read_text()
+    host_file.write_text(good.replace('ip = "', 'ip = "not an address ', 1))
+    refused = run("build", "--eval=no")
+    assert refused.rc == 1 and "compute-0-1.toml" in refused.err, refused.err
+    assert not (root / "build" / make.UNFINISHED_NAME).exists()
+    host_file.write_text(good)
+    assert run("build", "--eval=no").rc == 0
+    assert debris.exists()
