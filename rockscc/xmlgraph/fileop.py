@@ -16,7 +16,9 @@ What each attribute does there, and here:
 - `os=` (Rocks 6.2+; `arch=`, `release=`, `cond=` too in rockscc, which Rocks' generator did not
   test on a nested `<file>`): the file is written only where the filter passes.
 Rocks also wrapped every file in RCS check-ins and copied it to /var/rocks; the file's contents,
-which is what a node sees, do not depend on either, and rockscc leaves them out."""
+which is what a node sees, do not depend on either, and rockscc leaves them out.
+- `name=` is a shell word, as Rocks wrote it: `$x` and backquotes in it expand at install time
+  (`name_word`)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,17 @@ def quote(value: str) -> str:
     if value and all(c in _PLAIN for c in value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
+
+
+def name_word(name: str) -> str:
+    """A file's name for the shell. Rocks wrote it unquoted, so the installer's shell expanded it,
+    and rolls rely on that: Rocks 7 kubernetes-client.xml writes `<file name="$dockerRegCerts/
+    ca.crt">` after setting the variable in the same %post. A name holding `$` or a backquote is
+    therefore double-quoted (expanded, but neither split at spaces nor globbed, which no roll wants);
+    any other name that needs quoting is single-quoted, taken as written."""
+    if ("$" in name or "`" in name) and not any(c in name for c in '"\n') and not name.endswith("\\"):
+        return f'"{name}"'
+    return quote(name)
 
 
 def here_doc_word(body: str) -> str:
@@ -43,7 +56,7 @@ def here_doc_word(body: str) -> str:
 
 def render_file(name: str, *, mode: str, expanded: bool, owner: str, perms: str, expr: str, src: str, body: str) -> str:
     """The shell that writes one `<file>` (its values already filled for the host)."""
-    target = quote(name)
+    target = name_word(name)
     out = ["\n", f'mkdir -p "$(dirname {target})"\n']
     redirect = ">>" if mode == "append" else ">"
     if expr:

@@ -203,6 +203,62 @@ def test_no_body_touches_and_unknown_mode_warns(bare, tmp_path):
     assert (tmp_path / "t").read_text() == "" and (tmp_path / "u").read_text() == "x\n"
 
 
+def test_a_name_holding_a_shell_variable_expands_at_install_time(bare, tmp_path):
+    """Rocks wrote `<file name=…>` unquoted (`Generator.parseFile`), so the installer's shell
+    expanded it, and rolls count on that: Rocks 7 kubernetes-client.xml sets dockerRegCerts in its
+    %post, then writes `<file name="$dockerRegCerts/ca.crt" perms="644">`. The file must land
+    there, not in a directory named `$dockerRegCerts`."""
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
+dockerRegCerts={tmp_path}/certs.d/registry:5000
+mkdir -p $dockerRegCerts
+<file name="$dockerRegCerts/ca.crt" perms="644">cert</file>
+spaced="{tmp_path}/two words"
+<file name="${{spaced}}/f" mode="append">one file</file>
+<file name="`echo {tmp_path}`/from-command">made</file>
+</post></kickstart>""",
+    )
+    result = run_posts(out, tmp_path)
+    assert result.returncode == 0, result.stderr
+    cert = tmp_path / "certs.d/registry:5000/ca.crt"
+    assert cert.read_text() == "cert\n" and oct(cert.stat().st_mode & 0o777) == "0o644"
+    assert (tmp_path / "two words/f").read_text() == "one file\n"  # one word: not split at the space
+    assert (tmp_path / "from-command").read_text() == "made\n"
+    assert not any("$" in path.name or "`" in path.name for path in tmp_path.rglob("*"))
+
+
+def test_corpus_ifcfg_files_written_per_interface_of_the_loop(bare):
+    """The seed release's own base roll: Rocks 5.0 ethers-server-postshell.xml writes
+    `<file name="/etc/sysconfig/network-scripts/ifcfg-$NETIF" expr=…>` inside `for NETIF in …`:
+    one file per interface, which only an expanded name gives."""
+    shutil.copyfile(
+        CORPUS / "rocks-5.0/base/nodes/ethers-server-postshell.xml", bare / "nodes/ethers-server-postshell.xml"
+    )
+    write(bare, "graphs/default/g.xml", '<graph><edge from="compute" to="ethers-server-postshell"/></graph>')
+    write(bare, "nodes/compute.xml", "<kickstart/>")
+    out = ok(run_cli("-C", str(bare), "list", "host", "profile", "compute-0-0", "eval=no"))
+    assert '/opt/rocks/bin/dbreport ifcfg $NETIF $MYHOST > "/etc/sysconfig/network-scripts/ifcfg-$NETIF"' in out
+    assert "'/etc/sysconfig/network-scripts/ifcfg-$NETIF'" not in out
+
+
+def test_a_name_without_expansions_is_taken_as_written(bare, tmp_path):
+    """Names needing quotes for other reasons (spaces, quotes, a glob) stay literal: one file each."""
+    out = posts_of(
+        bare,
+        f"""<kickstart><post>
+<file name="{tmp_path}/a b">1</file>
+<file name="{tmp_path}/it's">2</file>
+<file name="{tmp_path}/star*">3</file>
+<file name='{tmp_path}/say "$HOME"'>4</file>
+</post></kickstart>""",
+    )
+    assert run_posts(out, tmp_path).returncode == 0
+    assert (tmp_path / "a b").read_text() == "1\n" and (tmp_path / "it's").read_text() == "2\n"
+    assert (tmp_path / "star*").read_text() == "3\n"
+    assert (tmp_path / 'say "$HOME"').read_text() == "4\n"
+
+
 def test_include_through_a_link_out_of_the_description_is_refused(bare, tmp_path):
     """A link inside include/ to a file elsewhere (a secret of the frontend) is not followed."""
     (tmp_path / "secret").write_text("root:hash\n")
