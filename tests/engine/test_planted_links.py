@@ -112,3 +112,29 @@ def test_a_link_in_the_place_of_the_lock_or_the_marker_creates_nothing_outside(b
     untouched(victim)
     assert "Traceback" not in result.err
     assert not os.path.lexists(victim / "nologin")
+
+
+@pytest.mark.parametrize("how", ["file link", "directory link"])
+def test_a_tftpboot_link_to_a_private_file_never_publishes_it(built, tmp_path, how):
+    """The TFTP tree is served to anyone: a site file reached through a link (tftpboot/x ->
+    /etc/shadow, or tftpboot/ -> /etc) is copied only when everyone may read it already."""
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "shadow").write_text("root:$6$secret:19000:0:99999:7:::\n")
+    (private / "shadow").chmod(0o600)
+    (private / "vmlinuz").write_text("a kernel\n")
+    (private / "vmlinuz").chmod(0o644)
+    site = built / "tftpboot"
+    if how == "file link":
+        site.mkdir()
+        (site / "shadow").symlink_to(private / "shadow")
+        (site / "vmlinuz").symlink_to(private / "vmlinuz")
+    else:
+        site.symlink_to(private)
+    result = run_cli("-C", str(built), "build", "--eval=no")
+    assert result.rc != 0
+    assert f"tftpboot/shadow: a link to {private / 'shadow'}, which not everyone may read (mode 0600)" in result.err
+    assert not (built / "build" / "tftp" / "shadow").exists()
+    (private / "shadow").unlink()  # what everyone may read is served, through a link too
+    assert run_cli("-C", str(built), "build", "--eval=no").rc == 0
+    assert (built / "build" / "tftp" / "vmlinuz").read_text() == "a kernel\n"
