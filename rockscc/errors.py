@@ -40,3 +40,13 @@ class Diagnostic:
 def shown(value: str) -> str:
     """A value in a message: quoted, control characters escaped (a message is one line)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def printable(text: str) -> str:
+    """A message as written to the user's terminal: every character that is not printable but a
+    line feed (ESC, CR, BEL, C1 controls, U+2028 …) as an escape (\\x1b). Messages carry what
+    sandboxed programs printed and what the description holds: that reaches the terminal as text,
+    never as control sequences (a cleared screen, a title, a clipboard, a line overwritten)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in text)

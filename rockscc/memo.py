@@ -98,6 +98,8 @@ class Memo:
         if not create and not self._path.exists():
             return None
         try:
+            if self._path.parent.is_symlink():  # a link planted for .rockscc-cache: the cache is not written through it
+                self._path.parent.unlink()
             self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             private_file(self._path)
             conn = sqlite3.connect(self._path, timeout=5, isolation_level="DEFERRED")
@@ -146,5 +148,10 @@ def private_file(path: Path) -> None:
     """Create `path` readable by its owner only, before SQLite opens it (its journal and WAL files
     take the same mode): what a build records holds attribute values, the root password hash
     among them."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    os.chmod(path, 0o600)  # a file written by an earlier rockscc
+    # never through a link (ELOOP): one planted in the build directory would have the build
+    # chmod the host file it names (/usr/bin/dash, /etc/passwd) to 0600
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # a file written by an earlier rockscc
+    finally:
+        os.close(fd)

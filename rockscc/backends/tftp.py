@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,12 +213,26 @@ def _site_files(directory: Path) -> list[list]:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except (FileNotFoundError, NotADirectoryError):
         return []
+    linked = directory.is_symlink()
     for entry in entries:
         if entry.name.startswith(".") or not entry.is_file():
             continue
         st = entry.stat()
+        if (linked or entry.is_symlink()) and not st.st_mode & stat.S_IROTH:
+            _refuse_private(entry.path, st)
         found.append([entry.name, entry.path, _identity(entry.path, st)])
     return found
+
+
+def _refuse_private(path: str, st: os.stat_result) -> None:
+    """The tree is served to anyone on the network (and written 0644): a file reached through a
+    link is copied only when everyone on this machine may read it already, so that a link to
+    /etc/shadow — planted by whoever can write the description — never publishes it."""
+    raise RocksccError(
+        f"{path}: a link to {os.path.realpath(path)}, which not everyone may read (mode "
+        f"{stat.S_IMODE(st.st_mode):04o}): the TFTP tree is public, so a file reached through a link "
+        "must be readable by everyone (copy the file in if it is meant to be served)"
+    )
 
 
 def _read(path: str) -> bytes:

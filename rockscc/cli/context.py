@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rockscc.cli.command import str2bool
-from rockscc.errors import RocksccError
+from rockscc.errors import RocksccError, printable
 from rockscc.model import Cluster, Host, find_cluster_dir, load
 
 if TYPE_CHECKING:  # the pipeline (lxml, Jinja2, pykickstart) is imported by commands that compile
@@ -65,7 +65,7 @@ class Context:
         self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
 
     def warn(self, message: str) -> None:
-        self.stderr.write(f"warning - {message}\n")
+        self.stderr.write(f"warning - {printable(message)}\n")
 
     def table(
         self, header: Sequence[str], rows: Sequence[Sequence[Any]], *, owner: bool = True, pad: str = "-"

@@ -59,7 +59,7 @@ def _leave(status: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from rockscc.errors import RocksccError  # here, not at the top: the module docstring
+    from rockscc.errors import RocksccError, printable  # here, not at the top: the module docstring
 
     os.umask(os.umask(0o022) | 0o022)  # nothing rockscc creates is group- or world-writable
     try:
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except RocksccError as exc:
         sys.stdout.flush()
-        sys.stderr.write(f"error - {exc}\n")
+        sys.stderr.write(f"error - {printable(str(exc))}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("error - interrupted\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._compile import COMPILE_PARAMS, compile_options
 from rockscc.engine import make
-from rockscc.errors import RocksccError
+from rockscc.errors import RocksccError, printable
 from rockscc.model import load
 from rockscc.model.overlay import BUILTIN_BASE
 from rockscc.pipeline import Session
@@ -102,6 +102,6 @@ def run_build(session: Session, options: make.BuildOptions, ctx) -> make.BuildRe
     for message, jobs in sorted(group_warnings(report.warnings).items()):
         ctx.warn(f"{message} ({_jobs_text(jobs)})")
     for error in report.errors:
-        sys.stderr.write(f"error - {error}\n")
+        sys.stderr.write(f"error - {printable(error)}\n")
     ctx.out(report.summary())
     return report

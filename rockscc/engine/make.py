@@ -26,7 +26,7 @@ from rockscc.engine.intact import OutputCheck
 from rockscc.engine.jobs import DepResolver, DepsJob, JobResult, SpecJob
 from rockscc.engine.manifest import NAME as MANIFEST_NAME
 from rockscc.engine.manifest import Manifest, record_text
-from rockscc.engine.output import remove_output, sweep_temp_files, write_output
+from rockscc.engine.output import forget_checked_dirs, remove_output, sweep_temp_files, write_output
 from rockscc.engine.stamps import Stamps
 from rockscc.errors import RocksccError
 from rockscc.memo import DIRNAME as MEMO_DIRNAME
@@ -104,7 +104,9 @@ def output_dir(root: Path, out: Path | None) -> Path:
 @contextmanager
 def build_lock(outdir: Path, wait_message: Callable[[], None] | None = None) -> Iterator[None]:
     outdir.mkdir(parents=True, exist_ok=True)
-    with open(outdir / LOCK_NAME, "a") as lock:
+    # O_NOFOLLOW: a link planted in the lock's place must not make the build create the file it names
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(outdir / LOCK_NAME, flags, 0o644), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -125,6 +127,7 @@ def build(
     mark = marks()  # ROCKSCC_TIMING=1: the phases on stderr
     report = BuildReport()
     with build_lock(outdir, wait_message), _unfinished_marker(outdir) as writing, _heap_settled(), ExitStack() as stack:
+        forget_checked_dirs()  # links planted since the last build of this process are found
         source.memo.use(outdir)
         stack.callback(source.memo.close)
         manifest = stack.enter_context(closing(Manifest.load(outdir)))
@@ -354,11 +357,16 @@ def _unfinished_marker(outdir: Path) -> Iterator[Callable[[], None]]:
     directory, skipped otherwise). A build refused before writing (a bad description) makes
     none, so the next build does not walk the tree for debris that cannot be there."""
     marker = outdir / UNFINISHED_NAME
-    if marker.exists():
+    if os.path.lexists(marker):
         sweep_temp_files(outdir)
         marker.unlink()
-    yield marker.touch
+    yield lambda: _touch(marker)
     marker.unlink(missing_ok=True)
+
+
+def _touch(path: Path) -> None:
+    """Make the marker, never through a link (the one found was removed above)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
 
 
 # --- running ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,14 +44,17 @@ def write_output(outdir: Path, output: Output, *, new: bool = False) -> tuple[bo
     so it is linked without a stat first (a stat that fails costs 10-15 µs, a quarter of a
     file); the link refuses a name that exists, and the file is then checked as any other."""
     target = os.path.join(outdir, output.path)
+    _check_dirs(str(outdir), output.path)
     if new:
         sig = _link_new(target, output)
         if sig is not None:
             return True, sig
     try:
-        st = os.stat(target)
+        st = os.lstat(target)  # a link in the artifact's place is replaced, never read or chmod'ed through
     except FileNotFoundError:
         st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return True, _replace(target, output)
     if st is not None and st.st_size == len(output.data) and _holds(target, output.data):
         if (st.st_mode & 0o777) != output.mode:
             os.chmod(target, output.mode)  # changes neither size nor mtime: the stat above still holds
@@ -60,6 +64,45 @@ def write_output(outdir: Path, output: Output, *, new: bool = False) -> tuple[bo
         if sig is not None:
             return True, sig
     return True, _replace(target, output)
+
+
+_CHECKED_DIRS: set[str] = set()  # directories below a build directory seen to be directories, this build
+
+
+def forget_checked_dirs() -> None:
+    """At the start of each build: a link planted between two builds of one process (--watch,
+    serve) is found too."""
+    _CHECKED_DIRS.clear()
+
+
+def _check_dirs(outdir: str, relpath: str) -> None:
+    """Refuse to write through a link (or anything but a directory) below the build directory: a
+    `build/net` made a link to /etc — by a description from elsewhere, a tree copied in — would
+    have the build replace /etc/hosts. The build directory itself may be a link (output_dir
+    resolves it). Each directory is looked at once a build, one lstat per component."""
+    parts = relpath.split("/")[:-1]
+    directory = "/".join([outdir, *parts])
+    if not parts or directory in _CHECKED_DIRS:
+        return
+    path = outdir
+    for name in parts:
+        if name in ("", ".", ".."):
+            raise OSError(errno.EINVAL, "not a path inside the build directory", relpath)
+        path = f"{path}/{name}"
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            break  # made below (os.makedirs): a directory
+        if stat.S_ISLNK(st.st_mode):
+            raise OSError(
+                errno.ELOOP,
+                f"a link (to {os.readlink(path)}), not a directory: rockscc writes only inside the build "
+                "directory (remove the link; `--out DIR` builds elsewhere)",
+                path,
+            )
+        if not stat.S_ISDIR(st.st_mode):
+            raise OSError(errno.ENOTDIR, "not a directory", path)
+    _CHECKED_DIRS.add(directory)
 
 
 def _link_new(target: str, output: Output) -> list[int] | None:
@@ -159,6 +202,10 @@ def _holds(path: str, data: bytes) -> bool:
 def remove_output(outdir: Path, relpath: str) -> bool:
     if relpath.startswith("/") or ".." in relpath.split("/"):
         return False  # never a path a build wrote: only files inside the build directory are removed
+    try:
+        _check_dirs(str(outdir), relpath)
+    except OSError:
+        return False  # through a link: not a file this build directory holds
     target = outdir / relpath
     try:
         target.unlink()

@@ -146,10 +146,7 @@ class Cluster:
         if roll.path.startswith("builtin:"):  # rolls shipped with rockscc (rolls/<name>/)
             return BUILTIN_BASE / "rolls" / roll.path[len("builtin:") :]
         if roll.path.startswith("pkg:"):
-            import importlib
-
-            module = importlib.import_module(roll.path[4:])
-            return Path(module.__file__).parent
+            return package_dir(roll.path[4:])
         path = Path(roll.path)
         return path if path.is_absolute() else self.root / path
 
@@ -480,3 +477,23 @@ def _attr_name(path: tuple, key: str) -> None:
         names.check_attr_name(key)
     except RocksccError as exc:
         raise SchemaError(path, exc.message) from None
+
+
+def package_dir(name: str) -> Path:
+    """The directory of an installed package, found without running any of its code: `pkg:` is
+    read from cluster.toml, and importing what a description names (`pkg:antigravity` opens a
+    browser, a module in the directory the command runs from is anyone's code) would run it on
+    the build host at every command. A dotted name is walked package by package, none imported."""
+    import importlib.machinery
+    import importlib.util
+
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise RocksccError(f'roll path "pkg:{name}": not a Python package name')
+    spec = importlib.util.find_spec(parts[0])  # a top-level name: found, not imported
+    for part in parts[1:]:
+        locations = spec.submodule_search_locations if spec is not None else None
+        spec = importlib.machinery.PathFinder.find_spec(part, list(locations)) if locations else None
+    if spec is None or not spec.submodule_search_locations:
+        raise RocksccError(f'roll path "pkg:{name}": no installed Python package of that name')
+    return Path(list(spec.submodule_search_locations)[0])

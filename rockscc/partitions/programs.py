@@ -47,6 +47,9 @@ class ChainResult:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+STEP_BYTES = 256 << 20  # the /tmp snapshots and outputs a session keeps of steps (ChainCache.trim)
+
+
 @dataclass
 class ChainCache:
     """What one session remembers of %pre chains (partitions.Planner holds it): results by chain
@@ -56,6 +59,24 @@ class ChainCache:
     steps: dict[str, tuple[dict[str, bytes], str, bytes]] = field(default_factory=dict)
     # (the steps, id of the hardware JSON) -> (that JSON, the chain key): see chain_key
     keys: dict[tuple, tuple[dict, str]] = field(default_factory=dict)
+    step_bytes: int = 0  # what `steps` holds, in bytes
+
+    def remember(self, key: str, result: tuple[dict[str, bytes], str, bytes]) -> None:
+        self.step_bytes += _size(result) - _size(self.steps.pop(key, ({}, "", b"")))
+        self.steps[key] = result
+
+    def trim(self) -> None:
+        """The oldest step results go beyond STEP_BYTES (a trimmed step only runs again): a %pre
+        that embeds the host's name and fills its 16 MiB /tmp would otherwise keep that much of
+        the build process's memory per host — a roll's program growing the build, not its task,
+        past any limit."""
+        while self.step_bytes > STEP_BYTES and self.steps:
+            self.step_bytes -= _size(self.steps.pop(next(iter(self.steps))))
+
+
+def _size(result: tuple[dict[str, bytes], str, bytes]) -> int:
+    files, _status, out = result
+    return sum(len(data) for data in files.values()) + len(out)
 
 
 def interpreter_of(script, host: str) -> list[str]:
@@ -164,6 +185,7 @@ def _run_stepwise(steps, state: dict[str, bytes], host: str, cache: ChainCache) 
         warning = _step_warning(status, out, origin, host)
         if warning is not None:
             warnings.append(warning)
+    cache.trim()  # after the chain: each of its steps was read above
     user, installer = state.get("/tmp/user_partition_info"), state.get("/tmp/partition-info")
     return ChainResult(
         user.decode(errors="replace") if user is not None else None,
@@ -198,7 +220,7 @@ def _run_rest(rest, state: dict[str, bytes], host: str, cache: ChainCache) -> No
             status = "output"
         _step_warning(status, out, origin, host)  # raises for a resource limit: nothing is memoized
         after = {k: v for k, v in step.files.items() if not k.startswith(BOOKKEEPING)}
-        cache.steps[_step_key(argv, body, state)] = (after, status, out)
+        cache.remember(_step_key(argv, body, state), (after, status, out))
         state = after
 
 

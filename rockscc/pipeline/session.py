@@ -118,6 +118,8 @@ PROCESS_WIDE = {
     "a property of the mount, not of what is built; a handful of entries",
     "rockscc.engine.output:_PROC_FDS": "this process's /proc/self/fd, opened once (by pid: a forked build worker "
     "opens its own); a process resource, not a cache",
+    "rockscc.engine.output:_CHECKED_DIRS": "directories below the build directory seen not to be links: emptied at "
+    "the start of every build (engine.make.build), a handful of entries",
 }
 
 

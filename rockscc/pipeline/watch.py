@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rockscc.errors import RocksccError
+from rockscc.errors import RocksccError, printable
 
 ARMED_MS = 200  # how soon after watching starts the first round runs (and how often the watcher wakes)
 
@@ -105,6 +105,6 @@ def _once(build_once: Callable[[], None]) -> None:
     try:
         build_once()
     except RocksccError as exc:  # keep watching: the next save may fix it
-        sys.stderr.write(f"error - {exc}\n")
+        sys.stderr.write(f"error - {printable(str(exc))}\n")
     finally:
         release_descriptions()

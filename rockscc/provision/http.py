@@ -119,6 +119,8 @@ class Routes:
         path = self.outdir / "kickstart" / f"{name}.ks"
         if not path.is_file():
             return Answer(404, host=host, note=f"{name} has no kickstart: run rockscc build")
+        if path.is_symlink():  # a build writes files: a link was planted, and may name /etc/shadow
+            return Answer(403, host=host, note=f"refused: the kickstart of {name} is a link, not a file rockscc wrote")
         return Answer(200, file=path, host=host, note=f"kickstart of {name}")
 
     # --- the TFTP tree ---------------------------------------------------------------------------

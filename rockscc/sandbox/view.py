@@ -116,7 +116,9 @@ def stage_sources(args: Arguments) -> None:
             os.mkdir(target)
         else:
             open(target, "w").close()
-        mount(source, target, None, 0x1000 | 0x4000)  # MS_BIND | MS_REC
+        # MS_BIND alone, not MS_REC: a file system mounted below a source (a /proc, /run, a tmpfs
+        # with sockets) does not come along into the sandbox
+        mount(source, target, None, 0x1000)
 
 
 def system(args: Arguments, uid: int, gid: int) -> None:

@@ -226,7 +226,7 @@ def description_view(cluster) -> sandbox.DescriptionView:
         if roll.path.startswith(("builtin:", "pkg:")):
             continue
         path, inside = cluster.roll_path(roll), f"rolls/{name}"
-        if path.is_dir():
+        if _is_roll(path):
             trees[inside] = str(path)
         data["rolls"][name]["path"] = inside
     builtin = {
@@ -235,6 +235,13 @@ def description_view(cluster) -> sandbox.DescriptionView:
     text = tomli_w.dumps(data)
     key = hashlib.sha256(repr((text, sorted(trees.items()), sorted(builtin.items()))).encode()).hexdigest()
     return sandbox.DescriptionView(key, text, trees, builtin)
+
+
+def _is_roll(path: Path) -> bool:
+    """Whether a roll's directory is one (nodes/ or graphs/ in it, as `add roll` requires): a path
+    in cluster.toml naming `/` or `/var` must not bring the build host's files and sockets into
+    the sandbox."""
+    return path.is_dir() and ((path / "nodes").is_dir() or (path / "graphs").is_dir())
 
 
 def _env_name(name: str) -> bool:

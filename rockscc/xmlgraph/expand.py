@@ -3,6 +3,8 @@ into a Profile. Records every attribute and file it reads (the build's exact dep
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rockscc.errors import Diagnostic, RocksccError
@@ -15,6 +17,11 @@ from rockscc.xmlgraph.profile import Profile, Script
 from rockscc.xmlgraph.xmlfile import parse_xml_text
 
 EVAL_SKIPPED = "# rockscc: <eval>"  # marks where a disabled eval's output would be
+# mode="xml" output is more node XML, which may hold more evals and xml includes: an eval that
+# prints itself, or an include of itself, would recurse until the interpreter's stack ends (an
+# internal error), and one that prints two of itself would run sandboxes without end
+MAX_NESTING = 16  # levels of mode="xml" output inside mode="xml" output (Rocks' files use one or two)
+MAX_NESTED_EVALS = 256  # evals run from mode="xml" output, per host
 
 
 class Expander:
@@ -34,6 +41,22 @@ class Expander:
         self._written: dict[tuple, None] | None = None
         self._ran_eval = False
         self.expansions = getattr(tree, "expansions", None)
+        self._nesting = 0  # how deep in mode="xml" output the expansion is
+        self._nested_evals = 0
+
+    @contextmanager
+    def _nested(self, origin: str) -> Iterator[None]:
+        """Expanding the mode="xml" output of the eval or include at `origin`."""
+        if self._nesting >= MAX_NESTING:
+            raise RocksccError(
+                f'{origin}: mode="xml" output nested more than {MAX_NESTING} levels deep '
+                "(an <eval> that prints itself, or an <include> of itself?)"
+            )
+        self._nesting += 1
+        try:
+            yield
+        finally:
+            self._nesting -= 1
 
     # --- what a node's expansion reads and writes, recorded when asked --------------------------
     def _read(self, kind: str, name: str, value: object) -> None:
@@ -196,7 +219,8 @@ class Expander:
         output = self._run_eval(part, script)
         if part.mode == "xml":
             root = parse_xml_text(f"<eval-output>{output}</eval-output>", f"output of <eval> at {part.origin}")
-            return self.fill(ir._parts(root, node), node)
+            with self._nested(part.origin):
+                return self.fill(ir._parts(root, node), node)
         return output
 
     def _run_eval(self, part: ir.Eval, script: str) -> str:
@@ -207,6 +231,13 @@ class Expander:
         shows) and, when it may call `rocks`, the description. What else it reads on the build
         machine is not tracked (docs/incremental.md)."""
         self._ran_eval = True  # its program may read anything: this node is not shared (expansions.py)
+        if self._nesting:
+            self._nested_evals += 1
+            if self._nested_evals > MAX_NESTED_EVALS:
+                raise RocksccError(
+                    f'{part.origin}: more than {MAX_NESTED_EVALS} <eval>s from mode="xml" output for one host '
+                    "(evals that print evals without end?)"
+                )
         self.deps["env:"] = environment_signature(self.attrs)
         has_applets = part.shell in evals.PYTHONS and self._record_applets()
         if evals.wants_description(part.shell, script, has_applets) and self.cluster_dir is not None:
@@ -284,7 +315,8 @@ class Expander:
         text = self._read_text(path)
         if part.mode == "xml":
             root = parse_xml_text(f"<include-output>{text}</include-output>", f"include/{part.file}")
-            return self.fill(ir._parts(root, node), node)
+            with self._nested(part.origin):
+                return self.fill(ir._parts(root, node), node)
         return text
 
     # --- building the profile -----------------------------------------------------------------
@@ -460,14 +492,16 @@ class Expander:
         if isinstance(part, ir.Eval) and part.mode == "xml" and self.evals:
             output = self._run_eval(part, self.fill(part.script, node))
             root = parse_xml_text(f"<kickstart>{output}</kickstart>", f"output of <eval> at {part.origin}")
-            return self._items(ir.compile_fragment(root, node), node, label, profile)
+            with self._nested(part.origin):
+                return self._items(ir.compile_fragment(root, node), node, label, profile)
         if isinstance(part, ir.Include) and part.mode == "xml":
             path = self._find_include(part)
             if path is not None:
                 root = parse_xml_text(
                     f"<kickstart>{self._read_text(path, strict=True)}</kickstart>", f"include/{part.file}"
                 )
-                return self._items(ir.compile_fragment(root, node), node, label, profile)
+                with self._nested(part.origin):
+                    return self._items(ir.compile_fragment(root, node), node, label, profile)
         self.fill(item.parts, node)  # text outside any section goes nowhere, as in Rocks
         return False
 

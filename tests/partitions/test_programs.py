@@ -315,3 +315,23 @@ def test_a_remembered_chain_key_is_the_key_of_its_steps_and_hardware():
     assert programs.chain_key(chain, two_disks, "compute-0-0", cache) == programs.chain_key(
         chain, two_disks, "compute-0-0"
     )
+
+
+def test_the_step_memo_of_a_session_is_bounded_in_bytes(monkeypatch):
+    """A %pre that embeds the host's name and fills /tmp keeps its snapshot per host: the session
+    keeps at most STEP_BYTES of them (the oldest go), and a host whose step went runs it again."""
+    from rockscc.partitions import programs
+
+    monkeypatch.setattr(programs, "STEP_BYTES", 20 << 20, raising=False)
+    body = "open('/tmp/fill', 'wb').write(b'x' * (8 << 20))\nopen('/tmp/user_partition_info', 'w').write('# HOSTNAME\\n')\n"
+    cache = programs.ChainCache()
+    hosts = [f"compute-0-{i}" for i in range(3)]
+    for host in hosts:
+        assert programs.run_chain(_chain_for(body, host), ONE_DISK, host, cache).user_partition_info == f"# {host}\n"
+    held = sum(len(data) for files, _status, out in cache.steps.values() for data in [*files.values(), out])
+    assert held <= 20 << 20
+    cache.chains.clear()  # the first host's step is gone: its chain runs again, to the same answer
+    assert (
+        programs.run_chain(_chain_for(body, hosts[0]), ONE_DISK, hosts[0], cache).user_partition_info
+        == "# compute-0-0\n"
+    )

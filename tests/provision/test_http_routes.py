@@ -167,3 +167,18 @@ def test_the_server_answers_and_logs_by_the_connecting_address(cluster_dir, rock
     assert refused == [refused[0]] and "127.1.255.253 (compute-0-1)" in refused[0]
     assert "refused: the kickstart of compute-0-0, asked from the address of compute-0-1" in refused[0]
     assert any("127.1.255.254 (compute-0-0) GET /install/sbin/kickstart.cgi 200" in line for line in lines)
+
+
+def test_a_kickstart_replaced_by_a_link_is_not_served(routes, cluster_dir, tmp_path):
+    """A link planted in build/kickstart/ (the build writes files, never links) names anything
+    root may read: its host asking is refused, not handed /etc/shadow."""
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$secret:19000::::::\n")
+    secret.chmod(0o600)
+    kickstart = cluster_dir / "build" / "kickstart" / "compute-0-0.ks"
+    kickstart.unlink()
+    kickstart.symlink_to(secret)
+    for path in ("/install/kickstart/compute-0-0.ks", "/install/sbin/kickstart.cgi"):
+        answer = routes.answer(HOSTS["compute-0-0"][0], "GET", path)
+        assert answer.status == 403 and answer.file is None, (path, answer)
+        assert "is a link" in answer.note
