@@ -21,6 +21,7 @@ import gc
 import json
 import os
 import re
+import stat
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -118,7 +119,14 @@ def _load(root: Path, *, writer: bool, lazy: bool = False) -> Cluster:
 
 def _read(path: Path, hint: str = "") -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # opened without blocking and checked to be a file: a FIFO or device put in a file's place
+        # would otherwise hang every command on its read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise RocksccError(f"{path}: not a regular file")
+        with open(fd, encoding="utf-8") as file:
+            return file.read()
     except FileNotFoundError:
         raise RocksccError(f"{path}: no such file" + (f" ({hint})" if hint else "")) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -733,6 +741,7 @@ def _migrate(root: Path, *, writer: bool) -> bool:
             if "hosts" not in data:
                 return True  # another process split it meanwhile
             cluster = _legacy(text, data, root)  # the whole description is checked once, as before
+            _refuse_twice_described(text, cluster, root)
             writes = _split(text, data, cluster, root)
             _make_hosts_dir(root)
             with commit_lock(root, shared=False):
@@ -744,6 +753,17 @@ def _migrate(root: Path, *, writer: bool) -> bool:
         if exc.errno in (30, 13):  # EROFS, EACCES
             return False
         raise
+
+
+def _refuse_twice_described(text: str, cluster: Cluster, root: Path) -> None:
+    """A host table pasted into cluster.toml for a host that has its own file: the split would
+    replace that file, losing whatever only it says. Which one is meant is the user's call."""
+    for name in cluster.hosts:
+        if os.path.lexists(host_file(root, name)):
+            raise RocksccError(
+                f"{FILENAME}:{locate(text, ('hosts', name))}: hosts.{name}: the host also has its own file "
+                f"{HOSTS_DIR}/{name}.toml: keep one of the two"
+            )
 
 
 def _split(text: str, data: dict, cluster: Cluster, root: Path) -> dict[Path, bytes]:
