@@ -138,7 +138,13 @@ class Cluster:
         layers = [] if self.cluster.bare else [Overlay("base", BUILTIN_BASE)]
         for name, roll in self.rolls.items():
             if roll.enabled:
-                layers.append(Overlay(name, self.roll_path(roll)))
+                path = self.roll_path(roll)
+                if not path.is_dir():  # moved or unmounted: building without it would drop its nodes unsaid
+                    raise RocksccError(
+                        f'roll "{name}" is enabled but {path} is not a directory '
+                        f"(put it back, or 'rockscc disable roll {name}' to build without it)"
+                    )
+                layers.append(Overlay(name, path))
         layers.append(Overlay("site", self.root))
         return layers
 
@@ -148,7 +154,10 @@ class Cluster:
         if roll.path.startswith("pkg:"):
             import importlib
 
-            module = importlib.import_module(roll.path[4:])
+            try:
+                module = importlib.import_module(roll.path[4:])
+            except ImportError:  # uninstalled, or another environment's
+                raise RocksccError(f'roll path "{roll.path}": no module {roll.path[4:]} is installed') from None
             return Path(module.__file__).parent
         path = Path(roll.path)
         return path if path.is_absolute() else self.root / path
