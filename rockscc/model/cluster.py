@@ -306,8 +306,9 @@ class Cluster:
             _path_safe(("networks", name), "network", name)
             try:
                 alloc.network_of(net)
-            except ValueError as exc:
-                raise SchemaError(("networks", name, "subnet"), str(exc)) from None
+            except ValueError as exc:  # the key at fault: the subnet when it is no address, else the netmask
+                key = "netmask" if names.is_ipv4(net.subnet) else "subnet"
+                raise SchemaError(("networks", name, key), str(exc)) from None
             values.check_network(("networks", name), net)
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:

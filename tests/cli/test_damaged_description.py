@@ -147,6 +147,16 @@ DAMAGES = {
         "cluster.toml",
         9,
     ),
+    "cluster: bad subnet": (
+        replace("cluster.toml", b'subnet = "10.1.0.0"', b'subnet = "10.1.0.300"'),
+        "cluster.toml",
+        78,
+    ),
+    "cluster: bad netmask": (
+        replace("cluster.toml", b'netmask = "255.255.0.0"', b'netmask = "255.0.255.0"'),
+        "cluster.toml",
+        79,
+    ),
     "cluster: MTU out of range": (
         replace("cluster.toml", b'dnszone = "local"', b'dnszone = "local"\nmtu = 99999999999999999999'),
         "cluster.toml",
