@@ -397,7 +397,7 @@ class HostFiles:
             if missing or len(found) != len(self.listed):  # hosts/ changed since it was listed (or trusted)
                 self.index.set_meta(LISTING, "")  # the next command lists it
             if missing:
-                raise RocksccError(f"{HOSTS_DIR}/{min(missing)}.toml: removed while this command ran")
+                raise _gone(self.root, min(missing))
             # a read transaction: rows and records fetched later are of this snapshot
             indexed, digests, containers = self.index.signatures()
             known, names = self._rows, self.names
@@ -600,9 +600,16 @@ def _stat(root: Path, name: str) -> os.stat_result:
     try:
         return host_file(root, name).stat()
     except FileNotFoundError:
-        raise RocksccError(f"{HOSTS_DIR}/{name}.toml: removed while this command ran") from None
+        raise _gone(root, name) from None
     except OSError as exc:
         raise RocksccError(f"{HOSTS_DIR}/{name}.toml: cannot read: {exc.strerror}") from None
+
+
+def _gone(root: Path, name: str) -> RocksccError:
+    """A listed host file that stat cannot find: removed meanwhile, or a link to nothing."""
+    if host_file(root, name).is_symlink():
+        return RocksccError(f"{HOSTS_DIR}/{name}.toml: a link to a missing file")
+    return RocksccError(f"{HOSTS_DIR}/{name}.toml: removed while this command ran")
 
 
 def _sig(st: os.stat_result) -> str:
