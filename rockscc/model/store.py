@@ -910,15 +910,17 @@ def _make_hosts_dir(root: Path) -> None:
 
 
 def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str, bool]:
-    """The new text of a host's file, and whether it is plain (rockscc's own layout)."""
-    row = table.loaded_row(name)
+    """The new text of a host's file, and whether it is plain (rockscc's own layout). A renamed
+    host's new file is its old file's text updated, so that what the user wrote there moves along."""
+    source = name if table.loaded_row(name) is not None else table.renamed.get(name)
+    row = table.loaded_row(source) if source else None
     if row is None or row.plain:
         return tomledit.plain(data), True
     try:
-        text = host_file(root, name).read_text(encoding="utf-8")
+        text = host_file(root, source).read_text(encoding="utf-8")
     except OSError:
         return tomledit.plain(data), True
-    new = tomledit.rewrite(text, table.original(name), data)
+    new = tomledit.rewrite(text, table.original(source), data)
     return new, tomledit.is_plain(new, data)
 
 
