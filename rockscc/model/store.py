@@ -129,7 +129,10 @@ def _read(path: Path, hint: str = "") -> str:
             return file.read()
     except FileNotFoundError:
         raise RocksccError(f"{path}: no such file" + (f" ({hint})" if hint else "")) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # the line an editor shows, not a byte offset
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise RocksccError(f"{path}:{line}: cannot read: not UTF-8 text (byte 0x{exc.object[exc.start]:02x})") from None
+    except OSError as exc:
         raise RocksccError(f"{path}: cannot read: {exc}") from None
 
 
@@ -137,6 +140,8 @@ def _parse_toml(text: str, where: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        if text.startswith("\ufeff"):  # Notepad's: TOML has no byte order mark, tomllib says "Invalid statement"
+            raise RocksccError(f"{where}:1: starts with a byte order mark, which TOML does not allow") from None
         raise RocksccError(_toml_error(str(exc), where, text)) from None
 
 
