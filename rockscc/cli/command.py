@@ -176,11 +176,11 @@ def _one_line(token: str) -> None:
     if not token.isprintable():
         from rockscc.model.codec import unprintable
 
-        key, _, value = token.partition("=") if "=" in token else ("", "", token)
+        key, sep, value = token.partition("=")
+        if not sep or not key.isprintable():  # a word, or a key holding the character: name the whole token
+            key, value = "", token
         where = f"{key}=…" if key else '"' + token[:40].encode("unicode_escape").decode() + '"'
-        raise RocksccError(
-            f"{where}: {unprintable(value or token)} is not allowed (values are one line of printable text)"
-        )
+        raise RocksccError(f"{where}: {unprintable(value)} is not allowed (values are one line of printable text)")
 
 
 def _attr(name: str) -> str:

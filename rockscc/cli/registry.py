@@ -75,8 +75,8 @@ def register_roll_commands(cluster) -> None:
     for name, roll in cluster.rolls.items():
         if not roll.enabled:
             continue
-        path = cluster.roll_path(roll)
         try:
+            path = cluster.roll_path(roll)
             meta = read_meta(path, name)
         except RocksccError:
             continue  # `rockscc check` and `list roll` report broken rolls

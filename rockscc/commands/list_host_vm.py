@@ -64,6 +64,8 @@ class ListHostVm(Command):
 
         if opts.timeout < 1:
             raise RocksccError(f"timeout={opts.timeout}: give at least 1 second")
+        if opts.timeout > 86400:  # a day: more overflows the clock's deadline arithmetic
+            raise RocksccError(f"timeout={opts.timeout}: give at most 86400 seconds")
         names = sorted({h.vm.container for h in vms})
         states, errors = vm_states(ctx.cluster, [ctx.cluster.hosts[n] for n in names], opts.timeout)
         for container in sorted(errors):

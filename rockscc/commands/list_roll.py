@@ -22,12 +22,13 @@ class ListRoll(Command):
         for name, roll in cluster.rolls.items():
             if opts.roll and name not in opts.roll:
                 continue
-            path = cluster.roll_path(roll)
+            path = None
             try:
+                path = cluster.roll_path(roll)
                 commands = ", ".join(read_meta(path, name).commands)
             except RocksccError as exc:
                 commands = f"(broken: {exc})"
-            nodes = len(list((path / "nodes").glob("*.xml"))) if (path / "nodes").is_dir() else 0
+            nodes = len(list((path / "nodes").glob("*.xml"))) if path and (path / "nodes").is_dir() else 0
             rows.append(
                 [
                     name,

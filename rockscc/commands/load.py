@@ -72,10 +72,11 @@ class Progress:
 
 def read_script(file: str, errors: str = "strict") -> tuple[str, str]:
     """(name for messages, text) of a file of command lines, or of stdin for `-`."""
+    # a leading byte order mark is no text: Notepad and Excel's "CSV UTF-8" write one
     if file == "-":
-        return "<stdin>", sys.stdin.read()
+        return "<stdin>", sys.stdin.read().removeprefix("\ufeff")
     try:
-        return file, Path(file).read_text(encoding="utf-8", errors=errors)
+        return file, Path(file).read_text(encoding="utf-8-sig", errors=errors)
     except (OSError, UnicodeDecodeError) as exc:
         raise RocksccError(f"{file}: cannot read: {exc}") from None
 
@@ -86,7 +87,10 @@ _PLAIN = re.compile(r"^[ \t!$%&()*+,\-./0-9:;<=>?@A-Z\[\]^_`a-z{|}~]*$")  # ASCI
 def shell_lines(name: str, text: str):
     """(line number, raw line, words) of each non-blank line, split with shell quoting and
     `#` comments; a quoting error names the line."""
-    for number, raw in enumerate(text.splitlines(), 1):
+    # the shell's lines and an editor's: splitlines() also breaks at a form feed or U+2028 a
+    # comment may hold, which shifted every later line number and made the rest a command
+    for number, raw in enumerate(text.split("\n"), 1):
+        raw = raw.removesuffix("\r")
         if _PLAIN.match(raw):  # nothing for shlex to do (and it costs ~0.4 ms a line)
             words = raw.split()
             if words:

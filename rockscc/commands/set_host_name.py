@@ -28,6 +28,8 @@ class SetHostName(Command):
         del cluster.hosts[old]
         host.name = new
         cluster.hosts[new] = host
+        table = cluster.host_table()
+        table.renamed[new] = table.renamed.pop(old, old)  # what the user wrote in its file moves along
         for iface in host.interfaces:
             if iface.name == old:
                 iface.name = new

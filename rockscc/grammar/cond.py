@@ -54,7 +54,10 @@ class Cond:
     names: frozenset[str] = frozenset()
 
     def evaluate(self, attrs: Mapping[str, str]) -> bool:
-        return bool(_eval(self.tree, attrs))
+        try:
+            return bool(_eval(self.tree, attrs))
+        except RecursionError:  # parsed near the stack's limit, evaluated deeper in it
+            raise RocksccError(_too_deep(self.text)) from None
 
 
 TRUE = Cond("", None, frozenset())
@@ -65,6 +68,18 @@ def parse_cond(text: str) -> Cond:
     """A Cond for `text`; syntax errors raise RocksccError naming the column."""
     if not text.strip():
         return TRUE
+    try:
+        return _parse(text)
+    except RecursionError:  # both parsers recurse per nesting level: a cond nested hundreds deep
+        raise RocksccError(_too_deep(text)) from None
+
+
+def _too_deep(text: str) -> str:
+    shown = text if len(text) <= 60 else text[:60] + "…"
+    return f'cond "{shown}": nested too deeply'
+
+
+def _parse(text: str) -> Cond:
     plain = _parse_plain(text)  # most conds: without importing lark (~25 ms a process)
     if plain is not None:
         return plain

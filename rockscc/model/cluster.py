@@ -138,7 +138,13 @@ class Cluster:
         layers = [] if self.cluster.bare else [Overlay("base", BUILTIN_BASE)]
         for name, roll in self.rolls.items():
             if roll.enabled:
-                layers.append(Overlay(name, self.roll_path(roll)))
+                path = self.roll_path(roll)
+                if not path.is_dir():  # moved or unmounted: building without it would drop its nodes unsaid
+                    raise RocksccError(
+                        f'roll "{name}" is enabled but {path} is not a directory '
+                        f"(put it back, or 'rockscc disable roll {name}' to build without it)"
+                    )
+                layers.append(Overlay(name, path))
         layers.append(Overlay("site", self.root))
         return layers
 
@@ -294,8 +300,9 @@ class Cluster:
             _path_safe(("networks", name), "network", name)
             try:
                 alloc.network_of(net)
-            except ValueError as exc:
-                raise SchemaError(("networks", name, "subnet"), str(exc)) from None
+            except ValueError as exc:  # the key at fault: the subnet when it is no address, else the netmask
+                key = "netmask" if names.is_ipv4(net.subnet) else "subnet"
+                raise SchemaError(("networks", name, key), str(exc)) from None
             values.check_network(("networks", name), net)
         for scope, table in [(("attrs",), self.attrs)] + [(("os", o), t) for o, t in self.os.items()]:
             for key in table:

@@ -43,6 +43,7 @@ class HostTable(MutableMapping):
         self._deleted: set[str] = set()  # names deleted in this transaction (some may be back)
         self._recent: set[str] = set()  # records taken out since the last command boundary
         self._book: AddressBook | None = None
+        self.renamed: dict[str, str] = {}  # new name → the loaded host it was (its file's text is kept)
 
     @classmethod
     def of(cls, hosts: dict[str, Host]) -> HostTable:
@@ -313,6 +314,7 @@ class HostTable(MutableMapping):
             self.view.rebase(rows, removed)
         self._deleted.clear()
         self._added.clear()  # the view has them now
+        self.renamed.clear()
         for name in rows:
             self._original[name] = rows[name].data
         for name in removed:

@@ -53,6 +53,14 @@ def check_ip(value: str, what: str = "IP address") -> str:
         raise RocksccError(f'{what} "{value}" is not an IPv4 address') from None
 
 
+def is_ipv4(value: str) -> bool:
+    try:
+        check_ip(value)
+    except RocksccError:
+        return False
+    return True
+
+
 def normalize_mac(value: str) -> str:
     mac = value.strip().lower().replace("-", ":")
     if not _MAC.match(mac):

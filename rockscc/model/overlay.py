@@ -125,5 +125,8 @@ def find_include(roots: list[Path], name: str) -> Path | None:
 
 def outside(path: Path, tree: Path) -> Path | None:
     """Where `path` really is (links followed) when that is outside `tree`, else None."""
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except RuntimeError:  # a loop of links (Python < 3.13; 3.13 leaves it to the read, which says so)
+        raise RocksccError(f"{path}: a loop of symbolic links") from None
     return None if real.is_relative_to(tree.resolve()) else real

@@ -151,7 +151,10 @@ def conflicts(cluster: Cluster) -> list[Diagnostic]:
     for name, roll in cluster.rolls.items():
         if not roll.enabled:
             continue
-        nodes = cluster.roll_path(roll) / "nodes"
+        try:
+            nodes = cluster.roll_path(roll) / "nodes"
+        except RocksccError:  # a roll whose module is gone: `list roll` shows it broken
+            continue
         for path in sorted(nodes.glob("*.xml")) if nodes.is_dir() else []:
             if path.name in seen:
                 found.append(

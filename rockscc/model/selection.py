@@ -81,7 +81,10 @@ def pattern(token: str):
             else:
                 negate = body.startswith("!")
                 inner = body[1:] if negate else body
-                parts.append("[" + ("^" if negate else "") + inner.replace("\\", "\\\\") + "]")
+                # literal inside the class: a backslash, and what a later Python reads as a nested
+                # set or a set operation ("[", "&&", "~~", "||", "--"; today a FutureWarning on stderr)
+                inner = re.sub(r"[\\\[&~|]", r"\\\g<0>", inner).replace("--", "-\\-")
+                parts.append("[" + ("^" if negate else "") + inner + "]")
             i = end + 1
             continue
         parts.append(".*" if char == "*" else "." if char == "?" else re.escape(char))

@@ -21,6 +21,7 @@ import gc
 import json
 import os
 import re
+import stat
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -118,10 +119,20 @@ def _load(root: Path, *, writer: bool, lazy: bool = False) -> Cluster:
 
 def _read(path: Path, hint: str = "") -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # opened without blocking and checked to be a file: a FIFO or device put in a file's place
+        # would otherwise hang every command on its read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise RocksccError(f"{path}: not a regular file")
+        with open(fd, encoding="utf-8") as file:
+            return file.read()
     except FileNotFoundError:
         raise RocksccError(f"{path}: no such file" + (f" ({hint})" if hint else "")) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # the line an editor shows, not a byte offset
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise RocksccError(f"{path}:{line}: cannot read: not UTF-8 text (byte 0x{exc.object[exc.start]:02x})") from None
+    except OSError as exc:
         raise RocksccError(f"{path}: cannot read: {exc}") from None
 
 
@@ -129,6 +140,8 @@ def _parse_toml(text: str, where: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        if text.startswith("\ufeff"):  # Notepad's: TOML has no byte order mark, tomllib says "Invalid statement"
+            raise RocksccError(f"{where}:1: starts with a byte order mark, which TOML does not allow") from None
         raise RocksccError(_toml_error(str(exc), where, text)) from None
 
 
@@ -389,7 +402,7 @@ class HostFiles:
             if missing or len(found) != len(self.listed):  # hosts/ changed since it was listed (or trusted)
                 self.index.set_meta(LISTING, "")  # the next command lists it
             if missing:
-                raise RocksccError(f"{HOSTS_DIR}/{min(missing)}.toml: removed while this command ran")
+                raise _gone(self.root, min(missing))
             # a read transaction: rows and records fetched later are of this snapshot
             indexed, digests, containers = self.index.signatures()
             known, names = self._rows, self.names
@@ -592,9 +605,16 @@ def _stat(root: Path, name: str) -> os.stat_result:
     try:
         return host_file(root, name).stat()
     except FileNotFoundError:
-        raise RocksccError(f"{HOSTS_DIR}/{name}.toml: removed while this command ran") from None
+        raise _gone(root, name) from None
     except OSError as exc:
         raise RocksccError(f"{HOSTS_DIR}/{name}.toml: cannot read: {exc.strerror}") from None
+
+
+def _gone(root: Path, name: str) -> RocksccError:
+    """A listed host file that stat cannot find: removed meanwhile, or a link to nothing."""
+    if host_file(root, name).is_symlink():
+        return RocksccError(f"{HOSTS_DIR}/{name}.toml: a link to a missing file")
+    return RocksccError(f"{HOSTS_DIR}/{name}.toml: removed while this command ran")
 
 
 def _sig(st: os.stat_result) -> str:
@@ -733,6 +753,7 @@ def _migrate(root: Path, *, writer: bool) -> bool:
             if "hosts" not in data:
                 return True  # another process split it meanwhile
             cluster = _legacy(text, data, root)  # the whole description is checked once, as before
+            _refuse_twice_described(text, cluster, root)
             writes = _split(text, data, cluster, root)
             _make_hosts_dir(root)
             with commit_lock(root, shared=False):
@@ -744,6 +765,17 @@ def _migrate(root: Path, *, writer: bool) -> bool:
         if exc.errno in (30, 13):  # EROFS, EACCES
             return False
         raise
+
+
+def _refuse_twice_described(text: str, cluster: Cluster, root: Path) -> None:
+    """A host table pasted into cluster.toml for a host that has its own file: the split would
+    replace that file, losing whatever only it says. Which one is meant is the user's call."""
+    for name in cluster.hosts:
+        if os.path.lexists(host_file(root, name)):
+            raise RocksccError(
+                f"{FILENAME}:{locate(text, ('hosts', name))}: hosts.{name}: the host also has its own file "
+                f"{HOSTS_DIR}/{name}.toml: keep one of the two"
+            )
 
 
 def _split(text: str, data: dict, cluster: Cluster, root: Path) -> dict[Path, bytes]:
@@ -883,15 +915,17 @@ def _make_hosts_dir(root: Path) -> None:
 
 
 def _host_text(root: Path, table: HostTable, name: str, data: dict) -> tuple[str, bool]:
-    """The new text of a host's file, and whether it is plain (rockscc's own layout)."""
-    row = table.loaded_row(name)
+    """The new text of a host's file, and whether it is plain (rockscc's own layout). A renamed
+    host's new file is its old file's text updated, so that what the user wrote there moves along."""
+    source = name if table.loaded_row(name) is not None else table.renamed.get(name)
+    row = table.loaded_row(source) if source else None
     if row is None or row.plain:
         return tomledit.plain(data), True
     try:
-        text = host_file(root, name).read_text(encoding="utf-8")
+        text = host_file(root, source).read_text(encoding="utf-8")
     except OSError:
         return tomledit.plain(data), True
-    new = tomledit.rewrite(text, table.original(name), data)
+    new = tomledit.rewrite(text, table.original(source), data)
     return new, tomledit.is_plain(new, data)
 
 

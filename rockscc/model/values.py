@@ -18,6 +18,7 @@ from rockscc.model.records import VM, Appliance, Host, Interface, Network, PxeAc
 
 MIB = 1024**2
 MAX_DISK = 1024**6  # 1 EiB: larger is no disk (the planner's sparse images go that far)
+MAX_POSITION = 2**31 - 1  # a rack or rank: Rocks' INT column; the host index keeps them as SQLite integers
 
 
 def at(path: tuple, check, *args) -> None:
@@ -39,6 +40,8 @@ def one_of(kind: str, value, choices: tuple) -> None:
 
 
 def check_host(path: tuple, host: Host) -> None:
+    at(path + ("rack",), in_range, "rack", host.rack, 0, MAX_POSITION)
+    at(path + ("rank",), in_range, "rank", host.rank, 0, MAX_POSITION)
     at(path + ("os",), names.check_word, "os", host.os)
     at(path + ("arch",), names.check_word, "arch", host.arch)
     at(path + ("cpus",), in_range, "cpus", host.cpus, 1, 1 << 16)

@@ -88,6 +88,25 @@ def test_comments_in_a_host_file_survive_an_edit(cluster_dir: Path, rockscc) -> 
     assert host.attrs == {"owner": "physics", "colour": "blue"} and host.cpus == 16
 
 
+def test_comments_in_a_host_file_survive_a_rename(cluster_dir: Path, rockscc) -> None:
+    """The renamed host's file was written anew, plainly: every comment in it was lost."""
+    assert rockscc("add host compute-0-0").rc == 0
+    path = cluster_dir / HOSTS_DIR / "compute-0-0.toml"
+    path.write_text("# bought in 2009\n" + path.read_text().replace("[[interfaces]]", "[[interfaces]]  # onboard"))
+    assert rockscc("set host name compute-0-0 compute-1-0").rc == 0
+    assert rockscc("set host name compute-1-0 compute-2-0").rc == 0
+    moved = (cluster_dir / HOSTS_DIR / "compute-2-0.toml").read_text()
+    assert "# bought in 2009" in moved and "# onboard" in moved, moved
+    assert not path.exists() and not (cluster_dir / HOSTS_DIR / "compute-1-0.toml").exists()
+    host = load(cluster_dir).hosts["compute-2-0"]
+    assert host.interfaces[0].name == "compute-2-0" and host.membership == "Compute"
+    # two renames in one transaction (a load): the file of the host as loaded moves along
+    script = cluster_dir / "rename.sh"
+    script.write_text("rockscc set host name compute-2-0 compute-3-0\nrockscc set host name compute-3-0 compute-4-0\n")
+    assert rockscc(f"load {script}").rc == 0
+    assert "# bought in 2009" in (cluster_dir / HOSTS_DIR / "compute-4-0.toml").read_text()
+
+
 def test_comments_in_cluster_toml_survive_an_edit(cluster_dir: Path, rockscc) -> None:
     path = cluster_dir / FILENAME
     path.write_text(

@@ -256,3 +256,32 @@ def test_pykickstart_starts_without_requests_and_leaves_the_real_one_importable(
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "does not fetch kickstart %include URLs" in result.stdout
+
+
+@pytest.mark.parametrize("gone", ["directory moved", "module uninstalled"])
+def test_an_enabled_roll_that_is_gone_stops_the_build_and_keeps_its_kickstarts(cluster_dir, tmp_path, gone):
+    """A roll's directory moved away (or its package uninstalled) used to build silently without
+    its nodes — kickstarts rewritten without its packages — or fail as an internal error."""
+    run = lambda *a: run_cli("-C", str(cluster_dir), *a)  # noqa: E731
+    roll = make_roll(tmp_path)
+    assert run("add", "roll", str(roll)).rc == 0 and run("add", "host", "compute-0-0").rc == 0
+    assert run("build").rc == 0
+    kickstart = cluster_dir / "build" / "kickstart" / "compute-0-0.ks"
+    built = kickstart.read_bytes()
+    assert b"viz-tools" in built
+    if gone == "directory moved":
+        roll.rename(tmp_path / "elsewhere")
+        says = f"{roll} is not a directory"
+    else:
+        text = (cluster_dir / "cluster.toml").read_text().replace(f'path = "{roll}"', 'path = "pkg:no_such_roll_pkg"')
+        (cluster_dir / "cluster.toml").write_text(text)
+        says = "pkg:no_such_roll_pkg\": no installed Python package of that name"
+    for argv in (["build"], ["list", "host", "profile", "compute-0-0"], ["check"]):
+        result = run(*argv)
+        assert result.rc == 1 and result.err.startswith("error - ") and says in result.err, (argv, result.err)
+    assert kickstart.read_bytes() == built
+    listed = run("list", "roll")  # what is broken is shown, not an error
+    assert listed.rc == 0 and "broken" in listed.out, listed.err
+    assert run("list", "host").rc == 0
+    assert run("disable", "roll", "viz").rc == 0 and run("build").rc == 0  # the way out the error names
+    assert b"viz-tools" not in kickstart.read_bytes()
