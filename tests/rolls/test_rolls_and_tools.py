@@ -275,7 +275,7 @@ def test_an_enabled_roll_that_is_gone_stops_the_build_and_keeps_its_kickstarts(c
     else:
         text = (cluster_dir / "cluster.toml").read_text().replace(f'path = "{roll}"', 'path = "pkg:no_such_roll_pkg"')
         (cluster_dir / "cluster.toml").write_text(text)
-        says = "pkg:no_such_roll_pkg\": no installed Python package of that name"
+        says = 'pkg:no_such_roll_pkg": no installed Python package of that name'
     for argv in (["build"], ["list", "host", "profile", "compute-0-0"], ["check"]):
         result = run(*argv)
         assert result.rc == 1 and result.err.startswith("error - ") and says in result.err, (argv, result.err)
