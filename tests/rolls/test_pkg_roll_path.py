@@ -31,7 +31,9 @@ def test_a_pkg_roll_is_found_without_importing_it(cluster_dir, tmp_path, monkeyp
 def test_a_pkg_roll_path_naming_no_package_is_one_error(cluster_dir):
     with open(cluster_dir / "cluster.toml", "a") as fh:
         fh.write('\n[rolls.zen]\npath = "pkg:this"\n')
-    result = run_cli("-C", str(cluster_dir), "list", "host")
+    result = run_cli("-C", str(cluster_dir), "check")
     assert result.rc == 1
     assert 'roll path "pkg:this": no installed Python package of that name' in result.err, result.err
     assert "The Zen of Python" not in result.out
+    listed = run_cli("-C", str(cluster_dir), "list", "host")  # the hosts stay listable, the roll broken
+    assert listed.rc == 0 and "The Zen of Python" not in listed.out, listed.err
