@@ -31,7 +31,10 @@ class Build(Command):
     name = "build"
     args = [Arg("host", repeat=True, optional=True, help="build only these hosts (names, appliances, rackN, globs)")]
     params = [
-        Param("out", help="build directory (default: build/ in the description)"),
+        Param(
+            "out",
+            help="build directory (default: build/ in the description): new, empty, or one a build wrote",
+        ),
         Param("jobs", kind="int", default=0, short="j", help="parallel workers (default: one per CPU)"),
         Param("explain", kind="bool", default=False, help="say why each artifact was rebuilt"),
         Param("dry-run", kind="bool", default=False, help="say what would be rebuilt, write nothing"),

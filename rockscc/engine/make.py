@@ -101,8 +101,27 @@ def output_dir(root: Path, out: Path | None) -> Path:
     return (out if out is not None else root / "build").resolve()
 
 
+def refuse_foreign_dir(outdir: Path) -> None:
+    """A build writes only into a directory that is new, empty, or a build directory already
+    (it holds a `.rockscc-` file: the log, the lock, the unfinished marker, the memo): `out=/etc`
+    or `out=/srv/tftp` mistyped would have the build write its tree among a system's own files
+    and replace any that share an artifact's name (`libvirt/<vm>.xml` in /etc)."""
+    try:
+        entries = os.listdir(outdir)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # made by the build (or refused as not a directory by the mkdir that follows)
+    if entries and not any(name.startswith(".rockscc-") for name in entries):
+        shown = ", ".join(sorted(entries)[:3]) + (", …" if len(entries) > 3 else "")
+        raise RocksccError(
+            f"{outdir}: holds {len(entries)} file(s) ({shown}) and no build of rockscc: a build writes "
+            "only into a new or empty directory, or one an earlier build wrote (name another out=)"
+        )
+
+
 @contextmanager
 def build_lock(outdir: Path, wait_message: Callable[[], None] | None = None) -> Iterator[None]:
+    if not os.path.lexists(outdir / LOCK_NAME):  # a build directory already: nothing to list (every build)
+        refuse_foreign_dir(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     # O_NOFOLLOW: a link planted in the lock's place must not make the build create the file it names
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC

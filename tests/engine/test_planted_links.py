@@ -138,3 +138,25 @@ def test_a_tftpboot_link_to_a_private_file_never_publishes_it(built, tmp_path, h
     (private / "shadow").unlink()  # what everyone may read is served, through a link too
     assert run_cli("-C", str(built), "build", "--eval=no").rc == 0
     assert (built / "build" / "tftp" / "vmlinuz").read_text() == "a kernel\n"
+
+
+@pytest.mark.parametrize("command", [["build", "--eval=no"], ["build", "clean=yes"]])
+def test_an_out_directory_holding_other_files_is_refused(cluster_dir, victim, command):
+    """`out=/etc` (or a TFTP root) mistyped: the build would write its tree among the system's own
+    files and replace any that share an artifact's name. A directory that holds files and no
+    build of rockscc is refused before anything is written, the lock file included."""
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    result = run_cli("-C", str(cluster_dir), *command, f"out={victim}")
+    assert result.rc == 1 and result.err.startswith("error - "), result.err
+    assert f"{victim}: holds 2 file(s) (hosts, tool) and no build of rockscc" in result.err, result.err
+    untouched(victim)
+
+
+def test_an_out_directory_that_is_new_empty_or_built_before_is_taken(cluster_dir, tmp_path):
+    assert run_cli("-C", str(cluster_dir), "add", "host", "compute-0-0").rc == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for out in (tmp_path / "new" / "tree", empty, empty):  # the third: the directory the second built
+        result = run_cli("-C", str(cluster_dir), "build", "--eval=no", f"out={out}")
+        assert result.rc == 0, result.err
+        assert (out / "kickstart" / "compute-0-0.ks").is_file()
