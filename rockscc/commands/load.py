@@ -27,7 +27,8 @@ class Load(Command):
         name, text = read_script(opts.file)
         lines = list(_command_lines(name, text))
         run_lines(ctx, name, lines)
-        ctx.out(f"loaded {len(lines)} command line(s) from {name}")
+        # said once the transaction is written: a check at the commit (names alike but for case) may still refuse it
+        ctx.after_commit.append(lambda: ctx.out(f"loaded {len(lines)} command line(s) from {name}"))
 
 
 def run_lines(ctx, name: str, lines: list[tuple[int, list[str]]]) -> None:

@@ -41,7 +41,7 @@ class LoadHostfile(Command):
         rows = list(hostfile_commands(name, text))
         run_lines(ctx, name, rows)
         added = sum(words[:2] == ["add", "host"] and words[2].startswith("host=") for _, words in rows)
-        ctx.out(f"loaded {added} host(s) from {name}")
+        ctx.after_commit.append(lambda: ctx.out(f"loaded {added} host(s) from {name}"))  # once written
 
 
 def hostfile_commands(name: str, text: str):

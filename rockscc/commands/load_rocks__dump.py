@@ -39,7 +39,8 @@ class LoadRocksDump(Command):
             mapped += 1
         for number, line in skipped:
             ctx.warn(f"{path}:{number}: not mapped, skipped: {line}")
-        ctx.out(f"loaded {mapped} Rocks command line(s) from {path}; {len(skipped)} skipped")
+        said = f"loaded {mapped} Rocks command line(s) from {path}; {len(skipped)} skipped"
+        ctx.after_commit.append(lambda: ctx.out(said))  # once written
 
 
 def translate(words: list[str], cluster) -> list[list[str]] | None:

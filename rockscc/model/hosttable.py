@@ -83,6 +83,11 @@ class HostTable(MutableMapping):
         self._original[name] = text
         return host
 
+    def is_new(self, name: str) -> bool:
+        """Whether a changed host is new in this transaction (added, or a rename's new name): a
+        host that was loaded was decoded from its original before it could change."""
+        return name not in self._original
+
     def loaded_row(self, name: str) -> Row | None:
         """The row of a host as loaded (checked against its file), None for a host new here."""
         if self.view is None or not self.view.has(name):

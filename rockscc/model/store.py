@@ -857,6 +857,7 @@ def save(cluster: Cluster) -> None:
     before = getattr(cluster, "_top", None)
     with phase("changes"):
         changed, removed = table.changes()
+    _refuse_names_differing_in_case(table, changed)
     try:
         with phase("validate"):
             if before is None or before[1] != top:
@@ -874,6 +875,30 @@ def save(cluster: Cluster) -> None:
         raise RocksccError(f"{dotted(exc.path)}: {exc.message}") from None
     with phase("write"):
         _write(cluster, table, before, top, changed, removed)
+
+
+def _refuse_names_differing_in_case(table: HostTable, changed: dict) -> None:
+    """A new host name must differ from every other in more than case: DNS names are
+    case-insensitive (`COMPUTE-0-0` beside `compute-0-0` would be two A records of one name)
+    and so are some file systems a description is copied to (two host files, one file). Only
+    when a command adds or renames hosts: the names are listed once, whatever their number."""
+    new = [name for name in changed if table.is_new(name)]
+    if not new:
+        return
+    new_lower = {name.lower(): name for name in new}
+    for other in table:
+        name = new_lower.get(other.lower())
+        if name is not None and other != name:
+            raise RocksccError(
+                f'host "{name}": differs from host "{other}" only in case; host names are DNS names, '
+                "which ignore case (choose another name)"
+            )
+    if len(new_lower) < len(new):  # two new names alike, neither among the others yet
+        seen: dict[str, str] = {}
+        for name in new:
+            if name.lower() in seen:
+                raise RocksccError(f'host "{name}": differs from host "{seen[name.lower()]}" only in case')
+            seen[name.lower()] = name
 
 
 def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict, removed: set[str]) -> None:
