@@ -43,6 +43,7 @@ Process-wide state outside any session is listed in PROCESS_WIDE below, each wit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -532,11 +533,14 @@ class Session:
         return dict(zip(evaluated, deps.values()))
 
     def dep_key(self, key: str) -> str:
-        """A dependency key as the engine evaluates it: files by absolute path (resolved once each)."""
+        """A dependency key as the engine evaluates it: files by absolute path (made once each).
+        Links are not followed: the key names the path the compiler read, whose hash follows it
+        to whatever it points at now. A key naming a link's target would not see the link
+        pointed elsewhere (the old target unchanged, the node's path the same)."""
         found = self._dep_keys.get(key)
         if found is None:
             prefix, _, rest = key.partition(":")
-            found = self._dep_keys[key] = f"file:{Path(rest).resolve()}" if prefix == "file" else key
+            found = self._dep_keys[key] = f"file:{os.path.abspath(rest)}" if prefix == "file" else key
         return found
 
 

@@ -271,3 +271,37 @@ def test_a_file_that_becomes_a_link_out_of_the_description(desc, tmp_path, link)
     (desc.root / link).symlink_to(outside)
     build = desc.check("--eval=no")
     assert "leads outside" in build.errors["profile:compute-0-0"]
+
+
+@pytest.mark.parametrize("link", ["nodes/extend-compute.xml", "graphs/default/site.xml", "include/site.sh"])
+def test_a_link_pointed_at_another_file(desc, link):
+    """A node, graph or include file that is a link inside the description, pointed at another
+    file: the record held the old target's path (unchanged) and the link's own (the same), so the
+    kickstart kept the old target's content."""
+    desc.write("nodes/extend-compute.xml", node('<post><include file="site.sh"/></post>'))
+    desc.write("graphs/default/site.xml", '<graph><edge from="compute" to="ssh"/></graph>\n')
+    desc.write("include/site.sh", "echo site\n")
+    targets = {
+        "nodes/extend-compute.xml": [node("<package>pkg-one</package>"), node("<package>pkg-two</package>")],
+        "graphs/default/site.xml": [
+            '<graph><edge from="compute" to="site-one"/></graph>\n',
+            '<graph><edge from="compute" to="site-two"/></graph>\n',
+        ],
+        "include/site.sh": ["echo pkg-one\n", "echo pkg-two\n"],
+    }[link]
+    for n, text in zip(("one", "two"), targets):
+        desc.write(f"shared/{n}", text)
+        desc.write(f"nodes/site-{n}.xml", node(f"<package>pkg-{n}</package>"))
+    (desc.root / link).unlink()
+    _relative_link(desc.root / link, desc.root / "shared/one")
+    desc.check("--eval=no")
+    assert "pkg-one" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+    (desc.root / link).unlink()
+    _relative_link(desc.root / link, desc.root / "shared/two")
+    desc.check("--eval=no")
+    assert "pkg-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+
+
+def _relative_link(link, target) -> None:
+    """A link inside the description, as relative (its copy from scratch points into the copy)."""
+    link.symlink_to(os.path.relpath(target, link.parent))
