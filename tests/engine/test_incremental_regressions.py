@@ -6,6 +6,7 @@ each edit the incremental build must equal a build from scratch (tests/engine/di
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import time
 import pytest
 
 from rockscc.model import transaction
+from rockscc.model.overlay import RACY_NS
 from tests.engine.differential import Description
 
 
@@ -302,6 +304,43 @@ def test_a_link_pointed_at_another_file(desc, link):
     assert "pkg-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
 
 
+@pytest.mark.parametrize("folder", ["graphs/default", "include/site"])
+def test_a_file_edited_in_a_folder_that_is_a_link(desc, folder):
+    """A graph's folder (or an include's sub-folder) that is a link to a folder of the
+    description: the input stamps listed the link, not the files behind it, and a file rewritten
+    there in place changes neither, so every job was taken for unchanged."""
+    desc.write("nodes/site-one.xml", node("<package>pkg-one</package>"))
+    desc.write("nodes/site-two.xml", node("<package>pkg-two</package>"))
+    name = "site.xml" if folder.startswith("graphs") else "motd"
+    texts = (
+        [
+            '<graph><edge from="compute" to="site-one"/></graph>\n',
+            '<graph><edge from="compute" to="site-two"/></graph>\n',
+        ]
+        if folder.startswith("graphs")
+        else ["echo pkg-one\n", "echo pkg-two\n"]
+    )
+    desc.write(f"shared/{name}", texts[0])
+    if folder.startswith("include"):
+        desc.write("nodes/extend-compute.xml", node('<post><include file="site/motd"/></post>'))
+    shutil.rmtree(desc.root / folder, ignore_errors=True)
+    (desc.root / folder).parent.mkdir(parents=True, exist_ok=True)
+    _relative_link(desc.root / folder, desc.root / "shared")
+    _past_racy_window()
+    desc.check("--eval=no")
+    assert "pkg-one" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+    _past_racy_window()  # no file is racily recent: the stamps are trusted
+    with open(desc.root / "shared" / name, "r+") as f:  # in place: the folder's own times do not change
+        f.write(texts[1])
+    desc.check("--eval=no")
+    assert "pkg-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+
+
 def _relative_link(link, target) -> None:
     """A link inside the description, as relative (its copy from scratch points into the copy)."""
     link.symlink_to(os.path.relpath(target, link.parent))
+
+
+def _past_racy_window() -> None:
+    """Wait until every file written so far is older than the racily clean window (overlay.RACY_NS)."""
+    time.sleep(RACY_NS / 1e9 + 0.2)
