@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from rockscc.model import transaction
+from rockscc.model import load, transaction
 from rockscc.model.overlay import RACY_NS
 from tests.engine.differential import Description
 
@@ -344,3 +344,26 @@ def _relative_link(link, target) -> None:
 def _past_racy_window() -> None:
     """Wait until every file written so far is older than the racily clean window (overlay.RACY_NS)."""
     time.sleep(RACY_NS / 1e9 + 0.2)
+
+
+@pytest.mark.parametrize("point", ["after three jobs' files", "before removing orphans", "before saving the log"])
+def test_a_killed_build_then_the_new_host_removed(desc, point):
+    """A build killed after it wrote a new host's kickstart and boot files, before its log was
+    saved: the host removed, no record ever claimed them and they stayed — a pxelinux file for an
+    address that was no host's."""
+    desc.must("add", "host", "compute-0-1")
+    desc.killed_build(point, "--eval=no")
+    desc.must("remove", "host", "compute-0-1")
+    desc.check("--eval=no", touched=True)
+
+
+@pytest.mark.parametrize("point", ["before removing orphans", "before saving the log"])
+def test_a_killed_build_then_the_address_put_back(desc, point):
+    """A host's address changed, the build killed after it wrote the boot files under the new
+    address, the address put back: the new-address files stayed."""
+    cluster = load(desc.root)
+    address = cluster.private_ip(cluster.hosts["compute-0-0"])
+    desc.must("set", "host", "interface", "compute-0-0", "eth0", "ip=10.1.200.150")
+    desc.killed_build(point, "--eval=no")
+    desc.must("set", "host", "interface", "compute-0-0", "eth0", f"ip={address}")
+    desc.check("--eval=no", touched=True)
