@@ -69,6 +69,15 @@ def racy(st: os.stat_result, now_ns: int | None = None) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) >= (time.time_ns() if now_ns is None else now_ns) - RACY_NS
 
 
+STAMPED = ("nodes", "graphs", "include")  # the folders of an overlay whose files input stamps list
+
+
+def stamped_dirs(overlays: list[Overlay]) -> tuple[str, ...]:
+    """The folders files_signature lists, as absolute path prefixes (each ending in a separator):
+    a file read elsewhere (a `<file include>` of another folder) is not covered by the stamps."""
+    return tuple(os.path.join(os.path.abspath(overlay.path), sub, "") for overlay in overlays for sub in STAMPED)
+
+
 def files_signature(overlays: list[Overlay]) -> tuple:
     """(path, stat identity) of every node, graph and include file of the overlays: a stat each,
     no reads (what a build's input stamps cover of them). When a file is racily recent, the
@@ -79,7 +88,7 @@ def files_signature(overlays: list[Overlay]) -> tuple:
     recent = False
     for overlay in overlays:
         tree = os.path.realpath(overlay.path)
-        for sub in ("nodes", "graphs", "include"):
+        for sub in STAMPED:
             recent |= _scan(str(overlay.path / sub), entries, now, tree, set())
     entries.sort()
     if recent:

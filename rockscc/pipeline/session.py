@@ -59,7 +59,7 @@ from rockscc.memo import Memo, code_identity
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
 from rockscc.model.defaults import DEFAULT_DIALECT, PRESEED_DIALECTS
-from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature
+from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature, stamped_dirs
 from rockscc.partitions import PlannedHost, Planner
 from rockscc.pipeline import deps, hostfacts, producers
 from rockscc.pipeline.hostfacts import Facts
@@ -460,7 +460,8 @@ class Session:
 
     def stamps(self) -> Stamps:
         if self._stamps is None:
-            self._stamps = Stamps(self.cluster, self.options, lambda: self.tree_signature)
+            stamped = stamped_dirs(self.cluster.overlays())
+            self._stamps = Stamps(self.cluster, self.options, lambda: self.tree_signature, stamped)
         return self._stamps
 
     def host_stamps(self, hosts: list[str] | None) -> dict[str, str]:

@@ -123,8 +123,9 @@ class Description:
 
 # Where killed_build kills a build: (a function of rockscc.engine.make, which of its calls in the
 # build process, after that call rather than before it): while writing (the first or the third
-# job's files written, the rest not), every file written but none removed, everything done but
-# the build log saved.
+# job's files written, the rest not; with two compile jobs or more, forked workers write theirs
+# meanwhile, and finish their batch after the build process is gone), every file written but none
+# removed, everything done but the build log saved.
 KILL_POINTS = {
     "after one job's files": ("_write", 1, True),
     "after three jobs' files": ("_write", 3, True),
@@ -134,6 +135,7 @@ KILL_POINTS = {
 _KILLED_AT = """
 import os, signal, sys
 from rockscc.engine import make
+make.PARALLEL_THRESHOLD = 2  # forked workers write the kickstarts meanwhile, as at scale
 main_pid, real, calls = os.getpid(), make.{function}, []
 def killed(*args, **kwargs):
     mine = os.getpid() == main_pid

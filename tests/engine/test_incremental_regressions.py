@@ -350,10 +350,12 @@ def _past_racy_window() -> None:
 def test_a_killed_build_then_the_new_host_removed(desc, point):
     """A build killed after it wrote a new host's kickstart and boot files, before its log was
     saved: the host removed, no record ever claimed them and they stayed — a pxelinux file for an
-    address that was no host's."""
+    address that was no host's. Two hosts: their kickstarts are written by forked workers."""
     desc.must("add", "host", "compute-0-1")
+    desc.must("add", "host", "compute-0-2")
     desc.killed_build(point, "--eval=no")
     desc.must("remove", "host", "compute-0-1")
+    desc.must("remove", "host", "compute-0-2")
     desc.check("--eval=no", touched=True)
 
 
@@ -367,3 +369,19 @@ def test_a_killed_build_then_the_address_put_back(desc, point):
     desc.killed_build(point, "--eval=no")
     desc.must("set", "host", "interface", "compute-0-0", "eth0", f"ip={address}")
     desc.check("--eval=no", touched=True)
+
+
+@pytest.mark.parametrize("created_later", [False, True])
+def test_a_file_include_of_a_folder_the_stamps_do_not_list(desc, created_later):
+    """`<file include="files/motd">` reads a file of any folder of an overlay, not only include/:
+    the input stamps list nodes/, graphs/ and include/, so its edit (or its creation, when it was
+    missing) changed no stamp and the kickstart kept the old text."""
+    desc.write("nodes/extend-compute.xml", node('<post><file name="/etc/motd" include="files/motd"/></post>'))
+    if not created_later:
+        desc.write("files/motd", "hello-one\n")
+    _past_racy_window()
+    desc.check("--eval=no")
+    _past_racy_window()  # no file is racily recent: the stamps are trusted
+    desc.write("files/motd", "hello-two, longer\n")
+    desc.check("--eval=no")
+    assert "hello-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
