@@ -488,7 +488,7 @@ def _record(job, fingerprint: str | None, outputs: dict[str, list], result: JobR
 
 
 def _outputs(written: list) -> dict[str, list]:
-    """{path: [size, mtime, sha256]} of _write's (path, written, stat signature, sha256)."""
+    """{path: [size, ctime, sha256]} of _write's (path, written, stat signature, sha256)."""
     return {path: [*sig, digest] for path, _, sig, digest in written}
 
 

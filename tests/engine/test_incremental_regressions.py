@@ -385,3 +385,22 @@ def test_a_file_include_of_a_folder_the_stamps_do_not_list(desc, created_later):
     desc.write("files/motd", "hello-two, longer\n")
     desc.check("--eval=no")
     assert "hello-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+
+
+@pytest.mark.parametrize("edit", ["chmod", "same size, mtime put back"])
+def test_an_artifact_changed_by_hand_where_size_and_mtime_do_not_show_it(desc, edit):
+    """The output check compared each artifact's size and mtime: a kickstart made world-readable
+    (its root password hash with it) or edited in place with its mtime put back stayed so."""
+    ks = desc.root / "build/kickstart/compute-0-0.ks"
+    time.sleep(0.02)  # past the coarse clock's tick the build wrote in
+    before = ks.stat()
+    if edit == "chmod":
+        ks.chmod(0o644)
+    else:
+        data = ks.read_bytes()
+        with open(ks, "r+b") as f:  # in place, same size
+            f.write(data.replace(b"keyboard us", b"keyboard XX", 1))
+        os.utime(ks, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert ks.stat().st_size == before.st_size and ks.read_bytes() != data
+    build = desc.check("--eval=no", touched=True)
+    assert build.rebuilt == {"profile:compute-0-0": "an output is missing or was changed outside rockscc"}
