@@ -5,9 +5,11 @@ means).
 
 A Hypothesis state machine edits a description at random: node files (plain, extend-, replace-,
 shadowing base nodes, with filters, entities, variables, includes and evals), graph files (edges,
-orders, cycles), include files, rolls (added, enabled, disabled, removed, their own files), attributes
-at every level, hosts (added, removed, renamed, their files edited by hand in place), interfaces, hardware profiles and host disks, PXE
-actions and boot flags, VMs (and `create host vm` on libvirt's test driver), the kickstart dialect,
+orders, cycles), include files, files read by `<file include>` from another folder, rolls (added,
+enabled, disabled, removed, their own files), attributes at every level, hosts (added, removed,
+renamed, their files edited by hand in place), interfaces, hardware profiles and host disks, PXE
+actions and boot flags, VMs (added, moved to another container, `create host vm` on libvirt's test
+driver), the kickstart dialect,
 the build's options, the service configs' attributes and the TFTP tree's site files; site files
 made links to other files of the description (and pointed elsewhere), the graph folder made a link;
 builds of a few hosts, builds SIGKILLed at named points and artifacts deleted or edited by hand in
@@ -82,6 +84,7 @@ PIECES = [
     '<post><eval shell="sh">echo ev-$Kickstart_Timezone-{n}</eval></post>',
     '<post><eval shell="python">import os; print("py-" + os.environ.get("site_flag", "unset"))</eval></post>',
     "<post>echo flag=&site_flag;</post>",
+    '<post><file name="/etc/motd" include="files/motd"/></post>',  # a folder the input stamps do not list
 ]
 PARTITION_PROGRAMS = [
     'echo "rocks force-default" > /tmp/user_partition_info',
@@ -227,6 +230,16 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @rule(data=st.data())
     def remove_include_file(self, data) -> None:
         data.draw(st.sampled_from(self.files("include", "*"))).unlink()
+        self.check()
+
+    @rule(overlay=st.sampled_from(OVERLAYS), n=st.integers(0, 3), remove=st.booleans())
+    def write_loose_file(self, overlay, n, remove) -> None:
+        """files/motd, read by `<file include="files/motd">` from whichever overlay has it."""
+        path = self.overlay_dir(overlay) / "files" / "motd"
+        if remove:
+            path.unlink(missing_ok=True)
+        else:
+            self.desc.write("files/motd", f"motd {n} of {overlay}\n", self.overlay_dir(overlay))
         self.check()
 
     @rule(
