@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -483,9 +484,10 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.desc.killed_build(point, *self.build_args)
         self.touched = True
 
-    @rule(data=st.data(), change=st.sampled_from(["delete", "append", "truncate"]))
+    @rule(data=st.data(), change=st.sampled_from(["delete", "append", "truncate", "chmod", "in place, mtime kept"]))
     def hand_edit_artifact(self, data, change) -> None:
-        """An artifact deleted or edited by hand (its size changes): the next build puts it back."""
+        """An artifact deleted, edited by hand (its size changing or not, its mtime put back) or
+        chmod'ed: the next build puts it back."""
         built = sorted(
             p
             for p in (self.desc.root / "build").rglob("*")
@@ -493,8 +495,17 @@ class IncrementalBuilds(RuleBasedStateMachine):
         )
         if built:
             path = data.draw(st.sampled_from(built))
+            before = path.stat()
+            time.sleep(0.02)  # past the coarse clock's tick of the build's write: a ctime of its own
             if change == "delete":
                 path.unlink()
+            elif change == "chmod":
+                path.chmod(0o606)
+            elif change == "in place, mtime kept":
+                first = path.read_bytes()[:1]
+                with open(path, "r+b") as f:  # its first byte changed (if it has one), its size kept
+                    f.write(b"" if not first else b"@" if first != b"@" else b"#")
+                os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
             else:
                 path.write_bytes(path.read_bytes() + b"# by hand\n" if change == "append" else b"")
             self.touched = True
