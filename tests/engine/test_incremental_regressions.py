@@ -404,3 +404,17 @@ def test_an_artifact_changed_by_hand_where_size_and_mtime_do_not_show_it(desc, e
         assert ks.stat().st_size == before.st_size and ks.read_bytes() != data
     build = desc.check("--eval=no", touched=True)
     assert build.rebuilt == {"profile:compute-0-0": "an output is missing or was changed outside rockscc"}
+
+
+@pytest.mark.parametrize("read", ['<sinclude file="site.sh"/>', '<file name="/etc/motd" include="include/site.sh"/>'])
+def test_an_input_file_replaced_by_a_folder(desc, read):
+    """The compiler takes a folder where a file was for no file (an optional include, a missing
+    `<file include>`), as a build from scratch does; the incremental build's check of the file
+    read it and failed as a whole ("include/site.sh: Is a directory"), on every build after."""
+    desc.write("nodes/extend-compute.xml", node(f"<post>{read}</post>"))
+    desc.write("include/site.sh", "echo site\n")
+    desc.check("--eval=no")
+    (desc.root / "include/site.sh").unlink()
+    (desc.root / "include/site.sh").mkdir()
+    build = desc.check("--eval=no")
+    assert build.result.rc == 0 and "profile:compute-0-0" in build.rebuilt
