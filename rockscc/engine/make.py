@@ -217,7 +217,8 @@ def _save_manifest(manifest: Manifest, outdir: Path) -> None:
 
 
 def clean(root: Path, out: Path | None = None) -> int:
-    """Delete every artifact the build log records, the log and the memo cache."""
+    """Delete every artifact the build log records (and those a killed build wrote before it could
+    record them: engine/unfinished.py), the log and the memo cache."""
     import shutil
 
     outdir = output_dir(root, out)
@@ -226,6 +227,11 @@ def clean(root: Path, out: Path | None = None) -> int:
     with build_lock(outdir):
         manifest = Manifest.load(outdir)
         removed = sum(remove_output(outdir, path) for path in sorted(manifest.outputs()))
+        unfinished = Unfinished(outdir)  # a killed build's files no record claims yet: built artifacts too
+        debris: list[str] = []
+        unfinished.remove_debris(set, debris)
+        unfinished.close(ended=True)
+        removed += len(debris)
         (outdir / MANIFEST_NAME).unlink(missing_ok=True)
         shutil.rmtree(outdir / MEMO_DIRNAME, ignore_errors=True)
     shutil.rmtree(outdir, ignore_errors=True) if not any(p.name != LOCK_NAME for p in outdir.iterdir()) else None

@@ -15,7 +15,7 @@ import pytest
 
 from rockscc.model import load, transaction
 from rockscc.model.overlay import RACY_NS
-from tests.engine.differential import Description
+from tests.engine.differential import Description, artifacts
 
 
 @pytest.fixture
@@ -418,3 +418,13 @@ def test_an_input_file_replaced_by_a_folder(desc, read):
     (desc.root / "include/site.sh").mkdir()
     build = desc.check("--eval=no")
     assert build.result.rc == 0 and "profile:compute-0-0" in build.rebuilt
+
+
+def test_build_clean_after_a_killed_build(desc):
+    """`build clean=yes` deleted what the build log records: a killed build's files for a host it
+    never recorded (its kickstart, its pxelinux file) stayed."""
+    desc.must("add", "host", "compute-0-1")
+    desc.killed_build("before saving the log", "--eval=no")
+    assert (desc.root / "build/kickstart/compute-0-1.ks").exists()
+    desc.must("build", "clean=yes")
+    assert artifacts(desc.root / "build", desc.root) == {}
