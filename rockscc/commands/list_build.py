@@ -12,7 +12,7 @@ from rockscc.errors import RocksccError
 class ListBuild(Command):
     """List what the last build recorded: for each job, its host, the artifacts it wrote and
     what it read (dependency keys: node and graph files, attributes, hardware, options).
-    With json=yes, the full records (dependency values, output sizes, mtimes and sha256)."""
+    With json=yes, the full records (dependency values, output sizes, ctimes and sha256)."""
 
     name = "list build"
     args = [Arg("host", repeat=True, optional=True, help="only these hosts' jobs (names, appliances, rackN, globs)")]

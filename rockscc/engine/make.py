@@ -22,19 +22,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from rockscc.engine import unfinished as _unfinished
 from rockscc.engine.intact import OutputCheck
 from rockscc.engine.jobs import DepResolver, DepsJob, JobResult, SpecJob
 from rockscc.engine.manifest import NAME as MANIFEST_NAME
 from rockscc.engine.manifest import Manifest, record_text
-from rockscc.engine.output import forget_checked_dirs, remove_output, sweep_temp_files, write_output
+from rockscc.engine.output import forget_checked_dirs, remove_output, write_output
 from rockscc.engine.stamps import Stamps
+from rockscc.engine.unfinished import Unfinished
 from rockscc.errors import RocksccError
 from rockscc.memo import DIRNAME as MEMO_DIRNAME
 from rockscc.memo import Memo
 from rockscc.model.timing import marks
 
 LOCK_NAME = ".rockscc-build.lock"
-UNFINISHED_NAME = ".rockscc-build.unfinished"
+UNFINISHED_NAME = _unfinished.NAME  # the marker of a build that may be writing (engine/unfinished.py)
 PARALLEL_THRESHOLD = 64  # below this many compile jobs a process pool costs more than it saves
 
 
@@ -145,7 +147,12 @@ def build(
     started = time.perf_counter()
     mark = marks()  # ROCKSCC_TIMING=1: the phases on stderr
     report = BuildReport()
-    with build_lock(outdir, wait_message), _unfinished_marker(outdir) as writing, _heap_settled(), ExitStack() as stack:
+    with (
+        build_lock(outdir, wait_message),
+        _unfinished_marker(outdir) as unfinished,
+        _heap_settled(),
+        ExitStack() as stack,
+    ):
         forget_checked_dirs()  # links planted since the last build of this process are found
         source.memo.use(outdir)
         stack.callback(source.memo.close)
@@ -171,24 +178,25 @@ def build(
             _damaged_settled(settled_jobs, source, resolver, manifest, outdir, stamps, check, report)
             report.seconds = time.perf_counter() - started
             return report
-        writing()
+        unfinished.writing()
         claimed: dict[str, str] = {}
         held = _Held(manifest, [job.id for job in plan] + settled_jobs, {job.id for job in stale})
         absent = manifest.jobs.ABSENT
         unrecorded = {job.id for job in stale if manifest.jobs.stamp(job.id) is absent}
-        run = _Run(stale, resolver, options, outdir, source, unrecorded)
+        run = _Run(stale, resolver, options, outdir, source, unfinished, unrecorded)
         applied = _Applied()
-        _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held, applied)
+        _apply(run.results(), run, manifest, stamps, report, claimed, held, applied)
         # only now wait for the output check: the jobs whose inputs changed were built meanwhile
         damaged = _damaged(unchanged, manifest, resolver, stamps, check, report)
         damaged += _damaged_settled(settled_jobs, source, resolver, manifest, outdir, stamps, check, report)
         if damaged:
-            run = _Run(damaged, resolver, options, outdir, source)
-            _apply(run.results(), run.jobs, manifest, stamps, outdir, report, claimed, held, applied)
+            run = _Run(damaged, resolver, options, outdir, source, unfinished)
+            _apply(run.results(), run, manifest, stamps, report, claimed, held, applied)
         mark("run jobs")
         source.memo.store(applied.memo)
         _remember_files(applied, resolver)
         _remove_orphans({job.id for job in plan} | set(settled_jobs), manifest, applied.ran, outdir, options, report)
+        unfinished.remove_debris(manifest.outputs, report.removed)
         _record_host_stamps(host_stamps, settled, plan, manifest, options)
         _save_manifest(manifest, outdir)
         mark("record")
@@ -231,7 +239,8 @@ def _save_manifest(manifest: Manifest, outdir: Path) -> None:
 
 
 def clean(root: Path, out: Path | None = None) -> int:
-    """Delete every artifact the build log records, the log and the memo cache."""
+    """Delete every artifact the build log records (and those a killed build wrote before it could
+    record them: engine/unfinished.py), the log and the memo cache."""
     import shutil
 
     outdir = output_dir(root, out)
@@ -240,6 +249,11 @@ def clean(root: Path, out: Path | None = None) -> int:
     with build_lock(outdir):
         manifest = Manifest.load(outdir)
         removed = sum(remove_output(outdir, path) for path in sorted(manifest.outputs()))
+        unfinished = Unfinished(outdir)  # a killed build's files no record claims yet: built artifacts too
+        debris: list[str] = []
+        unfinished.remove_debris(set, debris)
+        unfinished.close(ended=True)
+        removed += len(debris)
         (outdir / MANIFEST_NAME).unlink(missing_ok=True)
         shutil.rmtree(outdir / MEMO_DIRNAME, ignore_errors=True)
     shutil.rmtree(outdir, ignore_errors=True) if not any(p.name != LOCK_NAME for p in outdir.iterdir()) else None
@@ -368,24 +382,17 @@ def _stamp_to_record(job, record: dict, manifest: Manifest, stamps: Stamps) -> s
 
 
 @contextmanager
-def _unfinished_marker(outdir: Path) -> Iterator[Callable[[], None]]:
-    """The marker of a build that may be writing: made by the function this yields, called
-    before the first job runs, and removed when the build runs to its end (job errors included).
-    A build killed or interrupted while writing leaves it, and only then does the next build
-    sweep the tree for temp files left between write and rename (a walk of every artifact
-    directory, skipped otherwise). A build refused before writing (a bad description) makes
-    none, so the next build does not walk the tree for debris that cannot be there."""
-    marker = outdir / UNFINISHED_NAME
-    if os.path.lexists(marker):
-        sweep_temp_files(outdir)
-        marker.unlink()
-    yield lambda: _touch(marker)
-    marker.unlink(missing_ok=True)
-
-
-def _touch(path: Path) -> None:
-    """Make the marker, never through a link (the one found was removed above)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+def _unfinished_marker(outdir: Path) -> Iterator[Unfinished]:
+    """The marker of a build that may be writing (engine/unfinished.py): found, it names the
+    files an unfinished build may have left; this build's own is made when its first job is
+    about to run, and removed when the build runs to its end (job errors included)."""
+    unfinished = Unfinished(outdir)
+    try:
+        yield unfinished
+    except BaseException:
+        unfinished.close(ended=False)
+        raise
+    unfinished.close(ended=True)
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -399,6 +406,7 @@ class _Run:
     options: BuildOptions
     outdir: Path
     source: JobSource
+    unfinished: Unfinished  # journals the paths of each job's files before they are written
     unrecorded: set[str] = field(default_factory=set)  # ids of the jobs the log has no record of: their files are new
     sent_groups: set[str] = field(default_factory=set)  # groups this process's results carried
 
@@ -411,7 +419,7 @@ class _Run:
             result.memo = self.source.memo.drain()  # a forked worker's results reach the memo file through the parent
             ran = _Ran(result)
             if isinstance(job, DepsJob):  # a host's kickstart and plan: paths no other job produces
-                result.written = _write(result, self.outdir, new=job.id in self.unrecorded)
+                result.written = _write(result, self.outdir, self.unfinished, new=job.id in self.unrecorded)
                 result.outputs = []  # written here, in parallel, instead of shipped to the parent
                 # its record as the log stores it, made here too (in a worker: not in the build process)
                 ran.fingerprint = job.fingerprint_of(result.record)
@@ -508,7 +516,7 @@ def _record(job, fingerprint: str | None, outputs: dict[str, list], result: JobR
 
 
 def _outputs(written: list) -> dict[str, list]:
-    """{path: [size, mtime, sha256]} of _write's (path, written, stat signature, sha256)."""
+    """{path: [size, ctime, sha256]} of _write's (path, written, stat signature, sha256)."""
     return {path: [*sig, digest] for path, _, sig, digest in written}
 
 
@@ -563,10 +571,9 @@ class _Applied:
 
 def _apply(
     results: Iterator,
-    stale: list,
+    run: _Run,
     manifest: Manifest,
     stamps: Stamps,
-    outdir: Path,
     report: BuildReport,
     claimed: dict[str, str],
     held: _Held,
@@ -574,8 +581,9 @@ def _apply(
 ) -> None:
     """Record each result as it arrives (writing the outputs the job did not write itself), into
     the manifest and `applied`. `claimed`: output path -> job id."""
+    outdir = run.outdir
     for index, ran, error in results:
-        job = stale[index]
+        job = run.jobs[index]
         if error:
             report.errors.append(error)
             continue
@@ -590,7 +598,7 @@ def _apply(
             report.errors.append(f"{job.id}: {clash}")
             continue
         try:
-            written_files = _write(result, outdir, new=not previous)
+            written_files = _write(result, outdir, run.unfinished, new=not previous)
         except OSError as exc:
             report.errors.append(f"{job.id}: {_os_error(exc)}")
             continue
@@ -619,11 +627,16 @@ def _paths(result: JobResult) -> list[str]:
     return [w[0] for w in result.written] if result.written is not None else [o.path for o in result.outputs]
 
 
-def _write(result: JobResult, outdir: Path, *, new: bool) -> list[tuple[str, bool, list[int], str]]:
+def _write(
+    result: JobResult, outdir: Path, unfinished: Unfinished, *, new: bool
+) -> list[tuple[str, bool, list[int], str]]:
     """(path, written, stat signature, sha256) of each output, writing those not yet written.
-    `new`: the job has no record, its files are most likely not there (write_output)."""
+    `new`: the job has no record, its files are most likely not there (write_output). Their
+    paths are journalled first: a build killed before its log is saved leaves files no record
+    claims yet (engine/unfinished.py)."""
     if result.written is not None:
         return result.written
+    unfinished.will_write(o.path for o in result.outputs)
     return [(o.path, *write_output(outdir, o, new=new), o.digest) for o in result.outputs]
 
 

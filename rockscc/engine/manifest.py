@@ -2,7 +2,7 @@
 
 `build/.rockscc-manifest.sqlite` (SQLite, one row per job, so a build that reran one job writes
 one row, not the whole log) holds
-- `jobs`: id, host, its input stamp (stamps.py), its dependency group, the size and mtime of each
+- `jobs`: id, host, its input stamp (stamps.py), its dependency group, the size and ctime of each
   output (`sigs`: what a no-op build checks), and `record`: JSON of everything else: the
   fingerprint, the outputs' sha256, and the spec or the dependencies read (`key: value`);
 - `files`: dependency file key -> size, a token of the rest of its stat identity (mtime, ctime,
@@ -31,7 +31,7 @@ from rockscc import __version__
 from rockscc.memo import private_file
 
 NAME = ".rockscc-manifest.sqlite"
-FORMAT = "3"
+FORMAT = "4"  # 4: the outputs' signatures hold their ctime, not their mtime (output.stat_sig)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, host TEXT, stamp TEXT, grp TEXT, sigs BLOB, record TEXT);

@@ -28,12 +28,15 @@ def text_output(path: str, text: str, mode: int = 0o644) -> Output:
 
 
 def stat_sig(path: Path | str) -> list[int] | None:
-    """What identifies a file we wrote: size and mtime in nanoseconds (None if missing)."""
+    """What identifies a file we wrote: size and ctime in nanoseconds (None if missing). The
+    ctime, not the mtime: every write, chmod, link or rename sets it and no tool sets it back, so
+    a hand edit whose mtime was put back (`touch -r`, `cp -p`) or a chmod (a kickstart made
+    world-readable) is seen, as git sees them."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    return [st.st_size, st.st_ctime_ns]
 
 
 def write_output(outdir: Path, output: Output, *, new: bool = False) -> tuple[bool, list[int]]:
@@ -57,8 +60,9 @@ def write_output(outdir: Path, output: Output, *, new: bool = False) -> tuple[bo
         return True, _replace(target, output)
     if st is not None and st.st_size == len(output.data) and _holds(target, output.data):
         if (st.st_mode & 0o777) != output.mode:
-            os.chmod(target, output.mode)  # changes neither size nor mtime: the stat above still holds
-        return False, [st.st_size, st.st_mtime_ns]
+            os.chmod(target, output.mode)
+            st = os.stat(target)  # its ctime is the chmod's
+        return False, [st.st_size, st.st_ctime_ns]
     if st is None and not new:
         sig = _link_new(target, output)
         if sig is not None:
@@ -126,7 +130,7 @@ def _link_new(target: str, output: Output) -> list[int] | None:
         _NO_TMPFILE.add(directory)  # no O_TMPFILE on this file system (EISDIR: a kernel without it)
         return None
     try:
-        written = _fill(fd, output)
+        _fill(fd, output)
         try:
             os.link(str(fd), target, src_dir_fd=_proc_fds())  # linkat(.., AT_SYMLINK_FOLLOW): the file itself
         except FileExistsError:
@@ -136,9 +140,10 @@ def _link_new(target: str, output: Output) -> list[int] | None:
                 raise
             _NO_TMPFILE.add(directory)  # no /proc, or a file system that cannot link it
             return None
+        written = os.fstat(fd)  # after the link, which sets the ctime (stat_sig)
     finally:
         os.close(fd)
-    return [written.st_size, written.st_mtime_ns]
+    return [written.st_size, written.st_ctime_ns]
 
 
 def _replace(target: str, output: Output) -> list[int]:
@@ -152,26 +157,24 @@ def _replace(target: str, output: Output) -> list[int]:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, output.mode)
     try:
         try:
-            written = _fill(fd, output)
+            _fill(fd, output)
+            os.replace(tmp, target)
+            written = os.fstat(fd)  # after the rename, which sets the ctime (stat_sig)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)  # a full disk, an interrupt: the old file stays, no debris
         raise
-    return [written.st_size, written.st_mtime_ns]
+    return [written.st_size, written.st_ctime_ns]
 
 
-def _fill(fd: int, output: Output) -> os.stat_result:
-    """Write all of the output to `fd` with the promised mode; the file's stat (size and mtime are
-    final here: neither chmod, link nor rename changes them)."""
+def _fill(fd: int, output: Output) -> None:
+    """Write all of the output to `fd` with the promised mode."""
     data = memoryview(output.data)
     while data:  # a short write (a disk filling up) is continued: the next write raises ENOSPC
         data = data[os.write(fd, data) :]
-    written = os.fstat(fd)
-    if (written.st_mode & 0o777) != output.mode:  # the umask narrowed it, or a stale temp file had another
+    if (os.fstat(fd).st_mode & 0o777) != output.mode:  # the umask narrowed it, or a stale temp file had another
         os.fchmod(fd, output.mode)  # what we promised (0600 kickstarts), whatever the umask
-    return written
 
 
 _TMPFILE_FLAGS = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY

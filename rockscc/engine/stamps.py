@@ -39,12 +39,15 @@ def description_digest(cluster: Cluster) -> bytes:
 class Stamps:
     """The stamps of one build. `options`: every option that changes what a compile produces (a
     dataclass: its repr names each field, so an option added later is covered); `tree_signature`:
-    a callable giving the (path, stat identity) of every node, graph and include file."""
+    a callable giving the (path, stat identity) of every node, graph and include file; `stamped`:
+    the folders it lists (absolute path prefixes), so that a job that read a file elsewhere is
+    known to be uncovered."""
 
-    def __init__(self, cluster: Cluster, options, tree_signature) -> None:
+    def __init__(self, cluster: Cluster, options, tree_signature, stamped: tuple[str, ...]) -> None:
         self.cluster = cluster
         self.options = options
         self.tree_signature = tree_signature
+        self.stamped = stamped
         self._group_verdicts: dict[str, bool] = {}
 
     @cached_property
@@ -97,7 +100,7 @@ class Stamps:
 
     def stampable(self, record: dict, groups: dict) -> bool:
         """Whether a job's recorded dependencies are all covered by its stamp."""
-        if any(key.startswith(UNSTAMPABLE_DEPS) for key in record.get("deps", {})):
+        if not self._covered(record.get("deps", {})):
             return False
         group = record.get("group")
         return group is None or self._group_stampable(group, groups)
@@ -107,5 +110,15 @@ class Stamps:
         if group not in self._group_verdicts:
             if group not in groups:
                 return True  # not recorded (yet): nothing known to be unstampable
-            self._group_verdicts[group] = not any(key.startswith(UNSTAMPABLE_DEPS) for key in groups[group])
+            self._group_verdicts[group] = self._covered(groups[group])
         return self._group_verdicts[group]
+
+    def _covered(self, keys) -> bool:
+        """No key on the whole description, and every file read in a folder the stamps list (a
+        `<file include>` may name a file of any folder of an overlay: its edit, or its creation,
+        changes no stamp; such a job is checked exactly on every build)."""
+        stamped = self.stamped
+        return not any(
+            key.startswith(UNSTAMPABLE_DEPS) or (key.startswith("file:") and not key.startswith(stamped, 5))
+            for key in keys
+        )

@@ -69,6 +69,15 @@ def racy(st: os.stat_result, now_ns: int | None = None) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) >= (time.time_ns() if now_ns is None else now_ns) - RACY_NS
 
 
+STAMPED = ("nodes", "graphs", "include")  # the folders of an overlay whose files input stamps list
+
+
+def stamped_dirs(overlays: list[Overlay]) -> tuple[str, ...]:
+    """The folders files_signature lists, as absolute path prefixes (each ending in a separator):
+    a file read elsewhere (a `<file include>` of another folder) is not covered by the stamps."""
+    return tuple(os.path.join(os.path.abspath(overlay.path), sub, "") for overlay in overlays for sub in STAMPED)
+
+
 def files_signature(overlays: list[Overlay]) -> tuple:
     """(path, stat identity) of every node, graph and include file of the overlays: a stat each,
     no reads (what a build's input stamps cover of them). When a file is racily recent, the
@@ -78,23 +87,31 @@ def files_signature(overlays: list[Overlay]) -> tuple:
     now = time.time_ns()
     recent = False
     for overlay in overlays:
-        for sub in ("nodes", "graphs", "include"):
-            recent |= _scan(str(overlay.path / sub), entries, now)
+        tree = os.path.realpath(overlay.path)
+        for sub in STAMPED:
+            recent |= _scan(str(overlay.path / sub), entries, now, tree, set())
     entries.sort()
     if recent:
         entries.append(("racy", now))
     return tuple(entries)
 
 
-def _scan(directory: str, entries: list, now: int) -> bool:
+def _scan(directory: str, entries: list, now: int, tree: str, seen: set) -> bool:
     """Add the files under `directory`; whether one is racily recent. os.scandir, not
-    Path.rglob: this runs on every build, and rglob is ~10x slower."""
+    Path.rglob: this runs on every build, and rglob is ~10x slower. A link to a folder is
+    followed when the folder lies in the overlay's tree (`tree`, its real path), as the compiler
+    follows it (a graph's folder, an include's sub-folder): listed as a file, its own stat would
+    not change when a file in it is rewritten. `seen`: the real paths listed, against loops."""
     recent = False
+    real = os.path.realpath(directory)
+    if real in seen:
+        return recent
+    seen.add(real)
     try:
         with os.scandir(directory) as it:
             for entry in it:
-                if entry.is_dir(follow_symlinks=False):
-                    recent |= _scan(entry.path, entries, now)
+                if entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and _folder_in(entry.path, tree)):
+                    recent |= _scan(entry.path, entries, now, tree, seen)
                 else:
                     try:
                         st = entry.stat()
@@ -105,6 +122,12 @@ def _scan(directory: str, entries: list, now: int) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         pass
     return recent
+
+
+def _folder_in(path: str, tree: str) -> bool:
+    """Whether `path` (a link) leads to a folder inside `tree` (a real path)."""
+    real = os.path.realpath(path)
+    return os.path.isdir(real) and (real == tree or real.startswith(tree + os.sep))
 
 
 def find_include(roots: list[Path], name: str) -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from rockscc.engine.jobs import DepResolver, digest
@@ -131,11 +132,16 @@ def attr_context(cluster: Cluster, host_name: str | None):
 
 def file_digest(path: Path, manifest: Manifest) -> str | None:
     """sha256 of a file, re-hashed only when its stat identity changed since the last build (or
-    was racily recent then: model/overlay.py)."""
+    was racily recent then: model/overlay.py). None when there is no file there: what the
+    compiler records of a path it did not find (a folder in its place is no file to it either).
+    A file that cannot be read has a value no record holds: its job is rebuilt, and its compile
+    reports the error as a build from scratch would (not this whole build's failure)."""
     key = str(path)
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    if st is None or not S_ISREG(st.st_mode):
         if manifest.files.pop(key, None) is not None:
             manifest.file_changed()
         return None
@@ -143,7 +149,11 @@ def file_digest(path: Path, manifest: Manifest) -> str | None:
     known = manifest.files.get(key)
     if known and known[:2] == sig:
         return known[2]
-    value = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    value = hashlib.sha256(data).hexdigest()
     manifest.files[key] = [st.st_size, -1 if racy(st) else sig[1], value]
     manifest.file_changed()
     return value

@@ -43,6 +43,7 @@ Process-wide state outside any session is listed in PROCESS_WIDE below, each wit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -58,7 +59,7 @@ from rockscc.memo import Memo, code_identity
 from rockscc.model import Cluster, Hardware, Host
 from rockscc.model.cluster import truthy
 from rockscc.model.defaults import DEFAULT_DIALECT, PRESEED_DIALECTS
-from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature
+from rockscc.model.overlay import BUILTIN_BASE, Overlay, files_signature, stamped_dirs
 from rockscc.partitions import PlannedHost, Planner
 from rockscc.pipeline import deps, hostfacts, producers
 from rockscc.pipeline.hostfacts import Facts
@@ -461,7 +462,8 @@ class Session:
 
     def stamps(self) -> Stamps:
         if self._stamps is None:
-            self._stamps = Stamps(self.cluster, self.options, lambda: self.tree_signature)
+            stamped = stamped_dirs(self.cluster.overlays())
+            self._stamps = Stamps(self.cluster, self.options, lambda: self.tree_signature, stamped)
         return self._stamps
 
     def host_stamps(self, hosts: list[str] | None) -> dict[str, str]:
@@ -534,11 +536,14 @@ class Session:
         return dict(zip(evaluated, deps.values()))
 
     def dep_key(self, key: str) -> str:
-        """A dependency key as the engine evaluates it: files by absolute path (resolved once each)."""
+        """A dependency key as the engine evaluates it: files by absolute path (made once each).
+        Links are not followed: the key names the path the compiler read, whose hash follows it
+        to whatever it points at now. A key naming a link's target would not see the link
+        pointed elsewhere (the old target unchanged, the node's path the same)."""
         found = self._dep_keys.get(key)
         if found is None:
             prefix, _, rest = key.partition(":")
-            found = self._dep_keys[key] = f"file:{Path(rest).resolve()}" if prefix == "file" else key
+            found = self._dep_keys[key] = f"file:{os.path.abspath(rest)}" if prefix == "file" else key
         return found
 
 

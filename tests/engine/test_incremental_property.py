@@ -5,11 +5,15 @@ means).
 
 A Hypothesis state machine edits a description at random: node files (plain, extend-, replace-,
 shadowing base nodes, with filters, entities, variables, includes and evals), graph files (edges,
-orders, cycles), include files, rolls (added, enabled, disabled, removed, their own files), attributes
-at every level, hosts (added, removed, renamed, their files edited by hand in place), interfaces, hardware profiles and host disks, PXE
-actions and boot flags, VMs (and `create host vm` on libvirt's test driver), the kickstart dialect,
-the build's options, the service configs' attributes and the TFTP tree's site files; builds of a
-few hosts in between. After every step it builds and compares.
+orders, cycles), include files, files read by `<file include>` from another folder, rolls (added,
+enabled, disabled, removed, their own files), attributes at every level, hosts (added, removed,
+renamed, their files edited by hand in place), interfaces, hardware profiles and host disks, PXE
+actions and boot flags, VMs (added, moved to another container, `create host vm` on libvirt's test
+driver), the kickstart dialect,
+the build's options, the service configs' attributes and the TFTP tree's site files; site files
+made links to other files of the description (and pointed elsewhere), the graph folder made a link;
+builds of a few hosts, builds SIGKILLed at named points and artifacts deleted or edited by hand in
+between. After every step it builds and compares.
 
 CI runs a bounded number of examples. For thousands:
 
@@ -25,6 +29,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -36,7 +41,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from rockscc.engine import make
 from rockscc.model import load
 from tests.conftest import remove_test_domains
-from tests.engine.differential import Description
+from tests.engine.differential import KILL_POINTS, Description
 
 OUTCOMES: Counter = Counter()  # (command words, made) -> how often
 EXAMPLES = int(os.environ.get("ROCKSCC_PROPERTY_EXAMPLES", "6"))
@@ -49,7 +54,7 @@ ROOTS = ["compute", "nas", "client", "server", "vm-container"]
 OVERLAYS = ["site", "r1", "r2"]
 INCLUDES = ["inc-a.sh", "inc-b.sh", "frag.xml"]
 FILTERS = ["", ' cond="site_flag"', ' arch="x86_64"', ' os="linux"', ' cond="not site_flag"']
-HOSTS = ["compute-0-0", "compute-0-1", "compute-0-2", "nas-0-0", "vm-container-0-0", "frontend-0-1"]
+HOSTS = ["compute-0-0", "compute-0-1", "compute-0-2", "nas-0-0", "vm-container-0-0", "vm-container-0-1", "frontend-0-1"]
 ATTRS = {
     "site_flag": ["yes", "no"],
     "site_var": ["alpha", "beta"],
@@ -80,6 +85,7 @@ PIECES = [
     '<post><eval shell="sh">echo ev-$Kickstart_Timezone-{n}</eval></post>',
     '<post><eval shell="python">import os; print("py-" + os.environ.get("site_flag", "unset"))</eval></post>',
     "<post>echo flag=&site_flag;</post>",
+    '<post><file name="/etc/motd" include="files/motd"/></post>',  # a folder the input stamps do not list
 ]
 PARTITION_PROGRAMS = [
     'echo "rocks force-default" > /tmp/user_partition_info',
@@ -126,6 +132,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.desc = Description(self.base)
         self.rolls = self.base / "rolls"
         self.build_args: list[str] = []
+        self.touched = False  # outputs changed outside a finished build since the last check
 
     def teardown(self) -> None:
         remove_test_domains()
@@ -159,7 +166,8 @@ class IncrementalBuilds(RuleBasedStateMachine):
         return result
 
     def check(self) -> None:
-        self.desc.check(*self.build_args)
+        self.desc.check(*self.build_args, touched=self.touched)
+        self.touched = False
 
     def cluster(self):
         return load(self.desc.root)
@@ -223,6 +231,55 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @rule(data=st.data())
     def remove_include_file(self, data) -> None:
         data.draw(st.sampled_from(self.files("include", "*"))).unlink()
+        self.check()
+
+    @rule(overlay=st.sampled_from(OVERLAYS), n=st.integers(0, 3), remove=st.booleans())
+    def write_loose_file(self, overlay, n, remove) -> None:
+        """files/motd, read by `<file include="files/motd">` from whichever overlay has it."""
+        path = self.overlay_dir(overlay) / "files" / "motd"
+        if remove:
+            path.unlink(missing_ok=True)
+        else:
+            self.desc.write("files/motd", f"motd {n} of {overlay}\n", self.overlay_dir(overlay))
+        self.check()
+
+    @rule(
+        data=st.data(),
+        link=st.sampled_from(
+            ["nodes/site-a.xml", "nodes/extend-ssh.xml", "graphs/default/site-1.xml", "include/inc-a.sh"]
+        ),
+        which=st.sampled_from(["one", "two"]),
+    )
+    def link_site_file(self, data, link, which) -> None:
+        """A site file made a link to a file elsewhere in the description, or pointed at another:
+        its content is the target's."""
+        kind = link.split("/")[0]
+        text = {"nodes": node_text(Path(link).stem.removeprefix("extend-")), "graphs": graph_text()}.get(
+            kind, include_text("inc-a.sh")
+        )
+        shared = f"shared/{kind}-{which}"
+        if not (self.desc.root / shared).exists():
+            self.desc.write(shared, data.draw(text))
+        path = self.desc.root / link
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        path.symlink_to(os.path.relpath(self.desc.root / shared, path.parent))
+        self.check()
+
+    @rule(linked=st.booleans())
+    def link_graph_folder(self, linked) -> None:
+        """The site's graphs/default/ made a link to a folder of the description (its files moved
+        there), or a folder again: later graph edits go through the link."""
+        folder, shared = self.desc.root / "graphs/default", self.desc.root / "shared-graph"
+        if linked and not folder.is_symlink():
+            shutil.rmtree(shared, ignore_errors=True)
+            shutil.copytree(folder, shared, symlinks=True) if folder.is_dir() else shared.mkdir()
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.symlink_to(os.path.relpath(shared, folder.parent))
+        elif not linked and folder.is_symlink():
+            folder.unlink()
+            shutil.copytree(shared, folder, symlinks=True)
         self.check()
 
     # --- rolls ----------------------------------------------------------------------------------
@@ -402,7 +459,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.check()
 
     # --- VMs ------------------------------------------------------------------------------------
-    @rule(data=st.data(), change=st.sampled_from(["add", "mem", "remove", "create"]))
+    @rule(data=st.data(), change=st.sampled_from(["add", "mem", "move", "remove", "create"]))
     def change_vm(self, data, change) -> None:
         cluster = self.cluster()
         containers = sorted(h for h, host in cluster.hosts.items() if host.membership == "VM Container")
@@ -413,10 +470,45 @@ class IncrementalBuilds(RuleBasedStateMachine):
             vm = data.draw(st.sampled_from(vms))
             argv = {
                 "mem": ["set", "host", "vm", vm, f"mem={data.draw(st.sampled_from([512, 1024, 2048]))}"],
+                "move": ["set", "host", "vm", vm, f"physnode={data.draw(st.sampled_from(containers or ['none']))}"],
                 "remove": ["remove", "host", "vm", vm, "force=yes"],
                 "create": ["create", "host", "vm", vm, *(["eval=no"] if "--eval=no" in self.build_args else [])],
             }[change]
             self.cli(*argv)
+        self.check()
+
+    # --- builds that did not run to their end, and build/ edited by hand --------------------------
+    @rule(point=st.sampled_from(sorted(KILL_POINTS)))
+    def killed_build(self, point) -> None:
+        """A build SIGKILLed at one of differential.KILL_POINTS; the next rule edits and checks."""
+        self.desc.killed_build(point, *self.build_args)
+        self.touched = True
+
+    @rule(data=st.data(), change=st.sampled_from(["delete", "append", "truncate", "chmod", "in place, mtime kept"]))
+    def hand_edit_artifact(self, data, change) -> None:
+        """An artifact deleted, edited by hand (its size changing or not, its mtime put back) or
+        chmod'ed: the next build puts it back."""
+        built = sorted(
+            p
+            for p in (self.desc.root / "build").rglob("*")
+            if p.is_file() and ".rockscc" not in str(p.relative_to(self.desc.root))
+        )
+        if built:
+            path = data.draw(st.sampled_from(built))
+            before = path.stat()
+            time.sleep(0.02)  # past the coarse clock's tick of the build's write: a ctime of its own
+            if change == "delete":
+                path.unlink()
+            elif change == "chmod":
+                path.chmod(0o606)
+            elif change == "in place, mtime kept":
+                first = path.read_bytes()[:1]
+                with open(path, "r+b") as f:  # its first byte changed (if it has one), its size kept
+                    f.write(b"" if not first else b"@" if first != b"@" else b"#")
+                os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+            else:
+                path.write_bytes(path.read_bytes() + b"# by hand\n" if change == "append" else b"")
+            self.touched = True
         self.check()
 
     # --- the build's own options, and builds of a few hosts -----------------------------------------

@@ -6,14 +6,16 @@ each edit the incremental build must equal a build from scratch (tests/engine/di
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
-from rockscc.model import transaction
-from tests.engine.differential import Description
+from rockscc.model import load, transaction
+from rockscc.model.overlay import RACY_NS
+from tests.engine.differential import Description, artifacts
 
 
 @pytest.fixture
@@ -271,3 +273,158 @@ def test_a_file_that_becomes_a_link_out_of_the_description(desc, tmp_path, link)
     (desc.root / link).symlink_to(outside)
     build = desc.check("--eval=no")
     assert "leads outside" in build.errors["profile:compute-0-0"]
+
+
+@pytest.mark.parametrize("link", ["nodes/extend-compute.xml", "graphs/default/site.xml", "include/site.sh"])
+def test_a_link_pointed_at_another_file(desc, link):
+    """A node, graph or include file that is a link inside the description, pointed at another
+    file: the record held the old target's path (unchanged) and the link's own (the same), so the
+    kickstart kept the old target's content."""
+    desc.write("nodes/extend-compute.xml", node('<post><include file="site.sh"/></post>'))
+    desc.write("graphs/default/site.xml", '<graph><edge from="compute" to="ssh"/></graph>\n')
+    desc.write("include/site.sh", "echo site\n")
+    targets = {
+        "nodes/extend-compute.xml": [node("<package>pkg-one</package>"), node("<package>pkg-two</package>")],
+        "graphs/default/site.xml": [
+            '<graph><edge from="compute" to="site-one"/></graph>\n',
+            '<graph><edge from="compute" to="site-two"/></graph>\n',
+        ],
+        "include/site.sh": ["echo pkg-one\n", "echo pkg-two\n"],
+    }[link]
+    for n, text in zip(("one", "two"), targets):
+        desc.write(f"shared/{n}", text)
+        desc.write(f"nodes/site-{n}.xml", node(f"<package>pkg-{n}</package>"))
+    (desc.root / link).unlink()
+    _relative_link(desc.root / link, desc.root / "shared/one")
+    desc.check("--eval=no")
+    assert "pkg-one" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+    (desc.root / link).unlink()
+    _relative_link(desc.root / link, desc.root / "shared/two")
+    desc.check("--eval=no")
+    assert "pkg-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+
+
+@pytest.mark.parametrize("folder", ["graphs/default", "include/site"])
+def test_a_file_edited_in_a_folder_that_is_a_link(desc, folder):
+    """A graph's folder (or an include's sub-folder) that is a link to a folder of the
+    description: the input stamps listed the link, not the files behind it, and a file rewritten
+    there in place changes neither, so every job was taken for unchanged."""
+    desc.write("nodes/site-one.xml", node("<package>pkg-one</package>"))
+    desc.write("nodes/site-two.xml", node("<package>pkg-two</package>"))
+    name = "site.xml" if folder.startswith("graphs") else "motd"
+    texts = (
+        [
+            '<graph><edge from="compute" to="site-one"/></graph>\n',
+            '<graph><edge from="compute" to="site-two"/></graph>\n',
+        ]
+        if folder.startswith("graphs")
+        else ["echo pkg-one\n", "echo pkg-two\n"]
+    )
+    desc.write(f"shared/{name}", texts[0])
+    if folder.startswith("include"):
+        desc.write("nodes/extend-compute.xml", node('<post><include file="site/motd"/></post>'))
+    shutil.rmtree(desc.root / folder, ignore_errors=True)
+    (desc.root / folder).parent.mkdir(parents=True, exist_ok=True)
+    _relative_link(desc.root / folder, desc.root / "shared")
+    _past_racy_window()
+    desc.check("--eval=no")
+    assert "pkg-one" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+    _past_racy_window()  # no file is racily recent: the stamps are trusted
+    with open(desc.root / "shared" / name, "r+") as f:  # in place: the folder's own times do not change
+        f.write(texts[1])
+    desc.check("--eval=no")
+    assert "pkg-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+
+
+def _relative_link(link, target) -> None:
+    """A link inside the description, as relative (its copy from scratch points into the copy)."""
+    link.symlink_to(os.path.relpath(target, link.parent))
+
+
+def _past_racy_window() -> None:
+    """Wait until every file written so far is older than the racily clean window (overlay.RACY_NS)."""
+    time.sleep(RACY_NS / 1e9 + 0.2)
+
+
+@pytest.mark.parametrize("point", ["after three jobs' files", "before removing orphans", "before saving the log"])
+def test_a_killed_build_then_the_new_host_removed(desc, point):
+    """A build killed after it wrote a new host's kickstart and boot files, before its log was
+    saved: the host removed, no record ever claimed them and they stayed — a pxelinux file for an
+    address that was no host's. Two hosts: their kickstarts are written by forked workers."""
+    desc.must("add", "host", "compute-0-1")
+    desc.must("add", "host", "compute-0-2")
+    desc.killed_build(point, "--eval=no")
+    desc.must("remove", "host", "compute-0-1")
+    desc.must("remove", "host", "compute-0-2")
+    desc.check("--eval=no", touched=True)
+
+
+@pytest.mark.parametrize("point", ["before removing orphans", "before saving the log"])
+def test_a_killed_build_then_the_address_put_back(desc, point):
+    """A host's address changed, the build killed after it wrote the boot files under the new
+    address, the address put back: the new-address files stayed."""
+    cluster = load(desc.root)
+    address = cluster.private_ip(cluster.hosts["compute-0-0"])
+    desc.must("set", "host", "interface", "compute-0-0", "eth0", "ip=10.1.200.150")
+    desc.killed_build(point, "--eval=no")
+    desc.must("set", "host", "interface", "compute-0-0", "eth0", f"ip={address}")
+    desc.check("--eval=no", touched=True)
+
+
+@pytest.mark.parametrize("created_later", [False, True])
+def test_a_file_include_of_a_folder_the_stamps_do_not_list(desc, created_later):
+    """`<file include="files/motd">` reads a file of any folder of an overlay, not only include/:
+    the input stamps list nodes/, graphs/ and include/, so its edit (or its creation, when it was
+    missing) changed no stamp and the kickstart kept the old text."""
+    desc.write("nodes/extend-compute.xml", node('<post><file name="/etc/motd" include="files/motd"/></post>'))
+    if not created_later:
+        desc.write("files/motd", "hello-one\n")
+    _past_racy_window()
+    desc.check("--eval=no")
+    _past_racy_window()  # no file is racily recent: the stamps are trusted
+    desc.write("files/motd", "hello-two, longer\n")
+    desc.check("--eval=no")
+    assert "hello-two" in (desc.root / "build/kickstart/compute-0-0.ks").read_text()
+
+
+@pytest.mark.parametrize("edit", ["chmod", "same size, mtime put back"])
+def test_an_artifact_changed_by_hand_where_size_and_mtime_do_not_show_it(desc, edit):
+    """The output check compared each artifact's size and mtime: a kickstart made world-readable
+    (its root password hash with it) or edited in place with its mtime put back stayed so."""
+    ks = desc.root / "build/kickstart/compute-0-0.ks"
+    time.sleep(0.02)  # past the coarse clock's tick the build wrote in
+    before = ks.stat()
+    if edit == "chmod":
+        ks.chmod(0o644)
+    else:
+        data = ks.read_bytes()
+        with open(ks, "r+b") as f:  # in place, same size
+            f.write(data.replace(b"keyboard us", b"keyboard XX", 1))
+        os.utime(ks, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert ks.stat().st_size == before.st_size and ks.read_bytes() != data
+    build = desc.check("--eval=no", touched=True)
+    assert build.rebuilt == {"profile:compute-0-0": "an output is missing or was changed outside rockscc"}
+
+
+@pytest.mark.parametrize("read", ['<sinclude file="site.sh"/>', '<file name="/etc/motd" include="include/site.sh"/>'])
+def test_an_input_file_replaced_by_a_folder(desc, read):
+    """The compiler takes a folder where a file was for no file (an optional include, a missing
+    `<file include>`), as a build from scratch does; the incremental build's check of the file
+    read it and failed as a whole ("include/site.sh: Is a directory"), on every build after."""
+    desc.write("nodes/extend-compute.xml", node(f"<post>{read}</post>"))
+    desc.write("include/site.sh", "echo site\n")
+    desc.check("--eval=no")
+    (desc.root / "include/site.sh").unlink()
+    (desc.root / "include/site.sh").mkdir()
+    build = desc.check("--eval=no")
+    assert build.result.rc == 0 and "profile:compute-0-0" in build.rebuilt
+
+
+def test_build_clean_after_a_killed_build(desc):
+    """`build clean=yes` deleted what the build log records: a killed build's files for a host it
+    never recorded (its kickstart, its pxelinux file) stayed."""
+    desc.must("add", "host", "compute-0-1")
+    desc.killed_build("before saving the log", "--eval=no")
+    assert (desc.root / "build/kickstart/compute-0-1.ks").exists()
+    desc.must("build", "clean=yes")
+    assert artifacts(desc.root / "build", desc.root) == {}

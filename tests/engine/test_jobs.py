@@ -66,12 +66,12 @@ def test_a_group_whose_first_result_failed_to_write_still_reaches_the_log(tmp_pa
         d.must("add", "host", name)
     real, failed = make._write, []
 
-    def full_disk_once(result, outdir, *, new):
+    def full_disk_once(result, outdir, unfinished, *, new):
         compiled = "group" in result.record  # a kickstart job's result, not a boot file's
         if compiled and not failed and any("compute-0-0" in output.path for output in result.outputs):
             failed.append(True)
             raise OSError(28, "No space left on device")
-        return real(result, outdir, new=new)
+        return real(result, outdir, unfinished, new=new)
 
     monkeypatch.setattr(make, "_write", full_disk_once)
     first = d.build("--eval=no", "-j1")

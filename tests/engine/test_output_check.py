@@ -31,7 +31,7 @@ def _log(outdir: Path, jobs: int, outputs_per_job: int = 2, names: list[str] | N
             (outdir / path).parent.mkdir(parents=True, exist_ok=True)
             (outdir / path).write_text(f"job {n} output {k}\n")
             st_ = (outdir / path).stat()
-            outputs[path] = [st_.st_size, st_.st_mtime_ns, "0" * 64]
+            outputs[path] = [st_.st_size, st_.st_ctime_ns, "0" * 64]
         job_id = names[n] if names is not None else f"profile:host-{n}"
         manifest.jobs.put(job_id, {"host": f"host-{n}", "in": "stamp", "fp": "fp", "outputs": outputs})
         ids.append(job_id)
@@ -41,6 +41,7 @@ def _log(outdir: Path, jobs: int, outputs_per_job: int = 2, names: list[str] | N
 
 def _damage(outdir: Path, ids: list[str], victims: list[int]) -> set[str]:
     """Delete, grow, or re-time one output of each victim job (by index): the jobs now damaged."""
+    time.sleep(0.02)  # past the coarse clock's tick the files were written in: a ctime of its own
     for i, n in enumerate(victims):
         path = outdir / f"d{n % 7}/job{n}-{i % 2}"
         how = i % 3
@@ -49,7 +50,7 @@ def _damage(outdir: Path, ids: list[str], victims: list[int]) -> set[str]:
         elif how == 1:
             path.write_text(path.read_text() + "edited by hand\n")
         else:
-            os.utime(path, ns=(0, path.stat().st_mtime_ns + 1))  # same size, another mtime
+            os.utime(path, ns=(0, path.stat().st_mtime_ns))  # same size and mtime put back, another ctime
     return {ids[n] for n in victims}
 
 
