@@ -69,33 +69,26 @@ def add_roll_record(site: Path, path: str) -> None:
         fh.write(f'\n[rolls.outside]\npath = "{path}"\n')
 
 
-def test_a_roll_path_naming_the_host_root_brings_nothing_of_the_host(site):
+def _roll_at_root(site) -> str:
+    return "/"
+
+
+def _roll_linked_to_root(site) -> str:
+    (site / "rolls").mkdir(exist_ok=True)
+    (site / "rolls" / "outside").symlink_to("/")
+    return "rolls/outside"
+
+
+@pytest.mark.parametrize("roll_path", [_roll_at_root, _roll_linked_to_root], ids=["path", "link"])
+def test_a_roll_naming_the_host_root_brings_nothing_of_the_host(site, roll_path):
+    """A roll path of `/` in cluster.toml, or a rolls/ link to it: an eval naming `rocks` must not
+    reach a socket listening on the host."""
     directory = Path(tempfile.mkdtemp(prefix="rockscc-host-", dir="/tmp"))
     try:
         directory.chmod(0o755)
         listener = Listener(directory / "s.sock")
         try:
-            add_roll_record(site, "/")
-            out = connect_eval(site, f"{VIEW_ROLL}{directory}/s.sock")
-            assert "PROBE REFUSED" in out, out[-2000:]
-            assert listener.accepted == 0
-        finally:
-            listener.close()
-    finally:
-        for entry in directory.iterdir():
-            entry.unlink()
-        directory.rmdir()
-
-
-def test_a_roll_linked_to_the_host_root_brings_nothing_of_the_host(site):
-    directory = Path(tempfile.mkdtemp(prefix="rockscc-host-", dir="/tmp"))
-    try:
-        directory.chmod(0o755)
-        listener = Listener(directory / "s.sock")
-        try:
-            (site / "rolls").mkdir(exist_ok=True)
-            (site / "rolls" / "outside").symlink_to("/")
-            add_roll_record(site, "rolls/outside")
+            add_roll_record(site, roll_path(site))
             out = connect_eval(site, f"{VIEW_ROLL}{directory}/s.sock")
             assert "PROBE REFUSED" in out, out[-2000:]
             assert listener.accepted == 0
