@@ -75,6 +75,10 @@ class Graph:
     def _read(self, path: Path, display: str, overlay: str) -> None:
         root = read_xml(path, display)
         self.files.append((display, path))
+        if root.tag != "graph":  # a node file put in graphs/, say: its edges (if any) still count
+            self.warnings.append(
+                Diagnostic(display, root.sourceline, f"a graph file's top element is <graph>, not <{root.tag}>")
+            )
         for element in root:
             if not isinstance(element.tag, str):
                 continue

@@ -125,6 +125,17 @@ def test_check_reports_unreachable_nodes_and_unknown_graph_tags(bare):
     assert "graphs/default/g.xml:4: warning: unknown graph element <frob> ignored" in result.out
 
 
+def test_check_warns_of_a_graph_file_whose_top_element_is_not_graph(bare):
+    """A node file put in graphs/ by mistake was read without a word (its <package>s and
+    <post>s as "unknown graph elements" only when it had any)."""
+    setup(bare, '<edge from="compute" to="a"/>', ["compute", "a"])
+    write(bare, "graphs/default/misplaced.xml", "<kickstart>\n<description>a node</description>\n</kickstart>\n")
+    result = run_cli("-C", str(bare), "check")
+    assert (
+        "graphs/default/misplaced.xml:1: warning: a graph file's top element is <graph>, not <kickstart>" in result.out
+    )
+
+
 def test_list_host_graph_dot_marks_filtered_edges(bare):
     setup(
         bare,
