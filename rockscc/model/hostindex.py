@@ -183,6 +183,12 @@ class Index:
     def has(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM hosts WHERE name = ?", (name,)).fetchone() is not None
 
+    def alike(self, name: str) -> list[str]:
+        """Other indexed names equal to `name` but for case (host names are ASCII, which NOCASE
+        folds): a scan, for the rare file read again after a hand edit."""
+        found = self.db.execute("SELECT name FROM hosts WHERE name = ? COLLATE NOCASE AND name != ?", (name, name))
+        return sorted(other for (other,) in found)
+
     def row(self, name: str) -> Row | None:
         """One host's row without its record (`data` None), None if it has none."""
         fields = ", ".join("NULL" if f == "data" else f for f in Row._fields)

@@ -497,6 +497,9 @@ class HostFiles:
 
     def _check_one(self, name: str, row: Row) -> None:
         """What _check_across checks, for one host: through the index, not every row."""
+        alike = [other for other in self.index.alike(name) if other not in self._gone]
+        if alike:
+            raise RocksccError(_case_message(name, alike[0]))
         host = decode(Host, json.loads(row.data))
         for i, iface in enumerate(host.interfaces):
             for key in ("ip", "mac"):
@@ -661,6 +664,7 @@ def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> No
                 owners.setdefault(value, []).append(name)
         if row.container is not None:
             slots.setdefault((row.container, row.slot), []).append(name)
+    _check_case(rows, fresh, root)
     for name, row in rows.items():
         if name not in fresh and not (row.container and row.container not in rows):
             continue
@@ -670,6 +674,25 @@ def _check_across(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> No
             where = f"{HOSTS_DIR}/{name}.toml"
             text = _read(host_file(root, name))
             raise RocksccError(f"{where}:{locate(text, path)}: {dotted(path)}: {message}")
+
+
+def _check_case(rows: dict[str, Row], fresh: dict[str, Row], root: Path) -> None:
+    """A host file written by hand whose name differs from another host's only in case (what
+    a command refuses: _refuse_names_differing_in_case)."""
+    by_lower: dict[str, list[str]] = {}
+    for name in rows:
+        by_lower.setdefault(name.lower(), []).append(name)
+    for name in sorted(fresh):
+        alike = [other for other in by_lower.get(name.lower(), ()) if other != name]
+        if alike:
+            raise RocksccError(_case_message(name, sorted(alike)[0]))
+
+
+def _case_message(name: str, other: str) -> str:
+    return (
+        f'{HOSTS_DIR}/{name}.toml: host "{name}" differs from host "{other}" only in case; '
+        "host names are DNS names, which ignore case (rename one of them)"
+    )
 
 
 def _conflict(

@@ -73,3 +73,24 @@ def test_names_unlike_in_more_than_case_still_load(cluster, tmp_path):
     lines = "rockscc add host compute-0-1\nrockscc add host c-0-0 membership=Compute\n"
     result = run_cli("-C", str(cluster), "load", script(tmp_path, lines))
     assert result.rc == 0 and "loaded 2 command line(s)" in result.out, result.err
+
+
+@pytest.mark.parametrize("command", [["list", "host"], ["set", "host", "attr", "compute-0-0", "a", "1"], ["build"]])
+@pytest.mark.parametrize("many", [False, True], ids=["one file", "many files"])
+def test_a_host_file_written_by_hand_alike_but_for_case_is_refused(cluster, command, many):
+    """The same rule for a file made by hand (read one by one through the index, or, many at
+    once, checked against every row), named at the file."""
+    count = 80 if many else 1  # more than the BULK of store.py (64): every row checked at once
+    for n in range(1, count):
+        (cluster / HOSTS_DIR / f"compute-1-{n}.toml").write_text(f'membership = "Compute"\nrack = 1\nrank = {n}\n')
+    (cluster / HOSTS_DIR / "COMPUTE-0-0.toml").write_text('membership = "Compute"\nrack = 0\nrank = 1\n')
+    result = run_cli("-C", str(cluster), *command)
+    assert result.rc == 1, result.out
+    assert 'hosts/COMPUTE-0-0.toml: host "COMPUTE-0-0" differs from host "compute-0-0" only in case' in result.err
+    assert not (cluster / "build" / "kickstart" / "COMPUTE-0-0.ks").exists()
+
+
+def test_a_host_file_renamed_by_hand_to_other_case_is_the_same_host(cluster):
+    (cluster / HOSTS_DIR / "compute-0-0.toml").rename(cluster / HOSTS_DIR / "Compute-0-0.toml")
+    result = run_cli("-C", str(cluster), "list", "host")
+    assert result.rc == 0 and "Compute-0-0:" in result.out and "compute-0-0:" not in result.out, result.err
