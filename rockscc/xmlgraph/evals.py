@@ -63,6 +63,7 @@ class EvalRun:
 
     stdout: str
     failure: str | None = None  # "exit status N: <stderr tail>" when the script exited non-zero
+    note: str | None = None  # what was changed in the output to make it text (a warning)
 
 
 def wants_description(shell: str, script: str, has_applets: bool) -> bool:
@@ -145,7 +146,24 @@ def run_eval(
     failure = None
     if step_result.status != 0:
         failure = f"exit status {step_result.status}" + (": " + " | ".join(tail) if tail else "")
-    return EvalRun(step_result.stdout.decode(errors="replace"), failure)
+    text, note = _output_text(step_result.stdout, origin)
+    return EvalRun(text, failure, note)
+
+
+def _output_text(out: bytes, origin: str) -> tuple[str, str | None]:
+    """An eval's output as kickstart text. A NUL byte is an error: the kickstart would carry it,
+    and the installer's shell drops it or its parser stops there (pykickstart lets it through).
+    Bytes that are not UTF-8 (a Latin-1 file cat'ed, say) become U+FFFD, with a warning: Rocks
+    passed them on raw, into a kickstart the installer reads as UTF-8."""
+    nul = out.find(b"\0")
+    if nul >= 0:
+        raise RocksccError(f"{origin}: <eval> printed a NUL byte (byte {nul} of its output): a kickstart is text")
+    try:
+        return out.decode(), None
+    except UnicodeDecodeError as exc:
+        return out.decode(errors="replace"), (
+            f"output is not UTF-8 (byte {exc.start} first): each byte that is not became U+FFFD"
+        )
 
 
 def applet_dirs(view: sandbox.DescriptionView) -> list[str]:

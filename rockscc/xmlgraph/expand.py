@@ -260,6 +260,9 @@ class Expander:
         run = evals.run_eval(
             part.shell, script, env, part.origin, self.cluster_dir, python=python, has_applets=has_applets
         )
+        if run.note is not None:
+            file, line = part.origin.rsplit(":", 1)
+            self.warnings.append(Diagnostic(file, int(line), f"<eval> {run.note}"))
         if run.failure is not None:
             self.failed_evals += 1
             if policy == "fail":

@@ -233,6 +233,23 @@ def test_eval_failure_names_file_line_and_stderr(bare):
     assert "nodes/t.xml:3" in result.err and "boom" in result.err
 
 
+def test_eval_output_holding_a_nul_byte_is_an_error(bare):
+    """A NUL byte in a kickstart: the installer's shell drops it, its parser may stop there, and
+    pykickstart lets it through — so the build stops at the eval instead."""
+    result = profile(bare, "<kickstart>\n<post>X=<eval>printf 'a\\000b'</eval></post></kickstart>")
+    assert result.rc == 1, result.out
+    assert "nodes/t.xml:2: <eval> printed a NUL byte (byte 1 of its output): a kickstart is text" in result.err
+    assert "\0" not in result.out
+
+
+def test_eval_output_that_is_not_utf8_is_replaced_with_a_warning(bare):
+    """A Latin-1 file cat'ed by an eval: Rocks passed the bytes on raw; rockscc writes U+FFFD
+    for each and says so at the eval's file:line."""
+    out = profile(bare, "<kickstart>\n<post>X=<eval>printf 'caf\\351'</eval></post></kickstart>")
+    assert "X=caf\ufffd" in ok(out)
+    assert "nodes/t.xml:2: warning: <eval> output is not UTF-8 (byte 3 first)" in out.err, out.err
+
+
 def test_eval_has_no_network(bare):
     """The eval's network namespace has a loopback device and nothing else."""
     result = profile(
