@@ -134,6 +134,7 @@ class VMRuntime:
         dom = self.domain()
         if dom is not None and dom.isActive():
             raise RocksccError(f"VM {self.name} is already running on {self.container.name}")
+        self._check_state_file(path)
         with self.errors(f"restoring from {path}"):
             self.conn.restore(path)
         try:
@@ -141,6 +142,19 @@ class VMRuntime:
         except RocksccError as exc:
             return f"VM {self.name} was restored, but its state file stays: {exc}"
         return None
+
+    def _check_state_file(self, path: str) -> None:
+        """Refuse a state file saved from another VM: libvirt would restore (and we delete) the VM
+        named inside the file, leaving this one off and the other's only state gone."""
+        from lxml import etree
+
+        with self.errors(f"reading the state file {path} for"):
+            xml = self.conn.saveImageGetXMLDesc(path, 0)
+        owner = etree.fromstring(xml.encode()).findtext("name")
+        if owner != self.name:
+            raise RocksccError(
+                f"{path} on {self.container.name} holds the saved state of VM {owner}, not of {self.name}"
+            )
 
     def _active(self, verb: str):
         dom = self.domain()

@@ -1,0 +1,83 @@
+"""VM commands against VMs in states the lifecycle test does not reach: a state file of another
+VM, a running VM whose record is edited, a VM record made over a used slice (libvirt's test driver)."""
+
+from __future__ import annotations
+
+from rockscc.model import load
+from tests.vm.test_vm_lifecycle import status
+
+
+def _two_running(run):
+    for _ in range(2):
+        assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute", "disksize=1").rc == 0
+    for vm in ("compute-0-0-0", "compute-0-0-1"):
+        result = run("create", "host", "vm", vm)
+        assert result.rc == 0, result.err
+
+
+def test_restore_refuses_the_state_file_of_another_vm(vmc):
+    """restore host vm A file=<B's state> restored B (not A) and deleted B's only saved state."""
+    run, root, tmp_path = vmc
+    _two_running(run)
+    assert run("save", "host", "vm", "compute-0-0-1").rc == 0
+    assert run("stop", "host", "vm", "compute-0-0-0").rc == 0
+    state = tmp_path / "disks0" / "compute-0-0-1.saved"
+    result = run("restore", "host", "vm", "compute-0-0-0", f"file={state}")
+    assert result.rc == 1 and result.err.startswith("error - "), result.err
+    assert "holds the saved state of VM compute-0-0-1, not of compute-0-0-0" in result.err
+    assert state.exists()  # B's state is kept, B still saved, A still off
+    assert set(status(run, "compute-0-0-0")) == {"-"} and set(status(run, "compute-0-0-1")) == {"-"}
+    result = run("restore", "host", "vm", "compute-0-0-1")  # its own state still restores it
+    assert result.rc == 0, result.err
+    assert status(run, "compute-0-0-1") == "active" and not state.exists()
+
+
+def test_restore_of_a_corrupt_or_missing_state_file_is_a_clear_error(vmc):
+    run, root, tmp_path = vmc
+    _two_running(run)
+    assert run("stop", "host", "vm", "compute-0-0-0").rc == 0
+    junk = tmp_path / "junk.saved"
+    junk.write_bytes(b"not a saved state")
+    for path in (junk, tmp_path / "missing.saved"):
+        result = run("restore", "host", "vm", "compute-0-0-0", f"file={path}")
+        assert result.rc == 1 and result.err.startswith("error - ") and str(path) in result.err, result.err
+    assert junk.read_bytes() == b"not a saved state"
+
+
+def test_physnode_of_a_defined_vm_is_refused(vmc):
+    """set host vm physnode= on a running VM pointed the description at the other container while
+    the domain kept running on the old one, out of reach of every later command."""
+    run, root, _ = vmc
+    _two_running(run)
+    before = (root / "cluster.toml").read_bytes()
+    for vm in ("compute-0-0-0", "compute-0-0-1"):
+        if vm == "compute-0-0-1":
+            assert run("stop", "host", "vm", vm).rc == 0  # defined but off: still refused
+        result = run("set", "host", "vm", vm, "physnode=vm-container-1-0")
+        assert result.rc == 1 and result.err.startswith("error - ") and "move host vm" in result.err, result.err
+        assert (root / "cluster.toml").read_bytes() == before
+    assert status(run, "compute-0-0-0") == "active"
+    assert run("set", "host", "vm", "compute-0-0-0", "physnode=vm-container-0-0", "mem=2048").rc == 0  # same: fine
+    assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute").rc == 0  # never defined: may move
+    result = run("set", "host", "vm", "compute-0-0-2", "physnode=vm-container-1-0")
+    assert result.rc == 0, result.err
+    assert load(root).hosts["compute-0-0-2"].vm.container == "vm-container-1-0"
+
+
+def test_vm_records_never_share_a_slice(vmc):
+    """set host vm physnode= made a VM record at slice 0 even when a VM of that container had it."""
+    run, root, _ = vmc
+    assert run("add", "host", "vm", "vm-container-0-0", "membership=Compute").rc == 0
+    assert run("add", "host", "vm", "vm-container-1-0", "membership=Compute").rc == 0
+    assert run("add", "host", "spare", "membership=Compute").rc == 0
+    assert run("set", "host", "vm", "spare", "physnode=vm-container-0-0").rc == 0
+    cluster = load(root)
+    assert cluster.hosts["spare"].vm.slice == 1  # the next free one
+    before = (root / "cluster.toml").read_bytes()
+    for argv in (
+        ["set", "host", "vm", "spare", "slice=0"],  # taken on its own container
+        ["set", "host", "vm", "compute-0-0-0", "physnode=vm-container-1-0"],  # slice 0 taken there
+    ):
+        result = run(*argv)
+        assert result.rc == 1 and "slice 0 of vm-container-" in result.err and "is used by" in result.err, result.err
+        assert (root / "cluster.toml").read_bytes() == before
