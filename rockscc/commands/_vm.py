@@ -23,6 +23,17 @@ def settled_vm_hosts(ctx, hosts) -> list:
     return hosts
 
 
+def startable_vm_hosts(ctx, hosts) -> list:
+    """settled_vm_hosts that may be started afresh (not running, not saved), checked before the
+    command changes their action: a refused start leaves the description as it was."""
+    from rockscc.runtime.vms import VMRuntime
+
+    hosts = settled_vm_hosts(ctx, hosts)
+    for host in hosts:
+        VMRuntime(ctx.cluster, host).check_startable()
+    return hosts
+
+
 def compiled_xml(session, name: str, mode: str) -> str:
     """build/libvirt/<vm>[.install].xml, the VM's artifacts (its kickstart too) rebuilt first if
     anything they depend on changed, with the options of `rockscc build` (the session's)."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command
 from rockscc.commands._compile import COMPILE_PARAMS, compile_options
-from rockscc.commands._vm import compiled_xml, settled_vm_hosts
+from rockscc.commands._vm import compiled_xml, startable_vm_hosts
 from rockscc.pipeline import CompileOptions
 
 
 class CreateHostVm(Command):
     """Install VMs: set their action to install, create missing disk images (sparse, through
     libvirt's storage API), define the install-mode domain compiled by rockscc build (building it
-    first if stale) and start it. The installer's reboot ends the domain; then start host vm."""
+    first if stale) and start it. The installer's reboot ends the domain; then start host vm.
+    A VM running, or saved (restore host vm resumes it), is refused before anything changes."""
 
     name = "create host vm"
     args = [Arg("host", kind="host", repeat=True)]
@@ -20,7 +21,7 @@ class CreateHostVm(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        hosts = settled_vm_hosts(ctx, opts.host)
+        hosts = startable_vm_hosts(ctx, opts.host)
         for host in hosts:
             if host.pxeboot in (None, "os"):
                 host.pxeboot = "install"

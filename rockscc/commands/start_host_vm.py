@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rockscc.cli.command import Arg, Command, Param
 from rockscc.commands._compile import COMPILE_PARAMS, compile_options
-from rockscc.commands._vm import settled_vm_hosts
+from rockscc.commands._vm import startable_vm_hosts
 from rockscc.commands.create_host_vm import _start
 
 
 class StartHostVm(Command):
     """Boot VMs from their disks: their action becomes "os" and the boot-mode domain compiled by
-    rockscc build is defined and started. create=yes installs instead (as create host vm)."""
+    rockscc build is defined and started. create=yes installs instead (as create host vm). A VM
+    running, or saved (restore host vm resumes it), is refused before anything changes."""
 
     name = "start host vm"
     args = [Arg("host", kind="host", repeat=True)]
@@ -19,7 +20,7 @@ class StartHostVm(Command):
     mutates = True
 
     def run(self, ctx, opts) -> None:
-        hosts = settled_vm_hosts(ctx, opts.host)
+        hosts = startable_vm_hosts(ctx, opts.host)
         mode = "install" if opts.create else "boot"
         for host in hosts:
             host.pxeboot = "install" if opts.create else "os"

@@ -77,11 +77,24 @@ class VMRuntime:
                 if os.path.basename(disk.path) not in pool.listVolumes():
                     pool.createXML(volume_xml(os.path.basename(disk.path), disk.size * GB), 0)
 
-    def run(self, xml: str, action: str) -> None:
-        """Define the domain from `xml` (replacing an inactive definition) and start it."""
+    def check_startable(self):
+        """The domain, if defined, when the VM may be started afresh: not running, and not saved
+        (booting would drop the saved memory, and restoring it later would pair that memory with
+        a disk that has moved on)."""
         dom = self.domain()
         if dom is not None and dom.isActive():
             raise RocksccError(f"VM {self.name} is already running on {self.container.name} (stop host vm first)")
+        state = default_state_file(self.cluster, self.host, self.container)
+        if store_for(self.cluster, self.container).exists(state):
+            raise RocksccError(
+                f"VM {self.name} is saved in {state} on {self.container.name}: restore host vm {self.name} "
+                "resumes it (delete that file to start it afresh)"
+            )
+        return dom
+
+    def run(self, xml: str, action: str) -> None:
+        """Define the domain from `xml` (replacing an inactive definition) and start it."""
+        dom = self.check_startable()
         with self.errors(action):
             if dom is not None:  # the other mode's definition: replace it (a new XML has no uuid)
                 dom.undefine()

@@ -81,3 +81,39 @@ def test_vm_records_never_share_a_slice(vmc):
         result = run(*argv)
         assert result.rc == 1 and "slice 0 of vm-container-" in result.err and "is used by" in result.err, result.err
         assert (root / "cluster.toml").read_bytes() == before
+
+
+def test_start_of_a_running_vm_leaves_the_description_alone(vmc):
+    """start host vm on a VM running its installer failed, but only after writing its action "os"
+    (create host vm on a booted VM likewise wrote "install")."""
+    run, root, _ = vmc
+    _two_running(run)  # installing: action "install"
+    before = (root / "cluster.toml").read_bytes(), (root / "hosts" / "compute-0-0-0.toml").read_bytes()
+    result = run("start", "host", "vm", "compute-0-0-0")
+    assert result.rc == 1 and "already running on vm-container-0-0" in result.err, result.err
+    assert load(root).hosts["compute-0-0-0"].pxeboot == "install"
+    assert run("stop", "host", "vm", "compute-0-0-1").rc == 0
+    assert run("start", "host", "vm", "compute-0-0-1").rc == 0  # booted: action "os"
+    result = run("create", "host", "vm", "compute-0-0-0", "compute-0-0-1")
+    assert result.rc == 1 and "already running" in result.err, result.err
+    assert load(root).hosts["compute-0-0-1"].pxeboot == "os"
+    assert ((root / "cluster.toml").read_bytes(), (root / "hosts" / "compute-0-0-0.toml").read_bytes()) == before
+
+
+def test_start_of_a_saved_vm_is_refused(vmc):
+    """start host vm on a saved VM booted it afresh, dropping its saved memory, and left the state
+    file behind for a later restore host vm to pair with a disk that had moved on."""
+    run, root, tmp_path = vmc
+    _two_running(run)
+    assert run("save", "host", "vm", "compute-0-0-0").rc == 0
+    state = tmp_path / "disks0" / "compute-0-0-0.saved"
+    saved = state.read_bytes()
+    for verb in ("start", "create"):
+        result = run(verb, "host", "vm", "compute-0-0-0")
+        assert result.rc == 1 and result.err.startswith("error - "), result.err
+        assert f"is saved in {state}" in result.err and "restore host vm compute-0-0-0" in result.err
+        assert set(status(run, "compute-0-0-0")) == {"-"} and state.read_bytes() == saved
+    assert load(root).hosts["compute-0-0-0"].pxeboot == "install"
+    result = run("restore", "host", "vm", "compute-0-0-0")
+    assert result.rc == 0, result.err
+    assert status(run, "compute-0-0-0") == "active" and not state.exists()
