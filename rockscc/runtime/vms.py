@@ -136,7 +136,14 @@ class VMRuntime:
 
     # --- saved states ------------------------------------------------------------------------------
     def save(self, path: str) -> None:
+        """Save the running VM's state to `path`, which must not exist: libvirt would overwrite it,
+        and it may be a disk image or another VM's only saved state."""
         dom = self._active("save")
+        if store_for(self.cluster, self.container).exists(path):
+            raise RocksccError(
+                f"{path} already exists on {self.container.name}: a saved state never replaces a file "
+                "(remove it, or give another file=)"
+            )
         with self.errors(f"saving the state of {self.name} to {path} for"):
             dom.save(path)
 

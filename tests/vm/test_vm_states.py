@@ -188,3 +188,21 @@ def test_dump_host_vm_then_load_reproduces_the_vm_records(vmc, vms):
     result = run_cli("-C", str(fresh), "load", str(tmp_path / "all.sh"))
     assert result.rc == 0, result.err
     assert _records(fresh) == _records(root)
+
+
+def test_save_never_overwrites_a_file(vmc):
+    """save host vm file=<its own disk image> replaced the disk with the memory state, and
+    file=<another VM's saved state> replaced that VM's only state."""
+    run, root, tmp_path = vmc
+    _two_running(run)
+    disk = tmp_path / "disks0" / "data.img"
+    disk.write_bytes(b"precious data")
+    assert run("save", "host", "vm", "compute-0-0-1").rc == 0
+    other = tmp_path / "disks0" / "compute-0-0-1.saved"
+    other_state = other.read_bytes()
+    for path in (disk, other):
+        result = run("save", "host", "vm", "compute-0-0-0", f"file={path}")
+        assert result.rc == 1 and result.err.startswith("error - ") and f"{path} already exists" in result.err
+        assert status(run, "compute-0-0-0") == "active"
+    assert disk.read_bytes() == b"precious data" and other.read_bytes() == other_state
+    assert run("save", "host", "vm", "compute-0-0-0").rc == 0  # its own default file: free, saved
