@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from rockscc.backends.boot import TFTP
 from rockscc.model import Cluster
+from rockscc.model.services import basedir
 from rockscc.pipeline.specs import host_entries
 
 # per-host boot file directories: (file name prefix, names anyone may have, suffix)
@@ -58,7 +59,8 @@ class Routes:
         self.outdir = outdir
         self.tftp = outdir / TFTP
         self.tree = tree
-        self.basedir = (cluster.attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
+        # the URL prefix as the boot files name it: it may have several segments (install/c1)
+        self.basedir = basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")).split("/")
         self.host_of_ip: dict[str, str] = {}
         # who owns a per-host file: pxelinux and grub files are named by HEXIP or 01-<mac>, iPXE
         # scripts by host name (kept apart: a host may be *named* like another's HEXIP)
@@ -80,8 +82,8 @@ class Routes:
         parts = [p for p in path.split("/") if p]
         if "\0" in path or any(p in (".", "..") for p in parts):
             return Answer(400, host=host, note="refused: path with . or ..")
-        if parts[:1] == [self.basedir] and self.basedir:
-            return self._install(host, method, parts[1:], parse_qs(split.query))
+        if parts[: len(self.basedir)] == self.basedir:
+            return self._install(host, method, parts[len(self.basedir) :], parse_qs(split.query))
         if method not in ("GET", "HEAD"):
             return Answer(405, host=host, note=f"{method} is not served here")
         if len(parts) == 2 and parts[0] in PER_HOST_DIRS:
