@@ -166,6 +166,9 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     idle_timeout = IDLE_TIMEOUT_S
+    # socketserver's 5: a rack powered on at once, while a build holds the interpreter, had its
+    # connections dropped by the kernel (retried after 1, 3, 7 s; firmware gives up)
+    request_queue_size = 128
 
     def __init__(
         self,

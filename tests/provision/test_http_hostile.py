@@ -149,3 +149,22 @@ def test_a_file_truncated_while_it_is_sent_ends_the_connection(server, cluster_d
     read_all(sock)  # ends when the server closes (the client's own timeout is 10 s)
     assert time.monotonic() - started < 5
     sock.close()
+
+
+def test_a_burst_of_machines_connecting_at_once_is_queued_not_dropped(cluster_dir, rockscc):
+    """A rack powered on at once connects while the server is busy (a build of the install-done
+    callback holds the interpreter): the listen backlog was socketserver's 5, so the kernel
+    dropped the others' SYNs and each waited 1, 3, 7 s to retry (firmware gives up). 64 wait in
+    the queue now, answered when the server gets to them."""
+    server = Server(("127.0.0.1", 0), Routes(load(cluster_dir), cluster_dir / "build"), print, lambda h, a: (200, ""))
+    try:  # not serving yet: nothing accepts, as when busy
+        socks = []
+        for _ in range(64):
+            sock = socket.socket()
+            sock.settimeout(0.5)
+            sock.connect(server.server_address)  # a SYN dropped times out here
+            socks.append(sock)
+        for sock in socks:
+            sock.close()
+    finally:
+        server.server_close()
