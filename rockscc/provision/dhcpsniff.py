@@ -48,6 +48,8 @@ def parse_request(payload: bytes) -> DhcpRequest | None:
     """A client's BOOTP/DHCP message (the UDP payload), or None for anything else."""
     if len(payload) < 240 or payload[0] != 1 or payload[1] != 1 or payload[2] != 6 or payload[236:240] != MAGIC:
         return None
+    if payload[28] & 1 or not any(payload[28:34]):
+        return None  # a group address (multicast, broadcast) or zeros: no NIC's own, a forged or broken request
     mac = ":".join(f"{b:02x}" for b in payload[28:34])
     options = _options(payload[240:])
     kind = MESSAGE_TYPES.get(options.get(53, b"\0")[0] if options.get(53) else 0)

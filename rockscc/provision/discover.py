@@ -102,7 +102,10 @@ class Inserter:
         return self._known[1]
 
     def _record(self, request: DhcpRequest) -> str | None:
-        line = f"{request.mac}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t{request.vendor_class or '-'}\n"
+        # the vendor class is the client's text: a tab or a newline in it would forge fields or
+        # lines (a line of another MAC: recorded as seen, that machine would never be recorded)
+        vendor = "".join(c if c.isprintable() else "?" for c in request.vendor_class) or "-"
+        line = f"{request.mac}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t{vendor}\n"
         with open(self.options.record, "a") as out:
             out.write(line)
         self.done += 1

@@ -16,6 +16,7 @@ server around it, which logs every answer, refusals included."""
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from rockscc.backends.boot import TFTP
 from rockscc.model import Cluster
+from rockscc.model.services import basedir
 from rockscc.pipeline.specs import host_entries
 
 # per-host boot file directories: (file name prefix, names anyone may have, suffix)
@@ -35,6 +37,8 @@ PER_HOST_DIRS = {
     "ipxe": ("", (), ".ipxe"),
 }
 CALLBACK = "sbin/public/setPxeboot.cgi"
+IDLE_TIMEOUT_S = 60.0  # a client silent this long (no request, or not reading its file) is cut off
+MAX_BODY = 1 << 16  # the callback's body, if any, is small: a larger one is refused, never half-read
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ class Routes:
         self.outdir = outdir
         self.tftp = outdir / TFTP
         self.tree = tree
-        self.basedir = (cluster.attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
+        # the URL prefix as the boot files name it: it may have several segments (install/c1)
+        self.basedir = basedir(cluster.attrs.get("Kickstart_PrivateKickstartBasedir")).split("/")
         self.host_of_ip: dict[str, str] = {}
         # who owns a per-host file: pxelinux and grub files are named by HEXIP or 01-<mac>, iPXE
         # scripts by host name (kept apart: a host may be *named* like another's HEXIP)
@@ -77,8 +82,8 @@ class Routes:
         parts = [p for p in path.split("/") if p]
         if "\0" in path or any(p in (".", "..") for p in parts):
             return Answer(400, host=host, note="refused: path with . or ..")
-        if parts[:1] == [self.basedir] and self.basedir:
-            return self._install(host, method, parts[1:], parse_qs(split.query))
+        if parts[: len(self.basedir)] == self.basedir:
+            return self._install(host, method, parts[len(self.basedir) :], parse_qs(split.query))
         if method not in ("GET", "HEAD"):
             return Answer(405, host=host, note=f"{method} is not served here")
         if len(parts) == 2 and parts[0] in PER_HOST_DIRS:
@@ -145,7 +150,11 @@ class Routes:
             inside = False
         if not inside:
             return Answer(403, host=host, note="refused: outside the served directory")
-        if not real.is_file():
+        try:
+            is_file = real.is_file()
+        except OSError:  # a name too long for the file system: it names no file
+            is_file = False
+        if not is_file:
             return Answer(404, host=host)
         return Answer(200, file=real, host=host)
 
@@ -156,6 +165,10 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    idle_timeout = IDLE_TIMEOUT_S
+    # socketserver's 5: a rack powered on at once, while a build holds the interpreter, had its
+    # connections dropped by the kernel (retried after 1, 3, 7 s; firmware gives up)
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -180,6 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: Server
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        # without a timeout, each client that connects and says nothing (or stops reading) holds
+        # a thread and a descriptor forever: enough of them and no machine gets its kickstart
+        self.timeout = self.server.idle_timeout
+        super().setup()
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's names)
         self._respond(send_body=True)
 
@@ -187,14 +206,25 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def do_POST(self) -> None:  # noqa: N802 (the install-done callback may be a POST)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(min(length, 1 << 16))
         self._respond(send_body=True)
+
+    def _skip_body(self) -> Answer | None:
+        """Reads the request's body (nothing here uses it), or refuses a body it cannot read
+        whole: bytes left unread would be parsed as the connection's next request."""
+        length = (self.headers.get("Content-Length") or "0").strip()
+        # ASCII digits only: "²" is a digit to str.isdigit and not to int()
+        if self.headers.get("Transfer-Encoding") or not (length.isascii() and length.isdigit()):
+            self.close_connection = True
+            return Answer(400, note="refused: a body of no valid Content-Length")
+        if len(length) > 9 or int(length) > MAX_BODY:  # 5 000 digits are past int()'s own limit
+            self.close_connection = True
+            return Answer(413, note=f"refused: a body of {length[:20]} bytes (at most {MAX_BODY})")
+        self.rfile.read(int(length))
+        return None
 
     def _respond(self, send_body: bool) -> None:
         client = self.client_address[0]
-        answer = self.server.routes.answer(client, self.command, self.path)
+        answer = self._skip_body() or self.server.routes.answer(client, self.command, self.path)
         if answer.callback is not None:
             with self.server.callback_lock:
                 status, text = self.server.on_callback(answer.callback["host"], answer.callback["action"])
@@ -202,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         size = self._send(answer, send_body)
         who = f"{client} ({answer.host})" if answer.host else client
         note = f" {answer.note}" if answer.note else ""
-        self.server.log(f"http {who} {self.command} {self.path} {answer.status} {size}B{note}")
+        self.server.log(_printable(f"http {who} {self.command} {self.path} {answer.status} {size}B{note}"))
 
     def _send(self, answer: Answer, send_body: bool) -> int:
         if answer.file is None:
@@ -221,12 +251,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._headers(200, size, "text/plain" if text else "application/octet-stream")
             if send_body:
                 self.wfile.flush()
-                offset = 0
-                while offset < size:
-                    sent = os.sendfile(self.wfile.fileno(), handle.fileno(), offset, size - offset)
-                    if not sent:
-                        break
-                    offset += sent
+                # socket.sendfile waits for a slow reader up to the timeout (os.sendfile on the
+                # socket, non-blocking once it has a timeout, would fail at the first full buffer)
+                sent = self.connection.sendfile(handle, 0, size)
+                if sent < size:  # the file shrank meanwhile: the client waits for bytes never coming
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_WR)
         return size
 
     def _headers(self, status: int, length: int, kind: str) -> None:
@@ -238,3 +268,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's own lines: ours are better
         pass
+
+    def log_error(self, format: str, *args) -> None:  # noqa: A002
+        """http.server's refusals of what it cannot parse, and its timeouts, are serve's log too."""
+        self.server.log(_printable(f"http {self.client_address[0]} {format % args}"))
+
+
+def _printable(line: str) -> str:
+    """The request line is the client's text: control characters (a terminal's escapes) are
+    written as \\xNN, so a client cannot rewrite serve's log on the admin's screen."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in line)

@@ -57,6 +57,7 @@ class Service:
         self.stopping = threading.Event()
         self.daemons: list[daemons.Daemon] = []
         self.http: Server | None = None
+        self.unreadable: str | None = None  # the error the description's files last gave, if any
 
     # --- start ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -129,7 +130,17 @@ class Service:
         }
 
     def _follow_changes(self) -> None:
-        now = self._signatures()
+        try:
+            now = self._signatures()
+        except RocksccError as exc:
+            # hosts/ unreadable (moved away and replaced by hand, mid-edit): serve keeps the hosts
+            # it has, as for a description that does not load, instead of exiting with every
+            # machine's services; said once, not four times a second
+            if str(exc) != self.unreadable:
+                self.log(f"http: the description cannot be read, keeping the previous hosts: {exc}")
+            self.unreadable = str(exc)
+            return
+        self.unreadable = None
         changed = {name for name in now if now[name] != self.watched.get(name)}
         self.watched = now
         if not changed:

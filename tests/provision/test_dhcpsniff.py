@@ -23,6 +23,14 @@ def test_request_and_non_pxe_clients():
     assert request.kind == "REQUEST" and not request.pxe and request.arch is None
 
 
+def test_a_hardware_address_no_nic_has_is_not_a_request():
+    """A zero, broadcast or multicast chaddr (a forged or broken request) became a host of
+    insert-ethers, with that MAC in dnsmasq's hosts file."""
+    for mac in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "33:33:00:00:00:01"):
+        assert parse_request(bootp_discover(mac)) is None, mac
+    assert parse_request(bootp_discover("02:00:00:00:00:01")) is not None  # locally administered: a VM's
+
+
 def test_server_messages_and_other_ports_are_not_requests():
     offer = bytearray(bootp_discover("52:54:00:00:00:01"))
     offer[0] = 2  # BOOTREPLY

@@ -113,6 +113,17 @@ def test_record_mode_checks_every_mac_against_the_files(cluster_dir: Path, rocks
     assert [line.split("\t")[0] for line in record.read_text().splitlines()] == ["52:54:00:00:00:dd"]
 
 
+def test_a_vendor_class_cannot_forge_lines_of_the_record(cluster_dir: Path, tmp_path: Path) -> None:
+    """Option 60 is the client's text: a newline in it wrote a second line naming another MAC,
+    which the next run read as already recorded (that machine was then never recorded)."""
+    record = tmp_path / "macs.txt"
+    forged = DhcpRequest(mac="52:54:00:00:00:aa", kind="DISCOVER", vendor_class="PXEClient\n52:54:00:00:00:bb\tx\ty")
+    assert inserter(cluster_dir, record=record).handle(forged) == "52:54:00:00:00:aa"
+    lines = record.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].split("\t")[0] == "52:54:00:00:00:aa" and len(lines[0].split("\t")) == 3
+    assert inserter(cluster_dir, record=record).handle(request("52:54:00:00:00:bb")) == "52:54:00:00:00:bb"
+
+
 def test_the_next_rank_follows_a_rank_set_by_hand(cluster_dir: Path, rockscc) -> None:
     """The rank comes from the rows, each checked against its file: a rank a user wrote by
     hand (size and mtime kept) counts; other racks and appliances do not."""

@@ -182,3 +182,20 @@ def test_a_kickstart_replaced_by_a_link_is_not_served(routes, cluster_dir, tmp_p
         answer = routes.answer(HOSTS["compute-0-0"][0], "GET", path)
         assert answer.status == 403 and answer.file is None, (path, answer)
         assert "is a link" in answer.note
+
+
+def test_a_basedir_of_several_segments_is_served_where_the_boot_files_say(cluster_dir, rockscc):
+    """Kickstart_PrivateKickstartBasedir=install/c1 is a valid URL path and the boot files
+    name ks=http://…/install/c1/sbin/kickstart.cgi, but serve compared the first segment
+    alone with "install/c1": no host ever got its kickstart (403 from the TFTP tree)."""
+    assert rockscc("add host compute-0-0 ip=10.1.255.254").rc == 0
+    assert rockscc("set attr Kickstart_PrivateKickstartBasedir /install/c1/").rc == 0
+    assert rockscc("build --eval=no").rc == 0
+    boot = (cluster_dir / "build" / "tftp" / "pxelinux.cfg" / "0A01FFFE").read_text()
+    assert "/install/c1/sbin/kickstart.cgi" in boot
+    routes = Routes(load(cluster_dir), cluster_dir / "build")
+    answer = routes.answer("10.1.255.254", "GET", "/install/c1/sbin/kickstart.cgi")
+    assert answer.status == 200 and answer.file.name == "compute-0-0.ks", answer
+    assert routes.answer("10.1.255.254", "GET", "/install/c1/kickstart/compute-0-0.ks").status == 200
+    assert routes.answer("10.1.255.254", "GET", "/install/c1/sbin/public/setPxeboot.cgi").callback
+    assert routes.answer("10.1.255.253", "GET", "/install/c1/kickstart/compute-0-0.ks").status == 403
