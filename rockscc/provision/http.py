@@ -241,8 +241,11 @@ class _Handler(BaseHTTPRequestHandler):
             if send_body:
                 self.wfile.write(body)
             return len(body)
+        # a kickstart never through a link, also one planted between the route's check and this
+        # open (it holds the root password hash; a link may name /etc/shadow): ELOOP, a 404
+        flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_NOFOLLOW if answer.file.suffix == ".ks" else 0)
         try:
-            handle = open(answer.file, "rb")
+            handle = os.fdopen(os.open(answer.file, flags), "rb")
         except OSError:
             return self._send(Answer(404, host=answer.host), send_body)
         with handle:

@@ -168,3 +168,21 @@ def test_a_burst_of_machines_connecting_at_once_is_queued_not_dropped(cluster_di
             sock.close()
     finally:
         server.server_close()
+
+
+def test_a_kickstart_made_a_link_after_the_route_checked_it_is_not_sent(server, cluster_dir, tmp_path, monkeypatch):
+    """The route refuses a kickstart that is a link, then the sender opens it: a link planted in
+    between (is_symlink made to miss it here) must still not send what it names."""
+    from pathlib import Path
+
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$secret:19000::::::\n")
+    kickstart = cluster_dir / "build" / "kickstart" / "compute-0-0.ks"
+    kickstart.unlink()
+    kickstart.symlink_to(secret)
+    monkeypatch.setattr(Path, "is_symlink", lambda self: False)  # the race: the check saw a file
+    sock = connect(server, "127.1.255.254")
+    sock.sendall(b"GET /install/sbin/kickstart.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = read_all(sock)
+    sock.close()
+    assert b"secret" not in data and answers(data) and not answers(data)[0].startswith(b"HTTP/1.1 200"), data
