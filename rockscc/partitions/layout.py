@@ -3,7 +3,8 @@
 Each disk becomes a sparse image file of its declared size (no root, no loop devices); a label
 (msdos, or gpt above 2 TiB) and every partition are created with pyparted at the sectors the
 planner chose and committed, so the table is one parted accepts. Sizes in directives are MiB,
-as in anaconda; partitions are aligned to 1 MiB.
+as in anaconda; partitions are aligned to 1 MiB. Sectors are the disk's own (512 or 4096 bytes);
+an image file always has 512-byte sectors, so a 4096-byte disk sector is 8 of the image's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from rockscc.model.hardware import Disk, Hardware, format_size
 MIB = 1024 * 1024
 TWO_TIB = 2 * 1024**4
 ALIGN = MIB
+SPECIAL_MOUNTS = ("swap", "none", "biosboot")  # the mount words that are not paths
+# file systems anaconda formats (pykickstart accepts any word; the installer stops on others)
+FSTYPES = {"ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "efi", "biosboot", "prepboot", "swap", "raid", "lvmpv"}
+FSTYPES |= {"hfs", "hfs+", "jfs", "reiserfs", "gfs2", "msdos", "ntfs"}
 
 
 @dataclass
@@ -168,40 +173,71 @@ class _Planner:
         for d in self.directives:
             if d.command in ("part", "raid", "logvol") and d.words:
                 mount = d.words[0]
-                if mount == "swap" or mount.startswith(("raid.", "pv.")) or mount == "none":
+                self._check_mount(d, mount)
+                if mount in SPECIAL_MOUNTS or mount.startswith(("raid.", "pv.")):
                     continue
                 if mount in seen:
                     self.fail(d, f"mount point {mount} is already used (line {seen[mount].line})")
                 seen[mount] = d
 
+    def _check_mount(self, d: Directive, mount: str) -> None:
+        """What the installer would refuse only while installing: a mount point that is not a
+        clean absolute path, a file system it does not know, swap mounted somewhere."""
+        fstype = d.opt("fstype")
+        if isinstance(fstype, str) and fstype.lower() not in FSTYPES:
+            self.fail(d, f"--fstype={fstype} is not a file system the installer knows ({', '.join(sorted(FSTYPES))})")
+        if mount in SPECIAL_MOUNTS or (d.command == "part" and mount.startswith(("raid.", "pv."))):
+            return
+        if (
+            not mount.startswith("/")
+            or os.path.normpath(mount) != mount
+            or "//" in mount
+            or any(c.isspace() for c in mount)
+        ):
+            self.fail(d, f"mount point {mount!r} is not an absolute path without spaces, '.' or '..' (like /home)")
+        if fstype == "swap":
+            self.fail(d, f"swap has no mount point: write `{d.command} swap`, not {mount}")
+
     # --- which disk each new partition goes on --------------------------------------------------
     def _place(self, requests: list[Request], usable: list[str]) -> dict[str, list[Request]]:
         placed: dict[str, list[Request]] = {n: [] for n in usable}
-        used = {n: 0 for n in usable}
         for r in requests:
             if r.disk:
                 if r.disk not in usable:
                     self.fail(r.directive, f"disk {r.disk} is excluded by ignoredisk")
                 target = r.disk
             else:
-                target = next((n for n in usable if used[n] + r.size + 2 * ALIGN <= self._free(n)), None)
+                target = next((n for n in usable if self._needs(n, placed[n] + [r]) <= self._free(n)), None)
                 if target is None:
                     self.fail(r.directive, f"does not fit on any disk ({_disk_list(self.disks, usable)})")
             placed[target].append(r)
-            used[target] += r.size + ALIGN
         return placed
 
     def _free(self, name: str) -> int:
         disk = self.disks[name]
         return disk.size - sum(p.size for p in disk.partitions)
 
+    def _needs(self, name: str, requests: list[Request]) -> int:
+        """Bytes these new partitions take on the disk, as _lay_out places them: the first MiB,
+        whole MiB each, a MiB before each logical partition, the backup GPT at the end (an
+        estimate that a request filling a disk exactly fits: _lay_out decides to the sector)."""
+        disk = self.disks[name]
+        need = ALIGN + sum(_round(r.size) for r in requests)
+        count = len(requests) + len(disk.partitions)
+        if disk.size > TWO_TIB:
+            need += _gpt_backup(disk.sector_size) * disk.sector_size
+        elif count > 4:
+            need += ALIGN * (count - 3)
+        return need
+
     # --- one disk -------------------------------------------------------------------------------
     def _plan_disk(self, disk: Disk, requests: list[Request], cleared: bool, tmp: str, all_requests) -> None:
         sector = disk.sector_size
         image = os.path.join(tmp, disk.name.replace("/", "_"))
+        sectors = disk.size // sector  # the disk's whole sectors: a partial last one is not usable
         try:
             with open(image, "wb") as fh:
-                fh.truncate(disk.size)
+                fh.truncate(sectors * sector)
         except OSError as exc:
             self.fail(
                 None,
@@ -210,10 +246,11 @@ class _Planner:
         device = parted.getDevice(image)
         label = "gpt" if disk.size > TWO_TIB else "msdos"
         pdisk = parted.freshDisk(device, label)
+        self.scale = sector // device.sectorSize  # image sectors per disk sector
         kept = [] if cleared else list(disk.partitions)
         for existing in kept:
             start = existing.start
-            self._add(pdisk, device, parted.PARTITION_NORMAL, start, start + existing.size // sector - 1)
+            self._add(pdisk, device, parted.PARTITION_NORMAL, start, start + existing.size // sector - 1, self.scale)
             onpart = next((r for r in all_requests if r.onpart == existing.device), None)
             mount = onpart.mount if onpart else existing.mountpoint
             fmt = onpart.format if onpart else False
@@ -237,18 +274,18 @@ class _Planner:
                     + (" (the disk is cleared)" if cleared else ""),
                 )
         if requests:
-            self._lay_out(disk, pdisk, device, requests, kept)
+            self._lay_out(disk, pdisk, device, sectors, requests, kept)
         pdisk.commitToDevice()  # write the table; commit() would also poke udev about a plain file
         self.plan.disks.append(
-            {"name": disk.name, "size": disk.size, "sector_size": sector, "label": label, "sectors": device.length}
+            {"name": disk.name, "size": disk.size, "sector_size": sector, "label": label, "sectors": sectors}
         )
 
-    def _lay_out(self, disk: Disk, pdisk, device, requests: list[Request], kept) -> None:
+    def _lay_out(self, disk: Disk, pdisk, device, sectors: int, requests: list[Request], kept) -> None:
         sector = disk.sector_size
         align = ALIGN // sector
         first = max([align] + [p.start + p.size // sector for p in kept])
         first = -(-first // align) * align
-        last = device.length - 1 - (34 if pdisk.type == "gpt" else 0)
+        last = sectors - 1 - (_gpt_backup(sector) if pdisk.type == "gpt" else 0)
         ordered = sorted(requests, key=lambda r: (not r.primary,))  # --asprimary first, else directive order
         logical = pdisk.type == "msdos" and len(ordered) + len(kept) > 4
         n_primary = (3 - len(kept)) if logical else len(ordered)
@@ -262,7 +299,7 @@ class _Planner:
         cursor = first
         for i, (r, size) in enumerate(zip(ordered, sizes)):
             if logical and i == n_primary:
-                ext = self._add(pdisk, device, parted.PARTITION_EXTENDED, cursor, last)
+                ext = self._add(pdisk, device, parted.PARTITION_EXTENDED, cursor, last, self.scale)
                 self.plan.rows.append(
                     Planned(
                         disk.name,
@@ -282,7 +319,12 @@ class _Planner:
             length = size // sector
             end = min(cursor + length - 1, last)
             part = self._add(
-                pdisk, device, parted.PARTITION_LOGICAL if is_logical else parted.PARTITION_NORMAL, cursor, end
+                pdisk,
+                device,
+                parted.PARTITION_LOGICAL if is_logical else parted.PARTITION_NORMAL,
+                cursor,
+                end,
+                self.scale,
             )
             self.plan.rows.append(
                 Planned(
@@ -333,8 +375,9 @@ class _Planner:
         return sizes
 
     @staticmethod
-    def _add(pdisk, device, kind, start: int, end: int):
-        geometry = parted.Geometry(device=device, start=start, end=end)
+    def _add(pdisk, device, kind, start: int, end: int, scale: int):
+        """Partition [start, end] (disk sectors) on the image, whose sectors are 1/scale of them."""
+        geometry = parted.Geometry(device=device, start=start * scale, end=(end + 1) * scale - 1)
         partition = parted.Partition(disk=pdisk, type=kind, geometry=geometry)
         pdisk.addPartition(partition, constraint=parted.Constraint(exactGeom=geometry))
         return partition
@@ -422,12 +465,19 @@ class _Planner:
 def _mib(d: Directive, option: str, planner: _Planner) -> int:
     value = d.opt(option)
     try:
+        if not (isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit()):
+            raise ValueError(value)  # int() also reads "1_000", " 7" and other scripts' digits
         number = int(value)
     except (TypeError, ValueError):
         planner.fail(d, f"--{option}={value} is not a whole number of MiB")
     if number < 1:
         planner.fail(d, f"--{option} must be at least 1")
     return number * MIB
+
+
+def _gpt_backup(sector: int) -> int:
+    """Sectors the backup GPT takes at the end of a disk: its header and 128 entries of 128 bytes."""
+    return 1 + 128 * 128 // sector
 
 
 def _round(size: int) -> int:
