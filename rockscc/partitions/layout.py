@@ -174,10 +174,11 @@ class _Planner:
             if d.command in ("part", "raid", "logvol") and d.words:
                 mount = d.words[0]
                 self._check_mount(d, mount)
-                if mount in SPECIAL_MOUNTS or mount.startswith(("raid.", "pv.")):
-                    continue
+                if mount in SPECIAL_MOUNTS or (d.command != "part" and mount.startswith(("raid.", "pv."))):
+                    continue  # a raid.NN / pv.NN names one partition: two `part raid.01` are an error
                 if mount in seen:
-                    self.fail(d, f"mount point {mount} is already used (line {seen[mount].line})")
+                    what = "name" if mount.startswith(("raid.", "pv.")) else "mount point"
+                    self.fail(d, f"{what} {mount} is already used (line {seen[mount].line})")
                 seen[mount] = d
 
     def _check_mount(self, d: Directive, mount: str) -> None:
@@ -385,6 +386,7 @@ class _Planner:
     # --- md raid and LVM ------------------------------------------------------------------------
     def _raids(self) -> None:
         members = {r.mountpoint: r for r in self.plan.rows if r.mountpoint.startswith("raid.")}
+        used: dict[str, Directive] = {}  # member or md device -> the raid line naming it
         for d in (d for d in self.directives if d.command == "raid"):
             if len(d.words) < 2:
                 self.fail(d, "raid needs a mount point and member partitions")
@@ -396,6 +398,9 @@ class _Planner:
             for name in names:
                 if name not in members:
                     self.fail(d, f"member {name} is not a planned raid partition")
+                if name in used:  # the same partition twice would count its size twice
+                    self.fail(d, f"member {name} is already in the raid at line {used[name].line}")
+                used[name] = d
                 parts.append(members[name])
             disks = {p.disk for p in parts}
             if level != "0" and len(disks) < 2:
@@ -414,21 +419,32 @@ class _Planner:
             }[level]
             device = d.opt("device", f"md{len([r for r in self.plan.rows if r.kind == 'raid'])}")
             device = device if device.startswith("md") else f"md{device}"
+            if device in used:
+                self.fail(d, f"--device {device} is already the raid at line {used[device].line}")
+            used[device] = d
             fstype = d.opt("fstype", "swap" if mount == "swap" else "ext3")
             self.plan.rows.append(Planned(device, device, 0, 0, size, fstype, mount, not d.opt("noformat"), "raid"))
 
     def _volgroups(self) -> None:
         pvs = {r.mountpoint: r for r in self.plan.rows if r.mountpoint.startswith("pv.")}
         groups: dict[str, list] = {}
+        used: dict[str, Directive] = {}  # physical volume -> the volgroup line naming it
         for d in (d for d in self.directives if d.command == "volgroup"):
             if len(d.words) < 2:
                 self.fail(d, "volgroup needs a name and physical volumes")
-            pesize = int(d.opt("pesize", "4096")) * 1024
+            if d.words[0] in groups:
+                self.fail(d, f"volume group {d.words[0]} is already defined (line {groups[d.words[0]][0].line})")
+            pesize = _whole(d, "pesize", self, "KiB") * 1024 if d.opt("pesize") else 4 * MIB
+            if pesize & (pesize - 1):
+                self.fail(d, "--pesize must be a power of two KiB (4096: 4 MiB extents)")
             total = 0
             for name in d.words[1:]:
                 if name not in pvs:
                     self.fail(d, f"physical volume {name} is not a planned pv. partition")
-                total += (pvs[name].size - MIB) // pesize * pesize  # LVM metadata, whole extents
+                if name in used:
+                    self.fail(d, f"physical volume {name} is already in the volgroup at line {used[name].line}")
+                used[name] = d
+                total += max(0, pvs[name].size - MIB) // pesize * pesize  # LVM metadata, whole extents
             groups[d.words[0]] = [d, total, pesize, total]
         lvs = [d for d in self.directives if d.command == "logvol"]
         for d in lvs:
@@ -440,7 +456,10 @@ class _Planner:
             fixed = []
             for d in mine:
                 if d.opt("percent"):
-                    fixed.append(total * int(d.opt("percent")) // 100 // pesize * pesize)
+                    percent = _whole(d, "percent", self, "percent")
+                    if percent > 100:
+                        self.fail(d, "--percent must be at most 100")
+                    fixed.append(total * percent // 100 // pesize * pesize)
                 elif d.opt("size"):
                     fixed.append(_mib(d, "size", self) // pesize * pesize)
                 else:
@@ -454,8 +473,14 @@ class _Planner:
             growing = [i for i, d in enumerate(mine) if d.opt("grow")]
             for i in growing:
                 fixed[i] += free // len(growing) // pesize * pesize
+            names: dict[str, Directive] = {}
             for d, size in zip(mine, fixed):
                 lv = d.opt("name") or d.words[0].strip("/").replace("/", "_") or "lv"
+                if lv in names:
+                    self.fail(d, f"logical volume {name}/{lv} is already defined (line {names[lv].line})")
+                names[lv] = d
+                if size < pesize:
+                    self.fail(d, f"gets {size // MIB} MiB in volume group {name}: less than one extent")
                 fstype = d.opt("fstype", "swap" if d.words[0] == "swap" else "ext3")
                 self.plan.rows.append(
                     Planned(name, f"{name}/{lv}", 0, 0, size, fstype, d.words[0], not d.opt("noformat"), "lvm")
@@ -463,16 +488,21 @@ class _Planner:
 
 
 def _mib(d: Directive, option: str, planner: _Planner) -> int:
+    return _whole(d, option, planner, "MiB") * MIB
+
+
+def _whole(d: Directive, option: str, planner: _Planner, unit: str) -> int:
+    """The option's value as a whole number, at least 1."""
     value = d.opt(option)
     try:
         if not (isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit()):
             raise ValueError(value)  # int() also reads "1_000", " 7" and other scripts' digits
         number = int(value)
     except (TypeError, ValueError):
-        planner.fail(d, f"--{option}={value} is not a whole number of MiB")
+        planner.fail(d, f"--{option}={value} is not a whole number of {unit}")
     if number < 1:
         planner.fail(d, f"--{option} must be at least 1")
-    return number * MIB
+    return number
 
 
 def _gpt_backup(sector: int) -> int:

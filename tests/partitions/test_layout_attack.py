@@ -115,3 +115,57 @@ def test_the_verdict_matches_pyparted(tmp_path, mib, extra, sector, requests):
     image = tmp_path / f"sda-{next(_images)}"  # libparted keeps a device per path: never reuse one
     recreate(p, str(image))
     image.unlink()
+
+
+TWO = (("sda", 10 * G), ("sdb", 10 * G))
+ROOT = "part / --size=1000 --ondisk=sda\n"
+RAIDS = ROOT + "part raid.01 --size=100 --ondisk=sda\npart raid.02 --size=100 --ondisk=sdb\n"
+PV = ROOT + "part pv.01 --size=1000 --ondisk=sda\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (PV + "volgroup vg pv.01\nlogvol /a --vgname=vg --name=a --percent=abc", r":4: .*--percent=abc is not a whole"),
+        (PV + "volgroup vg --pesize=abc pv.01\nlogvol /a --vgname=vg --size=10", r":3: .*--pesize=abc is not a whole"),
+        (PV + "volgroup vg --pesize=0 pv.01\nlogvol /a --vgname=vg --size=10", r":3: .*--pesize must be at least 1"),
+        (PV + "volgroup vg --pesize=3000 pv.01\nlogvol /a --vgname=vg --size=10", r":3: .*power of two"),
+        (PV + "volgroup vg pv.01\nlogvol /a --vgname=vg --name=a --percent=0", r":4: .*--percent must be at least 1"),
+        (PV + "volgroup vg pv.01\nlogvol /a --vgname=vg --name=a --percent=101", r":4: .*--percent must be at most"),
+        (PV + "volgroup vg pv.01\nvolgroup vg2 pv.01\nlogvol /a --vgname=vg --size=10", r":4: .*pv.01 is already in"),
+        (PV + "volgroup vg pv.01\nvolgroup vg pv.01\nlogvol /a --vgname=vg --size=10", r":4: .*vg is already defined"),
+        (
+            PV + "volgroup vg pv.01\nlogvol /a --vgname=vg --name=a --size=9\nlogvol /b --vgname=vg --name=a --size=9",
+            r":5: .*logical volume vg/a is already defined \(line 4\)",
+        ),
+        (
+            ROOT + "part pv.01 --size=1 --ondisk=sda\nvolgroup vg pv.01\nlogvol /a --vgname=vg --size=1 --grow",
+            r":4: .*less than one extent",
+        ),
+        (RAIDS + "raid /x --level=0 raid.01 raid.01", r":4: .*member raid.01 is already in the raid at line 4"),
+        (
+            RAIDS + "raid /x --level=1 --device=md0 raid.01 raid.02\nraid /y --level=1 --device=md1 raid.01 raid.02",
+            r":5: .*member raid.01 is already in the raid at line 4",
+        ),
+        (
+            ROOT + "part raid.01 --size=100 --ondisk=sda\npart raid.01 --size=100 --ondisk=sdb",
+            r":3: .*raid.01 is already",
+        ),
+    ],
+)
+def test_malformed_raid_and_lvm_name_the_line(text, message):
+    """Each of these crashed with a traceback (ValueError, ZeroDivisionError) or was planned:
+    a RAID0 of one partition twice had twice its size."""
+    hw = Hardware([Disk(n, s) for n, s in TWO])
+    with pytest.raises(PlanError, match=message):
+        plan_layout(parse_directives(text), hw, "h1")
+
+
+def test_two_raids_on_one_md_device_name_the_line():
+    text = (
+        RAIDS
+        + "part raid.03 --size=100 --ondisk=sda\npart raid.04 --size=100 --ondisk=sdb\n"
+        + "raid /x --level=1 --device=md0 raid.01 raid.02\nraid /y --level=1 --device=0 raid.03 raid.04"
+    )
+    with pytest.raises(PlanError, match=r":7: .*--device md0 is already the raid at line 6"):
+        plan_layout(parse_directives(text), Hardware([Disk(n, s) for n, s in TWO]), "h1")
