@@ -22,6 +22,9 @@ from rockscc.model.hardware import Disk, Hardware, format_size
 MIB = 1024 * 1024
 TWO_TIB = 2 * 1024**4
 ALIGN = MIB
+# libparted's limits (msdos: 64 numbers; gpt: its 128 entries); pyparted's
+# maxSupportedPartitionCount reads the device and aborts the process on a closed image
+MAX_PARTITIONS = {"msdos": 64, "gpt": 128}
 SPECIAL_MOUNTS = ("swap", "none", "biosboot")  # the mount words that are not paths
 # file systems anaconda formats (pykickstart accepts any word; the installer stops on others)
 FSTYPES = {"ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "efi", "biosboot", "prepboot", "swap", "raid", "lvmpv"}
@@ -189,6 +192,8 @@ class _Planner:
             self.fail(d, f"--fstype={fstype} is not a file system the installer knows ({', '.join(sorted(FSTYPES))})")
         if mount in SPECIAL_MOUNTS or (d.command == "part" and mount.startswith(("raid.", "pv."))):
             return
+        if not mount.isprintable() or "\ufffd" in mount:  # control bytes, or bytes not UTF-8
+            self.fail(d, f"mount point {mount!r} has characters that are not printable text")
         if (
             not mount.startswith("/")
             or os.path.normpath(mount) != mount
@@ -294,6 +299,7 @@ class _Planner:
             self.fail(
                 ordered[0].directive, f"{disk.name} has {len(kept)} kept partitions: no room for an extended partition"
             )
+        self._check_count(disk, pdisk, ordered, kept, n_primary if logical else None)
         overhead = align * (len(ordered) - n_primary) if logical else 0  # an EBR gap before each logical
         space = (last - first + 1 - overhead) * sector
         sizes = self._sizes(ordered, space, disk)
@@ -342,6 +348,22 @@ class _Planner:
             )
             cursor = end + 1
             cursor = -(-cursor // align) * align
+
+    def _check_count(self, disk: Disk, pdisk, ordered: list[Request], kept, n_primary: int | None) -> None:
+        """The label's partition count (parted: 64 numbers on msdos, logical ones from 5; 128 on
+        gpt), and --asprimary only as many times as there are primary slots left."""
+        numbers = 4 + len(ordered) - n_primary if n_primary is not None else len(kept) + len(ordered)
+        most = MAX_PARTITIONS[pdisk.type]
+        if numbers > most:
+            self.fail(
+                ordered[len(ordered) - (numbers - most)].directive,
+                f"{disk.name} ({pdisk.type} label) holds at most {most} partitions",
+            )
+        if n_primary is not None and sum(r.primary for r in ordered) > n_primary:
+            self.fail(
+                [r for r in ordered if r.primary][n_primary].directive,
+                f"--asprimary: {disk.name} has {n_primary} primary partitions left beside the extended one",
+            )
 
     def _sizes(self, requests: list[Request], space: int, disk: Disk) -> list[int]:
         """Fixed sizes, then the space left shared among --grow requests in proportion to their

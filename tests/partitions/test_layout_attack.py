@@ -169,3 +169,32 @@ def test_two_raids_on_one_md_device_name_the_line():
     )
     with pytest.raises(PlanError, match=r":7: .*--device md0 is already the raid at line 6"):
         plan_layout(parse_directives(text), Hardware([Disk(n, s) for n, s in TWO]), "h1")
+
+
+def many(count: int, extra: str = "") -> str:
+    return "".join(f"part /p{i} --size=1 --ondisk=sda{extra}\n" for i in range(count)) + "part / --size=10 --ondisk=sda"
+
+
+@pytest.mark.parametrize(
+    "text, size, message",
+    [
+        (many(63), 10 * G, r"partition-info:64: part / .*sda \(msdos label\) holds at most 64 partitions"),
+        (many(128), 3 * T, r"partition-info:129: part / .*sda \(gpt label\) holds at most 128 partitions"),
+        (many(4, " --asprimary"), 10 * G, r"partition-info:4: part /p3 .*--asprimary: sda has 3 primary"),
+        ("part / --size=10\npart /d\ufffd --size=10", 10 * G, r"partition-info:2: .*not printable text"),
+        ("part / --size=10\npart '/d\x01' --size=10", 10 * G, r"partition-info:2: .*not printable text"),
+    ],
+)
+def test_partition_counts_and_mount_text_name_the_line(text, size, message):
+    """More partitions than the label holds was an internal error (pyparted's exception); more
+    --asprimary than primary slots were made logical without a word."""
+    with pytest.raises(PlanError, match=message):
+        plan(text, size)
+
+
+def test_the_last_partition_a_label_holds_is_planned(tmp_path):
+    p = plan(many(62), 10 * G)
+    assert p.rows[-1].device == "sda64"
+    recreate(p, str(tmp_path / "sda"))
+    p = plan(many(127), 3 * T)
+    assert p.rows[-1].device == "sda128"
