@@ -335,3 +335,29 @@ def test_the_step_memo_of_a_session_is_bounded_in_bytes(monkeypatch):
         programs.run_chain(_chain_for(body, hosts[0]), ONE_DISK, hosts[0], cache).user_partition_info
         == "# compute-0-0\n"
     )
+
+
+def _machine_disks() -> list[str]:
+    with open("/proc/partitions") as fh:
+        return [line.split()[-1] for line in fh.read().splitlines()[2:] if line.split()]
+
+
+@pytest.mark.skipif(not _machine_disks(), reason="this machine lists no disks in /proc/partitions")
+def test_a_program_does_not_see_the_build_machines_disks(tmp_path, test_partition):
+    """/proc/partitions and /proc/diskstats are the machine's, not the task's: a program that
+    found its disks there planned for the build machine (here: its own disks), not the host."""
+    body = """import os
+seen = []
+for path in ('/proc/partitions', '/proc/diskstats', '/sys/block'):
+    try:
+        seen.append(open(path).read() if os.path.isfile(path) else ' '.join(os.listdir(path)))
+    except OSError:
+        pass
+with open('/tmp/user_partition_info', 'w') as fh:
+    fh.write('part / --size=1000 --ondisk=sda\\n')
+    fh.write(''.join('# %s\\n' % line for text in seen for line in text.splitlines()))
+"""
+    result = test_partition(program(tmp_path, body), "disks=sda:80G")
+    assert result.rc == 0, result.err
+    listed = [line.split()[-1] for line in info(result.out) if line.startswith("#") and len(line.split()) > 2]
+    assert not set(listed) & set(_machine_disks()), result.out
