@@ -361,3 +361,21 @@ with open('/tmp/user_partition_info', 'w') as fh:
     assert result.rc == 0, result.err
     listed = [line.split()[-1] for line in info(result.out) if line.startswith("#") and len(line.split()) > 2]
     assert not set(listed) & set(_machine_disks()), result.out
+
+
+@pytest.mark.parametrize(
+    "dialect, line, option",
+    [
+        ("rhel5", "part / --size=1000 --ondisk=sda --fsprofile=x", "--fsprofile"),
+        ("rhel7", "part / --size=1000 --ondisk=sda --start=1 --end=100", "--start"),
+    ],
+)
+def test_directives_the_dialect_rejects_name_the_line(tmp_path, test_partition, dialect, line, option):
+    """The planned directives are %included by the kickstart at install time: pykickstart of the
+    host's dialect reads them at build time (the plan was made, the installer stopped)."""
+    body = f"open('/tmp/user_partition_info', 'w').write('part /boot --size=100 --ondisk=sda\\n{line}\\n')"
+    result = test_partition(program(tmp_path, body), "disks=sda:80G", f"kickstart_dialect={dialect}")
+    assert result.rc != 0
+    assert result.err.startswith(f"error - host compute-0-0: partition-info:2: {line}: rejected by pykickstart")
+    assert option in result.err and "Traceback" not in result.err
+    assert test_partition(program(tmp_path, body), "disks=sda:80G", "kickstart_dialect=rhel6").rc == 0
