@@ -250,7 +250,7 @@ class _Planner:
                 f"disk {disk.name} ({format_size(disk.size)}): cannot make its sparse image in {tmp}: {exc.strerror}",
             )
         device = parted.getDevice(image)
-        label = "gpt" if disk.size > TWO_TIB else "msdos"
+        label = self._label(disk)
         pdisk = parted.freshDisk(device, label)
         self.scale = sector // device.sectorSize  # image sectors per disk sector
         kept = [] if cleared else list(disk.partitions)
@@ -285,6 +285,26 @@ class _Planner:
         self.plan.disks.append(
             {"name": disk.name, "size": disk.size, "sector_size": sector, "label": label, "sectors": sectors}
         )
+
+    def _label(self, disk: Disk) -> str:
+        """`clearpart --disklabel=` for the disk if a directive says one (the installer makes that
+        label: its numbering and limits are the plan's), else msdos, gpt above 2 TiB."""
+        label = "gpt" if disk.size > TWO_TIB else "msdos"
+        for d in self.directives:
+            if d.command == "clearpart" and isinstance(d.opt("disklabel"), str):
+                drives = d.opt("drives").split(",") if d.opt("drives") else [disk.name]
+                if disk.name not in drives:
+                    continue
+                label = d.opt("disklabel")
+                if label not in MAX_PARTITIONS:
+                    self.fail(d, f"--disklabel={label}: rockscc plans msdos or gpt labels")
+                if label == "msdos" and disk.size // disk.sector_size > 1 << 32:
+                    self.fail(
+                        d,
+                        f"--disklabel=msdos: {disk.name} ({format_size(disk.size)}) has more sectors than msdos "
+                        "addresses (2^32): use gpt",
+                    )
+        return label
 
     def _lay_out(self, disk: Disk, pdisk, device, sectors: int, requests: list[Request], kept) -> None:
         sector = disk.sector_size

@@ -198,3 +198,17 @@ def test_the_last_partition_a_label_holds_is_planned(tmp_path):
     recreate(p, str(tmp_path / "sda"))
     p = plan(many(127), 3 * T)
     assert p.rows[-1].device == "sda128"
+
+
+def test_clearpart_disklabel_is_the_planned_label(tmp_path):
+    """The installer makes the label clearpart names: on gpt five partitions are sda1-5, not
+    three primaries, an extended sda4 and logical sda5, sda6; msdos cannot address 3 TiB."""
+    text = "clearpart --all --disklabel=gpt\n" + many(4)
+    p = plan(text, 10 * G)
+    assert p.disks[0]["label"] == "gpt"
+    assert [r.device for r in p.rows] == [f"sda{i}" for i in range(1, 6)]
+    recreate(p, str(tmp_path / "sda"))
+    with pytest.raises(
+        PlanError, match=r"partition-info:1: clearpart .*--disklabel=msdos: sda \(3T\) has more sectors"
+    ):
+        plan("clearpart --all --disklabel=msdos\npart / --size=1 --grow --ondisk=sda", 3 * T)
