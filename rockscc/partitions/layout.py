@@ -3,7 +3,8 @@
 Each disk becomes a sparse image file of its declared size (no root, no loop devices); a label
 (msdos, or gpt above 2 TiB) and every partition are created with pyparted at the sectors the
 planner chose and committed, so the table is one parted accepts. Sizes in directives are MiB,
-as in anaconda; partitions are aligned to 1 MiB.
+as in anaconda; partitions are aligned to 1 MiB. Sectors are the disk's own (512 or 4096 bytes);
+an image file always has 512-byte sectors, so a 4096-byte disk sector is 8 of the image's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from rockscc.model.hardware import Disk, Hardware, format_size
 MIB = 1024 * 1024
 TWO_TIB = 2 * 1024**4
 ALIGN = MIB
+# libparted's limits (msdos: 64 numbers; gpt: its 128 entries); pyparted's
+# maxSupportedPartitionCount reads the device and aborts the process on a closed image
+MAX_PARTITIONS = {"msdos": 64, "gpt": 128}
+SPECIAL_MOUNTS = ("swap", "none", "biosboot")  # the mount words that are not paths
+# file systems anaconda formats (pykickstart accepts any word; the installer stops on others)
+FSTYPES = {"ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "efi", "biosboot", "prepboot", "swap", "raid", "lvmpv"}
+FSTYPES |= {"hfs", "hfs+", "jfs", "reiserfs", "gfs2", "msdos", "ntfs"}
 
 
 @dataclass
@@ -168,52 +176,87 @@ class _Planner:
         for d in self.directives:
             if d.command in ("part", "raid", "logvol") and d.words:
                 mount = d.words[0]
-                if mount == "swap" or mount.startswith(("raid.", "pv.")) or mount == "none":
-                    continue
+                self._check_mount(d, mount)
+                if mount in SPECIAL_MOUNTS or (d.command != "part" and mount.startswith(("raid.", "pv."))):
+                    continue  # a raid.NN / pv.NN names one partition: two `part raid.01` are an error
                 if mount in seen:
-                    self.fail(d, f"mount point {mount} is already used (line {seen[mount].line})")
+                    what = "name" if mount.startswith(("raid.", "pv.")) else "mount point"
+                    self.fail(d, f"{what} {mount} is already used (line {seen[mount].line})")
                 seen[mount] = d
+
+    def _check_mount(self, d: Directive, mount: str) -> None:
+        """What the installer would refuse only while installing: a mount point that is not a
+        clean absolute path, a file system it does not know, swap mounted somewhere."""
+        fstype = d.opt("fstype")
+        if isinstance(fstype, str) and fstype.lower() not in FSTYPES:
+            self.fail(d, f"--fstype={fstype} is not a file system the installer knows ({', '.join(sorted(FSTYPES))})")
+        if mount in SPECIAL_MOUNTS or (d.command == "part" and mount.startswith(("raid.", "pv."))):
+            return
+        if not mount.isprintable() or "\ufffd" in mount:  # control bytes, or bytes not UTF-8
+            self.fail(d, f"mount point {mount!r} has characters that are not printable text")
+        if (
+            not mount.startswith("/")
+            or os.path.normpath(mount) != mount
+            or "//" in mount
+            or any(c.isspace() for c in mount)
+        ):
+            self.fail(d, f"mount point {mount!r} is not an absolute path without spaces, '.' or '..' (like /home)")
+        if fstype == "swap":
+            self.fail(d, f"swap has no mount point: write `{d.command} swap`, not {mount}")
 
     # --- which disk each new partition goes on --------------------------------------------------
     def _place(self, requests: list[Request], usable: list[str]) -> dict[str, list[Request]]:
         placed: dict[str, list[Request]] = {n: [] for n in usable}
-        used = {n: 0 for n in usable}
         for r in requests:
             if r.disk:
                 if r.disk not in usable:
                     self.fail(r.directive, f"disk {r.disk} is excluded by ignoredisk")
                 target = r.disk
             else:
-                target = next((n for n in usable if used[n] + r.size + 2 * ALIGN <= self._free(n)), None)
+                target = next((n for n in usable if self._needs(n, placed[n] + [r]) <= self._free(n)), None)
                 if target is None:
                     self.fail(r.directive, f"does not fit on any disk ({_disk_list(self.disks, usable)})")
             placed[target].append(r)
-            used[target] += r.size + ALIGN
         return placed
 
     def _free(self, name: str) -> int:
         disk = self.disks[name]
         return disk.size - sum(p.size for p in disk.partitions)
 
+    def _needs(self, name: str, requests: list[Request]) -> int:
+        """Bytes these new partitions take on the disk, as _lay_out places them: the first MiB,
+        whole MiB each, a MiB before each logical partition, the backup GPT at the end (an
+        estimate that a request filling a disk exactly fits: _lay_out decides to the sector)."""
+        disk = self.disks[name]
+        need = ALIGN + sum(_round(r.size) for r in requests)
+        count = len(requests) + len(disk.partitions)
+        if disk.size > TWO_TIB:
+            need += _gpt_backup(disk.sector_size) * disk.sector_size
+        elif count > 4:
+            need += ALIGN * (count - 3)
+        return need
+
     # --- one disk -------------------------------------------------------------------------------
     def _plan_disk(self, disk: Disk, requests: list[Request], cleared: bool, tmp: str, all_requests) -> None:
         sector = disk.sector_size
         image = os.path.join(tmp, disk.name.replace("/", "_"))
+        sectors = disk.size // sector  # the disk's whole sectors: a partial last one is not usable
         try:
             with open(image, "wb") as fh:
-                fh.truncate(disk.size)
+                fh.truncate(sectors * sector)
         except OSError as exc:
             self.fail(
                 None,
                 f"disk {disk.name} ({format_size(disk.size)}): cannot make its sparse image in {tmp}: {exc.strerror}",
             )
         device = parted.getDevice(image)
-        label = "gpt" if disk.size > TWO_TIB else "msdos"
+        label = self._label(disk)
         pdisk = parted.freshDisk(device, label)
+        self.scale = sector // device.sectorSize  # image sectors per disk sector
         kept = [] if cleared else list(disk.partitions)
         for existing in kept:
             start = existing.start
-            self._add(pdisk, device, parted.PARTITION_NORMAL, start, start + existing.size // sector - 1)
+            self._add(pdisk, device, parted.PARTITION_NORMAL, start, start + existing.size // sector - 1, self.scale)
             onpart = next((r for r in all_requests if r.onpart == existing.device), None)
             mount = onpart.mount if onpart else existing.mountpoint
             fmt = onpart.format if onpart else False
@@ -237,18 +280,38 @@ class _Planner:
                     + (" (the disk is cleared)" if cleared else ""),
                 )
         if requests:
-            self._lay_out(disk, pdisk, device, requests, kept)
+            self._lay_out(disk, pdisk, device, sectors, requests, kept)
         pdisk.commitToDevice()  # write the table; commit() would also poke udev about a plain file
         self.plan.disks.append(
-            {"name": disk.name, "size": disk.size, "sector_size": sector, "label": label, "sectors": device.length}
+            {"name": disk.name, "size": disk.size, "sector_size": sector, "label": label, "sectors": sectors}
         )
 
-    def _lay_out(self, disk: Disk, pdisk, device, requests: list[Request], kept) -> None:
+    def _label(self, disk: Disk) -> str:
+        """`clearpart --disklabel=` for the disk if a directive says one (the installer makes that
+        label: its numbering and limits are the plan's), else msdos, gpt above 2 TiB."""
+        label = "gpt" if disk.size > TWO_TIB else "msdos"
+        for d in self.directives:
+            if d.command == "clearpart" and isinstance(d.opt("disklabel"), str):
+                drives = d.opt("drives").split(",") if d.opt("drives") else [disk.name]
+                if disk.name not in drives:
+                    continue
+                label = d.opt("disklabel")
+                if label not in MAX_PARTITIONS:
+                    self.fail(d, f"--disklabel={label}: rockscc plans msdos or gpt labels")
+                if label == "msdos" and disk.size // disk.sector_size > 1 << 32:
+                    self.fail(
+                        d,
+                        f"--disklabel=msdos: {disk.name} ({format_size(disk.size)}) has more sectors than msdos "
+                        "addresses (2^32): use gpt",
+                    )
+        return label
+
+    def _lay_out(self, disk: Disk, pdisk, device, sectors: int, requests: list[Request], kept) -> None:
         sector = disk.sector_size
         align = ALIGN // sector
         first = max([align] + [p.start + p.size // sector for p in kept])
         first = -(-first // align) * align
-        last = device.length - 1 - (34 if pdisk.type == "gpt" else 0)
+        last = sectors - 1 - (_gpt_backup(sector) if pdisk.type == "gpt" else 0)
         ordered = sorted(requests, key=lambda r: (not r.primary,))  # --asprimary first, else directive order
         logical = pdisk.type == "msdos" and len(ordered) + len(kept) > 4
         n_primary = (3 - len(kept)) if logical else len(ordered)
@@ -256,13 +319,14 @@ class _Planner:
             self.fail(
                 ordered[0].directive, f"{disk.name} has {len(kept)} kept partitions: no room for an extended partition"
             )
+        self._check_count(disk, pdisk, ordered, kept, n_primary if logical else None)
         overhead = align * (len(ordered) - n_primary) if logical else 0  # an EBR gap before each logical
         space = (last - first + 1 - overhead) * sector
         sizes = self._sizes(ordered, space, disk)
         cursor = first
         for i, (r, size) in enumerate(zip(ordered, sizes)):
             if logical and i == n_primary:
-                ext = self._add(pdisk, device, parted.PARTITION_EXTENDED, cursor, last)
+                ext = self._add(pdisk, device, parted.PARTITION_EXTENDED, cursor, last, self.scale)
                 self.plan.rows.append(
                     Planned(
                         disk.name,
@@ -282,7 +346,12 @@ class _Planner:
             length = size // sector
             end = min(cursor + length - 1, last)
             part = self._add(
-                pdisk, device, parted.PARTITION_LOGICAL if is_logical else parted.PARTITION_NORMAL, cursor, end
+                pdisk,
+                device,
+                parted.PARTITION_LOGICAL if is_logical else parted.PARTITION_NORMAL,
+                cursor,
+                end,
+                self.scale,
             )
             self.plan.rows.append(
                 Planned(
@@ -299,6 +368,22 @@ class _Planner:
             )
             cursor = end + 1
             cursor = -(-cursor // align) * align
+
+    def _check_count(self, disk: Disk, pdisk, ordered: list[Request], kept, n_primary: int | None) -> None:
+        """The label's partition count (parted: 64 numbers on msdos, logical ones from 5; 128 on
+        gpt), and --asprimary only as many times as there are primary slots left."""
+        numbers = 4 + len(ordered) - n_primary if n_primary is not None else len(kept) + len(ordered)
+        most = MAX_PARTITIONS[pdisk.type]
+        if numbers > most:
+            self.fail(
+                ordered[len(ordered) - (numbers - most)].directive,
+                f"{disk.name} ({pdisk.type} label) holds at most {most} partitions",
+            )
+        if n_primary is not None and sum(r.primary for r in ordered) > n_primary:
+            self.fail(
+                [r for r in ordered if r.primary][n_primary].directive,
+                f"--asprimary: {disk.name} has {n_primary} primary partitions left beside the extended one",
+            )
 
     def _sizes(self, requests: list[Request], space: int, disk: Disk) -> list[int]:
         """Fixed sizes, then the space left shared among --grow requests in proportion to their
@@ -333,8 +418,9 @@ class _Planner:
         return sizes
 
     @staticmethod
-    def _add(pdisk, device, kind, start: int, end: int):
-        geometry = parted.Geometry(device=device, start=start, end=end)
+    def _add(pdisk, device, kind, start: int, end: int, scale: int):
+        """Partition [start, end] (disk sectors) on the image, whose sectors are 1/scale of them."""
+        geometry = parted.Geometry(device=device, start=start * scale, end=(end + 1) * scale - 1)
         partition = parted.Partition(disk=pdisk, type=kind, geometry=geometry)
         pdisk.addPartition(partition, constraint=parted.Constraint(exactGeom=geometry))
         return partition
@@ -342,6 +428,7 @@ class _Planner:
     # --- md raid and LVM ------------------------------------------------------------------------
     def _raids(self) -> None:
         members = {r.mountpoint: r for r in self.plan.rows if r.mountpoint.startswith("raid.")}
+        used: dict[str, Directive] = {}  # member or md device -> the raid line naming it
         for d in (d for d in self.directives if d.command == "raid"):
             if len(d.words) < 2:
                 self.fail(d, "raid needs a mount point and member partitions")
@@ -353,6 +440,9 @@ class _Planner:
             for name in names:
                 if name not in members:
                     self.fail(d, f"member {name} is not a planned raid partition")
+                if name in used:  # the same partition twice would count its size twice
+                    self.fail(d, f"member {name} is already in the raid at line {used[name].line}")
+                used[name] = d
                 parts.append(members[name])
             disks = {p.disk for p in parts}
             if level != "0" and len(disks) < 2:
@@ -371,21 +461,32 @@ class _Planner:
             }[level]
             device = d.opt("device", f"md{len([r for r in self.plan.rows if r.kind == 'raid'])}")
             device = device if device.startswith("md") else f"md{device}"
+            if device in used:
+                self.fail(d, f"--device {device} is already the raid at line {used[device].line}")
+            used[device] = d
             fstype = d.opt("fstype", "swap" if mount == "swap" else "ext3")
             self.plan.rows.append(Planned(device, device, 0, 0, size, fstype, mount, not d.opt("noformat"), "raid"))
 
     def _volgroups(self) -> None:
         pvs = {r.mountpoint: r for r in self.plan.rows if r.mountpoint.startswith("pv.")}
         groups: dict[str, list] = {}
+        used: dict[str, Directive] = {}  # physical volume -> the volgroup line naming it
         for d in (d for d in self.directives if d.command == "volgroup"):
             if len(d.words) < 2:
                 self.fail(d, "volgroup needs a name and physical volumes")
-            pesize = int(d.opt("pesize", "4096")) * 1024
+            if d.words[0] in groups:
+                self.fail(d, f"volume group {d.words[0]} is already defined (line {groups[d.words[0]][0].line})")
+            pesize = _whole(d, "pesize", self, "KiB") * 1024 if d.opt("pesize") else 4 * MIB
+            if pesize & (pesize - 1):
+                self.fail(d, "--pesize must be a power of two KiB (4096: 4 MiB extents)")
             total = 0
             for name in d.words[1:]:
                 if name not in pvs:
                     self.fail(d, f"physical volume {name} is not a planned pv. partition")
-                total += (pvs[name].size - MIB) // pesize * pesize  # LVM metadata, whole extents
+                if name in used:
+                    self.fail(d, f"physical volume {name} is already in the volgroup at line {used[name].line}")
+                used[name] = d
+                total += max(0, pvs[name].size - MIB) // pesize * pesize  # LVM metadata, whole extents
             groups[d.words[0]] = [d, total, pesize, total]
         lvs = [d for d in self.directives if d.command == "logvol"]
         for d in lvs:
@@ -397,7 +498,10 @@ class _Planner:
             fixed = []
             for d in mine:
                 if d.opt("percent"):
-                    fixed.append(total * int(d.opt("percent")) // 100 // pesize * pesize)
+                    percent = _whole(d, "percent", self, "percent")
+                    if percent > 100:
+                        self.fail(d, "--percent must be at most 100")
+                    fixed.append(total * percent // 100 // pesize * pesize)
                 elif d.opt("size"):
                     fixed.append(_mib(d, "size", self) // pesize * pesize)
                 else:
@@ -411,8 +515,14 @@ class _Planner:
             growing = [i for i, d in enumerate(mine) if d.opt("grow")]
             for i in growing:
                 fixed[i] += free // len(growing) // pesize * pesize
+            names: dict[str, Directive] = {}
             for d, size in zip(mine, fixed):
                 lv = d.opt("name") or d.words[0].strip("/").replace("/", "_") or "lv"
+                if lv in names:
+                    self.fail(d, f"logical volume {name}/{lv} is already defined (line {names[lv].line})")
+                names[lv] = d
+                if size < pesize:
+                    self.fail(d, f"gets {size // MIB} MiB in volume group {name}: less than one extent")
                 fstype = d.opt("fstype", "swap" if d.words[0] == "swap" else "ext3")
                 self.plan.rows.append(
                     Planned(name, f"{name}/{lv}", 0, 0, size, fstype, d.words[0], not d.opt("noformat"), "lvm")
@@ -420,14 +530,26 @@ class _Planner:
 
 
 def _mib(d: Directive, option: str, planner: _Planner) -> int:
+    return _whole(d, option, planner, "MiB") * MIB
+
+
+def _whole(d: Directive, option: str, planner: _Planner, unit: str) -> int:
+    """The option's value as a whole number, at least 1."""
     value = d.opt(option)
     try:
+        if not (isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit()):
+            raise ValueError(value)  # int() also reads "1_000", " 7" and other scripts' digits
         number = int(value)
     except (TypeError, ValueError):
-        planner.fail(d, f"--{option}={value} is not a whole number of MiB")
+        planner.fail(d, f"--{option}={value} is not a whole number of {unit}")
     if number < 1:
         planner.fail(d, f"--{option} must be at least 1")
-    return number * MIB
+    return number
+
+
+def _gpt_backup(sector: int) -> int:
+    """Sectors the backup GPT takes at the end of a disk: its header and 128 entries of 128 bytes."""
+    return 1 + 128 * 128 // sector
 
 
 def _round(size: int) -> int:

@@ -242,6 +242,8 @@ class Session:
         if dialect in PRESEED_DIALECTS:
             return self._preseed(host, result, attrs, read, dialect, plan=plan)
         planned, inline = self._partitions(host, result.profile.pre, attrs, read, wanted=plan)
+        if planned is not None:  # what the kickstart %includes at install time, read as the installer will
+            self.validator.validate_partition_info(planned.info_text, dialect, host.name)
         kickstart = self.renderer.render(result.profile, dialect, planned.info_text if inline else None)
         self.validator.validate(kickstart, dialect, host.name, result.profile)
         warnings = result.warnings + (planned.warnings if planned is not None else [])
@@ -368,7 +370,11 @@ class Session:
         scripts = self.node_file(path, attrs, keep_missing=False).profile.pre
         if base:
             scripts += self.node_file(BUILTIN_BASE / "nodes" / "partition.xml", attrs, keep_missing=False).profile.pre
-        return self.planner.plan(scripts, hardware, attrs.get("hostname", ""))
+        planned = self.planner.plan(scripts, hardware, attrs.get("hostname", ""))
+        dialect = attrs.get("kickstart_dialect") or DEFAULT_DIALECT
+        if dialect not in PRESEED_DIALECTS:  # as a build checks it (compile)
+            self.validator.validate_partition_info(planned.info_text, dialect, attrs.get("hostname", ""))
+        return planned
 
     def _file_tree(self, path: Path) -> NodeTree:
         return self._tree((Overlay("test", path.resolve().parent.parent),))

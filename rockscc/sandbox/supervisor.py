@@ -41,6 +41,7 @@ import seccomp
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS = 0x00020000, 0x20000000, 0x08000000, 0x04000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+MS_BIND = 0x1000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 SYS_CAPSET = 126  # x86_64
@@ -268,8 +269,17 @@ def write_body(body):
         fh.write(body)
 
 
+# files of a fresh /proc that are the machine's, not the task's: the build machine's disks (a
+# partition program reading them would plan for whatever machine runs the build, not the declared
+# hardware). /dev/null is bound over them: empty, like a machine without disks.
+MACHINE_DISK_FILES = ("/proc/partitions", "/proc/diskstats")
+
+
 def mount_task_filesystems(limits):
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    for path in MACHINE_DISK_FILES:
+        if os.path.exists(path):
+            mount("/dev/null", path, None, MS_BIND, None)
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=%d,mode=1777" % limits["tmp_bytes"])
     mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=%d,mode=1777" % limits["shm_bytes"])
 

@@ -335,3 +335,47 @@ def test_the_step_memo_of_a_session_is_bounded_in_bytes(monkeypatch):
         programs.run_chain(_chain_for(body, hosts[0]), ONE_DISK, hosts[0], cache).user_partition_info
         == "# compute-0-0\n"
     )
+
+
+def _machine_disks() -> list[str]:
+    with open("/proc/partitions") as fh:
+        return [line.split()[-1] for line in fh.read().splitlines()[2:] if line.split()]
+
+
+@pytest.mark.skipif(not _machine_disks(), reason="this machine lists no disks in /proc/partitions")
+def test_a_program_does_not_see_the_build_machines_disks(tmp_path, test_partition):
+    """/proc/partitions and /proc/diskstats are the machine's, not the task's: a program that
+    found its disks there planned for the build machine (here: its own disks), not the host."""
+    body = """import os
+seen = []
+for path in ('/proc/partitions', '/proc/diskstats', '/sys/block'):
+    try:
+        seen.append(open(path).read() if os.path.isfile(path) else ' '.join(os.listdir(path)))
+    except OSError:
+        pass
+with open('/tmp/user_partition_info', 'w') as fh:
+    fh.write('part / --size=1000 --ondisk=sda\\n')
+    fh.write(''.join('# %s\\n' % line for text in seen for line in text.splitlines()))
+"""
+    result = test_partition(program(tmp_path, body), "disks=sda:80G")
+    assert result.rc == 0, result.err
+    listed = [line.split()[-1] for line in info(result.out) if line.startswith("#") and len(line.split()) > 2]
+    assert not set(listed) & set(_machine_disks()), result.out
+
+
+@pytest.mark.parametrize(
+    "dialect, line, option",
+    [
+        ("rhel5", "part / --size=1000 --ondisk=sda --fsprofile=x", "--fsprofile"),
+        ("rhel7", "part / --size=1000 --ondisk=sda --start=1 --end=100", "--start"),
+    ],
+)
+def test_directives_the_dialect_rejects_name_the_line(tmp_path, test_partition, dialect, line, option):
+    """The planned directives are %included by the kickstart at install time: pykickstart of the
+    host's dialect reads them at build time (the plan was made, the installer stopped)."""
+    body = f"open('/tmp/user_partition_info', 'w').write('part /boot --size=100 --ondisk=sda\\n{line}\\n')"
+    result = test_partition(program(tmp_path, body), "disks=sda:80G", f"kickstart_dialect={dialect}")
+    assert result.rc != 0
+    assert result.err.startswith(f"error - host compute-0-0: partition-info:2: {line}: rejected by pykickstart")
+    assert option in result.err and "Traceback" not in result.err
+    assert test_partition(program(tmp_path, body), "disks=sda:80G", "kickstart_dialect=rhel6").rc == 0

@@ -621,6 +621,7 @@ class Validator:
         self.memo = memo
         self._valid: set[tuple[str, bytes]] = set()
         self._valid_lines: set[tuple[str, str]] = set()
+        self._valid_partition_info: set[tuple[str, str]] = set()  # (dialect, planned directives)
         self._valid_shapes: set[tuple[str, str]] = set()  # (dialect, line with its host names blanked)
         # (dialect, head, section headers) that fast_accepts said yes to
         self._accepted: set[tuple[str, str, tuple[str, ...]]] = set()
@@ -638,6 +639,30 @@ class Validator:
         if not self._accepted_before(kickstart, dialect):
             # pykickstart's verdict on the whole text decides, and its error names the real line
             _pykickstart(_parser(dialect.pykickstart), kickstart.text, dialect, host, profile)
+
+    def validate_partition_info(self, text: str, dialect_name: str, host: str) -> None:
+        """The planned directives (/tmp/partition-info) read alone by the dialect's pykickstart: the
+        kickstart %includes them at install time, where an option the dialect lacks (`--fsprofile`
+        on RHEL5, `--start` on RHEL7) stops the installer. Errors name the directive's line."""
+        dialect = dialect_of(dialect_name)
+        key = (dialect.name, text)
+        if key in self._valid_partition_info:
+            return
+        parser = _parser(dialect.pykickstart)
+        if not _accepts(parser, text):
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip() and not line.lstrip().startswith("#") and not _accepts(parser, line + "\n"):
+                    raise RocksccError(
+                        f"host {host}: partition-info:{number}: {line.strip()}: rejected by pykickstart "
+                        f"{dialect.pykickstart} (kickstart_dialect {dialect.name}): {_message(parser, line)}"
+                    )
+            raise RocksccError(  # each line alone is accepted, not all of them together
+                f"host {host}: partition-info: rejected by pykickstart {dialect.pykickstart} "
+                f"(kickstart_dialect {dialect.name}): {_message(parser, text)}"
+            )
+        if len(self._valid_partition_info) > 4096:
+            self._valid_partition_info.clear()
+        self._valid_partition_info.add(key)
 
     def _accepted_before(self, kickstart: Kickstart, dialect: Dialect) -> bool:
         """fast_accepts, remembered by what it reads (the head and the section headers): the
@@ -741,6 +766,19 @@ def _accepts(parser, text: str) -> bool:
     except Exception:  # pykickstart's own failure (an IndexError on a line it splits oddly): the
         return False  # installer reads with the same code, so the kickstart is no good either
     return True
+
+
+def _message(parser, text: str) -> str:
+    """pykickstart's complaint about a text it does not accept, its last line."""
+    from pykickstart.errors import KickstartError
+
+    try:
+        _read(parser, text)
+    except (ValueError, KickstartError) as exc:
+        return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "rejected"
 
 
 def _read(parser, text: str) -> None:
