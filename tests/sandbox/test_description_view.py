@@ -69,6 +69,19 @@ def add_roll_record(site: Path, path: str) -> None:
         fh.write(f'\n[rolls.outside]\npath = "{path}"\n')
 
 
+def socket_unreached(site, roll_path: str, sock: Path, seen_as: str) -> None:
+    """With a roll at `roll_path`, an eval naming `rocks` tries the socket at `seen_as` in its
+    view: the host's listener on `sock` must see nobody."""
+    listener = Listener(sock)
+    try:
+        add_roll_record(site, roll_path)
+        out = connect_eval(site, f"{VIEW_ROLL}{seen_as}")
+        assert "PROBE REFUSED" in out, out[-2000:]
+        assert listener.accepted == 0
+    finally:
+        listener.close()
+
+
 def _roll_at_root(site) -> str:
     return "/"
 
@@ -86,14 +99,7 @@ def test_a_roll_naming_the_host_root_brings_nothing_of_the_host(site, roll_path)
     directory = Path(tempfile.mkdtemp(prefix="rockscc-host-", dir="/tmp"))
     try:
         directory.chmod(0o755)
-        listener = Listener(directory / "s.sock")
-        try:
-            add_roll_record(site, roll_path(site))
-            out = connect_eval(site, f"{VIEW_ROLL}{directory}/s.sock")
-            assert "PROBE REFUSED" in out, out[-2000:]
-            assert listener.accepted == 0
-        finally:
-            listener.close()
+        socket_unreached(site, roll_path(site), directory / "s.sock", f"{directory}/s.sock")
     finally:
         for entry in directory.iterdir():
             entry.unlink()
@@ -109,13 +115,6 @@ def test_a_file_system_mounted_below_a_roll_stays_out(site, tmp_path):
     roll.chmod(0o755)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(roll / "mnt")], check=True)
     try:
-        listener = Listener(roll / "mnt" / "s.sock")
-        try:
-            add_roll_record(site, str(roll))
-            out = connect_eval(site, f"{VIEW_ROLL}/mnt/s.sock")
-            assert "PROBE REFUSED" in out, out[-2000:]
-            assert listener.accepted == 0
-        finally:
-            listener.close()
+        socket_unreached(site, str(roll), roll / "mnt" / "s.sock", "/mnt/s.sock")
     finally:
         subprocess.run(["umount", str(roll / "mnt")], check=True)
