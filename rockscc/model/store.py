@@ -904,7 +904,8 @@ def _refuse_names_differing_in_case(table: HostTable, changed: dict) -> None:
     """A new host name must differ from every other in more than case: DNS names are
     case-insensitive (`COMPUTE-0-0` beside `compute-0-0` would be two A records of one name)
     and so are some file systems a description is copied to (two host files, one file). Only
-    when a command adds or renames hosts: the names are listed once, whatever their number."""
+    when a command adds or renames hosts: the names are listed once, whatever their number. The
+    table lists the new names too, so two new names alike are found as one against the other."""
     new = [name for name in changed if table.is_new(name)]
     if not new:
         return
@@ -916,12 +917,6 @@ def _refuse_names_differing_in_case(table: HostTable, changed: dict) -> None:
                 f'host "{name}": differs from host "{other}" only in case; host names are DNS names, '
                 "which ignore case (choose another name)"
             )
-    if len(new_lower) < len(new):  # two new names alike, neither among the others yet
-        seen: dict[str, str] = {}
-        for name in new:
-            if name.lower() in seen:
-                raise RocksccError(f'host "{name}": differs from host "{seen[name.lower()]}" only in case')
-            seen[name.lower()] = name
 
 
 def _write(cluster: Cluster, table: HostTable, before, top: dict, changed: dict, removed: set[str]) -> None:
