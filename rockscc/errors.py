@@ -25,6 +25,12 @@ class Diagnostic:
     message: str
     severity: str = "warning"
 
+    @classmethod
+    def at(cls, origin: str, message: str) -> Diagnostic:
+        """A warning at `origin`, a compiled element's "file:line"."""
+        file, line = origin.rsplit(":", 1)
+        return cls(file, int(line), message)
+
     def __str__(self) -> str:
         return self.text
 
@@ -42,11 +48,12 @@ def shown(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def printable(text: str) -> str:
-    """A message as written to the user's terminal: every character that is not printable but a
-    line feed (ESC, CR, BEL, C1 controls, U+2028 …) as an escape (\\x1b). Messages carry what
-    sandboxed programs printed and what the description holds: that reaches the terminal as text,
-    never as control sequences (a cleared screen, a title, a clipboard, a line overwritten)."""
+def printable(text: str, keep: str = "\n") -> str:
+    """A message as written to the user's terminal: every character that is not printable and not
+    in `keep` (ESC, CR, BEL, C1 controls, U+2028 …) as an escape (\\x1b). Messages carry what
+    sandboxed programs printed and what the description holds, serve's log what clients sent
+    (keep=""): that reaches the terminal as text, never as control sequences (a cleared screen,
+    a title, a clipboard, a line overwritten)."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)

@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from rockscc.backends.boot import TFTP
+from rockscc.errors import printable
 from rockscc.model import Cluster
 from rockscc.model.services import basedir
 from rockscc.pipeline.specs import host_entries
@@ -232,7 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
         size = self._send(answer, send_body)
         who = f"{client} ({answer.host})" if answer.host else client
         note = f" {answer.note}" if answer.note else ""
-        self.server.log(_printable(f"http {who} {self.command} {self.path} {answer.status} {size}B{note}"))
+        self.server.log(printable(f"http {who} {self.command} {self.path} {answer.status} {size}B{note}", keep=""))
 
     def _send(self, answer: Answer, send_body: bool) -> int:
         if answer.file is None:
@@ -274,10 +275,4 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_error(self, format: str, *args) -> None:  # noqa: A002
         """http.server's refusals of what it cannot parse, and its timeouts, are serve's log too."""
-        self.server.log(_printable(f"http {self.client_address[0]} {format % args}"))
-
-
-def _printable(line: str) -> str:
-    """The request line is the client's text: control characters (a terminal's escapes) are
-    written as \\xNN, so a client cannot rewrite serve's log on the admin's screen."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in line)
+        self.server.log(printable(f"http {self.client_address[0]} {format % args}", keep=""))

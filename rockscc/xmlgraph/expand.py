@@ -142,7 +142,6 @@ class Expander:
         body is that file's text read as node XML (so `&attr;` in it is filled), looked up like
         the description's node files, relative to an overlay (Rocks: the distribution's build
         directory). Rocks used an empty body for a missing file; rockscc also warns."""
-        file, line = op.origin.rsplit(":", 1)
         if Path(op.include).is_absolute() or ".." in Path(op.include).parts:
             raise RocksccError(
                 f'{op.origin}: <file include="{op.include}">: a build reads only files of the '
@@ -162,9 +161,8 @@ class Expander:
                 break
         if path is None:
             self.warnings.append(
-                Diagnostic(
-                    file,
-                    int(line),
+                Diagnostic.at(
+                    op.origin,
                     f'<file include="{op.include}">: no such file in any '
                     "overlay (the description, a roll, the base); body left empty, as in Rocks",
                 )
@@ -210,11 +208,7 @@ class Expander:
     def _eval(self, part: ir.Eval, node: ir.CompiledNode) -> str:
         script = self.fill(part.script, node)
         if not self.evals:
-            self.warnings.append(
-                Diagnostic(
-                    part.origin.rsplit(":", 1)[0], int(part.origin.rsplit(":", 1)[1]), "<eval> not run (eval disabled)"
-                )
-            )
+            self.warnings.append(Diagnostic.at(part.origin, "<eval> not run (eval disabled)"))
             return f"\n{EVAL_SKIPPED} from {part.origin} not run (eval disabled)\n"
         output = self._run_eval(part, script)
         if part.mode == "xml":
@@ -261,18 +255,15 @@ class Expander:
             part.shell, script, env, part.origin, self.cluster_dir, python=python, has_applets=has_applets
         )
         if run.note is not None:
-            file, line = part.origin.rsplit(":", 1)
-            self.warnings.append(Diagnostic(file, int(line), f"<eval> {run.note}"))
+            self.warnings.append(Diagnostic.at(part.origin, f"<eval> {run.note}"))
         if run.failure is not None:
             self.failed_evals += 1
             if policy == "fail":
                 raise RocksccError(f"{part.origin}: <eval> failed ({run.failure})")
             if policy == "warn":
-                file, line = part.origin.rsplit(":", 1)
                 self.warnings.append(
-                    Diagnostic(
-                        file,
-                        int(line),
+                    Diagnostic.at(
+                        part.origin,
                         f"<eval> failed ({run.failure}); its output is used, "
                         f"as Rocks did (attribute {evals.ERRORS_ATTR}=fail stops the build)",
                     )

@@ -94,10 +94,8 @@ def _take(line: str, origin: str, found: RollDeclarations) -> None:
         return
     if not literal:
         found.skipped.append(
-            Diagnostic(
-                origin.rsplit(":", 1)[0],
-                int(origin.rsplit(":", 1)[1]),
-                f"rocks {verb} {' '.join(words[:3])} …: its value is known only at install time; not taken",
+            Diagnostic.at(
+                origin, f"rocks {verb} {' '.join(words[:3])} …: its value is known only at install time; not taken"
             )
         )
         return
